@@ -1,0 +1,65 @@
+"""Settings, read from RECTIFLOW_* environment variables with embedded defaults.
+
+The defaults run the embedded mode: a SQLite file under ./instance, the timer scheduler in
+process. Pointing RECTIFLOW_DATABASE_URL at PostgreSQL is the only change the scaled mode needs.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(f"RECTIFLOW_{name}", default)
+
+
+def _int(name: str, default: int) -> int:
+    raw = _env(name, str(default))
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise SystemExit(f"RECTIFLOW_{name} must be an integer, got {raw!r}") from exc
+
+
+def _secret_key(instance_dir: Path) -> str:
+    """An explicit key wins; otherwise one is generated once and kept in the instance folder."""
+    explicit = os.environ.get("RECTIFLOW_SECRET_KEY")
+    if explicit:
+        return explicit
+    path = instance_dir / "secret_key"
+    if not path.exists():
+        instance_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+@dataclass
+class Settings:
+    instance_dir: Path = field(default_factory=lambda: Path(_env("INSTANCE_DIR", "instance")).resolve())
+    database_url: str = ""
+    secret_key: str = ""
+    demo_password: str = field(default_factory=lambda: _env("DEMO_PASSWORD", "rectiflow-demo"))
+    # The mechanism's deadlines: days to file after a list is published, and the warning points.
+    deadline_days: int = field(default_factory=lambda: _int("DEADLINE_DAYS", 60))
+    green_days: int = field(default_factory=lambda: _int("GREEN_DAYS", 20))
+    yellow_days: int = field(default_factory=lambda: _int("YELLOW_DAYS", 10))
+    timezone: str = field(default_factory=lambda: _env("TIMEZONE", "Asia/Shanghai"))
+    token_hours: int = field(default_factory=lambda: _int("TOKEN_HOURS", 12))
+    max_upload_mb: int = field(default_factory=lambda: _int("MAX_UPLOAD_MB", 20))
+    max_bpmn_kb: int = field(default_factory=lambda: _int("MAX_BPMN_KB", 2048))
+    timer_interval: int = field(default_factory=lambda: _int("TIMER_INTERVAL", 30))
+    login_attempts: int = field(default_factory=lambda: _int("LOGIN_ATTEMPTS", 5))
+    lockout_minutes: int = field(default_factory=lambda: _int("LOCKOUT_MINUTES", 15))
+    evidence_types: tuple[str, ...] = field(default_factory=lambda: tuple(
+        _env("EVIDENCE_TYPES", "pdf,jpg,jpeg,png,doc,docx,xls,xlsx,txt,zip,ofd").split(",")))
+
+    def __post_init__(self) -> None:
+        if not self.database_url:
+            self.database_url = _env("DATABASE_URL", f"sqlite:///{self.instance_dir / 'rectiflow.db'}")
+        if not self.secret_key:
+            self.secret_key = _secret_key(self.instance_dir)
+        if not 0 < self.yellow_days < self.green_days < self.deadline_days:
+            raise SystemExit("need 0 < RECTIFLOW_YELLOW_DAYS < RECTIFLOW_GREEN_DAYS < RECTIFLOW_DEADLINE_DAYS")

@@ -1,0 +1,69 @@
+"""rectiflow: the Flask service for the inspection common-problem rectification mechanism."""
+from __future__ import annotations
+
+from flask import Flask
+from werkzeug.exceptions import HTTPException
+
+from config import Settings
+from workflows.clock import Clock
+from workflows.engine import EngineError, InvalidTaskData, WorkflowFailure
+
+from .context import deploy_default_models, make_context
+from .db import Conflict as RetryConflict
+from .db import create_schema
+from .errors import ApiError
+
+
+def create_app(settings: Settings | None = None, clock: Clock | None = None) -> Flask:
+    settings = settings or Settings()
+    app = Flask(__name__, instance_path=str(settings.instance_dir))
+    app.config.update(SECRET_KEY=settings.secret_key, JSON_AS_ASCII=False,
+                      MAX_CONTENT_LENGTH=(settings.max_upload_mb + 1) * 1024 * 1024)
+    app.json.ensure_ascii = False
+    ctx = make_context(settings, clock)
+    create_schema(ctx.db.engine)
+    deploy_default_models(ctx)
+    app.extensions["rectiflow"] = ctx
+
+    from .api import bp as api_bp
+
+    app.register_blueprint(api_bp)
+    _register_errors(app)
+    return app
+
+
+def _problem(status: int, title: str, detail: str, errors=None):
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    if errors:
+        body["errors"] = errors
+    return body, status, {"Content-Type": "application/problem+json"}
+
+
+def _register_errors(app: Flask) -> None:
+    @app.errorhandler(ApiError)
+    def api_error(exc: ApiError):
+        return exc.body(), exc.status, {"Content-Type": "application/problem+json"}
+
+    @app.errorhandler(InvalidTaskData)
+    def invalid_data(exc: InvalidTaskData):
+        return _problem(422, "Unprocessable content", str(exc), exc.errors)
+
+    @app.errorhandler(WorkflowFailure)
+    def workflow_failure(exc: WorkflowFailure):
+        return _problem(422, "The process model failed", str(exc),
+                        [{"element_id": exc.element_id, "message": str(exc)}] if exc.element_id else None)
+
+    @app.errorhandler(EngineError)
+    def engine_error(exc: EngineError):
+        return _problem(exc.status, "Conflict" if exc.status == 409 else "Not found", str(exc))
+
+    @app.errorhandler(RetryConflict)
+    def retry_conflict(exc: RetryConflict):
+        return _problem(409, "Conflict", str(exc))
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        detail = exc.description or exc.name
+        if exc.code == 413:
+            detail = f"the request is larger than the limit of {app.config['MAX_CONTENT_LENGTH'] // (1024 * 1024)} MB"
+        return _problem(exc.code or 500, exc.name, detail)

@@ -1,0 +1,71 @@
+"""The JSON API under /api/v1: thin views that parse, call one service function, render."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, g, request
+from jsonschema import Draft202012Validator
+
+from ..auth import Principal, authenticate
+from ..context import Context
+from ..errors import BadRequest, Unauthorized, Unprocessable
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+PUBLIC_ENDPOINTS = {"api.health", "api.openapi", "api.issue_token"}
+
+
+def ctx() -> Context:
+    return current_app.extensions["rectiflow"]
+
+
+def principal() -> Principal:
+    return g.principal
+
+
+@bp.before_request
+def _authenticate() -> None:
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("send Authorization: Bearer <token> (POST /api/v1/auth/token to get one)")
+    c = ctx()
+    with c.db.read() as s:
+        g.principal = authenticate(s, token.strip(), c.now())
+
+
+def payload(schema: dict) -> dict:
+    """The request's JSON body, checked against `schema`; problems name the field."""
+    if not request.is_json:
+        raise BadRequest("the body must be JSON (Content-Type: application/json)")
+    data = request.get_json(silent=True)
+    if data is None:
+        raise BadRequest("the body is not valid JSON")
+    errors = [{"field": ".".join(str(x) for x in e.absolute_path) or "body", "message": e.message}
+              for e in Draft202012Validator(schema).iter_errors(data)]
+    if errors:
+        raise Unprocessable("the request body does not fit", errors)
+    return data
+
+
+def int_arg(name: str, default: int | None = None, minimum: int = 0, maximum: int | None = None) -> int | None:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BadRequest(f"query parameter {name} must be an integer, got {raw!r}")
+    if value < minimum or (maximum is not None and value > maximum):
+        raise BadRequest(f"query parameter {name} must be between {minimum} and {maximum}")
+    return value
+
+
+def page() -> tuple[int, int]:
+    return int_arg("limit", 50, 1, 500), int_arg("offset", 0, 0)
+
+
+def listing(items: list, total: int) -> dict:
+    return {"items": items, "total": total}
+
+
+from . import auth, cases, models, org, rounds, stats, tasks  # noqa: E402,F401  (routes register on bp)

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from flask import Response, request
+
+from .. import designs
+from ..errors import BadRequest
+from . import bp, ctx, principal
+
+
+@bp.get("/process-models")
+def process_models():
+    with ctx().db.read() as s:
+        return _items(designs.list_models(s, principal()))
+
+
+def _items(items):
+    return {"items": items, "total": len(items)}
+
+
+@bp.post("/process-models")
+def deploy_model():
+    if request.mimetype in ("application/xml", "text/xml", "application/bpmn+xml"):
+        xml = request.get_data()
+    elif "file" in request.files:
+        xml = request.files["file"].read()
+    else:
+        raise BadRequest("send the BPMN XML as the body (Content-Type: application/xml) or as multipart field 'file'")
+    version, created = ctx().db.transaction(lambda s: designs.deploy(ctx(), s, principal(), xml))
+    return {"key": version.key, "version": version.version, "process_ids": version.process_ids,
+            "created": created}, 201 if created else 200
+
+
+@bp.get("/process-models/<key>/versions")
+def model_versions(key):
+    with ctx().db.read() as s:
+        return _items(designs.list_versions(s, principal(), key))
+
+
+@bp.get("/process-models/<key>/versions/<int:version>")
+def model_version(key, version):
+    with ctx().db.read() as s:
+        return designs.version_json(designs.get_version(s, principal(), key, version))
+
+
+@bp.get("/process-models/<key>/versions/<int:version>/bpmn")
+def model_version_bpmn(key, version):
+    with ctx().db.read() as s:
+        row = designs.get_version(s, principal(), key, version)
+        return Response(row.bpmn_xml, mimetype="application/xml")

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from flask import request
+
+from .. import tasks
+from . import bp, ctx, int_arg, listing, page, payload, principal
+
+COMPLETE_REQUEST = {
+    "type": "object", "required": ["data"], "additionalProperties": False,
+    "properties": {"data": {"type": "object"}},
+}
+
+
+@bp.get("/tasks")
+def list_tasks():
+    limit, offset = page()
+    c = ctx()
+    with c.db.read() as s:
+        rows, total = tasks.list_open(s, principal(), process_model=request.args.get("process_model"),
+                                      bpmn_id=request.args.get("bpmn_id"), unit_id=int_arg("unit_id"),
+                                      limit=limit, offset=offset)
+        return listing([tasks.task_json(r, c) for r in rows], total)
+
+
+@bp.get("/tasks/<task_id>")
+def get_task(task_id):
+    c = ctx()
+    with c.db.read() as s:
+        return tasks.get_with_form(c, s, principal(), task_id)
+
+
+@bp.post("/tasks/<task_id>/complete")
+def complete_task(task_id):
+    data = payload(COMPLETE_REQUEST)["data"]
+    c = ctx()
+    nxt = c.db.transaction(lambda s: tasks.complete(c, s, principal(), task_id, data))
+    return {"completed_task_id": task_id, "items": nxt, "total": len(nxt)}

@@ -1,0 +1,69 @@
+"""The `rectiflow` command: init-db, seed-demo, run, fire-timers, deploy."""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from config import Settings
+
+
+def _app():
+    from . import create_app
+
+    return create_app(Settings())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="rectiflow", description="Inspection common-problem rectification service")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("init-db", help="create the tables and deploy the default process models")
+    seed = sub.add_parser("seed-demo", help="load the demo district (skipped if it is already there)")
+    seed.add_argument("--if-empty", action="store_true", help="(default) only seed an empty database")
+    run = sub.add_parser("run", help="serve the web application and API")
+    run.add_argument("--host", default="127.0.0.1")
+    run.add_argument("--port", type=int, default=8000)
+    run.add_argument("--threads", type=int, default=8)
+    sub.add_parser("fire-timers", help="fire the timers that are due now, once")
+    deploy = sub.add_parser("deploy", help="deploy a BPMN file as a new version")
+    deploy.add_argument("file", type=Path)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    app = _app()
+    ctx = app.extensions["rectiflow"]
+    if args.command == "init-db":
+        print(f"database ready at {ctx.settings.database_url.split('@')[-1]}")
+    elif args.command == "seed-demo":
+        from .demo import seed_demo
+
+        print(seed_demo(ctx))
+    elif args.command == "fire-timers":
+        from .lifecycle import run_due_timers
+
+        print(f"{run_due_timers(ctx)} instance(s) advanced")
+    elif args.command == "deploy":
+        from workflows.registry import DeployError
+
+        try:
+            version, created = ctx.db.transaction(
+                lambda s: ctx.engine.deploy(s, args.file.read_bytes(), deployed_by="cli"))
+        except DeployError as exc:
+            for err in exc.errors:
+                print(f"{err['element_id'] or '-'}: {err['message']}", file=sys.stderr)
+            return 1
+        print(f"{version.key} version {version.version}" + ("" if created else " (unchanged)"))
+    elif args.command == "run":
+        from waitress import serve
+
+        from .scheduler import TimerScheduler
+
+        TimerScheduler(ctx, ctx.settings.timer_interval).start()
+        print(f"rectiflow serving on http://{args.host}:{args.port}/ (API at /api/v1)")
+        serve(app, host=args.host, port=args.port, threads=args.threads)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,68 @@
+"""What every service function needs: settings, database, engine, clock."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from config import Settings
+from workflows.clock import Clock
+from workflows.engine import Engine
+from workflows.forms import FormLibrary
+
+from .db import Database
+from .models import ROLES
+
+BPMN_DIR = Path(__file__).resolve().parent.parent / "bpmn"
+DEFAULT_MODELS = ("inspection_round", "unit_rectification", "recommendation_letter", "clue_handover")
+_ROLE_BY_NAME = {name: code for code, name in ROLES.items()}
+
+
+def role_for_lane(lane: str | None) -> str | None:
+    """A lane names a role by code (`office`), Chinese name (`巡察办`) or both (`巡察办 (office)`)."""
+    if not lane:
+        return None
+    lane = lane.strip()
+    if lane in ROLES:
+        return lane
+    if lane in _ROLE_BY_NAME:
+        return _ROLE_BY_NAME[lane]
+    for code in ROLES:
+        if lane.endswith(f"({code})") or lane.endswith(f"（{code}）"):
+            return code
+    return None
+
+
+@dataclass
+class Context:
+    settings: Settings
+    db: Database
+    engine: Engine
+    clock: Clock
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.settings.timezone)
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def local_iso(self, when: datetime) -> str:
+        return when.astimezone(self.zone).isoformat()
+
+
+def make_context(settings: Settings, clock: Clock | None = None) -> Context:
+    clock = clock or Clock()
+    engine = Engine(FormLibrary(BPMN_DIR / "forms"), clock, role_for_lane, naive_zone=settings.timezone)
+    return Context(settings, Database(settings.database_url), engine, clock)
+
+
+def deploy_default_models(ctx: Context) -> list[tuple[str, int, bool]]:
+    """Deploy the shipped diagrams; unchanged files are not new versions, so this is idempotent."""
+    deployed = []
+    for key in DEFAULT_MODELS:
+        xml = (BPMN_DIR / f"{key}.bpmn").read_bytes()
+        version, created = ctx.db.transaction(lambda s: ctx.engine.deploy(s, xml, deployed_by="system"))
+        deployed.append((version.key, version.version, created))
+    return deployed

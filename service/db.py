@@ -1,0 +1,87 @@
+"""Database engine, sessions and the one place that owns a transaction."""
+from __future__ import annotations
+
+import random
+import time
+from contextlib import contextmanager
+from typing import Callable, TypeVar
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine as SAEngine
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
+
+from workflows.tables import EngineBase
+
+from .models import Base
+
+T = TypeVar("T")
+
+
+class Conflict(Exception):
+    """Someone else changed the same record first, and retrying did not help."""
+
+
+def make_engine(url: str) -> SAEngine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def create_schema(engine: SAEngine) -> None:
+    Base.metadata.create_all(engine)
+    EngineBase.metadata.create_all(engine)
+
+
+class Database:
+    def __init__(self, url: str) -> None:
+        self.engine = make_engine(url)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def read(self):
+        """A session for reading only; nothing it holds is committed."""
+        session = self.sessions()
+        try:
+            yield session
+        finally:
+            session.close()  # rolls back; loaded objects stay readable, detached
+
+    def transaction(self, work: Callable[[Session], T], retries: int = 10) -> T:
+        """Run `work` in one transaction: all of it commits or none of it does.
+
+        Optimistic version conflicts on a workflow instance (another request completed a task
+        of the same instance first) are retried with fresh state, so two users working on one
+        instance lose nothing; a retry that finds its task already done raises as usual.
+        """
+        for attempt in range(retries):
+            session = self.sessions()
+            try:
+                result = work(session)
+                session.commit()
+                return result
+            except StaleDataError:
+                session.rollback()
+                time.sleep(random.uniform(0, 0.02) * (attempt + 1))
+            except OperationalError as exc:
+                session.rollback()
+                if "locked" not in str(exc).lower() and "deadlock" not in str(exc).lower():
+                    raise
+                time.sleep(random.uniform(0, 0.05) * (attempt + 1))
+            except BaseException:
+                session.rollback()
+                raise
+            finally:
+                session.close()
+        raise Conflict("the record was changed by someone else at the same time; try again")

@@ -1,0 +1,189 @@
+"""Load the demo district and drive one round to close-out through the real service functions.
+
+Going through the same code as real users means the demo's figures and lists are what the
+product would produce, not hand-made rows. Demo logins share one password and are for demos only.
+"""
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from . import demo_data as D
+from . import lifecycle, tasks
+from .auth import Principal, hash_password, principal_for
+from .context import Context
+from .models import Case, Round, Unit, User
+from workflows.tables import HumanTask
+
+
+def seed_demo(ctx: Context) -> str:
+    with ctx.db.read() as s:
+        if s.scalar(select(Unit.id).limit(1)) is not None:
+            return "the database already holds units; demo data not loaded"
+    ctx.db.transaction(lambda s: _organisation(s, hash_password(ctx.settings.demo_password)))
+    finished = _finished_round(ctx)
+    current = _current_round(ctx)
+    return (f"demo district loaded: round {finished} closed out, round {current} in discovery; "
+            f"log in as admin / office1 / {D.DEPARTMENTS[0]['code'].lower()}_liaison … "
+            f"with the password from RECTIFLOW_DEMO_PASSWORD")
+
+
+def _organisation(s: Session, password_hash: str) -> None:
+    def user(username, name, roles, unit_id):
+        s.add(User(username=username, name=name, password_hash=password_hash, roles=roles, unit_id=unit_id))
+
+    special = {}
+    for data, kind in ((D.OFFICE_UNIT, "office"), (D.LEADING_GROUP_UNIT, "leading_group"),
+                       (D.DISCIPLINE_UNIT, "discipline")):
+        unit = Unit(code=data["code"], name=data["name"], kind=kind, industry=data.get("industry"))
+        s.add(unit)
+        special[kind] = unit
+    s.flush()
+    leaders = {}
+    for leader in D.LEADERS:
+        u = User(username=leader["username"], name=f"{leader['name']}（{leader['title']}）",
+                 password_hash=password_hash, roles=["leader"], unit_id=None)
+        s.add(u)
+        leaders[leader["username"]] = u
+    s.flush()
+    leader_of = {code: leaders[l["username"]].id for l in D.LEADERS for code in l["portfolio"]}
+    by_code: dict[str, Unit] = {}
+    for data in D.DEPARTMENTS:
+        by_code[data["code"]] = Unit(code=data["code"], name=data["name"], kind="department",
+                                     industry=data["industry"], leader_id=leader_of.get(data["code"]))
+    for data in D.STREETS:
+        by_code[data["code"]] = Unit(code=data["code"], name=data["name"], kind="street",
+                                     industry=data["industry"], leader_id=leader_of.get(data["code"]))
+    s.add_all(by_code.values())
+    s.flush()
+    collective = next((u for u in by_code.values() if u.industry == "国资监管"), None)
+    for data in D.COMPANIES:
+        by_code[data["code"]] = Unit(code=data["code"], name=data["name"], kind="company",
+                                     industry=data["industry"], parent_id=by_code[data["street"]].id,
+                                     department_id=collective.id if collective else None,
+                                     leader_id=leader_of.get(data["code"]))
+        s.add(by_code[data["code"]])
+    s.flush()
+    office = special["office"].id
+    user("admin", "系统管理员", ["admin"], office)
+    user("office1", "巡察办 张主任", ["office"], office)
+    user("office2", "巡察办 李科长", ["office"], office)
+    user("designer1", "流程设计 周工", ["designer"], office)
+    user("leading1", "领导小组 成员", ["leading_group"], special["leading_group"].id)
+    user("discipline1", "纪委监委 审查员", ["discipline"], special["discipline"].id)
+    for inspector in D.INSPECTORS:
+        user(inspector["username"], inspector["name"], ["inspector"], by_code.get(inspector["home_unit"], special["office"]).id)
+    for index, (code, unit) in enumerate(by_code.items()):
+        for staff in D.UNIT_STAFF:
+            roles = [staff["role"]]
+            if unit.kind == "department" and staff["role"] == "unit_liaison":
+                roles.append("department")  # the liaison also handles the department's letters
+            user(f"{code.lower()}_{staff['username_suffix']}", D.person_name(index + staff["name_offset"]),
+                 roles, unit.id)
+
+
+def _who(ctx: Context, username: str) -> Principal:
+    with ctx.db.read() as s:
+        return principal_for(s, s.scalar(select(User).where(User.username == username)))
+
+
+def _complete_all(ctx: Context, p: Principal, bpmn_id: str, data_for) -> None:
+    """Complete every open `bpmn_id` task `p` may do; `data_for(case_or_none)` builds the data."""
+    with ctx.db.read() as s:
+        rows, _ = tasks.list_open(s, p, bpmn_id=bpmn_id, limit=500)
+        todo = [(r.id, r.business_key) for r in rows]
+    for task_id, business_key in todo:
+        ctx.db.transaction(lambda s: tasks.complete(ctx, s, p, task_id, data_for(s, business_key)))
+
+
+def _unit_user(ctx: Context, unit_id: int, suffix: str) -> Principal:
+    with ctx.db.read() as s:
+        code = s.get(Unit, unit_id).code
+    return _who(ctx, f"{code.lower()}_{suffix}")
+
+
+def _finished_round(ctx: Context) -> int:
+    spec = D.FINISHED_ROUND
+    office, leading = _who(ctx, "office1"), _who(ctx, "leading1")
+    with ctx.db.read() as s:
+        unit_id = {u.code: u.id for u in s.scalars(select(Unit))}
+        inspector_ids = [u.id for u in s.scalars(select(User).where(User.username.in_(["inspector1", "inspector2", "inspector3"])))]
+    rnd = ctx.db.transaction(lambda s: lifecycle.create_round(
+        ctx, s, office, spec["name"], [unit_id[c] for c in spec["inspected"]], inspector_ids))
+    inspector = _who(ctx, "inspector1")
+    problem_ids = []
+    for pr in spec["problems"]:
+        problem = ctx.db.transaction(lambda s, pr=pr: lifecycle.add_problem(
+            ctx, s, inspector, rnd.id, unit_id[pr["unit"]], pr["description"], pr["category"], pr["source"]))
+        problem_ids.append(problem.id)
+    _complete_all(ctx, inspector, "record_findings", lambda s, key: {})
+    for cp in spec["common_problems"]:
+        ctx.db.transaction(lambda s, cp=cp: lifecycle.add_common_problem(
+            ctx, s, office, rnd.id, cp["title"], cp["description"], cp["category"],
+            unit_id[cp["responsible_department"]], [problem_ids[i] for i in cp["problem_indexes"]]))
+    _complete_all(ctx, office, "distill_list", lambda s, key: {})
+    _complete_all(ctx, leading, "approve_list", lambda s, key: {"approved": True, "comment": "同意印发"})
+
+    with ctx.db.read() as s:
+        cases = s.scalars(select(Case).where(Case.round_id == rnd.id).order_by(Case.id)).all()
+        commons = lifecycle.round_json(s, s.get(Round, rnd.id))["common_problems"]
+    for n, case in enumerate(cases):
+        liaison, head = _unit_user(ctx, case.unit_id, "liaison"), _unit_user(ctx, case.unit_id, "head")
+        _complete_all(ctx, liaison, "self_check", lambda s, key, n=n: _self_check(commons, n))
+        _complete_all(ctx, liaison, "rectify", lambda s, key, n=n: _rectify(commons, n))
+        _complete_all(ctx, head, "attest_and_file", lambda s, key: {"attest": True})
+    returned = {cases[0].id}  # one filing goes back for rework, as in practice
+
+    def review(s, key):
+        return {"accepted": int(key.split(":")[1]) not in returned, "comment": "佐证材料齐全，同意销号"}
+
+    _complete_all(ctx, office, "review_filing", review)
+    for case in cases[:1]:
+        _complete_all(ctx, _unit_user(ctx, case.unit_id, "liaison"), "rectify", lambda s, key: _rectify(commons, 1))
+        _complete_all(ctx, _unit_user(ctx, case.unit_id, "head"), "attest_and_file", lambda s, key: {"attest": True})
+    returned.clear()
+    _complete_all(ctx, office, "review_filing", review)
+    _complete_all(ctx, office, "round_summary", lambda s, key: {"summary": "本轮共性问题已全部整改销号。"})
+    return rnd.id
+
+
+def _self_check(commons: list[dict], n: int) -> dict:
+    items = []
+    for i, cp in enumerate(commons):
+        sample = D.SELF_CHECK_SAMPLES.get(cp["title"], {"findings": ["经自查，未发现同类问题。"]})
+        applicable = (n + i) % 3 != 0
+        items.append({"common_problem_id": cp["id"], "applicable": applicable,
+                      "problems_found": (n + i) % 4 if applicable else 0,
+                      "findings": sample["findings"][(n + i) % len(sample["findings"])] if applicable
+                      else "经对照自查，本单位不涉及该类业务。",
+                      **({} if applicable else {"reason": "本单位无此类业务"})})
+    return {"items": items}
+
+
+def _rectify(commons: list[dict], n: int) -> dict:
+    items = []
+    for i, cp in enumerate(commons):
+        sample = D.SELF_CHECK_SAMPLES.get(cp["title"])
+        if sample is None or (n + i) % 3 == 0:
+            continue
+        measures = [{"description": sample["measures"][(n + i + k) % len(sample["measures"])],
+                     "deadline": "2026-06-30"} for k in range(1 + (n + i) % 2)]
+        institutions = [{"title": sample["institutions"][(n + i) % len(sample["institutions"])]}] if (n + i) % 2 else []
+        items.append({"common_problem_id": cp["id"], "measures": measures, "institutions": institutions,
+                      "status": "done"})
+    return {"items": items}
+
+
+def _current_round(ctx: Context) -> int:
+    spec = D.CURRENT_ROUND
+    office = _who(ctx, "office1")
+    with ctx.db.read() as s:
+        unit_id = {u.code: u.id for u in s.scalars(select(Unit))}
+        inspector_ids = [u.id for u in s.scalars(select(User).where(User.username.in_(["inspector4", "inspector5", "inspector6"])))]
+    rnd = ctx.db.transaction(lambda s: lifecycle.create_round(
+        ctx, s, office, spec["name"], [unit_id[c] for c in spec["inspected"]], inspector_ids))
+    inspector = _who(ctx, "inspector4")
+    for pr in spec["problems"]:
+        ctx.db.transaction(lambda s, pr=pr: lifecycle.add_problem(
+            ctx, s, inspector, rnd.id, unit_id[pr["unit"]], pr["description"], pr["category"], pr["source"]))
+    return rnd.id

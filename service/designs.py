@@ -1,0 +1,55 @@
+"""Process models as designers see them: list, deploy a new version, read a version back."""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from workflows.registry import DeployError
+from workflows.tables import ModelVersion
+
+from .auth import Principal
+from .context import Context
+from .errors import NotFound, TooLarge, Unprocessable
+
+DESIGN_ROLES = ("designer", "admin", "office")
+
+
+def version_json(v: ModelVersion) -> dict:
+    return {"key": v.key, "name": v.name, "version": v.version, "sha256": v.sha256, "process_ids": v.process_ids,
+            "deployed_by": v.deployed_by, "deployed_at": v.deployed_at.isoformat()}
+
+
+def list_models(s: Session, p: Principal) -> list[dict]:
+    p.require(*DESIGN_ROLES)
+    latest = select(ModelVersion.key, func.max(ModelVersion.version).label("v")).group_by(ModelVersion.key).subquery()
+    rows = s.scalars(select(ModelVersion).join(latest, (ModelVersion.key == latest.c.key)
+                                               & (ModelVersion.version == latest.c.v)).order_by(ModelVersion.key))
+    return [{"key": v.key, "name": v.name, "latest_version": v.version} for v in rows]
+
+
+def list_versions(s: Session, p: Principal, key: str) -> list[dict]:
+    p.require(*DESIGN_ROLES)
+    rows = s.scalars(select(ModelVersion).where(ModelVersion.key == key).order_by(ModelVersion.version)).all()
+    if not rows:
+        raise NotFound(f"process model {key!r} does not exist")
+    return [version_json(v) for v in rows]
+
+
+def deploy(ctx: Context, s: Session, p: Principal, xml: bytes) -> tuple[ModelVersion, bool]:
+    p.require("designer", "admin")
+    if len(xml) > ctx.settings.max_bpmn_kb * 1024:
+        raise TooLarge(f"a BPMN file may be at most {ctx.settings.max_bpmn_kb} KB")
+    if not xml.strip():
+        raise Unprocessable("the BPMN document is empty", [{"element_id": None, "message": "empty body"}])
+    try:
+        return ctx.engine.deploy(s, xml, deployed_by=p.username)
+    except DeployError as exc:
+        raise Unprocessable("the diagram cannot be deployed", exc.errors) from exc
+
+
+def get_version(s: Session, p: Principal, key: str, version: int) -> ModelVersion:
+    p.require(*DESIGN_ROLES)
+    row = s.scalar(select(ModelVersion).where(ModelVersion.key == key, ModelVersion.version == version))
+    if row is None:
+        raise NotFound(f"process model {key!r} has no version {version}")
+    return row

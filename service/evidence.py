@@ -1,0 +1,79 @@
+"""Evidence files (佐证材料): kept with their SHA-256, size and uploader; type and size limited."""
+from __future__ import annotations
+
+import hashlib
+import re
+
+from sqlalchemy.orm import Session
+
+from .auth import Principal
+from .context import Context
+from .errors import Forbidden, TooLarge, Unprocessable
+from .lifecycle import get_case
+from .models import Evidence, EvidenceBlob, RectificationItem
+
+_SAFE_NAME = re.compile(r"[^\w.\-\u4e00-\u9fff ]+")
+# Magic numbers of the formats we accept, so a renamed executable is not filed as a PDF.
+_SIGNATURES = {
+    "pdf": [b"%PDF-"], "png": [b"\x89PNG\r\n\x1a\n"], "jpg": [b"\xff\xd8\xff"], "jpeg": [b"\xff\xd8\xff"],
+    "docx": [b"PK\x03\x04"], "xlsx": [b"PK\x03\x04"], "zip": [b"PK\x03\x04"], "ofd": [b"PK\x03\x04"],
+    "doc": [b"\xd0\xcf\x11\xe0"], "xls": [b"\xd0\xcf\x11\xe0"],
+}
+_CONTENT_TYPES = {
+    "pdf": "application/pdf", "png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg",
+    "txt": "text/plain; charset=utf-8", "zip": "application/zip", "ofd": "application/ofd",
+    "doc": "application/msword", "xls": "application/vnd.ms-excel",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def clean_filename(name: str) -> str:
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = _SAFE_NAME.sub("_", name).strip(" .")
+    return name[:200] or "file"
+
+
+def upload(ctx: Context, s: Session, p: Principal, case_id: int, filename: str, content: bytes,
+           item_id: int | None) -> Evidence:
+    case = get_case(s, p, case_id)
+    if not (p.has("unit_liaison", "unit_head") and p.unit_id == case.unit_id):
+        raise Forbidden("only the unit's liaison or head upload its evidence")
+    if case.status == "closed":
+        raise Unprocessable(f"case {case_id} is closed; evidence can no longer be added")
+    name = clean_filename(filename)
+    ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if ext not in ctx.settings.evidence_types:
+        raise Unprocessable(f"files of type .{ext or '?'} are not accepted",
+                            [{"field": "file", "message": f"allowed: {', '.join(ctx.settings.evidence_types)}"}])
+    limit = ctx.settings.max_upload_mb * 1024 * 1024
+    if len(content) > limit:
+        raise TooLarge(f"the file is larger than {ctx.settings.max_upload_mb} MB")
+    if not content:
+        raise Unprocessable("the file is empty", [{"field": "file", "message": "empty file"}])
+    signatures = _SIGNATURES.get(ext)
+    if signatures and not any(content.startswith(sig) for sig in signatures):
+        raise Unprocessable(f"the file's content is not a .{ext} file", [{"field": "file", "message": "content does not match its type"}])
+    if ext == "txt":
+        try:
+            content.decode("utf-8")
+        except UnicodeDecodeError:
+            raise Unprocessable("a .txt file must be UTF-8 text", [{"field": "file", "message": "not UTF-8 text"}])
+    if item_id is not None:
+        item = s.get(RectificationItem, item_id)
+        if item is None or item.case_id != case.id:
+            raise Unprocessable("item_id is not an item of this case", [{"field": "item_id", "message": f"unknown item {item_id}"}])
+    digest = hashlib.sha256(content).hexdigest()
+    if s.get(EvidenceBlob, digest) is None:
+        s.add(EvidenceBlob(sha256=digest, size=len(content), content=content))
+    evidence = Evidence(case_id=case.id, item_id=item_id, filename=name, content_type=_CONTENT_TYPES.get(ext, "application/octet-stream"),
+                        size=len(content), sha256=digest, uploaded_by=p.id, uploaded_at=ctx.now())
+    s.add(evidence)
+    s.flush()
+    return evidence
+
+
+def evidence_json(e: Evidence, ctx: Context) -> dict:
+    return {"id": e.id, "case_id": e.case_id, "item_id": e.item_id, "filename": e.filename, "size": e.size,
+            "sha256": e.sha256, "content_type": e.content_type, "uploaded_by": e.uploaded_by,
+            "uploaded_at": ctx.local_iso(e.uploaded_at), "review": e.review}

@@ -1,0 +1,304 @@
+"""The domain: organisation, rounds and their problem library, per-unit cases and their records.
+
+Workflow state lives in the engine's tables; what the office reports on lives here, as rows
+that can be counted and filtered without touching a workflow.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from workflows.tables import UTCDateTime
+
+ROLES = {
+    "office": "巡察办",
+    "inspector": "巡察组成员",
+    "leading_group": "巡察工作领导小组",
+    "leader": "分管区领导",
+    "department": "职能部门",
+    "unit_liaison": "单位联络员",
+    "unit_head": "单位主要负责人",
+    "discipline": "纪委监委",
+    "designer": "流程设计",
+    "admin": "系统管理员",
+}
+UNIT_KINDS = ("department", "street", "community", "company", "office", "leading_group", "discipline")
+# Units that receive every published list and rectify against it.
+RECTIFYING_KINDS = ("department", "street", "community", "company")
+CASE_STATUSES = ("self_check", "rectifying", "filed", "returned", "closed")
+WARNINGS = ("none", "green", "yellow", "red")
+PROBLEM_SOURCES = ("inspection", "resident_report", "audit")
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Unit(Base):
+    __tablename__ = "unit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+    industry: Mapped[str | None] = mapped_column(String(100))
+    # The functional department that governs this unit's industry (the "解铃人").
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+    leader_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", use_alter=True))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class User(Base):
+    __tablename__ = "app_user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
+    roles: Mapped[list[str]] = mapped_column(JSON, default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    unit: Mapped[Unit | None] = relationship(foreign_keys=[unit_id])
+
+
+class ApiToken(Base):
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Round(Base):
+    __tablename__ = "inspection_round"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    # discovering -> listing -> published -> closed
+    status: Mapped[str] = mapped_column(String(20), default="discovering")
+    process_instance_id: Mapped[int | None] = mapped_column(Integer)
+    created_by: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    inspected: Mapped[list[RoundUnit]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+    inspectors: Mapped[list[RoundInspector]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+
+
+class RoundUnit(Base):
+    __tablename__ = "round_unit"
+
+    round_id: Mapped[int] = mapped_column(ForeignKey("inspection_round.id"), primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), primary_key=True)
+
+
+class RoundInspector(Base):
+    __tablename__ = "round_inspector"
+
+    round_id: Mapped[int] = mapped_column(ForeignKey("inspection_round.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), primary_key=True)
+
+
+class Problem(Base):
+    __tablename__ = "problem"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("inspection_round.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    description: Mapped[str] = mapped_column(Text)
+    category: Mapped[str] = mapped_column(String(100))
+    source: Mapped[str] = mapped_column(String(30))
+    common_problem_id: Mapped[int | None] = mapped_column(ForeignKey("common_problem.id"), index=True)
+    recorded_by: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CommonProblem(Base):
+    __tablename__ = "common_problem"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("inspection_round.id"), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+    category: Mapped[str] = mapped_column(String(100))
+    responsible_department_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Case(Base):
+    """One unit's rectification against one published list."""
+
+    __tablename__ = "rectification_case"
+    __table_args__ = (UniqueConstraint("round_id", "unit_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("inspection_round.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="self_check", index=True)
+    warning: Mapped[str] = mapped_column(String(10), default="none")
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    process_instance_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    filed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class SelfCheckItem(Base):
+    __tablename__ = "self_check_item"
+    __table_args__ = (UniqueConstraint("case_id", "common_problem_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("rectification_case.id"), index=True)
+    common_problem_id: Mapped[int] = mapped_column(ForeignKey("common_problem.id"))
+    applicable: Mapped[bool] = mapped_column(Boolean)
+    reason: Mapped[str | None] = mapped_column(Text)
+    problems_found: Mapped[int] = mapped_column(Integer, default=0)
+    findings: Mapped[str] = mapped_column(Text, default="")
+
+
+class RectificationItem(Base):
+    __tablename__ = "rectification_item"
+    __table_args__ = (UniqueConstraint("case_id", "common_problem_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("rectification_case.id"), index=True)
+    common_problem_id: Mapped[int] = mapped_column(ForeignKey("common_problem.id"))
+    status: Mapped[str] = mapped_column(String(20))  # done|ongoing|not_done
+
+    measures: Mapped[list[Measure]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+    institutions: Mapped[list[Institution]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+
+
+class Measure(Base):
+    __tablename__ = "measure"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("rectification_item.id"), index=True)
+    description: Mapped[str] = mapped_column(Text)
+    deadline: Mapped[date | None] = mapped_column(Date)
+
+
+class Institution(Base):
+    __tablename__ = "institution"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("rectification_item.id"), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+
+
+class EvidenceBlob(Base):
+    """File content, stored once per SHA-256 so a re-upload costs nothing."""
+
+    __tablename__ = "evidence_blob"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(Integer)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class Evidence(Base):
+    __tablename__ = "evidence"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("rectification_case.id"), index=True)
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("rectification_item.id"))
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(ForeignKey("evidence_blob.sha256"))
+    uploaded_by: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    review: Mapped[str | None] = mapped_column(String(20))  # accepted|rejected
+
+
+class Filing(Base):
+    __tablename__ = "filing"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("rectification_case.id"), index=True)
+    filed_by: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    filed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    attest_comment: Mapped[str | None] = mapped_column(Text)
+    result: Mapped[str | None] = mapped_column(String(20))  # accepted|returned
+    reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    review_comment: Mapped[str | None] = mapped_column(Text)
+
+
+class SupervisionAction(Base):
+    """A step of the supervision ladder: warnings, tracking letters, talks, inspections."""
+
+    __tablename__ = "supervision_action"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("inspection_round.id"), index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("rectification_case.id"), index=True)
+    target_unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+    kind: Mapped[str] = mapped_column(String(30))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    detail: Mapped[str | None] = mapped_column(Text)
+
+
+class RecommendationLetter(Base):
+    __tablename__ = "recommendation_letter"
+    __table_args__ = (UniqueConstraint("round_id", "department_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("inspection_round.id"), index=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+    common_problem_ids: Mapped[list[int]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(20), default="sent")  # sent|planned|reported|accepted
+    process_instance_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class LeaderNotification(Base):
+    __tablename__ = "leader_notification"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("inspection_round.id"), index=True)
+    leader_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20), default="list")  # list|yellow_warning
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("rectification_case.id"))
+    unit_ids: Mapped[list[int]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Clue(Base):
+    """A problem clue; `content` is for the discipline role only."""
+
+    __tablename__ = "clue"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("inspection_round.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+    summary: Mapped[str] = mapped_column(String(300))
+    content: Mapped[str] = mapped_column(Text)
+    registered_by: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(20), default="registered")
+    disposition: Mapped[str | None] = mapped_column(String(30))
+    people_count: Mapped[int] = mapped_column(Integer, default=0)
+    process_instance_id: Mapped[int | None] = mapped_column(Integer)

@@ -1,0 +1,85 @@
+"""The OpenAPI 3 description of /api/v1, built from the same schemas the views validate with."""
+from __future__ import annotations
+
+from functools import lru_cache
+
+PROBLEM = {"$ref": "#/components/schemas/Problem"}
+
+
+def _op(summary: str, tag: str, body: dict | None = None, ok: str = "200", public: bool = False,
+        content_type: str = "application/json") -> dict:
+    op = {"summary": summary, "tags": [tag], "responses": {
+        ok: {"description": "success"},
+        "4XX": {"description": "problem", "content": {"application/problem+json": {"schema": PROBLEM}}},
+    }}
+    if body is not None:
+        op["requestBody"] = {"required": True, "content": {content_type: {"schema": body}}}
+    if public:
+        op["security"] = []
+    return op
+
+
+@lru_cache(maxsize=1)
+def document() -> dict:
+    from .api.auth import TOKEN_REQUEST
+    from .api.org import UNIT_REQUEST
+    from .api.rounds import COMMON_PROBLEM_REQUEST, PROBLEM_REQUEST, ROUND_REQUEST
+    from .api.tasks import COMPLETE_REQUEST
+
+    paging = [{"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500}},
+              {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0}}]
+    upload = {"type": "object", "properties": {"file": {"type": "string", "format": "binary"},
+                                               "item_id": {"type": "integer"}}, "required": ["file"]}
+    paths = {
+        "/health": {"get": _op("Service and database health", "system", public=True)},
+        "/openapi.json": {"get": _op("This document", "system", public=True)},
+        "/auth/token": {"post": _op("Exchange username and password for a bearer token", "auth", TOKEN_REQUEST,
+                                    public=True)},
+        "/me": {"get": _op("The current user", "auth")},
+        "/units": {"get": _op("Units of the district", "organisation") | {"parameters": paging},
+                   "post": _op("Create a unit (admin)", "organisation", UNIT_REQUEST, "201")},
+        "/users": {"get": _op("Users, by role and unit (admin, office)", "organisation") | {"parameters": paging}},
+        "/process-models": {
+            "get": _op("Process models and their latest versions", "models"),
+            "post": _op("Deploy a BPMN diagram as a new version", "models", {"type": "string"}, "201",
+                        content_type="application/xml")},
+        "/process-models/{key}/versions": {"get": _op("Versions of a model", "models")},
+        "/process-models/{key}/versions/{version}": {"get": _op("One version's metadata", "models")},
+        "/process-models/{key}/versions/{version}/bpmn": {"get": _op("The BPMN XML as deployed", "models")},
+        "/rounds": {"post": _op("Start an inspection round (office)", "lifecycle", ROUND_REQUEST, "201")},
+        "/rounds/{id}": {"get": _op("A round with its problems and common problems", "lifecycle")},
+        "/rounds/{id}/problems": {"post": _op("Record a problem (inspector of the round, office)", "lifecycle",
+                                              PROBLEM_REQUEST, "201")},
+        "/rounds/{id}/common-problems": {"post": _op("Distil a common problem (office)", "lifecycle",
+                                                     COMMON_PROBLEM_REQUEST, "201")},
+        "/cases": {"get": _op("Per-unit rectification cases in the caller's scope", "lifecycle")
+                   | {"parameters": paging}},
+        "/cases/{id}": {"get": _op("One case", "lifecycle")},
+        "/cases/{id}/evidence": {"post": _op("Upload evidence (SHA-256 kept)", "lifecycle", upload, "201",
+                                             content_type="multipart/form-data")},
+        "/tasks": {"get": _op("The caller's open tasks", "tasks") | {"parameters": paging}},
+        "/tasks/{id}": {"get": _op("A task with its form as JSON Schema", "tasks")},
+        "/tasks/{id}/complete": {"post": _op("Complete a task with data fitting its form", "tasks",
+                                             COMPLETE_REQUEST)},
+        "/stats": {"get": _op("Figures, counted from the records", "figures")},
+    }
+    for path, ops in paths.items():
+        params = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+                  for name in ("id", "key", "version") if "{%s}" % name in path]
+        if params:
+            for op in ops.values():
+                op["parameters"] = params + op.get("parameters", [])
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "rectiflow API", "version": "1",
+                 "description": "Inspection common-problem rectification: rounds, lists, per-unit cases, tasks."},
+        "servers": [{"url": "/api/v1"}],
+        "security": [{"bearer": []}],
+        "paths": paths,
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {"Problem": {"type": "object", "properties": {
+                "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
+                "detail": {"type": "string"}, "errors": {"type": "array", "items": {"type": "object"}}}}},
+        },
+    }

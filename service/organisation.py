@@ -1,0 +1,64 @@
+"""Units and users of the district."""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from .auth import Principal
+from .errors import Conflict, Unprocessable
+from .models import ROLES, UNIT_KINDS, Unit, User
+
+
+def unit_json(u: Unit) -> dict:
+    return {"id": u.id, "code": u.code, "name": u.name, "kind": u.kind, "parent_id": u.parent_id,
+            "industry": u.industry, "department_id": u.department_id, "leader_id": u.leader_id, "active": u.active}
+
+
+def user_json(u: User) -> dict:
+    return {"id": u.id, "username": u.username, "name": u.name, "roles": u.roles, "unit_id": u.unit_id,
+            "active": u.active}
+
+
+def list_units(s: Session, kind: str | None, limit: int, offset: int):
+    query = select(Unit)
+    if kind:
+        query = query.where(Unit.kind == kind)
+    total = s.scalar(select(func.count()).select_from(query.subquery()))
+    return s.scalars(query.order_by(Unit.id).limit(limit).offset(offset)).all(), total
+
+
+def create_unit(s: Session, p: Principal, data: dict) -> Unit:
+    p.require("admin")
+    if data["kind"] not in UNIT_KINDS:
+        raise Unprocessable("unknown unit kind", [{"field": "kind", "message": f"one of {', '.join(UNIT_KINDS)}"}])
+    if s.scalar(select(Unit.id).where(Unit.code == data["code"])) is not None:
+        raise Conflict(f"a unit with code {data['code']!r} exists already")
+    for field in ("parent_id", "department_id"):
+        if data.get(field) is not None and s.get(Unit, data[field]) is None:
+            raise Unprocessable(f"unknown {field}", [{"field": field, "message": f"no unit {data[field]}"}])
+    leader_id = data.get("leader_id")
+    if leader_id is not None:
+        leader = s.get(User, leader_id)
+        if leader is None or "leader" not in leader.roles:
+            raise Unprocessable("leader_id must be a leader in charge", [{"field": "leader_id", "message": f"not a leader: {leader_id}"}])
+    unit = Unit(code=data["code"], name=data["name"], kind=data["kind"], parent_id=data.get("parent_id"),
+                industry=data.get("industry"), department_id=data.get("department_id"), leader_id=leader_id)
+    s.add(unit)
+    s.flush()
+    return unit
+
+
+def list_users(s: Session, p: Principal, role: str | None, unit_id: int | None, limit: int, offset: int):
+    p.require("admin", "office")
+    if role is not None and role not in ROLES:
+        raise Unprocessable("unknown role", [{"field": "role", "message": f"one of {', '.join(ROLES)}"}])
+    users = s.scalars(select(User).order_by(User.id)).all() if role else None
+    query = select(User)
+    if unit_id is not None:
+        query = query.where(User.unit_id == unit_id)
+    if role:
+        # roles is a JSON list; filtering in Python keeps the query portable across databases
+        ids = [u.id for u in users if role in u.roles]
+        query = query.where(User.id.in_(ids))
+    total = s.scalar(select(func.count()).select_from(query.subquery()))
+    return s.scalars(query.order_by(User.id).limit(limit).offset(offset)).all(), total

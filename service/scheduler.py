@@ -1,0 +1,34 @@
+"""The embedded timer scheduler: a daemon thread that fires due timers every few seconds.
+
+In the scaled mode the same `run_due_timers` is called by a worker instead; both are safe to
+run side by side because each instance advances under its optimistic version check.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+
+from .context import Context
+from .lifecycle import run_due_timers
+
+log = logging.getLogger(__name__)
+
+
+class TimerScheduler(threading.Thread):
+    def __init__(self, ctx: Context, interval: float) -> None:
+        super().__init__(name="rectiflow-timers", daemon=True)
+        self.ctx = ctx
+        self.interval = interval
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        while not self._stop_event.wait(self.interval):
+            try:
+                moved = run_due_timers(self.ctx)
+                if moved:
+                    log.info("timers advanced %d instance(s)", moved)
+            except Exception:  # keep the scheduler alive; the next tick retries
+                log.exception("timer run failed")
+
+    def stop(self) -> None:
+        self._stop_event.set()

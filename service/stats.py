@@ -1,0 +1,55 @@
+"""The district's figures, counted from the records every time (never stored totals)."""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from . import access
+from .auth import Principal
+from .context import Context
+from .models import (
+    Case,
+    Clue,
+    CommonProblem,
+    Institution,
+    Measure,
+    RecommendationLetter,
+    RectificationItem,
+    SelfCheckItem,
+)
+
+
+def figures(ctx: Context, s: Session, p: Principal, round_id: int | None) -> dict:
+    scope = access.case_scope(p)
+
+    def cases(q):
+        q = q.where(scope)
+        return q.where(Case.round_id == round_id) if round_id is not None else q
+
+    def by_round(q, column):
+        return q.where(column == round_id) if round_id is not None else q
+
+    count = lambda q: s.scalar(q) or 0  # noqa: E731
+    district = p.has("office", "leading_group")
+    clue_counts = s.execute(by_round(select(func.count(Clue.id), func.coalesce(func.sum(Clue.people_count), 0))
+                                     .where(Clue.disposition == "case_filed"), Clue.round_id)).one()
+    return {
+        "round_id": round_id,
+        "common_problems": count(by_round(select(func.count(CommonProblem.id)), CommonProblem.round_id)),
+        "problems_found": count(cases(select(func.coalesce(func.sum(SelfCheckItem.problems_found), 0))
+                                      .join(Case, Case.id == SelfCheckItem.case_id))),
+        "measures": count(cases(select(func.count(Measure.id)).join(RectificationItem, RectificationItem.id == Measure.item_id)
+                                .join(Case, Case.id == RectificationItem.case_id))),
+        "institutions": count(cases(select(func.count(Institution.id))
+                                    .join(RectificationItem, RectificationItem.id == Institution.item_id)
+                                    .join(Case, Case.id == RectificationItem.case_id))),
+        "recommendation_letters": count(by_round(select(func.count(RecommendationLetter.id)),
+                                                 RecommendationLetter.round_id)) if district else None,
+        "cases_filed": clue_counts[0] if district else None,
+        "people_filed": int(clue_counts[1]) if district else None,
+        "units_total": count(cases(select(func.count(Case.id)))),
+        "units_filed": count(cases(select(func.count(Case.id)).where(Case.filed_at.is_not(None)))),
+        "units_closed": count(cases(select(func.count(Case.id)).where(Case.status == "closed"))),
+        "units_overdue": count(cases(select(func.count(Case.id)).where(
+            Case.status.in_(("self_check", "rectifying", "returned")), Case.due_at < ctx.now()))),
+    }

@@ -1,0 +1,65 @@
+"""The inbox: list, read and complete human tasks, with the need-to-know rules applied."""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from workflows.tables import HumanTask
+
+from . import access, lifecycle
+from .auth import Principal
+from .context import Context
+from .errors import Conflict, Forbidden, NotFound
+
+
+def task_json(row: HumanTask, ctx: Context) -> dict:
+    return {"id": row.id, "name": row.name, "bpmn_id": row.bpmn_id, "process_model": row.model_key,
+            "process_instance_id": row.instance_id, "unit_id": row.unit_id, "lane": row.lane, "role": row.role,
+            "state": row.state, "due_at": ctx.local_iso(row.due_at) if row.due_at else None,
+            "created_at": ctx.local_iso(row.created_at),
+            "completed_at": ctx.local_iso(row.completed_at) if row.completed_at else None}
+
+
+def list_open(s: Session, p: Principal, *, process_model=None, bpmn_id=None, unit_id=None,
+              limit=50, offset=0) -> tuple[list[HumanTask], int]:
+    query = select(HumanTask).where(HumanTask.state == "open", access.task_actionable(p))
+    if process_model:
+        query = query.where(HumanTask.model_key == process_model)
+    if bpmn_id:
+        query = query.where(HumanTask.bpmn_id == bpmn_id)
+    if unit_id is not None:
+        query = query.where(HumanTask.unit_id == unit_id)
+    total = s.scalar(select(func.count()).select_from(query.subquery()))
+    rows = s.scalars(query.order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at,
+                                    HumanTask.id).limit(limit).offset(offset)).all()
+    return rows, total
+
+
+def get_visible(s: Session, p: Principal, task_id: str) -> HumanTask:
+    row = s.scalar(select(HumanTask).where(HumanTask.id == task_id, access.task_visible(p)))
+    if row is None:
+        raise NotFound(f"task {task_id} does not exist")
+    return row
+
+
+def get_with_form(ctx: Context, s: Session, p: Principal, task_id: str) -> dict:
+    row = get_visible(s, p, task_id)
+    body = task_json(row, ctx)
+    body["form"] = ctx.engine.task_form(s, row)
+    body["actionable"] = bool(access.actionable_ids(s, p, [row.id]))
+    return body
+
+
+def complete(ctx: Context, s: Session, p: Principal, task_id: str, data: dict) -> list[dict]:
+    row = get_visible(s, p, task_id)
+    if not access.actionable_ids(s, p, [row.id]):
+        raise Forbidden(f"task {task_id} is for the role {row.role!r}, which you do not hold here")
+    if row.state != "open":
+        raise Conflict(f"task {task_id} is already {row.state}")
+    lifecycle.check_before_complete(s, row.model_key, row.bpmn_id, row.business_key, data)
+    result = ctx.engine.complete_task(s, task_id, data, actor=p.username)
+    lifecycle.apply_events(ctx, s, p, result)
+    s.flush()
+    nxt = s.scalars(select(HumanTask).where(HumanTask.instance_id == result.instance.id,
+                                            HumanTask.state == "open", access.task_visible(p))).all()
+    return [task_json(r, ctx) for r in nxt]

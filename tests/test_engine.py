@@ -1,0 +1,201 @@
+"""The engine layer on a real database: versions, instances, timers, messages, hazards, concurrency."""
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import func, select
+
+import bpmn_snippets as B
+from workflows.engine import InvalidTaskData, TaskNotOpen, WorkflowFailure
+from workflows.registry import DeployError
+from workflows.scripting import SafeEnvironment
+from workflows.tables import HistoryEntry, HumanTask, ProcessInstance, Timer
+
+
+@pytest.fixture
+def ctx(engine_ctx):
+    return engine_ctx
+
+
+def deploy(ctx, xml):
+    return ctx.db.transaction(lambda s: ctx.engine.deploy(s, xml, deployed_by="test"))
+
+
+def start(ctx, key, data=None, **kw):
+    return ctx.db.transaction(lambda s: ctx.engine.start(s, key, data or {}, **kw).instance.id)
+
+
+def open_tasks(ctx, instance_id):
+    with ctx.db.read() as s:
+        return s.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id, HumanTask.state == "open")
+                         .order_by(HumanTask.bpmn_id)).all()
+
+
+def complete(ctx, task_id, data=None, actor="tester"):
+    return ctx.db.transaction(lambda s: ctx.engine.complete_task(s, task_id, data or {}, actor=actor))
+
+
+def test_versions_hash_and_instances_stay_on_their_version(ctx):
+    v1, created = deploy(ctx, B.one_task(task_name="初审"))
+    assert created and v1.version == 1
+    again, created = deploy(ctx, B.one_task(task_name="初审"))
+    assert not created and again.version == 1, "identical content is not a new version"
+    first = start(ctx, "simple")
+    v2, created = deploy(ctx, B.one_task(task_name="复审"))
+    assert created and v2.version == 2
+    second = start(ctx, "simple")
+    assert [t.name for t in open_tasks(ctx, first)] == ["初审"]
+    assert [t.name for t in open_tasks(ctx, second)] == ["复审"]
+    # the old instance still completes on its own version
+    complete(ctx, open_tasks(ctx, first)[0].id, {"ok": True})
+    with ctx.db.read() as s:
+        assert s.get(ProcessInstance, first).status == "completed"
+
+
+def test_task_row_carries_role_from_lane_and_form_is_enforced(ctx):
+    deploy(ctx, B.one_task())
+    instance = start(ctx, "simple", unit_id=7)
+    task = open_tasks(ctx, instance)[0]
+    assert (task.role, task.unit_id, task.lane) == ("office", 7, "巡察办")
+    with pytest.raises(InvalidTaskData) as err:
+        complete(ctx, task.id, {"ok": "yes"})
+    assert err.value.errors[0]["field"] == "ok"
+    with pytest.raises(InvalidTaskData):
+        complete(ctx, task.id, {"unexpected": 1, "ok": True})
+    complete(ctx, task.id, {"ok": True})
+    with pytest.raises(TaskNotOpen):
+        complete(ctx, task.id, {"ok": True})
+
+
+@pytest.mark.parametrize("script", [
+    "__import__('os').system('id')",
+    "().__class__.__mro__[1].__subclasses__()",
+    "import os",
+    "open('/etc/passwd').read()",
+])
+def test_hostile_script_is_rejected_at_deploy_with_element_id(ctx, script):
+    with pytest.raises(DeployError) as err:
+        deploy(ctx, B.with_script(script))
+    assert {e["element_id"] for e in err.value.errors} == {"calc"}
+
+
+def test_hostile_condition_is_rejected_at_deploy_with_element_id(ctx):
+    with pytest.raises(DeployError) as err:
+        deploy(ctx, B.with_condition("eval('1') == 1"))
+    assert err.value.errors[0]["element_id"] == "f_cond"
+
+
+def test_script_engine_is_the_safe_one_after_every_load(ctx):
+    deploy(ctx, B.with_script('later = days_after("2026-01-01T00:00:00+08:00", 3)'))
+    instance = start(ctx, "scripted")
+    # the script runs only after a save and a load: it needs the helper our environment provides
+    complete(ctx, open_tasks(ctx, instance)[0].id)
+    assert [t.bpmn_id for t in open_tasks(ctx, instance)] == ["second"]
+    with ctx.db.read() as s:
+        data = ctx.engine.instance_data(s, s.get(ProcessInstance, instance))
+        assert data["later"].startswith("2026-01-04T00:00:00")
+    assert isinstance(ctx.engine.script_engine.environment, SafeEnvironment)
+
+
+def test_task_data_is_not_shared_between_parallel_branches(ctx):
+    deploy(ctx, B.parallel_scripts())
+    result = ctx.db.transaction(lambda s: ctx.engine.start(s, "branches", {"shared": {"items": []}}))
+    seen = {e.bpmn_id: e.data["shared"]["items"] for e in result.events if e.bpmn_id in ("branch_a", "branch_b")}
+    assert seen == {"branch_a": ["a"], "branch_b": ["b"]}
+
+
+def test_gateway_loop_back_fails_loudly_instead_of_stalling(ctx):
+    deploy(ctx, B.loop_back(100))
+    short = start(ctx, "looping", {"n": 0})
+    assert [t.bpmn_id for t in open_tasks(ctx, short)] == ["after"]
+    deploy(ctx, B.loop_back(250, pid="looping_long"))
+    with pytest.raises(WorkflowFailure) as err:
+        start(ctx, "looping_long", {"n": 0})
+    assert "standardLoopCharacteristics" in str(err.value)
+    with ctx.db.read() as s:  # nothing half-written stays behind
+        assert s.scalar(select(func.count()).select_from(ProcessInstance)
+                        .where(ProcessInstance.model_key == "looping_long")) == 0
+
+
+def test_timer_fires_by_the_engine_clock_once(ctx, clock):
+    due = datetime(2031, 3, 1, 9, 0, tzinfo=timezone(timedelta(hours=8)))
+    deploy(ctx, B.timer("due"))
+    instance = start(ctx, "timed", {"due": due.isoformat()})
+    with ctx.db.read() as s:
+        assert [t.due_at for t in s.scalars(select(Timer))] == [due.astimezone(timezone.utc)]
+        assert ctx.engine.due_timer_instances(s) == []
+    clock.move_to(due + timedelta(seconds=1))
+    with ctx.db.read() as s:
+        assert ctx.engine.due_timer_instances(s) == [instance]
+    ctx.db.transaction(lambda s: ctx.engine.fire_timers(s, instance))
+    assert [t.bpmn_id for t in open_tasks(ctx, instance)] == ["after"]
+    with ctx.db.read() as s:
+        assert s.scalar(select(func.count()).select_from(Timer)) == 0
+        assert ctx.engine.due_timer_instances(s) == []
+        fired = s.scalars(select(HistoryEntry).where(HistoryEntry.event == "timer_fired")).all()
+        assert [h.bpmn_id for h in fired] == ["wait"]
+
+
+def test_naive_timer_values_are_read_in_the_district_zone_not_the_servers(ctx, monkeypatch):
+    import time
+
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        deploy(ctx, B.timer("due"))
+        start(ctx, "timed", {"due": "2031-03-01T09:00:00"})
+        with ctx.db.read() as s:
+            assert s.scalar(select(Timer.due_at)) == datetime(2031, 3, 1, 1, 0, tzinfo=timezone.utc)
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+
+
+def test_message_is_delivered_by_name_and_correlation(ctx):
+    deploy(ctx, B.message())
+    a = start(ctx, "waiting", business_key="round:1")
+    b = start(ctx, "waiting", business_key="round:2")
+    delivered = ctx.db.transaction(lambda s: ctx.engine.deliver_message(s, "cases_closed", "round:2", {"n": 1}))
+    assert [r.instance.id for r in delivered] == [b]
+    assert open_tasks(ctx, a) == []
+    assert [t.bpmn_id for t in open_tasks(ctx, b)] == ["after"]
+    nothing = ctx.db.transaction(lambda s: ctx.engine.deliver_message(s, "cases_closed", "round:2", {}))
+    assert nothing == []
+
+
+def test_eight_threads_on_one_instance_lose_nothing_and_complete_nothing_twice(ctx):
+    deploy(ctx, B.parallel(8))
+    instances = [start(ctx, "fanout") for _ in range(2)]
+    work = [t.id for i in instances for t in open_tasks(ctx, i)]
+    assert len(work) == 16
+    outcomes: list[tuple[str, str]] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(8)
+
+    def worker(n):
+        barrier.wait()
+        # every task is attempted by two threads; exactly one may win
+        for task_id in work[n::8] + work[(n + 1) % 8::8]:
+            try:
+                complete(ctx, task_id, actor=f"worker{n}")
+                result = "done"
+            except TaskNotOpen:
+                result = "refused"
+            with lock:
+                outcomes.append((task_id, result))
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    done = [task for task, result in outcomes if result == "done"]
+    assert sorted(done) == sorted(work), "every task completed exactly once"
+    assert len(outcomes) == 32
+    with ctx.db.read() as s:
+        history = s.scalars(select(HistoryEntry.task_id).where(HistoryEntry.event == "task_completed")).all()
+        assert sorted(history) == sorted(work)
+    for i in instances:
+        assert [t.bpmn_id for t in open_tasks(ctx, i)] == ["after"], "the join saw all eight branches"

@@ -1,0 +1,378 @@
+"""The engine facade the service uses: deploy, start, complete, timers, messages.
+
+Every call works inside the caller's SQLAlchemy session and only flushes: the service's unit
+of work owns the transaction. Each save writes the serialized workflow and rebuilds its index
+rows (human tasks, timers, message subscriptions) in that same transaction; the instance row
+carries a version counter, so two writers of one instance cannot both win (StaleDataError).
+"""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Callable
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+from SpiffWorkflow.bpmn import BpmnEvent
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition as CamundaMessage
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.util.task import TaskState
+
+from . import forms as form_schemas
+from . import serializer
+from .clock import Clock
+from .registry import LoadedModel, ModelRegistry
+from .scripting import make_script_engine
+from .tables import (
+    HistoryEntry,
+    HumanTask,
+    MessageSubscription,
+    ModelVersion,
+    ProcessInstance,
+    TaskCandidate,
+    Timer,
+)
+
+# TaskIterator stops silently at depth 1000; refuse well before an instance gets there.
+MAX_TREE_DEPTH = 400
+
+
+class EngineError(Exception):
+    status = 409
+
+
+class UnknownModel(EngineError):
+    status = 404
+
+
+class TaskNotFound(EngineError):
+    status = 404
+
+
+class TaskNotOpen(EngineError):
+    """The task exists but is no longer waiting for anyone (completed or cancelled)."""
+
+
+class InvalidTaskData(EngineError):
+    status = 422
+
+    def __init__(self, errors: list[dict]):
+        self.errors = errors
+        super().__init__("the data does not fit the task's form")
+
+
+class WorkflowFailure(EngineError):
+    """The diagram itself failed while running (a script or expression error, a stalled loop)."""
+
+    status = 422
+
+    def __init__(self, message: str, element_id: str | None = None):
+        self.element_id = element_id
+        super().__init__(message)
+
+
+@dataclass
+class StepEvent:
+    """Something the workflow did in one call that the service may act on."""
+
+    kind: str  # task_completed | timer_fired | instance_completed
+    bpmn_id: str | None
+    name: str | None
+    data: dict = field(default_factory=dict)
+
+
+@dataclass
+class RunResult:
+    instance: ProcessInstance
+    events: list[StepEvent]
+
+
+def _all_tasks(workflow: BpmnWorkflow, **filters):
+    tasks = list(workflow.get_tasks(**filters))
+    for sub in workflow.subprocesses.values():
+        tasks.extend(sub.get_tasks(**filters))
+    return tasks
+
+
+class Engine:
+    def __init__(
+        self,
+        forms: form_schemas.FormLibrary,
+        clock: Clock | None = None,
+        role_for_lane: Callable[[str | None], str | None] = lambda lane: lane,
+        naive_zone: str = "Asia/Shanghai",
+    ) -> None:
+        self.forms = forms
+        self.clock = clock or Clock()
+        self.role_for_lane = role_for_lane
+        self.naive_zone = ZoneInfo(naive_zone)
+        self.registry = ModelRegistry(forms)
+        self.script_engine = make_script_engine(self.clock.now)
+
+    # ----------------------------------------------------------------- models
+    def deploy(self, session: Session, xml: bytes, deployed_by: str | None = None):
+        return self.registry.deploy(session, xml, deployed_by)
+
+    # ----------------------------------------------------------------- instances
+    def start(self, session: Session, key: str, data: dict, *, unit_id: int | None = None,
+              business_key: str | None = None, actor: str | None = None,
+              candidates: dict[str, list[int]] | None = None) -> RunResult:
+        version = self.registry.latest(session, key)
+        if version is None:
+            raise UnknownModel(f"no process model {key!r} is deployed")
+        model = self.registry.load(session, version.id)
+        workflow = BpmnWorkflow(model.spec, model.subprocess_specs, script_engine=self.script_engine)
+        workflow.data["__candidates__"] = candidates or {}
+        start = workflow.get_next_task(state=TaskState.READY)
+        start.data.update(copy.deepcopy(data))
+        now = self.clock.now()
+        instance = ProcessInstance(
+            model_version_id=version.id, model_key=key, business_key=business_key, unit_id=unit_id,
+            status="running", state="", created_at=now, updated_at=now,
+        )
+        session.add(instance)
+        session.flush()
+        self._history(session, instance, "started", actor, data={"business_key": business_key})
+        events = self._run(workflow, model)
+        self._save(session, instance, workflow, model, events, actor)
+        return RunResult(instance, events)
+
+    def complete_task(self, session: Session, task_id: str, data: dict, *, actor: str) -> RunResult:
+        row = session.get(HumanTask, task_id)
+        if row is None:
+            raise TaskNotFound(f"task {task_id} does not exist")
+        if row.state != "open":
+            raise TaskNotOpen(f"task {task_id} is already {row.state}")
+        instance = self._lock(session, row.instance_id)
+        model, workflow = self._load(session, instance)
+        task = self._find_task(workflow, task_id)
+        if task is None or task.state != TaskState.READY:
+            raise TaskNotOpen(f"task {task_id} is no longer open")
+        schema = self.forms.schema_for(task.task_spec)
+        problems = form_schemas.validate(schema, data)
+        if problems:
+            raise InvalidTaskData(problems)
+        # A fresh copy: in 3.2 sibling tasks may share nested objects with this one.
+        task.data = copy.deepcopy(task.data)
+        task.data.update(copy.deepcopy(data))
+        try:
+            task.run()
+        except SpiffWorkflowException as exc:
+            raise WorkflowFailure(str(exc), task.task_spec.bpmn_id) from exc
+        events = [StepEvent("task_completed", task.task_spec.bpmn_id, task.task_spec.bpmn_name,
+                            copy.deepcopy(data))]
+        self._history(session, instance, "task_completed", actor, task.task_spec.bpmn_id,
+                      task.task_spec.bpmn_name, task_id, data)
+        events += self._run(workflow, model)
+        self._save(session, instance, workflow, model, events, actor)
+        return RunResult(instance, events)
+
+    def instance_data(self, session: Session, instance: ProcessInstance) -> dict:
+        """The workflow's latest data (for detail views; the inbox never needs this)."""
+        _, workflow = self._load(session, instance)
+        data: dict = {}
+        for task in _all_tasks(workflow, state=TaskState.READY | TaskState.WAITING | TaskState.COMPLETED):
+            data.update(task.data)
+        data.update(workflow.data)
+        data.pop("__candidates__", None)
+        return data
+
+    def task_form(self, session: Session, row: HumanTask) -> dict:
+        instance = session.get(ProcessInstance, row.instance_id)
+        model = self.registry.load(session, instance.model_version_id)
+        spec = self._spec_by_bpmn_id(model, row.bpmn_id)
+        return self.forms.schema_for(spec)
+
+    # ----------------------------------------------------------------- timers
+    def due_timer_instances(self, session: Session, now: datetime | None = None, limit: int = 500) -> list[int]:
+        now = now or self.clock.now()
+        rows = session.execute(select(Timer.instance_id).where(Timer.due_at <= now)
+                               .group_by(Timer.instance_id).order_by(Timer.instance_id).limit(limit))
+        return [r[0] for r in rows]
+
+    def fire_timers(self, session: Session, instance_id: int, now: datetime | None = None) -> RunResult | None:
+        now = now or self.clock.now()
+        due = {t.task_id: t for t in session.scalars(
+            select(Timer).where(Timer.instance_id == instance_id, Timer.due_at <= now))}
+        if not due:
+            return None
+        instance = self._lock(session, instance_id)
+        model, workflow = self._load(session, instance)
+        events = []
+        for task in list(workflow.event_manager.tasks.values()):
+            timer = due.get(str(task.id))
+            if timer is not None and task.state == TaskState.WAITING:
+                # Our clock decides; SpiffWorkflow's own check reads the wall clock.
+                task._set_internal_data(event_fired=True)
+                events.append(StepEvent("timer_fired", timer.bpmn_id, task.task_spec.bpmn_name))
+                self._history(session, instance, "timer_fired", None, timer.bpmn_id,
+                              task.task_spec.bpmn_name, str(task.id), {"due_at": timer.due_at.isoformat()})
+        workflow.refresh_timers()
+        events += self._run(workflow, model)
+        self._save(session, instance, workflow, model, events, None)
+        return RunResult(instance, events)
+
+    # ----------------------------------------------------------------- messages
+    def deliver_message(self, session: Session, name: str, correlation_key: str | None,
+                        payload: dict | None = None, actor: str | None = None) -> list[RunResult]:
+        subs = session.scalars(select(MessageSubscription).where(
+            MessageSubscription.name == name, MessageSubscription.correlation_key == correlation_key)).all()
+        results = []
+        for instance_id in sorted({s.instance_id for s in subs}):
+            instance = self._lock(session, instance_id)
+            model, workflow = self._load(session, instance)
+            definition = CamundaMessage(name)
+            workflow.catch(BpmnEvent(definition, payload={"payload": payload or {}, "result_var": name}))
+            self._history(session, instance, "message", actor, name, name, None, payload or {})
+            events = self._run(workflow, model)
+            self._save(session, instance, workflow, model, events, actor)
+            results.append(RunResult(instance, events))
+        return results
+
+    # ----------------------------------------------------------------- internals
+    @staticmethod
+    def _lock(session: Session, instance_id: int) -> ProcessInstance:
+        """Row-lock the instance where the database can (PostgreSQL); the version counter
+        still guards SQLite and any path that did not lock."""
+        return session.get(ProcessInstance, instance_id, with_for_update=True, populate_existing=True)
+
+    def _load(self, session: Session, instance: ProcessInstance) -> tuple[LoadedModel, BpmnWorkflow]:
+        model = self.registry.load(session, instance.model_version_id)
+        workflow = serializer.loads(instance.state, model.spec, model.subprocess_specs, self.script_engine)
+        return model, workflow
+
+    @staticmethod
+    def _find_task(workflow: BpmnWorkflow, task_id: str):
+        try:
+            uid = UUID(task_id)
+        except (ValueError, TypeError):
+            return None
+        for wf in [workflow, *workflow.subprocesses.values()]:
+            if uid in wf.tasks:
+                return wf.tasks[uid]
+        return None
+
+    @staticmethod
+    def _spec_by_bpmn_id(model: LoadedModel, bpmn_id: str):
+        for spec in [model.spec, *model.subprocess_specs.values()]:
+            for ts in spec.task_specs.values():
+                if ts.bpmn_id == bpmn_id:
+                    return ts
+        raise TaskNotFound(f"the model has no task {bpmn_id!r}")
+
+    def _run(self, workflow: BpmnWorkflow, model: LoadedModel) -> list[StepEvent]:
+        events: list[StepEvent] = []
+
+        def did_complete(task):
+            spec = task.task_spec
+            if getattr(spec, "bpmn_id", None) and not spec.manual:
+                events.append(StepEvent("task_completed", spec.bpmn_id, spec.bpmn_name, copy.deepcopy(
+                    {k: v for k, v in task.data.items() if k != "__candidates__"})))
+
+        try:
+            workflow.do_engine_steps(did_complete_task=did_complete)
+            workflow.refresh_timers()
+            workflow.do_engine_steps(did_complete_task=did_complete)
+        except SpiffWorkflowException as exc:
+            element = getattr(getattr(exc, "task", None), "task_spec", None)
+            raise WorkflowFailure(str(exc).split("\n")[0], getattr(element, "bpmn_id", None)) from exc
+        # Read the flat task maps: SpiffWorkflow's iterator no longer sees tasks this deep.
+        unfinished = TaskState.READY | TaskState.WAITING | TaskState.STARTED
+        for task in (t for wf in [workflow, *workflow.subprocesses.values()] for t in wf.tasks.values()):
+            if task.state & unfinished and task.depth > MAX_TREE_DEPTH:
+                raise WorkflowFailure(
+                    f"the instance's task tree is {task.depth} levels deep at {task.task_spec.bpmn_id!r}; "
+                    "a gateway loop-back repeats without bound — model the repetition as a sub-process "
+                    "with standardLoopCharacteristics", task.task_spec.bpmn_id)
+        if workflow.is_completed():
+            events.append(StepEvent("instance_completed", None, None))
+        return events
+
+    def _save(self, session: Session, instance: ProcessInstance, workflow: BpmnWorkflow,
+              model: LoadedModel, events: list[StepEvent], actor: str | None) -> None:
+        now = self.clock.now()
+        instance.state = serializer.dumps(workflow)
+        instance.updated_at = now
+        if workflow.is_completed():
+            instance.status = "completed"
+            self._history(session, instance, "completed", actor)
+        self._index_human_tasks(session, instance, workflow, model, now)
+        self._index_waits(session, instance, workflow)
+        session.flush()
+
+    def _index_human_tasks(self, session, instance, workflow, model, now) -> None:
+        ready = {str(t.id): t for t in _all_tasks(workflow, state=TaskState.READY, manual=True)}
+        candidates = workflow.data.get("__candidates__", {})
+        open_rows = {r.id: r for r in session.scalars(
+            select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.state == "open"))}
+        for task_id, row in open_rows.items():
+            if task_id not in ready:
+                spiff_task = self._find_task(workflow, task_id)
+                row.state = "completed" if spiff_task is not None and spiff_task.state == TaskState.COMPLETED \
+                    else "cancelled"
+                row.completed_at = now
+        for task_id, task in ready.items():
+            if task_id in open_rows:
+                continue
+            spec = task.task_spec
+            role = self.role_for_lane(spec.lane)
+            form = getattr(spec, "form", None)
+            row = HumanTask(
+                id=task_id, instance_id=instance.id, model_key=instance.model_key, bpmn_id=spec.bpmn_id,
+                name=spec.bpmn_name or spec.bpmn_id, lane=spec.lane, role=role, unit_id=instance.unit_id,
+                business_key=instance.business_key, form_key=form.key if form is not None and form.key else None,
+                due_at=self._due_at(workflow, task, model), state="open", created_at=now,
+            )
+            row.candidates = [TaskCandidate(user_id=int(u)) for u in candidates.get(role or "", [])]
+            session.add(row)
+
+    def _due_at(self, workflow, task, model: LoadedModel) -> datetime | None:
+        expression = (model.task_meta.get(task.task_spec.bpmn_id) or {}).get("due")
+        if not expression:
+            return None
+        try:
+            value = self.script_engine.evaluate(task, expression)
+        except SpiffWorkflowException as exc:
+            raise WorkflowFailure(f"due date of {task.task_spec.bpmn_id}: {exc}", task.task_spec.bpmn_id) from exc
+        return self.parse_when(value)
+
+    def parse_when(self, value) -> datetime | None:
+        """An engine time value as aware UTC; naive values are read in the district's zone,
+        never in the server's local zone (SpiffWorkflow 3.2 would use the latter)."""
+        if value is None:
+            return None
+        if isinstance(value, dict):  # cycle timers keep {"next": ...}
+            value = value.get("next")
+        when = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=self.naive_zone)
+        return when.astimezone(timezone.utc)
+
+    def _index_waits(self, session, instance, workflow) -> None:
+        session.execute(delete(Timer).where(Timer.instance_id == instance.id))
+        session.execute(delete(MessageSubscription).where(MessageSubscription.instance_id == instance.id))
+        for task in workflow.event_manager.tasks.values():
+            if task.state != TaskState.WAITING:
+                continue
+            definition = task.task_spec.event_definition
+            if isinstance(definition, TimerEventDefinition):
+                value = definition.details(task).value
+                due = self.parse_when(value)
+                if due is not None:
+                    session.add(Timer(instance_id=instance.id, task_id=str(task.id),
+                                      bpmn_id=task.task_spec.bpmn_id, due_at=due))
+            elif isinstance(definition, MessageEventDefinition):
+                session.add(MessageSubscription(instance_id=instance.id, task_id=str(task.id),
+                                                name=definition.name, correlation_key=instance.business_key))
+
+    def _history(self, session, instance, event, actor=None, bpmn_id=None, name=None,
+                 task_id=None, data=None) -> None:
+        session.add(HistoryEntry(instance_id=instance.id, at=self.clock.now(), actor=actor, event=event,
+                                 bpmn_id=bpmn_id, name=name, task_id=task_id,
+                                 data=copy.deepcopy(data) if data else None))

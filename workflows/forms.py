@@ -1,0 +1,89 @@
+"""Task forms as JSON Schema.
+
+A `camunda:formKey` naming a schema file under the forms folder selects a rich form; otherwise
+the task's `camunda:formData` fields become its schema. Either way clients and the service see
+one representation, and completion data is validated against it.
+"""
+from __future__ import annotations
+
+import json
+import re
+from functools import lru_cache
+from pathlib import Path
+
+from jsonschema import Draft202012Validator, FormatChecker
+
+FORM_KEY_RE = re.compile(r"^[A-Za-z0-9_\-]+\.json$")
+
+_FIELD_TYPES = {
+    "string": {"type": "string"},
+    "long": {"type": "integer"},
+    "integer": {"type": "integer"},
+    "boolean": {"type": "boolean"},
+    "date": {"type": "string", "format": "date"},
+}
+
+
+class FormError(ValueError):
+    pass
+
+
+class FormLibrary:
+    def __init__(self, forms_dir: Path) -> None:
+        self.forms_dir = forms_dir
+
+    def exists(self, form_key: str) -> bool:
+        return bool(FORM_KEY_RE.match(form_key)) and (self.forms_dir / form_key).is_file()
+
+    @lru_cache(maxsize=256)
+    def load(self, form_key: str) -> dict:
+        if not FORM_KEY_RE.match(form_key):
+            raise FormError(f"form key {form_key!r} is not a plain *.json file name")
+        path = self.forms_dir / form_key
+        if not path.is_file():
+            raise FormError(f"form {form_key!r} does not exist")
+        return json.loads(path.read_text(encoding="utf-8"))
+
+    def schema_for(self, task_spec) -> dict:
+        form = getattr(task_spec, "form", None)
+        if form is not None and form.key:
+            return self.load(form.key)
+        fields = form.fields if form is not None else []
+        return schema_from_fields(fields)
+
+
+def schema_from_fields(fields) -> dict:
+    properties: dict = {}
+    required: list[str] = []
+    for field in fields:
+        if field.type == "enum":
+            prop = {
+                "type": "string",
+                "enum": [o.id for o in field.options],
+                "x-enum-labels": {o.id: o.name for o in field.options},
+            }
+        else:
+            prop = dict(_FIELD_TYPES.get(field.type, {"type": "string"}))
+        if field.label:
+            prop["title"] = field.label
+        if field.default_value not in (None, ""):
+            prop["default"] = field.default_value
+        properties[field.id] = prop
+        if field.has_validation("required"):
+            required.append(field.id)
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": required,
+        "additionalProperties": False,
+    }
+
+
+def validate(schema: dict, data) -> list[dict]:
+    """Field problems as `{"field", "message"}`; empty when the data fits."""
+    validator = Draft202012Validator(schema, format_checker=FormatChecker())
+    problems = []
+    for err in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path)):
+        path = ".".join(str(p) for p in err.absolute_path) or "data"
+        problems.append({"field": path, "message": err.message})
+    return problems

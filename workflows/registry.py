@@ -1,0 +1,231 @@
+"""Process models and their versions: validate on deploy, cache parsed specs per version.
+
+A version is immutable once deployed; instances keep the version they started on. The raw
+XML is kept so designers can reopen exactly what was deployed.
+"""
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+from lxml import etree
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from SpiffWorkflow.bpmn.parser.BpmnParser import XSD_PATH
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.camunda.parser import CamundaParser
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+
+from .scripting import check_expression, check_script
+from .tables import ModelVersion, utcnow
+from .xml_safety import UnsafeXMLError, parse_xml
+
+NS = {
+    "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
+    "camunda": "http://camunda.org/schema/1.0/bpmn",
+    "xsi": "http://www.w3.org/2001/XMLSchema-instance",
+}
+CAMUNDA = "{%s}" % NS["camunda"]
+
+# Elements whose text SpiffWorkflow evaluates as an expression, and those it executes.
+_EXPRESSION_TAGS = ("conditionExpression", "timeDate", "timeDuration", "timeCycle",
+                    "loopCondition", "completionCondition", "loopCardinality")
+_SCRIPT_TAGS = ("script",)
+
+
+class DeployError(ValueError):
+    """The diagram cannot be deployed; `errors` name the offending elements."""
+
+    def __init__(self, errors: list[dict]):
+        self.errors = errors
+        super().__init__("; ".join(f"{e['element_id'] or '-'}: {e['message']}" for e in errors))
+
+
+@dataclass
+class LoadedModel:
+    """A parsed version, shared by all threads; it holds no ORM object on purpose."""
+
+    version_id: int
+    key: str
+    spec: object
+    subprocess_specs: dict
+    task_meta: dict = field(default_factory=dict)
+
+
+_validator_lock = threading.Lock()
+_xsd: etree.XMLSchema | None = None
+
+
+def _schema() -> etree.XMLSchema:
+    global _xsd
+    with _validator_lock:
+        if _xsd is None:
+            _xsd = etree.XMLSchema(etree.parse(XSD_PATH))
+        return _xsd
+
+
+def _owner_id(el) -> str | None:
+    """The id of the nearest BPMN element that carries one (the thing a designer clicks)."""
+    while el is not None:
+        if isinstance(el.tag, str) and el.get("id"):
+            return el.get("id")
+        el = el.getparent()
+    return None
+
+
+def _element_at_line(root, line: int) -> str | None:
+    best = None
+    for el in root.iter():
+        if isinstance(el.tag, str) and el.sourceline and el.sourceline <= line and el.get("id"):
+            best = el.get("id")
+        elif el.sourceline and el.sourceline > line:
+            break
+    return best
+
+
+def _expression_body(text: str | None) -> str:
+    body = (text or "").strip()
+    if body.startswith("${") and body.endswith("}"):
+        body = body[2:-1].strip()
+    return body
+
+
+def check_document(root) -> list[dict]:
+    """Structural and safety problems of one BPMN document, each by element id."""
+    errors: list[dict] = []
+    schema = _schema()
+    if not schema.validate(etree.ElementTree(root)):
+        for entry in schema.error_log:
+            errors.append({"element_id": _element_at_line(root, entry.line),
+                           "message": f"line {entry.line}: {entry.message}"})
+    for tag in _SCRIPT_TAGS:
+        for el in root.iter("{%s}%s" % (NS["bpmn"], tag)):
+            for problem in check_script(el.text or ""):
+                errors.append({"element_id": _owner_id(el), "message": f"unsafe script: {problem}"})
+    for tag in _EXPRESSION_TAGS:
+        for el in root.iter("{%s}%s" % (NS["bpmn"], tag)):
+            for problem in check_expression(_expression_body(el.text)):
+                errors.append({"element_id": _owner_id(el), "message": f"unsafe expression: {problem}"})
+    for el in root.iter("{%s}userTask" % NS["bpmn"]):
+        due = el.get(CAMUNDA + "dueDate")
+        if due:
+            for problem in check_expression(_expression_body(due)):
+                errors.append({"element_id": el.get("id"), "message": f"unsafe due date: {problem}"})
+    # Camunda listeners and connectors carry scripts SpiffWorkflow never runs; refuse them
+    # rather than deploy a diagram whose behaviour differs from what the designer sees.
+    for tag in ("executionListener", "taskListener", "connector"):
+        for el in root.iter(CAMUNDA + tag):
+            errors.append({"element_id": _owner_id(el),
+                           "message": f"camunda:{tag} is not supported by this engine"})
+    return errors
+
+
+def user_task_meta(root) -> dict:
+    meta = {}
+    for el in root.iter("{%s}userTask" % NS["bpmn"]):
+        entry = {}
+        if el.get(CAMUNDA + "dueDate"):
+            entry["due"] = _expression_body(el.get(CAMUNDA + "dueDate"))
+        meta[el.get("id")] = entry
+    return meta
+
+
+def main_process_id(root) -> tuple[str, str]:
+    processes = root.findall("bpmn:process", NS)
+    if not processes:
+        raise DeployError([{"element_id": None, "message": "the document has no bpmn:process"}])
+    executable = [p for p in processes if p.get("isExecutable", "true").lower() == "true"] or processes
+    main = executable[0]
+    return main.get("id"), main.get("name") or main.get("id")
+
+
+def parse_specs(root, process_id: str):
+    parser = CamundaParser()
+    try:
+        parser.add_bpmn_xml(root, filename=f"{process_id}.bpmn")
+        spec = parser.get_spec(process_id)
+        subprocess_specs = parser.get_subprocess_specs(process_id)
+    except ValidationException as exc:
+        raise DeployError([{"element_id": exc.id or None, "message": str(exc).split("\n")[0]}]) from exc
+    except SpiffWorkflowException as exc:
+        raise DeployError([{"element_id": None, "message": str(exc)}]) from exc
+    except (KeyError, AttributeError, TypeError, ValueError) as exc:
+        raise DeployError([{"element_id": None, "message": f"unrunnable diagram: {exc!r}"}]) from exc
+    return spec, subprocess_specs
+
+
+class ModelRegistry:
+    def __init__(self, forms=None, cache_size: int = 64) -> None:
+        self.forms = forms
+        self._cache: OrderedDict[int, LoadedModel] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
+
+    def deploy(self, session: Session, xml: bytes, deployed_by: str | None = None) -> tuple[ModelVersion, bool]:
+        """Returns (version, created). Identical content returns the existing version."""
+        if isinstance(xml, str):
+            xml = xml.encode("utf-8")
+        try:
+            root = parse_xml(xml)
+        except UnsafeXMLError as exc:
+            raise DeployError([{"element_id": None, "message": str(exc)}]) from exc
+        key, name = main_process_id(root)
+        digest = hashlib.sha256(xml).hexdigest()
+        existing = session.scalar(select(ModelVersion).where(ModelVersion.key == key,
+                                                             ModelVersion.sha256 == digest))
+        if existing is not None:
+            return existing, False
+        errors = check_document(root)
+        if errors:
+            raise DeployError(errors)
+        spec, subprocess_specs = parse_specs(root, key)
+        errors = self._check_forms(spec, subprocess_specs)
+        if errors:
+            raise DeployError(errors)
+        number = (session.scalar(select(func.max(ModelVersion.version)).where(ModelVersion.key == key)) or 0) + 1
+        version = ModelVersion(
+            key=key, name=name, version=number, sha256=digest, bpmn_xml=xml,
+            process_ids=[p.get("id") for p in root.findall("bpmn:process", NS)],
+            task_meta=user_task_meta(root), deployed_by=deployed_by, deployed_at=utcnow(),
+        )
+        session.add(version)
+        session.flush()
+        self._remember(LoadedModel(version.id, key, spec, subprocess_specs, version.task_meta))
+        return version, True
+
+    def _check_forms(self, spec, subprocess_specs) -> list[dict]:
+        if self.forms is None:
+            return []
+        errors = []
+        for s in [spec, *subprocess_specs.values()]:
+            for ts in s.task_specs.values():
+                form = getattr(ts, "form", None)
+                if form is not None and form.key and not self.forms.exists(form.key):
+                    errors.append({"element_id": ts.bpmn_id,
+                                   "message": f"form {form.key!r} does not exist under bpmn/forms"})
+        return errors
+
+    def load(self, session: Session, version_id: int) -> LoadedModel:
+        with self._lock:
+            cached = self._cache.get(version_id)
+            if cached is not None:
+                self._cache.move_to_end(version_id)
+                return cached
+        version = session.get(ModelVersion, version_id)
+        root = parse_xml(version.bpmn_xml)
+        spec, subprocess_specs = parse_specs(root, version.key)
+        loaded = LoadedModel(version.id, version.key, spec, subprocess_specs, version.task_meta or {})
+        self._remember(loaded)
+        return loaded
+
+    def _remember(self, loaded: LoadedModel) -> None:
+        with self._lock:
+            self._cache[loaded.version_id] = loaded
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+
+    def latest(self, session: Session, key: str) -> ModelVersion | None:
+        return session.scalar(select(ModelVersion).where(ModelVersion.key == key)
+                              .order_by(ModelVersion.version.desc()).limit(1))

@@ -1,0 +1,169 @@
+"""Engine tables: model versions, instances and the indexes refreshed beside them.
+
+The serialized workflow is the truth; every other table here is an index rebuilt from it
+in the same transaction, so the inbox, timers and dashboards never deserialize workflows.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class UTCDateTime(TypeDecorator):
+    """Stores aware datetimes as UTC and always returns aware UTC values.
+
+    SQLite keeps no zone, so a naive value read back would otherwise be taken for
+    server-local time somewhere down the line.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(timezone.utc)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+class EngineBase(DeclarativeBase):
+    pass
+
+
+class ModelVersion(EngineBase):
+    """One deployed version of a process model (key = the main process id)."""
+
+    __tablename__ = "wf_model_version"
+    __table_args__ = (
+        UniqueConstraint("key", "version"),
+        UniqueConstraint("key", "sha256"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), index=True)
+    name: Mapped[str] = mapped_column(String(400))
+    version: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    bpmn_xml: Mapped[bytes] = mapped_column(LargeBinary)
+    process_ids: Mapped[list] = mapped_column(JSON)
+    # Per user task: due-date expressions and form keys read from the XML at deploy time.
+    task_meta: Mapped[dict] = mapped_column(JSON, default=dict)
+    deployed_by: Mapped[str | None] = mapped_column(String(200))
+    deployed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ProcessInstance(EngineBase):
+    __tablename__ = "wf_instance"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    model_version_id: Mapped[int] = mapped_column(ForeignKey("wf_model_version.id"), index=True)
+    model_key: Mapped[str] = mapped_column(String(200), index=True)
+    business_key: Mapped[str | None] = mapped_column(String(200), index=True)
+    unit_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    status: Mapped[str] = mapped_column(String(20), default="running")  # running|completed|error
+    error: Mapped[str | None] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(Text)  # SpiffWorkflow serialization, without the spec
+    lock_version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __mapper_args__ = {"version_id_col": lock_version}
+
+
+class HumanTask(EngineBase):
+    """Index row of a user task; open while its SpiffWorkflow task is READY."""
+
+    __tablename__ = "wf_human_task"
+    __table_args__ = (
+        Index("ix_wf_task_inbox", "state", "role", "unit_id", "due_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # SpiffWorkflow task UUID
+    instance_id: Mapped[int] = mapped_column(ForeignKey("wf_instance.id"), index=True)
+    model_key: Mapped[str] = mapped_column(String(200), index=True)
+    bpmn_id: Mapped[str] = mapped_column(String(200), index=True)
+    name: Mapped[str] = mapped_column(String(400))
+    lane: Mapped[str | None] = mapped_column(String(200))
+    role: Mapped[str | None] = mapped_column(String(50))
+    unit_id: Mapped[int | None] = mapped_column(Integer)
+    business_key: Mapped[str | None] = mapped_column(String(200))
+    form_key: Mapped[str | None] = mapped_column(String(200))
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    state: Mapped[str] = mapped_column(String(20), default="open")  # open|completed|cancelled
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    completed_by: Mapped[str | None] = mapped_column(String(200))
+
+    candidates: Mapped[list[TaskCandidate]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class TaskCandidate(EngineBase):
+    """A user named for a task (e.g. the inspectors of one round)."""
+
+    __tablename__ = "wf_task_candidate"
+
+    task_id: Mapped[str] = mapped_column(ForeignKey("wf_human_task.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(Integer, primary_key=True, index=True)
+
+
+class Timer(EngineBase):
+    __tablename__ = "wf_timer"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("wf_instance.id"), index=True)
+    task_id: Mapped[str] = mapped_column(String(36))
+    bpmn_id: Mapped[str] = mapped_column(String(200))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class MessageSubscription(EngineBase):
+    __tablename__ = "wf_message_subscription"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("wf_instance.id"), index=True)
+    task_id: Mapped[str] = mapped_column(String(36))
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    correlation_key: Mapped[str | None] = mapped_column(String(200), index=True)
+
+
+class HistoryEntry(EngineBase):
+    """Who did what when, in one instance."""
+
+    __tablename__ = "wf_history"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("wf_instance.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    actor: Mapped[str | None] = mapped_column(String(200))
+    event: Mapped[str] = mapped_column(String(50))  # started|task_completed|timer_fired|message|completed
+    bpmn_id: Mapped[str | None] = mapped_column(String(200))
+    name: Mapped[str | None] = mapped_column(String(400))
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    data: Mapped[dict | None] = mapped_column(JSON)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
