@@ -66,6 +66,7 @@ def upload(ctx: Context, s: Session, p: Principal, case_id: int, filename: str, 
     digest = hashlib.sha256(content).hexdigest()
     if s.get(EvidenceBlob, digest) is None:
         s.add(EvidenceBlob(sha256=digest, size=len(content), content=content))
+        s.flush()  # the blob row must exist before the evidence row that points at it
     evidence = Evidence(case_id=case.id, item_id=item_id, filename=name, content_type=_CONTENT_TYPES.get(ext, "application/octet-stream"),
                         size=len(content), sha256=digest, uploaded_by=p.id, uploaded_at=ctx.now())
     s.add(evidence)

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from workflows.engine import RunResult, StepEvent
+from workflows.tables import HumanTask
 
 from . import access
 from .auth import Principal
@@ -144,9 +145,10 @@ def problem_json(pr: Problem) -> dict:
 
 
 # ---------------------------------------------------------------- task preconditions
-def check_before_complete(s: Session, model_key: str, bpmn_id: str, business_key: str | None, data: dict) -> None:
+def check_before_complete(s: Session, task: HumanTask, data: dict) -> None:
     """Domain rules a form schema cannot express (ids that must belong to this round, etc.)."""
-    kind, _, ident = (business_key or "").partition(":")
+    model_key, bpmn_id = task.model_key, task.bpmn_id
+    kind, _, ident = (task.business_key or "").partition(":")
     if model_key == "inspection_round" and bpmn_id in ("distill_list", "approve_list"):
         count = s.scalar(select(func.count()).select_from(CommonProblem).where(CommonProblem.round_id == int(ident)))
         if not count:

@@ -56,8 +56,8 @@ def complete(ctx: Context, s: Session, p: Principal, task_id: str, data: dict) -
         raise Forbidden(f"task {task_id} is for the role {row.role!r}, which you do not hold here")
     if row.state != "open":
         raise Conflict(f"task {task_id} is already {row.state}")
-    lifecycle.check_before_complete(s, row.model_key, row.bpmn_id, row.business_key, data)
-    result = ctx.engine.complete_task(s, task_id, data, actor=p.username)
+    result = ctx.engine.complete_task(s, task_id, data, actor=p.username,
+                                      check=lambda r, d: lifecycle.check_before_complete(s, r, d))
     lifecycle.apply_events(ctx, s, p, result)
     s.flush()
     nxt = s.scalars(select(HumanTask).where(HumanTask.instance_id == result.instance.id,

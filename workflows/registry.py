@@ -153,7 +153,24 @@ def parse_specs(root, process_id: str):
         raise DeployError([{"element_id": None, "message": str(exc)}]) from exc
     except (KeyError, AttributeError, TypeError, ValueError) as exc:
         raise DeployError([{"element_id": None, "message": f"unrunnable diagram: {exc!r}"}]) from exc
+    _apply_own_lanes(root, [spec, *subprocess_specs.values()])
     return spec, subprocess_specs
+
+
+def _apply_own_lanes(root, specs) -> None:
+    """A node's own lane wins over the one SpiffWorkflow copies down from an enclosing sub-process.
+
+    bpmn-js adds a sub-process to whatever lane it is dropped in; without this, moving a sub-process
+    in the modeler would silently move every task inside it to another role's inbox.
+    """
+    own = {}
+    for lane in root.iter("{%s}lane" % NS["bpmn"]):  # document order: nested lanes come later and win
+        for ref in lane.findall("bpmn:flowNodeRef", NS):
+            own[(ref.text or "").strip()] = lane.get("name") or lane.get("id")
+    for spec in specs:
+        for ts in spec.task_specs.values():
+            if getattr(ts, "bpmn_id", None) in own:
+                ts.lane = own[ts.bpmn_id]
 
 
 class ModelRegistry:
