@@ -30,6 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     deploy.add_argument("file", type=Path)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("spiff").setLevel(logging.WARNING)  # per-task state changes are noise here
 
     app = _app()
     ctx = app.extensions["rectiflow"]

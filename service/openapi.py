@@ -62,10 +62,12 @@ def document() -> dict:
         "/tasks/{id}/complete": {"post": _op("Complete a task with data fitting its form", "tasks",
                                              COMPLETE_REQUEST)},
         "/stats": {"get": _op("Figures, counted from the records", "figures")},
+        "/lists/{name}": {"get": _op("A list (problems, responsibilities, rectifications, supervision); "
+                                     "format=xlsx for the Excel ledger", "figures")},
     }
     for path, ops in paths.items():
         params = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-                  for name in ("id", "key", "version") if "{%s}" % name in path]
+                  for name in ("id", "key", "version", "name") if "{%s}" % name in path]
         if params:
             for op in ops.values():
                 op["parameters"] = params + op.get("parameters", [])

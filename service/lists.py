@@ -1,0 +1,188 @@
+"""The office's four lists over one problem library, as rows and as Excel ledgers (台账).
+
+Each list is a set of columns (key, Chinese header, width) and a query; the JSON rows and the
+workbook come from the same rows, so what is downloaded is what is shown.
+"""
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from typing import Callable
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from sqlalchemy import func, select, true
+from sqlalchemy.orm import Session, aliased
+
+from . import access
+from .auth import Principal
+from .context import Context
+from .errors import Forbidden, NotFound
+from .models import (
+    Case,
+    CommonProblem,
+    Evidence,
+    Problem,
+    RectificationItem,
+    Round,
+    SupervisionAction,
+    Unit,
+    User,
+)
+
+SOURCE_LABELS = {"inspection": "巡察发现", "resident_report": "群众反映", "audit": "审计发现"}
+STATUS_LABELS = {"done": "已完成", "ongoing": "推进中", "not_done": "未完成", "self_check": "对照自查",
+                 "rectifying": "整改中", "filed": "已备案", "returned": "退回整改", "closed": "已销号"}
+ACTION_LABELS = {"warning_green": "绿色提醒", "warning_yellow": "黄色预警", "warning_red": "红色逾期",
+                 "tracking_letter": "跟踪督办", "talk_reminder": "谈话提醒", "special_inspection": "专项督查",
+                 "recheck": "回头看"}
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    header: str
+    width: int = 14
+
+
+@dataclass(frozen=True)
+class ListSpec:
+    title: str
+    columns: tuple[Column, ...]
+    rows: Callable[[Context, Session, Principal, int | None], list[dict]]
+
+
+def _unit_scope(p: Principal, column):
+    """Rows about a unit are shown to those who may read that unit's case."""
+    if p.has(*access.DISTRICT_WIDE):
+        return true()
+    allowed = set()
+    if p.has("leader"):
+        allowed |= set(p.portfolio)
+    if p.unit_id is not None and p.has(*access.UNIT_SCOPED):
+        allowed.add(p.unit_id)
+    return column.in_(sorted(allowed))
+
+
+def _local(ctx: Context, when) -> str:
+    return when.astimezone(ctx.zone).strftime("%Y-%m-%d %H:%M") if when else ""
+
+
+def _problems(ctx, s, p, round_id):
+    query = (select(Problem, Round.name, Unit.name, CommonProblem.title)
+             .join(Round, Round.id == Problem.round_id).join(Unit, Unit.id == Problem.unit_id)
+             .outerjoin(CommonProblem, CommonProblem.id == Problem.common_problem_id)
+             .where(_unit_scope(p, Problem.unit_id)).order_by(Problem.id))
+    if round_id is not None:
+        query = query.where(Problem.round_id == round_id)
+    return [{"id": pr.id, "round": rname, "unit": uname, "description": pr.description, "category": pr.category,
+             "source": SOURCE_LABELS.get(pr.source, pr.source), "common_problem": ctitle or "",
+             "recorded_at": _local(ctx, pr.recorded_at)}
+            for pr, rname, uname, ctitle in s.execute(query)]
+
+
+def _responsibilities(ctx, s, p, round_id):
+    dept = aliased(Unit)
+    query = (select(Case, Unit, CommonProblem, dept.name)
+             .join(Unit, Unit.id == Case.unit_id)
+             .join(CommonProblem, CommonProblem.round_id == Case.round_id)
+             .join(dept, dept.id == CommonProblem.responsible_department_id)
+             .where(access.case_scope(p)).order_by(Case.id, CommonProblem.id))
+    if round_id is not None:
+        query = query.where(Case.round_id == round_id)
+    rows = s.execute(query).all()
+    staff = _staff(s, {c.unit_id for c, *_ in rows})
+    leaders = {u.id: u.name for u in s.scalars(select(User).where(User.id.in_({u.leader_id for _, u, *_ in rows
+                                                                               if u.leader_id})))}
+    return [{"case_id": case.id, "unit": unit.name, "common_problem": cp.title,
+             "head": staff.get((unit.id, "unit_head"), ""), "liaison": staff.get((unit.id, "unit_liaison"), ""),
+             "leader": leaders.get(unit.leader_id, ""), "department": dname}
+            for case, unit, cp, dname in rows]
+
+
+def _staff(s: Session, unit_ids) -> dict:
+    found = {}
+    for user in s.scalars(select(User).where(User.unit_id.in_(unit_ids)).order_by(User.id)):
+        for role in ("unit_head", "unit_liaison"):
+            if role in user.roles:
+                found.setdefault((user.unit_id, role), user.name)
+    return found
+
+
+def _rectifications(ctx, s, p, round_id):
+    evidence = (select(Evidence.case_id, func.count(Evidence.id).label("n")).group_by(Evidence.case_id).subquery())
+    query = (select(RectificationItem, Case, Unit.name, CommonProblem.title, evidence.c.n)
+             .join(Case, Case.id == RectificationItem.case_id).join(Unit, Unit.id == Case.unit_id)
+             .join(CommonProblem, CommonProblem.id == RectificationItem.common_problem_id)
+             .outerjoin(evidence, evidence.c.case_id == Case.id)
+             .where(access.case_scope(p)).order_by(Case.id, CommonProblem.id))
+    if round_id is not None:
+        query = query.where(Case.round_id == round_id)
+    return [{"case_id": case.id, "unit": uname, "common_problem": title,
+             "measures": "；".join(m.description for m in item.measures),
+             "deadlines": "；".join(m.deadline.isoformat() for m in item.measures if m.deadline),
+             "institutions": "；".join(i.title for i in item.institutions),
+             "status": STATUS_LABELS.get(item.status, item.status), "case_status": STATUS_LABELS.get(case.status, case.status),
+             "evidence": n or 0, "filed_at": _local(ctx, case.filed_at), "closed_at": _local(ctx, case.closed_at)}
+            for item, case, uname, title, n in s.execute(query)]
+
+
+def _supervision(ctx, s, p, round_id):
+    actor = aliased(User)
+    query = (select(SupervisionAction, Unit.name, actor.name)
+             .outerjoin(Unit, Unit.id == SupervisionAction.target_unit_id)
+             .outerjoin(actor, actor.id == SupervisionAction.actor_id)
+             .where(_unit_scope(p, SupervisionAction.target_unit_id)).order_by(SupervisionAction.at, SupervisionAction.id))
+    if round_id is not None:
+        query = query.where(SupervisionAction.round_id == round_id)
+    return [{"id": a.id, "at": _local(ctx, a.at), "kind": ACTION_LABELS.get(a.kind, a.kind), "target": uname or "",
+             "actor": aname or "系统", "detail": a.detail or ""}
+            for a, uname, aname in s.execute(query)]
+
+
+LISTS = {
+    "problems": ListSpec("问题清单", (
+        Column("id", "编号", 8), Column("round", "巡察轮次", 16), Column("unit", "被巡察单位", 24),
+        Column("description", "问题描述", 50), Column("category", "类别", 12), Column("source", "来源", 10),
+        Column("common_problem", "归入共性问题", 30), Column("recorded_at", "记录时间", 18)), _problems),
+    "responsibilities": ListSpec("责任清单", (
+        Column("case_id", "案件编号", 10), Column("unit", "责任单位", 24), Column("common_problem", "共性问题", 30),
+        Column("head", "主要负责人", 12), Column("liaison", "联络员", 12), Column("leader", "分管区领导", 16),
+        Column("department", "责任职能部门", 20)), _responsibilities),
+    "rectifications": ListSpec("整改清单", (
+        Column("case_id", "案件编号", 10), Column("unit", "单位", 24), Column("common_problem", "共性问题", 30),
+        Column("measures", "整改措施", 50), Column("deadlines", "完成时限", 14), Column("institutions", "完善制度", 30),
+        Column("status", "整改状态", 10), Column("case_status", "案件状态", 10), Column("evidence", "佐证材料数", 10),
+        Column("filed_at", "备案时间", 18), Column("closed_at", "销号时间", 18)), _rectifications),
+    "supervision": ListSpec("督查清单", (
+        Column("id", "编号", 8), Column("at", "时间", 18), Column("kind", "督查方式", 12),
+        Column("target", "督查对象", 24), Column("actor", "督查人", 12), Column("detail", "情况", 40)), _supervision),
+}
+
+
+def rows(ctx: Context, s: Session, p: Principal, name: str, round_id: int | None) -> tuple[ListSpec, list[dict]]:
+    spec = LISTS.get(name)
+    if spec is None:
+        raise NotFound(f"no list {name!r}; lists are {', '.join(LISTS)}")
+    if not p.has("office", "leading_group", "leader", "unit_liaison", "unit_head", "department"):
+        raise Forbidden("the lists are for the office, leaders and units")
+    return spec, spec.rows(ctx, s, p, round_id)
+
+
+def workbook(spec: ListSpec, data: list[dict]) -> bytes:
+    wb = Workbook()
+    ws = wb.active
+    ws.title = spec.title
+    ws.append([c.header for c in spec.columns])
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="DDEBF7")
+        cell.alignment = Alignment(horizontal="center", vertical="center")
+    for row in data:
+        ws.append([row[c.key] for c in spec.columns])
+    for index, column in enumerate(spec.columns, start=1):
+        ws.column_dimensions[ws.cell(row=1, column=index).column_letter].width = column.width
+    ws.freeze_panes = "A2"
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
