@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Flask
+from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
 from config import Settings
@@ -60,6 +61,18 @@ def _register_errors(app: Flask) -> None:
     @app.errorhandler(RetryConflict)
     def retry_conflict(exc: RetryConflict):
         return _problem(409, "Conflict", str(exc))
+
+    @app.errorhandler(IntegrityError)
+    def integrity_error(exc: IntegrityError):
+        # two requests created the same thing at once; the loser's transaction rolled back whole
+        return _problem(409, "Conflict", "the record conflicts with one that exists already; reload and retry")
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):
+        if isinstance(exc, HTTPException):
+            return http_error(exc)
+        app.logger.exception("unhandled error")
+        return _problem(500, "Internal server error", "the server failed; the change was not saved")
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

@@ -13,7 +13,6 @@ from . import lifecycle, tasks
 from .auth import Principal, hash_password, principal_for
 from .context import Context
 from .models import Case, Round, Unit, User
-from workflows.tables import HumanTask
 
 
 def seed_demo(ctx: Context) -> str:
@@ -93,7 +92,7 @@ def _complete_all(ctx: Context, p: Principal, bpmn_id: str, data_for) -> None:
         rows, _ = tasks.list_open(s, p, bpmn_id=bpmn_id, limit=500)
         todo = [(r.id, r.business_key) for r in rows]
     for task_id, business_key in todo:
-        ctx.db.transaction(lambda s: tasks.complete(ctx, s, p, task_id, data_for(s, business_key)))
+        ctx.db.transaction(lambda s, t=task_id, k=business_key: tasks.complete(ctx, s, p, t, data_for(s, k)))
 
 
 def _unit_user(ctx: Context, unit_id: int, suffix: str) -> Principal:

@@ -58,7 +58,8 @@ def upload(ctx: Context, s: Session, p: Principal, case_id: int, filename: str, 
         try:
             content.decode("utf-8")
         except UnicodeDecodeError:
-            raise Unprocessable("a .txt file must be UTF-8 text", [{"field": "file", "message": "not UTF-8 text"}])
+            raise Unprocessable("a .txt file must be UTF-8 text",
+                                [{"field": "file", "message": "not UTF-8 text"}]) from None
     if item_id is not None:
         item = s.get(RectificationItem, item_id)
         if item is None or item.case_id != case.id:

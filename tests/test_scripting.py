@@ -442,15 +442,21 @@ def test_parallel_branches_do_not_leak_nested_mutations_into_each_other():
         assert task_data(workflow, name)["order"] == {"items": ["start"], "owner": {"name": "li"}}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "SpiffWorkflow 3.2 itself, not the script: the join task inherits branch_b's data with "
-    "shallow copies (Task._inherit_data / DeepMerge) and then merges branch_a into it, writing "
-    "'wang' into the owner dict that branch_b's finished task still holds."))
 def test_join_merge_does_not_rewrite_a_finished_branchs_data():
+    # The join inherits one branch's data and merges the other into it; with SpiffWorkflow's
+    # one-level copy that merge wrote into the dict the finished branch still held.
     workflow = run_parallel(make_script_engine())
     assert task_data(workflow, "branch_b")["order"]["owner"] == {"name": "li"}
 
 
-def test_parallel_branches_leak_with_stock_engine_control():
+def test_the_deep_merge_patch_is_what_stops_the_leak(monkeypatch):
+    import copy
+
+    from SpiffWorkflow.util import deep_merge
+
+    monkeypatch.setattr(deep_merge, "copy", copy.copy)  # SpiffWorkflow 3.2 as shipped
     seen = task_data(run_parallel(PythonScriptEngine()), "end")
     assert "a" in seen["seen_b"] or "b" in seen["seen_a"]  # one branch saw the other's append
+    monkeypatch.setattr(deep_merge, "copy", copy.deepcopy)  # as workflows.spiff_patches sets it
+    seen = task_data(run_parallel(PythonScriptEngine()), "end")
+    assert seen["seen_a"] == ["start", "a"] and seen["seen_b"] == ["start", "b"]

@@ -1,0 +1,4 @@
+"""The BPM engine layer on SpiffWorkflow 3.2; it knows nothing of Flask or the domain."""
+from . import spiff_patches
+
+spiff_patches.apply()

@@ -33,7 +33,6 @@ from .tables import (
     HistoryEntry,
     HumanTask,
     MessageSubscription,
-    ModelVersion,
     ProcessInstance,
     TaskCandidate,
     Timer,

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-from functools import lru_cache
 from pathlib import Path
 
 from jsonschema import Draft202012Validator, FormatChecker
@@ -31,18 +30,20 @@ class FormError(ValueError):
 class FormLibrary:
     def __init__(self, forms_dir: Path) -> None:
         self.forms_dir = forms_dir
+        self._loaded: dict[str, dict] = {}
 
     def exists(self, form_key: str) -> bool:
         return bool(FORM_KEY_RE.match(form_key)) and (self.forms_dir / form_key).is_file()
 
-    @lru_cache(maxsize=256)
     def load(self, form_key: str) -> dict:
-        if not FORM_KEY_RE.match(form_key):
-            raise FormError(f"form key {form_key!r} is not a plain *.json file name")
-        path = self.forms_dir / form_key
-        if not path.is_file():
-            raise FormError(f"form {form_key!r} does not exist")
-        return json.loads(path.read_text(encoding="utf-8"))
+        if form_key not in self._loaded:
+            if not FORM_KEY_RE.match(form_key):
+                raise FormError(f"form key {form_key!r} is not a plain *.json file name")
+            path = self.forms_dir / form_key
+            if not path.is_file():
+                raise FormError(f"form {form_key!r} does not exist")
+            self._loaded[form_key] = json.loads(path.read_text(encoding="utf-8"))
+        return self._loaded[form_key]
 
     def schema_for(self, task_spec) -> dict:
         form = getattr(task_spec, "form", None)

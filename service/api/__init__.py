@@ -54,7 +54,7 @@ def int_arg(name: str, default: int | None = None, minimum: int = 0, maximum: in
     try:
         value = int(raw)
     except ValueError:
-        raise BadRequest(f"query parameter {name} must be an integer, got {raw!r}")
+        raise BadRequest(f"query parameter {name} must be an integer, got {raw!r}") from None
     if value < minimum or (maximum is not None and value > maximum):
         raise BadRequest(f"query parameter {name} must be between {minimum} and {maximum}")
     return value

@@ -44,7 +44,7 @@ def upload_evidence(case_id):
     try:
         item_id = int(item_id) if item_id not in (None, "") else None
     except ValueError:
-        raise BadRequest(f"item_id must be an integer, got {item_id!r}")
+        raise BadRequest(f"item_id must be an integer, got {item_id!r}") from None
     content = upload.read()
     c = ctx()
     row = c.db.transaction(lambda s: evidence.upload(c, s, principal(), case_id, upload.filename or "file",

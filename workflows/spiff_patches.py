@@ -1,0 +1,22 @@
+"""The one correction this engine makes to SpiffWorkflow 3.2, applied when `workflows` is imported.
+
+3.2 passes task data from task to task with `DeepMerge`, which copies nested dicts and lists
+only one level deep: parallel branches, and a join and the branches it merged, end up holding
+the same nested objects, so a change in one silently rewrites the others' data. Making that
+copy deep is the whole fix; the scripting environment and task completion also copy, so data
+stays separate even if this patch were dropped by a future SpiffWorkflow.
+"""
+from __future__ import annotations
+
+import copy
+
+from SpiffWorkflow.util import deep_merge
+
+_applied = False
+
+
+def apply() -> None:
+    global _applied
+    if not _applied:
+        deep_merge.copy = copy.deepcopy
+        _applied = True
