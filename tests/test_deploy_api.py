@@ -72,7 +72,7 @@ def test_hostile_or_broken_xml_is_rejected_quickly(api, district, xml):
     started = time.perf_counter()
     r = deploy(api.as_("designer1"), xml)
     assert r.status_code == 422
-    assert time.perf_counter() - started < 1.0
+    assert time.perf_counter() - started < 2  # an expanding parser would take far longer
     assert "passwd" not in r.get_data(as_text=True) or "root:" not in r.get_data(as_text=True)
 
 

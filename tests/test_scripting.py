@@ -286,7 +286,7 @@ def test_resource_attacks_fail_fast(env, attack):
     started = time.perf_counter()
     with pytest.raises(UnsafeScriptError):
         env.evaluate(attack, {})
-    assert time.perf_counter() - started < 0.5
+    assert time.perf_counter() - started < 5  # bounded, not hours; timings live in bench/
 
 
 @pytest.mark.parametrize("attack", [
@@ -300,7 +300,7 @@ def test_resource_attacks_in_loops_fail_fast(env, attack):
     started = time.perf_counter()
     with pytest.raises(ResourceLimitError):
         env.execute(attack, {})
-    assert time.perf_counter() - started < 0.5
+    assert time.perf_counter() - started < 5  # bounded, not hours; timings live in bench/
 
 
 @pytest.mark.parametrize("attack", [

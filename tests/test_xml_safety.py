@@ -56,7 +56,7 @@ def rejected(data, **kwargs) -> UnsafeXMLError:
     started = time.perf_counter()
     with pytest.raises(UnsafeXMLError) as raised:
         parse_xml(data, **kwargs)
-    assert time.perf_counter() - started < 0.5
+    assert time.perf_counter() - started < 2  # an expanding parser would take far longer
     assert isinstance(raised.value, ValueError)
     assert raised.value.message == str(raised.value)
     return raised.value

@@ -113,9 +113,14 @@ def check_document(root) -> list[dict]:
         if due:
             for problem in check_expression(_expression_body(due)):
                 errors.append({"element_id": el.get("id"), "message": f"unsafe due date: {problem}"})
-    # Camunda listeners and connectors carry scripts SpiffWorkflow never runs; refuse them
-    # rather than deploy a diagram whose behaviour differs from what the designer sees.
-    for tag in ("executionListener", "taskListener", "connector"):
+    for el in root.iter():
+        expression = el.get(CAMUNDA + "expression") if isinstance(el.tag, str) else None
+        if expression:  # e.g. the payload of a Camunda message throw
+            for problem in check_expression(_expression_body(expression)):
+                errors.append({"element_id": _owner_id(el), "message": f"unsafe expression: {problem}"})
+    # Camunda listeners, connectors and input/output scripts are never run by SpiffWorkflow; refuse
+    # them rather than deploy a diagram whose behaviour differs from what the designer sees.
+    for tag in ("executionListener", "taskListener", "connector", "script"):
         for el in root.iter(CAMUNDA + tag):
             errors.append({"element_id": _owner_id(el),
                            "message": f"camunda:{tag} is not supported by this engine"})

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Builds the vendored front-end assets under service/static/vendor/ from the npm packages pinned in
+# package.json / package-lock.json. The output is committed: the Python package needs no npm and no
+# network at run time. Needs node >= 18 and npm, and the npm registry (for `npm ci`).
+#
+#   bash frontend/build.sh
+set -euo pipefail
+
+FRONTEND="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+VENDOR="$(cd "$FRONTEND/.." && pwd)/service/static/vendor"
+cd "$FRONTEND"
+
+npm ci --no-audit --no-fund
+
+WORK="$(mktemp -d)"
+trap 'rm -rf "$WORK"' EXIT
+
+# Only the directories this script owns are replaced.
+rm -rf "$VENDOR/bpmn" "$VENDOR/echarts" "$VENDOR/htmx" "$VENDOR/alpine" "$VENDOR/LICENSES"
+mkdir -p "$VENDOR/bpmn/bpmn-font/css" "$VENDOR/bpmn/bpmn-font/font" \
+         "$VENDOR/echarts" "$VENDOR/htmx" "$VENDOR/alpine" "$VENDOR/LICENSES"
+
+# 1. the modeler/viewer bundle: window.RectiflowModeler
+./node_modules/.bin/esbuild src/modeler.js \
+  --bundle \
+  --minify \
+  --format=iife \
+  --global-name=RectiflowModeler \
+  --target=es2019 \
+  --platform=browser \
+  --charset=utf8 \
+  --legal-comments=eof \
+  --define:process.env.NODE_ENV='"production"' \
+  --metafile="$WORK/meta.json" \
+  --log-level=warning \
+  --outfile="$VENDOR/bpmn/rectiflow-modeler.js"
+
+# 2. stylesheets and the BPMN icon font (bpmn.css loads ../font/bpmn.*)
+NM="$FRONTEND/node_modules"
+cp "$NM/bpmn-js/dist/assets/diagram-js.css" "$VENDOR/bpmn/"
+cp "$NM/bpmn-js/dist/assets/bpmn-js.css" "$VENDOR/bpmn/"
+cp "$NM/bpmn-js/dist/assets/bpmn-font/css/bpmn.css" "$VENDOR/bpmn/bpmn-font/css/"
+cp "$NM/bpmn-js/dist/assets/bpmn-font/font/"bpmn.{woff2,woff,ttf,eot,svg} "$VENDOR/bpmn/bpmn-font/font/"
+cp "$NM/@bpmn-io/properties-panel/dist/assets/properties-panel.css" "$VENDOR/bpmn/"
+cp "$FRONTEND/src/rectiflow-bpmn.css" "$VENDOR/bpmn/"
+
+# 3. prebuilt libraries used as they ship
+cp "$NM/echarts/dist/echarts.min.js" "$VENDOR/echarts/"
+cp "$NM/htmx.org/dist/htmx.min.js" "$VENDOR/htmx/"
+cp "$NM/alpinejs/dist/cdn.min.js" "$VENDOR/alpine/alpine.min.js"
+
+# 4. licences of everything in the bundle (from the metafile) and in the copied files; README.md
+node scripts/vendor-meta.mjs "$WORK/meta.json" "$VENDOR"
+
+echo "vendored assets written to $VENDOR:"
+(cd "$VENDOR" && find . -type f ! -path './LICENSES/*' -printf '%10s  %P\n' | sort -k2)
