@@ -103,21 +103,22 @@ def check_document(root) -> list[dict]:
     for tag in _SCRIPT_TAGS:
         for el in root.iter("{%s}%s" % (NS["bpmn"], tag)):
             for problem in check_script(el.text or ""):
-                errors.append({"element_id": _owner_id(el), "message": f"unsafe script: {problem}"})
+                errors.append({"element_id": _owner_id(el), "message": f"script refused: {problem}"})
     for tag in _EXPRESSION_TAGS:
         for el in root.iter("{%s}%s" % (NS["bpmn"], tag)):
-            for problem in check_expression(_expression_body(el.text)):
-                errors.append({"element_id": _owner_id(el), "message": f"unsafe expression: {problem}"})
+            body = _expression_body(el.text)
+            for problem in check_expression(body):
+                errors.append({"element_id": _owner_id(el), "message": f"expression {body[:80]!r} refused: {problem}"})
     for el in root.iter("{%s}userTask" % NS["bpmn"]):
         due = el.get(CAMUNDA + "dueDate")
         if due:
             for problem in check_expression(_expression_body(due)):
-                errors.append({"element_id": el.get("id"), "message": f"unsafe due date: {problem}"})
+                errors.append({"element_id": el.get("id"), "message": f"due date {due[:80]!r} refused: {problem}"})
     for el in root.iter():
         expression = el.get(CAMUNDA + "expression") if isinstance(el.tag, str) else None
         if expression:  # e.g. the payload of a Camunda message throw
             for problem in check_expression(_expression_body(expression)):
-                errors.append({"element_id": _owner_id(el), "message": f"unsafe expression: {problem}"})
+                errors.append({"element_id": _owner_id(el), "message": f"expression {expression[:80]!r} refused: {problem}"})
     # Camunda listeners, connectors and input/output scripts are never run by SpiffWorkflow; refuse
     # them rather than deploy a diagram whose behaviour differs from what the designer sees.
     for tag in ("executionListener", "taskListener", "connector", "script"):
