@@ -49,8 +49,9 @@ def principal_for(session: Session, user: User) -> Principal:
     return Principal(user.id, user.username, user.name, frozenset(user.roles), user.unit_id, portfolio)
 
 
-def login(session: Session, username: str, password: str, now: datetime, *, token_hours: int,
-          max_attempts: int, lockout_minutes: int) -> tuple[str, Principal]:
+def verify_credentials(session: Session, username: str, password: str, now: datetime, *,
+                       max_attempts: int, lockout_minutes: int) -> Principal:
+    """Check a password, counting failures towards a lockout; shared by the API and the web login."""
     user = session.scalar(select(User).where(User.username == username))
     if user is None or not user.active:
         _verify(_DUMMY_HASH, password)
@@ -66,10 +67,23 @@ def login(session: Session, username: str, password: str, now: datetime, *, toke
         raise Unauthorized("wrong username or password")
     user.failed_logins = 0
     user.locked_until = None
+    return principal_for(session, user)
+
+
+def login(session: Session, username: str, password: str, now: datetime, *, token_hours: int,
+          max_attempts: int, lockout_minutes: int) -> tuple[str, Principal]:
+    principal = verify_credentials(session, username, password, now, max_attempts=max_attempts,
+                                   lockout_minutes=lockout_minutes)
     token = secrets.token_urlsafe(32)
-    session.add(ApiToken(token_sha256=_digest(token), user_id=user.id, created_at=now,
+    session.add(ApiToken(token_sha256=_digest(token), user_id=principal.id, created_at=now,
                          expires_at=now + timedelta(hours=token_hours)))
-    return token, principal_for(session, user)
+    return token, principal
+
+
+def load_principal(session: Session, user_id: int) -> Principal | None:
+    """The principal behind a web session; None once the account is gone or disabled."""
+    user = session.get(User, user_id)
+    return principal_for(session, user) if user is not None and user.active else None
 
 
 def authenticate(session: Session, token: str, now: datetime) -> Principal:

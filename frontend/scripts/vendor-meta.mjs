@@ -267,6 +267,19 @@ JS API of \`rectiflow-modeler.js\` (\`window.RectiflowModeler\`):
 
 The canvas container needs a height (bpmn-js fills 100% of it). Import with
 \`await modeler.importXML(xml)\`, export with \`(await modeler.saveXML({format: true})).xml\`.
+
+Notes for page authors:
+
+- Selecting an element from code right after \`importXML\` does not update the properties panel
+  (it subscribes in a deferred effect); wait a frame first:
+  \`await new Promise(r => requestAnimationFrame(() => setTimeout(r)))\`, then
+  \`modeler.get('selection').select(modeler.get('elementRegistry').get(id))\`.
+- Content-Security-Policy: the bundle, echarts and htmx work with \`script-src 'self'\` (no
+  \`'unsafe-eval'\`); bpmn-js needs \`style-src 'self' 'unsafe-inline'\` (inline SVG styles).
+  Alpine's standard build evaluates \`x-*\` expressions with \`new Function\`, so it needs
+  \`'unsafe-eval'\`; htmx's \`hx-on\`/\`js:\` attributes likewise.
+- The panel's labels are English (bpmn-js has no bundled Chinese); pass a translate module in
+  \`options.additionalModules\` to localise.
 `;
 fs.writeFileSync(path.join(vendorDir, 'README.md'), readme);
 
