@@ -199,3 +199,34 @@ def test_eight_threads_on_one_instance_lose_nothing_and_complete_nothing_twice(c
         assert sorted(history) == sorted(work)
     for i in instances:
         assert [t.bpmn_id for t in open_tasks(ctx, i)] == ["after"], "the join saw all eight branches"
+
+
+def test_element_states_for_drawing_an_instance(ctx):
+    deploy(ctx, B.parallel(2))
+    instance = start(ctx, "fanout")
+    complete(ctx, next(t.id for t in open_tasks(ctx, instance) if t.bpmn_id == "t0"))
+    with ctx.db.read() as s:
+        states = ctx.engine.element_states(s, s.get(ProcessInstance, instance))
+    assert states["active"] == ["t1"]
+    assert {"start", "split", "t0"} <= set(states["completed"])
+    assert "join" in states["waiting"] and "after" not in states["completed"]
+
+
+def test_scheduler_thread_fires_due_timers(ctx, clock):
+    import time
+
+    from service.scheduler import TimerScheduler
+
+    deploy(ctx, B.timer("due"))
+    instance = start(ctx, "timed", {"due": (clock.now() + timedelta(days=1)).isoformat()})
+    clock.advance(timedelta(days=1, seconds=1))
+    scheduler = TimerScheduler(ctx, interval=0.05)
+    scheduler.start()
+    try:
+        for _ in range(100):
+            if open_tasks(ctx, instance):
+                break
+            time.sleep(0.05)
+    finally:
+        scheduler.stop()
+    assert [t.bpmn_id for t in open_tasks(ctx, instance)] == ["after"]

@@ -186,6 +186,25 @@ class Engine:
         data.pop("__candidates__", None)
         return data
 
+    def element_states(self, session: Session, instance: ProcessInstance) -> dict[str, list[str]]:
+        """BPMN element ids by state, for drawing a running instance (a detail view, not the inbox)."""
+        _, workflow = self._load(session, instance)
+        states: dict[str, set[str]] = {"completed": set(), "active": set(), "waiting": set()}
+        for wf in [workflow, *workflow.subprocesses.values()]:
+            for task in wf.tasks.values():
+                bpmn_id = getattr(task.task_spec, "bpmn_id", None)
+                if not bpmn_id:
+                    continue
+                if task.state == TaskState.COMPLETED:
+                    states["completed"].add(bpmn_id)
+                elif task.state in (TaskState.READY, TaskState.STARTED):
+                    states["active"].add(bpmn_id)
+                elif task.state == TaskState.WAITING:
+                    states["waiting"].add(bpmn_id)
+        # an element running again (a loop's next pass) is shown by its live state
+        states["completed"] -= states["active"] | states["waiting"]
+        return {k: sorted(v) for k, v in states.items()}
+
     def task_form(self, session: Session, row: HumanTask) -> dict:
         instance = session.get(ProcessInstance, row.instance_id)
         model = self.registry.load(session, instance.model_version_id)
