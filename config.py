@@ -46,6 +46,12 @@ class Settings:
     deadline_days: int = field(default_factory=lambda: _int("DEADLINE_DAYS", 60))
     green_days: int = field(default_factory=lambda: _int("GREEN_DAYS", 20))
     yellow_days: int = field(default_factory=lambda: _int("YELLOW_DAYS", 10))
+    # The second step of the ladder: days after the deadline when a still-late unit's head is talked to.
+    talk_days: int = field(default_factory=lambda: _int("TALK_DAYS", 10))
+    # Days a unit has for a follow-up re-check (回头看) of a closed case.
+    recheck_days: int = field(default_factory=lambda: _int("RECHECK_DAYS", 30))
+    # Days a department has to plan its special governance after a recommendation letter.
+    plan_days: int = field(default_factory=lambda: _int("PLAN_DAYS", 30))
     timezone: str = field(default_factory=lambda: _env("TIMEZONE", "Asia/Shanghai"))
     token_hours: int = field(default_factory=lambda: _int("TOKEN_HOURS", 12))
     max_upload_mb: int = field(default_factory=lambda: _int("MAX_UPLOAD_MB", 20))
@@ -63,3 +69,5 @@ class Settings:
             self.secret_key = _secret_key(self.instance_dir)
         if not 0 < self.yellow_days < self.green_days < self.deadline_days:
             raise SystemExit("need 0 < RECTIFLOW_YELLOW_DAYS < RECTIFLOW_GREEN_DAYS < RECTIFLOW_DEADLINE_DAYS")
+        if self.talk_days < 1 or self.recheck_days < 1 or self.plan_days < 1:
+            raise SystemExit("RECTIFLOW_TALK_DAYS, RECTIFLOW_RECHECK_DAYS and RECTIFLOW_PLAN_DAYS must be positive")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from datetime import date
 
 from sqlalchemy.orm import Session
 
@@ -35,7 +36,7 @@ def clean_filename(name: str) -> str:
 
 
 def upload(ctx: Context, s: Session, p: Principal, case_id: int, filename: str, content: bytes,
-           item_id: int | None) -> Evidence:
+           item_id: int | None, effective_date: date | None = None) -> Evidence:
     case = get_case(s, p, case_id)
     if not (p.has("unit_liaison", "unit_head") and p.unit_id == case.unit_id):
         raise Forbidden("only the unit's liaison or head upload its evidence")
@@ -69,7 +70,8 @@ def upload(ctx: Context, s: Session, p: Principal, case_id: int, filename: str, 
         s.add(EvidenceBlob(sha256=digest, size=len(content), content=content))
         s.flush()  # the blob row must exist before the evidence row that points at it
     evidence = Evidence(case_id=case.id, item_id=item_id, filename=name, content_type=_CONTENT_TYPES.get(ext, "application/octet-stream"),
-                        size=len(content), sha256=digest, uploaded_by=p.id, uploaded_at=ctx.now())
+                        size=len(content), sha256=digest, uploaded_by=p.id, uploaded_at=ctx.now(),
+                        effective_date=effective_date)
     s.add(evidence)
     s.flush()
     return evidence
@@ -78,4 +80,6 @@ def upload(ctx: Context, s: Session, p: Principal, case_id: int, filename: str, 
 def evidence_json(e: Evidence, ctx: Context) -> dict:
     return {"id": e.id, "case_id": e.case_id, "item_id": e.item_id, "filename": e.filename, "size": e.size,
             "sha256": e.sha256, "content_type": e.content_type, "uploaded_by": e.uploaded_by,
-            "uploaded_at": ctx.local_iso(e.uploaded_at), "review": e.review}
+            "uploaded_at": ctx.local_iso(e.uploaded_at),
+            "effective_date": e.effective_date.isoformat() if e.effective_date else None,
+            "review": e.review, "review_comment": e.review_comment}

@@ -14,13 +14,14 @@ from sqlalchemy.orm import Session
 from workflows.engine import RunResult, StepEvent
 from workflows.tables import HumanTask
 
-from . import access
+from . import access, pools
 from .auth import Principal
 from .context import Context
 from .errors import Forbidden, NotFound, Unprocessable
 from .models import (
     RECTIFYING_KINDS,
     Case,
+    Clue,
     CommonProblem,
     Filing,
     Institution,
@@ -52,6 +53,9 @@ def create_round(ctx: Context, s: Session, p: Principal, name: str, unit_ids: li
     if bad:
         raise Unprocessable("some inspector ids are not inspectors",
                             [{"field": "inspector_ids", "message": f"not an inspector: {bad}"}])
+    barred = pools.conflicts(s, inspector_ids, unit_ids)
+    if barred:
+        raise Unprocessable("an inspector may not inspect a unit they have a conflict of interest with", barred)
     rnd = Round(name=name, status="discovering", created_by=p.id, created_at=ctx.now(),
                 inspected=[RoundUnit(unit_id=u) for u in dict.fromkeys(unit_ids)],
                 inspectors=[RoundInspector(user_id=i) for i in dict.fromkeys(inspector_ids)])
@@ -208,14 +212,7 @@ def _on_publish(ctx, s, p, round_id, event):
                     created_at=now)
         s.add(case)
         s.flush()
-        result = ctx.engine.start(
-            s, "unit_rectification",
-            {"case_id": case.id, "unit_id": unit.id, "round_id": round_id, "common_problems": listed,
-             "due_at": ctx.local_iso(due), "green_days": ctx.settings.green_days,
-             "yellow_days": ctx.settings.yellow_days},
-            unit_id=unit.id, business_key=f"case:{case.id}", actor=p.username if p else None)
-        case.process_instance_id = result.instance.id
-        apply_events(ctx, s, p, result)
+        _start_case(ctx, s, p, case, listed, recheck=False)
     portfolios: dict[int, list[int]] = defaultdict(list)
     for unit in units:
         if unit.leader_id is not None:
@@ -235,9 +232,46 @@ def _on_publish(ctx, s, p, round_id, event):
             s, "recommendation_letter",
             {"letter_id": letter.id, "department_id": department_id,
              "common_problems": [{"id": c.id, "title": c.title} for c in governed],
-             "plan_due_at": ctx.local_iso(now + timedelta(days=30)), "report_due_at": ctx.local_iso(due)},
+             "plan_due_at": ctx.local_iso(now + timedelta(days=ctx.settings.plan_days)),
+             "report_due_at": ctx.local_iso(due)},
             unit_id=department_id, business_key=f"letter:{letter.id}", actor=p.username if p else None)
         letter.process_instance_id = result.instance.id
+        s.add(SupervisionAction(round_id=round_id, target_unit_id=department_id, kind="recommendation_letter",
+                                at=now, actor_id=p.id if p else None,
+                                detail="巡察建议书：" + "；".join(c.title for c in governed)))
+
+
+def _start_case(ctx: Context, s: Session, p: Principal | None, case: Case, listed: list[dict], recheck: bool) -> None:
+    result = ctx.engine.start(
+        s, "unit_rectification",
+        {"case_id": case.id, "unit_id": case.unit_id, "round_id": case.round_id, "common_problems": listed,
+         "due_at": ctx.local_iso(case.due_at), "green_days": ctx.settings.green_days,
+         "yellow_days": ctx.settings.yellow_days, "talk_days": ctx.settings.talk_days, "recheck": recheck},
+        unit_id=case.unit_id, business_key=f"case:{case.id}", actor=p.username if p else None)
+    case.process_instance_id = result.instance.id
+    apply_events(ctx, s, p, result)
+
+
+def recheck_case(ctx: Context, s: Session, p: Principal, case_id: int, comment: str) -> Case:
+    """Follow-up re-check (回头看): reopen a closed case for another rectification pass.
+
+    The records of the first pass (items, filings, evidence, its workflow history) stay; a new
+    instance starts at rectification, since the unit's self-check still stands.
+    """
+    p.require("office")
+    case = get_case(s, p, case_id)
+    if case.status != "closed":
+        raise Unprocessable(f"case {case_id} is {case.status}; only closed cases are re-checked")
+    now = ctx.now()
+    case.previous_instance_ids = [*case.previous_instance_ids, case.process_instance_id]
+    case.status, case.warning, case.closed_at = "rectifying", "none", None
+    case.due_at = now + timedelta(days=ctx.settings.recheck_days)
+    s.add(SupervisionAction(round_id=case.round_id, case_id=case.id, target_unit_id=case.unit_id, kind="recheck",
+                            at=now, actor_id=p.id, detail=comment))
+    commons = s.scalars(select(CommonProblem).where(CommonProblem.round_id == case.round_id)
+                        .order_by(CommonProblem.id)).all()
+    _start_case(ctx, s, p, case, [{"id": c.id, "title": c.title} for c in commons], recheck=True)
+    return case
 
 
 def _on_summary(ctx, s, p, round_id, event):
@@ -324,12 +358,43 @@ def _on_tracking(ctx, s, p, case_id, event):
                             actor_id=p.id if p else None, detail=event.data.get("comment")))
 
 
-def _letter_status(status: str):
+def _letter_step(status: str, kind: str, detail):
     def handle(ctx, s, p, letter_id, event):
         letter = s.get(RecommendationLetter, letter_id)
         if status != "accepted" or event.data.get("accepted"):
             letter.status = status
+        s.add(SupervisionAction(round_id=letter.round_id, target_unit_id=letter.department_id, kind=kind,
+                                at=ctx.now(), actor_id=p.id if p else None, detail=detail(event.data)))
     return handle
+
+
+def _on_talk(ctx, s, p, case_id, event):
+    case = s.get(Case, case_id)
+    d = event.data
+    s.add(SupervisionAction(round_id=case.round_id, case_id=case_id, target_unit_id=case.unit_id, kind="talk_reminder",
+                            at=ctx.now(), actor_id=p.id if p else None,
+                            detail=f"{d.get('talked_by')} 于 {d.get('talked_on')} 与 {d.get('talked_with')} 谈话："
+                                   f"{d.get('summary') or ''}".rstrip("：")))
+
+
+def _on_handover(ctx, s, p, clue_id, event):
+    clue = s.get(Clue, clue_id)
+    if event.data.get("approved"):
+        clue.status, clue.handed_over_at = "handed_over", ctx.now()
+    else:
+        clue.status = "not_handed_over"
+
+
+def _on_receive(ctx, s, p, clue_id, event):
+    clue = s.get(Clue, clue_id)
+    clue.status, clue.received_at = "received", ctx.now()
+
+
+def _on_dispose(ctx, s, p, clue_id, event):
+    clue = s.get(Clue, clue_id)
+    clue.status, clue.disposed_at = "disposed", ctx.now()
+    clue.disposition = event.data["disposition"]
+    clue.people_count = event.data.get("people_count") or 0
 
 
 _HANDLERS = {
@@ -345,9 +410,18 @@ _HANDLERS = {
     ("unit_rectification", "task_completed", "warn_yellow"): _on_warning("yellow"),
     ("unit_rectification", "task_completed", "warn_red"): _on_warning("red"),
     ("unit_rectification", "task_completed", "track_supervision"): _on_tracking,
-    ("recommendation_letter", "task_completed", "plan_governance"): _letter_status("planned"),
-    ("recommendation_letter", "task_completed", "report_governance"): _letter_status("reported"),
-    ("recommendation_letter", "task_completed", "evaluate_governance"): _letter_status("accepted"),
+    ("unit_rectification", "task_completed", "talk_reminder"): _on_talk,
+    ("clue_handover", "task_completed", "approve_handover"): _on_handover,
+    ("clue_handover", "task_completed", "receive_clue"): _on_receive,
+    ("clue_handover", "task_completed", "dispose_clue"): _on_dispose,
+    ("recommendation_letter", "task_completed", "plan_governance"): _letter_step(
+        "planned", "governance_plan", lambda d: f"专项治理方案：{d.get('plan', '')}"),
+    ("recommendation_letter", "task_completed", "report_governance"): _letter_step(
+        "reported", "governance_report",
+        lambda d: f"专项治理情况：{d.get('report', '')}（措施 {d.get('measures', 0)} 项，制度 {d.get('institutions', 0)} 项）"),
+    ("recommendation_letter", "task_completed", "evaluate_governance"): _letter_step(
+        "accepted", "governance_evaluated",
+        lambda d: ("评估通过" if d.get("accepted") else "评估未通过，退回") + (f"：{d['comment']}" if d.get("comment") else "")),
 }
 
 

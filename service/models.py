@@ -161,6 +161,8 @@ class Case(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     filed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Instances this case ran before a follow-up re-check reopened it; their history stays readable.
+    previous_instance_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
 
 
 class SelfCheckItem(Base):
@@ -228,7 +230,11 @@ class Evidence(Base):
     sha256: Mapped[str] = mapped_column(ForeignKey("evidence_blob.sha256"))
     uploaded_by: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    effective_date: Mapped[date | None] = mapped_column(Date)  # the date the document itself bears
     review: Mapped[str | None] = mapped_column(String(20))  # accepted|rejected
+    review_comment: Mapped[str | None] = mapped_column(Text)
+    reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class Filing(Base):
@@ -298,7 +304,54 @@ class Clue(Base):
     content: Mapped[str] = mapped_column(Text)
     registered_by: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
     registered_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # registered -> handed_over -> received -> disposed, or not_handed_over
     status: Mapped[str] = mapped_column(String(20), default="registered")
-    disposition: Mapped[str | None] = mapped_column(String(30))
+    handed_over_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    received_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    disposition: Mapped[str | None] = mapped_column(String(30))  # case_filed|preliminary_check|closed
     people_count: Mapped[int] = mapped_column(Integer, default=0)
+    disposed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     process_instance_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class InspectorProfile(Base):
+    """The inspector talent pool (巡察人才库): who can inspect what, and whom they must not."""
+
+    __tablename__ = "inspector_profile"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), primary_key=True)
+    specialties: Mapped[list[str]] = mapped_column(JSON, default=list)
+    home_unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+    # Units this inspector may not inspect (conflict of interest), besides the home unit.
+    conflict_unit_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class Expert(Base):
+    """The co-audit expert pool (协审人才库)."""
+
+    __tablename__ = "expert"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    organisation: Mapped[str] = mapped_column(String(200))
+    specialties: Mapped[list[str]] = mapped_column(JSON, default=list)
+    contact: Mapped[str | None] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class AuditFinding(Base):
+    """An audit finding, linked to the inspection problem it corroborates (巡审结合)."""
+
+    __tablename__ = "audit_finding"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int | None] = mapped_column(ForeignKey("inspection_round.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+    audit_ref: Mapped[str | None] = mapped_column(String(100))
+    problem_id: Mapped[int | None] = mapped_column(ForeignKey("problem.id"), index=True)
+    expert_id: Mapped[int | None] = mapped_column(ForeignKey("expert.id"))
+    recorded_by: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -12,7 +12,8 @@ from test_api_access import liaison, publish_round
 
 def _counts(ctx):
     with ctx.db.read() as s:
-        actions = dict(s.execute(select(SupervisionAction.kind, func.count()).group_by(SupervisionAction.kind)).all())
+        actions = dict(s.execute(select(SupervisionAction.kind, func.count())
+                                 .where(SupervisionAction.case_id.is_not(None)).group_by(SupervisionAction.kind)).all())
         alerts = s.scalar(select(func.count()).select_from(LeaderNotification)
                           .where(LeaderNotification.kind == "yellow_warning"))
     return actions, alerts

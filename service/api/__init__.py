@@ -68,4 +68,4 @@ def listing(items: list, total: int) -> dict:
     return {"items": items, "total": total}
 
 
-from . import auth, cases, models, org, rounds, stats, tasks  # noqa: E402,F401  (routes register on bp)
+from . import auth, cases, library, models, org, rounds, stats, tasks  # noqa: E402,F401  (routes register on bp)

@@ -1,12 +1,21 @@
 from __future__ import annotations
 
-from flask import request
+from datetime import date
+from urllib.parse import quote
+
+from flask import Response, request
 from sqlalchemy import func, select
 
-from .. import access, evidence, lifecycle
+from .. import access, evidence, lifecycle, supervision
 from ..errors import BadRequest
 from ..models import CASE_STATUSES, Case
-from . import bp, ctx, int_arg, listing, page, principal
+from . import bp, ctx, int_arg, listing, page, payload, principal
+
+EVIDENCE_REVIEW = {"type": "object", "required": ["result"], "additionalProperties": False,
+                   "properties": {"result": {"enum": ["accepted", "rejected"]},
+                                  "comment": {"type": "string", "maxLength": 2000}}}
+RECHECK = {"type": "object", "required": ["comment"], "additionalProperties": False,
+           "properties": {"comment": {"type": "string", "minLength": 1, "maxLength": 2000}}}
 
 
 @bp.get("/cases")
@@ -45,8 +54,47 @@ def upload_evidence(case_id):
         item_id = int(item_id) if item_id not in (None, "") else None
     except ValueError:
         raise BadRequest(f"item_id must be an integer, got {item_id!r}") from None
+    effective = request.form.get("effective_date") or None
+    try:
+        effective = date.fromisoformat(effective) if effective else None
+    except ValueError:
+        raise BadRequest(f"effective_date must be a date like 2026-12-31, got {effective!r}") from None
     content = upload.read()
     c = ctx()
     row = c.db.transaction(lambda s: evidence.upload(c, s, principal(), case_id, upload.filename or "file",
-                                                     content, item_id))
+                                                     content, item_id, effective))
     return evidence.evidence_json(row, c), 201
+
+
+@bp.get("/cases/<int:case_id>/evidence")
+def case_evidence(case_id):
+    c = ctx()
+    with c.db.read() as s:
+        rows = supervision.list_evidence(s, principal(), case_id)
+        return listing([evidence.evidence_json(e, c) for e in rows], len(rows))
+
+
+@bp.get("/evidence/<int:evidence_id>/content")
+def evidence_content(evidence_id):
+    with ctx().db.read() as s:
+        row, content = supervision.evidence_content(s, principal(), evidence_id)
+    return Response(content, mimetype=row.content_type, headers={
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(row.filename)}",
+        "X-Content-Type-Options": "nosniff", "X-Evidence-SHA256": row.sha256})
+
+
+@bp.post("/evidence/<int:evidence_id>/review")
+def review_evidence(evidence_id):
+    data = payload(EVIDENCE_REVIEW)
+    c = ctx()
+    row = c.db.transaction(lambda s: supervision.review_evidence(c, s, principal(), evidence_id, data["result"],
+                                                                 data.get("comment")))
+    return evidence.evidence_json(row, c)
+
+
+@bp.post("/cases/<int:case_id>/recheck")
+def recheck(case_id):
+    data = payload(RECHECK)
+    c = ctx()
+    case = c.db.transaction(lambda s: lifecycle.recheck_case(c, s, principal(), case_id, data["comment"]))
+    return lifecycle.case_json(case, c)

@@ -1,0 +1,81 @@
+"""The problem-clue library (问题线索库): need-to-know above everything else.
+
+The registering inspector and the discipline role see a clue's content; the office sees its
+metadata (to approve the hand-over and follow the disposition), nobody else sees it at all.
+Content never enters a workflow's data, so no task, history or instance view can leak it.
+"""
+from __future__ import annotations
+
+from sqlalchemy import false, func, select, true
+from sqlalchemy.orm import Session
+
+from .auth import Principal
+from .context import Context
+from .errors import Forbidden, NotFound, Unprocessable
+from .lifecycle import apply_events, get_round
+from .models import Clue, Unit
+
+DISPOSITIONS = {"case_filed": "立案", "preliminary_check": "初核", "closed": "了结"}
+
+
+def _scope(p: Principal):
+    if p.has("discipline", "office"):
+        return true()
+    if p.has("inspector"):
+        return Clue.registered_by == p.id
+    return false()
+
+
+def sees_content(p: Principal, clue: Clue) -> bool:
+    return p.has("discipline") or clue.registered_by == p.id
+
+
+def clue_json(p: Principal, clue: Clue, ctx: Context) -> dict:
+    body = {"id": clue.id, "round_id": clue.round_id, "unit_id": clue.unit_id, "summary": clue.summary,
+            "status": clue.status, "registered_by": clue.registered_by,
+            "registered_at": ctx.local_iso(clue.registered_at),
+            "handed_over_at": ctx.local_iso(clue.handed_over_at) if clue.handed_over_at else None,
+            "received_at": ctx.local_iso(clue.received_at) if clue.received_at else None,
+            "disposition": clue.disposition, "people_count": clue.people_count,
+            "process_instance_id": clue.process_instance_id}
+    if sees_content(p, clue):
+        body["content"] = clue.content
+    return body
+
+
+def register(ctx: Context, s: Session, p: Principal, round_id: int, unit_id: int, summary: str, content: str) -> Clue:
+    rnd = get_round(s, p, round_id)
+    if not (p.has("inspector") and any(i.user_id == p.id for i in rnd.inspectors)):
+        raise Forbidden("clues are registered by the round's inspectors")
+    if rnd.status not in ("discovering", "listing"):
+        raise Unprocessable(f"round {round_id} is {rnd.status}; clues are registered while it is open")
+    if s.get(Unit, unit_id) is None:
+        raise Unprocessable("unknown unit", [{"field": "unit_id", "message": f"no unit {unit_id}"}])
+    clue = Clue(round_id=round_id, unit_id=unit_id, summary=summary, content=content, registered_by=p.id,
+                registered_at=ctx.now(), status="registered")
+    s.add(clue)
+    s.flush()
+    result = ctx.engine.start(s, "clue_handover", {"clue_id": clue.id}, business_key=f"clue:{clue.id}",
+                              actor=p.username)
+    clue.process_instance_id = result.instance.id
+    apply_events(ctx, s, p, result)
+    return clue
+
+
+def list_clues(s: Session, p: Principal, round_id: int | None, limit: int, offset: int):
+    if not p.has("discipline", "office", "inspector"):
+        raise Forbidden("the clue library is for inspectors, the office and the discipline inspection")
+    query = select(Clue).where(_scope(p))
+    if round_id is not None:
+        query = query.where(Clue.round_id == round_id)
+    total = s.scalar(select(func.count()).select_from(query.subquery()))
+    return s.scalars(query.order_by(Clue.id).limit(limit).offset(offset)).all(), total
+
+
+def get_clue(s: Session, p: Principal, clue_id: int) -> Clue:
+    clue = s.scalar(select(Clue).where(Clue.id == clue_id, _scope(p)))
+    if clue is None:
+        raise NotFound(f"clue {clue_id} does not exist")
+    return clue
+
+

@@ -1,0 +1,156 @@
+/*
+ * rectiflow office dashboard: the round's figures as ECharts charts.
+ *
+ * The server counts everything (the same counts as GET /api/v1/stats, within the viewer's
+ * scope) and embeds them in #rf-dashboard-config together with the translated labels; this
+ * script only draws. Charts are re-laid out on resize so the board works from 1366 px down.
+ */
+(function () {
+  'use strict';
+
+  var configEl = document.getElementById('rf-dashboard-config');
+  var root = document.getElementById('rf-dashboard');
+  if (!configEl || !root || !window.echarts) {
+    return;
+  }
+  var cfg = JSON.parse(configEl.textContent);
+  var data = cfg.data;
+  var M = cfg.messages;
+  var FONT = '"Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", system-ui, sans-serif';
+  var STATUS_COLORS = {
+    self_check: '#94a3b8', rectifying: '#3b82f6', returned: '#f97316', filed: '#a855f7', closed: '#16a34a'
+  };
+  var WARNING_COLORS = { none: '#cbd5e1', green: '#16a34a', yellow: '#eab308', red: '#dc2626' };
+  var charts = {};
+
+  function empty(el) {
+    el.classList.add('rf-chart-empty');
+    el.textContent = M.no_data;
+  }
+
+  function init(id, option, height) {
+    var el = document.getElementById(id);
+    if (!el) {
+      return null;
+    }
+    if (!option) {
+      empty(el);
+      return null;
+    }
+    if (height) {
+      el.style.height = height + 'px';
+    }
+    var chart = window.echarts.init(el, null, { renderer: 'canvas' });
+    option.textStyle = { fontFamily: FONT };
+    option.animation = false;  // the board is read at a glance; also keeps screenshots stable
+    chart.setOption(option);
+    charts[id] = chart;
+    return chart;
+  }
+
+  function progressOption() {
+    var p = data.progress;
+    if (!p.units.length) {
+      return null;
+    }
+    return {
+      tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' } },
+      legend: { top: 0, type: 'scroll' },
+      grid: { left: 8, right: 24, top: 32, bottom: 8, containLabel: true },
+      xAxis: { type: 'value', minInterval: 1, name: M.cases },
+      yAxis: { type: 'category', data: p.units, inverse: true, axisLabel: { width: 150, overflow: 'truncate' } },
+      series: p.statuses.map(function (status) {
+        return {
+          name: M.status[status] || status, type: 'bar', stack: 'cases', barMaxWidth: 18,
+          itemStyle: { color: STATUS_COLORS[status] }, data: p.series[status]
+        };
+      })
+    };
+  }
+
+  function warningOption() {
+    var w = data.warnings.counts;
+    var total = Object.keys(w).reduce(function (sum, k) { return sum + w[k]; }, 0);
+    if (!total) {
+      return null;
+    }
+    return {
+      tooltip: { trigger: 'item', formatter: '{b}: {c} ({d}%)' },
+      legend: { bottom: 0 },
+      series: [{
+        type: 'pie', radius: ['40%', '68%'], center: ['50%', '45%'],
+        label: { formatter: '{b}\n{c}' },
+        data: ['red', 'yellow', 'green', 'none'].map(function (k) {
+          return { name: M.warning[k], value: w[k], itemStyle: { color: WARNING_COLORS[k] } };
+        }).filter(function (d) { return d.value > 0; })
+      }]
+    };
+  }
+
+  function industryOption() {
+    var rows = data.industries;
+    if (!rows.length) {
+      return null;
+    }
+    return {
+      tooltip: { trigger: 'axis' },
+      legend: { top: 0 },
+      grid: { left: 8, right: 8, top: 40, bottom: 8, containLabel: true },
+      xAxis: { type: 'category', data: rows.map(function (r) { return r.industry; }),
+               axisLabel: { interval: 0, rotate: rows.length > 6 ? 30 : 0 } },
+      yAxis: [
+        { type: 'value', name: M.units, minInterval: 1 },
+        { type: 'value', name: M.completion_rate, min: 0, max: 100, axisLabel: { formatter: '{value}%' } }
+      ],
+      series: [
+        { name: M.units, type: 'bar', barMaxWidth: 28, itemStyle: { color: '#3b82f6' },
+          data: rows.map(function (r) { return r.units; }) },
+        { name: M.completion_rate, type: 'line', yAxisIndex: 1, itemStyle: { color: '#16a34a' },
+          data: rows.map(function (r) { return r.rate; }) }
+      ]
+    };
+  }
+
+  function trendOption() {
+    var rows = data.trend;
+    if (!rows.length) {
+      return null;
+    }
+    var keys = ['common_problems', 'problems_found', 'measures', 'institutions'];
+    var colors = ['#dc2626', '#f97316', '#3b82f6', '#16a34a'];
+    return {
+      tooltip: { trigger: 'axis' },
+      legend: { top: 0 },
+      grid: { left: 8, right: 16, top: 40, bottom: 8, containLabel: true },
+      xAxis: { type: 'category', data: rows.map(function (r) { return r.round; }),
+               axisLabel: { interval: 0, width: 120, overflow: 'truncate' } },
+      yAxis: { type: 'value', minInterval: 1 },
+      series: keys.map(function (k, i) {
+        return { name: M.figure[k], type: 'bar', barMaxWidth: 24, itemStyle: { color: colors[i] },
+                 data: rows.map(function (r) { return r[k]; }) };
+      })
+    };
+  }
+
+  init('rf-chart-progress', progressOption(), Math.max(240, data.progress.units.length * 22 + 60));
+  init('rf-chart-warnings', warningOption());
+  init('rf-chart-industry', industryOption());
+  init('rf-chart-trend', trendOption());
+
+  var pending = null;
+  window.addEventListener('resize', function () {
+    clearTimeout(pending);
+    pending = setTimeout(function () {
+      Object.keys(charts).forEach(function (id) { charts[id].resize(); });
+    }, 100);
+  });
+
+  // the round filter submits itself: no button press needed, still a plain GET form without JS
+  var roundSelect = document.getElementById('rf-round');
+  if (roundSelect && roundSelect.form) {
+    roundSelect.addEventListener('change', function () { roundSelect.form.submit(); });
+  }
+
+  window.rfDashboard = { charts: charts, data: data };
+  root.dataset.ready = 'true';
+})();

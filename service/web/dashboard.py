@@ -1,0 +1,110 @@
+"""The office dashboard: the round's and the district's figures as charts, and the four lists.
+
+Everything is counted from the records on each request, inside the viewer's need-to-know scope
+(`access.case_scope`): the office and the leading group see the district, a leader in charge
+sees the units of their portfolio. The headline figures are `stats.figures` itself, so the
+board can never disagree with GET /api/v1/stats; the chart series are small grouped queries
+kept here because only this page needs them.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, current_app, render_template, request
+from sqlalchemy import case as sql_case
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from .. import access, lifecycle, lists, stats
+from ..auth import Principal
+from ..context import Context
+from ..models import CASE_STATUSES, Case, Round, Unit
+from . import _t, current_principal, login_required
+
+bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
+
+DASHBOARD_ROLES = ("office", "leading_group", "leader")
+OPEN_STATUSES = ("self_check", "rectifying", "returned", "filed")
+
+
+# ---------------------------------------------------------------- the figures
+def visible_rounds(s: Session, p: Principal) -> list[Round]:
+    """Rounds the viewer may read, oldest first (the trend's x axis and the filter's options)."""
+    return [r for r in s.scalars(select(Round).order_by(Round.id)) if lifecycle.can_read_round(p, r)]
+
+
+def _cases(p: Principal, round_id: int | None):
+    query = select(Case).where(access.case_scope(p))
+    return query.where(Case.round_id == round_id) if round_id is not None else query
+
+
+def progress_by_unit(s: Session, p: Principal, round_id: int | None) -> dict:
+    """Cases per unit by status: with a round chosen, one bar per unit coloured by where it is."""
+    scoped = _cases(p, round_id).subquery()
+    rows = s.execute(select(Unit.id, Unit.name, scoped.c.status, func.count())
+                     .join(scoped, scoped.c.unit_id == Unit.id)
+                     .group_by(Unit.id, Unit.name, scoped.c.status).order_by(Unit.id)).all()
+    units: dict[int, str] = {}
+    counts: dict[tuple[int, str], int] = {}
+    for unit_id, name, status, n in rows:
+        units[unit_id] = name
+        counts[(unit_id, status)] = n
+    statuses = [st for st in CASE_STATUSES if any(k[1] == st for k in counts)]
+    return {"units": list(units.values()), "statuses": statuses,
+            "series": {st: [counts.get((uid, st), 0) for uid in units] for st in statuses}}
+
+
+def warning_board(ctx: Context, s: Session, p: Principal, round_id: int | None) -> dict:
+    """Warning levels of the cases still open (a closed case's old warning is history, not a board
+    item); red units are listed by name so the office can act on them."""
+    scoped = _cases(p, round_id).where(Case.status.in_(OPEN_STATUSES)).subquery()
+    counts = dict.fromkeys(("none", "green", "yellow", "red"), 0)
+    for level, n in s.execute(select(scoped.c.warning, func.count()).group_by(scoped.c.warning)):
+        counts[level if level in counts else "none"] += n
+    red = s.execute(select(scoped.c.id, scoped.c.status, scoped.c.due_at, scoped.c.process_instance_id,
+                           Unit.name, Round.name)
+                    .join(Unit, Unit.id == scoped.c.unit_id).join(Round, Round.id == scoped.c.round_id)
+                    .where(scoped.c.warning == "red").order_by(scoped.c.due_at, Unit.name)).all()
+    return {"counts": counts,
+            "red_units": [{"case_id": cid, "status": status, "unit": unit, "round": rname,
+                           "due_at": due.astimezone(ctx.zone).strftime("%Y-%m-%d") if due else "",
+                           "process_instance_id": pid}
+                          for cid, status, due, pid, unit, rname in red]}
+
+
+def by_industry(s: Session, p: Principal, round_id: int | None) -> list[dict]:
+    """Units (cases) per industry and the share of them closed out, in per cent."""
+    scoped = _cases(p, round_id).subquery()
+    industry = func.coalesce(Unit.industry, "")
+    rows = s.execute(select(industry, func.count(),
+                            func.sum(sql_case((scoped.c.status == "closed", 1), else_=0)))
+                     .join(scoped, scoped.c.unit_id == Unit.id)
+                     .group_by(industry).order_by(func.count().desc(), industry)).all()
+    return [{"industry": name, "units": n, "closed": int(closed or 0),
+             "rate": round(100 * int(closed or 0) / n, 1) if n else 0.0} for name, n, closed in rows]
+
+
+def trend(ctx: Context, s: Session, p: Principal, rounds: list[Round]) -> list[dict]:
+    """The seed report's headline counts per round, oldest first, from `stats.figures` itself."""
+    out = []
+    for rnd in rounds:
+        f = stats.figures(ctx, s, p, rnd.id)
+        out.append({"round_id": rnd.id, "round": rnd.name, "common_problems": f["common_problems"],
+                    "problems_found": f["problems_found"], "measures": f["measures"],
+                    "institutions": f["institutions"]})
+    return out
+
+
+def board(ctx: Context, s: Session, p: Principal, round_id: int | None) -> dict:
+    """Everything the dashboard draws, as plain JSON-able data."""
+    p.require(*DASHBOARD_ROLES)
+    rounds = visible_rounds(s, p)
+    if round_id is not None and round_id not in {r.id for r in rounds}:
+        abort(404)
+    return {
+        "round_id": round_id,
+        "rounds": [{"id": r.id, "name": r.name, "status": r.status} for r in rounds],
+        "figures": stats.figures(ctx, s, p, round_id),
+        "progress": progress_by_unit(s, p, round_id),
+        "warnings": warning_board(ctx, s, p, round_id),
+        "industries": by_industry(s, p, round_id),
+        "trend": trend(ctx, s, p, rounds),
+    }
