@@ -1,7 +1,7 @@
 """rectiflow: the Flask service for the inspection common-problem rectification mechanism."""
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, request
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
@@ -13,6 +13,7 @@ from .context import deploy_default_models, make_context
 from .db import Conflict as RetryConflict
 from .db import create_schema
 from .errors import ApiError
+from .web import html_error
 
 
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> Flask:
@@ -29,6 +30,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     from .api import bp as api_bp
 
     app.register_blueprint(api_bp)
+    from .web import init_app as init_web
+
+    init_web(app)  # the pages, CSRF (the token-authenticated API is exempt), session cookie settings
     _register_errors(app)
     return app
 
@@ -72,10 +76,14 @@ def _register_errors(app: Flask) -> None:
         if isinstance(exc, HTTPException):
             return http_error(exc)
         app.logger.exception("unhandled error")
+        if not request.path.startswith("/api/"):
+            return html_error(500)
         return _problem(500, "Internal server error", "the server failed; the change was not saved")
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
+        if not request.path.startswith("/api/"):  # pages get a page; the API keeps problem+json
+            return html_error(exc.code or 500)
         detail = exc.description or exc.name
         if exc.code == 413:
             detail = f"the request is larger than the limit of {app.config['MAX_CONTENT_LENGTH'] // (1024 * 1024)} MB"

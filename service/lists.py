@@ -11,7 +11,8 @@ from typing import Callable
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
-from sqlalchemy import func, select, true
+from openpyxl.utils import get_column_letter
+from sqlalchemy import and_, func, not_, select, true
 from sqlalchemy.orm import Session, aliased
 
 from . import access
@@ -35,7 +36,8 @@ STATUS_LABELS = {"done": "已完成", "ongoing": "推进中", "not_done": "未�
                  "rectifying": "整改中", "filed": "已备案", "returned": "退回整改", "closed": "已销号"}
 ACTION_LABELS = {"warning_green": "绿色提醒", "warning_yellow": "黄色预警", "warning_red": "红色逾期",
                  "tracking_letter": "跟踪督办", "talk_reminder": "谈话提醒", "special_inspection": "专项督查",
-                 "recheck": "回头看"}
+                 "recheck": "回头看", "recommendation_letter": "巡察建议书", "governance_plan": "专项治理方案",
+                 "governance_report": "专项治理情况", "governance_evaluated": "治理成效评估"}
 
 
 @dataclass(frozen=True)
@@ -68,28 +70,56 @@ def _local(ctx: Context, when) -> str:
     return when.astimezone(ctx.zone).strftime("%Y-%m-%d %H:%M") if when else ""
 
 
-def _problems(ctx, s, p, round_id):
+@dataclass(frozen=True)
+class Filters:
+    """What a list can be narrowed by; each list applies the filters that mean something for it."""
+
+    round_id: int | None = None
+    unit_id: int | None = None
+    industry: str | None = None
+    status: str | None = None
+    department_id: int | None = None
+    overdue: bool | None = None
+
+    def apply(self, query, *, round_col=None, unit=None, department_col=None, status_col=None, case=None, now=None):
+        if self.round_id is not None and round_col is not None:
+            query = query.where(round_col == self.round_id)
+        if self.unit_id is not None and unit is not None:
+            query = query.where(unit.id == self.unit_id)
+        if self.industry and unit is not None:
+            query = query.where(unit.industry == self.industry)
+        if self.department_id is not None and department_col is not None:
+            query = query.where(department_col == self.department_id)
+        if self.status and status_col is not None:
+            query = query.where(status_col == self.status)
+        if self.overdue is not None and case is not None:
+            late = and_(case.status.in_(("self_check", "rectifying", "returned")), case.due_at < now)
+            query = query.where(late if self.overdue else not_(late))
+        return query
+
+
+def _problems(ctx, s, p, f: Filters):
     query = (select(Problem, Round.name, Unit.name, CommonProblem.title)
              .join(Round, Round.id == Problem.round_id).join(Unit, Unit.id == Problem.unit_id)
              .outerjoin(CommonProblem, CommonProblem.id == Problem.common_problem_id)
              .where(_unit_scope(p, Problem.unit_id)).order_by(Problem.id))
-    if round_id is not None:
-        query = query.where(Problem.round_id == round_id)
+    query = f.apply(query, round_col=Problem.round_id, unit=Unit,
+                    department_col=CommonProblem.responsible_department_id)
     return [{"id": pr.id, "round": rname, "unit": uname, "description": pr.description, "category": pr.category,
              "source": SOURCE_LABELS.get(pr.source, pr.source), "common_problem": ctitle or "",
              "recorded_at": _local(ctx, pr.recorded_at)}
             for pr, rname, uname, ctitle in s.execute(query)]
 
 
-def _responsibilities(ctx, s, p, round_id):
+def _responsibilities(ctx, s, p, f: Filters):
     dept = aliased(Unit)
     query = (select(Case, Unit, CommonProblem, dept.name)
              .join(Unit, Unit.id == Case.unit_id)
              .join(CommonProblem, CommonProblem.round_id == Case.round_id)
              .join(dept, dept.id == CommonProblem.responsible_department_id)
              .where(access.case_scope(p)).order_by(Case.id, CommonProblem.id))
-    if round_id is not None:
-        query = query.where(Case.round_id == round_id)
+    query = f.apply(query, round_col=Case.round_id, unit=Unit, department_col=CommonProblem.responsible_department_id,
+                    status_col=Case.status, case=Case, now=ctx.now())
     rows = s.execute(query).all()
     staff = _staff(s, {c.unit_id for c, *_ in rows})
     leaders = {u.id: u.name for u in s.scalars(select(User).where(User.id.in_({u.leader_id for _, u, *_ in rows
@@ -109,32 +139,33 @@ def _staff(s: Session, unit_ids) -> dict:
     return found
 
 
-def _rectifications(ctx, s, p, round_id):
+def _rectifications(ctx, s, p, f: Filters):
     evidence = (select(Evidence.case_id, func.count(Evidence.id).label("n")).group_by(Evidence.case_id).subquery())
     query = (select(RectificationItem, Case, Unit.name, CommonProblem.title, evidence.c.n)
              .join(Case, Case.id == RectificationItem.case_id).join(Unit, Unit.id == Case.unit_id)
              .join(CommonProblem, CommonProblem.id == RectificationItem.common_problem_id)
              .outerjoin(evidence, evidence.c.case_id == Case.id)
              .where(access.case_scope(p)).order_by(Case.id, CommonProblem.id))
-    if round_id is not None:
-        query = query.where(Case.round_id == round_id)
+    query = f.apply(query, round_col=Case.round_id, unit=Unit, department_col=CommonProblem.responsible_department_id,
+                    status_col=RectificationItem.status, case=Case, now=ctx.now())
     return [{"case_id": case.id, "unit": uname, "common_problem": title,
              "measures": "；".join(m.description for m in item.measures),
              "deadlines": "；".join(m.deadline.isoformat() for m in item.measures if m.deadline),
              "institutions": "；".join(i.title for i in item.institutions),
-             "status": STATUS_LABELS.get(item.status, item.status), "case_status": STATUS_LABELS.get(case.status, case.status),
+             "status": STATUS_LABELS.get(item.status, item.status),
+             "case_status": STATUS_LABELS.get(case.status, case.status),
              "evidence": n or 0, "filed_at": _local(ctx, case.filed_at), "closed_at": _local(ctx, case.closed_at)}
             for item, case, uname, title, n in s.execute(query)]
 
 
-def _supervision(ctx, s, p, round_id):
+def _supervision(ctx, s, p, f: Filters):
     actor = aliased(User)
     query = (select(SupervisionAction, Unit.name, actor.name)
              .outerjoin(Unit, Unit.id == SupervisionAction.target_unit_id)
              .outerjoin(actor, actor.id == SupervisionAction.actor_id)
-             .where(_unit_scope(p, SupervisionAction.target_unit_id)).order_by(SupervisionAction.at, SupervisionAction.id))
-    if round_id is not None:
-        query = query.where(SupervisionAction.round_id == round_id)
+             .where(_unit_scope(p, SupervisionAction.target_unit_id))
+             .order_by(SupervisionAction.at, SupervisionAction.id))
+    query = f.apply(query, round_col=SupervisionAction.round_id, unit=Unit, status_col=SupervisionAction.kind)
     return [{"id": a.id, "at": _local(ctx, a.at), "kind": ACTION_LABELS.get(a.kind, a.kind), "target": uname or "",
              "actor": aname or "系统", "detail": a.detail or ""}
             for a, uname, aname in s.execute(query)]
@@ -160,29 +191,37 @@ LISTS = {
 }
 
 
-def rows(ctx: Context, s: Session, p: Principal, name: str, round_id: int | None) -> tuple[ListSpec, list[dict]]:
+def rows(ctx: Context, s: Session, p: Principal, name: str, round_id: int | None = None,
+         filters: Filters | None = None) -> tuple[ListSpec, list[dict]]:
     spec = LISTS.get(name)
     if spec is None:
         raise NotFound(f"no list {name!r}; lists are {', '.join(LISTS)}")
     if not p.has("office", "leading_group", "leader", "unit_liaison", "unit_head", "department"):
         raise Forbidden("the lists are for the office, leaders and units")
-    return spec, spec.rows(ctx, s, p, round_id)
+    filters = filters or Filters(round_id=round_id)
+    return spec, spec.rows(ctx, s, p, filters)
 
 
 def workbook(spec: ListSpec, data: list[dict]) -> bytes:
+    return ledger([(spec, data)])
+
+
+def ledger(sheets: list[tuple[ListSpec, list[dict]]]) -> bytes:
+    """One sheet per list: bold Chinese headers, a frozen header row, set column widths."""
     wb = Workbook()
-    ws = wb.active
-    ws.title = spec.title
-    ws.append([c.header for c in spec.columns])
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-        cell.fill = PatternFill("solid", fgColor="DDEBF7")
-        cell.alignment = Alignment(horizontal="center", vertical="center")
-    for row in data:
-        ws.append([row[c.key] for c in spec.columns])
-    for index, column in enumerate(spec.columns, start=1):
-        ws.column_dimensions[ws.cell(row=1, column=index).column_letter].width = column.width
-    ws.freeze_panes = "A2"
+    wb.remove(wb.active)
+    for spec, data in sheets:
+        ws = wb.create_sheet(spec.title)
+        ws.append([c.header for c in spec.columns])
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+            cell.fill = PatternFill("solid", fgColor="DDEBF7")
+            cell.alignment = Alignment(horizontal="center", vertical="center")
+        for row in data:
+            ws.append([row[c.key] for c in spec.columns])
+        for index, column in enumerate(spec.columns, start=1):
+            ws.column_dimensions[get_column_letter(index)].width = column.width
+        ws.freeze_panes = "A2"
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

@@ -11,6 +11,7 @@ from .models import (
     Case,
     Clue,
     CommonProblem,
+    Filing,
     Institution,
     Measure,
     RecommendationLetter,
@@ -33,6 +34,13 @@ def figures(ctx: Context, s: Session, p: Principal, round_id: int | None) -> dic
     district = p.has("office", "leading_group")
     clue_counts = s.execute(by_round(select(func.count(Clue.id), func.coalesce(func.sum(Clue.people_count), 0))
                                      .where(Clue.disposition == "case_filed"), Clue.round_id)).one()
+    first_filings = select(Filing.case_id, func.min(Filing.filed_at).label("first")).group_by(Filing.case_id).subquery()
+    spans = [(first - created).total_seconds() / 86400 for created, first in s.execute(
+        cases(select(Case.created_at, first_filings.c.first).join(first_filings, first_filings.c.case_id == Case.id)))]
+    totals = {
+        "units_total": count(cases(select(func.count(Case.id)))),
+        "units_closed": count(cases(select(func.count(Case.id)).where(Case.status == "closed"))),
+    }
     return {
         "round_id": round_id,
         "common_problems": count(by_round(select(func.count(CommonProblem.id)), CommonProblem.round_id)),
@@ -47,9 +55,11 @@ def figures(ctx: Context, s: Session, p: Principal, round_id: int | None) -> dic
                                                  RecommendationLetter.round_id)) if district else None,
         "cases_filed": clue_counts[0] if district else None,
         "people_filed": int(clue_counts[1]) if district else None,
-        "units_total": count(cases(select(func.count(Case.id)))),
+        "units_total": totals["units_total"],
         "units_filed": count(cases(select(func.count(Case.id)).where(Case.filed_at.is_not(None)))),
-        "units_closed": count(cases(select(func.count(Case.id)).where(Case.status == "closed"))),
+        "units_closed": totals["units_closed"],
         "units_overdue": count(cases(select(func.count(Case.id)).where(
             Case.status.in_(("self_check", "rectifying", "returned")), Case.due_at < ctx.now()))),
+        "completion_rate": round(totals["units_closed"] / totals["units_total"], 4) if totals["units_total"] else 0.0,
+        "average_days_to_file": round(sum(spans) / len(spans), 1) if spans else None,
     }

@@ -85,3 +85,20 @@ def test_warnings_escalate_once_each_as_the_clock_moves(ctx, api, district, cloc
     # a late unit can still self-check and file after the tracking letter
     late = liaison(api, d, 1)
     assert len(late.tasks(bpmn_id="self_check")) == 1
+
+    # the second red step: a still-late unit's head is talked to, and the office records the talk
+    move(due + timedelta(days=ctx.settings.talk_days, minutes=1))
+    run_due_timers(ctx)
+    assert run_due_timers(ctx) == 0
+    office = api.as_("office1")
+    talks = office.tasks(bpmn_id="talk_reminder")
+    assert sorted(t["unit_id"] for t in talks) == sorted(late_units), "one talk per late unit, none for the early one"
+    target = tracking[0]["unit_id"]
+    talk = next(t for t in talks if t["unit_id"] == target)
+    office.complete(talk["id"], {"talked_with": "单位主要负责人", "talked_by": "区委五人小组", "talked_on": "2027-02-10",
+                                 "summary": "限期十日内完成整改"})
+    ladder = office.get("/lists/supervision", query_string={"unit_id": target}).get_json()["items"]
+    assert [r["kind"] for r in ladder] == ["绿色提醒", "黄色预警", "红色逾期", "跟踪督办", "谈话提醒"]
+    assert "区委五人小组" in ladder[-1]["detail"] and "单位主要负责人" in ladder[-1]["detail"]
+    early_rows = office.get("/lists/supervision", query_string={"unit_id": d.units[0]}).get_json()["items"]
+    assert [r["kind"] for r in early_rows] == ["巡察建议书"], "the early unit (a department) only got its letter"

@@ -20,20 +20,40 @@ def openapi():
     return document()
 
 
+def _filters() -> lists.Filters:
+    overdue = request.args.get("overdue")
+    if overdue not in (None, "", "true", "false"):
+        raise BadRequest("overdue must be true or false")
+    return lists.Filters(round_id=int_arg("round_id"), unit_id=int_arg("unit_id"),
+                         industry=request.args.get("industry") or None, status=request.args.get("status") or None,
+                         department_id=int_arg("department_id"),
+                         overdue=None if overdue in (None, "") else overdue == "true")
+
+
+def _xlsx(content: bytes, name: str) -> Response:
+    return Response(content, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})
+
+
 @bp.get("/lists/<name>")
 def list_rows(name):
     fmt = request.args.get("format", "json")
     if fmt not in ("json", "xlsx"):
         raise BadRequest("format must be json or xlsx")
-    c = ctx()
-    round_id = int_arg("round_id")
+    c, filters = ctx(), _filters()
     with c.db.read() as s:
-        spec, rows = lists.rows(c, s, principal(), name, round_id)
+        spec, rows = lists.rows(c, s, principal(), name, filters=filters)
     if fmt == "xlsx":
-        filename = f"{name}-round-{round_id}.xlsx" if round_id else f"{name}.xlsx"
-        return Response(lists.workbook(spec, rows),
-                        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                        headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+        return _xlsx(lists.workbook(spec, rows), name)
     body = listing(rows, len(rows))
     body["columns"] = [{"key": col.key, "header": col.header} for col in spec.columns]
     return body
+
+
+@bp.get("/lists")
+def all_lists():
+    """The whole ledger: every list as one sheet of one workbook."""
+    c, filters = ctx(), _filters()
+    with c.db.read() as s:
+        sheets = [lists.rows(c, s, principal(), name, filters=filters) for name in lists.LISTS]
+    return _xlsx(lists.ledger(sheets), "ledger")

@@ -8,16 +8,18 @@ kept here because only this page needs them.
 """
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask import Blueprint, Response, render_template, request
 from sqlalchemy import case as sql_case
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from werkzeug.exceptions import HTTPException
 
 from .. import access, lifecycle, lists, stats
 from ..auth import Principal
 from ..context import Context
+from ..errors import ApiError, BadRequest, NotFound
 from ..models import CASE_STATUSES, Case, Round, Unit
-from . import _t, current_principal, login_required
+from . import ctx, html_error, login_required, principal, t
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
@@ -98,7 +100,7 @@ def board(ctx: Context, s: Session, p: Principal, round_id: int | None) -> dict:
     p.require(*DASHBOARD_ROLES)
     rounds = visible_rounds(s, p)
     if round_id is not None and round_id not in {r.id for r in rounds}:
-        abort(404)
+        raise NotFound(f"round {round_id} does not exist")
     return {
         "round_id": round_id,
         "rounds": [{"id": r.id, "name": r.name, "status": r.status} for r in rounds],
@@ -108,3 +110,82 @@ def board(ctx: Context, s: Session, p: Principal, round_id: int | None) -> dict:
         "industries": by_industry(s, p, round_id),
         "trend": trend(ctx, s, p, rounds),
     }
+
+
+# ---------------------------------------------------------------- views
+FIGURES = ("common_problems", "problems_found", "measures", "institutions", "recommendation_letters",
+           "cases_filed", "people_filed", "units_total", "units_filed", "units_closed", "units_overdue")
+MAX_TABLE_ROWS = 1000  # the page shows this many; the Excel download always holds every row
+
+
+@bp.errorhandler(ApiError)
+def _page_error(exc: ApiError):
+    return html_error(exc.status, exc.detail)
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(exc: HTTPException):
+    return html_error(exc.code or 500, exc.description if exc.code != 404 else None)
+
+
+def _round_arg(s: Session, p: Principal) -> int | None:
+    """`?round_id=N` picks a round, `?round_id=` (empty) means every round; without the parameter
+    the board opens on the latest round whose list is published (the one being supervised)."""
+    raw = request.args.get("round_id")
+    if raw is None:
+        published = [r for r in visible_rounds(s, p) if r.published_at is not None]
+        return published[-1].id if published else None
+    if raw == "":
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise BadRequest(f"round_id must be an integer, got {raw!r}") from None
+
+
+def _list_name() -> str:
+    name = request.args.get("list", "problems")
+    return name if name in lists.LISTS else "problems"
+
+
+@bp.get("/")
+@login_required
+def index():
+    c = ctx()
+    p = principal()
+    p.require(*DASHBOARD_ROLES)
+    name = _list_name()
+    with c.db.read() as s:
+        round_id = _round_arg(s, p)
+        data = board(c, s, p, round_id)
+        spec, rows = lists.rows(c, s, p, name, round_id)
+    return render_template("dashboard/index.html", data=data, figures=FIGURES, list_name=name,
+                           list_names=list(lists.LISTS), spec=spec, rows=rows[:MAX_TABLE_ROWS],
+                           total_rows=len(rows), max_rows=MAX_TABLE_ROWS)
+
+
+@bp.get("/data.json")
+@login_required
+def data_json():
+    """The board's numbers as JSON, for a wall display that refreshes itself (and for tests)."""
+    c = ctx()
+    p = principal()
+    p.require(*DASHBOARD_ROLES)
+    with c.db.read() as s:
+        return board(c, s, p, _round_arg(s, p))
+
+
+@bp.get("/lists/<name>.xlsx")
+@login_required
+def list_workbook(name: str):
+    """The list as an Excel ledger for the logged-in user (the API's download needs a bearer token)."""
+    c = ctx()
+    p = principal()
+    p.require(*DASHBOARD_ROLES)
+    with c.db.read() as s:
+        round_id = _round_arg(s, p)
+        spec, rows = lists.rows(c, s, p, name, round_id)
+    filename = f"{name}-round-{round_id}.xlsx" if round_id else f"{name}.xlsx"
+    return Response(lists.workbook(spec, rows),
+                    mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})

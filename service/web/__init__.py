@@ -1,0 +1,235 @@
+"""The web application: server-rendered pages for people; the JSON API under /api/v1 is for programs.
+
+One blueprint, `web`, holds the pages; each module registers its routes on it, as the API's
+modules do, so every page shares the same login check, CSRF protection, translations and HTML
+error pages. Modules of this package that exist are loaded by `init_app` (the designer and the
+dashboard arrive later); a module that brings its own blueprint gets registered as well.
+
+Shared helpers for page modules: `ctx()`, `principal()`, `require_roles()`, `t()` / `tc()`,
+`safe_next()`, `fmt_time()`, `fmt_size()`, `html_error()`.
+"""
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+from datetime import datetime, timedelta
+from functools import wraps
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import HTTPException
+
+from ..auth import Principal, load_principal
+from ..context import Context
+from ..db import Conflict as RetryConflict
+from ..errors import ApiError, Forbidden
+from .i18n import MESSAGES, get_language, t, tc
+
+bp = Blueprint("web", __name__)
+csrf = CSRFProtect()
+log = logging.getLogger(__name__)
+
+# Pages anyone may open without logging in.
+PUBLIC_ENDPOINTS = {"web.login", "web.set_language"}
+# Page modules loaded in this order when present; the designer and dashboard come from other hands.
+PAGE_MODULES = ("auth", "inbox", "tasks", "rounds", "designer", "dashboard")
+
+
+def ctx() -> Context:
+    return current_app.extensions["rectiflow"]
+
+
+def principal() -> Principal:
+    """The logged-in user of this request (pages behind the login check always have one)."""
+    return g.principal
+
+
+def require_roles(*roles: str) -> None:
+    if not principal().has(*roles):
+        raise Forbidden(f"this page needs one of the roles: {', '.join(roles)}")
+
+
+def login_required(view):
+    """For views on a blueprint of their own: the `web` blueprint checks every page already."""
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if g.get("principal") is None:
+            response = _load_principal()
+            if response is not None:
+                return response
+        return view(*args, **kwargs)
+    return wrapper
+
+
+@bp.before_request
+def _load_principal():
+    """Load the session's user on every page, so a disabled account is out at its next click."""
+    g.principal = None
+    user_id = session.get("uid")
+    if user_id is not None:
+        with ctx().db.read() as s:
+            g.principal = load_principal(s, user_id)
+        if g.principal is None:
+            lang = session.get("lang")
+            session.clear()
+            if lang:
+                session["lang"] = lang
+    if g.principal is None and request.endpoint not in PUBLIC_ENDPOINTS:
+        if request.headers.get("HX-Request") or _is_xhr():
+            return t("login.needed"), 401
+        return redirect(url_for("web.login", next=request.full_path.rstrip("?")))
+    return None
+
+
+def _is_xhr() -> bool:
+    return request.headers.get("X-Requested-With") == "XMLHttpRequest"
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """Only same-site paths, so a crafted link cannot bounce a user to another host after login."""
+    if not target:
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    return target
+
+
+# ------------------------------------------------------------------ formatting
+def fmt_time(when: datetime | None, with_time: bool = True) -> str:
+    if when is None:
+        return ""
+    local = when.astimezone(ctx().zone)
+    return local.strftime("%Y-%m-%d %H:%M" if with_time else "%Y-%m-%d")
+
+
+def fmt_size(size: int | None) -> str:
+    if size is None:
+        return ""
+    if size < 1024:
+        return f"{size} B"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KB"
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def due_info(due_at: datetime | None, now: datetime) -> dict:
+    """How urgent a due date is, in whole local days: for the badge beside every due date."""
+    if due_at is None:
+        return {"text": t("common.no_due"), "level": "none", "date": ""}
+    zone = ctx().zone
+    days = (due_at.astimezone(zone).date() - now.astimezone(zone).date()).days
+    if due_at < now:
+        text = t("common.overdue_days", n=-days) if days < 0 else t("common.due_today")
+        level = "overdue"
+    elif days == 0:
+        text, level = t("common.due_today"), "soon"
+    else:
+        text, level = t("common.days_left", n=days), "soon" if days <= 7 else "ok"
+    return {"text": text, "level": level, "date": fmt_time(due_at)}
+
+
+# ------------------------------------------------------------------ errors
+def html_error(status: int, detail: str | None = None, title: str | None = None):
+    """An error as a page of the application (the API keeps its problem+json)."""
+    key = f"error.{status}"
+    heading = title or (t(key) if key in MESSAGES else t("error.title"))
+    if request.headers.get("HX-Request") or _is_xhr():
+        return heading + (f": {detail}" if detail else ""), status, {"Content-Type": "text/plain; charset=utf-8"}
+    return render_template("error.html", status=status, heading=heading, detail=detail), status
+
+
+@bp.errorhandler(CSRFError)
+def _csrf_error(exc: CSRFError):
+    return html_error(400, t("error.csrf"))
+
+
+@bp.errorhandler(ApiError)
+def _api_error(exc: ApiError):
+    return html_error(exc.status, exc.detail)
+
+
+@bp.errorhandler(RetryConflict)
+def _retry_conflict(exc: RetryConflict):
+    return html_error(409, str(exc))
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(exc: HTTPException):
+    return html_error(exc.code or 500, exc.description if exc.code != 404 else None)
+
+
+@bp.errorhandler(Exception)
+def _unexpected(exc: Exception):
+    from workflows.engine import EngineError
+
+    if isinstance(exc, HTTPException):
+        return _http_error(exc)
+    if isinstance(exc, EngineError):
+        return html_error(exc.status, str(exc))
+    current_app.logger.exception("unhandled error on a page")
+    return html_error(500)
+
+
+# ------------------------------------------------------------------ templates
+def _nav() -> list[dict]:
+    """The main navigation: only the pages this user can use, and only pages that exist."""
+    p = g.get("principal")
+    if p is None:
+        return []
+    items = [("web.inbox", "nav.inbox", None), ("web.done", "nav.done", None),
+             ("web.rounds", "nav.rounds", ("office", "inspector", "leading_group")),
+             ("web.designer", "nav.designer", ("designer",)),
+             ("web.dashboard", "nav.dashboard", ("office", "leading_group", "leader"))]
+    nav = []
+    for endpoint, key, roles in items:
+        if endpoint not in current_app.view_functions or (roles and not p.has(*roles)):
+            continue
+        url = url_for(endpoint)
+        nav.append({"url": url, "label": t(key), "endpoint": endpoint,
+                    "current": request.endpoint == endpoint or request.path.startswith(url.rstrip("/") + "/")})
+    return nav
+
+
+def _template_globals() -> dict:
+    return {"t": t, "tc": tc, "lang": get_language(), "principal": g.get("principal"), "nav": _nav(),
+            "fmt_time": fmt_time, "fmt_size": fmt_size}
+
+
+def init_app(app: Flask) -> None:
+    """Register the pages, CSRF protection (not for the token-authenticated API) and session settings."""
+    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    app.config.setdefault("PERMANENT_SESSION_LIFETIME", timedelta(hours=ctx_settings(app).token_hours))
+    # A token lives as long as the session: a long form must not expire while someone types.
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
+    app.config.setdefault("WTF_CSRF_HEADERS", ["X-CSRFToken"])
+    csrf.init_app(app)
+    from ..api import bp as api_bp
+
+    csrf.exempt(api_bp)
+    for name in PAGE_MODULES:
+        if importlib.util.find_spec(f"{__name__}.{name}") is None:
+            continue
+        module = importlib.import_module(f"{__name__}.{name}")
+        own = getattr(module, "bp", None)
+        if isinstance(own, Blueprint) and own is not bp and own.name not in app.blueprints:
+            app.register_blueprint(own)
+    app.register_blueprint(bp)
+    app.context_processor(_template_globals)
+
+
+def ctx_settings(app: Flask):
+    return app.extensions["rectiflow"].settings

@@ -1,0 +1,70 @@
+"""Login, logout and the language switch.
+
+The password check and the lockout are the service's (`auth.verify_credentials`, shared with
+the API's token endpoint); this module only keeps the user id in the signed session cookie.
+"""
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, session, url_for
+from sqlalchemy import select
+
+from .. import auth as auth_service
+from ..errors import Unauthorized
+from ..models import User
+from . import bp, ctx, safe_next
+from .i18n import LANGUAGES, t
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    target = safe_next(request.values.get("next"), url_for("web.inbox"))
+    if request.method == "GET":
+        if session.get("uid") is not None:
+            return redirect(target)
+        return render_template("login.html", next=target, username="", error=None)
+    username = request.form.get("username", "").strip()
+    password = request.form.get("password", "")
+    if not username or not password:
+        return render_template("login.html", next=target, username=username, error=t("login.missing")), 400
+    c = ctx()
+    settings = c.settings
+    try:
+        p = c.db.transaction(lambda s: auth_service.verify_credentials(
+            s, username, password, c.now(), max_attempts=settings.login_attempts,
+            lockout_minutes=settings.lockout_minutes))
+    except Unauthorized:
+        error = t("login.locked", minutes=settings.lockout_minutes) if _locked(username) else t("login.failed")
+        return render_template("login.html", next=target, username=username, error=error), 401
+    lang = session.get("lang")
+    session.clear()  # a fresh session on login: nothing from before survives but the language
+    if lang:
+        session["lang"] = lang
+    session["uid"] = p.id
+    session.permanent = True
+    return redirect(target)
+
+
+def _locked(username: str) -> bool:
+    """Whether the failure was (or caused) a lockout, so the page can say so and when it ends."""
+    c = ctx()
+    with c.db.read() as s:
+        until = s.scalar(select(User.locked_until).where(User.username == username))
+    return until is not None and until > c.now()
+
+
+@bp.post("/logout")
+def logout():
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    flash(t("login.logged_out"), "info")
+    return redirect(url_for("web.login"))
+
+
+@bp.post("/lang")
+def set_language():
+    lang = request.form.get("lang", "")
+    if lang in LANGUAGES:
+        session["lang"] = lang
+    return redirect(safe_next(request.form.get("next"), url_for("web.inbox")))

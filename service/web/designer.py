@@ -1,0 +1,222 @@
+"""The process designer: model list, the bpmn-js modeler, server-side validation and deploy.
+
+Designers (and admins) edit and deploy; the office may look at every version read-only
+(`designs.DESIGN_ROLES`). The browser does the drawing; the server stays the only judge of
+whether a diagram can run: "validate" runs the very checks a deploy runs (XML safety, the BPMN
+schema, the script/expression allow-list, SpiffWorkflow's parser, form keys) without saving,
+so a designer sees every refusal at the offending element before deploying.
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from flask import Blueprint, Response, render_template, request, url_for
+from werkzeug.exceptions import HTTPException
+from sqlalchemy.orm import Session
+
+from workflows.registry import NS, DeployError, check_document, main_process_id, parse_specs
+from workflows.xml_safety import UnsafeXMLError, parse_xml
+
+from .. import designs
+from ..auth import Principal
+from ..context import Context, role_for_lane
+from ..errors import ApiError, BadRequest, Forbidden
+from ..models import ROLES
+from . import ctx, fmt_time, html_error, login_required, principal, t
+
+bp = Blueprint("designer", __name__, url_prefix="/designer")
+
+EDIT_ROLES = ("designer", "admin")
+# A process id becomes the model key: an XML NCName, kept short and ASCII so it is also a safe URL part.
+KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]{0,79}$")
+
+
+# ---------------------------------------------------------------- validation (no saving)
+def validate_bpmn(c: Context, xml: bytes) -> dict:
+    """The deploy checks of `ModelRegistry.deploy`, in the same order, without writing anything.
+
+    Returns `{"errors": [...], "warnings": [...]}`, each `{"element_id", "message"}`. Errors are
+    what deploy would refuse; warnings are legal but probably unintended (a lane that names no
+    role sends its tasks to the office).
+    """
+    if len(xml) > c.settings.max_bpmn_kb * 1024:
+        return _only(f"a BPMN file may be at most {c.settings.max_bpmn_kb} KB")
+    if not xml.strip():
+        return _only("the BPMN document is empty")
+    try:
+        root = parse_xml(xml)
+        key, _ = main_process_id(root)
+        errors = check_document(root)
+        if errors:
+            return {"errors": errors, "warnings": []}
+        spec, subprocess_specs = parse_specs(root, key)
+        # ModelRegistry keeps its form check private; calling it keeps "validate" == "deploy".
+        errors = c.engine.registry._check_forms(spec, subprocess_specs)
+    except UnsafeXMLError as exc:
+        return _only(exc.message)
+    except DeployError as exc:
+        return {"errors": exc.errors, "warnings": []}
+    return {"errors": errors, "warnings": lane_warnings(root)}
+
+
+def _only(message: str) -> dict:
+    return {"errors": [{"element_id": None, "message": message}], "warnings": []}
+
+
+def lane_warnings(root) -> list[dict]:
+    """Lanes whose name maps to no role, and user tasks outside every lane: both land with the office."""
+    warnings = []
+    in_lane = set()
+    for lane in root.iter("{%s}lane" % NS["bpmn"]):
+        name = lane.get("name") or ""
+        refs = {(ref.text or "").strip() for ref in lane.findall("bpmn:flowNodeRef", NS)}
+        in_lane |= refs
+        if lane.find("bpmn:childLaneSet", NS) is None and role_for_lane(name) is None:
+            warnings.append({"element_id": lane.get("id"),
+                             "message": f"lane {name!r} names no role; its tasks go to the office. "
+                                        f"Roles: {', '.join(ROLES.values())}"})
+    for process in root.findall("bpmn:process", NS):
+        if process.find("bpmn:laneSet", NS) is None:
+            continue
+        for task in process.iter("{%s}userTask" % NS["bpmn"]):
+            if task.get("id") not in in_lane and not _inside_laned_subprocess(task, in_lane):
+                warnings.append({"element_id": task.get("id"),
+                                 "message": "this user task is in no lane; it goes to the office"})
+    return warnings
+
+
+def _inside_laned_subprocess(el, in_lane: set[str]) -> bool:
+    parent = el.getparent()
+    while parent is not None and parent.tag != "{%s}process" % NS["bpmn"]:
+        if parent.get("id") in in_lane:
+            return True
+        parent = parent.getparent()
+    return False
+
+
+# ---------------------------------------------------------------- views
+# The JSON endpoints the page's script calls: their errors stay problem+json for the script to read.
+JSON_ENDPOINTS = {"designer.validate", "designer.deploy", "designer.template", "designer.version_bpmn"}
+
+
+@bp.errorhandler(ApiError)
+def _error(exc: ApiError):
+    if request.endpoint in JSON_ENDPOINTS:
+        return exc.body(), exc.status, {"Content-Type": "application/problem+json"}
+    return html_error(exc.status, exc.detail)
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(exc: HTTPException):
+    if request.endpoint in JSON_ENDPOINTS:
+        return {"type": "about:blank", "title": exc.name, "status": exc.code, "detail": exc.description}, \
+            exc.code, {"Content-Type": "application/problem+json"}
+    return html_error(exc.code or 500, exc.description if exc.code != 404 else None)
+
+
+def _body_xml() -> bytes:
+    if request.mimetype in ("application/xml", "text/xml", "application/bpmn+xml"):
+        return request.get_data()
+    if "file" in request.files:
+        return request.files["file"].read()
+    raise BadRequest("send the BPMN XML as the body (Content-Type: application/xml) or as multipart field 'file'")
+
+
+def _models(s: Session, p: Principal) -> list[dict]:
+    """Every model with all its versions, newest first: the designer's sidebar."""
+    models = designs.list_models(s, p)
+    for model in models:
+        model["versions"] = list(reversed(designs.list_versions(s, p, model["key"])))
+        for v in model["versions"]:
+            v["deployed_local"] = fmt_time(datetime.fromisoformat(v["deployed_at"]))
+    return models
+
+
+JS_MESSAGES = ("error", "warning", "not_on_diagram", "whole_document", "discard_changes", "opened",
+               "opened_with_warnings", "import_failed", "loading", "load_failed", "version_label", "validating",
+               "request_failed", "invalid", "valid", "deploying", "deployed", "unchanged", "deploy_refused",
+               "new_label", "too_large", "file_label")
+
+
+@bp.get("/")
+@login_required
+def index():
+    """The designer page; `?key=&version=` opens that version (default: the first model's latest)."""
+    p = principal()
+    p.require(*designs.DESIGN_ROLES)
+    c = ctx()
+    with c.db.read() as s:
+        models = _models(s, p)
+    key = request.args.get("key")
+    version = request.args.get("version", type=int)
+    chosen = next((m for m in models if m["key"] == key), None) or (models[0] if models and not key else None)
+    initial = None
+    if chosen is not None:
+        numbers = [v["version"] for v in chosen["versions"]]
+        initial = {"key": chosen["key"], "version": version if version in numbers else chosen["latest_version"]}
+    can_edit = p.has(*EDIT_ROLES)
+    base = url_for("designer.index")
+    config = {
+        "can_edit": can_edit, "initial": initial, "max_bytes": c.settings.max_bpmn_kb * 1024,
+        "urls": {"validate": url_for("designer.validate"), "deploy": url_for("designer.deploy"),
+                 "template": url_for("designer.template"), "models": url_for("designer.models_fragment"),
+                 "bpmn": base + "models/{key}/versions/{version}/bpmn"},
+        "messages": {name: t(f"designer.js.{name}") for name in JS_MESSAGES},
+    }
+    return render_template("designer/index.html", models=models, initial=initial, can_edit=can_edit,
+                           config=config)
+
+
+@bp.get("/models")
+@login_required
+def models_fragment():
+    """The sidebar alone, re-rendered after a deploy so the new version shows up without a reload."""
+    with ctx().db.read() as s:
+        models = _models(s, principal())
+    return render_template("designer/_models.html", models=models, initial=None)
+
+
+@bp.get("/models/<key>/versions/<int:version>/bpmn")
+@login_required
+def version_bpmn(key: str, version: int):
+    with ctx().db.read() as s:
+        row = designs.get_version(s, principal(), key, version)
+        return Response(row.bpmn_xml, mimetype="application/xml",
+                        headers={"Content-Disposition": f'inline; filename="{key}-v{version}.bpmn"'})
+
+
+@bp.get("/template.bpmn")
+@login_required
+def template():
+    """A new diagram in the Camunda 7 dialect: one pool, an office lane, start -> user task -> end."""
+    principal().require(*EDIT_ROLES)
+    key = (request.args.get("key") or "").strip()
+    if not KEY_RE.match(key):
+        raise BadRequest(t("designer.key_invalid"))
+    name = (request.args.get("name") or "").strip()[:200] or key
+    xml = render_template("designer/new_diagram.bpmn.xml", key=key, name=name, lane=ROLES["office"],
+                          start_name=t("designer.template_start"), task_name=t("designer.template_task"),
+                          end_name=t("designer.template_end"))
+    return Response(xml, mimetype="application/xml")
+
+
+@bp.post("/validate")
+@login_required
+def validate():
+    """Run the deploy checks on the posted XML; 200 with `{"errors": [], "warnings": []}` either way."""
+    p = principal()
+    if not p.has(*EDIT_ROLES):
+        raise Forbidden("validating a diagram is for designers")
+    return validate_bpmn(ctx(), _body_xml())
+
+
+@bp.post("/deploy")
+@login_required
+def deploy():
+    """Deploy the posted XML as the next version (422 with element errors when it cannot run)."""
+    c = ctx()
+    xml = _body_xml()
+    version, created = c.db.transaction(lambda s: designs.deploy(c, s, principal(), xml))
+    return {"key": version.key, "version": version.version, "name": version.name,
+            "process_ids": version.process_ids, "created": created}, 201 if created else 200

@@ -1,0 +1,120 @@
+"""The instance view: one process instance drawn on its model version, with its history.
+
+Who may look follows `service.access`, the same need-to-know rules as cases and tasks: the
+office and the leading group see every instance; anyone else sees an instance of a unit whose
+case they may read (`access.can_read_unit`), or one holding a task they may see
+(`access.task_visible`: an inspector's round, the discipline role's hand-over). Everyone else
+gets a 404, not a 403, so the page does not confirm that an instance exists.
+"""
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, Response, render_template
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+
+from workflows.tables import HistoryEntry, HumanTask, ModelVersion, ProcessInstance
+
+from .. import access
+from ..auth import Principal
+from ..errors import ApiError, NotFound
+from ..models import Case, Round, Unit, User
+from . import ctx, fmt_time, html_error, login_required, principal, t, tc
+
+bp = Blueprint("instances", __name__, url_prefix="/instances")
+
+EVENT_KEYS = {"started": "instance.event.started", "task_completed": "instance.event.task_completed",
+              "timer_fired": "instance.event.timer_fired", "message": "instance.event.message",
+              "completed": "instance.event.completed"}
+MAX_VALUE_CHARS = 400  # a history cell shows the start of a long value; the full value is in its title
+
+
+def may_see(s: Session, p: Principal, instance: ProcessInstance) -> bool:
+    if p.has(*access.DISTRICT_WIDE):
+        return True
+    if instance.unit_id is not None and access.can_read_unit(p, instance.unit_id):
+        return True
+    return bool(s.scalar(select(exists().where(HumanTask.instance_id == instance.id, access.task_visible(p)))))
+
+
+def visible_instance(s: Session, p: Principal, instance_id: int) -> ProcessInstance:
+    instance = s.get(ProcessInstance, instance_id)
+    if instance is None or not may_see(s, p, instance):
+        raise NotFound(f"process instance {instance_id} does not exist")
+    return instance
+
+
+def _value(value) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return t("common.yes") if value else t("common.no")
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def history(s: Session, instance: ProcessInstance) -> list[dict]:
+    """Who did what when, oldest first, with the data each step submitted as (field, value) rows."""
+    rows = s.scalars(select(HistoryEntry).where(HistoryEntry.instance_id == instance.id)
+                     .order_by(HistoryEntry.at, HistoryEntry.id)).all()
+    names = dict(s.execute(select(User.username, User.name)
+                           .where(User.username.in_({r.actor for r in rows if r.actor}))).all())
+    out = []
+    for row in rows:
+        data = {k: v for k, v in (row.data or {}).items() if not str(k).startswith("__")}
+        fields = []
+        for key, value in data.items():
+            text = _value(value)
+            fields.append({"key": key, "value": text[:MAX_VALUE_CHARS] + ("…" if len(text) > MAX_VALUE_CHARS else ""),
+                           "full": text})
+        actor = names.get(row.actor, row.actor) if row.actor else t("instance.system")
+        out.append({"at": fmt_time(row.at), "actor": actor, "username": row.actor,
+                    "event": t(EVENT_KEYS[row.event]) if row.event in EVENT_KEYS else row.event,
+                    "bpmn_id": row.bpmn_id, "name": tc(row.name) if row.name else "", "fields": fields})
+    return out
+
+
+def summary(s: Session, instance: ProcessInstance) -> dict:
+    """The header facts: model and version, unit, the case or round it belongs to, open tasks."""
+    version = s.get(ModelVersion, instance.model_version_id)
+    unit = s.get(Unit, instance.unit_id) if instance.unit_id else None
+    case = s.scalar(select(Case).where(Case.process_instance_id == instance.id))
+    rnd = s.get(Round, case.round_id) if case else s.scalar(
+        select(Round).where(Round.process_instance_id == instance.id))
+    open_tasks = s.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.state == "open")
+                           .order_by(HumanTask.created_at)).all()
+    return {"id": instance.id, "model_key": instance.model_key, "model_name": tc(version.name),
+            "version": version.version, "status": instance.status, "error": instance.error,
+            "business_key": instance.business_key, "unit": unit.name if unit else "",
+            "case": case, "round": rnd, "created_at": fmt_time(instance.created_at),
+            "updated_at": fmt_time(instance.updated_at),
+            "open_tasks": [{"id": r.id, "name": tc(r.name), "bpmn_id": r.bpmn_id, "lane": tc(r.lane or ""),
+                            "due_at": fmt_time(r.due_at)} for r in open_tasks]}
+
+
+@bp.errorhandler(ApiError)
+def _page_error(exc: ApiError):
+    return html_error(exc.status, exc.detail)
+
+
+@bp.get("/<int:instance_id>")
+@login_required
+def view(instance_id: int):
+    c = ctx()
+    with c.db.read() as s:
+        instance = visible_instance(s, principal(), instance_id)
+        states = c.engine.element_states(s, instance) if instance.state else {"completed": [], "active": [],
+                                                                              "waiting": []}
+        facts = summary(s, instance)
+        steps = history(s, instance)
+    return render_template("instances/view.html", instance=facts, states=states, history=steps)
+
+
+@bp.get("/<int:instance_id>/bpmn")
+@login_required
+def bpmn(instance_id: int):
+    """The XML of the version this instance runs on (not the model's latest)."""
+    with ctx().db.read() as s:
+        instance = visible_instance(s, principal(), instance_id)
+        xml = s.get(ModelVersion, instance.model_version_id).bpmn_xml
+    return Response(xml, mimetype="application/xml")
