@@ -33,6 +33,11 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     from .web import init_app as init_web
 
     init_web(app)  # the pages, CSRF (the token-authenticated API is exempt), session cookie settings
+    from .web import dashboard, designer, instances
+
+    for page_bp in (designer.bp, instances.bp, dashboard.bp):  # init_web may have registered some already
+        if page_bp.name not in app.blueprints:
+            app.register_blueprint(page_bp)
     _register_errors(app)
     return app
 

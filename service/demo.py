@@ -9,10 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import demo_data as D
-from . import lifecycle, tasks
+from . import clues, lifecycle, tasks
 from .auth import Principal, hash_password, principal_for
 from .context import Context
-from .models import Case, Round, Unit, User
+from .models import Case, Expert, InspectorProfile, Round, Unit, User
 
 
 def seed_demo(ctx: Context) -> str:
@@ -20,8 +20,10 @@ def seed_demo(ctx: Context) -> str:
         if s.scalar(select(Unit.id).limit(1)) is not None:
             return "the database already holds units; demo data not loaded"
     ctx.db.transaction(lambda s: _organisation(s, hash_password(ctx.settings.demo_password)))
+    ctx.db.transaction(_pools)
     finished = _finished_round(ctx)
     current = _current_round(ctx)
+    _clues(ctx, current)
     return (f"demo district loaded: round {finished} closed out, round {current} in discovery; "
             f"log in as admin / office1 / {D.DEPARTMENTS[0]['code'].lower()}_liaison … "
             f"with the password from RECTIFLOW_DEMO_PASSWORD")
@@ -81,6 +83,43 @@ def _organisation(s: Session, password_hash: str) -> None:
                  roles, unit.id)
 
 
+def _pools(s: Session) -> None:
+    units = {u.code: u.id for u in s.scalars(select(Unit))}
+    for inspector in D.INSPECTORS:
+        user = s.scalar(select(User).where(User.username == inspector["username"]))
+        s.add(InspectorProfile(user_id=user.id, specialties=inspector["specialties"],
+                               home_unit_id=units.get(inspector["home_unit"]), conflict_unit_ids=[]))
+    s.add_all([Expert(name="陈会计师", organisation="区审计局协审组", specialties=["财务审计", "工程结算"]),
+               Expert(name="林律师", organisation="区法律顾问团", specialties=["合同审查"]),
+               Expert(name="赵工程师", organisation="区建设工程造价站", specialties=["工程造价"])])
+
+
+def _clues(ctx: Context, round_id: int) -> None:
+    """Two clues in the open round: one handed over and filed as a case, one awaiting the office."""
+    inspector, office, discipline = _who(ctx, "inspector4"), _who(ctx, "office1"), _who(ctx, "discipline1")
+    with ctx.db.read() as s:
+        units = {u.code: u.id for u in s.scalars(select(Unit))}
+    for unit, summary, content in (
+        ("C12", "社区工程款支付异常", "群众反映某社区股份公司在道路工程中虚报工程量，多付工程款约30万元。"),
+        ("S04", "公车私用问题线索", "反映某街道公务用车节假日长期停放在个人住处。"),
+    ):
+        ctx.db.transaction(lambda s, u=unit, su=summary, co=content: clues.register(
+            ctx, s, inspector, round_id, units[u], su, co))
+    with ctx.db.read() as s:
+        first = tasks.list_open(s, office, bpmn_id="approve_handover", limit=1)[0][0].id
+    ctx.db.transaction(lambda s: tasks.complete(ctx, s, office, first, {"approved": True, "comment": "同意移交"}))
+    _complete_all(ctx, discipline, "receive_clue", lambda s, key: {"received": True})
+    _complete_all(ctx, discipline, "dispose_clue", lambda s, key: {"disposition": "case_filed", "people_count": 1,
+                                                                   "comment": "已立案审查"})
+
+
+def _free_inspectors(s: Session, inspected: list[str], usernames: list[str]) -> list[int]:
+    """The group's inspectors, less any whose home unit is inspected (the conflict rule refuses them)."""
+    home = {i["username"]: i["home_unit"] for i in D.INSPECTORS}
+    allowed = [u for u in usernames if home.get(u) not in inspected]
+    return list(s.scalars(select(User.id).where(User.username.in_(allowed)).order_by(User.id)))
+
+
 def _who(ctx: Context, username: str) -> Principal:
     with ctx.db.read() as s:
         return principal_for(s, s.scalar(select(User).where(User.username == username)))
@@ -106,7 +145,7 @@ def _finished_round(ctx: Context) -> int:
     office, leading = _who(ctx, "office1"), _who(ctx, "leading1")
     with ctx.db.read() as s:
         unit_id = {u.code: u.id for u in s.scalars(select(Unit))}
-        inspector_ids = [u.id for u in s.scalars(select(User).where(User.username.in_(["inspector1", "inspector2", "inspector3"])))]
+        inspector_ids = _free_inspectors(s, spec["inspected"], ["inspector1", "inspector2", "inspector3"])
     rnd = ctx.db.transaction(lambda s: lifecycle.create_round(
         ctx, s, office, spec["name"], [unit_id[c] for c in spec["inspected"]], inspector_ids))
     inspector = _who(ctx, "inspector1")
@@ -178,7 +217,7 @@ def _current_round(ctx: Context) -> int:
     office = _who(ctx, "office1")
     with ctx.db.read() as s:
         unit_id = {u.code: u.id for u in s.scalars(select(Unit))}
-        inspector_ids = [u.id for u in s.scalars(select(User).where(User.username.in_(["inspector4", "inspector5", "inspector6"])))]
+        inspector_ids = _free_inspectors(s, spec["inspected"], ["inspector4", "inspector5", "inspector6"])
     rnd = ctx.db.transaction(lambda s: lifecycle.create_round(
         ctx, s, office, spec["name"], [unit_id[c] for c in spec["inspected"]], inspector_ids))
     inspector = _who(ctx, "inspector4")

@@ -24,6 +24,8 @@ def document() -> dict:
     from .api.auth import TOKEN_REQUEST
     from .api.org import UNIT_REQUEST
     from .api.rounds import COMMON_PROBLEM_REQUEST, PROBLEM_REQUEST, ROUND_REQUEST
+    from .api.cases import EVIDENCE_REVIEW, RECHECK
+    from .api.library import CLUE_REQUEST, EXPERT_REQUEST, FINDING_REQUEST, INSPECTOR_PROFILE, LINK_REQUEST
     from .api.tasks import COMPLETE_REQUEST
 
     paging = [{"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500}},
@@ -55,13 +57,39 @@ def document() -> dict:
         "/cases": {"get": _op("Per-unit rectification cases in the caller's scope", "lifecycle")
                    | {"parameters": paging}},
         "/cases/{id}": {"get": _op("One case", "lifecycle")},
-        "/cases/{id}/evidence": {"post": _op("Upload evidence (SHA-256 kept)", "lifecycle", upload, "201",
-                                             content_type="multipart/form-data")},
         "/tasks": {"get": _op("The caller's open tasks", "tasks") | {"parameters": paging}},
         "/tasks/{id}": {"get": _op("A task with its form as JSON Schema", "tasks")},
         "/tasks/{id}/complete": {"post": _op("Complete a task with data fitting its form", "tasks",
                                              COMPLETE_REQUEST)},
         "/stats": {"get": _op("Figures, counted from the records", "figures")},
+        "/warnings": {"get": _op("Warning board: open cases by colour, yellow and red listed", "figures")},
+        "/lists": {"get": _op("The whole ledger as one workbook, one sheet per list", "figures")},
+        "/cases/{id}/evidence": {"get": _op("Evidence of a case", "lifecycle"),
+                                 "post": _op("Upload evidence (SHA-256 kept)", "lifecycle", upload, "201",
+                                             content_type="multipart/form-data")},
+        "/cases/{id}/recheck": {"post": _op("Follow-up re-check (回头看): reopen a closed case (office)", "supervision",
+                                            RECHECK, "200")},
+        "/evidence/{id}/content": {"get": _op("Download an evidence file", "lifecycle")},
+        "/evidence/{id}/review": {"post": _op("Accept or reject one evidence file (office)", "supervision",
+                                              EVIDENCE_REVIEW)},
+        "/notifications": {"get": _op("Leader notifications (leaders: their own; office: all)", "supervision")},
+        "/notifications/{id}/acknowledge": {"post": _op("A leader acknowledges a notification", "supervision")},
+        "/letters": {"get": _op("Recommendation letters (office; departments: their own)", "supervision")},
+        "/rounds/{id}/clues": {"post": _op("Register a problem clue (the round's inspectors)", "clues",
+                                           CLUE_REQUEST, "201")},
+        "/clues": {"get": _op("The clue library (content only for discipline and the registering inspector)",
+                              "clues")},
+        "/clues/{id}": {"get": _op("One clue", "clues")},
+        "/pools/inspectors": {"get": _op("Inspector talent pool", "pools")},
+        "/pools/inspectors/{id}": {"put": _op("Set an inspector's specialties and conflicts of interest", "pools",
+                                              INSPECTOR_PROFILE)},
+        "/pools/experts": {"get": _op("Co-audit expert pool", "pools"),
+                           "post": _op("Add an expert", "pools", EXPERT_REQUEST, "201")},
+        "/audit-findings": {"get": _op("Audit findings", "pools"),
+                            "post": _op("Record an audit finding, optionally linked to a problem", "pools",
+                                        FINDING_REQUEST, "201")},
+        "/audit-findings/{id}/link": {"post": _op("Link an audit finding to a problem (巡审结合)", "pools",
+                                                  LINK_REQUEST)},
         "/lists/{name}": {"get": _op("A list (problems, responsibilities, rectifications, supervision); "
                                      "format=xlsx for the Excel ledger", "figures")},
     }

@@ -17,6 +17,7 @@ from .models import (
     RecommendationLetter,
     RectificationItem,
     SelfCheckItem,
+    Unit,
 )
 
 
@@ -63,3 +64,20 @@ def figures(ctx: Context, s: Session, p: Principal, round_id: int | None) -> dic
         "completion_rate": round(totals["units_closed"] / totals["units_total"], 4) if totals["units_total"] else 0.0,
         "average_days_to_file": round(sum(spans) / len(spans), 1) if spans else None,
     }
+
+
+def warning_board(ctx: Context, s: Session, p: Principal, round_id: int | None) -> dict:
+    """Open cases by warning colour, with the yellow and red ones listed for follow-up."""
+    query = (select(Case, Unit.name).join(Unit, Unit.id == Case.unit_id)
+             .where(access.case_scope(p), Case.status != "closed").order_by(Case.due_at, Case.id))
+    if round_id is not None:
+        query = query.where(Case.round_id == round_id)
+    counts = {"none": 0, "green": 0, "yellow": 0, "red": 0}
+    listed: dict[str, list[dict]] = {"yellow": [], "red": []}
+    for case, unit_name in s.execute(query):
+        counts[case.warning] += 1
+        if case.warning in listed:
+            listed[case.warning].append({"case_id": case.id, "unit_id": case.unit_id, "unit": unit_name,
+                                         "round_id": case.round_id, "status": case.status,
+                                         "due_at": ctx.local_iso(case.due_at)})
+    return {"round_id": round_id, "counts": counts, **listed}

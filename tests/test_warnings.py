@@ -75,6 +75,11 @@ def test_warnings_escalate_once_each_as_the_clock_moves(ctx, api, district, cloc
     tracking = api.as_("office1").tasks(bpmn_id="track_supervision")
     assert sorted(t["unit_id"] for t in tracking) == sorted(late_units)
     assert api.as_("office1").get("/stats").get_json()["units_overdue"] == len(late_units)
+    board = api.as_("office1").get("/warnings").get_json()
+    assert board["counts"] == {"none": 1, "green": 0, "yellow": 0, "red": 5}
+    assert sorted(r["unit_id"] for r in board["red"]) == sorted(late_units)
+    mine = liaison(api, d, 2).get("/warnings").get_json()
+    assert mine["counts"]["red"] == 1 and [r["unit_id"] for r in mine["red"]] == [d.units[2]]
 
     office = api.as_("office1")
     office.complete(tracking[0]["id"], {"action": "tracking_letter", "comment": "发出跟踪督办函"})

@@ -15,6 +15,13 @@ def figures():
         return stats.figures(c, s, principal(), int_arg("round_id"))
 
 
+@bp.get("/warnings")
+def warnings():
+    c = ctx()
+    with c.db.read() as s:
+        return stats.warning_board(c, s, principal(), int_arg("round_id"))
+
+
 @bp.get("/openapi.json")
 def openapi():
     return document()

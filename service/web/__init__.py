@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 # Pages anyone may open without logging in.
 PUBLIC_ENDPOINTS = {"web.login", "web.set_language"}
 # Page modules loaded in this order when present; the designer and dashboard come from other hands.
-PAGE_MODULES = ("auth", "inbox", "tasks", "rounds", "designer", "dashboard")
+PAGE_MODULES = ("auth", "inbox", "tasks", "rounds", "designer", "instances", "dashboard")
 
 
 def ctx() -> Context:
@@ -191,21 +191,20 @@ def _nav() -> list[dict]:
         return []
     items = [("web.inbox", "nav.inbox", None), ("web.done", "nav.done", None),
              ("web.rounds", "nav.rounds", ("office", "inspector", "leading_group")),
-             ("web.designer", "nav.designer", ("designer",)),
-             ("web.dashboard", "nav.dashboard", ("office", "leading_group", "leader"))]
+             ("designer.index", "nav.designer", ("designer", "admin", "office")),
+             ("dashboard.index", "nav.dashboard", ("office", "leading_group", "leader"))]
     nav = []
     for endpoint, key, roles in items:
         if endpoint not in current_app.view_functions or (roles and not p.has(*roles)):
             continue
         url = url_for(endpoint)
         nav.append({"url": url, "label": t(key), "endpoint": endpoint,
-                    "current": request.endpoint == endpoint or request.path.startswith(url.rstrip("/") + "/")})
+                    "current": request.endpoint == endpoint or (len(url) > 1 and request.path.startswith(url))})
     return nav
 
 
-def _template_globals() -> dict:
-    return {"t": t, "tc": tc, "lang": get_language(), "principal": g.get("principal"), "nav": _nav(),
-            "fmt_time": fmt_time, "fmt_size": fmt_size}
+def _template_context() -> dict:
+    return {"lang": get_language(), "principal": g.get("principal"), "nav": _nav()}
 
 
 def init_app(app: Flask) -> None:
@@ -228,7 +227,9 @@ def init_app(app: Flask) -> None:
         if isinstance(own, Blueprint) and own is not bp and own.name not in app.blueprints:
             app.register_blueprint(own)
     app.register_blueprint(bp)
-    app.context_processor(_template_globals)
+    # globals rather than context: macros imported from other templates see them too
+    app.jinja_env.globals.update(t=t, tc=tc, fmt_time=fmt_time, fmt_size=fmt_size)
+    app.context_processor(_template_context)
 
 
 def ctx_settings(app: Flask):

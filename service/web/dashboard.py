@@ -20,6 +20,7 @@ from ..context import Context
 from ..errors import ApiError, BadRequest, NotFound
 from ..models import CASE_STATUSES, Case, Round, Unit
 from . import ctx, html_error, login_required, principal, t
+from .i18n import MESSAGES, get_language
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
@@ -161,7 +162,25 @@ def index():
         spec, rows = lists.rows(c, s, p, name, round_id)
     return render_template("dashboard/index.html", data=data, figures=FIGURES, list_name=name,
                            list_names=list(lists.LISTS), spec=spec, rows=rows[:MAX_TABLE_ROWS],
-                           total_rows=len(rows), max_rows=MAX_TABLE_ROWS)
+                           headers=[_header(col) for col in spec.columns],
+                           total_rows=len(rows), max_rows=MAX_TABLE_ROWS,
+                           config={"data": data, "messages": chart_messages()})
+
+
+def _header(col: lists.Column) -> str:
+    """The list's own (Chinese) header, or its English one when the page is English and one is known."""
+    key = f"dashboard.col.{col.key}"
+    return t(key) if get_language() == "en" and key in MESSAGES else col.header
+
+
+def chart_messages() -> dict:
+    """The labels the charts draw, in the page's language (ECharts gets text, never keys)."""
+    return {"no_data": t("dashboard.no_data"), "cases": t("dashboard.cases"), "units": t("dashboard.units"),
+            "completion_rate": t("dashboard.completion_rate"),
+            "status": {st: t(f"case.status.{st}") for st in CASE_STATUSES},
+            "warning": {w: t(f"warning.{w}") for w in ("none", "green", "yellow", "red")},
+            "figure": {k: t(f"dashboard.figure.{k}") for k in FIGURES},
+            "rows": t("dashboard.rows")}
 
 
 @bp.get("/data.json")

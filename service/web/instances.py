@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, render_template
+from flask import Blueprint, Response, current_app, render_template, url_for
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
+from werkzeug.exceptions import HTTPException
 
 from workflows.tables import HistoryEntry, HumanTask, ModelVersion, ProcessInstance
 
@@ -74,27 +75,41 @@ def history(s: Session, instance: ProcessInstance) -> list[dict]:
     return out
 
 
-def summary(s: Session, instance: ProcessInstance) -> dict:
-    """The header facts: model and version, unit, the case or round it belongs to, open tasks."""
+def _page_url(endpoint: str, **values) -> str | None:
+    """A link to another team's page when the application has it (the pages grow independently)."""
+    return url_for(endpoint, **values) if endpoint in current_app.view_functions else None
+
+
+def summary(s: Session, p: Principal, instance: ProcessInstance) -> dict:
+    """The header facts: model and version, unit, the case or round it belongs to, the open tasks
+    the viewer may see (linked to the task page when they may open it)."""
     version = s.get(ModelVersion, instance.model_version_id)
     unit = s.get(Unit, instance.unit_id) if instance.unit_id else None
     case = s.scalar(select(Case).where(Case.process_instance_id == instance.id))
     rnd = s.get(Round, case.round_id) if case else s.scalar(
         select(Round).where(Round.process_instance_id == instance.id))
-    open_tasks = s.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.state == "open")
+    open_tasks = s.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.state == "open",
+                                                   access.task_visible(p))
                            .order_by(HumanTask.created_at)).all()
     return {"id": instance.id, "model_key": instance.model_key, "model_name": tc(version.name),
             "version": version.version, "status": instance.status, "error": instance.error,
             "business_key": instance.business_key, "unit": unit.name if unit else "",
             "case": case, "round": rnd, "created_at": fmt_time(instance.created_at),
             "updated_at": fmt_time(instance.updated_at),
+            "case_url": _page_url("web.case_file", case_id=case.id) if case else None,
             "open_tasks": [{"id": r.id, "name": tc(r.name), "bpmn_id": r.bpmn_id, "lane": tc(r.lane or ""),
-                            "due_at": fmt_time(r.due_at)} for r in open_tasks]}
+                            "due_at": fmt_time(r.due_at), "url": _page_url("web.task", task_id=r.id)}
+                           for r in open_tasks]}
 
 
 @bp.errorhandler(ApiError)
 def _page_error(exc: ApiError):
     return html_error(exc.status, exc.detail)
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(exc: HTTPException):
+    return html_error(exc.code or 500, exc.description if exc.code != 404 else None)
 
 
 @bp.get("/<int:instance_id>")
@@ -105,9 +120,12 @@ def view(instance_id: int):
         instance = visible_instance(s, principal(), instance_id)
         states = c.engine.element_states(s, instance) if instance.state else {"completed": [], "active": [],
                                                                               "waiting": []}
-        facts = summary(s, instance)
+        facts = summary(s, principal(), instance)
         steps = history(s, instance)
-    return render_template("instances/view.html", instance=facts, states=states, history=steps)
+    config = {"states": states, "urls": {"bpmn": url_for("instances.bpmn", instance_id=instance_id)},
+              "messages": {"load_failed": t("instance.load_failed"), "missing": t("instance.missing")}}
+    return render_template("instances/view.html", instance=facts, states=states, history=steps,
+                           case_url=facts["case_url"], config=config)
 
 
 @bp.get("/<int:instance_id>/bpmn")

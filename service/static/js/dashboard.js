@@ -154,3 +154,33 @@
   window.rfDashboard = { charts: charts, data: data };
   root.dataset.ready = 'true';
 })();
+
+/*
+ * The list table's quick filter: hides rows that do not contain the typed text (the round filter
+ * and the Excel download are server-side; this only narrows what is on screen).
+ */
+(function () {
+  'use strict';
+  var input = document.getElementById('rf-list-filter');
+  var table = document.getElementById('rf-list-table');
+  var count = document.getElementById('rf-list-count');
+  var configEl = document.getElementById('rf-dashboard-config');
+  if (!input || !table) {
+    return;
+  }
+  var rowsLabel = configEl ? JSON.parse(configEl.textContent).messages.rows : '{n}';
+  var original = count ? count.textContent : '';
+  var rows = Array.prototype.slice.call(table.tBodies[0].rows);
+  input.addEventListener('input', function () {
+    var needle = input.value.trim().toLowerCase();
+    var shown = 0;
+    rows.forEach(function (row) {
+      var hit = !needle || row.textContent.toLowerCase().indexOf(needle) !== -1;
+      row.hidden = !hit;
+      if (hit) { shown += 1; }
+    });
+    if (count) {
+      count.textContent = needle ? rowsLabel.replace('{n}', shown) : original;
+    }
+  });
+})();

@@ -1,0 +1,124 @@
+/* rectiflow pages: the little script they need. Every page works without it; it adds
+   - the CSRF header to htmx requests,
+   - one-shot submit buttons (a second click does not post twice),
+   - repeatable form rows added and removed in place,
+   - evidence upload with a progress bar. */
+(function () {
+  'use strict';
+
+  var meta = document.querySelector('meta[name="csrf-token"]');
+  var csrfToken = meta ? meta.getAttribute('content') : '';
+
+  document.addEventListener('htmx:configRequest', function (event) {
+    event.detail.headers['X-CSRFToken'] = csrfToken;
+  });
+
+  /* One-shot forms: mark the form submitted and disable its buttons once the browser has
+     taken the submission (disabling earlier would drop the button from the posted data). */
+  document.addEventListener('submit', function (event) {
+    var form = event.target;
+    if (!form.matches || !form.matches('form[data-once]') || event.defaultPrevented) { return; }
+    if (form.dataset.submitted) { event.preventDefault(); return; }
+    form.dataset.submitted = '1';
+    window.setTimeout(function () {
+      form.querySelectorAll('button[type="submit"]').forEach(function (button) {
+        button.disabled = true;
+        button.setAttribute('aria-busy', 'true');
+        if (button.dataset.busyText) { button.textContent = button.dataset.busyText; }
+      });
+    }, 0);
+  });
+
+  /* Back/forward cache: a page shown again must be usable again. */
+  window.addEventListener('pageshow', function (event) {
+    if (!event.persisted) { return; }
+    document.querySelectorAll('form[data-once]').forEach(function (form) {
+      delete form.dataset.submitted;
+      form.querySelectorAll('button[type="submit"]').forEach(function (b) { b.disabled = false; b.removeAttribute('aria-busy'); });
+    });
+  });
+
+  /* Repeatable rows. The <template> holds one empty row whose index is a placeholder token;
+     a new row gets the next free index, so field names stay unique (items.0.measures.3.description). */
+  document.addEventListener('click', function (event) {
+    var add = event.target.closest('[data-add-row]');
+    if (add) {
+      var list = document.getElementById(add.dataset.addRow);
+      var template = document.getElementById(add.dataset.template);
+      if (!list || !template) { return; }
+      var index = parseInt(list.dataset.next || '0', 10);
+      list.dataset.next = String(index + 1);
+      var html = template.innerHTML.split(template.dataset.token).join(String(index));
+      list.insertAdjacentHTML('beforeend', html);
+      var row = list.lastElementChild;
+      var first = row && row.querySelector('input:not([type="hidden"]), textarea, select');
+      if (first) { first.focus(); }
+      return;
+    }
+    var remove = event.target.closest('[data-remove-row]');
+    if (remove) {
+      var item = remove.closest('[data-row]');
+      if (!item) { return; }
+      var container = item.parentElement;
+      var addButton = container && container.parentElement.querySelector(':scope > [data-add-row]');
+      item.remove();
+      if (addButton) { addButton.focus(); }
+    }
+  });
+
+  /* Evidence upload with progress: an XHR to the same endpoint the plain form posts to. */
+  document.addEventListener('submit', function (event) {
+    var form = event.target;
+    if (!form.matches || !form.matches('form[data-upload]')) { return; }
+    if (!window.FormData || !window.XMLHttpRequest) { return; }
+    event.preventDefault();
+    var input = form.querySelector('input[type="file"]');
+    var status = form.querySelector('.upload-status');
+    var box = form.querySelector('.upload-progress');
+    var bar = form.querySelector('progress');
+    var percent = form.querySelector('.upload-percent');
+    var button = form.querySelector('button[type="submit"]');
+    if (!input || !input.files || !input.files.length) { input && input.focus(); return; }
+    var xhr = new XMLHttpRequest();
+    xhr.open('POST', form.action);
+    xhr.setRequestHeader('X-CSRFToken', csrfToken);
+    xhr.setRequestHeader('X-Requested-With', 'XMLHttpRequest');
+    xhr.upload.addEventListener('progress', function (e) {
+      if (!e.lengthComputable) { return; }
+      var value = Math.round(e.loaded / e.total * 100);
+      bar.value = value;
+      bar.textContent = value + '%';
+      percent.textContent = value + '%';
+    });
+    xhr.addEventListener('load', function () {
+      button.disabled = false;
+      if (xhr.status === 201) {
+        var list = document.getElementById(form.dataset.list);
+        if (list) { list.insertAdjacentHTML('beforeend', xhr.responseText); }
+        bar.value = 100;
+        percent.textContent = '100%';
+        status.classList.remove('is-error');
+        var name = input.files[0].name;
+        status.textContent = (status.dataset.doneText || '✓') + ' ' + name;
+        input.value = '';
+      } else {
+        status.classList.add('is-error');
+        status.textContent = xhr.responseText;
+        box.hidden = true;
+      }
+    });
+    xhr.addEventListener('error', function () {
+      button.disabled = false;
+      status.classList.add('is-error');
+      status.textContent = form.dataset.failed || 'upload failed';
+      box.hidden = true;
+    });
+    bar.value = 0;
+    percent.textContent = '0%';
+    box.hidden = false;
+    status.classList.remove('is-error');
+    status.textContent = form.dataset.busy || '';
+    button.disabled = true;
+    xhr.send(new FormData(form));
+  });
+}());

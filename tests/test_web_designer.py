@@ -1,0 +1,216 @@
+"""The designer and instance pages over the Flask test client: who may open them, what
+"validate" reports, that "deploy" makes a new version, and that instances stay need-to-know."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+import bpmn_snippets as B
+from conftest import user_id
+from service.models import Unit
+from workflows.tables import ModelVersion
+
+SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "bpmn-samples" / "miwg-camunda-modeler"
+
+
+@pytest.fixture
+def web(app, client):
+    app.config["RECTIFLOW_I18N_STRICT"] = True  # an untranslated key fails the test instead of showing
+    return client
+
+
+def login(client, ctx, username: str) -> str:
+    """Log in through the session cookie and return the CSRF token a page's script would send."""
+    with client.session_transaction() as sess:
+        sess.clear()
+        sess["uid"] = user_id(ctx, username)
+    html = client.get("/inbox").get_data(as_text=True)
+    match = re.search(r'<meta name="csrf-token" content="([^"]+)"', html)
+    assert match, "the page frame carries a CSRF token"
+    return match.group(1)
+
+
+def post_xml(client, path, xml: bytes, token: str | None):
+    headers = {"X-CSRFToken": token} if token else {}
+    return client.post(path, data=xml, content_type="application/xml", headers=headers)
+
+
+def versions(ctx, key: str) -> list[int]:
+    with ctx.db.read() as s:
+        return list(s.scalars(select(ModelVersion.version).where(ModelVersion.key == key)
+                              .order_by(ModelVersion.version)))
+
+
+# ---------------------------------------------------------------- who may open what
+def test_designer_page_for_designers_readonly_for_office_refused_to_liaisons(web, ctx, district):
+    login(web, ctx, "designer1")
+    page = web.get("/designer/")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert 'id="rf-deploy"' in html and "unit_rectification" in html and "流程设计" in html
+    assert "vendor/bpmn/rectiflow-modeler.js" in html and "properties-panel.css" in html
+
+    login(web, ctx, "office1")
+    html = web.get("/designer/?key=unit_rectification&version=1").get_data(as_text=True)
+    assert 'id="rf-deploy"' not in html and 'id="rf-validate"' not in html
+    assert '"can_edit": false' in html
+
+    token = login(web, ctx, f"{district.codes[district.units[2]].lower()}_liaison")
+    assert web.get("/designer/").status_code == 403
+    assert web.get("/designer/models/unit_rectification/versions/1/bpmn").status_code == 403
+    assert post_xml(web, "/designer/validate", B.one_task(), token).status_code == 403
+    assert post_xml(web, "/designer/deploy", B.one_task(), token).status_code == 403
+
+
+def test_pages_need_a_login(web, ctx, district):
+    r = web.get("/designer/")
+    assert r.status_code == 302 and "/login" in r.headers["Location"]
+    assert web.get("/instances/1").status_code == 302
+    assert web.get("/dashboard/").status_code == 302
+
+
+def test_posts_without_the_csrf_token_are_refused(web, ctx, district):
+    login(web, ctx, "designer1")
+    assert post_xml(web, "/designer/deploy", B.one_task(), None).status_code == 400
+    assert versions(ctx, "simple") == []
+
+
+def test_version_xml_is_served_for_the_modeler(web, ctx, district):
+    login(web, ctx, "office1")
+    r = web.get("/designer/models/unit_rectification/versions/1/bpmn")
+    assert r.status_code == 200 and r.mimetype == "application/xml"
+    assert b'id="unit_rectification"' in r.data
+    assert web.get("/designer/models/unit_rectification/versions/99/bpmn").status_code == 404
+
+
+# ---------------------------------------------------------------- validate and deploy
+@pytest.mark.parametrize("attack", [
+    "__import__('os').system('touch {marker}')",
+    "().__class__.__mro__[1].__subclasses__()",
+    "open('{marker}', 'w').write('x')",
+])
+def test_validate_names_the_element_of_a_hostile_script_and_saves_nothing(web, ctx, district, tmp_path, attack):
+    marker = tmp_path / "pwned"
+    token = login(web, ctx, "designer1")
+    r = post_xml(web, "/designer/validate", B.with_script(attack.format(marker=marker)), token)
+    assert r.status_code == 200
+    errors = r.get_json()["errors"]
+    assert errors and {e["element_id"] for e in errors} == {"calc"}
+    assert all("refused" in e["message"] for e in errors)
+    assert versions(ctx, "scripted") == [] and not marker.exists()
+
+
+def test_validate_reports_what_deploy_would_refuse(web, ctx, district):
+    token = login(web, ctx, "designer1")
+    bad_condition = post_xml(web, "/designer/validate", B.with_condition("__import__('os').getcwd()"), token)
+    assert {e["element_id"] for e in bad_condition.get_json()["errors"]} == {"f_cond"}
+    broken = post_xml(web, "/designer/validate", b"<not-closed", token).get_json()["errors"]
+    assert broken[0]["element_id"] is None and "malformed" in broken[0]["message"]
+    missing_form = B.one_task().replace(b'<bpmn:userTask id="task"',
+                                        b'<bpmn:userTask id="task" camunda:formKey="nowhere.json"')
+    errors = post_xml(web, "/designer/validate", missing_form, token).get_json()["errors"]
+    assert errors == [{"element_id": "task", "message": "form 'nowhere.json' does not exist under bpmn/forms"}]
+    assert post_xml(web, "/designer/deploy", missing_form, token).status_code == 422
+    ok = post_xml(web, "/designer/validate", B.one_task(), token).get_json()
+    assert ok == {"errors": [], "warnings": []}
+
+
+def test_validate_warns_about_lanes_that_name_no_role(web, ctx, district):
+    token = login(web, ctx, "designer1")
+    body = post_xml(web, "/designer/validate", B.one_task(lane="外包公司"), token).get_json()
+    assert body["errors"] == []
+    assert [w["element_id"] for w in body["warnings"]] == ["lane_office"]
+
+
+def test_deploy_makes_a_new_version_each_time_the_diagram_changes(web, ctx, district):
+    token = login(web, ctx, "designer1")
+    first = post_xml(web, "/designer/deploy", B.one_task(task_name="初审"), token)
+    assert first.status_code == 201 and first.get_json()["version"] == 1 and first.get_json()["created"]
+    again = post_xml(web, "/designer/deploy", B.one_task(task_name="初审"), token)
+    assert again.status_code == 200 and again.get_json() | {"created": None} == first.get_json() | {"created": None}
+    second = post_xml(web, "/designer/deploy", B.one_task(task_name="复审"), token)
+    assert second.status_code == 201 and second.get_json()["version"] == 2
+    assert versions(ctx, "simple") == [1, 2]
+    with ctx.db.read() as s:
+        row = s.scalar(select(ModelVersion).where(ModelVersion.key == "simple", ModelVersion.version == 2))
+        assert row.deployed_by == "designer1" and "复审".encode() in row.bpmn_xml
+    sidebar = web.get("/designer/models").get_data(as_text=True)
+    assert 'data-key="simple" data-version="2"' in sidebar
+
+
+def test_deploy_refusal_names_elements_and_writes_nothing(web, ctx, district):
+    token = login(web, ctx, "designer1")
+    r = post_xml(web, "/designer/deploy", B.with_script("__import__('os')"), token)
+    assert r.status_code == 422 and r.mimetype == "application/problem+json"
+    assert {e["element_id"] for e in r.get_json()["errors"]} == {"calc"}
+    assert versions(ctx, "scripted") == []
+
+
+def test_new_diagram_template_is_deployable(web, ctx, district):
+    token = login(web, ctx, "designer1")
+    assert web.get("/designer/template.bpmn?key=1bad").status_code == 400
+    xml = web.get("/designer/template.bpmn?key=special_check&name=专项督查<>").data
+    assert b'<bpmn:process id="special_check" name="\xe4\xb8\x93\xe9\xa1\xb9\xe7\x9d\xa3\xe6\x9f\xa5&lt;&gt;"' in xml
+    assert post_xml(web, "/designer/validate", xml, token).get_json() == {"errors": [], "warnings": []}
+    assert post_xml(web, "/designer/deploy", xml, token).get_json()["version"] == 1
+
+
+@pytest.mark.skipif(not SAMPLES.exists(), reason="the shared Camunda Modeler samples are not beside the checkout")
+def test_camunda_modeler_samples_validate_to_a_clear_answer(web, ctx, district):
+    token = login(web, ctx, "designer1")
+    valid = 0
+    for path in sorted(SAMPLES.glob("*.bpmn")):
+        r = post_xml(web, "/designer/validate", path.read_bytes(), token)
+        assert r.status_code == 200, path.name
+        body = r.get_json()
+        assert all(e["message"] for e in body["errors"]), path.name
+        valid += not body["errors"]
+    assert valid > 0
+
+
+# ---------------------------------------------------------------- instances
+def _start(ctx, unit_id: int) -> int:
+    def work(s):
+        ctx.engine.deploy(s, B.one_task(pid="web_instance"), deployed_by="test")
+        return ctx.engine.start(s, "web_instance", {"note": "起"}, unit_id=unit_id, business_key=f"t:{unit_id}",
+                                actor="office1").instance.id
+    return ctx.db.transaction(work)
+
+
+def test_instance_view_shows_states_and_history_to_those_who_may_see_it(web, ctx, district):
+    mine, other = district.units[2], district.units[3]
+    instance_id = _start(ctx, mine)
+    with ctx.db.read() as s:
+        code = s.get(Unit, mine).code.lower()
+    login(web, ctx, f"{code}_liaison")
+    page = web.get(f"/instances/{instance_id}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert '"active": ["task"]' in html and '"completed": ["start"]' in html
+    assert "流程启动" in html and "business_key" in html and f"t:{mine}" in html
+    assert web.get(f"/instances/{instance_id}/bpmn").data.startswith(b"<?xml")
+
+    login(web, ctx, f"{district.codes[other].lower()}_liaison")
+    assert web.get(f"/instances/{instance_id}").status_code == 404
+    assert web.get(f"/instances/{instance_id}/bpmn").status_code == 404
+    login(web, ctx, "designer1")
+    assert web.get(f"/instances/{instance_id}").status_code == 404
+    for district_wide in ("office1", "leading1"):
+        login(web, ctx, district_wide)
+        assert web.get(f"/instances/{instance_id}").status_code == 200
+    assert web.get("/instances/999999").status_code == 404
+
+
+def test_instance_history_records_who_completed_what(web, ctx, district, api):
+    instance_id = _start(ctx, district.units[2])
+    office = api.as_("office1")
+    task = office.tasks(process_model="web_instance")[0]
+    office.complete(task["id"], {"ok": True})
+    login(web, ctx, "office1")
+    html = web.get(f"/instances/{instance_id}").get_data(as_text=True)
+    assert "完成任务" in html and "巡察办" in html  # the actor's name, not only the login
+    assert '"completed": ["end", "start", "task"]' in html
+    assert "已结束" in html
