@@ -3,7 +3,9 @@ RECTIFLOW_DATABASE_URL points at one), the app, and a small district to work in.
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import pytest
@@ -14,6 +16,7 @@ from config import Settings
 from service import create_app
 from service.context import make_context
 from service.db import create_schema
+from service.demo import seed_demo
 from service.auth import hash_password
 from service.models import Unit, User
 from workflows.clock import Clock
@@ -26,21 +29,55 @@ def password_hash() -> str:
     return hash_password(PASSWORD)
 
 
-@pytest.fixture
-def database_url(tmp_path):
+def _postgres_url():
     base = os.environ.get("RECTIFLOW_DATABASE_URL", "")
-    if not base.startswith("postgresql"):
-        yield f"sqlite:///{tmp_path / 'test.db'}"
+    return make_url(base) if base.startswith("postgresql") else None
+
+
+@contextmanager
+def _scratch_database(tmp_path, template: str | None = None):
+    """A database of its own for one test (or one template): a SQLite file or a new PostgreSQL database."""
+    url = _postgres_url()
+    if url is None:
+        path = tmp_path / "test.db"
+        if template:
+            shutil.copyfile(template, path)
+        yield f"sqlite:///{path}"
         return
-    url = make_url(base)
     name = f"rectiflow_t_{uuid.uuid4().hex[:12]}"
     admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield url.set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+        conn.execute(text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def database_url(tmp_path):
+    with _scratch_database(tmp_path) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory):
+    """The demo district, seeded once per test process and copied for each test that needs it."""
+    folder = tmp_path_factory.mktemp("demo-template")
+    with _scratch_database(folder) as url:
+        settings = Settings(instance_dir=folder / "instance", database_url=url, secret_key="test")
+        application = create_app(settings)
+        seed_demo(application.extensions["rectiflow"])
+        application.extensions["rectiflow"].db.engine.dispose()
+        yield str(folder / "test.db") if _postgres_url() is None else make_url(url).database
+
+
+@pytest.fixture
+def demo_database_url(tmp_path, demo_template):
+    with _scratch_database(tmp_path, template=demo_template) as url:
+        yield url
 
 
 @pytest.fixture

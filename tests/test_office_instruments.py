@@ -7,13 +7,16 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from service.demo import seed_demo
 from service.models import Unit, User
 
 
 @pytest.fixture
+def database_url(demo_database_url):
+    return demo_database_url
+
+
+@pytest.fixture
 def demo(ctx, client):
-    seed_demo(ctx)
     with ctx.db.read() as s:
         units = {u.code: u for u in s.scalars(select(Unit))}
         users = {u.username: u for u in s.scalars(select(User))}
