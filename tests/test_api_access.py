@@ -46,6 +46,9 @@ def test_liaison_cannot_see_read_or_complete_another_units_task_or_case(api, dis
 
     cases = mine.get("/cases").get_json()
     assert [c["unit_id"] for c in cases["items"]] == [d.units[2]]
+    # the published list is everyone's; the problems found in other units are not
+    round_body = mine.get(f"/rounds/{cases['items'][0]['round_id']}").get_json()
+    assert round_body["common_problems"] and round_body["problems"] == []
     their_case = api.as_("office1").get("/cases", query_string={"unit_id": d.units[3]}).get_json()["items"][0]
     assert mine.get(f"/cases/{their_case['id']}").status_code == 404
     r = mine.post(f"/cases/{their_case['id']}/evidence", data={"file": (io.BytesIO(b"%PDF-1.4"), "a.pdf")},

@@ -45,7 +45,7 @@ def create_round():
 @bp.get("/rounds/<int:round_id>")
 def get_round(round_id):
     with ctx().db.read() as s:
-        return lifecycle.round_json(s, lifecycle.get_round(s, principal(), round_id))
+        return lifecycle.round_json(s, lifecycle.get_round(s, principal(), round_id), principal())
 
 
 @bp.post("/rounds/<int:round_id>/problems")

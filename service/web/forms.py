@@ -111,7 +111,21 @@ def _object_fields(schema: dict, values: dict, errors, refs, prefix: str, depth:
     for key, prop in (schema.get("properties") or {}).items():
         value = values.get(key, _MISSING) if isinstance(values, dict) else _MISSING
         out.append(_field(key, prop, value, key in required, errors, refs, prefix + key, depth))
-    return out
+    return _pack(out)
+
+
+def _pack(fields: list[Field]) -> list[Field]:
+    """Order fields as a two-column grid packs them densely: a short field moves up beside an
+    earlier lone short one. The page's order then matches what the eye and the Tab key meet."""
+    rows: list[list[Field]] = []
+    for f in fields:
+        if not f.wide:
+            row = next((r for r in rows if len(r) == 1 and not r[0].wide and r[0].kind != "ref"), None)
+            if row is not None:
+                row.append(f)
+                continue
+        rows.append([f])
+    return [f for row in rows for f in row]
 
 
 def _field(key: str, prop: dict, value, required: bool, errors, refs, name: str, depth: int) -> Field:

@@ -66,6 +66,14 @@
     }
   });
 
+  /* The file picker shows the chosen file's name in the page's language. */
+  document.addEventListener('change', function (event) {
+    var input = event.target;
+    if (!input.matches || !input.matches('input.file-input')) { return; }
+    var name = document.getElementById(input.id + '-name');
+    if (name) { name.textContent = input.files && input.files.length ? input.files[0].name : name.dataset.empty; }
+  });
+
   /* Evidence upload with progress: an XHR to the same endpoint the plain form posts to. */
   document.addEventListener('submit', function (event) {
     var form = event.target;
@@ -94,13 +102,19 @@
       button.disabled = false;
       if (xhr.status === 201) {
         var list = document.getElementById(form.dataset.list);
-        if (list) { list.insertAdjacentHTML('beforeend', xhr.responseText); }
+        if (list) {
+          list.insertAdjacentHTML('beforeend', xhr.responseText);
+          var empty = list.parentElement.querySelector('.evidence-empty');
+          if (empty) { empty.hidden = true; }
+        }
         bar.value = 100;
         percent.textContent = '100%';
         status.classList.remove('is-error');
         var name = input.files[0].name;
         status.textContent = (status.dataset.doneText || '✓') + ' ' + name;
         input.value = '';
+        var chosen = document.getElementById(input.id + '-name');
+        if (chosen) { chosen.textContent = chosen.dataset.empty; }
       } else {
         status.classList.add('is-error');
         status.textContent = xhr.responseText;

@@ -56,8 +56,8 @@
     return {
       tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' } },
       legend: { top: 0, type: 'scroll' },
-      grid: { left: 8, right: 24, top: 32, bottom: 8, containLabel: true },
-      xAxis: { type: 'value', minInterval: 1, name: M.cases },
+      grid: { left: 8, right: 24, top: 32, bottom: 28, containLabel: true },
+      xAxis: { type: 'value', minInterval: 1, name: M.cases, nameLocation: 'middle', nameGap: 24 },
       yAxis: { type: 'category', data: p.units, inverse: true, axisLabel: { width: 150, overflow: 'truncate' } },
       series: p.statuses.map(function (status) {
         return {
