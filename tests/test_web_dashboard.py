@@ -110,7 +110,8 @@ def test_lists_download_as_the_same_workbook_as_the_api(web, ctx, district, api,
     ours = load_workbook(io.BytesIO(r.data)).active
     theirs = load_workbook(io.BytesIO(api.as_("office1").get(f"/lists/{name}", query_string={
         "round_id": round_id, "format": "xlsx"}).data)).active
-    assert [[c.value for c in row] for row in ours.iter_rows()] == [[c.value for c in row] for row in theirs.iter_rows()]
+    cells = lambda sheet: [[c.value for c in row] for row in sheet.iter_rows()]  # noqa: E731
+    assert cells(ours) == cells(theirs)
     assert web.get("/dashboard/lists/nothing.xlsx").status_code == 404
 
 

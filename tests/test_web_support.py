@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import select
-
 from conftest import PASSWORD
+from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
+
 from service import lifecycle, tasks
 from service.auth import principal_for
 from service.models import Case, CommonProblem, User
@@ -46,8 +47,8 @@ class Pages:
     def post(self, path: str, data: dict | list | None = None, token_from: str = "/inbox", **kw):
         data = dict(data or {}) if not isinstance(data, list) else data
         token = self.token(token_from)
-        if isinstance(data, list):
-            data = data + [("csrf_token", token)]
+        if isinstance(data, list):  # repeated names (checkboxes)
+            data = MultiDict(data + [("csrf_token", token)])
         else:
             data.setdefault("csrf_token", token)
         return self.client.post(path, data=data, **kw)

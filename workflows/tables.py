@@ -97,6 +97,8 @@ class HumanTask(EngineBase):
     __tablename__ = "wf_human_task"
     __table_args__ = (
         Index("ix_wf_task_inbox", "state", "role", "unit_id", "due_at"),
+        # the inbox's filter counts read this index alone (grouped in its order), not the table
+        Index("ix_wf_task_facets", "state", "role", "unit_id", "model_key", "bpmn_id", "due_at"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # SpiffWorkflow task UUID
@@ -153,6 +155,10 @@ class HistoryEntry(EngineBase):
     """Who did what when, in one instance."""
 
     __tablename__ = "wf_history"
+    __table_args__ = (
+        # the done list (已办): one user's completed tasks, newest first
+        Index("ix_wf_history_actor", "actor", "event", "at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey("wf_instance.id"), index=True)

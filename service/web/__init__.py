@@ -209,9 +209,9 @@ def _template_context() -> dict:
 
 def init_app(app: Flask) -> None:
     """Register the pages, CSRF protection (not for the token-authenticated API) and session settings."""
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
-    app.config.setdefault("PERMANENT_SESSION_LIFETIME", timedelta(hours=ctx_settings(app).token_hours))
+    # Flask has defaults for these (SameSite unset, 31 days), so they are set, not defaulted
+    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+                      PERMANENT_SESSION_LIFETIME=timedelta(hours=ctx_settings(app).token_hours))
     # A token lives as long as the session: a long form must not expire while someone types.
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
     app.config.setdefault("WTF_CSRF_HEADERS", ["X-CSRFToken"])

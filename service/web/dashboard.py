@@ -25,7 +25,6 @@ from .i18n import MESSAGES, get_language
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
 DASHBOARD_ROLES = ("office", "leading_group", "leader")
-OPEN_STATUSES = ("self_check", "rectifying", "returned", "filed")
 
 
 # ---------------------------------------------------------------- the figures
@@ -56,21 +55,16 @@ def progress_by_unit(s: Session, p: Principal, round_id: int | None) -> dict:
 
 
 def warning_board(ctx: Context, s: Session, p: Principal, round_id: int | None) -> dict:
-    """Warning levels of the cases still open (a closed case's old warning is history, not a board
-    item); red units are listed by name so the office can act on them."""
-    scoped = _cases(p, round_id).where(Case.status.in_(OPEN_STATUSES)).subquery()
-    counts = dict.fromkeys(("none", "green", "yellow", "red"), 0)
-    for level, n in s.execute(select(scoped.c.warning, func.count()).group_by(scoped.c.warning)):
-        counts[level if level in counts else "none"] += n
-    red = s.execute(select(scoped.c.id, scoped.c.status, scoped.c.due_at, scoped.c.process_instance_id,
-                           Unit.name, Round.name)
-                    .join(Unit, Unit.id == scoped.c.unit_id).join(Round, Round.id == scoped.c.round_id)
-                    .where(scoped.c.warning == "red").order_by(scoped.c.due_at, Unit.name)).all()
-    return {"counts": counts,
-            "red_units": [{"case_id": cid, "status": status, "unit": unit, "round": rname,
-                           "due_at": due.astimezone(ctx.zone).strftime("%Y-%m-%d") if due else "",
-                           "process_instance_id": pid}
-                          for cid, status, due, pid, unit, rname in red]}
+    """`stats.warning_board` (open cases by colour, yellow and red listed) plus what the page links
+    to: each listed case's process instance, and its deadline as a local date."""
+    board_ = stats.warning_board(ctx, s, p, round_id)
+    listed = [row for level in ("red", "yellow") for row in board_[level]]
+    instances = dict(s.execute(select(Case.id, Case.process_instance_id)
+                               .where(Case.id.in_([row["case_id"] for row in listed]))).all())
+    for row in listed:
+        row["process_instance_id"] = instances.get(row["case_id"])
+        row["due_date"] = row["due_at"][:10]
+    return {"counts": board_["counts"], "red_units": board_["red"], "yellow_units": board_["yellow"]}
 
 
 def by_industry(s: Session, p: Principal, round_id: int | None) -> list[dict]:
@@ -115,7 +109,8 @@ def board(ctx: Context, s: Session, p: Principal, round_id: int | None) -> dict:
 
 # ---------------------------------------------------------------- views
 FIGURES = ("common_problems", "problems_found", "measures", "institutions", "recommendation_letters",
-           "cases_filed", "people_filed", "units_total", "units_filed", "units_closed", "units_overdue")
+           "cases_filed", "people_filed", "units_total", "units_filed", "units_closed", "units_overdue",
+           "completion_rate", "average_days_to_file")
 MAX_TABLE_ROWS = 1000  # the page shows this many; the Excel download always holds every row
 
 

@@ -12,8 +12,8 @@ import re
 from datetime import datetime
 
 from flask import Blueprint, Response, render_template, request, url_for
-from werkzeug.exceptions import HTTPException
 from sqlalchemy.orm import Session
+from werkzeug.exceptions import HTTPException
 
 from workflows.registry import NS, DeployError, check_document, main_process_id, parse_specs
 from workflows.xml_safety import UnsafeXMLError, parse_xml

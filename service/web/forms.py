@@ -28,7 +28,7 @@ class Row:
     name: str
     dom_id: str
     title: str
-    fields: list["Field"]
+    fields: list[Field]
     errors: list[str] = field(default_factory=list)
 
 
@@ -43,7 +43,7 @@ class Field:
     required: bool = False
     errors: list[str] = field(default_factory=list)
     options: list[tuple[str, str]] = field(default_factory=list)
-    children: list["Field"] = field(default_factory=list)
+    children: list[Field] = field(default_factory=list)
     rows: list[Row] = field(default_factory=list)
     template: Row | None = None
     token: str = ""
@@ -80,18 +80,16 @@ class Form:
         return sum(len(v) for v in self.errors.values())
 
     def error_links(self) -> list[tuple[str, str]]:
-        """(anchor, message) for the summary above the form."""
+        """(anchor, "where: message") for the summary above the form, each linking to its field."""
+        labels: dict[str, str] = {}
+        _collect_labels(self.fields, "", labels)
         links = []
         for name, messages in self.errors.items():
-            anchor = "f-" + name.replace(".", "-") if name in self._names else "form-errors"
-            links.extend((anchor, m) for m in messages)
+            if name in labels:
+                links.extend((_dom_id(name), t("form.error_at", where=labels[name], message=m)) for m in messages)
+            else:
+                links.extend(("form-errors", m) for m in messages)
         return links
-
-    @property
-    def _names(self) -> set[str]:
-        names: set[str] = set()
-        _collect_names(self.fields, names)
-        return names
 
 
 # ------------------------------------------------------------------ schema -> fields
@@ -205,6 +203,18 @@ def _collect_names(fields: list[Field], names: set[str]) -> None:
         for row in f.rows:
             names.add(row.name)
             _collect_names(row.fields, names)
+
+
+def _collect_labels(fields: list[Field], context: str, labels: dict[str, str]) -> None:
+    """Each field's label, prefixed with its row's title or number, as the error summary names it."""
+    for f in fields:
+        labels[f.name] = f"{context} · {f.label}" if context else f.label
+        _collect_labels(f.children, labels[f.name], labels)
+        for number, row in enumerate(f.rows, 1):
+            where = f"{context} · " if context else ""
+            row_label = f"{where}{row.title or f'{f.item_label} {number}'}"
+            labels[row.name] = row_label
+            _collect_labels(row.fields, row_label, labels)
 
 
 def _dom_id(name: str) -> str:

@@ -8,8 +8,6 @@ gets a 404, not a 403, so the page does not confirm that an instance exists.
 """
 from __future__ import annotations
 
-import json
-
 from flask import Blueprint, Response, current_app, render_template, url_for
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
@@ -28,7 +26,7 @@ bp = Blueprint("instances", __name__, url_prefix="/instances")
 EVENT_KEYS = {"started": "instance.event.started", "task_completed": "instance.event.task_completed",
               "timer_fired": "instance.event.timer_fired", "message": "instance.event.message",
               "completed": "instance.event.completed"}
-MAX_VALUE_CHARS = 400  # a history cell shows the start of a long value; the full value is in its title
+MAX_VALUE_CHARS = 400  # one line of a history cell; longer values are cut with an ellipsis
 
 
 def may_see(s: Session, p: Principal, instance: ProcessInstance) -> bool:
@@ -46,28 +44,40 @@ def visible_instance(s: Session, p: Principal, instance_id: int) -> ProcessInsta
     return instance
 
 
-def _value(value) -> str:
-    if isinstance(value, str):
-        return value
+def _scalar(value) -> str:
     if isinstance(value, bool):
         return t("common.yes") if value else t("common.no")
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    if isinstance(value, dict):
+        return "，".join(f"{k}: {_scalar(v)}" for k, v in value.items())
+    if isinstance(value, list):
+        return "[" + " | ".join(_scalar(v) for v in value) + "]" if value else "—"
+    return "—" if value is None else str(value)
+
+
+def _clip(text: str) -> str:
+    return text[:MAX_VALUE_CHARS] + "…" if len(text) > MAX_VALUE_CHARS else text
+
+
+def _lines(value) -> list[str]:
+    """A submitted value as readable lines: one per row of a repeated form (the self-check's
+    items), each row as `field: value` pairs, so the office reads it without parsing JSON."""
+    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        return [_clip("；".join(f"{k}: {_scalar(v)}" for k, v in row.items())) for row in value]
+    if isinstance(value, dict):
+        return [_clip("；".join(f"{k}: {_scalar(v)}" for k, v in value.items()))]
+    return [_clip(_scalar(value))]
 
 
 def history(s: Session, instance: ProcessInstance) -> list[dict]:
-    """Who did what when, oldest first, with the data each step submitted as (field, value) rows."""
+    """Who did what when, oldest first, with the data each step submitted as (field, lines) rows."""
     rows = s.scalars(select(HistoryEntry).where(HistoryEntry.instance_id == instance.id)
                      .order_by(HistoryEntry.at, HistoryEntry.id)).all()
     names = dict(s.execute(select(User.username, User.name)
                            .where(User.username.in_({r.actor for r in rows if r.actor}))).all())
     out = []
     for row in rows:
-        data = {k: v for k, v in (row.data or {}).items() if not str(k).startswith("__")}
-        fields = []
-        for key, value in data.items():
-            text = _value(value)
-            fields.append({"key": key, "value": text[:MAX_VALUE_CHARS] + ("…" if len(text) > MAX_VALUE_CHARS else ""),
-                           "full": text})
+        fields = [{"key": key, "lines": _lines(value)} for key, value in (row.data or {}).items()
+                  if not str(key).startswith("__")]
         actor = names.get(row.actor, row.actor) if row.actor else t("instance.system")
         out.append({"at": fmt_time(row.at), "actor": actor, "username": row.actor,
                     "event": t(EVENT_KEYS[row.event]) if row.event in EVENT_KEYS else row.event,

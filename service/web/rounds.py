@@ -19,7 +19,16 @@ from .. import access, lifecycle
 from ..auth import Principal
 from ..context import Context
 from ..errors import Forbidden, Unprocessable
-from ..models import PROBLEM_SOURCES, RECTIFYING_KINDS, Clue, CommonProblem, Problem, Round, Unit, User
+from ..models import (
+    PROBLEM_SOURCES,
+    RECTIFYING_KINDS,
+    Clue,
+    CommonProblem,
+    Problem,
+    Round,
+    Unit,
+    User,
+)
 from . import bp, ctx, fmt_time, principal, require_roles
 from .forms import place_errors
 from .i18n import t

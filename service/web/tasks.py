@@ -31,9 +31,8 @@ from ..models import (
     Unit,
     User,
 )
-from . import bp, ctx, due_info, fmt_size, fmt_time, html_error, principal
-from . import forms
-from .i18n import t, tc
+from . import bp, ctx, due_info, fmt_size, fmt_time, forms, principal
+from .i18n import message, t, tc
 from .inbox import SPECIAL_PAGES, process_names, task_url
 
 UPLOAD_STEPS = ("rectify", "attest_and_file")
@@ -63,9 +62,7 @@ def complete(task_id):
         flash(t("task.already_completed"), "warning")
         return redirect(url_for("web.inbox"))
     except (InvalidTaskData, Unprocessable, WorkflowFailure) as exc:
-        errors = forms.place_errors(getattr(exc, "errors", None))
-        if not errors:
-            errors = {"data": [t("task.failed") if isinstance(exc, WorkflowFailure) else t("task.error") + " " + str(exc)]}
+        errors = forms.place_errors(getattr(exc, "errors", None)) or {"data": [_reason(exc)]}
         if view["special_url"]:  # the findings and distillation pages show their own errors
             for messages in errors.values():
                 for m in messages:
@@ -110,6 +107,15 @@ def upload_evidence(case_id):
         return render_template("_evidence_item.html", e=item), 201
     flash(t("upload.done", name=row.filename), "success")
     return redirect(back)
+
+
+def _reason(exc: Exception) -> str:
+    """Why the service refused, in the user's language when the reason is a known one."""
+    if isinstance(exc, WorkflowFailure):
+        return t("task.failed")
+    detail = getattr(exc, "detail", None) or str(exc)
+    translated = message(detail)
+    return translated if translated != detail else f"{t('task.error')} {detail}"
 
 
 def _back_url(case_id: int) -> str:
@@ -292,5 +298,3 @@ def _unit_name(s: Session, unit_id: int | None) -> str:
         return ""
     return s.scalar(select(Unit.name).where(Unit.id == unit_id)) or ""
 
-
-__all__ = ["task", "complete", "case_file", "upload_evidence", "html_error"]

@@ -71,7 +71,24 @@
     'Camunda Forms': 'Camunda 表单', 'Job execution': '作业执行', 'History cleanup': '历史清理',
     'Tasklist': '任务列表', 'Startable': '可启动', 'Start initiator': '发起人', 'Initiator': '发起人',
     'Candidate starter': '候选发起人', 'Result variable': '结果变量', 'Variable name': '变量名',
-    'string': '字符串', 'long': '整数', 'boolean': '布尔', 'date': '日期', 'enum': '枚举'
+    'string': '字符串', 'long': '整数', 'boolean': '布尔', 'date': '日期', 'enum': '枚举',
+    // the properties panel's header names the element type in these words
+    'User Task': '用户任务', 'Script Task': '脚本任务', 'Service Task': '服务任务', 'Send Task': '发送任务',
+    'Receive Task': '接收任务', 'Manual Task': '手工任务', 'Business Rule Task': '业务规则任务',
+    'Call Activity': '调用活动', 'Start Event': '开始事件', 'End Event': '结束事件',
+    'Terminate End Event': '终止结束事件', 'Message Start Event': '消息开始事件', 'Timer Start Event': '定时开始事件',
+    'Intermediate Throw Event': '中间抛出事件', 'Boundary Event': '边界事件',
+    'Timer Boundary Event': '定时边界事件', 'Timer Boundary Event (Non Interrupting)': '定时边界事件（非中断）',
+    'Message Boundary Event': '消息边界事件', 'Signal Intermediate Catch Event': '信号中间捕获事件',
+    'Signal Intermediate Throw Event': '信号中间抛出事件', 'Message Intermediate Catch Event': '消息中间捕获事件',
+    'Timer Intermediate Catch Event': '定时中间捕获事件', 'Signal End Event': '信号结束事件',
+    'Exclusive Gateway': '排他网关', 'Parallel Gateway': '并行网关', 'Inclusive Gateway': '包容网关',
+    'Event Based Gateway': '事件网关', 'Expanded Sub Process': '子流程（展开）',
+    'Collapsed Sub Process': '子流程（折叠）', 'Event Sub Process': '事件子流程', 'Sequence Flow': '顺序流',
+    'Default Flow': '默认流', 'Conditional Flow': '条件流', 'Collaboration': '协作', 'Participant': '参与者（池）',
+    'Lane': '泳道', 'Process': '流程', 'Text Annotation': '注释', 'Group': '分组',
+    'Data Object Reference': '数据对象', 'Data Store Reference': '数据存储',
+    'Refers to the process variable name': '即流程变量名（任务数据的键）'
   };
 
   function translateModule(dict) {
@@ -121,9 +138,13 @@
   }
 
   function clearProblems() {
+    var wasShown = !problemsEl.hidden;
     problemsListEl.textContent = '';
     problemsEl.hidden = true;
     window.RectiflowModeler.clearErrors(modeler);
+    if (wasShown) {
+      modeler.get('canvas').resized();
+    }
   }
 
   function focusElement(id) {
@@ -178,12 +199,14 @@
       problemsListEl.appendChild(li);
     });
     problemsEl.hidden = entries.length === 0;
+    modeler.get('canvas').resized();  // the list above the canvas changed its height
     return unplaced;
   }
 
   /**
-   * Fit the whole diagram into the canvas, leaving the palette's strip free on the left so no
-   * shape starts underneath it (bpmn-js's own fit-viewport ignores the palette).
+   * Fit the whole diagram into the canvas, leaving the palette's strip free on the left and the
+   * bpmn.io watermark's corner free on the right, so no shape starts underneath either
+   * (bpmn-js's own fit-viewport ignores both).
    */
   function fit() {
     var canvas = modeler.get('canvas');
@@ -196,8 +219,9 @@
     }
     var palette = root.querySelector('.djs-palette');
     var left = (palette ? palette.getBoundingClientRect().width + 16 : 0) + 16;
-    var pad = 16;
-    var scale = Math.min((outer.width - left - pad) / inner.width, (outer.height - 2 * pad) / inner.height, 1);
+    var right = 96;   // the watermark is about 70 px wide, in the bottom-right corner
+    var pad = 24;
+    var scale = Math.min((outer.width - left - right) / inner.width, (outer.height - 2 * pad) / inner.height, 1);
     var spareY = outer.height - inner.height * scale;
     canvas.viewbox({
       x: inner.x - left / scale, y: inner.y - (spareY / 2) / scale,

@@ -37,6 +37,28 @@
     return true;
   }
 
+  /** Fit the diagram, keeping the bottom-right corner (the bpmn.io watermark) free of shapes. */
+  function fit() {
+    var canvas = viewer.get('canvas');
+    canvas.zoom('fit-viewport', 'auto');
+    var vb = canvas.viewbox();
+    var inner = vb.inner;
+    var outer = vb.outer;
+    if (!inner || !inner.width || !inner.height || !outer.width) {
+      return;
+    }
+    var side = 24;
+    var right = 96;
+    var pad = 16;
+    var scale = Math.min((outer.width - side - right) / inner.width, (outer.height - 2 * pad) / inner.height, 1);
+    var spareX = outer.width - right - inner.width * scale;
+    var spareY = outer.height - inner.height * scale;
+    canvas.viewbox({
+      x: inner.x - (spareX / 2) / scale, y: inner.y - (spareY / 2) / scale,
+      width: outer.width / scale, height: outer.height / scale
+    });
+  }
+
   async function load() {
     var response = await fetch(cfg.urls.bpmn, { credentials: 'same-origin' });
     if (!response.ok) {
@@ -49,7 +71,7 @@
       statusEl.textContent = cfg.messages.load_failed + ' ' + (err.message || '');
       return;
     }
-    viewer.get('canvas').zoom('fit-viewport', 'auto');
+    fit();
     var missing = window.RectiflowModeler.highlight(viewer, cfg.states);
     statusEl.textContent = missing.length ? cfg.messages.missing.replace('{ids}', missing.join(', ')) : '';
   }

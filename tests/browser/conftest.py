@@ -1,0 +1,140 @@
+"""Browser tests: the app served on 127.0.0.1 by werkzeug in a thread, driven by Debian's
+Chromium through Playwright. Playwright never downloads a browser here: the tests use
+/usr/bin/chromium (scripts/ensure-services installs it) and are skipped, saying why, without it.
+Every request for anything but the live server is aborted and recorded; a test fails if there
+was one, so no page may load a script, style or font from outside the service.
+"""
+from __future__ import annotations
+
+import os
+import re
+import threading
+from pathlib import Path
+
+import pytest
+from conftest import PASSWORD, build_district
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+from config import Settings
+from service import create_app
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run", "--disable-sync", "--lang=zh-CN"]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+DESKTOP = {"width": 1366, "height": 768}
+PHONE = {"width": 390, "height": 844}
+# what a catalogue key looks like if one ever reached a page untranslated
+KEY_LIKE = re.compile(r"\b(?:app|nav|lang|common|login|role|warning|case|round|source|unit|item|filing|inbox|done|"
+                      r"task|form|upload|rounds|findings|distill|error)\.[a-z_]+(?:\.[a-z_]+)*\b")
+
+os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed at /usr/bin/chromium (scripts/ensure-services installs it)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e .[test])")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log(self, *args, **kwargs):  # the test output is not the place for an access log
+        pass
+
+
+@pytest.fixture
+def live_app(tmp_path, clock, password_hash):
+    """The application on a SQLite file (threads share it), with a small district."""
+    settings = Settings(instance_dir=tmp_path / "instance", database_url=f"sqlite:///{tmp_path / 'live.db'}",
+                        secret_key="browser-tests")
+    app = create_app(settings, clock)
+    app.config["RECTIFLOW_I18N_STRICT"] = True
+    ctx = app.extensions["rectiflow"]
+    app.district = build_district(ctx, password_hash)
+    yield app
+    ctx.db.engine.dispose()
+
+
+@pytest.fixture
+def live_server(live_app):
+    server = make_server("127.0.0.1", 0, live_app, threaded=True, request_handler=_QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=10)
+
+
+class Guard:
+    """Aborts and records every request that does not go to the live server, and page errors."""
+
+    def __init__(self, origin: str):
+        self.origin = origin
+        self.blocked: list[str] = []
+        self.page_errors: list[str] = []
+
+    def route(self, route):
+        url = route.request.url
+        if url == self.origin or url.startswith(self.origin + "/"):
+            route.continue_()
+        else:
+            self.blocked.append(url)
+            route.abort()
+
+    def watch(self, page):
+        page.on("pageerror", lambda exc: self.page_errors.append(str(exc)))
+        return page
+
+
+@pytest.fixture
+def guard(live_server):
+    g = Guard(live_server)
+    yield g
+    assert g.blocked == [], f"requests outside the service: {g.blocked}"
+    assert g.page_errors == [], f"script errors on the pages: {g.page_errors}"
+
+
+@pytest.fixture
+def new_context(browser, guard):
+    """Browser contexts (a desktop by default) whose every request passes the guard."""
+    made = []
+
+    def make(viewport=DESKTOP, **kw):
+        context = browser.new_context(viewport=viewport, locale="zh-CN", timezone_id="Asia/Shanghai", **kw)
+        context.route("**/*", guard.route)
+        made.append(context)
+        return context
+
+    yield make
+    for context in made:
+        context.close()
+
+
+@pytest.fixture
+def screenshots():
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS
+
+
+def login(page, base: str, username: str, password: str = PASSWORD) -> None:
+    page.goto(f"{base}/login")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(password)
+    page.get_by_role("button", name="登录", exact=True).click()
+    page.wait_for_url(f"{base}/inbox")
+
+
+def logout(page, base: str) -> None:
+    page.get_by_role("button", name="退出登录").click()
+    page.wait_for_url(f"{base}/login")
+
+
+def assert_translated(page) -> None:
+    """No catalogue key among the visible text of the page."""
+    text = page.inner_text("body")
+    assert KEY_LIKE.findall(text) == [], KEY_LIKE.findall(text)
