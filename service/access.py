@@ -46,8 +46,6 @@ def task_actionable(p: Principal):
     district = [r for r in ROLE_ONLY if p.has(r)]
     if district:
         conditions.append(HumanTask.role.in_(district))
-    if p.has("office"):
-        conditions.append(HumanTask.role.is_(None))  # a lane no role matches: the office handles it
     unit_roles = [r for r in UNIT_SCOPED if p.has(r)]
     if unit_roles and p.unit_id is not None:
         conditions.append(and_(HumanTask.role.in_(unit_roles), HumanTask.unit_id == p.unit_id))

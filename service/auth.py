@@ -11,7 +11,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .errors import Forbidden, Unauthorized
+from .errors import AccountLocked, Forbidden, Unauthorized
 from .models import ApiToken, Unit, User
 
 _hasher = PasswordHasher()
@@ -57,13 +57,16 @@ def verify_credentials(session: Session, username: str, password: str, now: date
         _verify(_DUMMY_HASH, password)
         raise Unauthorized("wrong username or password")
     if user.locked_until is not None and user.locked_until > now:
-        raise Unauthorized("this account is locked after repeated failed logins; try again later")
+        raise AccountLocked("this account is locked after repeated failed logins; try again later")
     if not _verify(user.password_hash, password):
         user.failed_logins += 1
-        if user.failed_logins >= max_attempts:
+        locked = user.failed_logins >= max_attempts
+        if locked:
             user.locked_until = now + timedelta(minutes=lockout_minutes)
             user.failed_logins = 0
         session.commit()  # the failure must count even though the request fails
+        if locked:
+            raise AccountLocked("too many failed logins: this account is locked for a while")
         raise Unauthorized("wrong username or password")
     user.failed_logins = 0
     user.locked_until = None

@@ -18,7 +18,8 @@ from .models import Clue, Unit
 DISPOSITIONS = {"case_filed": "立案", "preliminary_check": "初核", "closed": "了结"}
 
 
-def _scope(p: Principal):
+def scope(p: Principal):
+    """SQL condition on Clue for the clues a principal may know exist."""
     if p.has("discipline", "office"):
         return true()
     if p.has("inspector"):
@@ -65,7 +66,7 @@ def register(ctx: Context, s: Session, p: Principal, round_id: int, unit_id: int
 def list_clues(s: Session, p: Principal, round_id: int | None, limit: int, offset: int):
     if not p.has("discipline", "office", "inspector"):
         raise Forbidden("the clue library is for inspectors, the office and the discipline inspection")
-    query = select(Clue).where(_scope(p))
+    query = select(Clue).where(scope(p))
     if round_id is not None:
         query = query.where(Clue.round_id == round_id)
     total = s.scalar(select(func.count()).select_from(query.subquery()))
@@ -73,7 +74,7 @@ def list_clues(s: Session, p: Principal, round_id: int | None, limit: int, offse
 
 
 def get_clue(s: Session, p: Principal, clue_id: int) -> Clue:
-    clue = s.scalar(select(Clue).where(Clue.id == clue_id, _scope(p)))
+    clue = s.scalar(select(Clue).where(Clue.id == clue_id, scope(p)))
     if clue is None:
         raise NotFound(f"clue {clue_id} does not exist")
     return clue

@@ -19,7 +19,16 @@ DEFAULT_MODELS = ("inspection_round", "unit_rectification", "recommendation_lett
 _ROLE_BY_NAME = {name: code for code, name in ROLES.items()}
 
 
-def role_for_lane(lane: str | None) -> str | None:
+def role_for_lane(lane: str | None) -> str:
+    """The role that works a lane's tasks.
+
+    A task in no lane, or in a lane that names no role (a diagram drawn elsewhere), goes to the
+    office, which can always see and redistribute it; no task is left without anyone to do it.
+    """
+    return lane_role(lane) or "office"
+
+
+def lane_role(lane: str | None) -> str | None:
     """A lane names a role by code (`office`), Chinese name (`巡察办`) or both (`巡察办 (office)`)."""
     if not lane:
         return None

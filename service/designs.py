@@ -47,6 +47,20 @@ def deploy(ctx: Context, s: Session, p: Principal, xml: bytes) -> tuple[ModelVer
         raise Unprocessable("the diagram cannot be deployed", exc.errors) from exc
 
 
+def validate(ctx: Context, p: Principal, xml: bytes) -> list[dict]:
+    """The deploy checks without saving: [] when the diagram would deploy."""
+    p.require("designer", "admin")
+    if len(xml) > ctx.settings.max_bpmn_kb * 1024:
+        raise TooLarge(f"a BPMN file may be at most {ctx.settings.max_bpmn_kb} KB")
+    if not xml.strip():
+        return [{"element_id": None, "message": "the BPMN document is empty"}]
+    try:
+        ctx.engine.registry.validate(xml)
+    except DeployError as exc:
+        return exc.errors
+    return []
+
+
 def get_version(s: Session, p: Principal, key: str, version: int) -> ModelVersion:
     p.require(*DESIGN_ROLES)
     row = s.scalar(select(ModelVersion).where(ModelVersion.key == key, ModelVersion.version == version))

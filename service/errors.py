@@ -26,6 +26,10 @@ class Unauthorized(ApiError):
     status, title = 401, "Unauthorized"
 
 
+class AccountLocked(Unauthorized):
+    """Too many failed logins; the account is refused until the lockout ends."""
+
+
 class Forbidden(ApiError):
     status, title = 403, "Forbidden"
 

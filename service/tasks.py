@@ -30,7 +30,7 @@ def list_open(s: Session, p: Principal, *, process_model=None, bpmn_id=None, uni
     if unit_id is not None:
         query = query.where(HumanTask.unit_id == unit_id)
     total = s.scalar(select(func.count()).select_from(query.subquery()))
-    rows = s.scalars(query.order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at,
+    rows = s.scalars(query.order_by(HumanTask.due_at.asc().nulls_last(), HumanTask.created_at,
                                     HumanTask.id).limit(limit).offset(offset)).all()
     return rows, total
 

@@ -70,6 +70,10 @@ def test_pages_need_a_login(web, ctx, district):
     assert r.status_code == 302 and "/login" in r.headers["Location"]
     assert web.get("/instances/1").status_code == 302
     assert web.get("/dashboard/").status_code == 302
+    # the page's script asks with X-Requested-With: an expired session is a 401 it can report,
+    # never a login page it could mistake for "no errors"
+    xhr = {"X-Requested-With": "XMLHttpRequest"}
+    assert web.get("/designer/models/unit_rectification/versions/1/bpmn", headers=xhr).status_code == 401
 
 
 def test_posts_without_the_csrf_token_are_refused(web, ctx, district):

@@ -388,8 +388,14 @@ def test_findings_page_records_problems_and_clues_then_finishes(pages, ctx, dist
                                                  "content": "群众举报某干部收受礼金"})
     assert r.status_code == 302
     html = pages.text(f"/rounds/{round_id}/findings")
-    assert "审计发现资金挪用" in html and "干部收受礼金" in html
-    assert "群众举报某干部收受礼金" not in html, "a clue's content is for the discipline commission only"
+    assert "审计发现资金挪用" in html and "群众举报某干部收受礼金" in html, "the registering inspector reads it"
+    pages.post("/logout")
+    pages.login("office1")
+    html = pages.text(f"/rounds/{round_id}/findings")
+    assert "干部收受礼金" in html, "the office sees the clue's summary"
+    assert "群众举报某干部收受礼金" not in html, "a clue's content is not for the office"
+    pages.post("/logout")
+    pages.login("inspector0")
     with ctx.db.read() as s:
         assert s.scalar(select(Problem.source).where(Problem.round_id == round_id)) == "audit"
         assert s.scalar(select(Clue.content).where(Clue.round_id == round_id)) == "群众举报某干部收受礼金"

@@ -186,8 +186,9 @@ class ModelRegistry:
         self._cache_size = cache_size
         self._lock = threading.Lock()
 
-    def deploy(self, session: Session, xml: bytes, deployed_by: str | None = None) -> tuple[ModelVersion, bool]:
-        """Returns (version, created). Identical content returns the existing version."""
+    def validate(self, xml: bytes):
+        """Every check a deploy makes, without saving: returns (root, key, name, spec, subprocess_specs)
+        or raises DeployError naming the offending elements."""
         if isinstance(xml, str):
             xml = xml.encode("utf-8")
         try:
@@ -195,11 +196,6 @@ class ModelRegistry:
         except UnsafeXMLError as exc:
             raise DeployError([{"element_id": None, "message": str(exc)}]) from exc
         key, name = main_process_id(root)
-        digest = hashlib.sha256(xml).hexdigest()
-        existing = session.scalar(select(ModelVersion).where(ModelVersion.key == key,
-                                                             ModelVersion.sha256 == digest))
-        if existing is not None:
-            return existing, False
         errors = check_document(root)
         if errors:
             raise DeployError(errors)
@@ -207,6 +203,17 @@ class ModelRegistry:
         errors = self._check_forms(spec, subprocess_specs)
         if errors:
             raise DeployError(errors)
+        return root, key, name, spec, subprocess_specs
+
+    def deploy(self, session: Session, xml: bytes, deployed_by: str | None = None) -> tuple[ModelVersion, bool]:
+        """Returns (version, created). Identical content returns the existing version."""
+        if isinstance(xml, str):
+            xml = xml.encode("utf-8")
+        digest = hashlib.sha256(xml).hexdigest()
+        existing = session.scalar(select(ModelVersion).where(ModelVersion.sha256 == digest))
+        if existing is not None:
+            return existing, False
+        root, key, name, spec, subprocess_specs = self.validate(xml)
         number = (session.scalar(select(func.max(ModelVersion.version)).where(ModelVersion.key == key)) or 0) + 1
         version = ModelVersion(
             key=key, name=name, version=number, sha256=digest, bpmn_xml=xml,

@@ -6,11 +6,9 @@ the API's token endpoint); this module only keeps the user id in the signed sess
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, session, url_for
-from sqlalchemy import select
 
 from .. import auth as auth_service
-from ..errors import Unauthorized
-from ..models import User
+from ..errors import AccountLocked, Unauthorized
 from . import bp, ctx, safe_next
 from .i18n import LANGUAGES, t
 
@@ -32,8 +30,11 @@ def login():
         p = c.db.transaction(lambda s: auth_service.verify_credentials(
             s, username, password, c.now(), max_attempts=settings.login_attempts,
             lockout_minutes=settings.lockout_minutes))
+    except AccountLocked:
+        return render_template("login.html", next=target, username=username,
+                               error=t("login.locked", minutes=settings.lockout_minutes)), 401
     except Unauthorized:
-        error = t("login.locked", minutes=settings.lockout_minutes) if _locked(username) else t("login.failed")
+        error = t("login.failed")
         return render_template("login.html", next=target, username=username, error=error), 401
     lang = session.get("lang")
     session.clear()  # a fresh session on login: nothing from before survives but the language
@@ -42,14 +43,6 @@ def login():
     session["uid"] = p.id
     session.permanent = True
     return redirect(target)
-
-
-def _locked(username: str) -> bool:
-    """Whether the failure was (or caused) a lockout, so the page can say so and when it ends."""
-    c = ctx()
-    with c.db.read() as s:
-        until = s.scalar(select(User.locked_until).where(User.username == username))
-    return until is not None and until > c.now()
 
 
 @bp.post("/logout")

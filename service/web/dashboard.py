@@ -8,7 +8,7 @@ kept here because only this page needs them.
 """
 from __future__ import annotations
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, current_app, render_template, request
 from sqlalchemy import case as sql_case
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -158,6 +158,7 @@ def index():
     return render_template("dashboard/index.html", data=data, figures=FIGURES, list_name=name,
                            list_names=list(lists.LISTS), spec=spec, rows=rows[:MAX_TABLE_ROWS],
                            headers=[_header(col) for col in spec.columns],
+                           case_page="web.case_file" if "web.case_file" in current_app.view_functions else None,
                            total_rows=len(rows), max_rows=MAX_TABLE_ROWS,
                            config={"data": data, "messages": chart_messages()})
 

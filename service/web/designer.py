@@ -15,12 +15,12 @@ from flask import Blueprint, Response, render_template, request, url_for
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
-from workflows.registry import NS, DeployError, check_document, main_process_id, parse_specs
-from workflows.xml_safety import UnsafeXMLError, parse_xml
+from workflows.registry import NS
+from workflows.xml_safety import parse_xml
 
 from .. import designs
 from ..auth import Principal
-from ..context import Context, role_for_lane
+from ..context import Context, lane_role
 from ..errors import ApiError, BadRequest, Forbidden
 from ..models import ROLES
 from . import ctx, fmt_time, html_error, login_required, principal, t
@@ -33,31 +33,13 @@ KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]{0,79}$")
 
 
 # ---------------------------------------------------------------- validation (no saving)
-def validate_bpmn(c: Context, xml: bytes) -> dict:
-    """The deploy checks of `ModelRegistry.deploy`, in the same order, without writing anything.
-
-    Returns `{"errors": [...], "warnings": [...]}`, each `{"element_id", "message"}`. Errors are
-    what deploy would refuse; warnings are legal but probably unintended (a lane that names no
-    role sends its tasks to the office).
-    """
-    if len(xml) > c.settings.max_bpmn_kb * 1024:
-        return _only(f"a BPMN file may be at most {c.settings.max_bpmn_kb} KB")
-    if not xml.strip():
-        return _only("the BPMN document is empty")
-    try:
-        root = parse_xml(xml)
-        key, _ = main_process_id(root)
-        errors = check_document(root)
-        if errors:
-            return {"errors": errors, "warnings": []}
-        spec, subprocess_specs = parse_specs(root, key)
-        # ModelRegistry keeps its form check private; calling it keeps "validate" == "deploy".
-        errors = c.engine.registry._check_forms(spec, subprocess_specs)
-    except UnsafeXMLError as exc:
-        return _only(exc.message)
-    except DeployError as exc:
-        return {"errors": exc.errors, "warnings": []}
-    return {"errors": errors, "warnings": lane_warnings(root)}
+def validate_bpmn(c: Context, p: Principal, xml: bytes) -> dict:
+    """What a deploy would refuse (errors) and what is legal but probably unintended (warnings:
+    a lane that names no role sends its tasks to the office)."""
+    errors = designs.validate(c, p, xml)
+    if errors:
+        return {"errors": errors, "warnings": []}
+    return {"errors": [], "warnings": lane_warnings(parse_xml(xml))}
 
 
 def _only(message: str) -> dict:
@@ -72,17 +54,15 @@ def lane_warnings(root) -> list[dict]:
         name = lane.get("name") or ""
         refs = {(ref.text or "").strip() for ref in lane.findall("bpmn:flowNodeRef", NS)}
         in_lane |= refs
-        if lane.find("bpmn:childLaneSet", NS) is None and role_for_lane(name) is None:
+        if lane.find("bpmn:childLaneSet", NS) is None and lane_role(name) is None:
             warnings.append({"element_id": lane.get("id"),
-                             "message": f"lane {name!r} names no role; its tasks go to the office. "
-                                        f"Roles: {', '.join(ROLES.values())}"})
+                             "message": t("designer.lane_no_role", lane=name, roles="、".join(ROLES.values()))})
     for process in root.findall("bpmn:process", NS):
         if process.find("bpmn:laneSet", NS) is None:
             continue
         for task in process.iter("{%s}userTask" % NS["bpmn"]):
             if task.get("id") not in in_lane and not _inside_laned_subprocess(task, in_lane):
-                warnings.append({"element_id": task.get("id"),
-                                 "message": "this user task is in no lane; it goes to the office"})
+                warnings.append({"element_id": task.get("id"), "message": t("designer.task_no_lane")})
     return warnings
 
 
@@ -208,7 +188,7 @@ def validate():
     p = principal()
     if not p.has(*EDIT_ROLES):
         raise Forbidden("validating a diagram is for designers")
-    return validate_bpmn(ctx(), _body_xml())
+    return validate_bpmn(ctx(), principal(), _body_xml())
 
 
 @bp.post("/deploy")

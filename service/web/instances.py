@@ -134,8 +134,7 @@ def view(instance_id: int):
         steps = history(s, instance)
     config = {"states": states, "urls": {"bpmn": url_for("instances.bpmn", instance_id=instance_id)},
               "messages": {"load_failed": t("instance.load_failed"), "missing": t("instance.missing")}}
-    return render_template("instances/view.html", instance=facts, states=states, history=steps,
-                           case_url=facts["case_url"], config=config)
+    return render_template("instances/view.html", instance=facts, states=states, history=steps, config=config)
 
 
 @bp.get("/<int:instance_id>/bpmn")

@@ -1,8 +1,8 @@
 """Pages made for the round's own work: the inspectors' findings and the office's distillation.
 
 Problems and common problems go through `service.lifecycle` (`add_problem`,
-`add_common_problem`), the functions the API uses. Clues are stored here by `add_clue` until the
-domain has its own function for them. Each page ends its workflow step with a "finish" button
+`add_common_problem`) and clues through `service.clues.register`, the functions the API uses.
+Each page ends its workflow step with a "finish" button
 that posts to the task page, which completes the task like any other.
 """
 from __future__ import annotations
@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from workflows.tables import HumanTask
 
-from .. import access, lifecycle
+from .. import access, clues, lifecycle
 from ..auth import Principal
 from ..context import Context
 from ..errors import Forbidden, Unprocessable
@@ -87,7 +87,7 @@ def add_clue_view(round_id):
     p = principal()
     if not errors:
         try:
-            c.db.transaction(lambda s: add_clue(c, s, p, round_id, unit_id, form["summary"].strip(),
+            c.db.transaction(lambda s: clues.register(c, s, p, round_id, unit_id, form["summary"].strip(),
                                                 form["content"].strip()))
         except Unprocessable as exc:
             errors = place_errors(exc.errors) or {"summary": [exc.detail]}
@@ -141,23 +141,6 @@ def add_common_problem(round_id):
     return redirect(url_for("web.distill", round_id=round_id))
 
 
-# ------------------------------------------------------------------ domain (to move into the service)
-def add_clue(c: Context, s: Session, p: Principal, round_id: int, unit_id: int, summary: str, content: str) -> Clue:
-    """Register a problem clue of a round; its content is for the discipline commission only."""
-    rnd = lifecycle.get_round(s, p, round_id)
-    if not (p.has("office") or (p.has("inspector") and any(i.user_id == p.id for i in rnd.inspectors))):
-        raise Forbidden("only the office and this round's inspectors register its clues")
-    if rnd.status not in OPEN_FOR_FINDINGS:
-        raise Unprocessable(f"round {round_id} is {rnd.status}; clues can no longer be registered")
-    if s.get(Unit, unit_id) is None:
-        raise Unprocessable("unknown unit", [{"field": "unit_id", "message": f"unknown unit id: {unit_id}"}])
-    clue = Clue(round_id=rnd.id, unit_id=unit_id, summary=summary[:300], content=content, registered_by=p.id,
-                registered_at=c.now(), status="registered")
-    s.add(clue)
-    s.flush()
-    return clue
-
-
 # ------------------------------------------------------------------ reads
 def rounds_overview(s: Session, p: Principal) -> list[dict]:
     rows = [r for r in s.scalars(select(Round).order_by(Round.id.desc())) if lifecycle.can_read_round(p, r)]
@@ -188,7 +171,8 @@ def findings_view(c: Context, s: Session, p: Principal, round_id: int) -> dict:
     # the inspected units first: most findings are about them; residents' reports may name others
     unit_options = [(u.id, u.name) for u in units if u.id in inspected] + \
                    [(u.id, u.name) for u in units if u.id not in inspected]
-    clues = s.scalars(select(Clue).where(Clue.round_id == rnd.id).order_by(Clue.id.desc())).all()
+    round_clues = s.scalars(select(Clue).where(Clue.round_id == rnd.id, clues.scope(p))
+                            .order_by(Clue.id.desc())).all()
     problems = [dict(pr, unit=names.get(pr["unit_id"]) or _unit_name(s, pr["unit_id"])) for pr in body["problems"]]
     categories = sorted(set(SUGGESTED_CATEGORIES) | {pr["category"] for pr in body["problems"]})
     return {
@@ -197,8 +181,8 @@ def findings_view(c: Context, s: Session, p: Principal, round_id: int) -> dict:
         "problems": list(reversed(problems)), "units": unit_options, "inspected": inspected,
         "sources": PROBLEM_SOURCES, "categories": categories,
         "clues": [{"summary": cl.summary, "unit": names.get(cl.unit_id) or _unit_name(s, cl.unit_id),
-                   "at": fmt_time(cl.registered_at), "content": cl.content if p.has("discipline") else None}
-                  for cl in clues],
+                   "at": fmt_time(cl.registered_at), "content": cl.content if clues.sees_content(p, cl) else None}
+                  for cl in round_clues],
         "task_id": _open_task(s, p, rnd.id, "record_findings"),
         "problem_form": {}, "problem_errors": {}, "clue_form": {}, "clue_errors": {},
     }

@@ -88,7 +88,8 @@
     'Default Flow': '默认流', 'Conditional Flow': '条件流', 'Collaboration': '协作', 'Participant': '参与者（池）',
     'Lane': '泳道', 'Process': '流程', 'Text Annotation': '注释', 'Group': '分组',
     'Data Object Reference': '数据对象', 'Data Store Reference': '数据存储',
-    'Refers to the process variable name': '即流程变量名（任务数据的键）'
+    'Refers to the process variable name': '即流程变量名（任务数据的键）',
+    'External task': '外部任务', 'Connector': '连接器', 'Field injections': '字段注入'
   };
 
   function translateModule(dict) {
@@ -129,7 +130,7 @@
 
   function csrfToken() {
     var meta = document.querySelector('meta[name="csrf-token"]');
-    return (meta && meta.content) || cfg.csrf_token || '';
+    return meta ? meta.content : '';
   }
 
   function frame() {
@@ -263,7 +264,9 @@
   async function openVersion(key, version) {
     var url = fmt(cfg.urls.bpmn, { key: encodeURIComponent(key), version: version });
     setStatus(M.loading, '');
-    var response = await fetch(url, { credentials: 'same-origin', headers: { Accept: 'application/xml' } });
+    var response = await fetch(url, { credentials: 'same-origin', redirect: 'error',
+                                      headers: { Accept: 'application/xml', 'X-Requested-With': 'XMLHttpRequest' } })
+      .catch(function () { return { ok: false, status: 0 }; });
     if (!response.ok) {
       setStatus(fmt(M.load_failed, { status: response.status }), 'error');
       return false;
@@ -285,18 +288,28 @@
   async function postXml(url) {
     var xml = await currentXml();
     var response = await fetch(url, {
-      method: 'POST', credentials: 'same-origin', body: xml,
-      headers: { 'Content-Type': 'application/xml', 'X-CSRFToken': csrfToken(), Accept: 'application/json' }
-    });
-    var body = {};
-    try { body = await response.json(); } catch (e) { body = {}; }
+      method: 'POST', credentials: 'same-origin', body: xml, redirect: 'error',
+      headers: {
+        'Content-Type': 'application/xml', 'X-CSRFToken': csrfToken(), Accept: 'application/json',
+        'X-Requested-With': 'XMLHttpRequest'  // an expired session answers 401, not the login page
+      }
+    }).catch(function () { return null; });
+    if (!response) {
+      return { status: 0, body: { detail: M.load_failed.replace('{status}', '0') } };
+    }
+    var body = null;
+    try { body = await response.json(); } catch (e) { body = null; }
+    if (!body || typeof body !== 'object') {
+      // never read a non-JSON answer (a login page, a proxy error) as "no errors"
+      return { status: response.ok ? 502 : response.status, body: { detail: response.statusText || '' } };
+    }
     return { status: response.status, body: body };
   }
 
   async function validate() {
     setStatus(M.validating, '');
     var r = await postXml(cfg.urls.validate);
-    if (r.status !== 200) {
+    if (r.status !== 200 || !Array.isArray(r.body.errors)) {
       setStatus(fmt(M.request_failed, { status: r.status, detail: r.body.detail || '' }), 'error');
       return r;
     }
@@ -310,7 +323,9 @@
     if (!sidebarEl || !cfg.urls.models) {
       return;
     }
-    var response = await fetch(cfg.urls.models, { credentials: 'same-origin' });
+    var response = await fetch(cfg.urls.models, { credentials: 'same-origin', redirect: 'error',
+                                                  headers: { 'X-Requested-With': 'XMLHttpRequest' } })
+      .catch(function () { return { ok: false }; });
     if (response.ok) {
       sidebarEl.innerHTML = await response.text();  // server-rendered, escaped by Jinja
       setCurrent(key, version, current.label);
@@ -358,7 +373,9 @@
       return false;
     }
     var params = new URLSearchParams(new FormData(form));
-    var response = await fetch(cfg.urls.template + '?' + params.toString(), { credentials: 'same-origin' });
+    var response = await fetch(cfg.urls.template + '?' + params.toString(), {
+      credentials: 'same-origin', redirect: 'error', headers: { 'X-Requested-With': 'XMLHttpRequest' }
+    }).catch(function () { return { ok: false, status: 0, json: function () { return Promise.resolve({}); } }; });
     if (!response.ok) {
       var body = {};
       try { body = await response.json(); } catch (e) { body = {}; }

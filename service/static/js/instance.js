@@ -60,7 +60,9 @@
   }
 
   async function load() {
-    var response = await fetch(cfg.urls.bpmn, { credentials: 'same-origin' });
+    var response = await fetch(cfg.urls.bpmn, { credentials: 'same-origin', redirect: 'error',
+                                                headers: { 'X-Requested-With': 'XMLHttpRequest' } })
+      .catch(function () { return { ok: false }; });
     if (!response.ok) {
       statusEl.textContent = cfg.messages.load_failed;
       return;
