@@ -26,7 +26,12 @@ PASSWORD = "test-password"
 
 @pytest.fixture(scope="session")
 def password_hash() -> str:
-    return hash_password(PASSWORD)
+    """A real argon2 hash with light parameters: logins verify it the same way, just faster."""
+    from argon2 import PasswordHasher
+
+    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash(PASSWORD)
+    assert cheap.startswith("$argon2id$") and hash_password(PASSWORD).startswith("$argon2id$")
+    return cheap
 
 
 def _postgres_url():
