@@ -318,10 +318,18 @@ def test_evidence_upload_and_attest(pages, ctx, district):
     html = pages.text(f"/tasks/{rectify}")
     assert "现场照片.png" in html and "已上传：现场照片.png" in html
     with ctx.db.read() as s:
-        assert len(s.scalars(select(Evidence).where(Evidence.case_id == case.id)).all()) == 2
+        files = s.scalars(select(Evidence).where(Evidence.case_id == case.id).order_by(Evidence.id)).all()
+        assert len(files) == 2
+    download = pages.get(f"/evidence/{files[0].id}")
+    assert download.data == b"%PDF-1.4 report" and download.headers["Content-Disposition"].startswith("attachment")
+    assert f"/evidence/{files[0].id}" in html, "the list links each file for download"
     complete(ctx, _liaison(d), "rectify", {"items": [
         {"common_problem_id": cps[0], "status": "done", "measures": [], "institutions": []}]})
 
+    # another unit cannot fetch the file
+    pages.post("/logout")
+    pages.login(f"{d.codes[d.units[3]].lower()}_liaison")
+    assert pages.get(f"/evidence/{files[0].id}").status_code == 404
     # the head attests: the box must be ticked
     pages.post("/logout")
     pages.login(_head(d))

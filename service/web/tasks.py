@@ -7,14 +7,16 @@ evidence upload that calls `service.evidence.upload`.
 """
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from urllib.parse import quote
+
+from flask import Response, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflows.engine import InvalidTaskData, TaskNotOpen, WorkflowFailure
 from workflows.tables import HumanTask
 
-from .. import evidence, lifecycle, tasks
+from .. import evidence, lifecycle, supervision, tasks
 from ..auth import Principal
 from ..context import Context
 from ..db import Conflict as RetryConflict
@@ -107,6 +109,16 @@ def upload_evidence(case_id):
         return render_template("_evidence_item.html", e=item), 201
     flash(t("upload.done", name=row.filename), "success")
     return redirect(back)
+
+
+@bp.get("/evidence/<int:evidence_id>")
+def download_evidence(evidence_id):
+    """An evidence file, for whoever may read its case; sent as an attachment, never rendered inline."""
+    with ctx().db.read() as s:
+        row, content = supervision.evidence_content(s, principal(), evidence_id)
+    return Response(content, mimetype=row.content_type, headers={
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(row.filename)}",
+        "X-Content-Type-Options": "nosniff"})
 
 
 def _reason(exc: Exception) -> str:
