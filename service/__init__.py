@@ -12,7 +12,8 @@ from workflows.engine import EngineError, InvalidTaskData, WorkflowFailure
 from .context import deploy_default_models, make_context
 from .db import Conflict as RetryConflict
 from .db import create_schema
-from .errors import ApiError
+from .errors import ApiError, BadRequest, NotFound
+from .validation import MAX_INT, check_value
 from .web import html_error
 
 
@@ -39,7 +40,32 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         if page_bp.name not in app.blueprints:
             app.register_blueprint(page_bp)
     _register_errors(app)
+    _register_guards(app)
     return app
+
+
+def _register_guards(app: Flask) -> None:
+    @app.before_request
+    def _storable_input() -> None:
+        """Ids and form text the databases cannot hold are refused here, for every page and endpoint."""
+        for name, value in (request.view_args or {}).items():
+            if isinstance(value, int) and value > MAX_INT:
+                raise NotFound(f"no {name.removesuffix('_id')} {value}")
+        if request.form:
+            problems = [p for key, value in request.form.items(multi=True) for p in check_value(value, key)]
+            if problems:
+                raise BadRequest("some fields cannot be stored", problems)
+
+    @app.after_request
+    def _safe_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if response.mimetype in ("application/xml", "text/xml"):
+            # uploaded BPMN: never let a browser run what a diagram carries (XHTML script elements)
+            response.headers["Content-Security-Policy"] = "sandbox"
+            response.headers.setdefault("Content-Disposition", "attachment")
+        return response
 
 
 def _problem(status: int, title: str, detail: str, errors=None):

@@ -12,7 +12,11 @@ from .auth import Principal
 from .models import Case
 
 DISTRICT_WIDE = ("office", "leading_group")          # read every unit's case
-ROLE_ONLY = ("office", "leading_group", "discipline", "designer", "admin")  # tasks by role alone
+# Tasks given by role alone. Designers and administrators run the system, not cases: a lane that
+# names them is given to the office (see context.role_for_lane), never to them.
+ROLE_ONLY = ("office", "leading_group", "discipline")
+# Clue hand-overs are seen only by those who act on them, never by the district-wide readers.
+RESTRICTED_MODELS = ("clue_handover",)
 UNIT_SCOPED = ("unit_liaison", "unit_head", "department")
 
 
@@ -60,7 +64,7 @@ def task_visible(p: Principal):
     """SQL condition on HumanTask for the tasks the principal may look at (not necessarily do)."""
     conditions = [task_actionable(p)]
     if p.has(*DISTRICT_WIDE):
-        conditions.append(true())
+        conditions.append(HumanTask.model_key.not_in(RESTRICTED_MODELS))
     if p.unit_id is not None and p.has(*UNIT_SCOPED):
         conditions.append(HumanTask.unit_id == p.unit_id)
     if p.has("leader") and p.portfolio:

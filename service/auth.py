@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from .errors import AccountLocked, Forbidden, Unauthorized
@@ -59,7 +59,9 @@ def verify_credentials(session: Session, username: str, password: str, now: date
     if user.locked_until is not None and user.locked_until > now:
         raise AccountLocked("this account is locked after repeated failed logins; try again later")
     if not _verify(user.password_hash, password):
-        user.failed_logins += 1
+        # counted in the database, so parallel guesses cannot overwrite each other's count
+        session.execute(update(User).where(User.id == user.id).values(failed_logins=User.failed_logins + 1))
+        session.refresh(user)
         locked = user.failed_logins >= max_attempts
         if locked:
             user.locked_until = now + timedelta(minutes=lockout_minutes)

@@ -33,6 +33,11 @@ def lane_role(lane: str | None) -> str | None:
     if not lane:
         return None
     lane = lane.strip()
+    code = _lane_code(lane)
+    return None if code in ("designer", "admin") else code
+
+
+def _lane_code(lane: str) -> str | None:
     if lane in ROLES:
         return lane
     if lane in _ROLE_BY_NAME:

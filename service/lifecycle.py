@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from workflows.engine import RunResult, StepEvent
@@ -19,6 +19,7 @@ from .auth import Principal
 from .context import Context
 from .errors import Forbidden, NotFound, Unprocessable
 from .models import (
+    PROBLEM_SOURCES,
     RECTIFYING_KINDS,
     Case,
     Clue,
@@ -87,8 +88,19 @@ def can_read_round(p: Principal, rnd: Round) -> bool:
     return rnd.published_at is not None
 
 
+def require_lengths(**fields: tuple[str | None, int]) -> None:
+    """Text fits its column; the API's schemas say so too, but pages post straight to these functions."""
+    errors = [{"field": name, "message": f"at most {limit} characters"}
+              for name, (value, limit) in fields.items() if value is not None and len(value) > limit]
+    if errors:
+        raise Unprocessable("some fields do not fit", errors)
+
+
 def add_problem(ctx: Context, s: Session, p: Principal, round_id: int, unit_id: int, description: str,
                 category: str, source: str) -> Problem:
+    require_lengths(description=(description, 5000), category=(category, 100))
+    if source not in PROBLEM_SOURCES:
+        raise Unprocessable("unknown source", [{"field": "source", "message": f"one of {', '.join(PROBLEM_SOURCES)}"}])
     rnd = get_round(s, p, round_id)
     if not (p.has("office") or _is_inspector_of(p, rnd)):
         raise Forbidden("only the office and this round's inspectors record its problems")
@@ -105,6 +117,7 @@ def add_problem(ctx: Context, s: Session, p: Principal, round_id: int, unit_id: 
 def add_common_problem(ctx: Context, s: Session, p: Principal, round_id: int, title: str, description: str,
                        category: str, department_id: int, problem_ids: list[int]) -> CommonProblem:
     p.require("office")
+    require_lengths(title=(title, 300), category=(category, 100), description=(description or "", 5000))
     rnd = get_round(s, p, round_id)
     if rnd.published_at is not None:
         raise Unprocessable(f"round {round_id}'s list is already published")
@@ -265,7 +278,11 @@ def recheck_case(ctx: Context, s: Session, p: Principal, case_id: int, comment: 
     """
     p.require("office")
     case = get_case(s, p, case_id)
-    if case.status != "closed":
+    # Claim the case in one statement, so two re-checks at once cannot both reopen it.
+    claimed = s.execute(update(Case).where(Case.id == case_id, Case.status == "closed")
+                        .values(status="rectifying")).rowcount
+    s.refresh(case)
+    if not claimed:
         raise Unprocessable(f"case {case_id} is {case.status}; only closed cases are re-checked")
     now = ctx.now()
     case.previous_instance_ids = [*case.previous_instance_ids, case.process_instance_id]
@@ -333,6 +350,8 @@ def _on_review(ctx, s, p, case_id, event):
         return
     case.status, case.closed_at = "closed", now
     s.flush()
+    # Two last reviews at once must not both count the other case as open: take the round first.
+    s.get(Round, case.round_id, with_for_update=True, populate_existing=True)
     still_open = s.scalar(select(func.count()).select_from(Case).where(
         Case.round_id == case.round_id, Case.status != "closed"))
     if still_open == 0:

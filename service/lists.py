@@ -103,6 +103,8 @@ def _problems(ctx, s, p, f: Filters):
              .join(Round, Round.id == Problem.round_id).join(Unit, Unit.id == Problem.unit_id)
              .outerjoin(CommonProblem, CommonProblem.id == Problem.common_problem_id)
              .where(_unit_scope(p, Problem.unit_id)).order_by(Problem.id))
+    if not p.has(*access.DISTRICT_WIDE):  # units learn of findings once the list is published
+        query = query.where(Round.published_at.is_not(None))
     query = f.apply(query, round_col=Problem.round_id, unit=Unit,
                     department_col=CommonProblem.responsible_department_id)
     return [{"id": pr.id, "round": rname, "unit": uname, "description": pr.description, "category": pr.category,

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 from .auth import Principal
 from .context import Context
 from .errors import NotFound, Unprocessable
-from .models import AuditFinding, Expert, InspectorProfile, Problem, Unit, User
+from .models import AuditFinding, Expert, InspectorProfile, Problem, Round, Unit, User
 
 POOL_ROLES = ("office", "admin")
 
@@ -83,6 +83,8 @@ def add_finding(ctx: Context, s: Session, p: Principal, data: dict) -> AuditFind
     p.require("office")
     if s.get(Unit, data["unit_id"]) is None:
         raise Unprocessable("unknown unit", [{"field": "unit_id", "message": f"no unit {data['unit_id']}"}])
+    if data.get("round_id") is not None and s.get(Round, data["round_id"]) is None:
+        raise Unprocessable("unknown round", [{"field": "round_id", "message": f"no round {data['round_id']}"}])
     if data.get("expert_id") is not None and s.get(Expert, data["expert_id"]) is None:
         raise Unprocessable("unknown expert", [{"field": "expert_id", "message": f"no expert {data['expert_id']}"}])
     finding = AuditFinding(round_id=data.get("round_id"), unit_id=data["unit_id"], title=data["title"],

@@ -40,6 +40,8 @@ from .tables import (
 
 # TaskIterator stops silently at depth 1000; refuse well before an instance gets there.
 MAX_TREE_DEPTH = 400
+# A case's whole state is a few tens of kilobytes; far past that, a script is running away.
+MAX_STATE_CHARS = 5_000_000
 
 
 class EngineError(Exception):
@@ -319,7 +321,11 @@ class Engine:
     def _save(self, session: Session, instance: ProcessInstance, workflow: BpmnWorkflow,
               model: LoadedModel, events: list[StepEvent], actor: str | None) -> None:
         now = self.clock.now()
-        instance.state = serializer.dumps(workflow)
+        state = serializer.dumps(workflow)
+        if len(state) > MAX_STATE_CHARS:
+            raise WorkflowFailure(f"the instance's data grew to {len(state):,} characters, over the limit of "
+                                  f"{MAX_STATE_CHARS:,}; a script is building more data than a case can hold")
+        instance.state = state
         instance.updated_at = now
         if workflow.is_completed():
             instance.status = "completed"
@@ -359,10 +365,10 @@ class Engine:
         if not expression:
             return None
         try:
-            value = self.script_engine.evaluate(task, expression)
-        except SpiffWorkflowException as exc:
-            raise WorkflowFailure(f"due date of {task.task_spec.bpmn_id}: {exc}", task.task_spec.bpmn_id) from exc
-        return self.parse_when(value)
+            return self.parse_when(self.script_engine.evaluate(task, expression))
+        except (SpiffWorkflowException, ValueError, TypeError) as exc:
+            raise WorkflowFailure(f"the due date of {task.task_spec.bpmn_id} is not a time: {exc}",
+                                  task.task_spec.bpmn_id) from exc
 
     def parse_when(self, value) -> datetime | None:
         """An engine time value as aware UTC; naive values are read in the district's zone,
@@ -384,8 +390,11 @@ class Engine:
                 continue
             definition = task.task_spec.event_definition
             if isinstance(definition, TimerEventDefinition):
-                value = definition.details(task).value
-                due = self.parse_when(value)
+                try:
+                    due = self.parse_when(definition.details(task).value)
+                except (ValueError, TypeError) as exc:
+                    raise WorkflowFailure(f"the timer {task.task_spec.bpmn_id} has no valid time: {exc}",
+                                          task.task_spec.bpmn_id) from exc
                 if due is not None:
                     session.add(Timer(instance_id=instance.id, task_id=str(task.id),
                                       bpmn_id=task.task_spec.bpmn_id, due_at=due))

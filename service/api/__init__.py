@@ -7,6 +7,7 @@ from jsonschema import Draft202012Validator
 from ..auth import Principal, authenticate
 from ..context import Context
 from ..errors import BadRequest, Unauthorized, Unprocessable
+from ..validation import MAX_INT, check_value
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 PUBLIC_ENDPOINTS = {"api.health", "api.openapi", "api.issue_token"}
@@ -40,8 +41,9 @@ def payload(schema: dict) -> dict:
     data = request.get_json(silent=True)
     if data is None:
         raise BadRequest("the body is not valid JSON")
-    errors = [{"field": ".".join(str(x) for x in e.absolute_path) or "body", "message": e.message}
-              for e in Draft202012Validator(schema).iter_errors(data)]
+    errors = check_value(data) or [
+        {"field": ".".join(str(x) for x in e.absolute_path) or "body", "message": e.message}
+        for e in Draft202012Validator(schema).iter_errors(data)]
     if errors:
         raise Unprocessable("the request body does not fit", errors)
     return data
@@ -55,7 +57,8 @@ def int_arg(name: str, default: int | None = None, minimum: int = 0, maximum: in
         value = int(raw)
     except ValueError:
         raise BadRequest(f"query parameter {name} must be an integer, got {raw!r}") from None
-    if value < minimum or (maximum is not None and value > maximum):
+    maximum = MAX_INT if maximum is None else maximum
+    if value < minimum or value > maximum:
         raise BadRequest(f"query parameter {name} must be between {minimum} and {maximum}")
     return value
 

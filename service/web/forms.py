@@ -250,7 +250,7 @@ def _parse_value(prop: dict, form, keys: list[str], path: str, required: bool):
         if item.get("type") == "object":
             start = path + "."
             indexes = sorted({int(seg) for seg in (k[len(start):].split(".", 1)[0] for k in keys if k.startswith(start))
-                              if seg.isdigit()})
+                              if seg.isascii() and seg.isdigit() and len(seg) < 5})  # row numbers only
             return [_parse_object(item, form, keys, f"{path}.{i}.") for i in indexes]
         return [_convert(item, v) for v in form.getlist(path) if v != ""]
     raw = form.get(path)

@@ -21,6 +21,7 @@ from .. import access, tasks
 from ..auth import Principal
 from ..context import Context
 from ..models import Case, Unit
+from ..validation import bounded_int
 from . import bp, ctx, due_info, fmt_time, principal
 from .i18n import tc
 
@@ -177,7 +178,4 @@ def _cases_by_key(s: Session, business_keys) -> dict[str, Case]:
 
 
 def _int(raw: str | None) -> int | None:
-    try:
-        return int(raw) if raw not in (None, "") else None
-    except ValueError:
-        return None
+    return bounded_int(raw)

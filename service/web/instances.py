@@ -30,6 +30,8 @@ MAX_VALUE_CHARS = 400  # one line of a history cell; longer values are cut with 
 
 
 def may_see(s: Session, p: Principal, instance: ProcessInstance) -> bool:
+    if instance.model_key in access.RESTRICTED_MODELS:
+        return p.has("discipline")  # a clue's hand-over history is the discipline inspection's alone
     if p.has(*access.DISTRICT_WIDE):
         return True
     if instance.unit_id is not None and access.can_read_unit(p, instance.unit_id):

@@ -30,6 +30,7 @@ from ..models import (
     User,
 )
 from . import bp, ctx, fmt_time, principal, require_roles
+from ..validation import bounded_int
 from .forms import place_errors
 from .i18n import t
 
@@ -262,7 +263,4 @@ def _unit_name(s: Session, unit_id: int) -> str:
 
 
 def _int(raw):
-    try:
-        return int(raw) if raw not in (None, "") else None
-    except ValueError:
-        return None
+    return bounded_int(raw)

@@ -1,0 +1,50 @@
+"""Limits every input shares, whatever the endpoint: integers the databases can hold, text they can store.
+
+Schemas check shapes; these checks keep a well-shaped value from reaching the database and
+failing there (an id past 2^31 on PostgreSQL, a NUL character, half a surrogate pair).
+"""
+from __future__ import annotations
+
+MAX_INT = 2_147_483_647
+
+
+def bad_text(value: str) -> str | None:
+    if "\x00" in value:
+        return "contains a NUL character"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "is not valid Unicode text"
+    return None
+
+
+def check_value(value, path: str = "body") -> list[dict]:
+    """Field problems in a decoded JSON value (or form data), walking nested lists and objects."""
+    problems = []
+    if isinstance(value, bool):
+        return problems
+    if isinstance(value, int) and not -MAX_INT <= value <= MAX_INT:
+        problems.append({"field": path, "message": f"must be between {-MAX_INT} and {MAX_INT}"})
+    elif isinstance(value, str):
+        reason = bad_text(value)
+        if reason:
+            problems.append({"field": path, "message": reason})
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            problems += check_value(key, path) if isinstance(key, str) and bad_text(key) else []
+            problems += check_value(item, f"{path}.{key}" if path != "body" else str(key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            problems += check_value(item, f"{path}.{index}")
+    return problems
+
+
+def bounded_int(raw: str | None) -> int | None:
+    """A query or form integer, or None when it is missing, malformed or out of range."""
+    if raw in (None, ""):
+        return None
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        return None
+    return value if -MAX_INT <= value <= MAX_INT else None
