@@ -150,7 +150,7 @@ def test_lists_figures_and_ledger_match_hand_counts(client, demo):
     r = client.get("/api/v1/lists", headers=office, query_string={"round_id": round_id})
     book = load_workbook(io.BytesIO(r.data))
     assert book.sheetnames == ["问题清单", "责任清单", "整改清单", "督查清单"]
-    for sheet, name in zip(book.worksheets, ("problems", "responsibilities", "rectifications", "supervision")):
+    for sheet, name in zip(book.worksheets, ("problems", "responsibilities", "rectifications", "supervision"), strict=True):
         body = client.get(f"/api/v1/lists/{name}", headers=office, query_string={"round_id": round_id}).get_json()
         assert [c.value for c in sheet[1]] == [col["header"] for col in body["columns"]]
         assert sheet.freeze_panes == "A2"
