@@ -78,6 +78,8 @@ def _problem(status: int, title: str, detail: str, errors=None):
 def _register_errors(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def api_error(exc: ApiError):
+        if not request.path.startswith("/api/"):  # pages get a page; the API keeps problem+json
+            return html_error(exc.status, exc.detail)
         return exc.body(), exc.status, {"Content-Type": "application/problem+json"}
 
     @app.errorhandler(InvalidTaskData)

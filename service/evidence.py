@@ -4,6 +4,9 @@ from __future__ import annotations
 import hashlib
 import re
 from datetime import date
+from urllib.parse import quote
+
+from flask import Response
 
 from sqlalchemy.orm import Session
 
@@ -83,3 +86,10 @@ def evidence_json(e: Evidence, ctx: Context) -> dict:
             "uploaded_at": ctx.local_iso(e.uploaded_at),
             "effective_date": e.effective_date.isoformat() if e.effective_date else None,
             "review": e.review, "review_comment": e.review_comment}
+
+
+def download(row: Evidence, content: bytes) -> Response:
+    """A file as an attachment, never rendered inline: evidence is whatever a unit uploaded."""
+    return Response(content, mimetype=row.content_type, headers={
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(row.filename)}",
+        "X-Content-Type-Options": "nosniff", "X-Evidence-SHA256": row.sha256})

@@ -1,9 +1,8 @@
 from __future__ import annotations
 
 from datetime import date
-from urllib.parse import quote
 
-from flask import Response, request
+from flask import request
 from sqlalchemy import func, select
 
 from .. import access, evidence, lifecycle, supervision
@@ -78,9 +77,7 @@ def case_evidence(case_id):
 def evidence_content(evidence_id):
     with ctx().db.read() as s:
         row, content = supervision.evidence_content(s, principal(), evidence_id)
-    return Response(content, mimetype=row.content_type, headers={
-        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(row.filename)}",
-        "X-Content-Type-Options": "nosniff", "X-Evidence-SHA256": row.sha256})
+    return evidence.download(row, content)
 
 
 @bp.post("/evidence/<int:evidence_id>/review")

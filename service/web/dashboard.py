@@ -12,14 +12,13 @@ from flask import Blueprint, Response, current_app, render_template, request
 from sqlalchemy import case as sql_case
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from werkzeug.exceptions import HTTPException
 
 from .. import access, lifecycle, lists, stats
 from ..auth import Principal
 from ..context import Context
-from ..errors import ApiError, BadRequest, NotFound
+from ..errors import BadRequest, NotFound
 from ..models import CASE_STATUSES, Case, Round, Unit
-from . import ctx, html_error, login_required, principal, t
+from . import ctx, login_required, principal, t
 from .i18n import MESSAGES, get_language
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
@@ -112,16 +111,6 @@ FIGURES = ("common_problems", "problems_found", "measures", "institutions", "rec
            "cases_filed", "people_filed", "units_total", "units_filed", "units_closed", "units_overdue",
            "completion_rate", "average_days_to_file")
 MAX_TABLE_ROWS = 1000  # the page shows this many; the Excel download always holds every row
-
-
-@bp.errorhandler(ApiError)
-def _page_error(exc: ApiError):
-    return html_error(exc.status, exc.detail)
-
-
-@bp.errorhandler(HTTPException)
-def _http_error(exc: HTTPException):
-    return html_error(exc.code or 500, exc.description if exc.code != 404 else None)
 
 
 def _round_arg(s: Session, p: Principal) -> int | None:

@@ -11,15 +11,14 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, render_template, url_for
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
-from werkzeug.exceptions import HTTPException
 
 from workflows.tables import HistoryEntry, HumanTask, ModelVersion, ProcessInstance
 
 from .. import access
 from ..auth import Principal
-from ..errors import ApiError, NotFound
+from ..errors import NotFound
 from ..models import Case, Round, Unit, User
-from . import ctx, fmt_time, html_error, login_required, principal, t, tc
+from . import ctx, fmt_time, login_required, principal, t, tc
 
 bp = Blueprint("instances", __name__, url_prefix="/instances")
 
@@ -112,16 +111,6 @@ def summary(s: Session, p: Principal, instance: ProcessInstance) -> dict:
             "open_tasks": [{"id": r.id, "name": tc(r.name), "bpmn_id": r.bpmn_id, "lane": tc(r.lane or ""),
                             "due_at": fmt_time(r.due_at), "url": _page_url("web.task", task_id=r.id)}
                            for r in open_tasks]}
-
-
-@bp.errorhandler(ApiError)
-def _page_error(exc: ApiError):
-    return html_error(exc.status, exc.detail)
-
-
-@bp.errorhandler(HTTPException)
-def _http_error(exc: HTTPException):
-    return html_error(exc.code or 500, exc.description if exc.code != 404 else None)
 
 
 @bp.get("/<int:instance_id>")

@@ -7,9 +7,8 @@ evidence upload that calls `service.evidence.upload`.
 """
 from __future__ import annotations
 
-from urllib.parse import quote
 
-from flask import Response, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -116,9 +115,7 @@ def download_evidence(evidence_id):
     """An evidence file, for whoever may read its case; sent as an attachment, never rendered inline."""
     with ctx().db.read() as s:
         row, content = supervision.evidence_content(s, principal(), evidence_id)
-    return Response(content, mimetype=row.content_type, headers={
-        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(row.filename)}",
-        "X-Content-Type-Options": "nosniff"})
+    return evidence.download(row, content)
 
 
 def _reason(exc: Exception) -> str:
