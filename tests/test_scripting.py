@@ -460,3 +460,19 @@ def test_the_deep_merge_patch_is_what_stops_the_leak(monkeypatch):
     monkeypatch.setattr(deep_merge, "copy", copy.deepcopy)  # as workflows.spiff_patches sets it
     seen = task_data(run_parallel(PythonScriptEngine()), "end")
     assert seen["seen_a"] == ["start", "a"] and seen["seen_b"] == ["start", "b"]
+
+
+@pytest.mark.parametrize("attack", [
+    "x = [[0] * 10**6] * 30",                  # one row, aliased thirty times: stored as thirty
+    "x = len(str([[0] * 10**5] * 30))",        # a call's result is paid for too
+    "x = sorted(list(range(90000)) * 100)",
+])
+def test_aliased_and_converted_values_are_counted_in_full(env, attack):
+    with pytest.raises(ResourceLimitError):
+        env.execute(attack, {})
+
+
+def test_lookups_on_existing_data_cost_nothing(env):
+    context = {"items": [{"a": list(range(50000))}]}
+    env.execute("n = 0\nfor i in range(500):\n    n = n + len(items[0].get('a'))", context)
+    assert context["n"] == 500 * 50000

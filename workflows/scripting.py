@@ -87,6 +87,34 @@ def _size(x):
     return x.bit_length() // 64 if isinstance(x, int) else _length(x) or 0
 
 
+_NESTED = (str, bytes, list, tuple, dict, set, frozenset)
+
+
+def _deep_size(x, limit):
+    """Items x holds, nested containers and string lengths included; stops once past `limit`,
+    so measuring a runaway value costs no more than the budget it is measured against."""
+    total, pending = 0, [x]
+    while pending and total <= limit:
+        item = pending.pop()
+        if isinstance(item, (str, bytes)):
+            total += len(item)
+            continue
+        if not isinstance(item, (list, tuple, dict, set, frozenset)):
+            total += _size(item) if isinstance(item, int) else 0
+            continue
+        total += len(item)  # each element counts once; only nested ones are opened
+        if isinstance(item, dict):
+            children = list(item.values())
+        else:
+            children = item if isinstance(item, (list, tuple)) else list(item)
+        # A long list is opened only when its ends hold containers: scanning a million plain
+        # numbers element by element would cost more than building them did.
+        if total <= limit and (len(children) <= 100_000 or isinstance(children[0], _NESTED)
+                               or isinstance(children[-1], _NESTED)):
+            pending.extend(c for c in children if isinstance(c, _NESTED) and len(c) > 1)
+    return total
+
+
 def _checked_op(sym, a, b, inplace=False):
     ints = isinstance(a, int) and isinstance(b, int)
     if sym == "**":
@@ -141,9 +169,16 @@ class _Budget:
 
     def op(self, sym, a, b, inplace=False):
         result = _checked_op(sym, a, b, inplace)
-        # In-place growth (x += [i]) only pays for the new items, not for x again.
-        self._spend(_size(result) - (_size(a) if result is a else 0))
+        if result is a:  # in-place growth (x += [i]) only pays for the new items, not for x again
+            self._spend(_size(result) - _size(a) + _deep_size(b, self.built + 1))
+        else:  # [[0] * 10**6] * 30 holds one row thirty times, but is stored (and sent) as thirty
+            self._spend(_deep_size(result, self.built + 1))
         return result
+
+    def result(self, value):
+        """What a call returned (str(x), list(x), s.split()) costs what it holds."""
+        self._spend(_deep_size(value, self.built + 1))
+        return value
 
     def range(self, *args):
         r = _capped_range(*args)
@@ -258,6 +293,16 @@ class _Guard(ast.NodeTransformer):
         value = _call("_rf_op", ast.Constant(sym), current, node.value, ast.Constant(True))
         return ast.Assign(targets=[node.target], value=value)
 
+    # Calls that make a new value the size of their input (str(x), sorted(x), s.split(',')) pay
+    # for it; lookups such as d.get(k) return what already exists and cost nothing.
+    _BUILDERS = frozenset({"str", "list", "dict", "sorted", "zip", "enumerate", "split", "copy"})
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        func = node.func
+        name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+        return _call("_rf_result", node) if name in self._BUILDERS else node
+
     def visit_For(self, node):
         self.generic_visit(node)
         node.iter = _call("_rf_loop", node.iter)
@@ -296,7 +341,7 @@ def check_script(source: str, *, functions=()) -> list[str]:
 
 # --- SpiffWorkflow integration --------------------------------------------------------------
 
-_HELPER_NAMES = frozenset({"__builtins__", "_rf_op", "_rf_loop"})
+_HELPER_NAMES = frozenset({"__builtins__", "_rf_op", "_rf_loop", "_rf_result"})
 
 
 class SafeEnvironment(BasePythonScriptEngineEnvironment):
@@ -314,7 +359,7 @@ class SafeEnvironment(BasePythonScriptEngineEnvironment):
         budget = _Budget()
         # Task data may shadow a helper function (as in plain Python) but never the guards.
         return {**self.globals, "range": budget.range, **(external_context or {}), **context,
-                "__builtins__": {}, "_rf_op": budget.op, "_rf_loop": budget.loop}
+                "__builtins__": {}, "_rf_op": budget.op, "_rf_loop": budget.loop, "_rf_result": budget.result}
 
     def evaluate(self, expression, context, external_context=None):
         # No copy needed: the expression subset can neither assign nor call mutating methods.
