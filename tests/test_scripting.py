@@ -313,7 +313,7 @@ def test_many_legal_allocations_hit_the_per_evaluation_budget(env, attack):
     started = time.perf_counter()
     with pytest.raises(ResourceLimitError):
         env.execute(attack, {})
-    assert time.perf_counter() - started < 2
+    assert time.perf_counter() - started < 5  # bounded, not hours; timings live in bench/
 
 
 def test_ordinary_large_loops_stay_within_budget(env):

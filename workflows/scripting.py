@@ -109,7 +109,7 @@ def _deep_size(x, limit):
             children = item if isinstance(item, (list, tuple)) else list(item)
         # A long list is opened only when its ends hold containers: scanning a million plain
         # numbers element by element would cost more than building them did.
-        if total <= limit and (len(children) <= 100_000 or isinstance(children[0], _NESTED)
+        if total <= limit and (len(children) <= 10_000 or isinstance(children[0], _NESTED)
                                or isinstance(children[-1], _NESTED)):
             pending.extend(c for c in children if isinstance(c, _NESTED) and len(c) > 1)
     return total
