@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from .auth import Principal
 from .context import Context
 from .errors import Forbidden, NotFound, Unprocessable
-from .lifecycle import apply_events, get_round, require_lengths
+from .lifecycle import apply_events, get_round, is_inspector_of, require_lengths
 from .models import Clue, Unit
 
 DISPOSITIONS = {"case_filed": "立案", "preliminary_check": "初核", "closed": "了结"}
@@ -47,7 +47,7 @@ def clue_json(p: Principal, clue: Clue, ctx: Context) -> dict:
 def register(ctx: Context, s: Session, p: Principal, round_id: int, unit_id: int, summary: str, content: str) -> Clue:
     require_lengths(summary=(summary, 300), content=(content, 20000))
     rnd = get_round(s, p, round_id)
-    if not (p.has("inspector") and any(i.user_id == p.id for i in rnd.inspectors)):
+    if not is_inspector_of(p, rnd):
         raise Forbidden("clues are registered by the round's inspectors")
     if rnd.status not in ("discovering", "listing"):
         raise Unprocessable(f"round {round_id} is {rnd.status}; clues are registered while it is open")

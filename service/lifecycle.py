@@ -77,12 +77,12 @@ def get_round(s: Session, p: Principal, round_id: int) -> Round:
     return rnd
 
 
-def _is_inspector_of(p: Principal, rnd: Round) -> bool:
+def is_inspector_of(p: Principal, rnd: Round) -> bool:
     return p.has("inspector") and any(i.user_id == p.id for i in rnd.inspectors)
 
 
 def can_read_round(p: Principal, rnd: Round) -> bool:
-    if p.has("office", "leading_group") or _is_inspector_of(p, rnd):
+    if p.has("office", "leading_group") or is_inspector_of(p, rnd):
         return True
     # Everyone else sees a round once its list is published: the list goes to every unit.
     return rnd.published_at is not None
@@ -102,7 +102,7 @@ def add_problem(ctx: Context, s: Session, p: Principal, round_id: int, unit_id: 
     if source not in PROBLEM_SOURCES:
         raise Unprocessable("unknown source", [{"field": "source", "message": f"one of {', '.join(PROBLEM_SOURCES)}"}])
     rnd = get_round(s, p, round_id)
-    if not (p.has("office") or _is_inspector_of(p, rnd)):
+    if not (p.has("office") or is_inspector_of(p, rnd)):
         raise Forbidden("only the office and this round's inspectors record its problems")
     if rnd.status not in ("discovering", "listing"):
         raise Unprocessable(f"round {round_id} is {rnd.status}; problems can no longer be recorded")
@@ -142,7 +142,7 @@ def add_common_problem(ctx: Context, s: Session, p: Principal, round_id: int, ti
 def round_json(s: Session, rnd: Round, p: Principal | None = None) -> dict:
     """The round, its list and its problems; a unit user sees the list but only their own problems."""
     problems = s.scalars(select(Problem).where(Problem.round_id == rnd.id).order_by(Problem.id)).all()
-    if p is not None and not (p.has("office", "leading_group") or _is_inspector_of(p, rnd)):
+    if p is not None and not (p.has("office", "leading_group") or is_inspector_of(p, rnd)):
         problems = [pr for pr in problems if access.can_read_unit(p, pr.unit_id)]
     commons = s.scalars(select(CommonProblem).where(CommonProblem.round_id == rnd.id)
                         .order_by(CommonProblem.id)).all()

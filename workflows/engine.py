@@ -237,8 +237,7 @@ class Engine:
                 events.append(StepEvent("timer_fired", timer.bpmn_id, task.task_spec.bpmn_name))
                 self._history(session, instance, "timer_fired", None, timer.bpmn_id,
                               task.task_spec.bpmn_name, str(task.id), {"due_at": timer.due_at.isoformat()})
-        workflow.refresh_timers()
-        events += self._run(workflow, model)
+        events += self._run(workflow, model)  # _run refreshes timers, so the marked ones move
         self._save(session, instance, workflow, model, events, None)
         return RunResult(instance, events)
 

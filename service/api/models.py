@@ -4,17 +4,14 @@ from flask import Response, request
 
 from .. import designs
 from ..errors import BadRequest
-from . import bp, ctx, principal
+from . import bp, ctx, listing, principal
 
 
 @bp.get("/process-models")
 def process_models():
     with ctx().db.read() as s:
-        return _items(designs.list_models(s, principal()))
-
-
-def _items(items):
-    return {"items": items, "total": len(items)}
+        items = designs.list_models(s, principal())
+        return listing(items, len(items))
 
 
 @bp.post("/process-models")
@@ -33,7 +30,8 @@ def deploy_model():
 @bp.get("/process-models/<key>/versions")
 def model_versions(key):
     with ctx().db.read() as s:
-        return _items(designs.list_versions(s, principal(), key))
+        items = designs.list_versions(s, principal(), key)
+        return listing(items, len(items))
 
 
 @bp.get("/process-models/<key>/versions/<int:version>")

@@ -58,47 +58,36 @@ def findings(round_id):
 def add_problem(round_id):
     form = request.form
     errors = _required(form, ("unit_id", "category", "description"))
-    unit_id = _int(form.get("unit_id"))
     source = form.get("source") or "inspection"
     if source not in PROBLEM_SOURCES:
         errors["source"] = [t("form.choose")]
-    c = ctx()
-    p = principal()
-    if not errors:
-        try:
-            c.db.transaction(lambda s: lifecycle.add_problem(
-                c, s, p, round_id, unit_id, form["description"].strip(), form["category"].strip(), source))
-        except Unprocessable as exc:
-            errors = place_errors(exc.errors) or {"description": [exc.detail]}
-    if errors:
-        with c.db.read() as s:
-            view = findings_view(c, s, p, round_id)
-        view.update(problem_form=form.to_dict(), problem_errors=errors)
-        return render_template("findings.html", **view), 422
-    flash(t("findings.problem_added"), "success")
-    return redirect(url_for("web.findings", round_id=round_id) + "#problems")
+    return _record_finding(round_id, "problem", errors, "description", lambda c, s, p: lifecycle.add_problem(
+        c, s, p, round_id, _int(form.get("unit_id")), form["description"].strip(), form["category"].strip(), source))
 
 
 @bp.post("/rounds/<int:round_id>/clues")
 def add_clue_view(round_id):
     form = request.form
     errors = _required(form, ("unit_id", "summary", "content"))
-    unit_id = _int(form.get("unit_id"))
-    c = ctx()
-    p = principal()
+    return _record_finding(round_id, "clue", errors, "summary", lambda c, s, p: clues.register(
+        c, s, p, round_id, _int(form.get("unit_id")), form["summary"].strip(), form["content"].strip()))
+
+
+def _record_finding(round_id: int, kind: str, errors: dict, main_field: str, save):
+    """Save a problem or a clue; on any error show the findings page again with what was typed."""
+    c, p = ctx(), principal()
     if not errors:
         try:
-            c.db.transaction(lambda s: clues.register(c, s, p, round_id, unit_id, form["summary"].strip(),
-                                                form["content"].strip()))
+            c.db.transaction(lambda s: save(c, s, p))
         except Unprocessable as exc:
-            errors = place_errors(exc.errors) or {"summary": [exc.detail]}
+            errors = place_errors(exc.errors) or {main_field: [exc.detail]}
     if errors:
         with c.db.read() as s:
             view = findings_view(c, s, p, round_id)
-        view.update(clue_form=form.to_dict(), clue_errors=errors)
+        view.update({f"{kind}_form": request.form.to_dict(), f"{kind}_errors": errors})
         return render_template("findings.html", **view), 422
-    flash(t("findings.clue_added"), "success")
-    return redirect(url_for("web.findings", round_id=round_id) + "#clues")
+    flash(t(f"findings.{kind}_added"), "success")
+    return redirect(url_for("web.findings", round_id=round_id) + f"#{kind}s")
 
 
 @bp.get("/rounds/<int:round_id>/distill")
@@ -247,7 +236,7 @@ def _open_task(s: Session, p: Principal, round_id: int, bpmn_id: str) -> str | N
 
 
 def _can_record(p: Principal, rnd: Round) -> bool:
-    return p.has("office") or (p.has("inspector") and any(i.user_id == p.id for i in rnd.inspectors))
+    return p.has("office") or lifecycle.is_inspector_of(p, rnd)
 
 
 def _required(form, names) -> dict[str, list[str]]:
