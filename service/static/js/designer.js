@@ -210,24 +210,9 @@
    * (bpmn-js's own fit-viewport ignores both).
    */
   function fit() {
-    var canvas = modeler.get('canvas');
-    canvas.zoom('fit-viewport', 'auto');
-    var vb = canvas.viewbox();
-    var inner = vb.inner;
-    var outer = vb.outer;
-    if (!inner || !inner.width || !inner.height || !outer.width) {
-      return;
-    }
     var palette = root.querySelector('.djs-palette');
     var left = (palette ? palette.getBoundingClientRect().width + 16 : 0) + 16;
-    var right = 96;   // the watermark is about 70 px wide, in the bottom-right corner
-    var pad = 24;
-    var scale = Math.min((outer.width - left - right) / inner.width, (outer.height - 2 * pad) / inner.height, 1);
-    var spareY = outer.height - inner.height * scale;
-    canvas.viewbox({
-      x: inner.x - left / scale, y: inner.y - (spareY / 2) / scale,
-      width: outer.width / scale, height: outer.height / scale
-    });
+    window.rectiflowFit(modeler.get('canvas'), { left: left, right: 96, pad: 24 });  // watermark ~70 px
   }
 
   function setCurrent(key, version, label) {

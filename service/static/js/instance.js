@@ -39,24 +39,7 @@
 
   /** Fit the diagram, keeping the bottom-right corner (the bpmn.io watermark) free of shapes. */
   function fit() {
-    var canvas = viewer.get('canvas');
-    canvas.zoom('fit-viewport', 'auto');
-    var vb = canvas.viewbox();
-    var inner = vb.inner;
-    var outer = vb.outer;
-    if (!inner || !inner.width || !inner.height || !outer.width) {
-      return;
-    }
-    var side = 24;
-    var right = 96;
-    var pad = 16;
-    var scale = Math.min((outer.width - side - right) / inner.width, (outer.height - 2 * pad) / inner.height, 1);
-    var spareX = outer.width - right - inner.width * scale;
-    var spareY = outer.height - inner.height * scale;
-    canvas.viewbox({
-      x: inner.x - (spareX / 2) / scale, y: inner.y - (spareY / 2) / scale,
-      width: outer.width / scale, height: outer.height / scale
-    });
+    window.rectiflowFit(viewer.get('canvas'), { left: 24, right: 96, pad: 16, center: true });
   }
 
   async function load() {
