@@ -57,6 +57,8 @@ class Settings:
     max_upload_mb: int = field(default_factory=lambda: _int("MAX_UPLOAD_MB", 20))
     max_bpmn_kb: int = field(default_factory=lambda: _int("MAX_BPMN_KB", 2048))
     timer_interval: int = field(default_factory=lambda: _int("TIMER_INTERVAL", 30))
+    # A failing timer step is tried again after 1, 2, 4, ... minutes this many times, then waits for the office.
+    timer_retries: int = field(default_factory=lambda: _int("TIMER_RETRIES", 5))
     login_attempts: int = field(default_factory=lambda: _int("LOGIN_ATTEMPTS", 5))
     lockout_minutes: int = field(default_factory=lambda: _int("LOCKOUT_MINUTES", 15))
     evidence_types: tuple[str, ...] = field(default_factory=lambda: tuple(
@@ -69,5 +71,7 @@ class Settings:
             self.secret_key = _secret_key(self.instance_dir)
         if not 0 < self.yellow_days < self.green_days < self.deadline_days:
             raise SystemExit("need 0 < RECTIFLOW_YELLOW_DAYS < RECTIFLOW_GREEN_DAYS < RECTIFLOW_DEADLINE_DAYS")
+        if self.timer_retries < 0:
+            raise SystemExit("RECTIFLOW_TIMER_RETRIES must be zero or more")
         if self.talk_days < 1 or self.recheck_days < 1 or self.plan_days < 1:
             raise SystemExit("RECTIFLOW_TALK_DAYS, RECTIFLOW_RECHECK_DAYS and RECTIFLOW_PLAN_DAYS must be positive")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import and_, exists, false, or_, select, true
 
-from workflows.tables import HumanTask, TaskCandidate
+from workflows.tables import HumanTask, ProcessInstance, TaskCandidate
 
 from .auth import Principal
 from .models import Case
@@ -75,3 +75,20 @@ def task_visible(p: Principal):
 def actionable_ids(session, p: Principal, task_ids) -> set[str]:
     rows = session.scalars(select(HumanTask.id).where(HumanTask.id.in_(list(task_ids)), task_actionable(p)))
     return set(rows)
+
+
+# Those who run the district's processes: they see failed instances and try them again.
+OPERATORS = ("office", "designer")
+
+
+def operated_instances(p: Principal):
+    """SQL condition on ProcessInstance for the instances the principal may list and retry.
+
+    Clue hand-overs stay with the discipline inspection, as everywhere else.
+    """
+    conditions = []
+    if p.has(*OPERATORS):
+        conditions.append(ProcessInstance.model_key.not_in(RESTRICTED_MODELS))
+    if p.has("discipline"):
+        conditions.append(ProcessInstance.model_key.in_(RESTRICTED_MODELS))
+    return or_(*conditions) if conditions else false()

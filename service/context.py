@@ -68,7 +68,8 @@ class Context:
 
 def make_context(settings: Settings, clock: Clock | None = None) -> Context:
     clock = clock or Clock()
-    engine = Engine(FormLibrary(BPMN_DIR / "forms"), clock, role_for_lane, naive_zone=settings.timezone)
+    engine = Engine(FormLibrary(BPMN_DIR / "forms"), clock, role_for_lane, naive_zone=settings.timezone,
+                    timer_retries=settings.timer_retries)
     return Context(settings, Database(settings.database_url), engine, clock)
 
 

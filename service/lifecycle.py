@@ -5,19 +5,21 @@ warnings, letters) in step with what the workflows did, inside the same transact
 """
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from workflows.engine import RunResult, StepEvent
+from workflows.engine import RunResult, StepEvent, WorkflowFailure
 from workflows.tables import HumanTask
 
 from . import access, pools
 from .auth import Principal
 from .context import Context
-from .errors import Forbidden, NotFound, Unprocessable
+from .db import Conflict as RetryConflict
+from .errors import ApiError, Forbidden, NotFound, Unprocessable
 from .models import (
     PROBLEM_SOURCES,
     RECTIFYING_KINDS,
@@ -40,6 +42,7 @@ from .models import (
     User,
 )
 
+log = logging.getLogger(__name__)
 WARNING_ORDER = {"none": 0, "green": 1, "yellow": 2, "red": 3}
 
 
@@ -451,20 +454,38 @@ _HANDLERS = {
 
 # ---------------------------------------------------------------- timers
 def run_due_timers(ctx: Context, now: datetime | None = None) -> int:
-    """Fire every timer due by `now`, one instance per transaction; returns how many instances moved."""
+    """Fire every timer due by `now`, one instance per transaction; returns how many instances moved.
+
+    An instance whose step fails is marked failed on its own row and tried again later; it never
+    keeps the other instances' timers from firing.
+    """
     now = now or ctx.now()
     with ctx.db.read() as s:
         instance_ids = ctx.engine.due_timer_instances(s, now)
-    moved = 0
-    for instance_id in instance_ids:
-        def work(s, instance_id=instance_id):
-            result = ctx.engine.fire_timers(s, instance_id, now)
-            if result is not None:
-                apply_events(ctx, s, None, result)
-            return result
-        if ctx.db.transaction(work) is not None:
-            moved += 1
-    return moved
+    return sum(1 for instance_id in instance_ids if fire_instance_timers(ctx, instance_id, now))
+
+
+def fire_instance_timers(ctx: Context, instance_id: int, now: datetime | None = None) -> bool:
+    """Fire one instance's due timers and apply what they did; on failure record it on the instance."""
+    def work(s):
+        result = ctx.engine.fire_timers(s, instance_id, now)
+        if result is not None:
+            apply_events(ctx, s, None, result)
+        return result
+    try:
+        return ctx.db.transaction(work) is not None
+    except RetryConflict:  # busy with someone else's change: the next sweep finds it due again
+        return False
+    except Exception as exc:  # noqa: BLE001 - whatever one instance does, the sweep goes on
+        element = getattr(exc, "element_id", None)
+        message = str(exc) if isinstance(exc, (WorkflowFailure, ApiError)) else f"{type(exc).__name__}: {exc}"
+        log.warning("timer step of process instance %s failed at %s: %s", instance_id, element, message,
+                    exc_info=not isinstance(exc, WorkflowFailure))
+        try:
+            ctx.db.transaction(lambda s: ctx.engine.record_failure(s, instance_id, message, element, now))
+        except Exception:  # noqa: BLE001
+            log.exception("could not record the failure of process instance %s", instance_id)
+        return False
 
 
 # ---------------------------------------------------------------- cases

@@ -8,13 +8,15 @@ carries a version counter, so two writers of one instance cannot both win (Stale
 from __future__ import annotations
 
 import copy
+import time
+from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Callable
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 from SpiffWorkflow.bpmn import BpmnEvent
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
@@ -42,6 +44,14 @@ from .tables import (
 MAX_TREE_DEPTH = 400
 # A case's whole state is a few tens of kilobytes; far past that, a script is running away.
 MAX_STATE_CHARS = 5_000_000
+# One call runs an instance until it waits for a person, a timer or a message. The default
+# models take a few dozen steps; a diagram that never waits must fail, not hold the request
+# (and on SQLite every other writer) for ever.
+MAX_STEPS = 10_000
+MAX_SECONDS = 5.0
+# A timer step that fails is tried again after 1, 2, 4, ... minutes, then left to the office.
+TIMER_RETRIES = 5
+RETRY_BASE = timedelta(minutes=1)
 
 
 class EngineError(Exception):
@@ -108,8 +118,14 @@ class Engine:
         clock: Clock | None = None,
         role_for_lane: Callable[[str | None], str | None] = lambda lane: lane,
         naive_zone: str = "Asia/Shanghai",
+        max_steps: int = MAX_STEPS,
+        max_seconds: float = MAX_SECONDS,
+        timer_retries: int = TIMER_RETRIES,
+        retry_base: timedelta = RETRY_BASE,
     ) -> None:
         self.forms = forms
+        self.max_steps, self.max_seconds = max_steps, max_seconds
+        self.timer_retries, self.retry_base = timer_retries, retry_base
         self.clock = clock or Clock()
         self.role_for_lane = role_for_lane
         self.naive_zone = ZoneInfo(naive_zone)
@@ -215,16 +231,54 @@ class Engine:
 
     # ----------------------------------------------------------------- timers
     def due_timer_instances(self, session: Session, now: datetime | None = None, limit: int = 500) -> list[int]:
+        """Instances with a timer due, leaving out those whose last failure waits for its retry time
+        (or, with its retries spent, for the office)."""
         now = now or self.clock.now()
-        rows = session.execute(select(Timer.instance_id).where(Timer.due_at <= now)
-                               .group_by(Timer.instance_id).order_by(Timer.instance_id).limit(limit))
+        rows = session.execute(
+            select(Timer.instance_id).join(ProcessInstance, ProcessInstance.id == Timer.instance_id)
+            .where(Timer.due_at <= now, or_(ProcessInstance.status == "running",
+                                            (ProcessInstance.status == "error") & (ProcessInstance.retry_at <= now)))
+            .group_by(Timer.instance_id).order_by(Timer.instance_id).limit(limit))
         return [r[0] for r in rows]
+
+    def record_failure(self, session: Session, instance_id: int, message: str, element_id: str | None,
+                       now: datetime | None = None) -> ProcessInstance:
+        """Mark an instance whose timer step failed: its error, the element, and when to try again.
+
+        Runs in a transaction of its own, after the failed one rolled back, so the failure is
+        kept although nothing of the step is.
+        """
+        now = now or self.clock.now()
+        instance = self._lock(session, instance_id)
+        instance.failures = (instance.failures or 0) + 1
+        instance.status, instance.error, instance.error_element = "error", message[:4000], element_id
+        left = self.timer_retries - instance.failures
+        instance.retry_at = now + self.retry_base * 2 ** (instance.failures - 1) if left >= 0 else None
+        self._history(session, instance, "failed", None, element_id, None, None, {
+            "message": message[:4000], "attempt": instance.failures,
+            "retry_at": instance.retry_at.isoformat() if instance.retry_at else None})
+        session.flush()
+        return instance
+
+    def retry(self, session: Session, instance_id: int, actor: str) -> ProcessInstance:
+        """Someone asks for a failed instance to be tried again now, with a fresh set of retries."""
+        instance = self._lock(session, instance_id)
+        if instance.status != "error":
+            raise EngineError(f"process instance {instance_id} is {instance.status}, not failed")
+        instance.failures, instance.retry_at = 0, self.clock.now()
+        self._history(session, instance, "retried", actor)
+        session.flush()
+        return instance
 
     def fire_timers(self, session: Session, instance_id: int, now: datetime | None = None) -> RunResult | None:
         now = now or self.clock.now()
         due = {t.task_id: t for t in session.scalars(
             select(Timer).where(Timer.instance_id == instance_id, Timer.due_at <= now))}
         if not due:
+            instance = session.get(ProcessInstance, instance_id)
+            if instance is not None and instance.status == "error":  # what failed is no longer waiting
+                instance.status, instance.error, instance.error_element = "running", None, None
+                instance.failures, instance.retry_at = 0, None
             return None
         instance = self._lock(session, instance_id)
         model, workflow = self._load(session, instance)
@@ -238,6 +292,9 @@ class Engine:
                 self._history(session, instance, "timer_fired", None, timer.bpmn_id,
                               task.task_spec.bpmn_name, str(task.id), {"due_at": timer.due_at.isoformat()})
         events += self._run(workflow, model)  # _run refreshes timers, so the marked ones move
+        if instance.status == "error":  # the step that failed before has now gone through
+            instance.status, instance.error, instance.error_element = "running", None, None
+            instance.failures, instance.retry_at = 0, None
         self._save(session, instance, workflow, model, events, None)
         return RunResult(instance, events)
 
@@ -291,9 +348,18 @@ class Engine:
 
     def _run(self, workflow: BpmnWorkflow, model: LoadedModel) -> list[StepEvent]:
         events: list[StepEvent] = []
+        ran: Counter[str] = Counter()
+        deadline = time.monotonic() + self.max_seconds
 
         def did_complete(task):
             spec = task.task_spec
+            ran[spec.bpmn_id or spec.name] += 1
+            if ran.total() > self.max_steps or time.monotonic() > deadline:
+                element = ran.most_common(1)[0][0]
+                raise WorkflowFailure(
+                    f"the instance ran {ran.total():,} steps without waiting for anyone (limits: "
+                    f"{self.max_steps:,} steps, {self.max_seconds:g} s), most often at {element!r}; "
+                    "a loop or timer in the diagram repeats without end", element)
             if getattr(spec, "bpmn_id", None) and not spec.manual:
                 events.append(StepEvent("task_completed", spec.bpmn_id, spec.bpmn_name, copy.deepcopy(
                     {k: v for k, v in task.data.items() if k != "__candidates__"})))
@@ -307,14 +373,22 @@ class Engine:
             raise WorkflowFailure(str(exc).split("\n")[0], getattr(element, "bpmn_id", None)) from exc
         # Read the flat task maps: SpiffWorkflow's iterator no longer sees tasks this deep.
         unfinished = TaskState.READY | TaskState.WAITING | TaskState.STARTED
-        for task in (t for wf in [workflow, *workflow.subprocesses.values()] for t in wf.tasks.values()):
-            if task.state & unfinished and task.depth > MAX_TREE_DEPTH:
+        live = [t for wf in [workflow, *workflow.subprocesses.values()] for t in wf.tasks.values()
+                if t.state & unfinished]
+        for task in live:
+            if task.depth > MAX_TREE_DEPTH:
                 raise WorkflowFailure(
                     f"the instance's task tree is {task.depth} levels deep at {task.task_spec.bpmn_id!r}; "
                     "a gateway loop-back repeats without bound — model the repetition as a sub-process "
                     "with standardLoopCharacteristics", task.task_spec.bpmn_id)
         if workflow.is_completed():
             events.append(StepEvent("instance_completed", None, None))
+        elif not any(t.state & (TaskState.READY | TaskState.WAITING) for t in live):
+            # Nothing waits for a person, a timer or a message, yet the process has not ended:
+            # saving this would answer "done" and leave the instance stuck for good.
+            stuck = next((t.task_spec.bpmn_id for t in live if t.task_spec.bpmn_id), None)
+            raise WorkflowFailure("the instance stopped before its end with nothing left to wait for"
+                                  + (f" (at {stuck!r})" if stuck else ""), stuck)
         return events
 
     def _save(self, session: Session, instance: ProcessInstance, workflow: BpmnWorkflow,

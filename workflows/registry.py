@@ -15,11 +15,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from SpiffWorkflow.bpmn.parser.BpmnParser import XSD_PATH
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
 from SpiffWorkflow.camunda.parser import CamundaParser
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from .scripting import check_expression, check_script
 from .tables import ModelVersion, utcnow
+from .timer_checks import timer_problem
 from .xml_safety import UnsafeXMLError, parse_xml
 
 NS = {
@@ -75,6 +77,13 @@ def _owner_id(el) -> str | None:
     return None
 
 
+def _event_id(timer_el) -> str | None:
+    """The event a timer value belongs to (what the designer sees), not its inner definition."""
+    definition = timer_el.getparent()
+    event = definition.getparent() if definition is not None else None
+    return (event.get("id") if event is not None else None) or _owner_id(timer_el)
+
+
 def _element_at_line(root, line: int) -> str | None:
     best = None
     for el in root.iter():
@@ -109,6 +118,11 @@ def check_document(root) -> list[dict]:
             body = _expression_body(el.text)
             for problem in check_expression(body):
                 errors.append({"element_id": _owner_id(el), "message": f"expression {body[:80]!r} refused: {problem}"})
+    for tag in ("timeDate", "timeDuration", "timeCycle"):
+        for el in root.iter("{%s}%s" % (NS["bpmn"], tag)):
+            problem = timer_problem(tag, _expression_body(el.text))
+            if problem:
+                errors.append({"element_id": _event_id(el), "message": f"timer refused: {problem}"})
     for el in root.iter("{%s}userTask" % NS["bpmn"]):
         due = el.get(CAMUNDA + "dueDate")
         if due:
@@ -160,7 +174,24 @@ def parse_specs(root, process_id: str):
     except (KeyError, AttributeError, TypeError, ValueError) as exc:
         raise DeployError([{"element_id": None, "message": f"unrunnable diagram: {exc!r}"}]) from exc
     _apply_own_lanes(root, [spec, *subprocess_specs.values()])
+    _connect_loops([spec, *subprocess_specs.values()])
     return spec, subprocess_specs
+
+
+def _connect_loops(specs) -> None:
+    """Wire every loop and multi-instance task to its child's completion now, not on first use.
+
+    SpiffWorkflow 3.2 connects a loop's child to the loop only when the loop creates a child on
+    that very spec object; its own spec deserializer wires them up front. A spec parsed afresh
+    (after a restart, or once the cache let it go) would otherwise never hear a running child
+    finish: the loop stays STARTED for ever and everything after it is silently skipped.
+    """
+    for spec in specs:
+        for task_spec in spec.task_specs.values():
+            if isinstance(task_spec, LoopTask):
+                child = spec.task_specs[task_spec.task_spec]
+                if not child.completed_event.is_connected(task_spec.merge_child):
+                    child.completed_event.connect(task_spec.merge_child)
 
 
 def _apply_own_lanes(root, specs) -> None:

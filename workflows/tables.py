@@ -81,8 +81,12 @@ class ProcessInstance(EngineBase):
     model_key: Mapped[str] = mapped_column(String(200), index=True)
     business_key: Mapped[str | None] = mapped_column(String(200), index=True)
     unit_id: Mapped[int | None] = mapped_column(Integer, index=True)
-    status: Mapped[str] = mapped_column(String(20), default="running")  # running|completed|error
+    status: Mapped[str] = mapped_column(String(20), default="running", index=True)  # running|completed|error
+    # The last failure of a timer step, kept until the instance next advances by a timer.
     error: Mapped[str | None] = mapped_column(Text)
+    error_element: Mapped[str | None] = mapped_column(String(200))
+    failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # none left: the office retries by hand
     state: Mapped[str] = mapped_column(Text)  # SpiffWorkflow serialization, without the spec
     lock_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -164,7 +168,7 @@ class HistoryEntry(EngineBase):
     instance_id: Mapped[int] = mapped_column(ForeignKey("wf_instance.id"), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     actor: Mapped[str | None] = mapped_column(String(200))
-    event: Mapped[str] = mapped_column(String(50))  # started|task_completed|timer_fired|message|completed
+    event: Mapped[str] = mapped_column(String(50))  # started|task_completed|timer_fired|message|completed|failed|retried
     bpmn_id: Mapped[str | None] = mapped_column(String(200))
     name: Mapped[str | None] = mapped_column(String(400))
     task_id: Mapped[str | None] = mapped_column(String(36))

@@ -192,7 +192,8 @@ def _nav() -> list[dict]:
     items = [("web.inbox", "nav.inbox", None), ("web.done", "nav.done", None),
              ("web.rounds", "nav.rounds", ("office", "inspector", "leading_group")),
              ("designer.index", "nav.designer", ("designer", "admin", "office")),
-             ("dashboard.index", "nav.dashboard", ("office", "leading_group", "leader"))]
+             ("dashboard.index", "nav.dashboard", ("office", "leading_group", "leader")),
+             ("instances.index", "nav.instances", ("office", "designer", "discipline"))]
     nav = []
     for endpoint, key, roles in items:
         if endpoint not in current_app.view_functions or (roles and not p.has(*roles)):

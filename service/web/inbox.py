@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from workflows.tables import HistoryEntry, HumanTask, ModelVersion, ProcessInstance
 
-from .. import access, tasks
+from .. import access, operations, tasks
 from ..auth import Principal
 from ..context import Context
 from ..models import Case, Unit
@@ -83,6 +83,7 @@ def inbox_view(c: Context, s: Session, p: Principal, filters: dict, page: int) -
         "unit_options": sorted(((k, units.get(k, str(k)), n) for k, n in facets["units"].items() if k is not None),
                                key=lambda o: o[1]),
         "filtered": any(v is not None for v in filters.values()),
+        "failed_instances": operations.failed_count(s, p),
     }
 
 

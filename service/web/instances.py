@@ -8,13 +8,13 @@ gets a 404, not a 403, so the page does not confirm that an instance exists.
 """
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, render_template, url_for
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from workflows.tables import HistoryEntry, HumanTask, ModelVersion, ProcessInstance
 
-from .. import access
+from .. import access, operations
 from ..auth import Principal
 from ..errors import NotFound
 from ..models import Case, Round, Unit, User
@@ -24,7 +24,9 @@ bp = Blueprint("instances", __name__, url_prefix="/instances")
 
 EVENT_KEYS = {"started": "instance.event.started", "task_completed": "instance.event.task_completed",
               "timer_fired": "instance.event.timer_fired", "message": "instance.event.message",
-              "completed": "instance.event.completed"}
+              "completed": "instance.event.completed", "failed": "instance.event.failed",
+              "retried": "instance.event.retried"}
+PAGE_SIZE = 50
 MAX_VALUE_CHARS = 400  # one line of a history cell; longer values are cut with an ellipsis
 
 
@@ -104,6 +106,10 @@ def summary(s: Session, p: Principal, instance: ProcessInstance) -> dict:
                            .order_by(HumanTask.created_at)).all()
     return {"id": instance.id, "model_key": instance.model_key, "model_name": tc(version.name),
             "version": version.version, "status": instance.status, "error": instance.error,
+            "error_element": instance.error_element, "failures": instance.failures,
+            "retry_at": fmt_time(instance.retry_at),
+            "may_retry": instance.status == "error" and bool(s.scalar(select(exists().where(
+                ProcessInstance.id == instance.id, access.operated_instances(p))))),
             "business_key": instance.business_key, "unit": unit.name if unit else "",
             "case": case, "round": rnd, "created_at": fmt_time(instance.created_at),
             "updated_at": fmt_time(instance.updated_at),
@@ -111,6 +117,34 @@ def summary(s: Session, p: Principal, instance: ProcessInstance) -> dict:
             "open_tasks": [{"id": r.id, "name": tc(r.name), "bpmn_id": r.bpmn_id, "lane": tc(r.lane or ""),
                             "due_at": fmt_time(r.due_at), "url": _page_url("web.task", task_id=r.id)}
                            for r in open_tasks]}
+
+
+@bp.get("/")
+@login_required
+def index():
+    """The instances the office and designers run, failed ones first: what needs someone's eye."""
+    status = request.args.get("status", "error")
+    status = status if status in operations.INSTANCE_STATUSES else None
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    with ctx().db.read() as s:
+        rows, total = operations.list_instances(s, principal(), status, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+    items = [{"id": i.id, "model_name": tc(version.name), "version": version.version, "business_key": i.business_key,
+              "unit": unit or "", "status": i.status, "error": i.error, "error_element": i.error_element,
+              "failures": i.failures, "retry_at": fmt_time(i.retry_at), "updated_at": fmt_time(i.updated_at)}
+             for i, version, unit in rows]
+    return render_template("instances/index.html", items=items, total=total, status=status, page=page,
+                           page_size=PAGE_SIZE, statuses=operations.INSTANCE_STATUSES)
+
+
+@bp.post("/<int:instance_id>/retry")
+@login_required
+def retry(instance_id: int):
+    result = operations.retry(ctx(), principal(), instance_id)
+    if result["status"] == "error":
+        flash(t("instance.retry_failed", error=result["error"] or ""), "error")
+    else:
+        flash(t("instance.retry_done"), "info")
+    return redirect(url_for("instances.view", instance_id=instance_id))
 
 
 @bp.get("/<int:instance_id>")

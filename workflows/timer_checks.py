@@ -1,0 +1,72 @@
+"""Timer values a diagram may hold, checked when it is deployed.
+
+A timer whose value is written out (an ISO 8601 text, quoted or as Camunda Modeler writes it)
+is read here the way SpiffWorkflow will read it. A zero duration or cycle fires again the moment
+it has fired, so an instance never stops running; a cycle with a start long past, or with
+thousands of repetitions, fires them all at once. Both are refused before any instance exists.
+Values computed by an expression are only known at run time, where the engine's step limit
+stops whatever slips through.
+"""
+from __future__ import annotations
+
+import ast
+import re
+from datetime import datetime, timedelta, timezone
+
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+
+MAX_CYCLE_REPETITIONS = 1000
+MIN_CYCLE_INTERVAL = timedelta(minutes=1)  # the scheduler sweeps every few tens of seconds
+
+_ISO_TEXT = re.compile(r"^(R\d*/.+|P[0-9YMWDTHS.,]+|\d{4}-\d{2}-\d{2}([T ].*)?)$", re.IGNORECASE)
+
+
+def literal_value(body: str) -> str | None:
+    """The ISO text a timer expression stands for, when it is one written out; else None."""
+    try:
+        node = ast.parse(body, mode="eval").body
+    except SyntaxError:
+        node = None
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value.strip()
+    return body if _ISO_TEXT.match(body) else None
+
+
+def _duration(text: str, start: datetime) -> timedelta:
+    return TimerEventDefinition.get_timedelta_from_start(TimerEventDefinition.parse_iso_duration(text), start)
+
+
+def timer_problem(kind: str, body: str, now: datetime | None = None) -> str | None:
+    """Why a timer (`timeDate`, `timeDuration` or `timeCycle`) would misbehave, or None."""
+    text = literal_value(body)
+    if text is None:
+        return None
+    now = now or datetime.now(timezone.utc)
+    try:
+        if kind == "timeDuration":
+            if _duration(text, now) <= timedelta(0):
+                return f"the duration {text!r} is zero: the timer would fire the moment it starts"
+        elif kind == "timeCycle":
+            return _cycle_problem(text, now)
+        else:
+            TimerEventDefinition.parse_time_or_duration(text)
+    except Exception as exc:  # SpiffWorkflow raises bare Exceptions for bad ISO text
+        return f"{text!r} is not an ISO 8601 {'cycle' if kind == 'timeCycle' else 'time or duration'} ({exc})"
+    return None
+
+
+def _cycle_problem(text: str, now: datetime) -> str | None:
+    cycles, start, interval = TimerEventDefinition.parse_iso_recurring_interval(text)
+    if interval <= timedelta(0):
+        return f"the cycle {text!r} repeats every zero seconds: it would fire without end"
+    if interval < MIN_CYCLE_INTERVAL:
+        return f"the cycle {text!r} repeats more often than once a minute"
+    if cycles > MAX_CYCLE_REPETITIONS:
+        return f"the cycle {text!r} repeats {cycles:,} times, more than the limit of {MAX_CYCLE_REPETITIONS:,}"
+    if start < now:  # an unbounded cycle (cycles == -1) catches up on every interval since its start
+        overdue = int((now - start) / interval) + 1
+        at_once = overdue if cycles < 0 else min(cycles, overdue)
+        if at_once > MAX_CYCLE_REPETITIONS:
+            return (f"the cycle {text!r} started in the past and would fire {at_once:,} times at once, "
+                    f"more than the limit of {MAX_CYCLE_REPETITIONS:,}")
+    return None
