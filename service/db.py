@@ -6,7 +6,8 @@ import time
 from contextlib import contextmanager
 from typing import Callable, TypeVar
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, inspect, text
+from sqlalchemy.schema import CreateColumn
 from sqlalchemy.engine import Engine as SAEngine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -41,8 +42,25 @@ def make_engine(url: str) -> SAEngine:
 
 
 def create_schema(engine: SAEngine) -> None:
-    Base.metadata.create_all(engine)
-    EngineBase.metadata.create_all(engine)
+    """Create what is missing: new tables whole, and on existing tables the columns and indexes a
+    newer release added (each such column is nullable or has a server default), so a database
+    of an earlier release keeps its data and gains what this release reads."""
+    for metadata in (Base.metadata, EngineBase.metadata):
+        metadata.create_all(engine)
+        _add_missing_columns(engine, metadata)
+
+
+def _add_missing_columns(engine: SAEngine, metadata) -> None:
+    existing = inspect(engine)
+    with engine.begin() as conn:
+        for table in metadata.sorted_tables:
+            present = {c["name"] for c in existing.get_columns(table.name)}
+            missing = [c for c in table.columns if c.name not in present]
+            for column in missing:
+                ddl = CreateColumn(column).compile(dialect=engine.dialect)
+                conn.execute(text(f'ALTER TABLE {table.name} ADD COLUMN {ddl}'))
+            for index in table.indexes:
+                index.create(conn, checkfirst=True)
 
 
 class Database:

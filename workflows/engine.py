@@ -254,7 +254,8 @@ class Engine:
         instance.status, instance.error, instance.error_element = "error", message[:4000], element_id
         left = self.timer_retries - instance.failures
         instance.retry_at = now + self.retry_base * 2 ** (instance.failures - 1) if left >= 0 else None
-        self._history(session, instance, "failed", None, element_id, None, None, {
+        self._history(session, instance, "failed", None, element_id, self.element_name(session, instance, element_id),
+                      None, {
             "message": message[:4000], "attempt": instance.failures,
             "retry_at": instance.retry_at.isoformat() if instance.retry_at else None})
         session.flush()
@@ -337,6 +338,13 @@ class Engine:
             if uid in wf.tasks:
                 return wf.tasks[uid]
         return None
+
+    def element_name(self, session: Session, instance: ProcessInstance, bpmn_id: str | None) -> str | None:
+        try:
+            spec = self._spec_by_bpmn_id(self.registry.load(session, instance.model_version_id), bpmn_id or "")
+        except TaskNotFound:
+            return None
+        return spec.bpmn_name
 
     @staticmethod
     def _spec_by_bpmn_id(model: LoadedModel, bpmn_id: str):

@@ -107,6 +107,7 @@ def summary(s: Session, p: Principal, instance: ProcessInstance) -> dict:
     return {"id": instance.id, "model_key": instance.model_key, "model_name": tc(version.name),
             "version": version.version, "status": instance.status, "error": instance.error,
             "error_element": instance.error_element, "failures": instance.failures,
+            "error_name": tc(ctx().engine.element_name(s, instance, instance.error_element) or ""),
             "retry_at": fmt_time(instance.retry_at),
             "may_retry": instance.status == "error" and bool(s.scalar(select(exists().where(
                 ProcessInstance.id == instance.id, access.operated_instances(p))))),
@@ -157,7 +158,8 @@ def view(instance_id: int):
                                                                               "waiting": []}
         facts = summary(s, principal(), instance)
         steps = history(s, instance)
-    config = {"states": states, "urls": {"bpmn": url_for("instances.bpmn", instance_id=instance_id)},
+    failure = {"element_id": facts["error_element"], "message": facts["error"]} if facts["error"] else None
+    config = {"states": states, "failure": failure, "urls": {"bpmn": url_for("instances.bpmn", instance_id=instance_id)},
               "messages": {"load_failed": t("instance.load_failed"), "missing": t("instance.missing")}}
     return render_template("instances/view.html", instance=facts, states=states, history=steps, config=config)
 

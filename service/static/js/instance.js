@@ -1,6 +1,7 @@
 /*
  * rectiflow instance view: the diagram of the model version an instance runs on, with the
- * engine's element states drawn on it (completed / active / waiting), read-only.
+ * engine's element states drawn on it (completed / active / waiting) and the element where a
+ * failed instance stopped, read-only.
  *
  * The server embeds the states in #rf-instance-config (it asks the engine once, while
  * rendering); the XML is fetched from the instance's own URL, which applies the same
@@ -58,6 +59,9 @@
     }
     fit();
     var missing = window.RectiflowModeler.highlight(viewer, cfg.states);
+    if (cfg.failure && cfg.failure.element_id) {  // where the instance's last timed step failed
+      window.RectiflowModeler.markErrors(viewer, [cfg.failure]);
+    }
     statusEl.textContent = missing.length ? cfg.messages.missing.replace('{ids}', missing.join(', ')) : '';
   }
 

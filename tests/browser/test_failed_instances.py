@@ -1,0 +1,57 @@
+"""The office finds a failed process instance from its inbox, reads where and why it failed,
+and tries it again, in Chromium on a desktop and on a phone."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from playwright.sync_api import expect
+from sqlalchemy import select
+from test_timer_failures import _poisoned_model
+from test_web_support import publish_round
+
+from service.lifecycle import run_due_timers
+from service.models import Case
+
+from .conftest import PHONE, assert_translated, login
+
+
+def test_office_sees_a_failed_instance_and_retries_it(live_app, live_server, new_context, guard, screenshots, clock):
+    ctx = live_app.extensions["rectiflow"]
+    d = live_app.district
+    poisoned_unit = d.units[3]
+    ctx.db.transaction(lambda s: ctx.engine.deploy(s, _poisoned_model(poisoned_unit), deployed_by="designer1"))
+    round_id, _ = publish_round(ctx, d)
+    with ctx.db.read() as s:
+        due = s.scalar(select(Case.due_at).where(Case.round_id == round_id).limit(1))
+    clock.move_to(due - timedelta(days=20) + timedelta(minutes=1))
+    assert run_due_timers(ctx) == len(d.units) - 1
+
+    for viewport, suffix in ((None, "desktop"), (PHONE, "phone")):
+        page = guard.watch((new_context(viewport=viewport) if viewport else new_context()).new_page())
+        login(page, live_server, "office1")
+        banner = page.get_by_role("link", name="有 1 个流程实例运行出错，需要处理。")
+        expect(banner).to_be_visible()
+        banner.click()
+        expect(page.get_by_role("heading", name="流程运行情况")).to_be_visible()
+        row = page.locator("tbody tr")
+        expect(row).to_have_count(1)
+        expect(row).to_contain_text("warn_green")
+        expect(row).to_contain_text("division by zero")
+        assert_translated(page)
+        page.screenshot(path=str(screenshots / f"instances-failed-{suffix}.png"), full_page=True)
+        row.get_by_role("link").click()
+        alert = page.get_by_role("alert")
+        expect(alert).to_contain_text("出错环节")
+        expect(alert).to_contain_text("绿色提醒")
+        expect(alert).to_contain_text("warn_green")
+        expect(page.locator("#rf-instance")).to_have_attribute("data-ready", "true")
+        expect(page.locator(".djs-element.rf-error")).to_have_count(1)  # the failed step, marked on the diagram
+        assert_translated(page)
+        page.screenshot(path=str(screenshots / f"instance-failed-{suffix}.png"), full_page=True)
+
+    page.get_by_role("button", name="立即重试").click()
+    expect(page.locator(".flash")).to_contain_text("重试仍然出错")
+    expect(page.get_by_role("alert")).to_contain_text("已连续出错 1 次")
+    # the history names the failures and the retry by hand
+    expect(page.locator(".rf-history")).to_contain_text("运行出错")
+    expect(page.locator(".rf-history")).to_contain_text("手动重试")
