@@ -1,15 +1,19 @@
-"""Need-to-know rules: which cases and tasks a principal may see, and which tasks they may do.
+"""Need-to-know: who may read and do what. Every such rule of the service is a function here.
 
-Kept in one module so every endpoint (and the inbox query) applies the same rules.
+The API and the pages both call these, and list queries apply them in SQL (the functions named
+`…_scope` return a condition for a query's WHERE), so what a user can list is exactly what they
+can open. Roles are in `models.ROLES`; a unit-scoped role acts only for its own unit, a leader in
+charge reads the units of their portfolio, the office and the leading group read the district.
 """
 from __future__ import annotations
 
 from sqlalchemy import and_, exists, false, or_, select, true
+from sqlalchemy.orm import Session
 
 from workflows.tables import HumanTask, ProcessInstance, TaskCandidate
 
 from .auth import Principal
-from .models import Case
+from .models import Case, Clue, LeaderNotification, RecommendationLetter, Round, RoundInspector
 
 DISTRICT_WIDE = ("office", "leading_group")          # read every unit's case
 # Tasks given by role alone. Designers and administrators run the system, not cases: a lane that
@@ -18,20 +22,11 @@ ROLE_ONLY = ("office", "leading_group", "discipline")
 # Clue hand-overs are seen only by those who act on them, never by the district-wide readers.
 RESTRICTED_MODELS = ("clue_handover",)
 UNIT_SCOPED = ("unit_liaison", "unit_head", "department")
+# Those who run the district's processes: they see failed instances and try them again.
+OPERATORS = ("office", "designer")
 
 
-def case_scope(p: Principal):
-    """SQL condition on Case for the cases the principal may read."""
-    if p.has(*DISTRICT_WIDE):
-        return true()
-    conditions = []
-    if p.has("leader") and p.portfolio:
-        conditions.append(Case.unit_id.in_(p.portfolio))
-    if p.unit_id is not None and p.has(*UNIT_SCOPED):
-        conditions.append(Case.unit_id == p.unit_id)
-    return or_(*conditions) if conditions else false()
-
-
+# ---------------------------------------------------------------- units and cases
 def can_read_unit(p: Principal, unit_id: int | None) -> bool:
     if p.has(*DISTRICT_WIDE):
         return True
@@ -40,6 +35,51 @@ def can_read_unit(p: Principal, unit_id: int | None) -> bool:
     return (p.has("leader") and unit_id in p.portfolio) or (p.has(*UNIT_SCOPED) and unit_id == p.unit_id)
 
 
+def unit_scope(p: Principal, column):
+    """SQL condition on any unit id column: rows about units whose cases the principal may read."""
+    if p.has(*DISTRICT_WIDE):
+        return true()
+    allowed = set(p.portfolio) if p.has("leader") else set()
+    if p.unit_id is not None and p.has(*UNIT_SCOPED):
+        allowed.add(p.unit_id)
+    return column.in_(sorted(allowed)) if allowed else false()
+
+
+def case_scope(p: Principal):
+    """SQL condition on Case for the cases the principal may read."""
+    return unit_scope(p, Case.unit_id)
+
+
+# ---------------------------------------------------------------- rounds
+def is_inspector_of(p: Principal, rnd: Round) -> bool:
+    return p.has("inspector") and rnd.has_inspector(p.id)
+
+
+def round_scope(p: Principal):
+    """SQL condition on Round: the office and leading group see every round, an inspector the rounds
+    they inspect, and everyone else a round once its list is published (it goes to every unit)."""
+    if p.has(*DISTRICT_WIDE):
+        return true()
+    conditions = [Round.published_at.is_not(None)]
+    if p.has("inspector"):
+        conditions.append(exists().where(RoundInspector.round_id == Round.id, RoundInspector.user_id == p.id))
+    return or_(*conditions)
+
+
+def can_read_round(p: Principal, rnd: Round) -> bool:
+    return p.has(*DISTRICT_WIDE) or is_inspector_of(p, rnd) or rnd.published_at is not None
+
+
+def sees_all_findings(p: Principal, rnd: Round) -> bool:
+    """Who reads every problem of a round; others read only their own units' problems."""
+    return p.has(*DISTRICT_WIDE) or is_inspector_of(p, rnd)
+
+
+def may_record_findings(p: Principal, rnd: Round) -> bool:
+    return p.has("office") or is_inspector_of(p, rnd)
+
+
+# ---------------------------------------------------------------- tasks and instances
 def _is_candidate(p: Principal):
     return exists().where(TaskCandidate.task_id == HumanTask.id, TaskCandidate.user_id == p.id)
 
@@ -72,13 +112,21 @@ def task_visible(p: Principal):
     return or_(*conditions)
 
 
-def actionable_ids(session, p: Principal, task_ids) -> set[str]:
+def actionable_ids(session: Session, p: Principal, task_ids) -> set[str]:
     rows = session.scalars(select(HumanTask.id).where(HumanTask.id.in_(list(task_ids)), task_actionable(p)))
     return set(rows)
 
 
-# Those who run the district's processes: they see failed instances and try them again.
-OPERATORS = ("office", "designer")
+def instance_scope(p: Principal):
+    """SQL condition on ProcessInstance for the instances whose diagram and history the principal reads:
+    those of units they may read, and those holding a task they may see; a clue's hand-over is the
+    discipline inspection's alone."""
+    holds_task = exists().where(HumanTask.instance_id == ProcessInstance.id, task_visible(p))
+    readable = and_(ProcessInstance.model_key.not_in(RESTRICTED_MODELS),
+                    or_(unit_scope(p, ProcessInstance.unit_id), holds_task))
+    if p.has("discipline"):
+        return or_(readable, ProcessInstance.model_key.in_(RESTRICTED_MODELS))
+    return readable
 
 
 def operated_instances(p: Principal):
@@ -92,3 +140,52 @@ def operated_instances(p: Principal):
     if p.has("discipline"):
         conditions.append(ProcessInstance.model_key.in_(RESTRICTED_MODELS))
     return or_(*conditions) if conditions else false()
+
+
+def may_operate(p: Principal) -> bool:
+    return p.has(*OPERATORS, "discipline")
+
+
+# ---------------------------------------------------------------- clues, notices, letters
+def clue_scope(p: Principal):
+    """SQL condition on Clue for the clues a principal may know exist: the discipline inspection and
+    the office (metadata, to approve the hand-over) see all, an inspector the clues they registered."""
+    if p.has("discipline", "office"):
+        return true()
+    if p.has("inspector"):
+        return Clue.registered_by == p.id
+    return false()
+
+
+def sees_clue_content(p: Principal, clue: Clue) -> bool:
+    return p.has("discipline") or clue.registered_by == p.id
+
+
+def may_register_clue(p: Principal, rnd: Round) -> bool:
+    return is_inspector_of(p, rnd)
+
+
+def notification_scope(p: Principal):
+    """SQL condition on LeaderNotification: a leader's own; the office and leading group follow all."""
+    if p.has(*DISTRICT_WIDE):
+        return true()
+    if p.has("leader"):
+        return LeaderNotification.leader_id == p.id
+    return false()
+
+
+def may_read_notifications(p: Principal) -> bool:
+    return p.has(*DISTRICT_WIDE, "leader")
+
+
+def letter_scope(p: Principal):
+    """SQL condition on RecommendationLetter: the office and leading group read all, a department its own."""
+    if p.has(*DISTRICT_WIDE):
+        return true()
+    if p.has("department") and p.unit_id is not None:
+        return RecommendationLetter.department_id == p.unit_id
+    return false()
+
+
+def may_read_letters(p: Principal) -> bool:
+    return p.has(*DISTRICT_WIDE) or (p.has("department") and p.unit_id is not None)

@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
 
         print(seed_demo(ctx))
     elif args.command == "fire-timers":
-        from .lifecycle import run_due_timers
+        from .timers import run_due_timers
 
         print(f"{run_due_timers(ctx)} instance(s) advanced")
     elif args.command == "deploy":

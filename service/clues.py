@@ -6,29 +6,20 @@ Content never enters a workflow's data, so no task, history or instance view can
 """
 from __future__ import annotations
 
-from sqlalchemy import false, func, select, true
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from workflows.engine import StepEvent
+
+from . import access, workflow
 from .auth import Principal
 from .context import Context
 from .errors import Forbidden, NotFound, Unprocessable
-from .lifecycle import apply_events, get_round, is_inspector_of, require_lengths
-from .models import Clue, Unit
+from .models import BusinessKey, Clue, KeyKind, Unit
+from .rounds import get_round
+from .validation import require_lengths
 
 DISPOSITIONS = {"case_filed": "立案", "preliminary_check": "初核", "closed": "了结"}
-
-
-def scope(p: Principal):
-    """SQL condition on Clue for the clues a principal may know exist."""
-    if p.has("discipline", "office"):
-        return true()
-    if p.has("inspector"):
-        return Clue.registered_by == p.id
-    return false()
-
-
-def sees_content(p: Principal, clue: Clue) -> bool:
-    return p.has("discipline") or clue.registered_by == p.id
 
 
 def clue_json(p: Principal, clue: Clue, ctx: Context) -> dict:
@@ -39,7 +30,7 @@ def clue_json(p: Principal, clue: Clue, ctx: Context) -> dict:
             "received_at": ctx.local_iso(clue.received_at) if clue.received_at else None,
             "disposition": clue.disposition, "people_count": clue.people_count,
             "process_instance_id": clue.process_instance_id}
-    if sees_content(p, clue):
+    if access.sees_clue_content(p, clue):
         body["content"] = clue.content
     return body
 
@@ -47,27 +38,27 @@ def clue_json(p: Principal, clue: Clue, ctx: Context) -> dict:
 def register(ctx: Context, s: Session, p: Principal, round_id: int, unit_id: int, summary: str, content: str) -> Clue:
     require_lengths(summary=(summary, 300), content=(content, 20000))
     rnd = get_round(s, p, round_id)
-    if not is_inspector_of(p, rnd):
+    if not access.may_register_clue(p, rnd):
         raise Forbidden("clues are registered by the round's inspectors")
-    if rnd.status not in ("discovering", "listing"):
-        raise Unprocessable(f"round {round_id} is {rnd.status}; clues are registered while it is open")
+    if not rnd.accepts_findings:
+        raise Unprocessable(f"round {round_id} is {rnd.status}; clues are registered while it is open",
+                            code="round_not_open", status=rnd.status)
     if s.get(Unit, unit_id) is None:
-        raise Unprocessable("unknown unit", [{"field": "unit_id", "message": f"no unit {unit_id}"}])
+        raise Unprocessable("unknown unit", [{"field": "unit_id", "code": "unknown_unit", "message": f"no unit {unit_id}"}],
+                            code="unknown_unit")
     clue = Clue(round_id=round_id, unit_id=unit_id, summary=summary, content=content, registered_by=p.id,
                 registered_at=ctx.now(), status="registered")
     s.add(clue)
     s.flush()
-    result = ctx.engine.start(s, "clue_handover", {"clue_id": clue.id}, business_key=f"clue:{clue.id}",
-                              actor=p.username)
-    clue.process_instance_id = result.instance.id
-    apply_events(ctx, s, p, result)
+    instance = workflow.start(ctx, s, p, "clue_handover", {"clue_id": clue.id}, BusinessKey(KeyKind.CLUE, clue.id))
+    clue.process_instance_id = instance.id
     return clue
 
 
 def list_clues(s: Session, p: Principal, round_id: int | None, limit: int, offset: int):
     if not p.has("discipline", "office", "inspector"):
         raise Forbidden("the clue library is for inspectors, the office and the discipline inspection")
-    query = select(Clue).where(scope(p))
+    query = select(Clue).where(access.clue_scope(p))
     if round_id is not None:
         query = query.where(Clue.round_id == round_id)
     total = s.scalar(select(func.count()).select_from(query.subquery()))
@@ -75,9 +66,30 @@ def list_clues(s: Session, p: Principal, round_id: int | None, limit: int, offse
 
 
 def get_clue(s: Session, p: Principal, clue_id: int) -> Clue:
-    clue = s.scalar(select(Clue).where(Clue.id == clue_id, scope(p)))
+    clue = s.scalar(select(Clue).where(Clue.id == clue_id, access.clue_scope(p)))
     if clue is None:
         raise NotFound(f"clue {clue_id} does not exist")
     return clue
 
 
+
+
+# ---------------------------------------------------------------- what the hand-over's steps mean
+def on_handover_decided(ctx: Context, s: Session, p: Principal | None, clue_id: int, event: StepEvent) -> None:
+    clue = s.get(Clue, clue_id)
+    if event.data.get("approved"):
+        clue.status, clue.handed_over_at = "handed_over", ctx.now()
+    else:
+        clue.status = "not_handed_over"
+
+
+def on_received(ctx: Context, s: Session, p: Principal | None, clue_id: int, event: StepEvent) -> None:
+    clue = s.get(Clue, clue_id)
+    clue.status, clue.received_at = "received", ctx.now()
+
+
+def on_disposed(ctx: Context, s: Session, p: Principal | None, clue_id: int, event: StepEvent) -> None:
+    clue = s.get(Clue, clue_id)
+    clue.status, clue.disposed_at = "disposed", ctx.now()
+    clue.disposition = event.data["disposition"]
+    clue.people_count = event.data.get("people_count") or 0

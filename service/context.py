@@ -67,9 +67,12 @@ class Context:
 
 
 def make_context(settings: Settings, clock: Clock | None = None) -> Context:
+    # The steps the service reacts to live with their handlers, which need this module's Context.
+    from .workflow_events import required_steps
+
     clock = clock or Clock()
     engine = Engine(FormLibrary(BPMN_DIR / "forms"), clock, role_for_lane, naive_zone=settings.timezone,
-                    timer_retries=settings.timer_retries)
+                    required_steps=required_steps(), timer_retries=settings.timer_retries)
     return Context(settings, Database(settings.database_url), engine, clock)
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import demo_data as D
-from . import clues, lifecycle, tasks
+from . import clues, rounds, tasks
 from .auth import Principal, hash_password, principal_for
 from .context import Context
 from .models import Case, Expert, InspectorProfile, Round, Unit, User
@@ -146,17 +146,17 @@ def _finished_round(ctx: Context) -> int:
     with ctx.db.read() as s:
         unit_id = {u.code: u.id for u in s.scalars(select(Unit))}
         inspector_ids = _free_inspectors(s, spec["inspected"], ["inspector1", "inspector2", "inspector3"])
-    rnd = ctx.db.transaction(lambda s: lifecycle.create_round(
+    rnd = ctx.db.transaction(lambda s: rounds.create_round(
         ctx, s, office, spec["name"], [unit_id[c] for c in spec["inspected"]], inspector_ids))
     inspector = _who(ctx, "inspector1")
     problem_ids = []
     for pr in spec["problems"]:
-        problem = ctx.db.transaction(lambda s, pr=pr: lifecycle.add_problem(
+        problem = ctx.db.transaction(lambda s, pr=pr: rounds.add_problem(
             ctx, s, inspector, rnd.id, unit_id[pr["unit"]], pr["description"], pr["category"], pr["source"]))
         problem_ids.append(problem.id)
     _complete_all(ctx, inspector, "record_findings", lambda s, key: {})
     for cp in spec["common_problems"]:
-        ctx.db.transaction(lambda s, cp=cp: lifecycle.add_common_problem(
+        ctx.db.transaction(lambda s, cp=cp: rounds.add_common_problem(
             ctx, s, office, rnd.id, cp["title"], cp["description"], cp["category"],
             unit_id[cp["responsible_department"]], [problem_ids[i] for i in cp["problem_indexes"]]))
     _complete_all(ctx, office, "distill_list", lambda s, key: {})
@@ -164,7 +164,7 @@ def _finished_round(ctx: Context) -> int:
 
     with ctx.db.read() as s:
         cases = s.scalars(select(Case).where(Case.round_id == rnd.id).order_by(Case.id)).all()
-        commons = lifecycle.round_json(s, s.get(Round, rnd.id))["common_problems"]
+        commons = rounds.round_json(s, s.get(Round, rnd.id))["common_problems"]
     for n, case in enumerate(cases):
         liaison, head = _unit_user(ctx, case.unit_id, "liaison"), _unit_user(ctx, case.unit_id, "head")
         _complete_all(ctx, liaison, "self_check", lambda s, key, n=n: _self_check(commons, n))
@@ -218,10 +218,10 @@ def _current_round(ctx: Context) -> int:
     with ctx.db.read() as s:
         unit_id = {u.code: u.id for u in s.scalars(select(Unit))}
         inspector_ids = _free_inspectors(s, spec["inspected"], ["inspector4", "inspector5", "inspector6"])
-    rnd = ctx.db.transaction(lambda s: lifecycle.create_round(
+    rnd = ctx.db.transaction(lambda s: rounds.create_round(
         ctx, s, office, spec["name"], [unit_id[c] for c in spec["inspected"]], inspector_ids))
     inspector = _who(ctx, "inspector4")
     for pr in spec["problems"]:
-        ctx.db.transaction(lambda s, pr=pr: lifecycle.add_problem(
+        ctx.db.transaction(lambda s, pr=pr: rounds.add_problem(
             ctx, s, inspector, rnd.id, unit_id[pr["unit"]], pr["description"], pr["category"], pr["source"]))
     return rnd.id

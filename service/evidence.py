@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from .auth import Principal
 from .context import Context
 from .errors import Forbidden, TooLarge, Unprocessable
-from .lifecycle import get_case
+from .cases import get_case
 from .models import Evidence, EvidenceBlob, RectificationItem
 
 _SAFE_NAME = re.compile(r"[^\w.\-\u4e00-\u9fff ]+")

@@ -93,7 +93,7 @@ class Filters:
         if self.status and status_col is not None:
             query = query.where(status_col == self.status)
         if self.overdue is not None and case is not None:
-            late = and_(case.status.in_(("self_check", "rectifying", "returned")), case.due_at < now)
+            late = case.is_overdue(now)
             query = query.where(late if self.overdue else not_(late))
         return query
 

@@ -5,10 +5,13 @@ that can be counted and filtered without touching a workflow.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import (
     JSON,
+    and_,
     Boolean,
     Date,
     ForeignKey,
@@ -18,6 +21,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from workflows.tables import UTCDateTime
@@ -37,9 +41,84 @@ ROLES = {
 UNIT_KINDS = ("department", "street", "community", "company", "office", "leading_group", "discipline")
 # Units that receive every published list and rectify against it.
 RECTIFYING_KINDS = ("department", "street", "community", "company")
-CASE_STATUSES = ("self_check", "rectifying", "filed", "returned", "closed")
-WARNINGS = ("none", "green", "yellow", "red")
-PROBLEM_SOURCES = ("inspection", "resident_report", "audit")
+
+
+class RoundStatus(StrEnum):
+    DISCOVERING = "discovering"  # inspectors record problems
+    LISTING = "listing"          # the office distils the list, the leading group approves it
+    PUBLISHED = "published"      # every unit rectifies
+    CLOSED = "closed"
+
+
+class CaseStatus(StrEnum):
+    SELF_CHECK = "self_check"
+    RECTIFYING = "rectifying"
+    FILED = "filed"
+    RETURNED = "returned"
+    CLOSED = "closed"
+
+
+class ItemStatus(StrEnum):
+    """How far one common problem's rectification has come in a unit."""
+
+    DONE = "done"
+    ONGOING = "ongoing"
+    NOT_DONE = "not_done"
+
+
+class WarningLevel(StrEnum):
+    """The supervision ladder's colours, in the order they escalate."""
+
+    NONE = "none"
+    GREEN = "green"
+    YELLOW = "yellow"
+    RED = "red"
+
+    @property
+    def rank(self) -> int:
+        return list(WarningLevel).index(self)
+
+    def escalated_to(self, level: WarningLevel) -> WarningLevel:
+        """A warning only ever rises: a late green timer never lowers a red case."""
+        return level if level.rank > self.rank else self
+
+
+class ProblemSource(StrEnum):
+    INSPECTION = "inspection"
+    RESIDENT_REPORT = "resident_report"
+    AUDIT = "audit"
+
+
+class KeyKind(StrEnum):
+    """What a process instance is about: the record its business key names."""
+
+    ROUND = "round"
+    CASE = "case"
+    LETTER = "letter"
+    CLUE = "clue"
+
+
+@dataclass(frozen=True)
+class BusinessKey:
+    """`case:12`: the record a process instance works on, as the engine stores it."""
+
+    kind: KeyKind
+    id: int
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.id}"
+
+    @classmethod
+    def parse(cls, text: str | None) -> BusinessKey | None:
+        kind, _, ident = (text or "").partition(":")
+        if kind not in KeyKind.__members__.values() or not ident.isdigit():
+            return None
+        return cls(KeyKind(kind), int(ident))
+
+
+CASE_STATUSES = tuple(CaseStatus)
+WARNINGS = tuple(WarningLevel)
+PROBLEM_SOURCES = tuple(ProblemSource)
 
 
 class Base(DeclarativeBase):
@@ -104,6 +183,14 @@ class Round(Base):
     inspected: Mapped[list[RoundUnit]] = relationship(cascade="all, delete-orphan", lazy="selectin")
     inspectors: Mapped[list[RoundInspector]] = relationship(cascade="all, delete-orphan", lazy="selectin")
 
+    @property
+    def accepts_findings(self) -> bool:
+        """Problems and clues are recorded until the list is published."""
+        return self.status in (RoundStatus.DISCOVERING, RoundStatus.LISTING)
+
+    def has_inspector(self, user_id: int) -> bool:
+        return any(i.user_id == user_id for i in self.inspectors)
+
 
 class RoundUnit(Base):
     __tablename__ = "round_unit"
@@ -163,6 +250,18 @@ class Case(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Instances this case ran before a follow-up re-check reopened it; their history stays readable.
     previous_instance_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+
+    # Still the unit's to do: a filing under review or a closed case is not late.
+    OPEN_STATUSES = (CaseStatus.SELF_CHECK, CaseStatus.RECTIFYING, CaseStatus.RETURNED)
+
+    @hybrid_method
+    def is_overdue(self, now: datetime) -> bool:
+        """Late: past its deadline and not yet filed (in Python and, on the class, in SQL)."""
+        return self.status in self.OPEN_STATUSES and self.due_at < now
+
+    @is_overdue.expression
+    def is_overdue(cls, now: datetime):  # noqa: N805 - SQLAlchemy passes the class
+        return and_(cls.status.in_(cls.OPEN_STATUSES), cls.due_at < now)
 
 
 class SelfCheckItem(Base):

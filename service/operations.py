@@ -11,7 +11,7 @@ from .auth import Principal
 from .context import Context
 from .errors import BadRequest, NotFound
 from .models import Unit
-from .lifecycle import fire_instance_timers
+from .timers import fire_instance_timers
 
 INSTANCE_STATUSES = ("running", "error", "completed")
 

@@ -9,7 +9,7 @@ import logging
 import threading
 
 from .context import Context
-from .lifecycle import run_due_timers
+from .timers import run_due_timers
 
 log = logging.getLogger(__name__)
 

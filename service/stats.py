@@ -59,8 +59,7 @@ def figures(ctx: Context, s: Session, p: Principal, round_id: int | None) -> dic
         "units_total": totals["units_total"],
         "units_filed": count(cases(select(func.count(Case.id)).where(Case.filed_at.is_not(None)))),
         "units_closed": totals["units_closed"],
-        "units_overdue": count(cases(select(func.count(Case.id)).where(
-            Case.status.in_(("self_check", "rectifying", "returned")), Case.due_at < ctx.now()))),
+        "units_overdue": count(cases(select(func.count(Case.id)).where(Case.is_overdue(ctx.now())))),
         "completion_rate": round(totals["units_closed"] / totals["units_total"], 4) if totals["units_total"] else 0.0,
         "average_days_to_file": round(sum(spans) / len(spans), 1) if spans else None,
     }

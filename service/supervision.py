@@ -1,28 +1,21 @@
-"""Leader notifications, recommendation letters and evidence review: the office's follow-through."""
+"""Leader notifications and evidence review: the office's follow-through."""
 from __future__ import annotations
 
-from sqlalchemy import false, func, select, true
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from . import access
 from .auth import Principal
+from .cases import get_case
 from .context import Context
 from .errors import Conflict, Forbidden, NotFound
-from .lifecycle import get_case
-from .models import Evidence, EvidenceBlob, LeaderNotification, RecommendationLetter
-
-
-def _notification_scope(p: Principal):
-    if p.has("office", "leading_group"):
-        return true()
-    if p.has("leader"):
-        return LeaderNotification.leader_id == p.id
-    return false()
+from .models import Evidence, EvidenceBlob, LeaderNotification
 
 
 def list_notifications(s: Session, p: Principal, round_id: int | None, pending: bool, limit: int, offset: int):
-    if not p.has("office", "leading_group", "leader"):
+    if not access.may_read_notifications(p):
         raise Forbidden("notifications go to leaders in charge; the office follows them")
-    query = select(LeaderNotification).where(_notification_scope(p))
+    query = select(LeaderNotification).where(access.notification_scope(p))
     if round_id is not None:
         query = query.where(LeaderNotification.round_id == round_id)
     if pending:
@@ -34,7 +27,7 @@ def list_notifications(s: Session, p: Principal, round_id: int | None, pending: 
 
 def acknowledge(ctx: Context, s: Session, p: Principal, notification_id: int) -> LeaderNotification:
     note = s.scalar(select(LeaderNotification).where(LeaderNotification.id == notification_id,
-                                                     _notification_scope(p)))
+                                                     access.notification_scope(p)))
     if note is None:
         raise NotFound(f"notification {notification_id} does not exist")
     if note.leader_id != p.id:
@@ -49,25 +42,6 @@ def notification_json(n: LeaderNotification, ctx: Context) -> dict:
     return {"id": n.id, "round_id": n.round_id, "leader_id": n.leader_id, "kind": n.kind, "case_id": n.case_id,
             "unit_ids": n.unit_ids, "created_at": ctx.local_iso(n.created_at),
             "acknowledged_at": ctx.local_iso(n.acknowledged_at) if n.acknowledged_at else None}
-
-
-def list_letters(s: Session, p: Principal, round_id: int | None):
-    if p.has("office", "leading_group"):
-        scope = true()
-    elif p.has("department") and p.unit_id is not None:
-        scope = RecommendationLetter.department_id == p.unit_id
-    else:
-        raise Forbidden("recommendation letters are for the office and the departments they are sent to")
-    query = select(RecommendationLetter).where(scope)
-    if round_id is not None:
-        query = query.where(RecommendationLetter.round_id == round_id)
-    return s.scalars(query.order_by(RecommendationLetter.id)).all()
-
-
-def letter_json(letter: RecommendationLetter, ctx: Context) -> dict:
-    return {"id": letter.id, "round_id": letter.round_id, "department_id": letter.department_id,
-            "common_problem_ids": letter.common_problem_ids, "status": letter.status,
-            "process_instance_id": letter.process_instance_id, "created_at": ctx.local_iso(letter.created_at)}
 
 
 def list_evidence(s: Session, p: Principal, case_id: int) -> list[Evidence]:

@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 
 from workflows.tables import HumanTask
 
-from . import access, lifecycle
+from . import access, workflow, workflow_events
 from .auth import Principal
 from .context import Context
 from .errors import Conflict, Forbidden, NotFound
@@ -56,9 +56,8 @@ def complete(ctx: Context, s: Session, p: Principal, task_id: str, data: dict) -
         raise Forbidden(f"task {task_id} is for the role {row.role!r}, which you do not hold here")
     if row.state != "open":
         raise Conflict(f"task {task_id} is already {row.state}")
-    result = ctx.engine.complete_task(s, task_id, data, actor=p.username,
-                                      check=lambda r, d: lifecycle.check_before_complete(s, r, d))
-    lifecycle.apply_events(ctx, s, p, result)
+    result = workflow.complete(ctx, s, p, task_id, data,
+                               check=lambda r, d: workflow_events.check_before_complete(s, r, d))
     s.flush()
     nxt = s.scalars(select(HumanTask).where(HumanTask.instance_id == result.instance.id,
                                             HumanTask.state == "open", access.task_visible(p))).all()

@@ -5,6 +5,8 @@ failing there (an id past 2^31 on PostgreSQL, a NUL character, half a surrogate 
 """
 from __future__ import annotations
 
+from .errors import Unprocessable
+
 MAX_INT = 2_147_483_647
 
 
@@ -48,3 +50,11 @@ def bounded_int(raw: str | None) -> int | None:
     except (TypeError, ValueError):
         return None
     return value if -MAX_INT <= value <= MAX_INT else None
+
+
+def require_lengths(**fields: tuple[str | None, int]) -> None:
+    """Text fits its column; the API's schemas say so too, but pages post straight to the services."""
+    errors = [{"field": name, "code": "too_long", "message": f"at most {limit} characters"}
+              for name, (value, limit) in fields.items() if value is not None and len(value) > limit]
+    if errors:
+        raise Unprocessable("some fields do not fit", errors, code="too_long")

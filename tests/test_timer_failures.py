@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 
 from service.context import BPMN_DIR
-from service.lifecycle import run_due_timers
+from service.timers import run_due_timers
 from test_api_access import publish_round
 from test_web_support import Pages
 from workflows.tables import HistoryEntry, ProcessInstance

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
-from service.lifecycle import run_due_timers
+from service.timers import run_due_timers
 from service.models import LeaderNotification, SupervisionAction
 from test_api_access import liaison, publish_round
 

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 import pytest
 from openpyxl import load_workbook
 
-from service.lifecycle import run_due_timers
+from service.timers import run_due_timers
 from test_api_access import publish_round
 from test_web_designer import login
 

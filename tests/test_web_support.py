@@ -8,7 +8,7 @@ from conftest import PASSWORD
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
-from service import lifecycle, tasks
+from service import rounds, tasks
 from service.auth import principal_for
 from service.models import Case, CommonProblem, User
 
@@ -78,7 +78,7 @@ def complete(ctx, username: str, bpmn_id: str, data: dict, unit_id: int | None =
 
 
 def start_round(ctx, d, name: str = "区委第一轮巡察") -> int:
-    rnd = as_user(ctx, "office1", lambda s, p: lifecycle.create_round(ctx, s, p, name, d.units[:3], d.inspectors[:1]))
+    rnd = as_user(ctx, "office1", lambda s, p: rounds.create_round(ctx, s, p, name, d.units[:3], d.inspectors[:1]))
     return rnd.id
 
 
@@ -87,7 +87,7 @@ def record_problems(ctx, d, round_id: int) -> list[int]:
              ("便民服务中心窗口长期空岗", "便民服务")]
     ids = []
     for i, (text, category) in enumerate(texts):
-        problem = as_user(ctx, "inspector0", lambda s, p, i=i, text=text, category=category: lifecycle.add_problem(
+        problem = as_user(ctx, "inspector0", lambda s, p, i=i, text=text, category=category: rounds.add_problem(
             ctx, s, p, round_id, d.units[i % 3], text, category, "inspection"))
         ids.append(problem.id)
     return ids
@@ -99,7 +99,7 @@ def publish_round(ctx, d, name: str = "区委第一轮巡察") -> tuple[int, lis
     problems = record_problems(ctx, d, round_id)
     complete(ctx, "inspector0", "record_findings", {})
     for i, title in enumerate(("工程项目建设监管不严", "政府合同管理不规范")):
-        as_user(ctx, "office1", lambda s, p, i=i, title=title: lifecycle.add_common_problem(
+        as_user(ctx, "office1", lambda s, p, i=i, title=title: rounds.add_common_problem(
             ctx, s, p, round_id, title, "说明", "类别", d.departments[i], [problems[i]]))
     complete(ctx, "office1", "distill_list", {})
     complete(ctx, "leading1", "approve_list", {"approved": True})

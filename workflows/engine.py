@@ -31,6 +31,7 @@ from . import serializer
 from .clock import Clock
 from .registry import LoadedModel, ModelRegistry
 from .scripting import make_script_engine
+from .steps import step_of
 from .tables import (
     HistoryEntry,
     HumanTask,
@@ -96,6 +97,7 @@ class StepEvent:
     bpmn_id: str | None
     name: str | None
     data: dict = field(default_factory=dict)
+    step: str | None = None
 
 
 @dataclass
@@ -118,6 +120,7 @@ class Engine:
         clock: Clock | None = None,
         role_for_lane: Callable[[str | None], str | None] = lambda lane: lane,
         naive_zone: str = "Asia/Shanghai",
+        required_steps: dict[str, dict[str, str]] | None = None,
         max_steps: int = MAX_STEPS,
         max_seconds: float = MAX_SECONDS,
         timer_retries: int = TIMER_RETRIES,
@@ -129,7 +132,7 @@ class Engine:
         self.clock = clock or Clock()
         self.role_for_lane = role_for_lane
         self.naive_zone = ZoneInfo(naive_zone)
-        self.registry = ModelRegistry(forms)
+        self.registry = ModelRegistry(forms, required_steps=required_steps)
         self.script_engine = make_script_engine(self.clock.now)
 
     # ----------------------------------------------------------------- models
@@ -187,7 +190,7 @@ class Engine:
         except SpiffWorkflowException as exc:
             raise WorkflowFailure(str(exc), task.task_spec.bpmn_id) from exc
         events = [StepEvent("task_completed", task.task_spec.bpmn_id, task.task_spec.bpmn_name,
-                            copy.deepcopy(data))]
+                            copy.deepcopy(data), step_of(task.task_spec))]
         self._history(session, instance, "task_completed", actor, task.task_spec.bpmn_id,
                       task.task_spec.bpmn_name, task_id, data)
         events += self._run(workflow, model)
@@ -289,7 +292,8 @@ class Engine:
             if timer is not None and task.state == TaskState.WAITING:
                 # Our clock decides; SpiffWorkflow's own check reads the wall clock.
                 task._set_internal_data(event_fired=True)
-                events.append(StepEvent("timer_fired", timer.bpmn_id, task.task_spec.bpmn_name))
+                events.append(StepEvent("timer_fired", timer.bpmn_id, task.task_spec.bpmn_name,
+                                        step=step_of(task.task_spec)))
                 self._history(session, instance, "timer_fired", None, timer.bpmn_id,
                               task.task_spec.bpmn_name, str(task.id), {"due_at": timer.due_at.isoformat()})
         events += self._run(workflow, model)  # _run refreshes timers, so the marked ones move
@@ -370,7 +374,7 @@ class Engine:
                     "a loop or timer in the diagram repeats without end", element)
             if getattr(spec, "bpmn_id", None) and not spec.manual:
                 events.append(StepEvent("task_completed", spec.bpmn_id, spec.bpmn_name, copy.deepcopy(
-                    {k: v for k, v in task.data.items() if k != "__candidates__"})))
+                    {k: v for k, v in task.data.items() if k != "__candidates__"}), step_of(spec)))
 
         try:
             workflow.do_engine_steps(did_complete_task=did_complete)
@@ -434,6 +438,7 @@ class Engine:
             form = getattr(spec, "form", None)
             row = HumanTask(
                 id=task_id, instance_id=instance.id, model_key=instance.model_key, bpmn_id=spec.bpmn_id,
+                step=step_of(spec),
                 name=spec.bpmn_name or spec.bpmn_id, lane=spec.lane, role=role, unit_id=instance.unit_id,
                 business_key=instance.business_key, form_key=form.key if form is not None and form.key else None,
                 due_at=self._due_at(workflow, task, model), state="open", created_at=now,

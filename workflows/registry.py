@@ -20,6 +20,7 @@ from SpiffWorkflow.camunda.parser import CamundaParser
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from .scripting import check_expression, check_script
+from .steps import STEP_PROPERTY, declared_steps
 from .tables import ModelVersion, utcnow
 from .timer_checks import timer_problem
 from .xml_safety import UnsafeXMLError, parse_xml
@@ -211,8 +212,10 @@ def _apply_own_lanes(root, specs) -> None:
 
 
 class ModelRegistry:
-    def __init__(self, forms=None, cache_size: int = 64) -> None:
+    def __init__(self, forms=None, cache_size: int = 64, required_steps: dict[str, dict[str, str]] | None = None) -> None:
+        """`required_steps`: per model key, the steps a version must declare, each with why it is needed."""
         self.forms = forms
+        self.required_steps = required_steps or {}
         self._cache: OrderedDict[int, LoadedModel] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
@@ -231,10 +234,18 @@ class ModelRegistry:
         if errors:
             raise DeployError(errors)
         spec, subprocess_specs = parse_specs(root, key)
-        errors = self._check_forms(spec, subprocess_specs)
+        errors = self._check_forms(spec, subprocess_specs) + self._check_steps(key, spec, subprocess_specs)
         if errors:
             raise DeployError(errors)
         return root, key, name, spec, subprocess_specs
+
+    def _check_steps(self, key: str, spec, subprocess_specs) -> list[dict]:
+        needed = self.required_steps.get(key, {})
+        declared = declared_steps([spec, *subprocess_specs.values()])
+        return [{"element_id": None, "step": step,
+                 "message": f"the model declares no step {step!r} (camunda:property {STEP_PROPERTY!r} on an "
+                            f"element), which the service needs: {why}"}
+                for step, why in needed.items() if step not in declared]
 
     def deploy(self, session: Session, xml: bytes, deployed_by: str | None = None) -> tuple[ModelVersion, bool]:
         """Returns (version, created). Identical content returns the existing version."""

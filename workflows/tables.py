@@ -109,6 +109,7 @@ class HumanTask(EngineBase):
     instance_id: Mapped[int] = mapped_column(ForeignKey("wf_instance.id"), index=True)
     model_key: Mapped[str] = mapped_column(String(200), index=True)
     bpmn_id: Mapped[str] = mapped_column(String(200), index=True)
+    step: Mapped[str | None] = mapped_column(String(100))  # the mechanism's step the element declares
     name: Mapped[str] = mapped_column(String(400))
     lane: Mapped[str | None] = mapped_column(String(200))
     role: Mapped[str | None] = mapped_column(String(50))

@@ -5,7 +5,8 @@ from datetime import date
 from flask import request
 from sqlalchemy import func, select
 
-from .. import access, evidence, lifecycle, supervision
+from .. import access, evidence, supervision
+from .. import cases as rectification_cases
 from ..errors import BadRequest
 from ..models import CASE_STATUSES, Case
 from . import bp, ctx, int_arg, listing, page, payload, principal
@@ -33,14 +34,14 @@ def cases():
     with c.db.read() as s:
         total = s.scalar(select(func.count()).select_from(query.subquery()))
         rows = s.scalars(query.order_by(Case.id).limit(limit).offset(offset)).all()
-        return listing([lifecycle.case_json(r, c) for r in rows], total)
+        return listing([rectification_cases.case_json(r, c) for r in rows], total)
 
 
 @bp.get("/cases/<int:case_id>")
 def get_case(case_id):
     c = ctx()
     with c.db.read() as s:
-        return lifecycle.case_json(lifecycle.get_case(s, principal(), case_id), c)
+        return rectification_cases.case_json(rectification_cases.get_case(s, principal(), case_id), c)
 
 
 @bp.post("/cases/<int:case_id>/evidence")
@@ -93,5 +94,5 @@ def review_evidence(evidence_id):
 def recheck(case_id):
     data = payload(RECHECK)
     c = ctx()
-    case = c.db.transaction(lambda s: lifecycle.recheck_case(c, s, principal(), case_id, data["comment"]))
-    return lifecycle.case_json(case, c)
+    case = c.db.transaction(lambda s: rectification_cases.recheck_case(c, s, principal(), case_id, data["comment"]))
+    return rectification_cases.case_json(case, c)

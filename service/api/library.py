@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import request
 
-from .. import clues, pools, supervision
+from .. import clues, letters, pools, supervision
 from . import bp, ctx, int_arg, listing, page, payload, principal
 
 CLUE_REQUEST = {"type": "object", "required": ["unit_id", "summary", "content"], "additionalProperties": False,
@@ -124,5 +124,5 @@ def acknowledge(notification_id):
 def letters():
     c = ctx()
     with c.db.read() as s:
-        rows = supervision.list_letters(s, principal(), int_arg("round_id"))
-        return listing([supervision.letter_json(r, c) for r in rows], len(rows))
+        rows = letters.list_letters(s, principal(), int_arg("round_id"))
+        return listing([letters.letter_json(r, c) for r in rows], len(rows))

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from .. import lifecycle
+from .. import rounds
 from ..models import PROBLEM_SOURCES
 from . import bp, ctx, payload, principal
 
@@ -37,7 +37,7 @@ COMMON_PROBLEM_REQUEST = {
 def create_round():
     data = payload(ROUND_REQUEST)
     c = ctx()
-    rnd = c.db.transaction(lambda s: lifecycle.create_round(
+    rnd = c.db.transaction(lambda s: rounds.create_round(
         c, s, principal(), data["name"], data.get("inspected_unit_ids", []), data.get("inspector_ids", [])))
     return {"id": rnd.id, "process_instance_id": rnd.process_instance_id}, 201
 
@@ -45,24 +45,24 @@ def create_round():
 @bp.get("/rounds/<int:round_id>")
 def get_round(round_id):
     with ctx().db.read() as s:
-        return lifecycle.round_json(s, lifecycle.get_round(s, principal(), round_id), principal())
+        return rounds.round_json(s, rounds.get_round(s, principal(), round_id), principal())
 
 
 @bp.post("/rounds/<int:round_id>/problems")
 def add_problem(round_id):
     data = payload(PROBLEM_REQUEST)
     c = ctx()
-    problem = c.db.transaction(lambda s: lifecycle.add_problem(
+    problem = c.db.transaction(lambda s: rounds.add_problem(
         c, s, principal(), round_id, data["unit_id"], data["description"], data["category"],
         data.get("source", "inspection")))
-    return lifecycle.problem_json(problem), 201
+    return rounds.problem_json(problem), 201
 
 
 @bp.post("/rounds/<int:round_id>/common-problems")
 def add_common_problem(round_id):
     data = payload(COMMON_PROBLEM_REQUEST)
     c = ctx()
-    common = c.db.transaction(lambda s: lifecycle.add_common_problem(
+    common = c.db.transaction(lambda s: rounds.add_common_problem(
         c, s, principal(), round_id, data["title"], data.get("description", ""), data["category"],
         data["responsible_department_id"], data.get("problem_ids", [])))
     return {"id": common.id, "title": common.title, "round_id": common.round_id,

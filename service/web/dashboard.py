@@ -13,7 +13,7 @@ from sqlalchemy import case as sql_case
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from .. import access, lifecycle, lists, stats
+from .. import access, lists, stats
 from ..auth import Principal
 from ..context import Context
 from ..errors import BadRequest, NotFound
@@ -29,7 +29,7 @@ DASHBOARD_ROLES = ("office", "leading_group", "leader")
 # ---------------------------------------------------------------- the figures
 def visible_rounds(s: Session, p: Principal) -> list[Round]:
     """Rounds the viewer may read, oldest first (the trend's x axis and the filter's options)."""
-    return [r for r in s.scalars(select(Round).order_by(Round.id)) if lifecycle.can_read_round(p, r)]
+    return [r for r in s.scalars(select(Round).order_by(Round.id)) if access.can_read_round(p, r)]
 
 
 def _cases(p: Principal, round_id: int | None):

@@ -1,6 +1,6 @@
 """Pages made for the round's own work: the inspectors' findings and the office's distillation.
 
-Problems and common problems go through `service.lifecycle` (`add_problem`,
+Problems and common problems go through `service.rounds` (`add_problem`,
 `add_common_problem`) and clues through `service.clues.register`, the functions the API uses.
 Each page ends its workflow step with a "finish" button
 that posts to the task page, which completes the task like any other.
@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 
 from workflows.tables import HumanTask
 
-from .. import access, clues, lifecycle
+from .. import access, clues
+from .. import rounds as inspection_rounds
 from ..auth import Principal
 from ..context import Context
 from ..errors import Forbidden, Unprocessable
@@ -61,7 +62,7 @@ def add_problem(round_id):
     source = form.get("source") or "inspection"
     if source not in PROBLEM_SOURCES:
         errors["source"] = [t("form.choose")]
-    return _record_finding(round_id, "problem", errors, "description", lambda c, s, p: lifecycle.add_problem(
+    return _record_finding(round_id, "problem", errors, "description", lambda c, s, p: inspection_rounds.add_problem(
         c, s, p, round_id, _int(form.get("unit_id")), form["description"].strip(), form["category"].strip(), source))
 
 
@@ -117,7 +118,7 @@ def add_common_problem(round_id):
     p = principal()
     if not errors:
         try:
-            c.db.transaction(lambda s: lifecycle.add_common_problem(
+            c.db.transaction(lambda s: inspection_rounds.add_common_problem(
                 c, s, p, round_id, form["title"].strip(), form.get("description", "").strip(),
                 form["category"].strip(), department_id, problem_ids))
         except Unprocessable as exc:
@@ -133,7 +134,7 @@ def add_common_problem(round_id):
 
 # ------------------------------------------------------------------ reads
 def rounds_overview(s: Session, p: Principal) -> list[dict]:
-    rows = [r for r in s.scalars(select(Round).order_by(Round.id.desc())) if lifecycle.can_read_round(p, r)]
+    rows = [r for r in s.scalars(select(Round).order_by(Round.id.desc())) if access.can_read_round(p, r)]
     ids = [r.id for r in rows]
     problems = dict(s.execute(select(Problem.round_id, func.count()).where(Problem.round_id.in_(ids))
                               .group_by(Problem.round_id)).all()) if ids else {}
@@ -150,10 +151,10 @@ def rounds_overview(s: Session, p: Principal) -> list[dict]:
 
 
 def findings_view(c: Context, s: Session, p: Principal, round_id: int) -> dict:
-    rnd = lifecycle.get_round(s, p, round_id)
+    rnd = inspection_rounds.get_round(s, p, round_id)
     if not _can_record(p, rnd):
         raise Forbidden("only the office and this round's inspectors record its findings")
-    body = lifecycle.round_json(s, rnd)
+    body = inspection_rounds.round_json(s, rnd)
     inspected = set(body["inspected_unit_ids"])
     units = s.scalars(select(Unit).where(Unit.kind.in_(RECTIFYING_KINDS), Unit.active.is_(True))
                       .order_by(Unit.code)).all()
@@ -161,7 +162,7 @@ def findings_view(c: Context, s: Session, p: Principal, round_id: int) -> dict:
     # the inspected units first: most findings are about them; residents' reports may name others
     unit_options = [(u.id, u.name) for u in units if u.id in inspected] + \
                    [(u.id, u.name) for u in units if u.id not in inspected]
-    round_clues = s.scalars(select(Clue).where(Clue.round_id == rnd.id, clues.scope(p))
+    round_clues = s.scalars(select(Clue).where(Clue.round_id == rnd.id, access.clue_scope(p))
                             .order_by(Clue.id.desc())).all()
     problems = [dict(pr, unit=names.get(pr["unit_id"]) or _unit_name(s, pr["unit_id"])) for pr in body["problems"]]
     categories = sorted(set(SUGGESTED_CATEGORIES) | {pr["category"] for pr in body["problems"]})
@@ -171,7 +172,7 @@ def findings_view(c: Context, s: Session, p: Principal, round_id: int) -> dict:
         "problems": list(reversed(problems)), "units": unit_options, "inspected": inspected,
         "sources": PROBLEM_SOURCES, "categories": categories,
         "clues": [{"summary": cl.summary, "unit": names.get(cl.unit_id) or _unit_name(s, cl.unit_id),
-                   "at": fmt_time(cl.registered_at), "content": cl.content if clues.sees_content(p, cl) else None}
+                   "at": fmt_time(cl.registered_at), "content": cl.content if access.sees_clue_content(p, cl) else None}
                   for cl in round_clues],
         "task_id": _open_task(s, p, rnd.id, "record_findings"),
         "problem_form": {}, "problem_errors": {}, "clue_form": {}, "clue_errors": {},
@@ -180,8 +181,8 @@ def findings_view(c: Context, s: Session, p: Principal, round_id: int) -> dict:
 
 def distill_view(c: Context, s: Session, p: Principal, round_id: int, department_id: int | None) -> dict:
     require_roles("office")
-    rnd = lifecycle.get_round(s, p, round_id)
-    body = lifecycle.round_json(s, rnd)
+    rnd = inspection_rounds.get_round(s, p, round_id)
+    body = inspection_rounds.round_json(s, rnd)
     units = {u.id: u for u in s.scalars(select(Unit))}
     departments = sorted((u for u in units.values() if u.kind == "department" and u.active), key=lambda u: u.code)
     problems = [dict(pr, unit=units[pr["unit_id"]].name if pr["unit_id"] in units else "") for pr in body["problems"]]
@@ -210,7 +211,7 @@ def distill_view(c: Context, s: Session, p: Principal, round_id: int, department
 
 
 def recipients_preview(s: Session, units: dict[int, Unit], commons: list[dict], department_id: int | None) -> dict:
-    """Who publishing the list reaches, as `lifecycle._on_publish` fans it out: every active
+    """Who publishing the list reaches, as `rounds._on_publish` fans it out: every active
     rectifying unit, the leaders in charge of them, and each responsible department."""
     receiving = [u for u in units.values() if u.active and u.kind in RECTIFYING_KINDS]
     by_kind = Counter(u.kind for u in receiving)
@@ -236,7 +237,7 @@ def _open_task(s: Session, p: Principal, round_id: int, bpmn_id: str) -> str | N
 
 
 def _can_record(p: Principal, rnd: Round) -> bool:
-    return p.has("office") or lifecycle.is_inspector_of(p, rnd)
+    return p.has("office") or access.is_inspector_of(p, rnd)
 
 
 def _required(form, names) -> dict[str, list[str]]:

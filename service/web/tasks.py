@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from workflows.engine import InvalidTaskData, TaskNotOpen, WorkflowFailure
 from workflows.tables import HumanTask
 
-from .. import evidence, lifecycle, supervision, tasks
+from .. import cases, evidence, rounds, supervision, tasks
 from ..auth import Principal
 from ..context import Context
 from ..db import Conflict as RetryConflict
@@ -172,7 +172,7 @@ def task_view(c: Context, s: Session, p: Principal, task_id: str) -> dict:
             case = None
     elif kind == "round" and ident.isdigit():
         try:
-            round_ = round_panel(s, lifecycle.get_round(s, p, int(ident)))
+            round_ = round_panel(s, rounds.get_round(s, p, int(ident)))
         except NotFound:
             round_ = None
     elif kind == "letter" and ident.isdigit():
@@ -247,7 +247,7 @@ def _common_problem_titles(s: Session, row: HumanTask) -> dict[int, str]:
 
 def case_view(c: Context, s: Session, p: Principal, case_id: int) -> dict:
     """A unit's case so far, read-only: self-check, measures, institutions, evidence, filings."""
-    case = lifecycle.get_case(s, p, case_id)  # the need-to-know rule for cases
+    case = cases.get_case(s, p, case_id)  # the need-to-know rule for cases
     titles = dict(s.execute(select(CommonProblem.id, CommonProblem.title)
                             .where(CommonProblem.round_id == case.round_id).order_by(CommonProblem.id)).all())
     checks = s.scalars(select(SelfCheckItem).where(SelfCheckItem.case_id == case.id).order_by(SelfCheckItem.id)).all()
@@ -284,7 +284,7 @@ def _evidence_item(e: Evidence, uploader: str) -> dict:
 
 def round_panel(s: Session, rnd: Round) -> dict:
     """The round's list as the leading group approves it: common problems, departments, problems."""
-    body = lifecycle.round_json(s, rnd)
+    body = rounds.round_json(s, rnd)
     departments = {u.id: u.name for u in s.scalars(select(Unit).where(
         Unit.id.in_({cp["responsible_department_id"] for cp in body["common_problems"]})))}
     return {"id": rnd.id, "name": rnd.name, "status": rnd.status, "problems": len(body["problems"]),

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from test_web_support import complete, principal, publish_round
 
 from service import stats
-from service.lifecycle import run_due_timers
+from service.timers import run_due_timers
 from service.models import Case
 from service.web.dashboard import FIGURES
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from test_timer_failures import _poisoned_model
 from test_web_support import publish_round
 
-from service.lifecycle import run_due_timers
+from service.timers import run_due_timers
 from service.models import Case
 
 from .conftest import PHONE, assert_translated, login

@@ -1,0 +1,225 @@
+"""A unit's rectification case against one published list, and what its workflow's steps mean.
+
+Each case runs its own `unit_rectification` instance; the functions named `on_…` keep the case's
+records (self-check, measures, filings, warnings) in step with it (see `workflow_events`).
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from workflows.engine import StepEvent
+
+from . import access, rounds, workflow
+from .auth import Principal
+from .context import Context
+from .errors import NotFound, Unprocessable
+from .models import (
+    BusinessKey,
+    Case,
+    CaseStatus,
+    Filing,
+    Institution,
+    KeyKind,
+    LeaderNotification,
+    Measure,
+    RectificationItem,
+    Round,
+    SelfCheckItem,
+    SupervisionAction,
+    Unit,
+    WarningLevel,
+)
+
+
+# ---------------------------------------------------------------- queries
+def get_case(s: Session, p: Principal, case_id: int) -> Case:
+    case = s.scalar(select(Case).where(Case.id == case_id, access.case_scope(p)))
+    if case is None:
+        raise NotFound(f"case {case_id} does not exist")
+    return case
+
+
+def case_json(case: Case, ctx: Context) -> dict:
+    return {"id": case.id, "unit_id": case.unit_id, "round_id": case.round_id, "status": case.status,
+            "due_at": ctx.local_iso(case.due_at), "warning": case.warning,
+            "process_instance_id": case.process_instance_id, "filed_at": _iso(case.filed_at),
+            "closed_at": _iso(case.closed_at)}
+
+
+# ---------------------------------------------------------------- commands
+def open_case(ctx: Context, s: Session, p: Principal | None, round_id: int, unit_id: int, listed: list[dict],
+              due: datetime) -> Case:
+    case = Case(round_id=round_id, unit_id=unit_id, status=CaseStatus.SELF_CHECK, warning=WarningLevel.NONE,
+                due_at=due, created_at=ctx.now())
+    s.add(case)
+    s.flush()
+    _start(ctx, s, p, case, listed, recheck=False)
+    return case
+
+
+def recheck_case(ctx: Context, s: Session, p: Principal, case_id: int, comment: str) -> Case:
+    """Follow-up re-check (回头看): reopen a closed case for another rectification pass.
+
+    The records of the first pass (items, filings, evidence, its workflow history) stay; a new
+    instance starts at rectification, since the unit's self-check still stands.
+    """
+    p.require("office")
+    case = get_case(s, p, case_id)
+    # Claim the case in one statement, so two re-checks at once cannot both reopen it.
+    claimed = s.execute(update(Case).where(Case.id == case_id, Case.status == CaseStatus.CLOSED)
+                        .values(status=CaseStatus.RECTIFYING)).rowcount
+    s.refresh(case)
+    if not claimed:
+        raise Unprocessable(f"case {case_id} is {case.status}; only closed cases are re-checked",
+                            code="case_not_closed", status=case.status)
+    now = ctx.now()
+    case.previous_instance_ids = [*case.previous_instance_ids, case.process_instance_id]
+    case.status, case.warning, case.closed_at = CaseStatus.RECTIFYING, WarningLevel.NONE, None
+    case.due_at = now + timedelta(days=ctx.settings.recheck_days)
+    s.add(SupervisionAction(round_id=case.round_id, case_id=case.id, target_unit_id=case.unit_id, kind="recheck",
+                            at=now, actor_id=p.id, detail=comment))
+    listed = [{"id": c.id, "title": c.title} for c in rounds.common_problems(s, case.round_id)]
+    _start(ctx, s, p, case, listed, recheck=True)
+    return case
+
+
+def _start(ctx: Context, s: Session, p: Principal | None, case: Case, listed: list[dict], recheck: bool) -> None:
+    instance = workflow.start(
+        ctx, s, p, "unit_rectification",
+        {"case_id": case.id, "unit_id": case.unit_id, "round_id": case.round_id, "common_problems": listed,
+         "due_at": ctx.local_iso(case.due_at), "green_days": ctx.settings.green_days,
+         "yellow_days": ctx.settings.yellow_days, "talk_days": ctx.settings.talk_days, "recheck": recheck},
+        BusinessKey(KeyKind.CASE, case.id), unit_id=case.unit_id)
+    case.process_instance_id = instance.id
+
+
+# ---------------------------------------------------------------- what the case's steps need
+def check_items(s: Session, case_id: int, data: dict, *, every_problem: bool) -> None:
+    """Self-check and rectification items name the list's common problems, each once; the
+    self-check names every one of them."""
+    case = s.get(Case, case_id)
+    expected = {c.id for c in rounds.common_problems(s, case.round_id)}
+    given = [item.get("common_problem_id") for item in data.get("items", [])]
+    errors = []
+    if len(given) != len(set(given)):
+        errors.append({"field": "items", "code": "item_repeated", "message": "each common problem may appear once"})
+    unknown = sorted(set(given) - expected)
+    if unknown:
+        errors.append({"field": "items", "code": "item_unknown",
+                       "message": f"not common problems of this list: {unknown}"})
+    missing = sorted(expected - set(given)) if every_problem else []
+    if missing:
+        errors.append({"field": "items", "code": "item_missing",
+                       "message": f"self-check every common problem; missing: {missing}"})
+    if errors:
+        raise Unprocessable("the items do not match the common-problem list", errors, code="items_mismatch")
+
+
+def check_self_check(s: Session, case_id: int, data: dict) -> None:
+    check_items(s, case_id, data, every_problem=True)
+
+
+def check_rectification(s: Session, case_id: int, data: dict) -> None:
+    check_items(s, case_id, data, every_problem=False)
+
+
+# ---------------------------------------------------------------- what the case's steps mean
+def on_self_check(ctx: Context, s: Session, p: Principal | None, case_id: int, event: StepEvent) -> None:
+    case = s.get(Case, case_id)
+    for old in s.scalars(select(SelfCheckItem).where(SelfCheckItem.case_id == case_id)):
+        s.delete(old)
+    s.flush()
+    for item in event.data.get("items", []):
+        s.add(SelfCheckItem(case_id=case_id, common_problem_id=item["common_problem_id"],
+                            applicable=item["applicable"], reason=item.get("reason"),
+                            problems_found=item["problems_found"], findings=item["findings"]))
+    case.status = CaseStatus.RECTIFYING
+
+
+def on_rectify(ctx: Context, s: Session, p: Principal | None, case_id: int, event: StepEvent) -> None:
+    case = s.get(Case, case_id)
+    existing = {i.common_problem_id: i for i in s.scalars(
+        select(RectificationItem).where(RectificationItem.case_id == case_id))}
+    for entry in event.data.get("items", []):
+        item = existing.get(entry["common_problem_id"])
+        if item is None:
+            item = RectificationItem(case_id=case_id, common_problem_id=entry["common_problem_id"])
+            s.add(item)
+        item.status = entry["status"]
+        item.measures = [Measure(description=m["description"], deadline=_date(m.get("deadline")))
+                         for m in entry.get("measures", [])]
+        item.institutions = [Institution(title=i["title"]) for i in entry.get("institutions", [])]
+    case.status = CaseStatus.RECTIFYING
+
+
+def on_filed(ctx: Context, s: Session, p: Principal | None, case_id: int, event: StepEvent) -> None:
+    case = s.get(Case, case_id)
+    now = ctx.now()
+    s.add(Filing(case_id=case_id, filed_by=p.id if p else None, filed_at=now,
+                 attest_comment=event.data.get("comment")))
+    case.status, case.filed_at = CaseStatus.FILED, now
+
+
+def on_reviewed(ctx: Context, s: Session, p: Principal | None, case_id: int, event: StepEvent) -> None:
+    case = s.get(Case, case_id)
+    now = ctx.now()
+    filing = s.scalar(select(Filing).where(Filing.case_id == case_id).order_by(Filing.id.desc()).limit(1))
+    accepted = bool(event.data.get("accepted"))
+    if filing is not None:
+        filing.result = "accepted" if accepted else "returned"
+        filing.reviewed_by, filing.reviewed_at = (p.id if p else None), now
+        filing.review_comment = event.data.get("comment")
+    if not accepted:
+        case.status = CaseStatus.RETURNED
+        return
+    case.status, case.closed_at = CaseStatus.CLOSED, now
+    s.flush()
+    # Two last reviews at once must not both count the other case as open: take the round first.
+    s.get(Round, case.round_id, with_for_update=True, populate_existing=True)
+    still_open = s.scalar(select(func.count()).select_from(Case).where(
+        Case.round_id == case.round_id, Case.status != CaseStatus.CLOSED))
+    if still_open == 0:
+        rounds.all_cases_closed(ctx, s, p, case.round_id)
+
+
+def on_warning(level: WarningLevel):
+    def handle(ctx: Context, s: Session, p: Principal | None, case_id: int, event: StepEvent) -> None:
+        case = s.get(Case, case_id)
+        if case.status != CaseStatus.CLOSED:
+            case.warning = WarningLevel(case.warning).escalated_to(level)
+        s.add(SupervisionAction(round_id=case.round_id, case_id=case_id, target_unit_id=case.unit_id,
+                                kind=f"warning_{level}", at=ctx.now(), detail=event.name))
+        if level == WarningLevel.YELLOW:
+            unit = s.get(Unit, case.unit_id)
+            if unit.leader_id is not None:
+                s.add(LeaderNotification(round_id=case.round_id, leader_id=unit.leader_id, kind="yellow_warning",
+                                         case_id=case_id, unit_ids=[unit.id], created_at=ctx.now()))
+    handle.__doc__ = f"The case reached the {level} point of the supervision ladder."
+    return handle
+
+
+def on_tracked(ctx: Context, s: Session, p: Principal | None, case_id: int, event: StepEvent) -> None:
+    case = s.get(Case, case_id)
+    s.add(SupervisionAction(round_id=case.round_id, case_id=case_id, target_unit_id=case.unit_id,
+                            kind=event.data.get("action") or "tracking_letter", at=ctx.now(),
+                            actor_id=p.id if p else None, detail=event.data.get("comment")))
+
+
+def on_talked(ctx: Context, s: Session, p: Principal | None, case_id: int, event: StepEvent) -> None:
+    case = s.get(Case, case_id)
+    d = event.data
+    s.add(SupervisionAction(round_id=case.round_id, case_id=case_id, target_unit_id=case.unit_id,
+                            kind="talk_reminder", at=ctx.now(), actor_id=p.id if p else None,
+                            detail=f"{d.get('talked_by')} 于 {d.get('talked_on')} 与 {d.get('talked_with')} 谈话："
+                                   f"{d.get('summary') or ''}".rstrip("：")))
+
+
+def _date(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def _iso(when: datetime | None) -> str | None:
+    return when.isoformat() if when else None

@@ -1,0 +1,71 @@
+"""Recommendation letters (巡察建议书): a responsible department's special governance of the
+common problems it governs, from the letter through its plan and report to the office's evaluation."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from workflows.engine import StepEvent
+
+from . import access, workflow
+from .auth import Principal
+from .context import Context
+from .errors import Forbidden
+from .models import BusinessKey, CommonProblem, KeyKind, RecommendationLetter, SupervisionAction
+
+
+def send(ctx: Context, s: Session, p: Principal | None, round_id: int, department_id: int,
+         governed: list[CommonProblem], report_due: datetime) -> RecommendationLetter:
+    now = ctx.now()
+    letter = RecommendationLetter(round_id=round_id, department_id=department_id,
+                                  common_problem_ids=[c.id for c in governed], created_at=now)
+    s.add(letter)
+    s.flush()
+    instance = workflow.start(
+        ctx, s, p, "recommendation_letter",
+        {"letter_id": letter.id, "department_id": department_id,
+         "common_problems": [{"id": c.id, "title": c.title} for c in governed],
+         "plan_due_at": ctx.local_iso(now + timedelta(days=ctx.settings.plan_days)),
+         "report_due_at": ctx.local_iso(report_due)},
+        BusinessKey(KeyKind.LETTER, letter.id), unit_id=department_id)
+    letter.process_instance_id = instance.id
+    s.add(SupervisionAction(round_id=round_id, target_unit_id=department_id, kind="recommendation_letter",
+                            at=now, actor_id=p.id if p else None,
+                            detail="巡察建议书：" + "；".join(c.title for c in governed)))
+    return letter
+
+
+def list_letters(s: Session, p: Principal, round_id: int | None) -> list[RecommendationLetter]:
+    if not access.may_read_letters(p):
+        raise Forbidden("recommendation letters are for the office and the departments they are sent to")
+    query = select(RecommendationLetter).where(access.letter_scope(p))
+    if round_id is not None:
+        query = query.where(RecommendationLetter.round_id == round_id)
+    return list(s.scalars(query.order_by(RecommendationLetter.id)))
+
+
+def letter_json(letter: RecommendationLetter, ctx: Context) -> dict:
+    return {"id": letter.id, "round_id": letter.round_id, "department_id": letter.department_id,
+            "common_problem_ids": letter.common_problem_ids, "status": letter.status,
+            "process_instance_id": letter.process_instance_id, "created_at": ctx.local_iso(letter.created_at)}
+
+
+def _step(status: str, kind: str, detail):
+    def handle(ctx: Context, s: Session, p: Principal | None, letter_id: int, event: StepEvent) -> None:
+        letter = s.get(RecommendationLetter, letter_id)
+        if status != "accepted" or event.data.get("accepted"):
+            letter.status = status
+        s.add(SupervisionAction(round_id=letter.round_id, target_unit_id=letter.department_id, kind=kind,
+                                at=ctx.now(), actor_id=p.id if p else None, detail=detail(event.data)))
+    return handle
+
+
+on_planned = _step("planned", "governance_plan", lambda d: f"专项治理方案：{d.get('plan', '')}")
+on_reported = _step("reported", "governance_report",
+                    lambda d: f"专项治理情况：{d.get('report', '')}（措施 {d.get('measures', 0)} 项，"
+                              f"制度 {d.get('institutions', 0)} 项）")
+on_evaluated = _step("accepted", "governance_evaluated",
+                     lambda d: ("评估通过" if d.get("accepted") else "评估未通过，退回")
+                     + (f"：{d['comment']}" if d.get("comment") else ""))

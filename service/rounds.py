@@ -1,0 +1,244 @@
+"""An inspection round: its problems, its common-problem list, and the list's publication.
+
+The round's own workflow (`inspection_round`) orders the work; the functions at the bottom are
+what its steps mean for the records (see `workflow_events`).
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from workflows.engine import StepEvent
+
+from . import access, cases, letters, pools, workflow
+from .auth import Principal
+from .context import Context
+from .errors import Forbidden, NotFound, Unprocessable
+from .models import (
+    RECTIFYING_KINDS,
+    BusinessKey,
+    CommonProblem,
+    KeyKind,
+    LeaderNotification,
+    Problem,
+    ProblemSource,
+    Round,
+    RoundInspector,
+    RoundStatus,
+    RoundUnit,
+    Unit,
+    User,
+)
+from .validation import require_lengths
+
+
+# ---------------------------------------------------------------- commands
+def create_round(ctx: Context, s: Session, p: Principal, name: str, unit_ids: list[int],
+                 inspector_ids: list[int]) -> Round:
+    p.require("office")
+    require_units(s, unit_ids, "inspected_unit_ids")
+    inspectors = s.scalars(select(User).where(User.id.in_(inspector_ids))).all() if inspector_ids else []
+    found = {u.id: u for u in inspectors}
+    bad = [i for i in inspector_ids if i not in found or "inspector" not in found[i].roles]
+    if bad:
+        raise Unprocessable("some inspector ids are not inspectors",
+                            [{"field": "inspector_ids", "code": "not_an_inspector",
+                              "message": f"not an inspector: {bad}"}], code="not_an_inspector")
+    barred = pools.conflicts(s, inspector_ids, unit_ids)
+    if barred:
+        raise Unprocessable("an inspector may not inspect a unit they have a conflict of interest with", barred,
+                            code="conflict_of_interest")
+    rnd = Round(name=name, status=RoundStatus.DISCOVERING, created_by=p.id, created_at=ctx.now(),
+                inspected=[RoundUnit(unit_id=u) for u in dict.fromkeys(unit_ids)],
+                inspectors=[RoundInspector(user_id=i) for i in dict.fromkeys(inspector_ids)])
+    s.add(rnd)
+    s.flush()
+    instance = workflow.start(ctx, s, p, "inspection_round", {"round_id": rnd.id, "round_name": name},
+                              BusinessKey(KeyKind.ROUND, rnd.id),
+                              candidates={"inspector": list(dict.fromkeys(inspector_ids))})
+    rnd.process_instance_id = instance.id
+    return rnd
+
+
+def add_problem(ctx: Context, s: Session, p: Principal, round_id: int, unit_id: int, description: str,
+                category: str, source: str) -> Problem:
+    require_lengths(description=(description, 5000), category=(category, 100))
+    if source not in ProblemSource.__members__.values():
+        raise Unprocessable("unknown source", [{"field": "source", "code": "unknown_source",
+                                                "message": f"one of {', '.join(ProblemSource)}"}],
+                            code="unknown_source")
+    rnd = get_round(s, p, round_id)
+    if not access.may_record_findings(p, rnd):
+        raise Forbidden("only the office and this round's inspectors record its problems")
+    if not rnd.accepts_findings:
+        raise Unprocessable(f"round {round_id} is {rnd.status}; problems can no longer be recorded",
+                            code="round_not_open", status=rnd.status)
+    require_units(s, [unit_id], "unit_id")
+    problem = Problem(round_id=rnd.id, unit_id=unit_id, description=description, category=category,
+                      source=source, recorded_by=p.id, recorded_at=ctx.now())
+    s.add(problem)
+    s.flush()
+    return problem
+
+
+def add_common_problem(ctx: Context, s: Session, p: Principal, round_id: int, title: str, description: str,
+                       category: str, department_id: int, problem_ids: list[int]) -> CommonProblem:
+    p.require("office")
+    require_lengths(title=(title, 300), category=(category, 100), description=(description or "", 5000))
+    rnd = get_round(s, p, round_id)
+    if rnd.published_at is not None:
+        raise Unprocessable(f"round {round_id}'s list is already published", code="list_published")
+    dept = s.get(Unit, department_id)
+    if dept is None or dept.kind != "department":
+        raise Unprocessable("the responsible department must be a district department",
+                            [{"field": "responsible_department_id", "code": "not_a_department",
+                              "message": f"not a department: {department_id}"}], code="not_a_department")
+    problems = s.scalars(select(Problem).where(Problem.id.in_(problem_ids))).all() if problem_ids else []
+    bad = sorted(set(problem_ids) - {pr.id for pr in problems if pr.round_id == rnd.id})
+    if bad:
+        raise Unprocessable("problem ids must be problems of this round",
+                            [{"field": "problem_ids", "code": "not_in_round",
+                              "message": f"not problems of round {round_id}: {bad}"}], code="not_in_round")
+    common = CommonProblem(round_id=rnd.id, title=title, description=description, category=category,
+                           responsible_department_id=department_id, created_at=ctx.now())
+    s.add(common)
+    s.flush()
+    for pr in problems:
+        pr.common_problem_id = common.id
+    return common
+
+
+# ---------------------------------------------------------------- queries
+def get_round(s: Session, p: Principal, round_id: int) -> Round:
+    rnd = s.get(Round, round_id)
+    if rnd is None or not access.can_read_round(p, rnd):
+        raise NotFound(f"round {round_id} does not exist")
+    return rnd
+
+
+def visible_rounds(s: Session, p: Principal, *, newest_first: bool = False) -> list[Round]:
+    order = Round.id.desc() if newest_first else Round.id
+    return list(s.scalars(select(Round).where(access.round_scope(p)).order_by(order)))
+
+
+def common_problems(s: Session, round_id: int) -> list[CommonProblem]:
+    return list(s.scalars(select(CommonProblem).where(CommonProblem.round_id == round_id)
+                          .order_by(CommonProblem.id)))
+
+
+def round_json(s: Session, rnd: Round, p: Principal | None = None) -> dict:
+    """The round, its list and its problems; a unit user sees the list but only their own problems."""
+    problems = s.scalars(select(Problem).where(Problem.round_id == rnd.id).order_by(Problem.id)).all()
+    if p is not None and not access.sees_all_findings(p, rnd):
+        problems = [pr for pr in problems if access.can_read_unit(p, pr.unit_id)]
+    return {
+        "id": rnd.id, "name": rnd.name, "status": rnd.status, "process_instance_id": rnd.process_instance_id,
+        "created_at": _iso(rnd.created_at), "published_at": _iso(rnd.published_at),
+        "closed_at": _iso(rnd.closed_at),
+        "inspected_unit_ids": [u.unit_id for u in rnd.inspected],
+        "inspector_ids": [i.user_id for i in rnd.inspectors],
+        "problems": [problem_json(pr) for pr in problems],
+        "common_problems": [{"id": c.id, "title": c.title, "description": c.description, "category": c.category,
+                             "responsible_department_id": c.responsible_department_id,
+                             "problem_ids": [pr.id for pr in problems if pr.common_problem_id == c.id]}
+                            for c in common_problems(s, rnd.id)],
+    }
+
+
+def problem_json(pr: Problem) -> dict:
+    return {"id": pr.id, "round_id": pr.round_id, "unit_id": pr.unit_id, "description": pr.description,
+            "category": pr.category, "source": pr.source, "common_problem_id": pr.common_problem_id,
+            "recorded_at": _iso(pr.recorded_at)}
+
+
+# ---------------------------------------------------------------- publication
+@dataclass
+class Recipients:
+    """Who a round's list goes to: every rectifying unit, the leaders in charge of them (with their
+    portfolios) and the departments responsible for a common problem (with what they govern)."""
+
+    units: list[Unit]
+    leaders: dict[int, list[int]]
+    departments: dict[int, list[CommonProblem]]
+
+
+def recipients(s: Session, round_id: int) -> Recipients:
+    """The one computation of a publication's recipients, for the publication and for its preview."""
+    units = list(s.scalars(select(Unit).where(Unit.active.is_(True), Unit.kind.in_(RECTIFYING_KINDS))
+                           .order_by(Unit.id)))
+    leaders: dict[int, list[int]] = defaultdict(list)
+    for unit in units:
+        if unit.leader_id is not None:
+            leaders[unit.leader_id].append(unit.id)
+    departments: dict[int, list[CommonProblem]] = defaultdict(list)
+    for common in common_problems(s, round_id):
+        departments[common.responsible_department_id].append(common)
+    return Recipients(units, dict(leaders), dict(departments))
+
+
+def publish(ctx: Context, s: Session, p: Principal | None, rnd: Round) -> None:
+    """Fan out: a case for every unit, the list to every leader in charge, a letter to every department."""
+    now = ctx.now()
+    rnd.status, rnd.published_at = RoundStatus.PUBLISHED, now
+    to = recipients(s, rnd.id)
+    listed = [{"id": c.id, "title": c.title} for c in common_problems(s, rnd.id)]
+    due = now + timedelta(days=ctx.settings.deadline_days)
+    for unit in to.units:
+        cases.open_case(ctx, s, p, rnd.id, unit.id, listed, due)
+    for leader_id, unit_ids in to.leaders.items():
+        s.add(LeaderNotification(round_id=rnd.id, leader_id=leader_id, kind="list", unit_ids=unit_ids,
+                                 created_at=now))
+    for department_id, governed in to.departments.items():
+        letters.send(ctx, s, p, rnd.id, department_id, governed, due)
+
+
+# ---------------------------------------------------------------- what the round's steps mean
+def on_findings_recorded(ctx: Context, s: Session, p: Principal | None, round_id: int, event: StepEvent) -> None:
+    s.get(Round, round_id).status = RoundStatus.LISTING
+
+
+def on_list_approved(ctx: Context, s: Session, p: Principal | None, round_id: int, event: StepEvent) -> None:
+    if event.data.get("approved"):
+        s.get(Round, round_id).approved_at = ctx.now()
+
+
+def on_list_published(ctx: Context, s: Session, p: Principal | None, round_id: int, event: StepEvent) -> None:
+    publish(ctx, s, p, s.get(Round, round_id))
+
+
+def on_round_summarised(ctx: Context, s: Session, p: Principal | None, round_id: int, event: StepEvent) -> None:
+    rnd = s.get(Round, round_id)
+    rnd.status, rnd.closed_at = RoundStatus.CLOSED, ctx.now()
+
+
+def require_a_common_problem(s: Session, round_id: int, data: dict) -> None:
+    """Before the list moves on (distilled, approved) it must hold at least one common problem."""
+    count = s.scalar(select(func.count()).select_from(CommonProblem).where(CommonProblem.round_id == round_id))
+    if not count:
+        raise Unprocessable("distil at least one common problem before the list moves on", code="list_empty")
+
+
+def all_cases_closed(ctx: Context, s: Session, p: Principal | None, round_id: int) -> None:
+    """Tell the round's workflow that its last case is closed, so the office can sum the round up."""
+    workflow.deliver_message(ctx, s, p, "round_cases_closed", BusinessKey(KeyKind.ROUND, round_id),
+                             {"round_id": round_id})
+
+
+# ---------------------------------------------------------------- helpers
+def require_units(s: Session, unit_ids: list[int], field: str) -> None:
+    if not unit_ids:
+        return
+    found = set(s.scalars(select(Unit.id).where(Unit.id.in_(unit_ids))))
+    missing = sorted(set(unit_ids) - found)
+    if missing:
+        raise Unprocessable(f"unknown units in {field}", [{"field": field, "code": "unknown_unit",
+                                                           "message": f"unknown unit ids: {missing}"}],
+                            code="unknown_unit")
+
+
+def _iso(when: datetime | None) -> str | None:
+    return when.isoformat() if when else None

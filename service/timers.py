@@ -1,0 +1,44 @@
+"""The timer sweep: fire what is due, one instance per transaction, each failure kept to itself."""
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from workflows.engine import WorkflowFailure
+
+from . import workflow
+from .context import Context
+from .db import Conflict as RetryConflict
+from .errors import ApiError
+
+log = logging.getLogger(__name__)
+
+
+def run_due_timers(ctx: Context, now: datetime | None = None) -> int:
+    """Fire every timer due by `now`; returns how many instances moved.
+
+    An instance whose step fails is marked failed on its own row and tried again later; it never
+    keeps the other instances' timers from firing.
+    """
+    now = now or ctx.now()
+    with ctx.db.read() as s:
+        instance_ids = ctx.engine.due_timer_instances(s, now)
+    return sum(1 for instance_id in instance_ids if fire_instance_timers(ctx, instance_id, now))
+
+
+def fire_instance_timers(ctx: Context, instance_id: int, now: datetime | None = None) -> bool:
+    """Fire one instance's due timers and apply what they did; on failure record it on the instance."""
+    try:
+        return ctx.db.transaction(lambda s: workflow.fire_timers(ctx, s, instance_id, now)) is not None
+    except RetryConflict:  # busy with someone else's change: the next sweep finds it due again
+        return False
+    except Exception as exc:  # noqa: BLE001 - whatever one instance does, the sweep goes on
+        element = getattr(exc, "element_id", None)
+        message = str(exc) if isinstance(exc, (WorkflowFailure, ApiError)) else f"{type(exc).__name__}: {exc}"
+        log.warning("timer step of process instance %s failed at %s: %s", instance_id, element, message,
+                    exc_info=not isinstance(exc, WorkflowFailure))
+        try:
+            ctx.db.transaction(lambda s: ctx.engine.record_failure(s, instance_id, message, element, now))
+        except Exception:  # noqa: BLE001
+            log.exception("could not record the failure of process instance %s", instance_id)
+        return False

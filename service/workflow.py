@@ -1,0 +1,57 @@
+"""The one way the service moves a workflow: every engine call, with what it did applied.
+
+The engine only runs diagrams; the records (rounds, cases, filings, letters, clues) follow the
+steps it reports. Each function here calls the engine and then hands its events to
+`workflow_events`, in the same transaction, so no caller can move a workflow and forget its
+records, and a step has the same effect whichever page, client or timer caused it.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Callable
+
+from sqlalchemy.orm import Session
+
+from workflows.engine import RunResult
+from workflows.tables import HumanTask, ProcessInstance
+
+from .auth import Principal
+from .context import Context
+from .models import BusinessKey
+
+
+def start(ctx: Context, s: Session, p: Principal | None, model_key: str, data: dict, key: BusinessKey, *,
+          unit_id: int | None = None, candidates: dict[str, list[int]] | None = None) -> ProcessInstance:
+    result = ctx.engine.start(s, model_key, data, unit_id=unit_id, business_key=str(key),
+                              actor=p.username if p else None, candidates=candidates)
+    _dispatch(ctx, s, p, result)
+    return result.instance
+
+
+def complete(ctx: Context, s: Session, p: Principal, task_id: str, data: dict,
+             check: Callable[[HumanTask, dict], None] | None = None) -> RunResult:
+    result = ctx.engine.complete_task(s, task_id, data, actor=p.username, check=check)
+    _dispatch(ctx, s, p, result)
+    return result
+
+
+def fire_timers(ctx: Context, s: Session, instance_id: int, now: datetime | None = None) -> RunResult | None:
+    result = ctx.engine.fire_timers(s, instance_id, now)
+    if result is not None:
+        _dispatch(ctx, s, None, result)
+    return result
+
+
+def deliver_message(ctx: Context, s: Session, p: Principal | None, name: str, key: BusinessKey,
+                    payload: dict | None = None) -> list[RunResult]:
+    results = ctx.engine.deliver_message(s, name, str(key), payload, actor=p.username if p else None)
+    for result in results:
+        _dispatch(ctx, s, p, result)
+    return results
+
+
+def _dispatch(ctx: Context, s: Session, p: Principal | None, result: RunResult) -> None:
+    # Imported here: the handlers live in the modules that call this one (publishing a round starts cases).
+    from .workflow_events import dispatch
+
+    dispatch(ctx, s, p, result)

@@ -1,0 +1,96 @@
+"""What each step of the mechanism means for the records, in one table.
+
+A step is declared on a BPMN element (`workflows.steps`); an instance's business key says which
+record it works on (`round:3`, `case:12`). When the engine reports a completed step, the handler
+for (record kind, step) updates that record in the same transaction; before a user task completes,
+its check (if any) applies the rules a form schema cannot express. The table also tells the
+engine which steps each default model must declare, so a version that drops one is refused.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from sqlalchemy.orm import Session
+
+from workflows.engine import RunResult, StepEvent
+from workflows.tables import HumanTask
+
+from . import cases, clues, letters, rounds
+from .auth import Principal
+from .context import Context
+from .models import BusinessKey, KeyKind, WarningLevel
+
+Handler = Callable[[Context, Session, "Principal | None", int, StepEvent], None]
+Check = Callable[[Session, int, dict], None]
+
+MODEL_OF = {KeyKind.ROUND: "inspection_round", KeyKind.CASE: "unit_rectification",
+            KeyKind.LETTER: "recommendation_letter", KeyKind.CLUE: "clue_handover"}
+
+
+@dataclass(frozen=True)
+class Step:
+    kind: KeyKind
+    name: str
+    purpose: str  # why the service needs the step: named when a model version lacks it
+    handler: Handler | None = None
+    check: Check | None = None
+
+
+STEPS = (
+    Step(KeyKind.ROUND, "record_findings", "the round moves on to its list once the findings are recorded",
+         rounds.on_findings_recorded),
+    Step(KeyKind.ROUND, "distill_list", "the office distils the common-problem list",
+         check=rounds.require_a_common_problem),
+    Step(KeyKind.ROUND, "approve_list", "the leading group's approval is recorded on the round",
+         rounds.on_list_approved, rounds.require_a_common_problem),
+    Step(KeyKind.ROUND, "publish_list", "publishing the list opens every unit's case and sends the letters",
+         rounds.on_list_published),
+    Step(KeyKind.ROUND, "round_summary", "the summary closes the round", rounds.on_round_summarised),
+    Step(KeyKind.CASE, "self_check", "the unit's self-check is recorded on its case",
+         cases.on_self_check, cases.check_self_check),
+    Step(KeyKind.CASE, "rectify", "the unit's measures and institutions are recorded on its case",
+         cases.on_rectify, cases.check_rectification),
+    Step(KeyKind.CASE, "attest_and_file", "the head's attestation files the case", cases.on_filed),
+    Step(KeyKind.CASE, "review_filing", "the office's review closes or returns the case", cases.on_reviewed),
+    Step(KeyKind.CASE, "warn_green", "the green reminder is recorded", cases.on_warning(WarningLevel.GREEN)),
+    Step(KeyKind.CASE, "warn_yellow", "the yellow warning is recorded and the leader told",
+         cases.on_warning(WarningLevel.YELLOW)),
+    Step(KeyKind.CASE, "warn_red", "the red (overdue) warning is recorded", cases.on_warning(WarningLevel.RED)),
+    Step(KeyKind.CASE, "track_supervision", "the office's tracking of an overdue case is recorded", cases.on_tracked),
+    Step(KeyKind.CASE, "talk_reminder", "the talk with a still-late unit's head is recorded", cases.on_talked),
+    Step(KeyKind.LETTER, "plan_governance", "the department's governance plan is recorded", letters.on_planned),
+    Step(KeyKind.LETTER, "report_governance", "the department's governance report is recorded", letters.on_reported),
+    Step(KeyKind.LETTER, "evaluate_governance", "the office's evaluation is recorded", letters.on_evaluated),
+    Step(KeyKind.CLUE, "approve_handover", "the hand-over decision is recorded on the clue",
+         clues.on_handover_decided),
+    Step(KeyKind.CLUE, "receive_clue", "the discipline inspection's receipt is recorded", clues.on_received),
+    Step(KeyKind.CLUE, "dispose_clue", "the disposition is recorded on the clue", clues.on_disposed),
+)
+_BY_KEY = {(step.kind, step.name): step for step in STEPS}
+
+
+def required_steps() -> dict[str, dict[str, str]]:
+    """Per default model: the steps a new version must declare, each with why."""
+    needed: dict[str, dict[str, str]] = {}
+    for step in STEPS:
+        needed.setdefault(MODEL_OF[step.kind], {})[step.name] = step.purpose
+    return needed
+
+
+def dispatch(ctx: Context, s: Session, p: Principal | None, result: RunResult) -> None:
+    key = BusinessKey.parse(result.instance.business_key)
+    if key is None:
+        return
+    for event in result.events:
+        step = _BY_KEY.get((key.kind, event.step)) if event.kind == "task_completed" else None
+        if step is not None and step.handler is not None:
+            step.handler(ctx, s, p, key.id, event)
+
+
+def check_before_complete(s: Session, task: HumanTask, data: dict) -> None:
+    """The domain's rules for a user task's data, beyond its form (ids that must belong to this round…)."""
+    key = BusinessKey.parse(task.business_key)
+    step = _BY_KEY.get((key.kind, task.step)) if key is not None else None
+    if step is not None and step.check is not None:
+        step.check(s, key.id, data)
