@@ -7,14 +7,19 @@ from datetime import date
 from urllib.parse import quote
 
 from flask import Response
-
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
+
+from workflows.tables import HumanTask
 
 from .auth import Principal
 from .context import Context
 from .errors import Forbidden, TooLarge, Unprocessable
 from .cases import get_case
-from .models import Evidence, EvidenceBlob, RectificationItem
+from .models import BusinessKey, Case, Evidence, EvidenceBlob, KeyKind, RectificationItem
+
+# The steps during which a unit gathers evidence: while it rectifies and when its head files.
+UPLOAD_STEPS = ("rectify", "attest_and_file")
 
 _SAFE_NAME = re.compile(r"[^\w.\-\u4e00-\u9fff ]+")
 # Magic numbers of the formats we accept, so a renamed executable is not filed as a PDF.
@@ -38,13 +43,21 @@ def clean_filename(name: str) -> str:
     return name[:200] or "file"
 
 
+def accepts_evidence(s: Session, case: Case) -> bool:
+    """A case takes evidence while one of its upload steps is open, and never once closed."""
+    return case.status != "closed" and bool(s.scalar(select(exists().where(
+        HumanTask.business_key == str(BusinessKey(KeyKind.CASE, case.id)), HumanTask.state == "open",
+        HumanTask.step.in_(UPLOAD_STEPS)))))
+
+
 def upload(ctx: Context, s: Session, p: Principal, case_id: int, filename: str, content: bytes,
            item_id: int | None, effective_date: date | None = None) -> Evidence:
     case = get_case(s, p, case_id)
     if not (p.has("unit_liaison", "unit_head") and p.unit_id == case.unit_id):
         raise Forbidden("only the unit's liaison or head upload its evidence")
-    if case.status == "closed":
-        raise Unprocessable(f"case {case_id} is closed; evidence can no longer be added")
+    if not accepts_evidence(s, case):
+        raise Unprocessable(f"case {case_id} takes evidence while the unit rectifies or files, not when it is "
+                            f"{case.status}", code="evidence_not_open", status=case.status)
     name = clean_filename(filename)
     ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     if ext not in ctx.settings.evidence_types:

@@ -13,20 +13,22 @@ from .errors import Conflict, Forbidden, NotFound
 
 
 def task_json(row: HumanTask, ctx: Context) -> dict:
-    return {"id": row.id, "name": row.name, "bpmn_id": row.bpmn_id, "process_model": row.model_key,
+    return {"id": row.id, "name": row.name, "bpmn_id": row.bpmn_id, "step": row.step, "process_model": row.model_key,
             "process_instance_id": row.instance_id, "unit_id": row.unit_id, "lane": row.lane, "role": row.role,
             "state": row.state, "due_at": ctx.local_iso(row.due_at) if row.due_at else None,
             "created_at": ctx.local_iso(row.created_at),
             "completed_at": ctx.local_iso(row.completed_at) if row.completed_at else None}
 
 
-def list_open(s: Session, p: Principal, *, process_model=None, bpmn_id=None, unit_id=None,
+def list_open(s: Session, p: Principal, *, process_model=None, bpmn_id=None, step=None, unit_id=None,
               limit=50, offset=0) -> tuple[list[HumanTask], int]:
     query = select(HumanTask).where(HumanTask.state == "open", access.task_actionable(p))
     if process_model:
         query = query.where(HumanTask.model_key == process_model)
     if bpmn_id:
         query = query.where(HumanTask.bpmn_id == bpmn_id)
+    if step:
+        query = query.where(HumanTask.step == step)
     if unit_id is not None:
         query = query.where(HumanTask.unit_id == unit_id)
     total = s.scalar(select(func.count()).select_from(query.subquery()))

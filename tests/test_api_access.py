@@ -147,6 +147,15 @@ def test_evidence_checks_type_size_and_content(api, district, app):
         return mine.post(f"/cases/{case_id}/evidence", data={"file": (io.BytesIO(content), name)},
                          content_type="multipart/form-data")
 
+    # evidence belongs to rectification: before the self-check is done there is nothing to prove
+    early = upload(b"%PDF-1.7 body", "整改报告.pdf")
+    assert early.status_code == 422 and early.get_json()["code"] == "evidence_not_open"
+    round_id = mine.get("/cases").get_json()["items"][0]["round_id"]
+    common = mine.get(f"/rounds/{round_id}").get_json()["common_problems"]
+    mine.complete(mine.tasks(step="self_check")[0]["id"], {"items": [
+        {"common_problem_id": c["id"], "applicable": False, "problems_found": 0, "findings": "不涉及"}
+        for c in common]})
+
     ok = upload(b"%PDF-1.7 body", "整改报告.pdf")
     assert ok.status_code == 201
     import hashlib

@@ -175,8 +175,28 @@ def parse_specs(root, process_id: str):
     except (KeyError, AttributeError, TypeError, ValueError) as exc:
         raise DeployError([{"element_id": None, "message": f"unrunnable diagram: {exc!r}"}]) from exc
     _apply_own_lanes(root, [spec, *subprocess_specs.values()])
+    _apply_own_properties(root, [spec, *subprocess_specs.values()])
     _connect_loops([spec, *subprocess_specs.values()])
     return spec, subprocess_specs
+
+
+def _apply_own_properties(root, specs) -> None:
+    """Each element keeps only its own camunda:properties.
+
+    SpiffWorkflow 3.2's Camunda parser gathers the properties of a node and of everything nested
+    in it, so a sub-process would carry the declared steps of the tasks inside it (and seem to
+    carry out the last of them when it completes).
+    """
+    own = {}
+    for el in root.iter():
+        if isinstance(el.tag, str) and el.get("id"):
+            props = el.findall("bpmn:extensionElements/camunda:properties/camunda:property", NS)
+            own[el.get("id")] = {p.get("name"): p.get("value") for p in props}
+    for spec in specs:
+        for ts in spec.task_specs.values():
+            bpmn_id = getattr(ts, "bpmn_id", None)
+            if bpmn_id is not None:
+                ts.extensions = dict(own.get(bpmn_id, {}))
 
 
 def _connect_loops(specs) -> None:

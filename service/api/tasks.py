@@ -17,7 +17,8 @@ def list_tasks():
     c = ctx()
     with c.db.read() as s:
         rows, total = tasks.list_open(s, principal(), process_model=request.args.get("process_model"),
-                                      bpmn_id=request.args.get("bpmn_id"), unit_id=int_arg("unit_id"),
+                                      bpmn_id=request.args.get("bpmn_id"), step=request.args.get("step"),
+                                      unit_id=int_arg("unit_id"),
                                       limit=limit, offset=offset)
         return listing([tasks.task_json(r, c) for r in rows], total)
 
