@@ -11,6 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 
+class SettingsError(ValueError):
+    """A setting is missing or out of range; the message names the variable."""
+
+
 def _env(name: str, default: str) -> str:
     return os.environ.get(f"RECTIFLOW_{name}", default)
 
@@ -20,20 +24,27 @@ def _int(name: str, default: int) -> int:
     try:
         return int(raw)
     except ValueError as exc:
-        raise SystemExit(f"RECTIFLOW_{name} must be an integer, got {raw!r}") from exc
+        raise SettingsError(f"RECTIFLOW_{name} must be an integer, got {raw!r}") from exc
 
 
 def _secret_key(instance_dir: Path) -> str:
-    """An explicit key wins; otherwise one is generated once and kept in the instance folder."""
+    """An explicit key wins; otherwise the one `rectiflow init-db` wrote into the instance folder."""
     explicit = os.environ.get("RECTIFLOW_SECRET_KEY")
     if explicit:
         return explicit
     path = instance_dir / "secret_key"
-    if not path.exists():
-        instance_dir.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
-    return path.read_text().strip()
+    return path.read_text().strip() if path.exists() else ""
+
+
+def write_secret_key(instance_dir: Path) -> bool:
+    """Generate the instance's signing key once (by `rectiflow init-db`); True when one was written."""
+    path = instance_dir / "secret_key"
+    if os.environ.get("RECTIFLOW_SECRET_KEY") or path.exists():
+        return False
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    path.write_text(secrets.token_urlsafe(48))
+    path.chmod(0o600)
+    return True
 
 
 @dataclass
@@ -70,8 +81,13 @@ class Settings:
         if not self.secret_key:
             self.secret_key = _secret_key(self.instance_dir)
         if not 0 < self.yellow_days < self.green_days < self.deadline_days:
-            raise SystemExit("need 0 < RECTIFLOW_YELLOW_DAYS < RECTIFLOW_GREEN_DAYS < RECTIFLOW_DEADLINE_DAYS")
+            raise SettingsError("need 0 < RECTIFLOW_YELLOW_DAYS < RECTIFLOW_GREEN_DAYS < RECTIFLOW_DEADLINE_DAYS")
         if self.timer_retries < 0:
-            raise SystemExit("RECTIFLOW_TIMER_RETRIES must be zero or more")
+            raise SettingsError("RECTIFLOW_TIMER_RETRIES must be zero or more")
         if self.talk_days < 1 or self.recheck_days < 1 or self.plan_days < 1:
-            raise SystemExit("RECTIFLOW_TALK_DAYS, RECTIFLOW_RECHECK_DAYS and RECTIFLOW_PLAN_DAYS must be positive")
+            raise SettingsError("RECTIFLOW_TALK_DAYS, RECTIFLOW_RECHECK_DAYS and RECTIFLOW_PLAN_DAYS must be positive")
+
+    def require_secret_key(self) -> str:
+        if not self.secret_key:
+            raise SettingsError("no secret key: run `rectiflow init-db` once, or set RECTIFLOW_SECRET_KEY")
+        return self.secret_key

@@ -20,7 +20,7 @@ from .web import html_error
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> Flask:
     settings = settings or Settings()
     app = Flask(__name__, instance_path=str(settings.instance_dir))
-    app.config.update(SECRET_KEY=settings.secret_key, JSON_AS_ASCII=False,
+    app.config.update(SECRET_KEY=settings.require_secret_key(), JSON_AS_ASCII=False,
                       MAX_CONTENT_LENGTH=(settings.max_upload_mb + 1) * 1024 * 1024)
     app.json.ensure_ascii = False
     ctx = make_context(settings, clock)

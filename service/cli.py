@@ -6,13 +6,18 @@ import logging
 import sys
 from pathlib import Path
 
-from config import Settings
+from config import Settings, SettingsError, write_secret_key
 
 
-def _app():
+def _app(init: bool):
+    """The application; `init-db` first writes the instance's secret key if it has none."""
     from . import create_app
 
-    return create_app(Settings())
+    settings = Settings()
+    if init and write_secret_key(settings.instance_dir):
+        settings = Settings()  # read the key just written
+    settings.require_secret_key()
+    return create_app(settings)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,7 +37,11 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("spiff").setLevel(logging.WARNING)  # per-task state changes are noise here
 
-    app = _app()
+    try:
+        app = _app(init=args.command == "init-db")
+    except SettingsError as exc:
+        print(f"rectiflow: {exc}", file=sys.stderr)
+        return 2
     ctx = app.extensions["rectiflow"]
     if args.command == "init-db":
         print(f"database ready at {ctx.settings.database_url.split('@')[-1]}")

@@ -1,4 +1,1 @@
 """The BPM engine layer on SpiffWorkflow 3.2; it knows nothing of Flask or the domain."""
-from . import spiff_patches
-
-spiff_patches.apply()

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
@@ -27,10 +26,10 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from . import forms as form_schemas
-from . import serializer
+from . import serializer, spiff_patches
 from .clock import Clock
 from .registry import LoadedModel, ModelRegistry
-from .scripting import make_script_engine
+from .scripting import district_zone, make_script_engine
 from .steps import step_of
 from .tables import (
     HistoryEntry,
@@ -126,14 +125,15 @@ class Engine:
         timer_retries: int = TIMER_RETRIES,
         retry_base: timedelta = RETRY_BASE,
     ) -> None:
+        spiff_patches.apply()  # before any workflow runs: task data copied deeply between tasks
         self.forms = forms
         self.max_steps, self.max_seconds = max_steps, max_seconds
         self.timer_retries, self.retry_base = timer_retries, retry_base
         self.clock = clock or Clock()
         self.role_for_lane = role_for_lane
-        self.naive_zone = ZoneInfo(naive_zone)
+        self.naive_zone = district_zone(naive_zone)
         self.registry = ModelRegistry(forms, required_steps=required_steps)
-        self.script_engine = make_script_engine(self.clock.now)
+        self.script_engine = make_script_engine(self.clock.now, self.naive_zone)
 
     # ----------------------------------------------------------------- models
     def deploy(self, session: Session, xml: bytes, deployed_by: str | None = None):
@@ -441,13 +441,13 @@ class Engine:
                 step=step_of(spec),
                 name=spec.bpmn_name or spec.bpmn_id, lane=spec.lane, role=role, unit_id=instance.unit_id,
                 business_key=instance.business_key, form_key=form.key if form is not None and form.key else None,
-                due_at=self._due_at(workflow, task, model), state="open", created_at=now,
+                due_at=self._due_at(task), state="open", created_at=now,
             )
             row.candidates = [TaskCandidate(user_id=int(u)) for u in candidates.get(role or "", [])]
             session.add(row)
 
-    def _due_at(self, workflow, task, model: LoadedModel) -> datetime | None:
-        expression = (model.task_meta.get(task.task_spec.bpmn_id) or {}).get("due")
+    def _due_at(self, task) -> datetime | None:
+        expression = getattr(task.task_spec, "due_date", None)
         if not expression:
             return None
         try:

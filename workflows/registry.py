@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from lxml import etree
 from sqlalchemy import func, select
@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 from SpiffWorkflow.bpmn.parser.BpmnParser import XSD_PATH
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
-from SpiffWorkflow.camunda.parser import CamundaParser
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
+from .parser import Parser, expression_body
 from .scripting import check_expression, check_script
 from .steps import STEP_PROPERTY, declared_steps
 from .tables import ModelVersion, utcnow
@@ -54,7 +54,6 @@ class LoadedModel:
     key: str
     spec: object
     subprocess_specs: dict
-    task_meta: dict = field(default_factory=dict)
 
 
 _validator_lock = threading.Lock()
@@ -95,13 +94,6 @@ def _element_at_line(root, line: int) -> str | None:
     return best
 
 
-def _expression_body(text: str | None) -> str:
-    body = (text or "").strip()
-    if body.startswith("${") and body.endswith("}"):
-        body = body[2:-1].strip()
-    return body
-
-
 def check_document(root) -> list[dict]:
     """Structural and safety problems of one BPMN document, each by element id."""
     errors: list[dict] = []
@@ -116,23 +108,23 @@ def check_document(root) -> list[dict]:
                 errors.append({"element_id": _owner_id(el), "message": f"script refused: {problem}"})
     for tag in _EXPRESSION_TAGS:
         for el in root.iter("{%s}%s" % (NS["bpmn"], tag)):
-            body = _expression_body(el.text)
+            body = expression_body(el.text)
             for problem in check_expression(body):
                 errors.append({"element_id": _owner_id(el), "message": f"expression {body[:80]!r} refused: {problem}"})
     for tag in ("timeDate", "timeDuration", "timeCycle"):
         for el in root.iter("{%s}%s" % (NS["bpmn"], tag)):
-            problem = timer_problem(tag, _expression_body(el.text))
+            problem = timer_problem(tag, expression_body(el.text))
             if problem:
                 errors.append({"element_id": _event_id(el), "message": f"timer refused: {problem}"})
     for el in root.iter("{%s}userTask" % NS["bpmn"]):
         due = el.get(CAMUNDA + "dueDate")
         if due:
-            for problem in check_expression(_expression_body(due)):
+            for problem in check_expression(expression_body(due)):
                 errors.append({"element_id": el.get("id"), "message": f"due date {due[:80]!r} refused: {problem}"})
     for el in root.iter():
         expression = el.get(CAMUNDA + "expression") if isinstance(el.tag, str) else None
         if expression:  # e.g. the payload of a Camunda message throw
-            for problem in check_expression(_expression_body(expression)):
+            for problem in check_expression(expression_body(expression)):
                 errors.append({"element_id": _owner_id(el), "message": f"expression {expression[:80]!r} refused: {problem}"})
     # Camunda listeners, connectors and input/output scripts are never run by SpiffWorkflow; refuse
     # them rather than deploy a diagram whose behaviour differs from what the designer sees.
@@ -141,16 +133,6 @@ def check_document(root) -> list[dict]:
             errors.append({"element_id": _owner_id(el),
                            "message": f"camunda:{tag} is not supported by this engine"})
     return errors
-
-
-def user_task_meta(root) -> dict:
-    meta = {}
-    for el in root.iter("{%s}userTask" % NS["bpmn"]):
-        entry = {}
-        if el.get(CAMUNDA + "dueDate"):
-            entry["due"] = _expression_body(el.get(CAMUNDA + "dueDate"))
-        meta[el.get("id")] = entry
-    return meta
 
 
 def main_process_id(root) -> tuple[str, str]:
@@ -163,7 +145,7 @@ def main_process_id(root) -> tuple[str, str]:
 
 
 def parse_specs(root, process_id: str):
-    parser = CamundaParser()
+    parser = Parser()
     try:
         parser.add_bpmn_xml(root, filename=f"{process_id}.bpmn")
         spec = parser.get_spec(process_id)
@@ -280,11 +262,11 @@ class ModelRegistry:
         version = ModelVersion(
             key=key, name=name, version=number, sha256=digest, bpmn_xml=xml,
             process_ids=[p.get("id") for p in root.findall("bpmn:process", NS)],
-            task_meta=user_task_meta(root), deployed_by=deployed_by, deployed_at=utcnow(),
+            deployed_by=deployed_by, deployed_at=utcnow(),
         )
         session.add(version)
         session.flush()
-        self._remember(LoadedModel(version.id, key, spec, subprocess_specs, version.task_meta))
+        self._remember(LoadedModel(version.id, key, spec, subprocess_specs))
         return version, True
 
     def _check_forms(self, spec, subprocess_specs) -> list[dict]:
@@ -308,7 +290,7 @@ class ModelRegistry:
         version = session.get(ModelVersion, version_id)
         root = parse_xml(version.bpmn_xml)
         spec, subprocess_specs = parse_specs(root, version.key)
-        loaded = LoadedModel(version.id, version.key, spec, subprocess_specs, version.task_meta or {})
+        loaded = LoadedModel(version.id, version.key, spec, subprocess_specs)
         self._remember(loaded)
         return loaded
 

@@ -194,29 +194,34 @@ def _numeric_sum(iterable, start=0):
 
 # --- date helpers ---------------------------------------------------------------------------
 
-try:
-    SHANGHAI = ZoneInfo("Asia/Shanghai")
-except ZoneInfoNotFoundError:  # slim images without tzdata; no DST there since 1991
-    SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
+def district_zone(name: str = "Asia/Shanghai"):
+    try:
+        return ZoneInfo(name)
+    except ZoneInfoNotFoundError:  # slim images without tzdata: China has kept UTC+8 without DST since 1991
+        if name != "Asia/Shanghai":
+            raise
+        return timezone(timedelta(hours=8), "Asia/Shanghai")
 
 
-def _shift(iso, n, sign):
-    if not isinstance(iso, str):
-        raise TypeError(f"expected an ISO-8601 string, got {type(iso).__name__}")
-    if not isinstance(n, int) or isinstance(n, bool):
-        raise TypeError("the number of days must be an integer")
-    moment = datetime.fromisoformat(iso)
-    # Authors write China local times; the server's own zone must never leak in.
-    moment = moment if moment.tzinfo else moment.replace(tzinfo=SHANGHAI)
-    return (moment + timedelta(days=sign * n)).isoformat()
+def _make_day_shifts(zone):
+    """days_after/days_before for scripts; a time written without an offset is the district's local
+    time (the configured zone), never the server's own."""
+    def shift(iso, n, sign):
+        if not isinstance(iso, str):
+            raise TypeError(f"expected an ISO-8601 string, got {type(iso).__name__}")
+        if not isinstance(n, int) or isinstance(n, bool):
+            raise TypeError("the number of days must be an integer")
+        moment = datetime.fromisoformat(iso)
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=zone)
+        return (moment + timedelta(days=sign * n)).isoformat()
 
+    def days_after(iso: str, n: int) -> str:
+        return shift(iso, n, 1)
 
-def days_after(iso: str, n: int) -> str:
-    return _shift(iso, n, 1)
+    def days_before(iso: str, n: int) -> str:
+        return shift(iso, n, -1)
 
-
-def days_before(iso: str, n: int) -> str:
-    return _shift(iso, n, -1)
+    return {"days_after": days_after, "days_before": days_before}
 
 
 def _make_now(clock):
@@ -234,7 +239,7 @@ SAFE_FUNCTIONS = {
     "len": len, "min": min, "max": max, "sum": _numeric_sum, "abs": abs, "round": round,
     "int": int, "float": float, "str": str, "bool": bool, "list": list, "dict": dict,
     "sorted": sorted, "any": any, "all": all, "range": _capped_range, "enumerate": enumerate,
-    "zip": zip, "days_before": days_before, "days_after": days_after, "now": _make_now(_utc_clock),
+    "zip": zip, **_make_day_shifts(district_zone()), "now": _make_now(_utc_clock),
 }
 
 
@@ -345,8 +350,9 @@ _HELPER_NAMES = frozenset({"__builtins__", "_rf_op", "_rf_loop", "_rf_result"})
 
 
 class SafeEnvironment(BasePythonScriptEngineEnvironment):
-    def __init__(self, clock=None, functions=None):
-        super().__init__({**SAFE_FUNCTIONS, "now": _make_now(clock or _utc_clock), **(functions or {})})
+    def __init__(self, clock=None, functions=None, zone=None):
+        super().__init__({**SAFE_FUNCTIONS, "now": _make_now(clock or _utc_clock),
+                          **_make_day_shifts(zone or district_zone()), **(functions or {})})
         self._callables = frozenset(self.globals)
 
     def _code(self, source, mode):
@@ -405,5 +411,5 @@ class SafeScriptEngine(PythonScriptEngine):
                                      exception=err, line_number=line_number, error_line=error_line)
 
 
-def make_script_engine(clock=None) -> PythonScriptEngine:
-    return SafeScriptEngine(environment=SafeEnvironment(clock))
+def make_script_engine(clock=None, zone=None) -> PythonScriptEngine:
+    return SafeScriptEngine(environment=SafeEnvironment(clock, zone=zone))

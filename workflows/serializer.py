@@ -24,9 +24,11 @@ class SpeclessWorkflowConverter(BpmnWorkflowConverter):
         dct = WorkflowConverter.to_dict(self, workflow)
         dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
         dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        dct["format"] = FORMAT
         return dct
 
     def from_dict(self, dct, spec=None, subprocess_specs=None):
+        dct.pop("format", None)
         workflow = self.target_class(spec, subprocess_specs, deserializing=True)
         workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
         workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
@@ -36,37 +38,43 @@ class SpeclessWorkflowConverter(BpmnWorkflowConverter):
         return workflow
 
 
-_CONFIG = dict(DEFAULT_CONFIG)
-_CONFIG[BpmnWorkflow] = SpeclessWorkflowConverter
+class CompactEncoder(json.JSONEncoder):
+    """UTF-8 text and no padding: a case's state is mostly Chinese text, saved on every step."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**{**kwargs, "ensure_ascii": False, "separators": (",", ":")})
+
+
+class SpeclessSerializer(BpmnWorkflowSerializer):
+    """SpiffWorkflow's serializer with the spec-less workflow converter; a load takes its spec."""
+
+    def __init__(self):
+        config = dict(DEFAULT_CONFIG)
+        config[BpmnWorkflow] = SpeclessWorkflowConverter
+        super().__init__(self.configure(config), json_encoder_cls=CompactEncoder)
+
+    def deserialize_json(self, serialization, spec=None, subprocess_specs=None):
+        dct = json.loads(serialization, cls=self.json_decoder_cls)
+        self.migrate(dct)
+        return self.from_dict(dct, spec=spec, subprocess_specs=subprocess_specs)
+
+
 _local = threading.local()
 
 
-def _serializer() -> BpmnWorkflowSerializer:
+def _serializer() -> SpeclessSerializer:
     serializer = getattr(_local, "serializer", None)
     if serializer is None:
-        serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_CONFIG))
-        _local.serializer = serializer
+        serializer = _local.serializer = SpeclessSerializer()
     return serializer
 
 
 def dumps(workflow: BpmnWorkflow) -> str:
-    serializer = _serializer()
-    serializer.registry._encoder_mode = True
-    try:
-        dct = serializer.to_dict(workflow)
-        dct[serializer.VERSION_KEY] = serializer.VERSION
-        dct["format"] = FORMAT
-        return json.dumps(dct, cls=serializer._encoder_cls, ensure_ascii=False, separators=(",", ":"))
-    finally:
-        serializer.registry._encoder_mode = False
+    return _serializer().serialize_json(workflow)
 
 
 def loads(state: str, spec, subprocess_specs, script_engine) -> BpmnWorkflow:
     """Restore a workflow; the script engine is set here because SpiffWorkflow does not keep it."""
-    serializer = _serializer()
-    dct = json.loads(state, cls=serializer.json_decoder_cls)
-    dct.pop("format", None)
-    serializer.migrate(dct)
-    workflow = serializer.from_dict(dct, spec=spec, subprocess_specs=subprocess_specs)
+    workflow = _serializer().deserialize_json(state, spec=spec, subprocess_specs=subprocess_specs)
     workflow.script_engine = script_engine
     return workflow

@@ -1,4 +1,4 @@
-"""The one correction this engine makes to SpiffWorkflow 3.2, applied when `workflows` is imported.
+"""The one correction this engine makes to SpiffWorkflow 3.2, applied by the Engine when it is made.
 
 3.2 passes task data from task to task with `DeepMerge`, which copies nested dicts and lists
 only one level deep: parallel branches, and a join and the branches it merged, end up holding

@@ -67,7 +67,7 @@ class ModelVersion(EngineBase):
     sha256: Mapped[str] = mapped_column(String(64))
     bpmn_xml: Mapped[bytes] = mapped_column(LargeBinary)
     process_ids: Mapped[list] = mapped_column(JSON)
-    # Per user task: due-date expressions and form keys read from the XML at deploy time.
+    # Unused since due dates are read by the parser; kept so databases of earlier releases take new rows.
     task_meta: Mapped[dict] = mapped_column(JSON, default=dict)
     deployed_by: Mapped[str | None] = mapped_column(String(200))
     deployed_at: Mapped[datetime] = mapped_column(UTCDateTime())
