@@ -2,17 +2,14 @@
 from __future__ import annotations
 
 from flask import Flask, request
-from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
 from config import Settings
 from workflows.clock import Clock
-from workflows.engine import EngineError, InvalidTaskData, WorkflowFailure
 
 from .context import deploy_default_models, make_context
-from .db import Conflict as RetryConflict
 from .db import create_schema
-from .errors import ApiError, BadRequest, NotFound
+from .errors import BadRequest, NotFound, as_problem, problem
 from .validation import MAX_INT, check_value
 from .web import html_error
 
@@ -68,56 +65,16 @@ def _register_guards(app: Flask) -> None:
         return response
 
 
-def _problem(status: int, title: str, detail: str, errors=None):
-    body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
-    if errors:
-        body["errors"] = errors
-    return body, status, {"Content-Type": "application/problem+json"}
-
-
 def _register_errors(app: Flask) -> None:
-    @app.errorhandler(ApiError)
-    def api_error(exc: ApiError):
-        if not request.path.startswith("/api/"):  # pages get a page; the API keeps problem+json
-            return html_error(exc.status, exc.detail)
-        return exc.body(), exc.status, {"Content-Type": "application/problem+json"}
-
-    @app.errorhandler(InvalidTaskData)
-    def invalid_data(exc: InvalidTaskData):
-        return _problem(422, "Unprocessable content", str(exc), exc.errors)
-
-    @app.errorhandler(WorkflowFailure)
-    def workflow_failure(exc: WorkflowFailure):
-        return _problem(422, "The process model failed", str(exc),
-                        [{"element_id": exc.element_id, "message": str(exc)}] if exc.element_id else None)
-
-    @app.errorhandler(EngineError)
-    def engine_error(exc: EngineError):
-        return _problem(exc.status, "Conflict" if exc.status == 409 else "Not found", str(exc))
-
-    @app.errorhandler(RetryConflict)
-    def retry_conflict(exc: RetryConflict):
-        return _problem(409, "Conflict", str(exc))
-
-    @app.errorhandler(IntegrityError)
-    def integrity_error(exc: IntegrityError):
-        # two requests created the same thing at once; the loser's transaction rolled back whole
-        return _problem(409, "Conflict", "the record conflicts with one that exists already; reload and retry")
+    limit_mb = app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
 
     @app.errorhandler(Exception)
-    def unexpected(exc: Exception):
-        if isinstance(exc, HTTPException):
-            return http_error(exc)
-        app.logger.exception("unhandled error")
-        if not request.path.startswith("/api/"):
-            return html_error(500)
-        return _problem(500, "Internal server error", "the server failed; the change was not saved")
-
-    @app.errorhandler(HTTPException)
-    def http_error(exc: HTTPException):
+    def error(exc: Exception):
+        body = as_problem(exc, limit_mb)
+        if body is None:
+            app.logger.exception("unhandled error")
+            body = problem(500, "internal_error", "Internal server error", "the server failed; the change was not saved")
         if not request.path.startswith("/api/"):  # pages get a page; the API keeps problem+json
-            return html_error(exc.code or 500)
-        detail = exc.description or exc.name
-        if exc.code == 413:
-            detail = f"the request is larger than the limit of {app.config['MAX_CONTENT_LENGTH'] // (1024 * 1024)} MB"
-        return _problem(exc.code or 500, exc.name, detail)
+            shown = body["status"] < 500 and not isinstance(exc, HTTPException)  # no framework wording on pages
+            return html_error(body["status"], body["detail"] if shown else None)
+        return body, body["status"], {"Content-Type": "application/problem+json"}

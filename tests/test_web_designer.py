@@ -116,7 +116,8 @@ def test_validate_reports_what_deploy_would_refuse(web, ctx, district):
     missing_form = B.one_task().replace(b'<bpmn:userTask id="task"',
                                         b'<bpmn:userTask id="task" camunda:formKey="nowhere.json"')
     errors = post_xml(web, "/designer/validate", missing_form, token).get_json()["errors"]
-    assert errors == [{"element_id": "task", "message": "form 'nowhere.json' does not exist under bpmn/forms"}]
+    assert errors == [{"element_id": "task", "code": "form_missing",
+                       "message": "form 'nowhere.json' does not exist under bpmn/forms"}]
     assert post_xml(web, "/designer/deploy", missing_form, token).status_code == 422
     ok = post_xml(web, "/designer/validate", B.one_task(), token).get_json()
     assert ok == {"errors": [], "warnings": []}

@@ -55,23 +55,32 @@ RETRY_BASE = timedelta(minutes=1)
 
 
 class EngineError(Exception):
+    """`status` is the HTTP status the service answers with, `code` a stable name for clients."""
+
     status = 409
+    code = "instance_conflict"
 
 
 class UnknownModel(EngineError):
-    status = 404
+    status, code = 404, "unknown_model"
 
 
 class TaskNotFound(EngineError):
-    status = 404
+    status, code = 404, "task_not_found"
 
 
 class TaskNotOpen(EngineError):
     """The task exists but is no longer waiting for anyone (completed or cancelled)."""
 
+    code = "task_not_open"
+
+
+class InstanceNotFailed(EngineError):
+    code = "instance_not_failed"
+
 
 class InvalidTaskData(EngineError):
-    status = 422
+    status, code = 422, "invalid_task_data"
 
     def __init__(self, errors: list[dict]):
         self.errors = errors
@@ -83,8 +92,9 @@ class WorkflowFailure(EngineError):
 
     status = 422
 
-    def __init__(self, message: str, element_id: str | None = None):
+    def __init__(self, message: str, element_id: str | None = None, code: str = "workflow_failed"):
         self.element_id = element_id
+        self.code = code
         super().__init__(message)
 
 
@@ -268,7 +278,7 @@ class Engine:
         """Someone asks for a failed instance to be tried again now, with a fresh set of retries."""
         instance = self._lock(session, instance_id)
         if instance.status != "error":
-            raise EngineError(f"process instance {instance_id} is {instance.status}, not failed")
+            raise InstanceNotFailed(f"process instance {instance_id} is {instance.status}, not failed")
         instance.failures, instance.retry_at = 0, self.clock.now()
         self._history(session, instance, "retried", actor)
         session.flush()
@@ -371,7 +381,7 @@ class Engine:
                 raise WorkflowFailure(
                     f"the instance ran {ran.total():,} steps without waiting for anyone (limits: "
                     f"{self.max_steps:,} steps, {self.max_seconds:g} s), most often at {element!r}; "
-                    "a loop or timer in the diagram repeats without end", element)
+                    "a loop or timer in the diagram repeats without end", element, "step_limit")
             if getattr(spec, "bpmn_id", None) and not spec.manual:
                 events.append(StepEvent("task_completed", spec.bpmn_id, spec.bpmn_name, copy.deepcopy(
                     {k: v for k, v in task.data.items() if k != "__candidates__"}), step_of(spec)))
@@ -392,7 +402,7 @@ class Engine:
                 raise WorkflowFailure(
                     f"the instance's task tree is {task.depth} levels deep at {task.task_spec.bpmn_id!r}; "
                     "a gateway loop-back repeats without bound — model the repetition as a sub-process "
-                    "with standardLoopCharacteristics", task.task_spec.bpmn_id)
+                    "with standardLoopCharacteristics", task.task_spec.bpmn_id, "loop_too_deep")
         if workflow.is_completed():
             events.append(StepEvent("instance_completed", None, None))
         elif not any(t.state & (TaskState.READY | TaskState.WAITING) for t in live):
@@ -400,7 +410,7 @@ class Engine:
             # saving this would answer "done" and leave the instance stuck for good.
             stuck = next((t.task_spec.bpmn_id for t in live if t.task_spec.bpmn_id), None)
             raise WorkflowFailure("the instance stopped before its end with nothing left to wait for"
-                                  + (f" (at {stuck!r})" if stuck else ""), stuck)
+                                  + (f" (at {stuck!r})" if stuck else ""), stuck, "instance_stalled")
         return events
 
     def _save(self, session: Session, instance: ProcessInstance, workflow: BpmnWorkflow,
@@ -409,7 +419,8 @@ class Engine:
         state = serializer.dumps(workflow)
         if len(state) > MAX_STATE_CHARS:
             raise WorkflowFailure(f"the instance's data grew to {len(state):,} characters, over the limit of "
-                                  f"{MAX_STATE_CHARS:,}; a script is building more data than a case can hold")
+                                  f"{MAX_STATE_CHARS:,}; a script is building more data than a case can hold",
+                                  code="state_too_large")
         instance.state = state
         instance.updated_at = now
         if workflow.is_completed():
@@ -454,7 +465,7 @@ class Engine:
             return self.parse_when(self.script_engine.evaluate(task, expression))
         except (SpiffWorkflowException, ValueError, TypeError) as exc:
             raise WorkflowFailure(f"the due date of {task.task_spec.bpmn_id} is not a time: {exc}",
-                                  task.task_spec.bpmn_id) from exc
+                                  task.task_spec.bpmn_id, "due_date_invalid") from exc
 
     def parse_when(self, value) -> datetime | None:
         """An engine time value as aware UTC; naive values are read in the district's zone,
@@ -480,7 +491,7 @@ class Engine:
                     due = self.parse_when(definition.details(task).value)
                 except (ValueError, TypeError) as exc:
                     raise WorkflowFailure(f"the timer {task.task_spec.bpmn_id} has no valid time: {exc}",
-                                          task.task_spec.bpmn_id) from exc
+                                          task.task_spec.bpmn_id, "timer_invalid") from exc
                 if due is not None:
                     session.add(Timer(instance_id=instance.id, task_id=str(task.id),
                                       bpmn_id=task.task_spec.bpmn_id, due_at=due))

@@ -81,10 +81,14 @@ def schema_from_fields(fields) -> dict:
 
 
 def validate(schema: dict, data) -> list[dict]:
-    """Field problems as `{"field", "message"}`; empty when the data fits."""
+    """Field problems as `{"field", "code", "message"}`; empty when the data fits.
+
+    The code is the JSON Schema keyword that failed (`required`, `type`, `minimum`, `enum`, …),
+    so a page can word each kind of problem itself.
+    """
     validator = Draft202012Validator(schema, format_checker=FormatChecker())
     problems = []
     for err in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path)):
         path = ".".join(str(p) for p in err.absolute_path) or "data"
-        problems.append({"field": path, "message": err.message})
+        problems.append({"field": path, "code": str(err.validator), "message": err.message})
     return problems

@@ -100,37 +100,42 @@ def check_document(root) -> list[dict]:
     schema = _schema()
     if not schema.validate(etree.ElementTree(root)):
         for entry in schema.error_log:
-            errors.append({"element_id": _element_at_line(root, entry.line),
+            errors.append({"element_id": _element_at_line(root, entry.line), "code": "bpmn_schema",
                            "message": f"line {entry.line}: {entry.message}"})
     for tag in _SCRIPT_TAGS:
         for el in root.iter("{%s}%s" % (NS["bpmn"], tag)):
             for problem in check_script(el.text or ""):
-                errors.append({"element_id": _owner_id(el), "message": f"script refused: {problem}"})
+                errors.append({"element_id": _owner_id(el), "code": "script_refused",
+                               "message": f"script refused: {problem}"})
     for tag in _EXPRESSION_TAGS:
         for el in root.iter("{%s}%s" % (NS["bpmn"], tag)):
             body = expression_body(el.text)
             for problem in check_expression(body):
-                errors.append({"element_id": _owner_id(el), "message": f"expression {body[:80]!r} refused: {problem}"})
+                errors.append({"element_id": _owner_id(el), "code": "expression_refused",
+                               "message": f"expression {body[:80]!r} refused: {problem}"})
     for tag in ("timeDate", "timeDuration", "timeCycle"):
         for el in root.iter("{%s}%s" % (NS["bpmn"], tag)):
             problem = timer_problem(tag, expression_body(el.text))
             if problem:
-                errors.append({"element_id": _event_id(el), "message": f"timer refused: {problem}"})
+                errors.append({"element_id": _event_id(el), "code": "timer_refused",
+                               "message": f"timer refused: {problem}"})
     for el in root.iter("{%s}userTask" % NS["bpmn"]):
         due = el.get(CAMUNDA + "dueDate")
         if due:
             for problem in check_expression(expression_body(due)):
-                errors.append({"element_id": el.get("id"), "message": f"due date {due[:80]!r} refused: {problem}"})
+                errors.append({"element_id": el.get("id"), "code": "due_date_refused",
+                               "message": f"due date {due[:80]!r} refused: {problem}"})
     for el in root.iter():
         expression = el.get(CAMUNDA + "expression") if isinstance(el.tag, str) else None
         if expression:  # e.g. the payload of a Camunda message throw
             for problem in check_expression(expression_body(expression)):
-                errors.append({"element_id": _owner_id(el), "message": f"expression {expression[:80]!r} refused: {problem}"})
+                errors.append({"element_id": _owner_id(el), "code": "expression_refused",
+                               "message": f"expression {expression[:80]!r} refused: {problem}"})
     # Camunda listeners, connectors and input/output scripts are never run by SpiffWorkflow; refuse
     # them rather than deploy a diagram whose behaviour differs from what the designer sees.
     for tag in ("executionListener", "taskListener", "connector", "script"):
         for el in root.iter(CAMUNDA + tag):
-            errors.append({"element_id": _owner_id(el),
+            errors.append({"element_id": _owner_id(el), "code": "unsupported_extension",
                            "message": f"camunda:{tag} is not supported by this engine"})
     return errors
 
@@ -138,7 +143,7 @@ def check_document(root) -> list[dict]:
 def main_process_id(root) -> tuple[str, str]:
     processes = root.findall("bpmn:process", NS)
     if not processes:
-        raise DeployError([{"element_id": None, "message": "the document has no bpmn:process"}])
+        raise DeployError([{"element_id": None, "code": "no_process", "message": "the document has no bpmn:process"}])
     executable = [p for p in processes if p.get("isExecutable", "true").lower() == "true"] or processes
     main = executable[0]
     return main.get("id"), main.get("name") or main.get("id")
@@ -151,11 +156,13 @@ def parse_specs(root, process_id: str):
         spec = parser.get_spec(process_id)
         subprocess_specs = parser.get_subprocess_specs(process_id)
     except ValidationException as exc:
-        raise DeployError([{"element_id": exc.id or None, "message": str(exc).split("\n")[0]}]) from exc
+        raise DeployError([{"element_id": exc.id or None, "code": "unrunnable",
+                            "message": str(exc).split("\n")[0]}]) from exc
     except SpiffWorkflowException as exc:
-        raise DeployError([{"element_id": None, "message": str(exc)}]) from exc
+        raise DeployError([{"element_id": None, "code": "unrunnable", "message": str(exc)}]) from exc
     except (KeyError, AttributeError, TypeError, ValueError) as exc:
-        raise DeployError([{"element_id": None, "message": f"unrunnable diagram: {exc!r}"}]) from exc
+        raise DeployError([{"element_id": None, "code": "unrunnable",
+                            "message": f"unrunnable diagram: {exc!r}"}]) from exc
     _apply_own_lanes(root, [spec, *subprocess_specs.values()])
     _apply_own_properties(root, [spec, *subprocess_specs.values()])
     _connect_loops([spec, *subprocess_specs.values()])
@@ -230,7 +237,7 @@ class ModelRegistry:
         try:
             root = parse_xml(xml)
         except UnsafeXMLError as exc:
-            raise DeployError([{"element_id": None, "message": str(exc)}]) from exc
+            raise DeployError([{"element_id": None, "code": "unsafe_xml", "message": str(exc)}]) from exc
         key, name = main_process_id(root)
         errors = check_document(root)
         if errors:
@@ -244,7 +251,7 @@ class ModelRegistry:
     def _check_steps(self, key: str, spec, subprocess_specs) -> list[dict]:
         needed = self.required_steps.get(key, {})
         declared = declared_steps([spec, *subprocess_specs.values()])
-        return [{"element_id": None, "step": step,
+        return [{"element_id": None, "code": "step_missing", "step": step,
                  "message": f"the model declares no step {step!r} (camunda:property {STEP_PROPERTY!r} on an "
                             f"element), which the service needs: {why}"}
                 for step, why in needed.items() if step not in declared]
@@ -277,7 +284,7 @@ class ModelRegistry:
             for ts in s.task_specs.values():
                 form = getattr(ts, "form", None)
                 if form is not None and form.key and not self.forms.exists(form.key):
-                    errors.append({"element_id": ts.bpmn_id,
+                    errors.append({"element_id": ts.bpmn_id, "code": "form_missing",
                                    "message": f"form {form.key!r} does not exist under bpmn/forms"})
         return errors
 
