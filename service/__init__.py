@@ -51,7 +51,7 @@ def _register_guards(app: Flask) -> None:
         if request.form:
             problems = [p for key, value in request.form.items(multi=True) for p in check_value(value, key)]
             if problems:
-                raise BadRequest("some fields cannot be stored", problems)
+                raise BadRequest("some fields cannot be stored", problems, code="unstorable_input")
 
     @app.after_request
     def _safe_headers(response):

@@ -37,7 +37,7 @@ class Principal:
 
     def require(self, *roles: str) -> None:
         if not self.has(*roles):
-            raise Forbidden(f"this needs one of the roles: {', '.join(roles)}")
+            raise Forbidden(f"this needs one of the roles: {', '.join(roles)}", code="role_required", roles=list(roles))
 
     def as_json(self) -> dict:
         return {"id": self.id, "username": self.username, "name": self.name,

@@ -38,20 +38,23 @@ def list_versions(s: Session, p: Principal, key: str) -> list[dict]:
 def deploy(ctx: Context, s: Session, p: Principal, xml: bytes) -> tuple[ModelVersion, bool]:
     p.require("designer", "admin")
     if len(xml) > ctx.settings.max_bpmn_kb * 1024:
-        raise TooLarge(f"a BPMN file may be at most {ctx.settings.max_bpmn_kb} KB")
+        raise TooLarge(f"a BPMN file may be at most {ctx.settings.max_bpmn_kb} KB", code="bpmn_too_large",
+                       limit_kb=ctx.settings.max_bpmn_kb)
     if not xml.strip():
-        raise Unprocessable("the BPMN document is empty", [{"element_id": None, "message": "empty body"}])
+        raise Unprocessable("the BPMN document is empty", [{"element_id": None, "code": "bpmn_empty", "message": "empty body"}],
+                            code="bpmn_empty")
     try:
         return ctx.engine.deploy(s, xml, deployed_by=p.username)
     except DeployError as exc:
-        raise Unprocessable("the diagram cannot be deployed", exc.errors) from exc
+        raise Unprocessable("the diagram cannot be deployed", exc.errors, code="deploy_refused") from exc
 
 
 def validate(ctx: Context, p: Principal, xml: bytes) -> list[dict]:
     """The deploy checks without saving: [] when the diagram would deploy."""
     p.require("designer", "admin")
     if len(xml) > ctx.settings.max_bpmn_kb * 1024:
-        raise TooLarge(f"a BPMN file may be at most {ctx.settings.max_bpmn_kb} KB")
+        raise TooLarge(f"a BPMN file may be at most {ctx.settings.max_bpmn_kb} KB", code="bpmn_too_large",
+                       limit_kb=ctx.settings.max_bpmn_kb)
     if not xml.strip():
         return [{"element_id": None, "message": "the BPMN document is empty"}]
     try:

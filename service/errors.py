@@ -26,6 +26,11 @@ class ApiError(Exception):
         self.code = code or type(self).code
         self.params = params  # values the message names, for pages that word it themselves
 
+    @classmethod
+    def on_field(cls, field: str, code: str, message: str, detail: str | None = None, **params) -> ApiError:
+        """An error about one field, coded the same at the top and on the field."""
+        return cls(detail or message, [{"field": field, "code": code, "message": message}], code=code, **params)
+
     def body(self) -> dict:
         return problem(self.status, self.code, self.title, self.detail, self.errors)
 

@@ -61,26 +61,29 @@ def upload(ctx: Context, s: Session, p: Principal, case_id: int, filename: str, 
     name = clean_filename(filename)
     ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     if ext not in ctx.settings.evidence_types:
-        raise Unprocessable(f"files of type .{ext or '?'} are not accepted",
-                            [{"field": "file", "message": f"allowed: {', '.join(ctx.settings.evidence_types)}"}])
+        raise Unprocessable.on_field("file", "file_type_refused", f"allowed: {', '.join(ctx.settings.evidence_types)}",
+                                     f"files of type .{ext or '?'} are not accepted", ext=ext)
     limit = ctx.settings.max_upload_mb * 1024 * 1024
     if len(content) > limit:
-        raise TooLarge(f"the file is larger than {ctx.settings.max_upload_mb} MB")
+        raise TooLarge(f"the file is larger than {ctx.settings.max_upload_mb} MB", code="file_too_large",
+                       limit_mb=ctx.settings.max_upload_mb)
     if not content:
-        raise Unprocessable("the file is empty", [{"field": "file", "message": "empty file"}])
+        raise Unprocessable.on_field("file", "file_empty", "empty file", "the file is empty")
     signatures = _SIGNATURES.get(ext)
     if signatures and not any(content.startswith(sig) for sig in signatures):
-        raise Unprocessable(f"the file's content is not a .{ext} file", [{"field": "file", "message": "content does not match its type"}])
+        raise Unprocessable.on_field("file", "file_content_mismatch", "content does not match its type",
+                                     f"the file's content is not a .{ext} file", ext=ext)
     if ext == "txt":
         try:
             content.decode("utf-8")
         except UnicodeDecodeError:
-            raise Unprocessable("a .txt file must be UTF-8 text",
-                                [{"field": "file", "message": "not UTF-8 text"}]) from None
+            raise Unprocessable.on_field("file", "file_not_utf8", "not UTF-8 text",
+                                         "a .txt file must be UTF-8 text") from None
     if item_id is not None:
         item = s.get(RectificationItem, item_id)
         if item is None or item.case_id != case.id:
-            raise Unprocessable("item_id is not an item of this case", [{"field": "item_id", "message": f"unknown item {item_id}"}])
+            raise Unprocessable.on_field("item_id", "unknown_item", f"unknown item {item_id}",
+                                         "item_id is not an item of this case")
     digest = hashlib.sha256(content).hexdigest()
     if s.get(EvidenceBlob, digest) is None:
         s.add(EvidenceBlob(sha256=digest, size=len(content), content=content))

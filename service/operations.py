@@ -29,7 +29,7 @@ def list_instances(s: Session, p: Principal, status: str | None, limit: int,
     """(instance, its model version, unit name) of the instances the principal operates, failed ones first."""
     p.require(*access.OPERATORS, "discipline")
     if status and status not in INSTANCE_STATUSES:
-        raise BadRequest(f"status must be one of {', '.join(INSTANCE_STATUSES)}")
+        raise BadRequest(f"status must be one of {', '.join(INSTANCE_STATUSES)}", code="invalid_query")
     query = (select(ProcessInstance, ModelVersion, Unit.name)
              .join(ModelVersion, ModelVersion.id == ProcessInstance.model_version_id)
              .outerjoin(Unit, Unit.id == ProcessInstance.unit_id)

@@ -30,17 +30,18 @@ def list_units(s: Session, kind: str | None, limit: int, offset: int):
 def create_unit(s: Session, p: Principal, data: dict) -> Unit:
     p.require("admin")
     if data["kind"] not in UNIT_KINDS:
-        raise Unprocessable("unknown unit kind", [{"field": "kind", "message": f"one of {', '.join(UNIT_KINDS)}"}])
+        raise Unprocessable.on_field("kind", "unknown_unit_kind", f"one of {', '.join(UNIT_KINDS)}", "unknown unit kind")
     if s.scalar(select(Unit.id).where(Unit.code == data["code"])) is not None:
-        raise Conflict(f"a unit with code {data['code']!r} exists already")
+        raise Conflict(f"a unit with code {data['code']!r} exists already", code="duplicate_code")
     for field in ("parent_id", "department_id"):
         if data.get(field) is not None and s.get(Unit, data[field]) is None:
-            raise Unprocessable(f"unknown {field}", [{"field": field, "message": f"no unit {data[field]}"}])
+            raise Unprocessable.on_field(field, "unknown_unit", f"no unit {data[field]}", f"unknown {field}")
     leader_id = data.get("leader_id")
     if leader_id is not None:
         leader = s.get(User, leader_id)
         if leader is None or "leader" not in leader.roles:
-            raise Unprocessable("leader_id must be a leader in charge", [{"field": "leader_id", "message": f"not a leader: {leader_id}"}])
+            raise Unprocessable.on_field("leader_id", "not_a_leader", f"not a leader: {leader_id}",
+                                         "leader_id must be a leader in charge")
     unit = Unit(code=data["code"], name=data["name"], kind=data["kind"], parent_id=data.get("parent_id"),
                 industry=data.get("industry"), department_id=data.get("department_id"), leader_id=leader_id)
     s.add(unit)
@@ -51,7 +52,7 @@ def create_unit(s: Session, p: Principal, data: dict) -> Unit:
 def list_users(s: Session, p: Principal, role: str | None, unit_id: int | None, limit: int, offset: int):
     p.require("admin", "office")
     if role is not None and role not in ROLES:
-        raise Unprocessable("unknown role", [{"field": "role", "message": f"one of {', '.join(ROLES)}"}])
+        raise Unprocessable.on_field("role", "unknown_role", f"one of {', '.join(ROLES)}", "unknown role")
     users = s.scalars(select(User).order_by(User.id)).all() if role else None
     query = select(User)
     if unit_id is not None:

@@ -31,7 +31,8 @@ def put_inspector(s: Session, p: Principal, user_id: int, data: dict) -> dict:
     units = [u for u in [data.get("home_unit_id"), *data.get("conflict_unit_ids", [])] if u is not None]
     known = set(s.scalars(select(Unit.id).where(Unit.id.in_(units))))
     if set(units) - known:
-        raise Unprocessable("unknown units", [{"field": "conflict_unit_ids", "message": f"no units {sorted(set(units) - known)}"}])
+        raise Unprocessable.on_field("conflict_unit_ids", "unknown_unit", f"no units {sorted(set(units) - known)}",
+                                     "unknown units")
     profile = s.get(InspectorProfile, user_id) or InspectorProfile(user_id=user_id)
     profile.specialties = data.get("specialties", [])
     profile.home_unit_id = data.get("home_unit_id")
@@ -55,7 +56,7 @@ def conflicts(s: Session, inspector_ids: list[int], unit_ids: list[int]) -> list
         barred = ({profile.home_unit_id} | set(profile.conflict_unit_ids)) & inspected
         for unit_id in sorted(u for u in barred if u is not None):
             reason = "is from" if unit_id == profile.home_unit_id else "has a declared conflict of interest with"
-            problems.append({"field": "inspector_ids",
+            problems.append({"field": "inspector_ids", "code": "conflict_of_interest",
                              "message": f"inspector {user.name} ({user.username}) {reason} {names[unit_id]} and may not inspect it"})
     return problems
 
@@ -82,11 +83,11 @@ def expert_json(e: Expert) -> dict:
 def add_finding(ctx: Context, s: Session, p: Principal, data: dict) -> AuditFinding:
     p.require("office")
     if s.get(Unit, data["unit_id"]) is None:
-        raise Unprocessable("unknown unit", [{"field": "unit_id", "message": f"no unit {data['unit_id']}"}])
+        raise Unprocessable.on_field("unit_id", "unknown_unit", f"no unit {data['unit_id']}", "unknown unit")
     if data.get("round_id") is not None and s.get(Round, data["round_id"]) is None:
-        raise Unprocessable("unknown round", [{"field": "round_id", "message": f"no round {data['round_id']}"}])
+        raise Unprocessable.on_field("round_id", "unknown_round", f"no round {data['round_id']}", "unknown round")
     if data.get("expert_id") is not None and s.get(Expert, data["expert_id"]) is None:
-        raise Unprocessable("unknown expert", [{"field": "expert_id", "message": f"no expert {data['expert_id']}"}])
+        raise Unprocessable.on_field("expert_id", "unknown_expert", f"no expert {data['expert_id']}", "unknown expert")
     finding = AuditFinding(round_id=data.get("round_id"), unit_id=data["unit_id"], title=data["title"],
                            description=data.get("description", ""), audit_ref=data.get("audit_ref"),
                            expert_id=data.get("expert_id"), recorded_by=p.id, recorded_at=ctx.now())
@@ -104,10 +105,10 @@ def link_finding(s: Session, p: Principal, finding_id: int, problem_id: int) -> 
         raise NotFound(f"audit finding {finding_id} does not exist")
     problem = s.get(Problem, problem_id)
     if problem is None:
-        raise Unprocessable("unknown problem", [{"field": "problem_id", "message": f"no problem {problem_id}"}])
+        raise Unprocessable.on_field("problem_id", "unknown_problem", f"no problem {problem_id}", "unknown problem")
     if problem.unit_id != finding.unit_id:
-        raise Unprocessable("the problem was found in another unit",
-                            [{"field": "problem_id", "message": "an audit finding links to a problem of the same unit"}])
+        raise Unprocessable.on_field("problem_id", "other_unit", "an audit finding links to a problem of the same unit",
+                                     "the problem was found in another unit")
     finding.problem_id = problem_id
     return finding
 

@@ -33,7 +33,7 @@ def acknowledge(ctx: Context, s: Session, p: Principal, notification_id: int) ->
     if note.leader_id != p.id:
         raise Forbidden("only the leader it was sent to acknowledges a notification")
     if note.acknowledged_at is not None:
-        raise Conflict(f"notification {notification_id} was acknowledged already")
+        raise Conflict(f"notification {notification_id} was acknowledged already", code="already_acknowledged")
     note.acknowledged_at = ctx.now()
     return note
 

@@ -57,7 +57,7 @@ def complete(ctx: Context, s: Session, p: Principal, task_id: str, data: dict) -
     if not access.actionable_ids(s, p, [row.id]):
         raise Forbidden(f"task {task_id} is for the role {row.role!r}, which you do not hold here")
     if row.state != "open":
-        raise Conflict(f"task {task_id} is already {row.state}")
+        raise Conflict(f"task {task_id} is already {row.state}", code="task_not_open", state=row.state)
     result = workflow.complete(ctx, s, p, task_id, data,
                                check=lambda r, d: workflow_events.check_before_complete(s, r, d))
     s.flush()

@@ -26,11 +26,11 @@ def check_value(value, path: str = "body") -> list[dict]:
     if isinstance(value, bool):
         return problems
     if isinstance(value, int) and not -MAX_INT <= value <= MAX_INT:
-        problems.append({"field": path, "message": f"must be between {-MAX_INT} and {MAX_INT}"})
+        problems.append({"field": path, "code": "out_of_range", "message": f"must be between {-MAX_INT} and {MAX_INT}"})
     elif isinstance(value, str):
         reason = bad_text(value)
         if reason:
-            problems.append({"field": path, "message": reason})
+            problems.append({"field": path, "code": "unstorable_text", "message": reason})
     elif isinstance(value, dict):
         for key, item in value.items():
             problems += check_value(key, path) if isinstance(key, str) and bad_text(key) else []

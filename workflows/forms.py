@@ -90,5 +90,10 @@ def validate(schema: dict, data) -> list[dict]:
     problems = []
     for err in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path)):
         path = ".".join(str(p) for p in err.absolute_path) or "data"
-        problems.append({"field": path, "code": str(err.validator), "message": err.message})
+        problems.append({"field": path, "code": rule_code(err.validator), "message": err.message})
     return problems
+
+
+def rule_code(keyword) -> str:
+    """A JSON Schema keyword as a snake_case code: `minItems` -> `min_items`."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", str(keyword)).lower()

@@ -4,6 +4,8 @@ from __future__ import annotations
 from flask import Blueprint, current_app, g, request
 from jsonschema import Draft202012Validator
 
+from workflows.forms import rule_code
+
 from ..auth import Principal, authenticate
 from ..context import Context
 from ..errors import BadRequest, Unauthorized, Unprocessable
@@ -37,15 +39,16 @@ def _authenticate() -> None:
 def payload(schema: dict) -> dict:
     """The request's JSON body, checked against `schema`; problems name the field."""
     if not request.is_json:
-        raise BadRequest("the body must be JSON (Content-Type: application/json)")
+        raise BadRequest("the body must be JSON (Content-Type: application/json)", code="json_required")
     data = request.get_json(silent=True)
     if data is None:
-        raise BadRequest("the body is not valid JSON")
+        raise BadRequest("the body is not valid JSON", code="invalid_json")
     errors = check_value(data) or [
-        {"field": ".".join(str(x) for x in e.absolute_path) or "body", "message": e.message}
+        {"field": ".".join(str(x) for x in e.absolute_path) or "body", "code": rule_code(e.validator),
+         "message": e.message}
         for e in Draft202012Validator(schema).iter_errors(data)]
     if errors:
-        raise Unprocessable("the request body does not fit", errors)
+        raise Unprocessable("the request body does not fit", errors, code="invalid_body")
     return data
 
 
@@ -56,10 +59,10 @@ def int_arg(name: str, default: int | None = None, minimum: int = 0, maximum: in
     try:
         value = int(raw)
     except ValueError:
-        raise BadRequest(f"query parameter {name} must be an integer, got {raw!r}") from None
+        raise BadRequest(f"query parameter {name} must be an integer, got {raw!r}", code="invalid_query") from None
     maximum = MAX_INT if maximum is None else maximum
     if value < minimum or value > maximum:
-        raise BadRequest(f"query parameter {name} must be between {minimum} and {maximum}")
+        raise BadRequest(f"query parameter {name} must be between {minimum} and {maximum}", code="invalid_query")
     return value
 
 

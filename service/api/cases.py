@@ -23,7 +23,7 @@ def cases():
     limit, offset = page()
     status = request.args.get("status")
     if status and status not in CASE_STATUSES:
-        raise BadRequest(f"status must be one of {', '.join(CASE_STATUSES)}")
+        raise BadRequest(f"status must be one of {', '.join(CASE_STATUSES)}", code="invalid_query")
     query = select(Case).where(access.case_scope(principal()))
     for column, value in ((Case.round_id, int_arg("round_id")), (Case.unit_id, int_arg("unit_id"))):
         if value is not None:
@@ -48,17 +48,17 @@ def get_case(case_id):
 def upload_evidence(case_id):
     upload = request.files.get("file")
     if upload is None:
-        raise BadRequest("send the file as multipart/form-data field 'file'")
+        raise BadRequest("send the file as multipart/form-data field 'file'", code="file_required")
     item_id = request.form.get("item_id")
     try:
         item_id = int(item_id) if item_id not in (None, "") else None
     except ValueError:
-        raise BadRequest(f"item_id must be an integer, got {item_id!r}") from None
+        raise BadRequest.on_field("item_id", "not_an_integer", f"must be an integer, got {item_id!r}") from None
     effective = request.form.get("effective_date") or None
     try:
         effective = date.fromisoformat(effective) if effective else None
     except ValueError:
-        raise BadRequest(f"effective_date must be a date like 2026-12-31, got {effective!r}") from None
+        raise BadRequest.on_field("effective_date", "not_a_date", f"must be a date like 2026-12-31, got {effective!r}") from None
     content = upload.read()
     c = ctx()
     row = c.db.transaction(lambda s: evidence.upload(c, s, principal(), case_id, upload.filename or "file",

@@ -21,7 +21,8 @@ def deploy_model():
     elif "file" in request.files:
         xml = request.files["file"].read()
     else:
-        raise BadRequest("send the BPMN XML as the body (Content-Type: application/xml) or as multipart field 'file'")
+        raise BadRequest("send the BPMN XML as the body (Content-Type: application/xml) or as multipart field 'file'",
+                         code="bpmn_required")
     version, created = ctx().db.transaction(lambda s: designs.deploy(ctx(), s, principal(), xml))
     return {"key": version.key, "version": version.version, "process_ids": version.process_ids,
             "created": created}, 201 if created else 200

@@ -30,7 +30,7 @@ def openapi():
 def _filters() -> lists.Filters:
     overdue = request.args.get("overdue")
     if overdue not in (None, "", "true", "false"):
-        raise BadRequest("overdue must be true or false")
+        raise BadRequest("overdue must be true or false", code="invalid_query")
     return lists.Filters(round_id=int_arg("round_id"), unit_id=int_arg("unit_id"),
                          industry=request.args.get("industry") or None, status=request.args.get("status") or None,
                          department_id=int_arg("department_id"),
@@ -46,7 +46,7 @@ def _xlsx(content: bytes, name: str) -> Response:
 def list_rows(name):
     fmt = request.args.get("format", "json")
     if fmt not in ("json", "xlsx"):
-        raise BadRequest("format must be json or xlsx")
+        raise BadRequest("format must be json or xlsx", code="invalid_query")
     c, filters = ctx(), _filters()
     with c.db.read() as s:
         spec, rows = lists.rows(c, s, principal(), name, filters=filters)

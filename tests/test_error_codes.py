@@ -1,0 +1,54 @@
+"""Every error a client can meet answers problem+json with a stable snake_case code."""
+from __future__ import annotations
+
+import re
+
+from test_api_access import publish_round
+
+SNAKE = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def _problem(r, status: int, code: str | None = None) -> dict:
+    assert r.status_code == status, (r.status_code, r.get_data(as_text=True)[:300])
+    assert r.headers["Content-Type"] == "application/problem+json"
+    body = r.get_json()
+    assert SNAKE.match(body["code"]), body
+    if code:
+        assert body["code"] == code, body
+    for error in body.get("errors") or []:
+        assert SNAKE.match(error["code"]), error
+    return body
+
+
+def test_every_kind_of_error_carries_a_code(client, api, district):
+    office, unit = api.as_("office1"), api.as_(f"{district.codes[district.units[2]].lower()}_liaison")
+    _problem(client.get("/api/v1/cases"), 401, "unauthorized")
+    _problem(client.post("/api/v1/auth/token", json={"username": "office1", "password": "nope"}), 401)
+    _problem(office.post("/rounds", data="{", content_type="application/json"), 400, "invalid_json")
+    _problem(office.post("/rounds", data="x", content_type="text/plain"), 400, "json_required")
+    body = _problem(office.post("/rounds", json={"name": 3}), 422, "invalid_body")
+    assert {e["field"]: e["code"] for e in body["errors"]}["name"] == "type"
+    _problem(office.get("/cases", query_string={"limit": "many"}), 400, "invalid_query")
+    _problem(office.get("/rounds/999999"), 404, "not_found")
+    _problem(unit.post("/rounds", json={"name": "x", "inspected_unit_ids": [], "inspector_ids": []}), 403,
+             "role_required")
+    _problem(office.post("/rounds", json={"name": "x", "inspected_unit_ids": [999999], "inspector_ids": []}),
+             422, "unknown_unit")
+    _problem(client.delete("/api/v1/rounds/1", headers=office.headers), 405, "method_not_allowed")
+    _problem(office.get("/tasks/not-a-task"), 404)
+
+    publish_round(api, district)
+    task = unit.tasks(step="self_check")[0]
+    body = _problem(unit.post(f"/tasks/{task['id']}/complete", json={"data": {"items": "x"}}), 422,
+                    "invalid_task_data")
+    assert body["errors"][0]["code"] == "type"
+    assert _problem(unit.post(f"/tasks/{task['id']}/complete", json={"data": {"items": []}}), 422,
+                    "invalid_task_data")["errors"][0]["code"] == "min_items"
+    row = {"common_problem_id": 999999, "applicable": False, "problems_found": 0, "findings": "无"}
+    body = _problem(unit.post(f"/tasks/{task['id']}/complete", json={"data": {"items": [row]}}), 422,
+                    "items_mismatch")
+    assert {e["code"] for e in body["errors"]} == {"item_unknown", "item_missing"}
+    case_id = unit.get("/cases").get_json()["items"][0]["id"]
+    _problem(unit.post(f"/cases/{case_id}/evidence", data={}, content_type="multipart/form-data"), 400,
+             "file_required")
+    _problem(unit.get("/process-instances"), 403, "role_required")
