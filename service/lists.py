@@ -1,7 +1,9 @@
 """The office's four lists over one problem library, as rows and as Excel ledgers (台账).
 
-Each list is a set of columns (key, Chinese header, width) and a query; the JSON rows and the
-workbook come from the same rows, so what is downloaded is what is shown.
+Each list is a set of columns (key, Chinese header, width, labels for its codes) and a query;
+the JSON rows and the workbook come from the same rows, so what is downloaded is what is shown.
+Rows carry codes (`resident_report`, `closed`, `warning_red`) for clients and pages to act on;
+the workbook, read by people, shows each code's Chinese label.
 """
 from __future__ import annotations
 
@@ -45,6 +47,10 @@ class Column:
     key: str
     header: str
     width: int = 14
+    labels: dict | None = None  # code -> what the workbook shows
+
+    def cell(self, value):
+        return self.labels.get(value, value) if self.labels else value
 
 
 @dataclass(frozen=True)
@@ -52,18 +58,6 @@ class ListSpec:
     title: str
     columns: tuple[Column, ...]
     rows: Callable[[Context, Session, Principal, int | None], list[dict]]
-
-
-def _unit_scope(p: Principal, column):
-    """Rows about a unit are shown to those who may read that unit's case."""
-    if p.has(*access.DISTRICT_WIDE):
-        return true()
-    allowed = set()
-    if p.has("leader"):
-        allowed |= set(p.portfolio)
-    if p.unit_id is not None and p.has(*access.UNIT_SCOPED):
-        allowed.add(p.unit_id)
-    return column.in_(sorted(allowed))
 
 
 def _local(ctx: Context, when) -> str:
@@ -102,13 +96,13 @@ def _problems(ctx, s, p, f: Filters):
     query = (select(Problem, Round.name, Unit.name, CommonProblem.title)
              .join(Round, Round.id == Problem.round_id).join(Unit, Unit.id == Problem.unit_id)
              .outerjoin(CommonProblem, CommonProblem.id == Problem.common_problem_id)
-             .where(_unit_scope(p, Problem.unit_id)).order_by(Problem.id))
+             .where(access.unit_scope(p, Problem.unit_id)).order_by(Problem.id))
     if not p.has(*access.DISTRICT_WIDE):  # units learn of findings once the list is published
         query = query.where(Round.published_at.is_not(None))
     query = f.apply(query, round_col=Problem.round_id, unit=Unit,
                     department_col=CommonProblem.responsible_department_id)
     return [{"id": pr.id, "round": rname, "unit": uname, "description": pr.description, "category": pr.category,
-             "source": SOURCE_LABELS.get(pr.source, pr.source), "common_problem": ctitle or "",
+             "source": pr.source, "common_problem": ctitle or "",
              "recorded_at": _local(ctx, pr.recorded_at)}
             for pr, rname, uname, ctitle in s.execute(query)]
 
@@ -154,8 +148,7 @@ def _rectifications(ctx, s, p, f: Filters):
              "measures": "；".join(m.description for m in item.measures),
              "deadlines": "；".join(m.deadline.isoformat() for m in item.measures if m.deadline),
              "institutions": "；".join(i.title for i in item.institutions),
-             "status": STATUS_LABELS.get(item.status, item.status),
-             "case_status": STATUS_LABELS.get(case.status, case.status),
+             "status": item.status, "case_status": case.status,
              "evidence": n or 0, "filed_at": _local(ctx, case.filed_at), "closed_at": _local(ctx, case.closed_at)}
             for item, case, uname, title, n in s.execute(query)]
 
@@ -165,18 +158,18 @@ def _supervision(ctx, s, p, f: Filters):
     query = (select(SupervisionAction, Unit.name, actor.name)
              .outerjoin(Unit, Unit.id == SupervisionAction.target_unit_id)
              .outerjoin(actor, actor.id == SupervisionAction.actor_id)
-             .where(_unit_scope(p, SupervisionAction.target_unit_id))
+             .where(access.unit_scope(p, SupervisionAction.target_unit_id))
              .order_by(SupervisionAction.at, SupervisionAction.id))
     query = f.apply(query, round_col=SupervisionAction.round_id, unit=Unit, status_col=SupervisionAction.kind)
-    return [{"id": a.id, "at": _local(ctx, a.at), "kind": ACTION_LABELS.get(a.kind, a.kind), "target": uname or "",
-             "actor": aname or "系统", "detail": a.detail or ""}
+    return [{"id": a.id, "at": _local(ctx, a.at), "kind": a.kind, "target": uname or "",
+             "actor": aname, "detail": a.detail or ""}
             for a, uname, aname in s.execute(query)]
 
 
 LISTS = {
     "problems": ListSpec("问题清单", (
         Column("id", "编号", 8), Column("round", "巡察轮次", 16), Column("unit", "被巡察单位", 24),
-        Column("description", "问题描述", 50), Column("category", "类别", 12), Column("source", "来源", 10),
+        Column("description", "问题描述", 50), Column("category", "类别", 12), Column("source", "来源", 10, SOURCE_LABELS),
         Column("common_problem", "归入共性问题", 30), Column("recorded_at", "记录时间", 18)), _problems),
     "responsibilities": ListSpec("责任清单", (
         Column("case_id", "案件编号", 10), Column("unit", "责任单位", 24), Column("common_problem", "共性问题", 30),
@@ -185,11 +178,13 @@ LISTS = {
     "rectifications": ListSpec("整改清单", (
         Column("case_id", "案件编号", 10), Column("unit", "单位", 24), Column("common_problem", "共性问题", 30),
         Column("measures", "整改措施", 50), Column("deadlines", "完成时限", 14), Column("institutions", "完善制度", 30),
-        Column("status", "整改状态", 10), Column("case_status", "案件状态", 10), Column("evidence", "佐证材料数", 10),
+        Column("status", "整改状态", 10, STATUS_LABELS), Column("case_status", "案件状态", 10, STATUS_LABELS),
+        Column("evidence", "佐证材料数", 10),
         Column("filed_at", "备案时间", 18), Column("closed_at", "销号时间", 18)), _rectifications),
     "supervision": ListSpec("督查清单", (
-        Column("id", "编号", 8), Column("at", "时间", 18), Column("kind", "督查方式", 12),
-        Column("target", "督查对象", 24), Column("actor", "督查人", 12), Column("detail", "情况", 40)), _supervision),
+        Column("id", "编号", 8), Column("at", "时间", 18), Column("kind", "督查方式", 12, ACTION_LABELS),
+        Column("target", "督查对象", 24), Column("actor", "督查人", 12, {None: "系统"}),
+        Column("detail", "情况", 40)), _supervision),
 }
 
 
@@ -220,7 +215,7 @@ def ledger(sheets: list[tuple[ListSpec, list[dict]]]) -> bytes:
             cell.fill = PatternFill("solid", fgColor="DDEBF7")
             cell.alignment = Alignment(horizontal="center", vertical="center")
         for row in data:
-            ws.append([row[c.key] for c in spec.columns])
+            ws.append([c.cell(row[c.key]) for c in spec.columns])
         for index, column in enumerate(spec.columns, start=1):
             ws.column_dimensions[get_column_letter(index)].width = column.width
         ws.freeze_panes = "A2"

@@ -110,10 +110,10 @@ def test_lists_figures_and_ledger_match_hand_counts(client, demo):
 
     # problem list: every problem with its source, unit and common problem
     assert [(r["unit"], r["description"], r["source"], r["common_problem"]) for r in rows("problems")] == [
-        (a.name, "工程项目未公开招标", "巡察发现", "工程项目建设监管不严"),
-        (a.name, "道路工程变更未经审批", "群众反映", "工程项目建设监管不严"),
-        (b.name, "合同未经法律顾问审核", "审计发现", "政府合同管理不规范"),
-        (b.name, "便民服务中心开放时间不准时", "群众反映", ""),
+        (a.name, "工程项目未公开招标", "inspection", "工程项目建设监管不严"),
+        (a.name, "道路工程变更未经审批", "resident_report", "工程项目建设监管不严"),
+        (b.name, "合同未经法律顾问审核", "audit", "政府合同管理不规范"),
+        (b.name, "便民服务中心开放时间不准时", "resident_report", ""),
     ]
     assert len(rows("problems", department_id=units["D03"].id)) == 1
     # responsibility list: 40 units x 2 common problems, with who answers for each
@@ -131,14 +131,14 @@ def test_lists_figures_and_ledger_match_hand_counts(client, demo):
     assert [(r["unit"], r["common_problem"], r["measures"], r["deadlines"], r["institutions"], r["status"],
              r["case_status"], r["evidence"]) for r in rect] == [
         (a.name, "工程项目建设监管不严", "补办招标手续；约谈施工单位", "2026-12-31；2027-01-15", "《工程项目监管办法》",
-         "已完成", "已销号", 2),
-        (a.name, "政府合同管理不规范", "合同逐份法律审核", "2027-02-28", "", "推进中", "已销号", 2),
+         "done", "closed", 2),
+        (a.name, "政府合同管理不规范", "合同逐份法律审核", "2027-02-28", "", "ongoing", "closed", 2),
     ]
     assert rect[0]["filed_at"] and rect[0]["closed_at"]
     assert [r["common_problem"] for r in rows("rectifications", status="ongoing")] == ["政府合同管理不规范"]
     # supervision list: the two recommendation letters so far
     assert sorted((r["kind"], r["target"]) for r in rows("supervision")) == sorted([
-        ("巡察建议书", units["D03"].name), ("巡察建议书", units["D05"].name)])
+        ("recommendation_letter", units["D03"].name), ("recommendation_letter", units["D05"].name)])
 
     stats = client.get("/api/v1/stats", headers=office, query_string={"round_id": round_id}).get_json()
     assert stats == {
@@ -146,7 +146,7 @@ def test_lists_figures_and_ledger_match_hand_counts(client, demo):
         "recommendation_letters": 2, "cases_filed": 0, "people_filed": 0, "units_total": 40, "units_filed": 2,
         "units_closed": 1, "units_overdue": 0, "completion_rate": 0.025, "average_days_to_file": 0.0}
 
-    # the ledger: one sheet per list, each cell what the JSON rows say
+    # the ledger: one sheet per list, each cell what the JSON rows say, codes shown by their Chinese labels
     r = client.get("/api/v1/lists", headers=office, query_string={"round_id": round_id})
     book = load_workbook(io.BytesIO(r.data))
     assert book.sheetnames == ["问题清单", "责任清单", "整改清单", "督查清单"]
@@ -157,7 +157,9 @@ def test_lists_figures_and_ledger_match_hand_counts(client, demo):
         assert sheet.column_dimensions["A"].width > 0
         for row_cells, row in zip(sheet.iter_rows(min_row=2), body["items"], strict=True):
             assert [c.value if c.value is not None else "" for c in row_cells] == \
-                   [row[col["key"]] for col in body["columns"]]
+                   [col.get("labels", {}).get(row[col["key"]], row[col["key"]]) if row[col["key"]] is not None
+                    else "系统" for col in body["columns"]]
+    assert book["问题清单"]["F2"].value == "巡察发现" and book["督查清单"]["C2"].value == "巡察建议书"
 
     # scope: the unit sees its own rows only, in every list and in the ledger
     assert {r["unit"] for r in rows("responsibilities", headers=la)} == {a.name}
@@ -276,8 +278,8 @@ def test_evidence_review_and_follow_up_recheck_keep_history(client, demo):
     assert client.get(f"/api/v1/evidence/{uploaded['id']}/content", headers=as_("c05_liaison")).status_code == 404
     kinds = [r["kind"] for r in client.get("/api/v1/lists/supervision", headers=office,
                                            query_string={"round_id": 1, "unit_id": units["C04"].id}).get_json()["items"]]
-    assert kinds == ["回头看"]
+    assert kinds == ["recheck"]
     # the first pass's records are still there
     rect = client.get("/api/v1/lists/rectifications", headers=office,
                       query_string={"round_id": 1, "unit_id": units["C04"].id}).get_json()["items"]
-    assert rect and all(r["case_status"] == "整改中" for r in rect)
+    assert rect and all(r["case_status"] == "rectifying" for r in rect)

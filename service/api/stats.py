@@ -53,7 +53,9 @@ def list_rows(name):
     if fmt == "xlsx":
         return _xlsx(lists.workbook(spec, rows), name)
     body = listing(rows, len(rows))
-    body["columns"] = [{"key": col.key, "header": col.header} for col in spec.columns]
+    body["columns"] = [{"key": col.key, "header": col.header,
+                        **({"labels": {k: v for k, v in col.labels.items() if k is not None}} if col.labels else {})}
+                       for col in spec.columns]
     return body
 
 
