@@ -103,7 +103,8 @@ def test_warnings_escalate_once_each_as_the_clock_moves(ctx, api, district, cloc
     office.complete(talk["id"], {"talked_with": "单位主要负责人", "talked_by": "区委五人小组", "talked_on": "2027-02-10",
                                  "summary": "限期十日内完成整改"})
     ladder = office.get("/lists/supervision", query_string={"unit_id": target}).get_json()["items"]
-    assert [r["kind"] for r in ladder] == ["绿色提醒", "黄色预警", "红色逾期", "跟踪督办", "谈话提醒"]
+    assert [r["kind"] for r in ladder] == ["warning_green", "warning_yellow", "warning_red", "tracking_letter",
+                                         "talk_reminder"]
     assert "区委五人小组" in ladder[-1]["detail"] and "单位主要负责人" in ladder[-1]["detail"]
     early_rows = office.get("/lists/supervision", query_string={"unit_id": d.units[0]}).get_json()["items"]
     assert [r["kind"] for r in early_rows] == ["巡察建议书"], "the early unit (a department) only got its letter"
