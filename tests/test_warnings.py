@@ -107,4 +107,4 @@ def test_warnings_escalate_once_each_as_the_clock_moves(ctx, api, district, cloc
                                          "talk_reminder"]
     assert "区委五人小组" in ladder[-1]["detail"] and "单位主要负责人" in ladder[-1]["detail"]
     early_rows = office.get("/lists/supervision", query_string={"unit_id": d.units[0]}).get_json()["items"]
-    assert [r["kind"] for r in early_rows] == ["巡察建议书"], "the early unit (a department) only got its letter"
+    assert [r["kind"] for r in early_rows] == ["recommendation_letter"], "the early unit (a department) only got its letter"
