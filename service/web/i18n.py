@@ -23,7 +23,7 @@ from pathlib import Path
 
 from flask import Flask, current_app, has_request_context, session
 from flask_babel import Babel, Domain, format_date, format_datetime, gettext, lazy_gettext, lazy_pgettext
-from flask_babel import ngettext, npgettext, pgettext  # noqa: F401  (re-exported for the page modules)
+from flask_babel import ngettext, pgettext  # noqa: F401  (re-exported for the page modules)
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 # the session's language choice (the switch in the top bar) -> the locale of its catalogues; Babel
