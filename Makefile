@@ -8,7 +8,11 @@ PORT   ?= 8000
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 PYTEST_ARGS ?=
 
-.PHONY: run test test-sqlite test-postgres install bench clean
+TRANSLATIONS = service/translations
+# gettext keywords besides pybabel's own (_, gettext, ngettext, pgettext, ...): lazy texts in tables
+BABEL_KEYWORDS = -k _l -k _lp:1c,2
+
+.PHONY: run test test-sqlite test-postgres install bench clean translations
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +33,19 @@ test: install
 	scripts/ensure-services
 	$(BIN)/python -m pytest -n 2 -q $(PYTEST_ARGS)
 	RECTIFLOW_DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -n 2 -q $(PYTEST_ARGS)
+
+# UI texts (msgids in English) and model texts (msgids in Chinese): extract the templates, update
+# every catalogue, compile. Then translate what is new or fuzzy in zh_CN/messages.po (and
+# en/content.po), run this again, and commit the .pot, .po and .mo files together.
+translations: install
+	$(BIN)/pybabel extract -F babel.cfg $(BABEL_KEYWORDS) --add-location=file --sort-output \
+	    --project=rectiflow --copyright-holder="the rectiflow authors" -o $(TRANSLATIONS)/messages.pot service/web service/templates
+	PYTHONPATH=. $(BIN)/pybabel extract -F babel-content.cfg --add-location=file --sort-output \
+	    --project=rectiflow --copyright-holder="the rectiflow authors" -o $(TRANSLATIONS)/content.pot bpmn
+	$(BIN)/pybabel update -D messages -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --ignore-pot-creation-date
+	$(BIN)/pybabel update -D content -i $(TRANSLATIONS)/content.pot -d $(TRANSLATIONS) --ignore-pot-creation-date
+	$(BIN)/pybabel compile -D messages -d $(TRANSLATIONS) --statistics
+	$(BIN)/pybabel compile -D content -d $(TRANSLATIONS) --statistics
 
 bench: install
 	$(BIN)/python bench/engine_bench.py

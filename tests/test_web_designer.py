@@ -103,7 +103,7 @@ def test_validate_names_the_element_of_a_hostile_script_and_saves_nothing(web, c
     assert r.status_code == 200
     errors = r.get_json()["errors"]
     assert errors and {e["element_id"] for e in errors} == {"calc"}
-    assert all("refused" in e["message"] for e in errors)
+    assert all("被拒绝" in e["message"] for e in errors)  # the page is Chinese: so is the engine's refusal
     assert versions(ctx, "scripted") == [] and not marker.exists()
 
 
@@ -117,8 +117,16 @@ def test_validate_reports_what_deploy_would_refuse(web, ctx, district):
                                         b'<bpmn:userTask id="task" camunda:formKey="nowhere.json"')
     errors = post_xml(web, "/designer/validate", missing_form, token).get_json()["errors"]
     assert errors == [{"element_id": "task", "code": "form_missing",
+                       "message": "表单 'nowhere.json' 不存在（bpmn/forms 下没有此文件）"}]
+    refused = post_xml(web, "/designer/deploy", missing_form, token)
+    assert refused.status_code == 422 and refused.get_json()["errors"] == errors
+    with web.session_transaction() as sess:
+        sess["lang"] = "en"
+    errors = post_xml(web, "/designer/validate", missing_form, token).get_json()["errors"]
+    assert errors == [{"element_id": "task", "code": "form_missing",
                        "message": "form 'nowhere.json' does not exist under bpmn/forms"}]
-    assert post_xml(web, "/designer/deploy", missing_form, token).status_code == 422
+    with web.session_transaction() as sess:
+        sess["lang"] = "zh"
     ok = post_xml(web, "/designer/validate", B.one_task(), token).get_json()
     assert ok == {"errors": [], "warnings": []}
 

@@ -1,89 +1,186 @@
-"""Every string the pages show has a Chinese and an English text; no key shows untranslated."""
+"""The pages' gettext catalogues: compiled as committed, complete in Chinese, current with the code.
+
+A text the pages use but zh_CN does not translate would show in English on a Chinese page: the
+completeness test fails instead (what RECTIFLOW_I18N_STRICT did for the hand-written catalogue).
+`make translations` extracts, updates and compiles; these tests say when it has to be run.
+"""
 from __future__ import annotations
 
-import json
+import io
 import re
-import string
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-from lxml import etree
+from babel.messages import frontend
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
 
+from service import lists, operations
 from service.models import CASE_STATUSES, PROBLEM_SOURCES, ROLES, UNIT_KINDS, WARNINGS
-from service.web import i18n
+from service.web import dashboard, designer, i18n
 
 ROOT = Path(__file__).resolve().parent.parent
-# a whole literal key (`t("a.b")`, `t("a.b", n=1)`); keys built from codes are checked below
-KEY_CALL = re.compile(r"""\bt\(\s*['"]([a-z0-9_]+(?:\.[a-z0-9_]+)+)['"]\s*[,)]""")
+TRANSLATIONS = ROOT / "service" / "translations"
+ZH = TRANSLATIONS / "zh_Hans_CN" / "LC_MESSAGES" / "messages.po"
+CONTENT_EN = TRANSLATIONS / "en" / "LC_MESSAGES" / "content.po"
+CATALOGUES = sorted(TRANSLATIONS.glob("*/LC_MESSAGES/*.po"))
 
 
-def _params(text: str) -> set[str]:
-    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+def _mapping(cfg: str):
+    parse = getattr(frontend, "parse_mapping_cfg", None) or frontend.parse_mapping
+    with open(ROOT / cfg, encoding="utf-8") as f:
+        return parse(f)
 
 
-def test_every_key_has_both_languages_with_the_same_parameters():
-    for key, (zh, en) in i18n.MESSAGES.items():
-        assert zh.strip() and en.strip(), key
-        assert _params(zh) == _params(en), key
+def _keywords() -> dict:
+    """pybabel's keywords plus the ones `make translations` passes (BABEL_KEYWORDS in the Makefile)."""
+    line = re.search(r"^BABEL_KEYWORDS\s*=\s*(.*)$", (ROOT / "Makefile").read_text(), re.M).group(1)
+    extra = frontend.parse_keywords(re.findall(r"-k\s+(\S+)", line))
+    return DEFAULT_KEYWORDS | extra
 
 
-def test_every_key_used_in_templates_and_views_exists():
-    sources = list((ROOT / "service" / "templates").rglob("*.html")) + list((ROOT / "service" / "web").glob("*.py"))
-    used = {key for path in sources for key in KEY_CALL.findall(path.read_text(encoding="utf-8"))}
-    assert len(used) > 100
-    assert sorted(used - set(i18n.MESSAGES)) == []
+def _extract(cfg: str, folders: list[str], keywords: dict) -> dict[tuple, set[str]]:
+    """(context, msgid or (singular, plural)) -> the files using it, as pybabel would extract them."""
+    method_map, options_map = _mapping(cfg)
+    found: dict[tuple, set[str]] = {}
+    for folder in folders:
+        for filename, _line, message, _comments, context in extract_from_dir(
+                str(ROOT / folder), method_map, options_map, keywords=keywords):
+            found.setdefault((context, message), set()).add(f"{folder}/{filename}")
+    return found
 
 
-@pytest.mark.parametrize("prefix,codes", [
-    ("role", ROLES), ("warning", WARNINGS), ("case.status", CASE_STATUSES), ("source", PROBLEM_SOURCES),
-    ("unit.kind", UNIT_KINDS), ("round.status", ("discovering", "listing", "published", "closed")),
-    ("item.status", ("done", "ongoing", "not_done")), ("filing.result", ("accepted", "returned", "pending")),
+@pytest.fixture(scope="module")
+def ui_texts():
+    return _extract("babel.cfg", ["service/web", "service/templates"], _keywords())
+
+
+@pytest.fixture(scope="module")
+def model_texts():
+    return _extract("babel-content.cfg", ["bpmn"], {})
+
+
+def _catalogue(path: Path):
+    with open(path, "rb") as f:
+        return read_po(f)
+
+
+def _key(m) -> tuple:
+    return m.context, tuple(m.id) if m.pluralizable else m.id
+
+
+@pytest.mark.parametrize("po", CATALOGUES, ids=lambda p: str(p.relative_to(TRANSLATIONS)))
+def test_each_committed_mo_is_its_po_compiled(po):
+    """The service reads the committed .mo files (no build step on install): they cannot drift."""
+    out = io.BytesIO()
+    write_mo(out, _catalogue(po))
+    mo = po.with_suffix(".mo")
+    assert mo.exists(), f"{mo} is missing: run `make translations`"
+    assert mo.read_bytes() == out.getvalue(), f"{mo} is not {po.name} compiled: run `make translations`"
+
+
+def test_the_templates_and_page_modules_use_only_texts_the_catalogue_template_holds(ui_texts, model_texts):
+    """messages.pot and content.pot are what pybabel extracts today, so `pybabel update` loses nothing."""
+    for pot, texts in (("messages.pot", ui_texts), ("content.pot", model_texts)):
+        held = {(m.context, m.id) for m in _catalogue(TRANSLATIONS / pot) if m.id}
+        assert sorted(map(str, set(texts) - held)) == [], f"new texts: run `make translations` ({pot})"
+        assert sorted(map(str, held - set(texts))) == [], f"texts no longer used: run `make translations` ({pot})"
+
+
+def test_chinese_translates_every_text_the_pages_use(ui_texts):
+    catalogue = _catalogue(ZH)
+    entries = {(m.context, m.id): m for m in catalogue if m.id}
+    assert len(ui_texts) > 300
+    problems = []
+    for key, files in sorted(ui_texts.items(), key=str):
+        m = entries.get(key)
+        if m is None:
+            problems.append(f"missing: {key} ({', '.join(sorted(files))})")
+        elif m.fuzzy:
+            problems.append(f"fuzzy: {key}")
+        elif not (all(m.string) if m.pluralizable else m.string):
+            problems.append(f"untranslated: {key} ({', '.join(sorted(files))})")
+    assert problems == [], "zh_CN lacks texts the pages show; translate them in " + str(ZH.relative_to(ROOT))
+    assert [(m.id, errors) for m, errors in catalogue.check()] == []  # placeholders agree with the msgid
+
+
+def test_the_default_models_and_forms_read_in_english(model_texts, app):
+    """Task names, lanes, field labels and choices of the shipped diagrams and forms have English texts."""
+    entries = {m.id: m for m in _catalogue(CONTENT_EN) if m.id}
+    texts = sorted(message for _context, message in model_texts)
+    assert "对照自查" in texts and "是否适用本单位" in texts and "巡察办" in texts
+    assert [t for t in texts if t not in entries or not entries[t].string or entries[t].fuzzy] == []
+    with app.test_request_context():
+        assert i18n.tc("对照自查") == "对照自查"
+    with app.test_request_context():
+        i18n.session["lang"] = "en"
+        assert i18n.tc("对照自查") == "Self-check"
+        assert i18n.tc("一个设计者自己的任务") == "一个设计者自己的任务"  # a designer's own text shows as written
+        assert i18n.tc(None) == ""
+
+
+@pytest.mark.parametrize("kind,codes", [
+    ("role", ROLES), ("warning", WARNINGS), ("case_status", CASE_STATUSES), ("source", PROBLEM_SOURCES),
+    ("unit_kind", UNIT_KINDS), ("round_status", ("discovering", "listing", "published", "closed")),
+    ("item_status", ("done", "ongoing", "not_done")), ("filing_result", ("accepted", "returned", "pending")),
+    ("instance_status", operations.INSTANCE_STATUSES), ("figure", dashboard.FIGURES), ("list", lists.LISTS),
+    ("event", ("started", "task_completed", "timer_fired", "message", "completed", "failed", "retried")),
 ])
-def test_keys_built_from_codes_exist(prefix, codes):
-    assert [c for c in codes if f"{prefix}.{c}" not in i18n.MESSAGES] == []
+def test_every_code_shown_as_a_word_has_one(kind, codes):
+    assert [c for c in codes if c not in i18n.LABELS[kind]] == []
 
 
-def test_strict_mode_raises_on_a_missing_key(app):
-    app.config["RECTIFLOW_I18N_STRICT"] = True
-    with app.test_request_context(), pytest.raises(KeyError):
-        i18n.t("no.such.key")
-    app.config["RECTIFLOW_I18N_STRICT"] = False
+def test_labels_and_validation_messages_read_in_the_sessions_language(app):
     with app.test_request_context():
-        assert i18n.t("no.such.key") == "no.such.key"
-
-
-def test_the_default_models_and_forms_read_in_english():
-    """Task names, field labels and choices of the shipped diagrams and forms have English texts."""
-    texts: set[str] = set()
-    ns = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL", "camunda": "http://camunda.org/schema/1.0/bpmn"}
-    for path in (ROOT / "bpmn").glob("*.bpmn"):
-        root = etree.parse(str(path)).getroot()
-        texts |= {e.get("name") for e in root.iterfind(".//bpmn:userTask", ns)}
-        texts |= {e.get("name") for e in root.iterfind(".//bpmn:process", ns)}
-        texts |= {e.get("label") for e in root.iterfind(".//camunda:formField", ns)}
-        texts |= {e.get("name") for e in root.iterfind(".//camunda:value", ns)}
-
-    def walk(node):
-        if isinstance(node, dict):
-            for key in ("title", "description"):
-                if isinstance(node.get(key), str):
-                    texts.add(node[key])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    for path in (ROOT / "bpmn" / "forms").glob("*.json"):
-        walk(json.loads(path.read_text(encoding="utf-8")))
-    texts.discard(None)
-    assert sorted(t for t in texts if t not in i18n.CONTENT_EN) == []
-
-
-def test_validation_messages_are_translated(app):
-    with app.test_request_context():
+        assert i18n.label("role", "office") == "巡察办" and i18n.label("case_status", "closed") == "已销号"
+        assert i18n.label("item_status", "done") == "已完成" and i18n.label("role", "nobody") == "nobody"
         assert i18n.message("'findings' is a required property") == "此项必填"
         assert i18n.message("-1 is less than the minimum of 0") == "不能小于 0"
         assert i18n.message("'x' is not a 'date'") == "请输入有效日期（年-月-日）"
         assert i18n.message("True was expected") == "请勾选此项"
         assert i18n.message("something new") == "something new"
+    with app.test_request_context():
+        i18n.session["lang"] = "en"
+        assert i18n.label("role", "office") == "Inspection office"
+        assert i18n.message("-1 is less than the minimum of 0") == "Must be at least 0"
+
+
+def test_plural_texts_pick_their_form(app):
+    with app.test_request_context():
+        assert i18n.ngettext("%(num)d day left", "%(num)d days left", 1) == "剩 1 天"
+        assert i18n.js_counted(lambda k: i18n.ngettext("%(n)s row", "%(n)s rows", k, n="{n}")) == \
+            {"one": "共 {n} 行", "other": "共 {n} 行"}
+    with app.test_request_context():
+        i18n.session["lang"] = "en"
+        assert i18n.ngettext("%(num)d day left", "%(num)d days left", 1) == "1 day left"
+        assert i18n.ngettext("%(num)d day left", "%(num)d days left", 3) == "3 days left"
+        assert i18n.js_text(i18n._("Not found in the diagram: %(ids)s")) == "Not found in the diagram: {ids}"
+
+
+def test_times_show_in_the_configured_zone(app, ctx):
+    moment = datetime(2026, 1, 1, 16, 30, tzinfo=timezone.utc)
+    with app.test_request_context():
+        assert i18n.fmt_datetime(moment) == "2026-01-02 00:30"  # Asia/Shanghai, the default
+        assert i18n.fmt_datetime(moment, with_time=False) == "2026-01-02"
+        assert i18n.fmt_datetime(None) == ""
+    ctx.settings.timezone = "America/New_York"
+    with app.test_request_context():
+        assert i18n.fmt_datetime(moment) == "2026-01-01 11:30"
+
+
+def test_deploy_refusals_read_in_chinese_on_a_chinese_page(app):
+    raw = ["script refused: import is not allowed", "expression '__import__(1)' refused: calls to __import__",
+           "timer refused: a cycle shorter than a minute", "due date 'x' refused: name 'x' is not defined",
+           "camunda:taskListener is not supported by this engine", "form 'f.json' does not exist under bpmn/forms",
+           "line 3: Element 'x': not expected", "the BPMN document is empty", "something the table does not know"]
+    with app.test_request_context():
+        assert [designer.server_message(m) for m in raw] == [
+            "脚本被拒绝：import is not allowed", "表达式 '__import__(1)' 被拒绝：calls to __import__",
+            "定时器被拒绝：a cycle shorter than a minute", "到期时间 'x' 被拒绝：name 'x' is not defined",
+            "本引擎不支持 camunda:taskListener", "表单 'f.json' 不存在（bpmn/forms 下没有此文件）",
+            "第 3 行：Element 'x': not expected", "BPMN 文档为空", "something the table does not know"]
+    with app.test_request_context():
+        i18n.session["lang"] = "en"
+        assert [designer.server_message(m) for m in raw] == raw

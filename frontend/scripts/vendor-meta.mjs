@@ -256,8 +256,10 @@ JS API of \`rectiflow-modeler.js\` (\`window.RectiflowModeler\`):
 - \`createModeler(container, propertiesContainer?, options?)\` → bpmn-js \`Modeler\` with the Camunda 7
   properties panel (\`BpmnPropertiesPanelModule\`, \`BpmnPropertiesProviderModule\`,
   \`CamundaPlatformPropertiesProviderModule\`, camunda-bpmn-js-behaviors' Camunda Platform module) and
-  \`moddleExtensions: { camunda }\`. Containers are elements or CSS selectors.
-- \`createViewer(container, options?)\` → bpmn-js \`NavigatedViewer\` (camunda moddle registered).
+  \`moddleExtensions: { camunda }\`. Containers are elements or CSS selectors. \`options.language: 'zh'\`
+  adds the translate module with the Chinese dictionary (\`frontend/src/translations/zh.js\`).
+- \`createViewer(container, options?)\` → bpmn-js \`NavigatedViewer\` (camunda moddle registered; \`language\`
+  as above).
 - \`highlight(diagram, {completed, active, waiting})\` → markers \`rf-completed\` / \`rf-active\` /
   \`rf-waiting\`; replaces earlier ones; returns the ids not found. \`clearHighlight(diagram)\`.
 - \`markErrors(diagram, [{element_id, message}])\` → marker \`rf-error\` and an overlay (text, not
@@ -278,8 +280,10 @@ Notes for page authors:
   \`'unsafe-eval'\`); bpmn-js needs \`style-src 'self' 'unsafe-inline'\` (inline SVG styles).
   Alpine's standard build evaluates \`x-*\` expressions with \`new Function\`, so it needs
   \`'unsafe-eval'\`; htmx's \`hx-on\`/\`js:\` attributes likewise.
-- The panel's labels are English (bpmn-js has no bundled Chinese); pass a translate module in
-  \`options.additionalModules\` to localise.
+- bpmn-js ships English texts only; \`language: 'zh'\` turns the palette, context pad, menus and the
+  properties panel Chinese (the documented customTranslate pattern, module \`translate\`). Other
+  languages: another dictionary in \`frontend/src/translate.js\`, or a translate module of your own in
+  \`options.additionalModules\`.
 `;
 fs.writeFileSync(path.join(vendorDir, 'README.md'), readme);
 

@@ -16,6 +16,7 @@ import {
 } from 'bpmn-js-properties-panel';
 import CamundaPlatformBehaviorsModule from 'camunda-bpmn-js-behaviors/lib/camunda-platform';
 import camundaModdleDescriptors from 'camunda-bpmn-moddle/resources/camunda.json';
+import { translateModule } from './translate';
 
 const STATE_MARKERS = {
   completed: 'rf-completed',
@@ -24,6 +25,13 @@ const STATE_MARKERS = {
 };
 const ERROR_MARKER = 'rf-error';
 const ERROR_OVERLAY = 'rf-error';
+
+/** The options bpmn-js does not know: `language` becomes a translate module (Chinese for 'zh'). */
+function languageModules(opts) {
+  const module = translateModule(opts.language);
+  delete opts.language;
+  return module ? [module] : [];
+}
 
 function resolveContainer(c, what) {
   const el = typeof c === 'string' ? document.querySelector(c) : c;
@@ -39,12 +47,13 @@ function resolveContainer(c, what) {
  * @param {Element|string} container          element (or CSS selector) that hosts the canvas; give it a height
  * @param {Element|string} [propertiesContainer] element (or selector) that hosts the properties panel
  * @param {Object} [options]                   extra bpmn-js options; `additionalModules` are appended,
- *                                             `moddleExtensions` are merged
+ *                                             `moddleExtensions` are merged; `language: 'zh'` shows
+ *                                             the modeler's own texts in Chinese
  * @return {Modeler}
  */
 function createModeler(container, propertiesContainer, options) {
   const opts = Object.assign({}, options || {});
-  const extraModules = opts.additionalModules || [];
+  const extraModules = languageModules(opts).concat(opts.additionalModules || []);
   const extraModdle = opts.moddleExtensions || {};
   delete opts.additionalModules;
   delete opts.moddleExtensions;
@@ -72,15 +81,17 @@ function createModeler(container, propertiesContainer, options) {
  * The camunda moddle extension is registered so camunda:* attributes survive a round trip.
  *
  * @param {Element|string} container
- * @param {Object} [options]
+ * @param {Object} [options]  bpmn-js options; `language: 'zh'` as for createModeler
  * @return {NavigatedViewer}
  */
 function createViewer(container, options) {
   const opts = Object.assign({}, options || {});
+  const extraModules = languageModules(opts).concat(opts.additionalModules || []);
   const extraModdle = opts.moddleExtensions || {};
   delete opts.moddleExtensions;
   return new NavigatedViewer(Object.assign(opts, {
     container: resolveContainer(container, 'container'),
+    additionalModules: extraModules,
     moddleExtensions: Object.assign({ camunda: camundaModdleDescriptors }, extraModdle)
   }));
 }

@@ -5,8 +5,9 @@ modules do, so every page shares the same login check, CSRF protection, translat
 error pages. Modules of this package that exist are loaded by `init_app` (the designer and the
 dashboard arrive later); a module that brings its own blueprint gets registered as well.
 
-Shared helpers for page modules: `ctx()`, `principal()`, `require_roles()`, `t()` / `tc()`,
-`safe_next()`, `fmt_time()`, `fmt_size()`, `html_error()`.
+Shared helpers for page modules: `ctx()`, `principal()`, `require_roles()`, the gettext calls
+`_()` / `ngettext()` / `pgettext()` and `tc()` (see `i18n`), `safe_next()`, `fmt_time()`, `fmt_size()`,
+`html_error()`.
 """
 from __future__ import annotations
 
@@ -35,7 +36,8 @@ from ..auth import Principal, load_principal
 from ..context import Context
 from ..db import Conflict as RetryConflict
 from ..errors import ApiError, Forbidden
-from .i18n import MESSAGES, get_language, t, tc
+from . import i18n
+from .i18n import _, get_language, label, ngettext, pgettext, tc
 
 bp = Blueprint("web", __name__)
 csrf = CSRFProtect()
@@ -88,7 +90,7 @@ def _load_principal():
                 session["lang"] = lang
     if g.principal is None and request.endpoint not in PUBLIC_ENDPOINTS:
         if request.headers.get("HX-Request") or _is_xhr():
-            return t("login.needed"), 401
+            return _("Please log in first."), 401
         return redirect(url_for("web.login", next=request.full_path.rstrip("?")))
     return None
 
@@ -109,10 +111,8 @@ def safe_next(target: str | None, default: str) -> str:
 
 # ------------------------------------------------------------------ formatting
 def fmt_time(when: datetime | None, with_time: bool = True) -> str:
-    if when is None:
-        return ""
-    local = when.astimezone(ctx().zone)
-    return local.strftime("%Y-%m-%d %H:%M" if with_time else "%Y-%m-%d")
+    """A moment in the configured zone (RECTIFLOW_TIMEZONE), formatted by Babel: 2026-11-20 10:00."""
+    return i18n.fmt_datetime(when, with_time)
 
 
 def fmt_size(size: int | None) -> str:
@@ -128,24 +128,23 @@ def fmt_size(size: int | None) -> str:
 def due_info(due_at: datetime | None, now: datetime) -> dict:
     """How urgent a due date is, in whole local days: for the badge beside every due date."""
     if due_at is None:
-        return {"text": t("common.no_due"), "level": "none", "date": ""}
+        return {"text": _("No deadline"), "level": "none", "date": ""}
     zone = ctx().zone
     days = (due_at.astimezone(zone).date() - now.astimezone(zone).date()).days
     if due_at < now:
-        text = t("common.overdue_days", n=-days) if days < 0 else t("common.due_today")
+        text = ngettext("%(num)d day overdue", "%(num)d days overdue", -days) if days < 0 else _("Due today")
         level = "overdue"
     elif days == 0:
-        text, level = t("common.due_today"), "soon"
+        text, level = _("Due today"), "soon"
     else:
-        text, level = t("common.days_left", n=days), "soon" if days <= 7 else "ok"
+        text, level = ngettext("%(num)d day left", "%(num)d days left", days), "soon" if days <= 7 else "ok"
     return {"text": text, "level": level, "date": fmt_time(due_at)}
 
 
 # ------------------------------------------------------------------ errors
 def html_error(status: int, detail: str | None = None, title: str | None = None):
     """An error as a page of the application (the API keeps its problem+json)."""
-    key = f"error.{status}"
-    heading = title or (t(key) if key in MESSAGES else t("error.title"))
+    heading = title or (label("error", status) if status in i18n.LABELS["error"] else _("Something went wrong"))
     if request.headers.get("HX-Request") or _is_xhr():
         return heading + (f": {detail}" if detail else ""), status, {"Content-Type": "text/plain; charset=utf-8"}
     return render_template("error.html", status=status, heading=heading, detail=detail), status
@@ -153,7 +152,7 @@ def html_error(status: int, detail: str | None = None, title: str | None = None)
 
 @bp.errorhandler(CSRFError)
 def _csrf_error(exc: CSRFError):
-    return html_error(400, t("error.csrf"))
+    return html_error(400, _("The page has expired; reload it and try again."))
 
 
 @bp.errorhandler(ApiError)
@@ -189,17 +188,17 @@ def _nav() -> list[dict]:
     p = g.get("principal")
     if p is None:
         return []
-    items = [("web.inbox", "nav.inbox", None), ("web.done", "nav.done", None),
-             ("web.rounds", "nav.rounds", ("office", "inspector", "leading_group")),
-             ("designer.index", "nav.designer", ("designer", "admin", "office")),
-             ("dashboard.index", "nav.dashboard", ("office", "leading_group", "leader")),
-             ("instances.index", "nav.instances", ("office", "designer", "discipline"))]
+    items = [("web.inbox", pgettext("menu", "Inbox"), None), ("web.done", pgettext("menu", "Done"), None),
+             ("web.rounds", _("Rounds"), ("office", "inspector", "leading_group")),
+             ("designer.index", _("Process designer"), ("designer", "admin", "office")),
+             ("dashboard.index", _("Dashboard"), ("office", "leading_group", "leader")),
+             ("instances.index", _("Processes"), ("office", "designer", "discipline"))]
     nav = []
-    for endpoint, key, roles in items:
+    for endpoint, text, roles in items:
         if endpoint not in current_app.view_functions or (roles and not p.has(*roles)):
             continue
         url = url_for(endpoint)
-        nav.append({"url": url, "label": t(key), "endpoint": endpoint,
+        nav.append({"url": url, "label": text, "endpoint": endpoint,
                     "current": request.endpoint == endpoint or (len(url) > 1 and request.path.startswith(url))})
     return nav
 
@@ -217,6 +216,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
     app.config.setdefault("WTF_CSRF_HEADERS", ["X-CSRFToken"])
     csrf.init_app(app)
+    i18n.init_app(app)  # gettext in templates: _(), ngettext(), pgettext()
     from ..api import bp as api_bp
 
     csrf.exempt(api_bp)
@@ -229,7 +229,7 @@ def init_app(app: Flask) -> None:
             app.register_blueprint(own)
     app.register_blueprint(bp)
     # globals rather than context: macros imported from other templates see them too
-    app.jinja_env.globals.update(t=t, tc=tc, fmt_time=fmt_time, fmt_size=fmt_size)
+    app.jinja_env.globals.update(tc=tc, label=label, fmt_time=fmt_time, fmt_size=fmt_size)
     app.context_processor(_template_context)
 
 

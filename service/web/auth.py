@@ -10,7 +10,7 @@ from flask import flash, redirect, render_template, request, session, url_for
 from .. import auth as auth_service
 from ..errors import AccountLocked, Unauthorized
 from . import bp, ctx, safe_next
-from .i18n import LANGUAGES, t
+from .i18n import LANGUAGES, _
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -23,7 +23,8 @@ def login():
     username = request.form.get("username", "").strip()
     password = request.form.get("password", "")
     if not username or not password:
-        return render_template("login.html", next=target, username=username, error=t("login.missing")), 400
+        return render_template("login.html", next=target, username=username,
+                               error=_("Enter your username and password.")), 400
     c = ctx()
     settings = c.settings
     try:
@@ -32,9 +33,10 @@ def login():
             lockout_minutes=settings.lockout_minutes))
     except AccountLocked:
         return render_template("login.html", next=target, username=username,
-                               error=t("login.locked", minutes=settings.lockout_minutes)), 401
+                               error=_("Too many failed logins: the account is locked. Try again in %(minutes)s "
+                                       "minutes.", minutes=settings.lockout_minutes)), 401
     except Unauthorized:
-        error = t("login.failed")
+        error = _("Wrong username or password.")
         return render_template("login.html", next=target, username=username, error=error), 401
     lang = session.get("lang")
     session.clear()  # a fresh session on login: nothing from before survives but the language
@@ -51,7 +53,7 @@ def logout():
     session.clear()
     if lang:
         session["lang"] = lang
-    flash(t("login.logged_out"), "info")
+    flash(_("You are logged out."), "info")
     return redirect(url_for("web.login"))
 
 

@@ -18,8 +18,8 @@ from ..auth import Principal
 from ..context import Context
 from ..errors import BadRequest, NotFound
 from ..models import CASE_STATUSES, Case, Round, Unit
-from . import ctx, login_required, principal, t
-from .i18n import MESSAGES, get_language
+from . import ctx, login_required, principal
+from .i18n import LABELS, _, get_language, js_counted, label, ngettext
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
@@ -154,18 +154,17 @@ def index():
 
 def _header(col: lists.Column) -> str:
     """The list's own (Chinese) header, or its English one when the page is English and one is known."""
-    key = f"dashboard.col.{col.key}"
-    return t(key) if get_language() == "en" and key in MESSAGES else col.header
+    return label("column", col.key) if get_language() == "en" and col.key in LABELS["column"] else col.header
 
 
 def chart_messages() -> dict:
     """The labels the charts draw, in the page's language (ECharts gets text, never keys)."""
-    return {"no_data": t("dashboard.no_data"), "cases": t("dashboard.cases"), "units": t("dashboard.units"),
-            "completion_rate": t("dashboard.completion_rate"),
-            "status": {st: t(f"case.status.{st}") for st in CASE_STATUSES},
-            "warning": {w: t(f"warning.{w}") for w in ("none", "green", "yellow", "red")},
-            "figure": {k: t(f"dashboard.figure.{k}") for k in FIGURES},
-            "rows": t("dashboard.rows")}
+    return {"no_data": _("No data yet"), "cases": _("Cases"), "units": _("Units"),
+            "completion_rate": _("Closed-out rate"),
+            "status": {st: label("case_status", st) for st in CASE_STATUSES},
+            "warning": {w: label("warning", w) for w in ("none", "green", "yellow", "red")},
+            "figure": {k: label("figure", k) for k in FIGURES},
+            "rows": js_counted(lambda k: ngettext("%(n)s row", "%(n)s rows", k, n="{n}"))}
 
 
 @bp.get("/data.json")

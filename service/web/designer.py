@@ -23,7 +23,8 @@ from ..auth import Principal
 from ..context import Context, lane_role
 from ..errors import ApiError, BadRequest, Forbidden
 from ..models import ROLES
-from . import ctx, fmt_time, html_error, login_required, principal, t
+from . import ctx, fmt_time, html_error, login_required, principal
+from .i18n import _, _l, get_language, js_counted, js_text, ngettext, pgettext
 
 bp = Blueprint("designer", __name__, url_prefix="/designer")
 
@@ -33,12 +34,46 @@ KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]{0,79}$")
 
 
 # ---------------------------------------------------------------- validation (no saving)
+# The engine's deploy refusals (workflows/registry.py, service/designs.py) are English sentences
+# with a stable beginning; the designer shows them in the page's language. What follows the
+# beginning (the script checker's reason, the parser's detail) stays as the engine wrote it.
+SERVER_MESSAGES = [
+    (re.compile(r"^script refused: (?P<detail>.*)$", re.S), _l("script refused: %(detail)s")),
+    (re.compile(r"^expression (?P<expression>.*?) refused: (?P<detail>.*)$", re.S),
+     _l("expression %(expression)s refused: %(detail)s")),
+    (re.compile(r"^timer refused: (?P<detail>.*)$", re.S), _l("timer refused: %(detail)s")),
+    (re.compile(r"^due date (?P<expression>.*?) refused: (?P<detail>.*)$", re.S),
+     _l("due date %(expression)s refused: %(detail)s")),
+    (re.compile(r"^camunda:(?P<tag>\w+) is not supported by this engine$"),
+     _l("camunda:%(tag)s is not supported by this engine")),
+    (re.compile(r"^form (?P<form>.*) does not exist under bpmn/forms$"), _l("form %(form)s does not exist under bpmn/forms")),
+    (re.compile(r"^the document has no bpmn:process$"), _l("the document has no bpmn:process")),
+    (re.compile(r"^line (?P<line>\d+): (?P<detail>.*)$", re.S), _l("line %(line)s: %(detail)s")),
+    (re.compile(r"^unrunnable diagram: (?P<detail>.*)$", re.S), _l("unrunnable diagram: %(detail)s")),
+    (re.compile(r"^(?:the BPMN document is empty|empty body)$"), _l("the BPMN document is empty")),
+]
+
+
+def server_message(raw: str) -> str:
+    """A deploy refusal in the page's language when its beginning is known, else as written."""
+    for pattern, text in SERVER_MESSAGES:
+        match = pattern.match(raw or "")
+        if match:
+            params = match.groupdict()
+            return str(text) % params if params else str(text)
+    return raw
+
+
+def translated(errors: list[dict]) -> list[dict]:
+    return [dict(e, message=server_message(e.get("message", ""))) for e in errors]
+
+
 def validate_bpmn(c: Context, p: Principal, xml: bytes) -> dict:
     """What a deploy would refuse (errors) and what is legal but probably unintended (warnings:
     a lane that names no role sends its tasks to the office)."""
     errors = designs.validate(c, p, xml)
     if errors:
-        return {"errors": errors, "warnings": []}
+        return {"errors": translated(errors), "warnings": []}
     return {"errors": [], "warnings": lane_warnings(parse_xml(xml))}
 
 
@@ -56,13 +91,15 @@ def lane_warnings(root) -> list[dict]:
         in_lane |= refs
         if lane.find("bpmn:childLaneSet", NS) is None and lane_role(name) is None:
             warnings.append({"element_id": lane.get("id"),
-                             "message": t("designer.lane_no_role", lane=name, roles="、".join(ROLES.values()))})
+                             "message": _("Lane “%(lane)s” names no role; its tasks go to the inspection office. "
+                                          "Roles: %(roles)s", lane=name, roles="、".join(ROLES.values()))})
     for process in root.findall("bpmn:process", NS):
         if process.find("bpmn:laneSet", NS) is None:
             continue
         for task in process.iter("{%s}userTask" % NS["bpmn"]):
             if task.get("id") not in in_lane and not _inside_laned_subprocess(task, in_lane):
-                warnings.append({"element_id": task.get("id"), "message": t("designer.task_no_lane")})
+                warnings.append({"element_id": task.get("id"),
+                                 "message": _("This user task is in no lane; it goes to the inspection office.")})
     return warnings
 
 
@@ -83,7 +120,10 @@ JSON_ENDPOINTS = {"designer.validate", "designer.deploy", "designer.template", "
 @bp.errorhandler(ApiError)
 def _error(exc: ApiError):
     if request.endpoint in JSON_ENDPOINTS:
-        return exc.body(), exc.status, {"Content-Type": "application/problem+json"}
+        body = exc.body()
+        if body.get("errors"):
+            body["errors"] = translated(body["errors"])
+        return body, exc.status, {"Content-Type": "application/problem+json"}
     return html_error(exc.status, exc.detail)
 
 
@@ -113,10 +153,32 @@ def _models(s: Session, p: Principal) -> list[dict]:
     return models
 
 
-JS_MESSAGES = ("error", "warning", "not_on_diagram", "whole_document", "discard_changes", "opened",
-               "opened_with_warnings", "import_failed", "loading", "load_failed", "version_label", "validating",
-               "request_failed", "invalid", "valid", "deploying", "deployed", "unchanged", "deploy_refused",
-               "new_label", "too_large", "file_label")
+def js_messages() -> dict:
+    """The texts the page's script shows, with `{name}` for what it fills in; a count's text comes
+    in both forms and the script picks one (`js_counted`)."""
+    return {
+        "error": _("Error"), "warning": pgettext("validation", "Warning"),
+        "not_on_diagram": _("(not on the diagram)"), "whole_document": _("Whole document"),
+        "discard_changes": _("The open diagram has changes that are not deployed. Discard them?"),
+        "opened": _("Opened."),
+        "opened_with_warnings": js_counted(lambda k: ngettext(
+            "Opened with %(n)s import warning.", "Opened with %(n)s import warnings.", k, n="{n}")),
+        "import_failed": js_text(_("The diagram cannot be opened: %(detail)s")),
+        "loading": _("Loading…"), "load_failed": js_text(_("Loading failed (%(status)s).")),
+        "version_label": js_text(_("%(key)s · version %(version)s")), "validating": _("Validating…"),
+        "request_failed": js_text(_("The request failed (%(status)s): %(detail)s")),
+        "invalid": js_counted(lambda k: ngettext(
+            "%(n)s problem found; fix it before deploying.", "%(n)s problems found; fix them before deploying.",
+            k, n="{n}")),
+        "valid": _("Valid: ready to deploy."), "deploying": _("Deploying…"),
+        "deployed": js_text(_("Deployed: %(key)s version %(version)s.")),
+        "unchanged": js_text(_("Unchanged: still %(key)s version %(version)s.")),
+        "deploy_refused": js_counted(lambda k: ngettext(
+            "Deployment refused: %(n)s problem.", "Deployment refused: %(n)s problems.", k, n="{n}")),
+        "new_label": js_text(_("New diagram %(key)s (not deployed)")),
+        "too_large": js_text(_("The file is larger than the %(kb)s KB limit.")),
+        "file_label": js_text(_("File %(name)s (not deployed)")),
+    }
 
 
 @bp.get("/")
@@ -142,7 +204,7 @@ def index():
         "urls": {"validate": url_for("designer.validate"), "deploy": url_for("designer.deploy"),
                  "template": url_for("designer.template"), "models": url_for("designer.models_fragment"),
                  "bpmn": base + "models/{key}/versions/{version}/bpmn"},
-        "messages": {name: t(f"designer.js.{name}") for name in JS_MESSAGES},
+        "messages": js_messages(), "language": get_language(),
     }
     return render_template("designer/index.html", models=models, initial=initial, can_edit=can_edit,
                            config=config)
@@ -173,11 +235,11 @@ def template():
     principal().require(*EDIT_ROLES)
     key = (request.args.get("key") or "").strip()
     if not KEY_RE.match(key):
-        raise BadRequest(t("designer.key_invalid"))
+        raise BadRequest(_("The process key must start with a letter or _ and contain only letters, digits, _ and - "
+                           "(at most 80 characters)."))
     name = (request.args.get("name") or "").strip()[:200] or key
     xml = render_template("designer/new_diagram.bpmn.xml", key=key, name=name, lane=ROLES["office"],
-                          start_name=t("designer.template_start"), task_name=t("designer.template_task"),
-                          end_name=t("designer.template_end"))
+                          start_name=_("Start"), task_name=_("Handle"), end_name=_("End"))
     return Response(xml, mimetype="application/xml")
 
 

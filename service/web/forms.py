@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .i18n import message, required_property, t, tc
+from .i18n import _, message, required_property, tc
 
 # Properties shown read-only as the title of the record they reference: property -> refs key.
 REFERENCES = {"common_problem_id": "common_problem"}
@@ -86,7 +86,8 @@ class Form:
         links = []
         for name, messages in self.errors.items():
             if name in labels:
-                links.extend((_dom_id(name), t("form.error_at", where=labels[name], message=m)) for m in messages)
+                links.extend((_dom_id(name), _("%(where)s: %(message)s", where=labels[name], message=m))
+                             for m in messages)
             else:
                 links.extend(("form-errors", m) for m in messages)
         return links
@@ -292,5 +293,5 @@ def place_errors(errors: list[dict] | None) -> dict[str, list[str]]:
         prop = required_property(raw)
         if prop:
             name = prop if name in ("data", "body", "") else f"{name}.{prop}"
-        placed.setdefault(name, []).append(message(raw) if raw else t("form.invalid"))
+        placed.setdefault(name, []).append(message(raw) if raw else _("This value is not valid"))
     return placed

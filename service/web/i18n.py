@@ -1,367 +1,41 @@
-"""Every string the pages show, in Chinese (the default) and English.
+"""The pages' texts in Chinese (the default) and English, from gettext catalogues (Flask-Babel).
 
-One catalogue of UI keys (`t("inbox.title")`) and one of known content strings (`tc("对照自查")`):
-content comes from the process models and forms (task names, field titles, enum labels), which
-are written in Chinese; the English side translates the default models' texts and shows a
-designer's own texts as written. A key missing from the catalogue raises in strict mode (tests),
-and otherwise shows the key and is logged, so no page fails over a missing translation.
+Two domains live in service/translations/ (`make translations` extracts, updates and compiles them):
+
+- `messages`, the UI's own texts. The code and the templates hold English source strings:
+  `_("Inbox")`, `_("Uploaded: %(name)s", name=...)`, `ngettext("%(num)d day left", "%(num)d days
+  left", n)` where a count decides the form, and `pgettext("menu", "Inbox")` where one English
+  word needs two Chinese ones. zh_CN translates every one of them; en is the source language, so
+  its catalogue stays empty (the msgids show as they are).
+- `content`, texts of the process models and forms (task names, field labels, choices): designers
+  write them in Chinese, so the Chinese text is the msgid and the en catalogue translates the
+  default models; a designer's own texts show as written (`tc()`).
+
+Codes shown as words (roles, statuses, warning levels, ...) go through `label(kind, code)`. The
+compiled .mo files are committed, so an installation needs no build step; tests/test_web_i18n.py
+fails when a .mo no longer matches its .po or when zh_CN lacks a text the pages use. Scripts get
+their texts in the page's config with `{name}` placeholders (`js_text`, `js_counted`).
 """
 from __future__ import annotations
 
-import logging
 import re
+from pathlib import Path
 
-from flask import current_app, has_request_context, session
+from flask import Flask, current_app, has_request_context, session
+from flask_babel import Babel, Domain, format_date, format_datetime, gettext, lazy_gettext, lazy_pgettext
+from flask_babel import ngettext, pgettext  # noqa: F401  (re-exported for the page modules)
 
-LANGUAGES = ("zh", "en")
+TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
+# the session's language choice (the switch in the top bar) -> the locale of its catalogues; Babel
+# names zh_CN by its script as well, zh_Hans_CN, and so does its folder in service/translations
+LANGUAGES = {"zh": "zh_CN", "en": "en"}
 DEFAULT_LANGUAGE = "zh"
-log = logging.getLogger(__name__)
 
-# key: (中文, English)
-MESSAGES: dict[str, tuple[str, str]] = {
-    # the frame
-    "app.name": ("巡察整改", "Rectiflow"),
-    "app.full_name": ("巡察发现共性问题整改机制", "Inspection common-problem rectification"),
-    "app.skip": ("跳到主要内容", "Skip to main content"),
-    "nav.label": ("主导航", "Main navigation"),
-    "nav.inbox": ("待办", "Inbox"),
-    "nav.done": ("已办", "Done"),
-    "nav.rounds": ("巡察轮次", "Rounds"),
-    "nav.designer": ("流程设计", "Process designer"),
-    "nav.dashboard": ("督查看板", "Dashboard"),
-    "nav.instances": ("流程运行", "Processes"),
-    "nav.logout": ("退出登录", "Log out"),
-    "nav.language": ("语言", "Language"),
-    "nav.user": ("当前用户", "Signed in as"),
-    "lang.zh": ("中文", "中文"),
-    "lang.en": ("English", "English"),
-    "lang.switch": ("切换语言", "Switch language"),
-    "common.back": ("返回", "Back"),
-    "common.none": ("无", "None"),
-    "common.yes": ("是", "Yes"),
-    "common.no": ("否", "No"),
-    "common.required": ("必填", "required"),
-    "common.optional": ("选填", "optional"),
-    "common.all": ("全部", "All"),
-    "common.filter": ("筛选", "Filter"),
-    "common.reset": ("清除筛选", "Clear filters"),
-    "common.submit": ("提交", "Submit"),
-    "common.submitting": ("正在提交…", "Submitting…"),
-    "common.save": ("保存", "Save"),
-    "common.add": ("添加", "Add"),
-    "common.remove": ("删除", "Remove"),
-    "common.open": ("办理", "Open"),
-    "common.view": ("查看", "View"),
-    "common.prev": ("上一页", "Previous"),
-    "common.next": ("下一页", "Next"),
-    "common.page_info": ("第 {start}–{end} 条，共 {total} 条", "{start}–{end} of {total}"),
-    "common.pagination": ("分页", "Pagination"),
-    "common.count": ("{n} 项", "{n} items"),
-    "common.unit": ("单位", "Unit"),
-    "common.process": ("流程", "Process"),
-    "common.task": ("事项", "Task"),
-    "common.due": ("截止时间", "Due"),
-    "common.warning": ("预警", "Warning"),
-    "common.actions": ("操作", "Actions"),
-    "common.status": ("状态", "Status"),
-    "common.time": ("时间", "Time"),
-    "common.by": ("经办人", "By"),
-    "common.comment": ("意见", "Comment"),
-    "common.details": ("详细信息", "Details"),
-    "common.no_due": ("无期限", "No deadline"),
-    "common.overdue_days": ("已逾期 {n} 天", "{n} days overdue"),
-    "common.due_today": ("今天到期", "Due today"),
-    "common.days_left": ("剩 {n} 天", "{n} days left"),
-    # login
-    "login.title": ("登录", "Log in"),
-    "login.heading": ("登录巡察整改系统", "Log in to Rectiflow"),
-    "login.username": ("用户名", "Username"),
-    "login.password": ("密码", "Password"),
-    "login.submit": ("登录", "Log in"),
-    "login.failed": ("用户名或密码错误。", "Wrong username or password."),
-    "login.locked": ("登录失败次数过多，账号已锁定，请 {minutes} 分钟后再试。",
-                     "Too many failed logins: the account is locked. Try again in {minutes} minutes."),
-    "login.missing": ("请输入用户名和密码。", "Enter your username and password."),
-    "login.logged_out": ("您已退出登录。", "You are logged out."),
-    "login.needed": ("请先登录。", "Please log in first."),
-    # roles
-    "role.office": ("巡察办", "Inspection office"),
-    "role.inspector": ("巡察组成员", "Inspector"),
-    "role.leading_group": ("巡察工作领导小组", "Leading group"),
-    "role.leader": ("分管区领导", "Leader in charge"),
-    "role.department": ("职能部门", "Functional department"),
-    "role.unit_liaison": ("单位联络员", "Unit liaison"),
-    "role.unit_head": ("单位主要负责人", "Unit head"),
-    "role.discipline": ("纪委监委", "Discipline commission"),
-    "role.designer": ("流程设计", "Process designer"),
-    "role.admin": ("系统管理员", "Administrator"),
-    # warnings, statuses
-    "warning.none": ("无预警", "No warning"),
-    "warning.green": ("绿色预警", "Green warning"),
-    "warning.yellow": ("黄色预警", "Yellow warning"),
-    "warning.red": ("红色预警", "Red warning"),
-    "case.status.self_check": ("对照自查中", "Self-checking"),
-    "case.status.rectifying": ("整改中", "Rectifying"),
-    "case.status.filed": ("已备案待审核", "Filed, awaiting review"),
-    "case.status.returned": ("退回整改", "Returned for rework"),
-    "case.status.closed": ("已销号", "Closed out"),
-    "round.status.discovering": ("巡察发现中", "Discovering"),
-    "round.status.listing": ("提炼清单中", "Distilling the list"),
-    "round.status.published": ("清单已发布", "List published"),
-    "round.status.closed": ("已结束", "Closed"),
-    "source.inspection": ("巡察发现", "Inspection"),
-    "source.resident_report": ("群众反映", "Residents' report"),
-    "source.audit": ("审计（巡审结合）", "Audit"),
-    "unit.kind.department": ("区直部门", "District department"),
-    "unit.kind.street": ("街道", "Street"),
-    "unit.kind.community": ("社区", "Community"),
-    "unit.kind.company": ("社区股份公司", "Community company"),
-    "unit.kind.office": ("巡察办", "Inspection office"),
-    "unit.kind.leading_group": ("领导小组", "Leading group"),
-    "unit.kind.discipline": ("纪委监委", "Discipline commission"),
-    "item.status.done": ("已完成", "Done"),
-    "item.status.ongoing": ("整改中", "Ongoing"),
-    "item.status.not_done": ("未完成", "Not done"),
-    "filing.result.accepted": ("审核通过", "Accepted"),
-    "filing.result.returned": ("退回", "Returned"),
-    "filing.result.pending": ("待审核", "Awaiting review"),
-    # inbox
-    "inbox.title": ("待办事项", "Inbox"),
-    "inbox.total": ("待办", "Open"),
-    "inbox.overdue": ("已逾期", "Overdue"),
-    "inbox.due_soon": ("7 天内到期", "Due within 7 days"),
-    "inbox.red": ("红色预警", "Red warnings"),
-    "inbox.empty": ("没有待办事项。", "Nothing to do."),
-    "inbox.empty_filtered": ("没有符合筛选条件的待办事项。", "No open task matches the filters."),
-    "inbox.filters": ("筛选待办", "Filter the inbox"),
-    "inbox.filter_process": ("流程", "Process"),
-    "inbox.filter_task": ("事项类型", "Task type"),
-    "inbox.filter_unit": ("单位", "Unit"),
-    "inbox.sorted": ("按截止时间排序，最紧急的在前。", "Sorted by due date, most urgent first."),
-    "inbox.counts": ("待办统计", "Counts"),
-    "done.title": ("已办事项", "Done"),
-    "done.empty": ("还没有办理过的事项。", "You have not completed any task yet."),
-    "done.completed_at": ("办理时间", "Completed"),
-    # tasks
-    "task.title": ("办理事项", "Task"),
-    "task.case_panel": ("整改情况", "The case so far"),
-    "task.round_panel": ("本轮巡察", "This round"),
-    "task.letter_panel": ("巡察建议书", "Recommendation letter"),
-    "task.completed": ("已办结：{name}。", "Completed: {name}."),
-    "task.already_completed": ("该事项已经办结，无需重复提交。", "This task was already completed; nothing was submitted twice."),
-    "task.not_open": ("该事项已办结或已取消，当前无需办理。", "This task is completed or cancelled; there is nothing to do."),
-    "task.view_only": ("您可以查看该事项，但不由您办理。", "You may look at this task, but it is not yours to do."),
-    "task.fix_errors": ("提交内容有 {n} 处需要修改：", "{n} problem(s) to fix before submitting:"),
-    "task.submit": ("提交并办结", "Submit and complete"),
-    "task.assigned": ("办理角色", "Role"),
-    "task.created": ("到达时间", "Arrived"),
-    "task.form": ("填报内容", "Form"),
-    "task.no_fields": ("此事项无需填写内容，确认后办结即可。", "This task has nothing to fill in; confirm to complete it."),
-    "task.row_of": ("第 {n} 项", "Row {n}"),
-    "task.add_row": ("添加{label}", "Add {label}"),
-    "task.remove_row": ("删除此{label}", "Remove this {label}"),
-    "task.finish_on_page": ("在专门页面办理此事项。", "This task is worked on its own page."),
-    "task.failed": ("办理失败：流程执行出错，未保存任何更改。", "The process failed; nothing was saved."),
-    "task.error": ("无法办结：", "Could not complete:"),
-    # form messages (from the form schema's validation)
-    "form.required": ("此项必填", "This field is required"),
-    "form.integer": ("请输入整数", "Enter a whole number"),
-    "form.number": ("请输入数字", "Enter a number"),
-    "form.minimum": ("不能小于 {n}", "Must be at least {n}"),
-    "form.maximum": ("不能大于 {n}", "Must be at most {n}"),
-    "form.date": ("请输入有效日期（年-月-日）", "Enter a valid date (YYYY-MM-DD)"),
-    "form.check": ("请勾选此项", "Tick this box to continue"),
-    "form.choose": ("请选择一项", "Choose one option"),
-    "form.too_long": ("内容过长", "Too long"),
-    "form.invalid": ("内容不符合要求", "This value is not valid"),
-    "form.choose_placeholder": ("请选择", "Choose"),
-    "form.error_at": ("{where}：{message}", "{where}: {message}"),
-    "form.domain.once": ("每个共性问题只能填写一次", "Each common problem may appear once"),
-    "form.domain.unknown": ("包含不属于本清单的共性问题", "Contains common problems not on this list"),
-    "form.domain.missing": ("请对清单中的每个共性问题逐项自查", "Self-check every common problem on the list"),
-    "form.domain.distil_first": ("请至少提炼一个共性问题后再办结", "Distil at least one common problem first"),
-    # case file
-    "case.title": ("整改档案", "Case file"),
-    "case.unit": ("单位", "Unit"),
-    "case.round": ("巡察轮次", "Round"),
-    "case.due": ("备案期限", "Filing deadline"),
-    "case.self_check": ("对照自查", "Self-check"),
-    "case.self_check_empty": ("尚未自查。", "Not self-checked yet."),
-    "case.applicable": ("适用", "Applies"),
-    "case.not_applicable": ("不适用", "Does not apply"),
-    "case.problems_found": ("发现问题 {n} 个", "{n} problem(s) found"),
-    "case.rectification": ("整改落实", "Rectification"),
-    "case.rectification_empty": ("尚未填报整改情况。", "No rectification reported yet."),
-    "case.measures": ("整改措施", "Measures"),
-    "case.institutions": ("完善制度", "Institutions"),
-    "case.deadline": ("时限 {date}", "by {date}"),
-    "case.evidence": ("佐证材料", "Evidence"),
-    "case.evidence_empty": ("尚未上传佐证材料。", "No evidence uploaded yet."),
-    "case.filings": ("备案与审核", "Filings and reviews"),
-    "case.filings_empty": ("尚未备案。", "Not filed yet."),
-    "case.filed_by": ("{name} 于 {time} 备案", "Filed by {name} on {time}"),
-    "case.reviewed_by": ("{name} 于 {time} 审核：{result}", "Reviewed by {name} on {time}: {result}"),
-    "case.open_full": ("查看完整档案", "Open the full case file"),
-    # evidence upload
-    "upload.title": ("上传佐证材料", "Upload evidence"),
-    "upload.file": ("文件", "File"),
-    "upload.choose": ("选择文件…", "Choose a file…"),
-    "upload.no_file_chosen": ("未选择文件", "No file chosen"),
-    "upload.item": ("对应整改事项", "For rectification item"),
-    "upload.item_none": ("（整体材料）", "(the whole case)"),
-    "upload.hint": ("可上传 {types}，单个文件不超过 {mb} MB。", "Accepted: {types}; at most {mb} MB per file."),
-    "upload.submit": ("上传", "Upload"),
-    "upload.progress": ("上传进度", "Upload progress"),
-    "upload.uploading": ("正在上传…", "Uploading…"),
-    "upload.done": ("已上传：{name}", "Uploaded: {name}"),
-    "upload.failed": ("上传失败：{reason}", "Upload failed: {reason}"),
-    "upload.no_file": ("请选择要上传的文件。", "Choose a file to upload."),
-    "upload.type": ("不接受此类型的文件，可上传：{types}", "This file type is not accepted; accepted: {types}"),
-    "upload.too_large": ("文件超过 {mb} MB 的限制", "The file is larger than {mb} MB"),
-    "upload.empty": ("文件为空", "The file is empty"),
-    "upload.mismatch": ("文件内容与扩展名不符", "The file's content does not match its type"),
-    "upload.not_utf8": ("文本文件须为 UTF-8 编码", "A text file must be UTF-8"),
-    "upload.closed": ("整改已销号，不能再上传材料", "The case is closed; no more evidence can be added"),
-    "upload.forbidden": ("只有本单位联络员或主要负责人可以上传佐证材料", "Only the unit's liaison or head upload its evidence"),
-    "upload.size": ("大小", "Size"),
-    "upload.sha256": ("SHA-256", "SHA-256"),
-    # rounds
-    "rounds.title": ("巡察轮次", "Inspection rounds"),
-    "rounds.empty": ("暂无可查看的巡察轮次。", "No round to show."),
-    "rounds.name": ("轮次", "Round"),
-    "rounds.problems": ("问题", "Problems"),
-    "rounds.common_problems": ("共性问题", "Common problems"),
-    "rounds.created": ("启动时间", "Started"),
-    "rounds.findings": ("巡察发现", "Findings"),
-    "rounds.distill": ("提炼清单", "Distil the list"),
-    # findings page
-    "findings.title": ("记录巡察发现", "Record findings"),
-    "findings.intro": ("巡察期间随时记录发现的问题和问题线索；全部记录完毕后点击“完成记录”。",
-                       "Record problems and problem clues while the round is open; press “Finish recording” when done."),
-    "findings.closed": ("本轮已进入 {status} 阶段，不能再记录问题。", "The round is at “{status}”; problems can no longer be recorded."),
-    "findings.problem_form": ("记录问题", "Record a problem"),
-    "findings.unit": ("被巡察单位", "Inspected unit"),
-    "findings.category": ("问题类别", "Category"),
-    "findings.category_hint": ("如：工程建设、合同管理、便民服务", "e.g. construction, contracts, public services"),
-    "findings.source": ("问题来源", "Source"),
-    "findings.description": ("问题描述", "Description"),
-    "findings.add_problem": ("保存问题", "Save the problem"),
-    "findings.problem_added": ("已记录问题。", "Problem recorded."),
-    "findings.problems": ("已记录的问题（{n}）", "Problems recorded ({n})"),
-    "findings.no_problems": ("尚未记录问题。", "No problem recorded yet."),
-    "findings.clue_form": ("登记问题线索", "Register a problem clue"),
-    "findings.clue_note": ("问题线索仅纪委监委可查看详细内容。", "Only the discipline commission can read a clue's content."),
-    "findings.clue_unit": ("线索涉及单位", "Unit concerned"),
-    "findings.clue_summary": ("线索摘要", "Summary"),
-    "findings.clue_content": ("线索内容", "Content"),
-    "findings.add_clue": ("登记线索", "Register the clue"),
-    "findings.clue_added": ("已登记问题线索。", "Clue registered."),
-    "findings.clues": ("已登记的线索（{n}）", "Clues registered ({n})"),
-    "findings.no_clues": ("尚未登记线索。", "No clue registered yet."),
-    "findings.restricted": ("内容受限", "content restricted"),
-    "findings.finish": ("完成记录", "Finish recording"),
-    "findings.finish_hint": ("完成后进入提炼共性问题阶段。", "The office then distils the common-problem list."),
-    "findings.no_task": ("当前没有由您办理的“记录巡察发现”事项。", "You have no open “record findings” task in this round."),
-    # distillation page
-    "distill.title": ("提炼共性问题清单", "Distil the common-problem list"),
-    "distill.intro": ("勾选可能在其他单位同样存在的问题，归并为一个共性问题，并指定负责专项治理的职能部门。",
-                      "Tick problems likely to exist elsewhere too, group them into a common problem and name the department that governs it."),
-    "distill.unassigned": ("待归并的问题（{n}）", "Problems not yet grouped ({n})"),
-    "distill.all_assigned": ("所有问题均已归并。", "Every problem is grouped."),
-    "distill.list": ("共性问题清单（{n}）", "Common-problem list ({n})"),
-    "distill.list_empty": ("尚未提炼共性问题。", "No common problem yet."),
-    "distill.form": ("新增共性问题", "New common problem"),
-    "distill.title_field": ("共性问题名称", "Title"),
-    "distill.title_hint": ("如：工程项目建设监管不严", "e.g. lax supervision of construction projects"),
-    "distill.category": ("类别", "Category"),
-    "distill.description": ("说明", "Description"),
-    "distill.department": ("负责部门（“解铃人”）", "Responsible department"),
-    "distill.pick": ("选择问题", "Pick problems"),
-    "distill.problems_in": ("包含问题 {n} 个", "{n} problem(s)"),
-    "distill.add": ("加入清单", "Add to the list"),
-    "distill.added": ("已加入共性问题清单。", "Added to the list."),
-    "distill.preview": ("清单发布后将送达", "Who receives the list"),
-    "distill.preview_units": ("全区 {n} 个单位对照自查", "{n} units self-check"),
-    "distill.preview_leaders": ("{n} 位分管区领导", "{n} leaders in charge"),
-    "distill.preview_leader_units": ("{name}：分管 {n} 个单位", "{name}: {n} units"),
-    "distill.preview_departments": ("{n} 个职能部门收到巡察建议书", "{n} departments get a recommendation letter"),
-    "distill.preview_new": ("（新增）", "(new)"),
-    "distill.preview_no_departments": ("尚无部门", "No department yet"),
-    "distill.finish": ("完成提炼，提交审批", "Finish and submit for approval"),
-    "distill.finish_hint": ("提交后由巡察工作领导小组审批清单。", "The leading group then approves the list."),
-    "distill.no_task": ("当前没有由您办理的“提炼共性问题”事项。", "You have no open “distil the list” task in this round."),
-    "distill.published": ("本轮清单已发布，不能再修改。", "This round's list is published and can no longer change."),
-    # errors
-    "error.title": ("出错了", "Something went wrong"),
-    "error.400": ("请求有误", "Bad request"),
-    "error.401": ("需要登录", "Login needed"),
-    "error.403": ("没有权限", "Not allowed"),
-    "error.404": ("找不到该页面或记录", "Not found"),
-    "error.405": ("不支持的操作", "Method not allowed"),
-    "error.409": ("操作冲突", "Conflict"),
-    "error.413": ("文件过大", "Too large"),
-    "error.422": ("内容无法处理", "Cannot be processed"),
-    "error.500": ("服务器出错，更改未保存", "Server error; nothing was saved"),
-    "error.csrf": ("页面已过期，请刷新后重试。", "The page has expired; reload it and try again."),
-    "error.home": ("返回待办", "Back to the inbox"),
-}
-
-# Content of the default process models and forms (Chinese as written) -> English.
-CONTENT_EN: dict[str, str] = {
-    # process models
-    "巡察轮次": "Inspection round", "单位共性问题整改": "Unit rectification", "巡察建议书": "Recommendation letter",
-    "问题线索移交": "Clue hand-over",
-    # user tasks
-    "记录巡察发现": "Record findings", "提炼共性问题": "Distil common problems",
-    "审批共性问题清单": "Approve the common-problem list", "轮次总结": "Round summary",
-    "对照自查": "Self-check", "整改落实": "Rectify", "承诺并备案": "Attest and file",
-    "审核备案": "Review the filing", "跟踪督办": "Tracking supervision", "谈话提醒": "Talk reminder",
-    "制定专项治理方案": "Plan special governance", "报送专项治理情况": "Report special governance",
-    "评估治理成效": "Evaluate governance", "审批移交": "Approve hand-over", "接收线索": "Receive the clue",
-    "处置线索": "Dispose of the clue",
-    # form titles and fields
-    "自查情况": "Self-check", "共性问题自查": "Common problem", "共性问题": "Common problem",
-    "是否适用本单位": "Applies to this unit", "不适用理由": "Why it does not apply",
-    "自查发现问题数": "Problems found", "自查发现的具体问题": "What was found",
-    "每个共性问题一行。": "One row per common problem.",
-    "对照共性问题清单逐项自查：是否适用本单位、发现问题数量及具体情况。":
-        "Check the unit against every common problem: does it apply, how many problems, what exactly.",
-    "整改情况": "Rectification", "共性问题整改": "Common problem", "整改措施": "Measure",
-    "措施内容": "Description", "完成时限": "Deadline", "完善制度": "Institution", "制度": "Institution",
-    "制度名称": "Title", "整改状态": "Status", "已完成": "Done", "整改中": "Ongoing", "未完成": "Not done",
-    "逐项填写整改措施（含完成时限）、完善的制度及整改状态。":
-        "For each common problem: the measures (with deadlines), the institutions improved, and the status.",
-    "本人承诺所报整改情况及佐证材料真实、准确、完整": "I attest that this report and its evidence are true, accurate and complete",
-    "单位主要负责人对整改报告及佐证材料的真实性作出承诺，并向巡察办备案。":
-        "The unit head attests that the report and the evidence are true, and files them with the office.",
-    "备注": "Remarks",
-    "批准清单": "Approve the list", "审批意见": "Comment", "审核通过（销号）": "Accept (close out)",
-    "审核意见": "Comment", "督办方式": "Action", "跟踪督办函": "Tracking letter", "专项督查": "Special inspection",
-    "督办说明": "Note", "专项治理方案": "Governance plan", "治理情况报告": "Report",
-    "整改措施（项）": "Measures (count)", "完善制度（项）": "Institutions (count)", "评估通过": "Accepted",
-    "评估意见": "Comment", "批准移交": "Approve hand-over", "已接收": "Received", "处置方式": "Disposition",
-    "立案": "Case filed", "初核": "Preliminary check", "了结": "Closed", "涉及人数": "People involved",
-    "处置说明": "Note", "谈话要点": "Points of the talk", "谈话人": "Talked by", "谈话日期": "Date of the talk",
-    "谈话对象": "Talked with",
-}
-
-# Messages of the form validator (jsonschema) and of the service's domain checks -> catalogue keys.
-_MESSAGE_PATTERNS: list[tuple[re.Pattern, str]] = [
-    (re.compile(r"is a required property$"), "form.required"),
-    (re.compile(r"should be non-empty$|is too short$"), "form.required"),
-    (re.compile(r"is not of type 'integer'$"), "form.integer"),
-    (re.compile(r"is not of type 'number'$"), "form.number"),
-    (re.compile(r"is less than the minimum of (?P<n>-?\d+)"), "form.minimum"),
-    (re.compile(r"is greater than the maximum of (?P<n>-?\d+)"), "form.maximum"),
-    (re.compile(r"is not a 'date'$"), "form.date"),
-    (re.compile(r"^True was expected$"), "form.check"),
-    (re.compile(r"is not one of |is not valid under any of the given schemas|is not of type 'boolean'"), "form.choose"),
-    (re.compile(r"is too long$"), "form.too_long"),
-    (re.compile(r"^each common problem may appear once"), "form.domain.once"),
-    (re.compile(r"^not common problems of this list"), "form.domain.unknown"),
-    (re.compile(r"^self-check every common problem"), "form.domain.missing"),
-    (re.compile(r"^distil at least one common problem"), "form.domain.distil_first"),
-]
+_ = gettext
+_l = lazy_gettext
+_lp = lazy_pgettext
+babel = Babel()
+content = Domain(translation_directories=[str(TRANSLATIONS)], domain="content")
 
 
 def get_language() -> str:
@@ -372,33 +46,211 @@ def get_language() -> str:
     return DEFAULT_LANGUAGE
 
 
-def t(key: str, **params) -> str:
-    """The UI string `key` in the session's language, with `{name}` parameters filled in."""
-    entry = MESSAGES.get(key)
-    if entry is None:
-        if current_app and current_app.config.get("RECTIFLOW_I18N_STRICT"):
-            raise KeyError(f"untranslated UI key {key!r}")
-        log.error("untranslated UI key %r", key)
-        return key
-    text = entry[LANGUAGES.index(get_language())]
-    return text.format(**params) if params else text
+def _select_locale() -> str:
+    return LANGUAGES[get_language()]
+
+
+def _select_timezone() -> str:
+    return current_app.extensions["rectiflow"].settings.timezone
+
+
+def init_app(app: Flask) -> None:
+    """Flask-Babel for this app: the session's language, the configured zone (RECTIFLOW_TIMEZONE)."""
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", LANGUAGES[DEFAULT_LANGUAGE])
+    babel.init_app(app, default_translation_directories=str(TRANSLATIONS),
+                   locale_selector=_select_locale, timezone_selector=_select_timezone)
 
 
 def tc(text: str | None) -> str:
-    """A content string of a process model or form: English when known, else as written."""
+    """A content string of a process model or form: English when the catalogue knows it, else as written."""
     if not text:
         return ""
-    if get_language() == "en":
-        return CONTENT_EN.get(text, text)
-    return text
+    return content.gettext(text)
+
+
+def fmt_datetime(when, with_time: bool = True) -> str:
+    """A moment as the pages show it, in the configured zone: 2026-11-20 10:00 (or the date alone)."""
+    if when is None:
+        return ""
+    return format_datetime(when, "yyyy-MM-dd HH:mm") if with_time else format_date(when, "yyyy-MM-dd")
+
+
+# ---------------------------------------------------------------------- codes shown as words
+LABELS = {
+    "role": {
+        "office": _l("Inspection office"),
+        "inspector": _l("Inspector"),
+        "leading_group": _l("Leading group"),
+        "leader": _l("Leader in charge"),
+        "department": _l("Functional department"),
+        "unit_liaison": _l("Unit liaison"),
+        "unit_head": _l("Unit head"),
+        "discipline": _l("Discipline commission"),
+        "designer": _l("Process designer"),
+        "admin": _l("Administrator"),
+    },
+    "warning": {
+        "none": _l("No warning"),
+        "green": _l("Green warning"),
+        "yellow": _l("Yellow warning"),
+        "red": _l("Red warning"),
+    },
+    "case_status": {
+        "self_check": _l("Self-checking"),
+        "rectifying": _l("Rectifying"),
+        "filed": _l("Filed, awaiting review"),
+        "returned": _l("Returned for rework"),
+        "closed": _l("Closed out"),
+    },
+    "round_status": {
+        "discovering": _l("Discovering"),
+        "listing": _l("Distilling the list"),
+        "published": _l("List published"),
+        "closed": _l("Closed"),
+    },
+    "source": {
+        "inspection": _l("Inspection"),
+        "resident_report": _l("Residents' report"),
+        "audit": _l("Audit"),
+    },
+    "unit_kind": {
+        "department": _l("District department"),
+        "street": _l("Street"),
+        "community": _l("Community"),
+        "company": _l("Community company"),
+        "office": _l("Inspection office"),
+        "leading_group": _lp("unit kind", "Leading group"),
+        "discipline": _l("Discipline commission"),
+    },
+    "item_status": {
+        "done": _lp("rectification status", "Done"),
+        "ongoing": _l("Ongoing"),
+        "not_done": _l("Not done"),
+    },
+    "filing_result": {
+        "accepted": _l("Accepted"),
+        "returned": _l("Returned"),
+        "pending": _l("Awaiting review"),
+    },
+    "instance_status": {
+        "running": _l("Running"),
+        "completed": _l("Completed"),
+        "error": _l("Failed"),
+    },
+    "event": {
+        "started": _lp("history event", "Started"),
+        "task_completed": _l("Completed task"),
+        "timer_fired": _l("Timer fired"),
+        "message": _l("Message received"),
+        "completed": _lp("history event", "Completed"),
+        "failed": _lp("history event", "Failed"),
+        "retried": _l("Retried by hand"),
+    },
+    "figure": {
+        "common_problems": _l("Common problems"),
+        "problems_found": _l("Problems found by self-check"),
+        "measures": _l("Measures"),
+        "institutions": _l("Institutions improved"),
+        "recommendation_letters": _l("Recommendation letters"),
+        "cases_filed": _l("Cases filed"),
+        "people_filed": _l("People filed"),
+        "units_total": _l("Units rectifying"),
+        "units_filed": _l("Units filed"),
+        "units_closed": _l("Units closed out"),
+        "units_overdue": _l("Units overdue"),
+        "completion_rate": _l("Closed-out rate"),
+        "average_days_to_file": _l("Average time to file"),
+    },
+    "list": {
+        "problems": _l("Problem list"),
+        "responsibilities": _l("Responsibility list"),
+        "rectifications": _l("Rectification list"),
+        "supervision": _l("Supervision list"),
+    },
+    "column": {
+        "id": _l("No."),
+        "round": _l("Round"),
+        "unit": _l("Unit"),
+        "description": _lp("problem", "Description"),
+        "category": _l("Category"),
+        "source": _l("Source"),
+        "common_problem": _l("Common problem"),
+        "recorded_at": _l("Recorded"),
+        "case_id": _lp("list column", "Case"),
+        "head": _l("Head"),
+        "liaison": _l("Liaison"),
+        "leader": _l("Leader in charge"),
+        "department": _l("Responsible department"),
+        "measures": _l("Measures"),
+        "deadlines": _l("Deadlines"),
+        "institutions": _l("Institutions"),
+        "status": _lp("list column", "Status"),
+        "case_status": _l("Case status"),
+        "evidence": _l("Evidence files"),
+        "filed_at": _l("Filed"),
+        "closed_at": _lp("list column", "Closed out"),
+        "at": _l("Time"),
+        "kind": _l("Kind"),
+        "target": _l("Target"),
+        "actor": _lp("list column", "By"),
+        "detail": _l("Detail"),
+    },
+    "warning_units": {
+        "red": _l("Units on red"),
+        "yellow": _l("Units on yellow"),
+    },
+    "no_warning_units": {
+        "red": _l("No unit is on red."),
+        "yellow": _l("No unit is on yellow."),
+    },
+    "error": {
+        400: _l("Bad request"),
+        401: _l("Login needed"),
+        403: _l("Not allowed"),
+        404: _l("Not found"),
+        405: _l("Method not allowed"),
+        409: _l("Conflict"),
+        413: _l("Too large"),
+        422: _l("Cannot be processed"),
+        500: _l("Server error; nothing was saved"),
+    },
+}
+
+
+def label(kind: str, code) -> str:
+    """The word for a code (`label("role", "office")`); an unknown code shows as itself."""
+    text = LABELS[kind].get(code)
+    return str(text) if text is not None else str(code)
+
+
+# ---------------------------------------------------------------------- validator messages
+# Messages of the form validator (jsonschema) and of the service's domain checks -> catalogue texts.
+_MESSAGE_PATTERNS: list[tuple[re.Pattern, object]] = [
+    (re.compile(r"is a required property$"), _l("This field is required")),
+    (re.compile(r"should be non-empty$|is too short$"), _l("This field is required")),
+    (re.compile(r"is not of type 'integer'$"), _l("Enter a whole number")),
+    (re.compile(r"is not of type 'number'$"), _l("Enter a number")),
+    (re.compile(r"is less than the minimum of (?P<n>-?\d+)"), _l("Must be at least %(n)s")),
+    (re.compile(r"is greater than the maximum of (?P<n>-?\d+)"), _l("Must be at most %(n)s")),
+    (re.compile(r"is not a 'date'$"), _l("Enter a valid date (YYYY-MM-DD)")),
+    (re.compile(r"^True was expected$"), _l("Tick this box to continue")),
+    (re.compile(r"is not one of |is not valid under any of the given schemas|is not of type 'boolean'"),
+     _l("Choose one option")),
+    (re.compile(r"is too long$"), _l("Too long")),
+    (re.compile(r"^each common problem may appear once"), _l("Each common problem may appear once")),
+    (re.compile(r"^not common problems of this list"), _l("Contains common problems not on this list")),
+    (re.compile(r"^self-check every common problem"), _l("Self-check every common problem on the list")),
+    (re.compile(r"^distil at least one common problem"), _l("Distil at least one common problem first")),
+]
 
 
 def message(raw: str) -> str:
     """A validator or domain message, translated when its pattern is known."""
-    for pattern, key in _MESSAGE_PATTERNS:
+    for pattern, text in _MESSAGE_PATTERNS:
         match = pattern.search(raw)
         if match:
-            return t(key, **match.groupdict())
+            params = match.groupdict()
+            return str(text) % params if params else str(text)
     return raw
 
 
@@ -408,184 +260,12 @@ def required_property(raw: str) -> str | None:
     return match.group(1) if match else None
 
 
-# ======================================================================================
-# Process designer, instance view and office dashboard (service/web/designer.py,
-# instances.py, dashboard.py). Kept in one block so the two halves can be edited apart.
-# ======================================================================================
-MESSAGES.update({
-    # designer
-    "designer.title": ("流程设计", "Process designer"),
-    "designer.models": ("流程模型", "Process models"),
-    "designer.no_models": ("尚未部署任何流程模型。", "No process model is deployed yet."),
-    "designer.latest": ("最新第 {n} 版", "latest v{n}"),
-    "designer.version_n": ("第 {n} 版", "Version {n}"),
-    "designer.system": ("系统", "system"),
-    "designer.new": ("新建流程图", "New diagram"),
-    "designer.new_key": ("流程标识（英文）", "Process key"),
-    "designer.new_key_hint": ("字母或下划线开头，只含字母、数字、_ 和 -；部署后即为模型标识。",
-                              "Starts with a letter or _, then letters, digits, _ or -; it becomes the model key."),
-    "designer.new_name": ("流程名称", "Process name"),
-    "designer.new_name_placeholder": ("例如：专项督查", "e.g. Special inspection"),
-    "designer.new_submit": ("创建", "Create"),
-    "designer.key_invalid": ("流程标识须以字母或下划线开头，只含字母、数字、_ 和 -，最长 80 个字符。",
-                             "The process key must start with a letter or _ and contain only letters, digits, _ and - "
-                             "(at most 80 characters)."),
-    "designer.template_start": ("开始", "Start"),
-    "designer.template_task": ("办理", "Handle"),
-    "designer.template_end": ("结束", "End"),
-    "designer.upload": ("上传 .bpmn 文件", "Upload a .bpmn file"),
-    "designer.upload_hint": ("可打开 Camunda Modeler 绘制的流程图。", "Diagrams made in Camunda Modeler open here."),
-    "designer.readonly": ("只读：可查看各版本，不能修改或部署。", "Read-only: you can look at every version, not edit or deploy."),
-    "designer.nothing_open": ("未打开流程图", "No diagram open"),
-    "designer.validate": ("校验", "Validate"),
-    "designer.deploy": ("部署为新版本", "Deploy as new version"),
-    "designer.download": ("下载 XML", "Download XML"),
-    "designer.problems": ("校验结果", "Validation results"),
-    "designer.canvas": ("流程图画布", "Diagram canvas"),
-    "designer.properties": ("属性面板", "Properties panel"),
-    "designer.lane_no_role": ("泳道“{lane}”不对应任何角色，其中的任务将交给巡察办。可用角色：{roles}",
-                              "Lane “{lane}” names no role; its tasks go to the inspection office. Roles: {roles}"),
-    "designer.task_no_lane": ("该用户任务不在任何泳道中，将交给巡察办。",
-                              "This user task is in no lane; it goes to the inspection office."),
-    "designer.js.error": ("错误", "Error"),
-    "designer.js.warning": ("提示", "Warning"),
-    "designer.js.not_on_diagram": ("（图中无此元素）", "(not on the diagram)"),
-    "designer.js.whole_document": ("整个文档", "Whole document"),
-    "designer.js.discard_changes": ("当前流程图有未部署的修改，确定放弃吗？",
-                                    "The open diagram has changes that are not deployed. Discard them?"),
-    "designer.js.opened": ("已打开。", "Opened."),
-    "designer.js.opened_with_warnings": ("已打开，导入时有 {n} 条提示。", "Opened with {n} import warnings."),
-    "designer.js.import_failed": ("无法打开该流程图：{detail}", "The diagram cannot be opened: {detail}"),
-    "designer.js.loading": ("正在加载…", "Loading…"),
-    "designer.js.load_failed": ("加载失败（{status}）。", "Loading failed ({status})."),
-    "designer.js.version_label": ("{key} · 第 {version} 版", "{key} · version {version}"),
-    "designer.js.validating": ("正在校验…", "Validating…"),
-    "designer.js.request_failed": ("请求失败（{status}）：{detail}", "The request failed ({status}): {detail}"),
-    "designer.js.invalid": ("发现 {n} 个问题，部署前须修正。", "{n} problems found; fix them before deploying."),
-    "designer.js.valid": ("校验通过，可以部署。", "Valid: ready to deploy."),
-    "designer.js.deploying": ("正在部署…", "Deploying…"),
-    "designer.js.deployed": ("已部署：{key} 第 {version} 版。", "Deployed: {key} version {version}."),
-    "designer.js.unchanged": ("内容未变，仍为 {key} 第 {version} 版。", "Unchanged: still {key} version {version}."),
-    "designer.js.deploy_refused": ("部署被拒绝：{n} 个问题。", "Deployment refused: {n} problems."),
-    "designer.js.new_label": ("新流程图 {key}（未部署）", "New diagram {key} (not deployed)"),
-    "designer.js.too_large": ("文件超过 {kb} KB 上限。", "The file is larger than the {kb} KB limit."),
-    "designer.js.file_label": ("文件 {name}（未部署）", "File {name} (not deployed)"),
-    # instance view
-    "instance.title": ("流程实例 #{id}", "Process instance #{id}"),
-    "instance.model": ("流程模型", "Process model"),
-    "instance.round": ("巡察轮次", "Round"),
-    "instance.case": ("整改事项", "Case"),
-    "instance.case_n": ("事项 #{id}", "Case #{id}"),
-    "instance.started": ("启动时间", "Started"),
-    "instance.updated": ("最近更新", "Last updated"),
-    "instance.status.running": ("运行中", "Running"),
-    "instance.status.completed": ("已结束", "Completed"),
-    "instance.status.error": ("出错", "Failed"),
-    "instance.diagram": ("流程图", "Diagram"),
-    "instance.legend": ("图例", "Legend"),
-    "instance.state.completed": ("已完成", "Completed"),
-    "instance.state.active": ("进行中", "Active"),
-    "instance.state.waiting": ("等待中（定时/消息）", "Waiting (timer/message)"),
-    "instance.open_tasks": ("当前待办", "Open tasks"),
-    "instance.show_on_diagram": ("在图中定位", "Show on diagram"),
-    "instance.history": ("流转记录", "History"),
-    "instance.who": ("办理人", "Who"),
-    "instance.what": ("事项", "What"),
-    "instance.data": ("提交的数据", "Data submitted"),
-    "instance.system": ("系统", "System"),
-    "instance.no_history": ("暂无记录。", "No history yet."),
-    "instance.event.started": ("流程启动", "Started"),
-    "instance.event.task_completed": ("完成任务", "Completed task"),
-    "instance.event.timer_fired": ("定时触发", "Timer fired"),
-    "instance.event.message": ("收到消息", "Message received"),
-    "instance.event.completed": ("流程结束", "Completed"),
-    "instance.event.failed": ("运行出错", "Failed"),
-    "instance.event.retried": ("手动重试", "Retried by hand"),
-    "instance.failed_at": ("出错环节：", "Failed at:"),
-    "instance.next_retry_at": ("将于 {at} 自动重试", "Retried automatically at {at}"),
-    "instance.retry": ("立即重试", "Retry now"),
-    "instance.retry_done": ("重试成功，流程已继续运行。", "The retry went through; the process runs on."),
-    "instance.retry_failed": ("重试仍然出错：{error}", "The retry failed again: {error}"),
-    "instances.title": ("流程运行情况", "Process instances"),
-    "instances.hint": ("定时环节运行出错的流程实例排在最前；出错的实例会自动重试几次，之后等待人工处理。",
-                       "Instances whose timed step failed come first; they are retried a few times, "
-                       "then wait for someone to act."),
-    "instances.filter": ("筛选流程实例", "Filter instances"),
-    "instances.instance": ("流程实例", "Instance"),
-    "instances.problem": ("出错环节与原因", "Failed step and reason"),
-    "instances.next_retry": ("下次自动重试", "Next automatic retry"),
-    "instances.failures": ("已连续出错 {n} 次", "{n} failure(s) in a row"),
-    "instances.no_more_retries": ("已停止自动重试，请人工处理", "No more automatic retries; needs someone"),
-    "instances.empty_error": ("没有出错的流程实例。", "No process instance has failed."),
-    "instances.empty": ("没有符合条件的流程实例。", "No process instances match."),
-    "inbox.failed_instances": ("有 {n} 个流程实例运行出错，需要处理。", "{n} process instance(s) failed and need attention."),
-    "instance.load_failed": ("流程图加载失败。", "The diagram could not be loaded."),
-    "instance.missing": ("图中找不到这些元素：{ids}", "Not found in the diagram: {ids}"),
-    # dashboard
-    "dashboard.title": ("督查看板", "Supervision dashboard"),
-    "dashboard.round": ("巡察轮次", "Round"),
-    "dashboard.all_rounds": ("全部轮次", "All rounds"),
-    "dashboard.figures": ("主要数据", "Key figures"),
-    "dashboard.figure.common_problems": ("共性问题", "Common problems"),
-    "dashboard.figure.problems_found": ("自查发现问题", "Problems found by self-check"),
-    "dashboard.figure.measures": ("整改措施", "Measures"),
-    "dashboard.figure.institutions": ("完善制度", "Institutions improved"),
-    "dashboard.figure.recommendation_letters": ("巡察建议书", "Recommendation letters"),
-    "dashboard.figure.cases_filed": ("立案件数", "Cases filed"),
-    "dashboard.figure.people_filed": ("立案人数", "People filed"),
-    "dashboard.figure.units_total": ("整改单位", "Units rectifying"),
-    "dashboard.figure.units_filed": ("已备案单位", "Units filed"),
-    "dashboard.figure.units_closed": ("已销号单位", "Units closed out"),
-    "dashboard.figure.units_overdue": ("逾期单位", "Units overdue"),
-    "dashboard.figure.completion_rate": ("销号率", "Closed-out rate"),
-    "dashboard.figure.average_days_to_file": ("平均备案用时", "Average time to file"),
-    "dashboard.days": ("{n} 天", "{n} days"),
-    "dashboard.progress": ("各单位整改进度", "Progress per unit"),
-    "dashboard.warnings": ("预警看板（在办单位）", "Warning board (open cases)"),
-    "dashboard.red_units": ("红色预警单位", "Units on red"),
-    "dashboard.no_red": ("目前没有红色预警单位。", "No unit is on red."),
-    "dashboard.yellow_units": ("黄色预警单位", "Units on yellow"),
-    "dashboard.no_yellow": ("目前没有黄色预警单位。", "No unit is on yellow."),
-    "dashboard.industry": ("分行业整改情况", "By industry"),
-    "dashboard.trend": ("历轮趋势", "Trend over rounds"),
-    "dashboard.cases": ("事项数", "Cases"),
-    "dashboard.units": ("单位数", "Units"),
-    "dashboard.completion_rate": ("销号率", "Closed-out rate"),
-    "dashboard.no_data": ("暂无数据", "No data yet"),
-    "dashboard.lists": ("四张清单", "The four lists"),
-    "dashboard.list.problems": ("问题清单", "Problem list"),
-    "dashboard.list.responsibilities": ("责任清单", "Responsibility list"),
-    "dashboard.list.rectifications": ("整改清单", "Rectification list"),
-    "dashboard.list.supervision": ("督查清单", "Supervision list"),
-    "dashboard.filter_rows": ("在本表中查找", "Find in this table"),
-    "dashboard.download": ("下载 Excel", "Download Excel"),
-    "dashboard.rows": ("共 {n} 行", "{n} rows"),
-    "dashboard.rows_truncated": ("页面显示前 {n} 行，完整内容请下载 Excel", "the page shows the first {n}; download Excel for all"),
-    "dashboard.no_rows": ("本清单暂无内容。", "This list is empty."),
-    "dashboard.col.id": ("编号", "No."),
-    "dashboard.col.round": ("巡察轮次", "Round"),
-    "dashboard.col.unit": ("单位", "Unit"),
-    "dashboard.col.description": ("问题描述", "Description"),
-    "dashboard.col.category": ("类别", "Category"),
-    "dashboard.col.source": ("来源", "Source"),
-    "dashboard.col.common_problem": ("共性问题", "Common problem"),
-    "dashboard.col.recorded_at": ("记录时间", "Recorded"),
-    "dashboard.col.case_id": ("事项编号", "Case"),
-    "dashboard.col.head": ("主要负责人", "Head"),
-    "dashboard.col.liaison": ("联络员", "Liaison"),
-    "dashboard.col.leader": ("分管区领导", "Leader in charge"),
-    "dashboard.col.department": ("责任职能部门", "Responsible department"),
-    "dashboard.col.measures": ("整改措施", "Measures"),
-    "dashboard.col.deadlines": ("完成时限", "Deadlines"),
-    "dashboard.col.institutions": ("完善制度", "Institutions"),
-    "dashboard.col.status": ("整改状态", "Status"),
-    "dashboard.col.case_status": ("事项状态", "Case status"),
-    "dashboard.col.evidence": ("佐证材料数", "Evidence files"),
-    "dashboard.col.filed_at": ("备案时间", "Filed"),
-    "dashboard.col.closed_at": ("销号时间", "Closed out"),
-    "dashboard.col.at": ("时间", "Time"),
-    "dashboard.col.kind": ("督查方式", "Kind"),
-    "dashboard.col.target": ("督查对象", "Target"),
-    "dashboard.col.actor": ("督查人", "By"),
-    "dashboard.col.detail": ("情况", "Detail"),
-})
+def js_text(text: str) -> str:
+    """A catalogue text for the pages' scripts, which fill `{name}` rather than `%(name)s`."""
+    return re.sub(r"%\((\w+)\)[sd]", r"{\1}", str(text))
+
+
+def js_counted(text) -> dict:
+    """Both forms of a counted text for a script, which picks `one` for 1 and `other` otherwise:
+    `js_counted(lambda k: ngettext("%(n)s row", "%(n)s rows", k, n="{n}"))` leaves `{n}` to fill."""
+    return {"one": text(1), "other": text(2)}

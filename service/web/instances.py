@@ -18,14 +18,11 @@ from .. import access, operations
 from ..auth import Principal
 from ..errors import NotFound
 from ..models import Case, Round, Unit, User
-from . import ctx, fmt_time, login_required, principal, t, tc
+from . import ctx, fmt_time, login_required, principal
+from .i18n import _, js_text, label, tc
 
 bp = Blueprint("instances", __name__, url_prefix="/instances")
 
-EVENT_KEYS = {"started": "instance.event.started", "task_completed": "instance.event.task_completed",
-              "timer_fired": "instance.event.timer_fired", "message": "instance.event.message",
-              "completed": "instance.event.completed", "failed": "instance.event.failed",
-              "retried": "instance.event.retried"}
 PAGE_SIZE = 50
 MAX_VALUE_CHARS = 400  # one line of a history cell; longer values are cut with an ellipsis
 
@@ -49,7 +46,7 @@ def visible_instance(s: Session, p: Principal, instance_id: int) -> ProcessInsta
 
 def _scalar(value) -> str:
     if isinstance(value, bool):
-        return t("common.yes") if value else t("common.no")
+        return _("Yes") if value else _("No")
     if isinstance(value, dict):
         return "，".join(f"{k}: {_scalar(v)}" for k, v in value.items())
     if isinstance(value, list):
@@ -81,9 +78,9 @@ def history(s: Session, instance: ProcessInstance) -> list[dict]:
     for row in rows:
         fields = [{"key": key, "lines": _lines(value)} for key, value in (row.data or {}).items()
                   if not str(key).startswith("__")]
-        actor = names.get(row.actor, row.actor) if row.actor else t("instance.system")
+        actor = names.get(row.actor, row.actor) if row.actor else _("System")
         out.append({"at": fmt_time(row.at), "actor": actor, "username": row.actor,
-                    "event": t(EVENT_KEYS[row.event]) if row.event in EVENT_KEYS else row.event,
+                    "event": label("event", row.event),
                     "bpmn_id": row.bpmn_id, "name": tc(row.name) if row.name else "", "fields": fields})
     return out
 
@@ -142,9 +139,9 @@ def index():
 def retry(instance_id: int):
     result = operations.retry(ctx(), principal(), instance_id)
     if result["status"] == "error":
-        flash(t("instance.retry_failed", error=result["error"] or ""), "error")
+        flash(_("The retry failed again: %(error)s", error=result["error"] or ""), "error")
     else:
-        flash(t("instance.retry_done"), "info")
+        flash(_("The retry went through; the process runs on."), "info")
     return redirect(url_for("instances.view", instance_id=instance_id))
 
 
@@ -160,7 +157,8 @@ def view(instance_id: int):
         steps = history(s, instance)
     failure = {"element_id": facts["error_element"], "message": facts["error"]} if facts["error"] else None
     config = {"states": states, "failure": failure, "urls": {"bpmn": url_for("instances.bpmn", instance_id=instance_id)},
-              "messages": {"load_failed": t("instance.load_failed"), "missing": t("instance.missing")}}
+              "messages": {"load_failed": _("The diagram could not be loaded."),
+                           "missing": js_text(_("Not found in the diagram: %(ids)s"))}}
     return render_template("instances/view.html", instance=facts, states=states, history=steps, config=config)
 
 

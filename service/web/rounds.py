@@ -33,7 +33,7 @@ from ..models import (
 from . import bp, ctx, fmt_time, principal, require_roles
 from ..validation import bounded_int
 from .forms import place_errors
-from .i18n import t
+from .i18n import _
 
 OPEN_FOR_FINDINGS = ("discovering", "listing")
 SUGGESTED_CATEGORIES = ("工程建设", "便民服务", "合同管理", "财务管理", "资产管理", "选人用人", "作风建设", "基层党建")
@@ -61,7 +61,7 @@ def add_problem(round_id):
     errors = _required(form, ("unit_id", "category", "description"))
     source = form.get("source") or "inspection"
     if source not in PROBLEM_SOURCES:
-        errors["source"] = [t("form.choose")]
+        errors["source"] = [_("Choose one option")]
     return _record_finding(round_id, "problem", errors, "description", lambda c, s, p: inspection_rounds.add_problem(
         c, s, p, round_id, _int(form.get("unit_id")), form["description"].strip(), form["category"].strip(), source))
 
@@ -87,7 +87,7 @@ def _record_finding(round_id: int, kind: str, errors: dict, main_field: str, sav
             view = findings_view(c, s, p, round_id)
         view.update({f"{kind}_form": request.form.to_dict(), f"{kind}_errors": errors})
         return render_template("findings.html", **view), 422
-    flash(t(f"findings.{kind}_added"), "success")
+    flash(_("Problem recorded.") if kind == "problem" else _("Clue registered."), "success")
     return redirect(url_for("web.findings", round_id=round_id) + f"#{kind}s")
 
 
@@ -128,7 +128,7 @@ def add_common_problem(round_id):
             view = distill_view(c, s, p, round_id, _int(form.get("responsible_department_id")))
         view.update(cp_form=form.to_dict(), picked=set(problem_ids), cp_errors=errors)
         return render_template("distill.html", **view), 422
-    flash(t("distill.added"), "success")
+    flash(_("Added to the list."), "success")
     return redirect(url_for("web.distill", round_id=round_id))
 
 
@@ -241,10 +241,10 @@ def _can_record(p: Principal, rnd: Round) -> bool:
 
 
 def _required(form, names) -> dict[str, list[str]]:
-    errors = {n: [t("form.required")] for n in names if not (form.get(n) or "").strip()}
+    errors = {n: [_("This field is required")] for n in names if not (form.get(n) or "").strip()}
     for n in names:
         if n.endswith("_id") and n not in errors and _int(form.get(n)) is None:
-            errors[n] = [t("form.choose")]
+            errors[n] = [_("Choose one option")]
     return errors
 
 

@@ -33,7 +33,7 @@ from ..models import (
     User,
 )
 from . import bp, ctx, due_info, fmt_size, fmt_time, forms, principal
-from .i18n import message, t, tc
+from .i18n import _, _l, message, tc
 from .inbox import SPECIAL_PAGES, process_names, task_url
 
 UPLOAD_STEPS = ("rectify", "attest_and_file")
@@ -60,7 +60,7 @@ def complete(task_id):
     try:
         c.db.transaction(lambda s: tasks.complete(c, s, p, task_id, data))
     except (Conflict, TaskNotOpen, RetryConflict):
-        flash(t("task.already_completed"), "warning")
+        flash(_("This task was already completed; nothing was submitted twice."), "warning")
         return redirect(url_for("web.inbox"))
     except (InvalidTaskData, Unprocessable, WorkflowFailure) as exc:
         errors = forms.place_errors(getattr(exc, "errors", None)) or {"data": [_reason(exc)]}
@@ -71,7 +71,7 @@ def complete(task_id):
             return redirect(view["special_url"])
         view["form"] = forms.build(view["schema"], data, errors, view["refs"])
         return render_template("task.html", **view), 422
-    flash(t("task.completed", name=view["task"]["name"]), "success")
+    flash(_("Completed: %(name)s.", name=view["task"]["name"]), "success")
     return redirect(url_for("web.inbox"))
 
 
@@ -92,12 +92,12 @@ def upload_evidence(case_id):
     xhr = request.headers.get("X-Requested-With") == "XMLHttpRequest"
     back = _back_url(case_id)
     if upload is None or not upload.filename:
-        return _upload_failed(t("upload.no_file"), 400, xhr, back)
+        return _upload_failed(_("Choose a file to upload."), 400, xhr, back)
     item_id = request.form.get("item_id") or None
     try:
         item_id = int(item_id) if item_id is not None else None
     except ValueError:
-        return _upload_failed(t("form.invalid"), 400, xhr, back)
+        return _upload_failed(_("This value is not valid"), 400, xhr, back)
     content = upload.read()
     try:
         row = c.db.transaction(lambda s: evidence.upload(c, s, p, case_id, upload.filename, content, item_id))
@@ -106,7 +106,7 @@ def upload_evidence(case_id):
     item = _evidence_item(row, p.name)
     if xhr:
         return render_template("_evidence_item.html", e=item), 201
-    flash(t("upload.done", name=row.filename), "success")
+    flash(_("Uploaded: %(name)s", name=row.filename), "success")
     return redirect(back)
 
 
@@ -121,10 +121,10 @@ def download_evidence(evidence_id):
 def _reason(exc: Exception) -> str:
     """Why the service refused, in the user's language when the reason is a known one."""
     if isinstance(exc, WorkflowFailure):
-        return t("task.failed")
+        return _("The process failed; nothing was saved.")
     detail = getattr(exc, "detail", None) or str(exc)
     translated = message(detail)
-    return translated if translated != detail else f"{t('task.error')} {detail}"
+    return translated if translated != detail else _("Could not complete:") + " " + detail
 
 
 def _back_url(case_id: int) -> str:
@@ -134,7 +134,7 @@ def _back_url(case_id: int) -> str:
 
 
 def _upload_failed(reason: str, status: int, xhr: bool, back: str):
-    text = t("upload.failed", reason=reason)
+    text = _("Upload failed: %(reason)s", reason=reason)
     if xhr:
         return text, status, {"Content-Type": "text/plain; charset=utf-8"}
     flash(text, "error")
@@ -146,15 +146,18 @@ def _upload_reason(exc: ApiError, c: Context) -> str:
     settings = c.settings
     detail = exc.detail or ""
     if isinstance(exc, TooLarge):
-        return t("upload.too_large", mb=settings.max_upload_mb)
+        return _("The file is larger than %(mb)s MB", mb=settings.max_upload_mb)
     if exc.status == 403:
-        return t("upload.forbidden")
+        return _("Only the unit's liaison or head upload its evidence")
     if isinstance(exc, NotFound):
-        return t("error.404")
-    for needle, key in (("not accepted", "upload.type"), ("empty", "upload.empty"), ("content is not", "upload.mismatch"),
-                        ("UTF-8", "upload.not_utf8"), ("closed", "upload.closed")):
+        return _("Not found")
+    for needle, text in (("not accepted", _l("This file type is not accepted; accepted: %(types)s")),
+                         ("empty", _l("The file is empty")),
+                         ("content is not", _l("The file's content does not match its type")),
+                         ("UTF-8", _l("A text file must be UTF-8")),
+                         ("closed", _l("The case is closed; no more evidence can be added"))):
         if needle in detail:
-            return t(key, types=", ".join(settings.evidence_types))
+            return str(text) % {"types": ", ".join(settings.evidence_types)}
     return detail
 
 

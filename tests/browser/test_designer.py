@@ -219,7 +219,7 @@ def test_camunda_modeler_files_open_and_server_errors_land_on_the_diagram(live_a
     expect(_status(page)).to_have_class(re.compile("rf-status-error"))
     overlay = page.locator(".rf-error-overlay")
     expect(overlay).to_have_count(1)  # every refusal of the script task, in one box at that task
-    expect(overlay).to_contain_text("refused")
+    expect(overlay).to_contain_text("脚本被拒绝")
     problems = page.locator("#rf-problems-list li")
     expect(problems.first).to_contain_text("calc")
     assert problems.count() == page.locator(".rf-error-message").count() >= 1

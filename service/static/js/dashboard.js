@@ -168,7 +168,10 @@
   if (!input || !table) {
     return;
   }
-  var rowsLabel = configEl ? JSON.parse(configEl.textContent).messages.rows : '{n}';
+  var rows_ = configEl ? JSON.parse(configEl.textContent).messages.rows : null;
+  function rowsLabel(n) {  // the count's text in both forms, {one, other}
+    return rows_ ? (n === 1 ? rows_.one : rows_.other).replace('{n}', n) : String(n);
+  }
   var original = count ? count.textContent : '';
   var rows = Array.prototype.slice.call(table.tBodies[0].rows);
   input.addEventListener('input', function () {
@@ -180,7 +183,7 @@
       if (hit) { shown += 1; }
     });
     if (count) {
-      count.textContent = needle ? rowsLabel.replace('{n}', shown) : original;
+      count.textContent = needle ? rowsLabel(shown) : original;
     }
   });
 })();

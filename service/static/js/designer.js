@@ -19,95 +19,12 @@
   var cfg = JSON.parse(configEl.textContent);
   var M = cfg.messages || {};
 
-  // bpmn-js ships English labels only; Chinese pages get the common palette, context pad,
-  // replace menu and properties panel labels translated (anything missing stays English).
-  var ZH = {
-    'Activate hand tool': '抓手工具', 'Activate lasso tool': '套索工具',
-    'Activate create/remove space tool': '创建/移除空间', 'Activate global connect tool': '全局连线',
-    'Create start event': '创建开始事件', 'Create intermediate/boundary event': '创建中间/边界事件',
-    'Create end event': '创建结束事件', 'Create gateway': '创建网关', 'Create task': '创建任务',
-    'Create expanded sub-process': '创建展开子流程', 'Create data object reference': '创建数据对象',
-    'Create data store reference': '创建数据存储', 'Create pool/participant': '创建池/参与者',
-    'Create group': '创建分组', 'Append end event': '追加结束事件', 'Append gateway': '追加网关',
-    'Append task': '追加任务', 'Append intermediate/boundary event': '追加中间/边界事件',
-    'Append receive task': '追加接收任务', 'Append timer intermediate catch event': '追加定时中间事件',
-    'Append message intermediate catch event': '追加消息中间事件',
-    'Append signal intermediate catch event': '追加信号中间事件',
-    'Append conditional intermediate catch event': '追加条件中间事件',
-    'Append compensation activity': '追加补偿活动', 'Add text annotation': '添加注释',
-    'Add lane above': '在上方添加泳道', 'Add lane below': '在下方添加泳道',
-    'Divide into two lanes': '拆分为两条泳道', 'Divide into three lanes': '拆分为三条泳道',
-    'Change element': '更改类型', 'Delete': '删除', 'Connect to other element': '连接到其他元素',
-    'Connect using association': '用关联连接', 'Connect using data input association': '用数据输入关联连接',
-    'Search in diagram': '在图中搜索', 'Align elements': '对齐元素',
-    'Distribute elements horizontally': '水平分布', 'Distribute elements vertically': '垂直分布',
-    'Toggle non-interrupting': '切换非中断', 'Open {element}': '打开 {element}',
-    'Loop': '循环', 'Parallel multi-instance': '并行多实例', 'Sequential multi-instance': '串行多实例',
-    'Sequence flow': '顺序流', 'Default flow': '默认流', 'Conditional flow': '条件流',
-    'Sub-process': '子流程', 'Task': '任务', 'User task': '用户任务', 'Script task': '脚本任务',
-    'Service task': '服务任务', 'Send task': '发送任务', 'Receive task': '接收任务',
-    'Manual task': '手工任务', 'Business rule task': '业务规则任务', 'Call activity': '调用活动',
-    'Start event': '开始事件', 'End event': '结束事件', 'Exclusive gateway': '排他网关',
-    'Parallel gateway': '并行网关', 'Inclusive gateway': '包容网关', 'Event-based gateway': '事件网关',
-    'General': '常规', 'Name': '名称', 'ID': '标识', 'Documentation': '说明',
-    'Element documentation': '元素说明', 'Process documentation': '流程说明',
-    'Process name': '流程名称', 'Process ID': '流程标识', 'Executable': '可执行',
-    'Version tag': '版本标签', 'Forms': '表单', 'Form': '表单', 'Form fields': '表单字段',
-    'Form key': '表单键', 'Type': '类型', 'Label': '标签', 'Default value': '默认值',
-    'Constraints': '约束', 'Properties': '属性', 'Values': '选项', 'Value': '值', 'Key': '键',
-    'Extension properties': '扩展属性', 'User assignment': '办理人', 'Assignee': '办理人',
-    'Candidate users': '候选用户', 'Candidate groups': '候选组', 'Due date': '到期时间',
-    'Follow up date': '跟进时间', 'Priority': '优先级', 'Condition': '条件',
-    'Condition expression': '条件表达式', 'Condition Expression': '条件表达式',
-    'Script': '脚本', 'Format': '格式', 'Inline script': '内联脚本', 'Script type': '脚本类型',
-    'Timer': '定时器', 'Date': '日期', 'Duration': '时长', 'Cycle': '周期', 'Message': '消息',
-    'Signal': '信号', 'Error': '错误', 'Escalation': '升级', 'Multi-instance': '多实例',
-    'Loop cardinality': '循环次数', 'Completion condition': '完成条件', 'Collection': '集合',
-    'Element variable': '元素变量', 'Asynchronous continuations': '异步延续',
-    'Asynchronous before': '之前异步', 'Asynchronous after': '之后异步',
-    'Execution listeners': '执行监听器', 'Task listeners': '任务监听器', 'Inputs': '输入',
-    'Outputs': '输出', 'Implementation': '实现', 'Create new ...': '新建…', '<none>': '<无>',
-    'Generated Task Forms': '生成的任务表单', 'Embedded or External Task Forms': '嵌入或外部任务表单',
-    'Camunda Forms': 'Camunda 表单', 'Job execution': '作业执行', 'History cleanup': '历史清理',
-    'Tasklist': '任务列表', 'Startable': '可启动', 'Start initiator': '发起人', 'Initiator': '发起人',
-    'Candidate starter': '候选发起人', 'Result variable': '结果变量', 'Variable name': '变量名',
-    'string': '字符串', 'long': '整数', 'boolean': '布尔', 'date': '日期', 'enum': '枚举',
-    // the properties panel's header names the element type in these words
-    'User Task': '用户任务', 'Script Task': '脚本任务', 'Service Task': '服务任务', 'Send Task': '发送任务',
-    'Receive Task': '接收任务', 'Manual Task': '手工任务', 'Business Rule Task': '业务规则任务',
-    'Call Activity': '调用活动', 'Start Event': '开始事件', 'End Event': '结束事件',
-    'Terminate End Event': '终止结束事件', 'Message Start Event': '消息开始事件', 'Timer Start Event': '定时开始事件',
-    'Intermediate Throw Event': '中间抛出事件', 'Boundary Event': '边界事件',
-    'Timer Boundary Event': '定时边界事件', 'Timer Boundary Event (Non Interrupting)': '定时边界事件（非中断）',
-    'Message Boundary Event': '消息边界事件', 'Signal Intermediate Catch Event': '信号中间捕获事件',
-    'Signal Intermediate Throw Event': '信号中间抛出事件', 'Message Intermediate Catch Event': '消息中间捕获事件',
-    'Timer Intermediate Catch Event': '定时中间捕获事件', 'Signal End Event': '信号结束事件',
-    'Exclusive Gateway': '排他网关', 'Parallel Gateway': '并行网关', 'Inclusive Gateway': '包容网关',
-    'Event Based Gateway': '事件网关', 'Expanded Sub Process': '子流程（展开）',
-    'Collapsed Sub Process': '子流程（折叠）', 'Event Sub Process': '事件子流程', 'Sequence Flow': '顺序流',
-    'Default Flow': '默认流', 'Conditional Flow': '条件流', 'Collaboration': '协作', 'Participant': '参与者（池）',
-    'Lane': '泳道', 'Process': '流程', 'Text Annotation': '注释', 'Group': '分组',
-    'Data Object Reference': '数据对象', 'Data Store Reference': '数据存储',
-    'Refers to the process variable name': '即流程变量名（任务数据的键）',
-    'External task': '外部任务', 'Connector': '连接器', 'Field injections': '字段注入'
-  };
-
-  function translateModule(dict) {
-    function translate(template, replacements) {
-      var text = dict[template] || template;
-      replacements = replacements || {};
-      return text.replace(/{([^}]+)}/g, function (_, key) {
-        return Object.prototype.hasOwnProperty.call(replacements, key) ? replacements[key] : '{' + key + '}';
-      });
-    }
-    return { translate: ['value', translate] };
-  }
-
-  var lang = (document.documentElement.lang || 'zh').toLowerCase();
-  var extra = lang.indexOf('zh') === 0 ? [translateModule(ZH)] : [];
+  // bpmn-js draws its palette, context pad, menus and properties panel in English; the bundle's
+  // translate module (frontend/src/translations/zh.js) turns them Chinese on a Chinese page.
+  var options = { language: cfg.language };
   var modeler = cfg.can_edit
-    ? window.RectiflowModeler.createModeler('#rf-canvas', '#rf-properties', { additionalModules: extra })
-    : window.RectiflowModeler.createViewer('#rf-canvas', { additionalModules: extra });
+    ? window.RectiflowModeler.createModeler('#rf-canvas', '#rf-properties', options)
+    : window.RectiflowModeler.createViewer('#rf-canvas', options);
 
   var statusEl = document.getElementById('rf-status');
   var titleEl = document.getElementById('rf-current');
@@ -116,6 +33,11 @@
   var sidebarEl = document.getElementById('rf-models');
   var current = { key: null, version: null, label: '' };
   var dirty = false;
+
+  /** A counted text: the page's config gives {one, other}; English has a singular. */
+  function counted(message, n) {
+    return typeof message === 'string' ? message : (n === 1 ? message.one : message.other);
+  }
 
   function fmt(template, values) {
     return String(template || '').replace(/{(\w+)}/g, function (_, k) {
@@ -238,7 +160,7 @@
       setCurrent(key, version, label);
       dirty = false;
       var warnings = (result && result.warnings) || [];
-      setStatus(warnings.length ? fmt(M.opened_with_warnings, { n: warnings.length }) : M.opened, warnings.length ? 'warn' : 'ok');
+      setStatus(warnings.length ? fmt(counted(M.opened_with_warnings, warnings.length), { n: warnings.length }) : M.opened, warnings.length ? 'warn' : 'ok');
       return true;
     } catch (err) {
       setStatus(fmt(M.import_failed, { detail: err.message || String(err) }), 'error');
@@ -300,7 +222,7 @@
     }
     showProblems(r.body.errors, r.body.warnings);
     var n = (r.body.errors || []).length;
-    setStatus(n ? fmt(M.invalid, { n: n }) : M.valid, n ? 'error' : 'ok');
+    setStatus(n ? fmt(counted(M.invalid, n), { n: n }) : M.valid, n ? 'error' : 'ok');
     return r;
   }
 
@@ -336,7 +258,7 @@
       }
     } else if (r.status === 422 && r.body.errors) {
       showProblems(r.body.errors, []);
-      setStatus(fmt(M.deploy_refused, { n: r.body.errors.length }), 'error');
+      setStatus(fmt(counted(M.deploy_refused, r.body.errors.length), { n: r.body.errors.length }), 'error');
     } else {
       setStatus(fmt(M.request_failed, { status: r.status, detail: r.body.detail || '' }), 'error');
     }
