@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 
 TRANSLATIONS = service/translations
 # gettext keywords besides pybabel's own (_, gettext, ngettext, pgettext, ...): lazy texts in tables
-BABEL_KEYWORDS = -k _l -k _lp:1c,2
+BABEL_KEYWORDS = -k _l -k _lp:1c,2 -k N_
 
 .PHONY: run test test-sqlite test-postgres install bench clean translations
 
@@ -39,7 +39,7 @@ test: install
 # en/content.po), run this again, and commit the .pot, .po and .mo files together.
 translations: install
 	$(BIN)/pybabel extract -F babel.cfg $(BABEL_KEYWORDS) --add-location=file --sort-output \
-	    --project=rectiflow --copyright-holder="the rectiflow authors" -o $(TRANSLATIONS)/messages.pot service/web service/templates
+	    --project=rectiflow --copyright-holder="the rectiflow authors" -o $(TRANSLATIONS)/messages.pot service/web service/templates service/errors.py
 	PYTHONPATH=. $(BIN)/pybabel extract -F babel-content.cfg --add-location=file --sort-output \
 	    --project=rectiflow --copyright-holder="the rectiflow authors" -o $(TRANSLATIONS)/content.pot bpmn
 	$(BIN)/pybabel update -D messages -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --ignore-pot-creation-date

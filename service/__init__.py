@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from flask import Flask, request
-from werkzeug.exceptions import HTTPException
 
 from config import Settings
 from workflows.clock import Clock
@@ -11,7 +10,7 @@ from .context import deploy_default_models, make_context
 from .db import create_schema
 from .errors import BadRequest, NotFound, as_problem, problem
 from .validation import MAX_INT, check_value
-from .web import html_error
+from .web import page_error
 
 
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> Flask:
@@ -74,7 +73,6 @@ def _register_errors(app: Flask) -> None:
         if body is None:
             app.logger.exception("unhandled error")
             body = problem(500, "internal_error", "Internal server error", "the server failed; the change was not saved")
-        if not request.path.startswith("/api/"):  # pages get a page; the API keeps problem+json
-            shown = body["status"] < 500 and not isinstance(exc, HTTPException)  # no framework wording on pages
-            return html_error(body["status"], body["detail"] if shown else None)
+        if not request.path.startswith("/api/"):
+            return page_error(exc, body)
         return body, body["status"], {"Content-Type": "application/problem+json"}

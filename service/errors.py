@@ -113,3 +113,124 @@ def as_problem(exc: BaseException, upload_limit_mb: int | None = None) -> dict |
             detail = f"the request is larger than the limit of {upload_limit_mb} MB"
         return problem(status, _HTTP_CODES.get(status, f"http_{status}"), exc.name, detail)
     return None
+
+
+def N_(text: str) -> str:
+    """Marks a text for the translation catalogues (`make translations`) without translating it here."""
+    return text
+
+
+# Every code an error body or a field error may carry, with what it tells a person. Pages show the
+# text in the reader's language (gettext); `%(name)s` parts come from the error's own values.
+ERROR_CODES: dict[str, str] = {
+    # HTTP and request shape
+    "bad_request": N_("The request is not valid"),
+    "unauthorized": N_("Please log in"),
+    "account_locked": N_("The account is locked for a while after too many wrong passwords"),
+    "forbidden": N_("You may not do this"),
+    "role_required": N_("This needs a role you do not hold"),
+    "not_found": N_("Not found, or not yours to see"),
+    "conflict": N_("This conflicts with the current state; reload and try again"),
+    "concurrent_change": N_("Someone changed this at the same time; reload and try again"),
+    "duplicate": N_("This exists already; reload and try again"),
+    "method_not_allowed": N_("This action is not available here"),
+    "unsupported_media_type": N_("This kind of content is not accepted"),
+    "too_many_requests": N_("Too many requests; wait a moment"),
+    "payload_too_large": N_("The request is too large"),
+    "unprocessable": N_("The request cannot be processed"),
+    "internal_error": N_("The server failed; nothing was saved"),
+    "json_required": N_("Send the data as JSON"),
+    "invalid_json": N_("The data is not valid JSON"),
+    "invalid_body": N_("Some fields are not valid"),
+    "invalid_query": N_("A filter or page value is not valid"),
+    "unstorable_input": N_("Some text cannot be stored"),
+    "unstorable_text": N_("Contains characters that cannot be stored"),
+    "out_of_range": N_("The number is out of range"),
+    "too_long": N_("Too long"),
+    "not_an_integer": N_("Enter a whole number"),
+    "not_a_date": N_("Enter a valid date (YYYY-MM-DD)"),
+    # organisation and pools
+    "unknown_unit": N_("Unknown unit"),
+    "unknown_unit_kind": N_("Unknown kind of unit"),
+    "unknown_role": N_("Unknown role"),
+    "unknown_round": N_("Unknown round"),
+    "unknown_expert": N_("Unknown expert"),
+    "unknown_problem": N_("Unknown problem"),
+    "duplicate_code": N_("A unit with this code exists already"),
+    "not_a_leader": N_("Choose a leader in charge"),
+    "not_an_inspector": N_("Choose inspectors only"),
+    "conflict_of_interest": N_("An inspector may not inspect a unit they have a conflict of interest with"),
+    "other_unit": N_("The problem was found in another unit"),
+    # rounds and the list
+    "unknown_source": N_("Choose where the problem came from"),
+    "round_not_open": N_("This round no longer takes problems or clues"),
+    "list_published": N_("The list is published already and can no longer change"),
+    "list_empty": N_("Distil at least one common problem first"),
+    "not_a_department": N_("Choose a district department as the responsible department"),
+    "not_in_round": N_("Choose problems of this round only"),
+    # cases and evidence
+    "items_mismatch": N_("The items do not match the common-problem list"),
+    "item_repeated": N_("Each common problem may appear once"),
+    "item_unknown": N_("Contains common problems not on this list"),
+    "item_missing": N_("Self-check every common problem on the list"),
+    "case_not_closed": N_("Only a closed case can be re-checked"),
+    "evidence_not_open": N_("Evidence is added while the unit rectifies or files, not now"),
+    "file_required": N_("Choose a file"),
+    "file_type_refused": N_("This file type is not accepted; accepted: %(types)s"),
+    "evidence_not_yours": N_("Only the unit's liaison or head upload its evidence"),
+    "file_too_large": N_("The file is larger than %(limit_mb)s MB"),
+    "file_empty": N_("The file is empty"),
+    "file_content_mismatch": N_("The file's content does not match its type"),
+    "file_not_utf8": N_("A text file must be UTF-8"),
+    "unknown_item": N_("Not an item of this case"),
+    "already_acknowledged": N_("This notice was acknowledged already"),
+    # tasks and process instances
+    "task_not_found": N_("The task does not exist"),
+    "task_not_open": N_("This task is no longer open"),
+    "invalid_task_data": N_("Some fields are not valid"),
+    "instance_conflict": N_("The process changed meanwhile; reload and try again"),
+    "instance_not_failed": N_("Only a failed process instance can be retried"),
+    "unknown_model": N_("The process model is not deployed"),
+    "workflow_failed": N_("The process failed; nothing was saved"),
+    "step_limit": N_("The process ran without stopping and was halted; nothing was saved"),
+    "loop_too_deep": N_("The process loops without end; nothing was saved"),
+    "instance_stalled": N_("The process stopped before its end; nothing was saved"),
+    "state_too_large": N_("The process holds more data than allowed; nothing was saved"),
+    "due_date_invalid": N_("A task's due date is not a time"),
+    "timer_invalid": N_("A timer has no valid time"),
+    # process models (the designer)
+    "bpmn_required": N_("Send a BPMN file"),
+    "bpmn_empty": N_("The BPMN document is empty"),
+    "bpmn_too_large": N_("A BPMN file may be at most %(limit_kb)s KB"),
+    "deploy_refused": N_("The diagram cannot be deployed"),
+    "unsafe_xml": N_("The XML is not safe to read: %(reason)s"),
+    "bpmn_schema": N_("Line %(line)s does not follow the BPMN schema: %(reason)s"),
+    "no_process": N_("The document has no process"),
+    "unrunnable": N_("The diagram cannot run: %(reason)s"),
+    "script_refused": N_("Script refused: %(reason)s"),
+    "expression_refused": N_("Expression %(expression)s refused: %(reason)s"),
+    "timer_refused": N_("Timer refused: %(reason)s"),
+    "due_date_refused": N_("Due date %(expression)s refused: %(reason)s"),
+    "unsupported_extension": N_("camunda:%(tag)s is not supported by this engine"),
+    "form_missing": N_("Form %(form)s does not exist under bpmn/forms"),
+    "step_missing": N_("The model declares no step %(step)s, which the service needs"),
+}
+
+# Field problems from a form's or a request's JSON Schema, by the rule that failed.
+FIELD_CODES: dict[str, str] = {
+    "required": N_("This field is required"),
+    "min_items": N_("This field is required"),
+    "min_length": N_("This field is required"),
+    "max_length": N_("At most %(limit)s characters"),
+    "max_items": N_("At most %(limit)s entries"),
+    "minimum": N_("Must be at least %(limit)s"),
+    "maximum": N_("Must be at most %(limit)s"),
+    "type_integer": N_("Enter a whole number"),
+    "type_number": N_("Enter a number"),
+    "format_date": N_("Enter a valid date (YYYY-MM-DD)"),
+    "const": N_("Tick this box to continue"),
+    "enum": N_("Choose one option"),
+    "type_boolean": N_("Choose one option"),
+    "any_of": N_("Choose one option"),
+    "one_of": N_("Choose one option"),
+}

@@ -54,7 +54,7 @@ def upload(ctx: Context, s: Session, p: Principal, case_id: int, filename: str, 
            item_id: int | None, effective_date: date | None = None) -> Evidence:
     case = get_case(s, p, case_id)
     if not (p.has("unit_liaison", "unit_head") and p.unit_id == case.unit_id):
-        raise Forbidden("only the unit's liaison or head upload its evidence")
+        raise Forbidden("only the unit's liaison or head upload its evidence", code="evidence_not_yours")
     if not accepts_evidence(s, case):
         raise Unprocessable(f"case {case_id} takes evidence while the unit rectifies or files, not when it is "
                             f"{case.status}", code="evidence_not_open", status=case.status)
@@ -62,7 +62,8 @@ def upload(ctx: Context, s: Session, p: Principal, case_id: int, filename: str, 
     ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     if ext not in ctx.settings.evidence_types:
         raise Unprocessable.on_field("file", "file_type_refused", f"allowed: {', '.join(ctx.settings.evidence_types)}",
-                                     f"files of type .{ext or '?'} are not accepted", ext=ext)
+                                     f"files of type .{ext or '?'} are not accepted", ext=ext,
+                                     types=", ".join(ctx.settings.evidence_types))
     limit = ctx.settings.max_upload_mb * 1024 * 1024
     if len(content) > limit:
         raise TooLarge(f"the file is larger than {ctx.settings.max_upload_mb} MB", code="file_too_large",

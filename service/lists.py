@@ -14,7 +14,7 @@ from typing import Callable
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
-from sqlalchemy import and_, func, not_, select, true
+from sqlalchemy import func, not_, select
 from sqlalchemy.orm import Session, aliased
 
 from . import access

@@ -52,3 +52,61 @@ def test_every_kind_of_error_carries_a_code(client, api, district):
     _problem(unit.post(f"/cases/{case_id}/evidence", data={}, content_type="multipart/form-data"), 400,
              "file_required")
     _problem(unit.get("/process-instances"), 403, "role_required")
+
+
+def _codes_in_source() -> set[str]:
+    """Every error code the service and the engine can put in a body: keyword `code=`, a `"code":`
+    key, a class's `code`, a WorkflowFailure's third argument and an `on_field` error's second."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    found: set[str] = set()
+    sources = [*(root / "service").rglob("*.py"), *(root / "workflows").rglob("*.py")]
+    for path in (p for p in sources if not p.name.startswith("demo")):  # demo units have codes of their own
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call):
+                found |= {k.value.value for k in node.keywords
+                          if k.arg == "code" and isinstance(k.value, ast.Constant) and isinstance(k.value.value, str)}
+                name = getattr(node.func, "id", getattr(node.func, "attr", ""))
+                if name == "WorkflowFailure" and len(node.args) >= 3 and isinstance(node.args[2], ast.Constant):
+                    found.add(node.args[2].value)
+                if name == "on_field" and len(node.args) >= 2 and isinstance(node.args[1], ast.Constant):
+                    found.add(node.args[1].value)
+            elif isinstance(node, ast.Dict):
+                found |= {v.value for k, v in zip(node.keys, node.values, strict=True)
+                          if isinstance(k, ast.Constant) and k.value == "code"
+                          and isinstance(v, ast.Constant) and isinstance(v.value, str)}
+            elif isinstance(node, ast.Assign) and isinstance(node.value, (ast.Constant, ast.Tuple)):
+                for target in node.targets:
+                    names = target.elts if isinstance(target, ast.Tuple) else [target]
+                    values = node.value.elts if isinstance(node.value, ast.Tuple) else [node.value]
+                    found |= {v.value for n, v in zip(names, values, strict=False)
+                              if getattr(n, "id", None) == "code" and isinstance(v, ast.Constant)}
+    return found
+
+
+def test_every_code_in_the_source_is_documented():
+    from service.errors import ERROR_CODES, FIELD_CODES
+
+    undocumented = sorted(_codes_in_source() - set(ERROR_CODES) - set(FIELD_CODES))
+    assert undocumented == []
+
+
+def test_every_documented_code_reads_in_chinese_on_an_error_page(app):
+    from service.errors import ERROR_CODES, FIELD_CODES, Unprocessable
+    from service.web import page_error
+    from service.web.problems import error_text, field_text
+
+    cjk = re.compile(r"[\u4e00-\u9fff]")
+    with app.test_request_context("/inbox"):
+        for code in ERROR_CODES:
+            exc = Unprocessable("English detail", code=code)
+            html = page_error(exc, exc.body())[0]
+            sentence = error_text(code)
+            assert cjk.search(sentence), (code, sentence)
+            assert sentence.split("%")[0].split("：")[0] in html, code
+            assert "English detail" not in html, code
+        for code in FIELD_CODES:
+            kind, _, expected = code.partition("_") if code.startswith(("type_", "format_")) else (code, "", "")
+            assert cjk.search(field_text({"code": kind, "expected": expected, "limit": 3})), code

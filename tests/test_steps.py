@@ -71,3 +71,6 @@ def test_a_letter_starts_with_its_steps_applied(ctx, api, district):
         plans = s.scalars(select(SupervisionAction.detail).where(SupervisionAction.kind == "governance_plan")).all()
     assert statuses == {"planned"}
     assert plans == ["专项治理方案：年度专项治理计划"]
+    department = api.as_(f"{district.codes[district.departments[0]].lower()}_liaison")
+    assert [(x["round_id"], x["status"]) for x in department.get("/letters").get_json()["items"]] == \
+           [(round_id, "planned")]

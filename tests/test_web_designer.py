@@ -116,15 +116,15 @@ def test_validate_reports_what_deploy_would_refuse(web, ctx, district):
     missing_form = B.one_task().replace(b'<bpmn:userTask id="task"',
                                         b'<bpmn:userTask id="task" camunda:formKey="nowhere.json"')
     errors = post_xml(web, "/designer/validate", missing_form, token).get_json()["errors"]
-    assert errors == [{"element_id": "task", "code": "form_missing",
-                       "message": "表单 'nowhere.json' 不存在（bpmn/forms 下没有此文件）"}]
+    assert errors == [{"element_id": "task", "code": "form_missing", "form": "nowhere.json",
+                       "message": "表单 nowhere.json 不存在（bpmn/forms 下没有此文件）"}]
     refused = post_xml(web, "/designer/deploy", missing_form, token)
     assert refused.status_code == 422 and refused.get_json()["errors"] == errors
     with web.session_transaction() as sess:
         sess["lang"] = "en"
     errors = post_xml(web, "/designer/validate", missing_form, token).get_json()["errors"]
-    assert errors == [{"element_id": "task", "code": "form_missing",
-                       "message": "form 'nowhere.json' does not exist under bpmn/forms"}]
+    assert errors == [{"element_id": "task", "code": "form_missing", "form": "nowhere.json",
+                       "message": "Form nowhere.json does not exist under bpmn/forms"}]
     with web.session_transaction() as sess:
         sess["lang"] = "zh"
     ok = post_xml(web, "/designer/validate", B.one_task(), token).get_json()

@@ -8,6 +8,7 @@ import pytest
 from werkzeug.datastructures import MultiDict
 
 from service.web import forms
+from service.web.problems import place_errors
 from workflows.forms import validate
 
 FORMS = Path(__file__).resolve().parent.parent / "bpmn" / "forms"
@@ -79,14 +80,14 @@ def test_parse_renumbers_rows_and_types_values():
         {"common_problem_id": 7, "status": "done", "institutions": [],
          "measures": [{"description": "甲\n乙", "deadline": "2027-01-31"}, {"description": "丙", "deadline": "2027-02-01"}]},
         {"common_problem_id": 9, "measures": [], "institutions": []}]}
-    errors = forms.place_errors(validate(_schema("rectify.json"), data))
+    errors = place_errors(validate(_schema("rectify.json"), data))
     assert errors == {"items.1.status": ["此项必填"]}
 
 
 def test_parse_keeps_what_does_not_convert_so_the_page_shows_it_again():
     data = forms.parse(TRACK, MultiDict({"action": "talk_reminder", "count": "三"}))
     assert data == {"action": "talk_reminder", "count": "三"}
-    errors = forms.place_errors(validate(TRACK, data))
+    errors = place_errors(validate(TRACK, data))
     assert errors == {"count": ["请输入整数"]}
     form = forms.build(TRACK, data, errors)
     count = _by_name(form.fields)["count"]
@@ -100,7 +101,7 @@ def test_booleans_and_the_attest_checkbox():
     attest = _schema("attest_and_file.json")
     assert forms.parse(attest, MultiDict({})) == {"attest": False}
     assert forms.parse(attest, MultiDict({"attest": "true"})) == {"attest": True}
-    errors = forms.place_errors(validate(attest, {"attest": False}))
+    errors = place_errors(validate(attest, {"attest": False}))
     assert errors == {"attest": ["请勾选此项"]}
     assert _by_name(forms.build(attest, {}).fields)["attest"].kind == "confirm"
     assert _by_name(forms.build(REVIEW, {}).fields)["accepted"].kind == "bool"
@@ -114,8 +115,9 @@ def test_enum_labels_from_formdata_and_errors_not_on_a_field_are_general():
     assert ("f-action", "action：请选择一项") in form.error_links()
 
 
-def test_required_errors_move_to_the_missing_field():
-    errors = forms.place_errors([{"field": "items.0", "message": "'findings' is a required property"},
-                                 {"field": "data", "message": "'attest' is a required property"},
-                                 {"field": "items", "message": "each common problem may appear once"}])
-    assert errors == {"items.0.findings": ["此项必填"], "attest": ["此项必填"], "items": ["每个共性问题只能填写一次"]}
+def test_required_errors_stand_beside_the_missing_field():
+    errors = place_errors(validate(_schema("self_check.json"), {"items": [{"common_problem_id": 1, "applicable": True,
+                                                                            "problems_found": 0}]}))
+    assert errors == {"items.0.findings": ["此项必填"]}
+    assert place_errors([{"field": "items", "code": "item_repeated", "message": "each common problem may appear once"}]) \
+        == {"items": ["每个共性问题只能填写一次"]}

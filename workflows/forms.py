@@ -81,16 +81,39 @@ def schema_from_fields(fields) -> dict:
 
 
 def validate(schema: dict, data) -> list[dict]:
-    """Field problems as `{"field", "code", "message"}`; empty when the data fits.
+    """Field problems of data against a form's schema; empty when the data fits."""
+    return schema_problems(Draft202012Validator(schema, format_checker=FormatChecker()), data, root="data")
 
-    The code is the JSON Schema keyword that failed (`required`, `type`, `minimum`, `enum`, …),
-    so a page can word each kind of problem itself.
+
+# Rules whose limit a page names ("at least 1", "at most 300 characters").
+_LIMITED = ("minimum", "maximum", "minLength", "maxLength", "minItems", "maxItems")
+
+
+def schema_problems(validator, data, root: str = "body") -> list[dict]:
+    """Field problems as `{"field", "code", "message"}` (plus `limit` or `expected` where the rule
+    has one), so pages and clients can word each kind of problem themselves.
+
+    The code is the JSON Schema rule that failed, in snake_case (`required`, `type`, `min_items`).
+    A missing property is reported on the property itself, not on the object that lacks it.
     """
-    validator = Draft202012Validator(schema, format_checker=FormatChecker())
     problems = []
-    for err in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path)):
-        path = ".".join(str(p) for p in err.absolute_path) or "data"
-        problems.append({"field": path, "code": rule_code(err.validator), "message": err.message})
+    for err in sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]):
+        path = ".".join(str(p) for p in err.absolute_path)
+        if err.validator == "required":
+            missing = [name for name in err.validator_value if name not in (err.instance or {})]
+            for name in missing:
+                field = f"{path}.{name}" if path else name
+                if not any(p["field"] == field and p["code"] == "required" for p in problems):
+                    problems.append({"field": field, "code": "required", "message": f"{name!r} is a required property"})
+            continue
+        problem = {"field": path or root, "code": rule_code(err.validator), "message": err.message}
+        if err.validator in _LIMITED:
+            problem["limit"] = err.validator_value
+        elif err.validator == "type":
+            problem["expected"] = err.validator_value
+        elif err.validator == "format":
+            problem["expected"] = err.validator_value
+        problems.append(problem)
     return problems
 
 

@@ -101,42 +101,46 @@ def check_document(root) -> list[dict]:
     if not schema.validate(etree.ElementTree(root)):
         for entry in schema.error_log:
             errors.append({"element_id": _element_at_line(root, entry.line), "code": "bpmn_schema",
-                           "message": f"line {entry.line}: {entry.message}"})
+                           "message": f"line {entry.line}: {entry.message}", "line": entry.line,
+                           "reason": entry.message})
     for tag in _SCRIPT_TAGS:
         for el in root.iter("{%s}%s" % (NS["bpmn"], tag)):
             for problem in check_script(el.text or ""):
                 errors.append({"element_id": _owner_id(el), "code": "script_refused",
-                               "message": f"script refused: {problem}"})
+                               "message": f"script refused: {problem}", "reason": problem})
     for tag in _EXPRESSION_TAGS:
         for el in root.iter("{%s}%s" % (NS["bpmn"], tag)):
             body = expression_body(el.text)
             for problem in check_expression(body):
                 errors.append({"element_id": _owner_id(el), "code": "expression_refused",
-                               "message": f"expression {body[:80]!r} refused: {problem}"})
+                               "message": f"expression {body[:80]!r} refused: {problem}",
+                               "expression": body[:80], "reason": problem})
     for tag in ("timeDate", "timeDuration", "timeCycle"):
         for el in root.iter("{%s}%s" % (NS["bpmn"], tag)):
             problem = timer_problem(tag, expression_body(el.text))
             if problem:
                 errors.append({"element_id": _event_id(el), "code": "timer_refused",
-                               "message": f"timer refused: {problem}"})
+                               "message": f"timer refused: {problem}", "reason": problem})
     for el in root.iter("{%s}userTask" % NS["bpmn"]):
         due = el.get(CAMUNDA + "dueDate")
         if due:
             for problem in check_expression(expression_body(due)):
                 errors.append({"element_id": el.get("id"), "code": "due_date_refused",
-                               "message": f"due date {due[:80]!r} refused: {problem}"})
+                               "message": f"due date {due[:80]!r} refused: {problem}",
+                               "expression": due[:80], "reason": problem})
     for el in root.iter():
         expression = el.get(CAMUNDA + "expression") if isinstance(el.tag, str) else None
         if expression:  # e.g. the payload of a Camunda message throw
             for problem in check_expression(expression_body(expression)):
                 errors.append({"element_id": _owner_id(el), "code": "expression_refused",
-                               "message": f"expression {expression[:80]!r} refused: {problem}"})
+                               "message": f"expression {expression[:80]!r} refused: {problem}",
+                               "expression": expression[:80], "reason": problem})
     # Camunda listeners, connectors and input/output scripts are never run by SpiffWorkflow; refuse
     # them rather than deploy a diagram whose behaviour differs from what the designer sees.
     for tag in ("executionListener", "taskListener", "connector", "script"):
         for el in root.iter(CAMUNDA + tag):
             errors.append({"element_id": _owner_id(el), "code": "unsupported_extension",
-                           "message": f"camunda:{tag} is not supported by this engine"})
+                           "message": f"camunda:{tag} is not supported by this engine", "tag": tag})
     return errors
 
 
@@ -156,13 +160,14 @@ def parse_specs(root, process_id: str):
         spec = parser.get_spec(process_id)
         subprocess_specs = parser.get_subprocess_specs(process_id)
     except ValidationException as exc:
-        raise DeployError([{"element_id": exc.id or None, "code": "unrunnable",
-                            "message": str(exc).split("\n")[0]}]) from exc
+        reason = str(exc).split("\n")[0]
+        raise DeployError([{"element_id": exc.id or None, "code": "unrunnable", "message": reason,
+                            "reason": reason}]) from exc
     except SpiffWorkflowException as exc:
-        raise DeployError([{"element_id": None, "code": "unrunnable", "message": str(exc)}]) from exc
+        raise DeployError([{"element_id": None, "code": "unrunnable", "message": str(exc), "reason": str(exc)}]) from exc
     except (KeyError, AttributeError, TypeError, ValueError) as exc:
         raise DeployError([{"element_id": None, "code": "unrunnable",
-                            "message": f"unrunnable diagram: {exc!r}"}]) from exc
+                            "message": f"unrunnable diagram: {exc!r}", "reason": repr(exc)}]) from exc
     _apply_own_lanes(root, [spec, *subprocess_specs.values()])
     _apply_own_properties(root, [spec, *subprocess_specs.values()])
     _connect_loops([spec, *subprocess_specs.values()])
@@ -237,7 +242,8 @@ class ModelRegistry:
         try:
             root = parse_xml(xml)
         except UnsafeXMLError as exc:
-            raise DeployError([{"element_id": None, "code": "unsafe_xml", "message": str(exc)}]) from exc
+            raise DeployError([{"element_id": None, "code": "unsafe_xml", "message": str(exc),
+                                "reason": str(exc)}]) from exc
         key, name = main_process_id(root)
         errors = check_document(root)
         if errors:
@@ -284,7 +290,7 @@ class ModelRegistry:
             for ts in s.task_specs.values():
                 form = getattr(ts, "form", None)
                 if form is not None and form.key and not self.forms.exists(form.key):
-                    errors.append({"element_id": ts.bpmn_id, "code": "form_missing",
+                    errors.append({"element_id": ts.bpmn_id, "code": "form_missing", "form": form.key,
                                    "message": f"form {form.key!r} does not exist under bpmn/forms"})
         return errors
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, g, request
 from jsonschema import Draft202012Validator
 
-from workflows.forms import rule_code
+from workflows.forms import schema_problems
 
 from ..auth import Principal, authenticate
 from ..context import Context
@@ -43,10 +43,7 @@ def payload(schema: dict) -> dict:
     data = request.get_json(silent=True)
     if data is None:
         raise BadRequest("the body is not valid JSON", code="invalid_json")
-    errors = check_value(data) or [
-        {"field": ".".join(str(x) for x in e.absolute_path) or "body", "code": rule_code(e.validator),
-         "message": e.message}
-        for e in Draft202012Validator(schema).iter_errors(data)]
+    errors = check_value(data) or schema_problems(Draft202012Validator(schema), data)
     if errors:
         raise Unprocessable("the request body does not fit", errors, code="invalid_body")
     return data

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from flask import request
 
-from .. import clues, letters, pools, supervision
+from .. import clues, pools, supervision
+from .. import letters as recommendation_letters
 from . import bp, ctx, int_arg, listing, page, payload, principal
 
 CLUE_REQUEST = {"type": "object", "required": ["unit_id", "summary", "content"], "additionalProperties": False,
@@ -124,5 +125,5 @@ def acknowledge(notification_id):
 def letters():
     c = ctx()
     with c.db.read() as s:
-        rows = letters.list_letters(s, principal(), int_arg("round_id"))
-        return listing([letters.letter_json(r, c) for r in rows], len(rows))
+        rows = recommendation_letters.list_letters(s, principal(), int_arg("round_id"))
+        return listing([recommendation_letters.letter_json(r, c) for r in rows], len(rows))

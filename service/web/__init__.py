@@ -30,12 +30,10 @@ from flask import (
     url_for,
 )
 from flask_wtf.csrf import CSRFError, CSRFProtect
-from werkzeug.exceptions import HTTPException
 
 from ..auth import Principal, load_principal
 from ..context import Context
-from ..db import Conflict as RetryConflict
-from ..errors import ApiError, Forbidden
+from ..errors import Forbidden
 from . import i18n
 from .i18n import _, get_language, label, ngettext, pgettext, tc
 
@@ -150,36 +148,26 @@ def html_error(status: int, detail: str | None = None, title: str | None = None)
     return render_template("error.html", status=status, heading=heading, detail=detail), status
 
 
-@bp.errorhandler(CSRFError)
-def _csrf_error(exc: CSRFError):
-    return html_error(400, _("The page has expired; reload it and try again."))
+def page_error(exc: BaseException, body: dict):
+    """What a page request gets for an error (the app's one error handler calls this; the API keeps
+    its problem+json): a page in the reader's language, plain text for a script or htmx, or, for
+    the designer's JSON calls, problem+json with its refusals worded for the page."""
+    from .designer import JSON_ENDPOINTS
+    from .problems import deploy_errors, error_text
 
-
-@bp.errorhandler(ApiError)
-def _api_error(exc: ApiError):
-    return html_error(exc.status, exc.detail)
-
-
-@bp.errorhandler(RetryConflict)
-def _retry_conflict(exc: RetryConflict):
-    return html_error(409, str(exc))
-
-
-@bp.errorhandler(HTTPException)
-def _http_error(exc: HTTPException):
-    return html_error(exc.code or 500, exc.description if exc.code != 404 else None)
-
-
-@bp.errorhandler(Exception)
-def _unexpected(exc: Exception):
-    from workflows.engine import EngineError
-
-    if isinstance(exc, HTTPException):
-        return _http_error(exc)
-    if isinstance(exc, EngineError):
-        return html_error(exc.status, str(exc))
-    current_app.logger.exception("unhandled error on a page")
-    return html_error(500)
+    status = body["status"]
+    if request.endpoint in JSON_ENDPOINTS:
+        body = dict(body, detail=error_text(body["code"], fallback=body["detail"]))
+        if body.get("errors"):
+            body["errors"] = deploy_errors(body["errors"])
+        return body, status, {"Content-Type": "application/problem+json"}
+    if isinstance(exc, CSRFError):
+        detail = _("The page has expired; reload it and try again.")
+    elif status >= 500:
+        detail = None
+    else:
+        detail = error_text(body["code"], getattr(exc, "params", None), fallback=None)
+    return html_error(status, detail)
 
 
 # ------------------------------------------------------------------ templates

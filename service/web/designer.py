@@ -13,7 +13,6 @@ from datetime import datetime
 
 from flask import Blueprint, Response, render_template, request, url_for
 from sqlalchemy.orm import Session
-from werkzeug.exceptions import HTTPException
 
 from workflows.registry import NS
 from workflows.xml_safety import parse_xml
@@ -21,10 +20,11 @@ from workflows.xml_safety import parse_xml
 from .. import designs
 from ..auth import Principal
 from ..context import Context, lane_role
-from ..errors import ApiError, BadRequest, Forbidden
+from ..errors import BadRequest, Forbidden
 from ..models import ROLES
-from . import ctx, fmt_time, html_error, login_required, principal
-from .i18n import _, _l, get_language, js_counted, js_text, ngettext, pgettext
+from . import ctx, fmt_time, login_required, principal
+from .i18n import _, get_language, js_counted, js_text, ngettext, pgettext
+from .problems import deploy_errors
 
 bp = Blueprint("designer", __name__, url_prefix="/designer")
 
@@ -34,46 +34,12 @@ KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]{0,79}$")
 
 
 # ---------------------------------------------------------------- validation (no saving)
-# The engine's deploy refusals (workflows/registry.py, service/designs.py) are English sentences
-# with a stable beginning; the designer shows them in the page's language. What follows the
-# beginning (the script checker's reason, the parser's detail) stays as the engine wrote it.
-SERVER_MESSAGES = [
-    (re.compile(r"^script refused: (?P<detail>.*)$", re.S), _l("script refused: %(detail)s")),
-    (re.compile(r"^expression (?P<expression>.*?) refused: (?P<detail>.*)$", re.S),
-     _l("expression %(expression)s refused: %(detail)s")),
-    (re.compile(r"^timer refused: (?P<detail>.*)$", re.S), _l("timer refused: %(detail)s")),
-    (re.compile(r"^due date (?P<expression>.*?) refused: (?P<detail>.*)$", re.S),
-     _l("due date %(expression)s refused: %(detail)s")),
-    (re.compile(r"^camunda:(?P<tag>\w+) is not supported by this engine$"),
-     _l("camunda:%(tag)s is not supported by this engine")),
-    (re.compile(r"^form (?P<form>.*) does not exist under bpmn/forms$"), _l("form %(form)s does not exist under bpmn/forms")),
-    (re.compile(r"^the document has no bpmn:process$"), _l("the document has no bpmn:process")),
-    (re.compile(r"^line (?P<line>\d+): (?P<detail>.*)$", re.S), _l("line %(line)s: %(detail)s")),
-    (re.compile(r"^unrunnable diagram: (?P<detail>.*)$", re.S), _l("unrunnable diagram: %(detail)s")),
-    (re.compile(r"^(?:the BPMN document is empty|empty body)$"), _l("the BPMN document is empty")),
-]
-
-
-def server_message(raw: str) -> str:
-    """A deploy refusal in the page's language when its beginning is known, else as written."""
-    for pattern, text in SERVER_MESSAGES:
-        match = pattern.match(raw or "")
-        if match:
-            params = match.groupdict()
-            return str(text) % params if params else str(text)
-    return raw
-
-
-def translated(errors: list[dict]) -> list[dict]:
-    return [dict(e, message=server_message(e.get("message", ""))) for e in errors]
-
-
 def validate_bpmn(c: Context, p: Principal, xml: bytes) -> dict:
     """What a deploy would refuse (errors) and what is legal but probably unintended (warnings:
     a lane that names no role sends its tasks to the office)."""
     errors = designs.validate(c, p, xml)
     if errors:
-        return {"errors": translated(errors), "warnings": []}
+        return {"errors": deploy_errors(errors), "warnings": []}
     return {"errors": [], "warnings": lane_warnings(parse_xml(xml))}
 
 
@@ -115,24 +81,6 @@ def _inside_laned_subprocess(el, in_lane: set[str]) -> bool:
 # ---------------------------------------------------------------- views
 # The JSON endpoints the page's script calls: their errors stay problem+json for the script to read.
 JSON_ENDPOINTS = {"designer.validate", "designer.deploy", "designer.template", "designer.version_bpmn"}
-
-
-@bp.errorhandler(ApiError)
-def _error(exc: ApiError):
-    if request.endpoint in JSON_ENDPOINTS:
-        body = exc.body()
-        if body.get("errors"):
-            body["errors"] = translated(body["errors"])
-        return body, exc.status, {"Content-Type": "application/problem+json"}
-    return html_error(exc.status, exc.detail)
-
-
-@bp.errorhandler(HTTPException)
-def _http_error(exc: HTTPException):
-    if request.endpoint in JSON_ENDPOINTS:
-        return {"type": "about:blank", "title": exc.name, "status": exc.code, "detail": exc.description}, \
-            exc.code, {"Content-Type": "application/problem+json"}
-    return html_error(exc.code or 500, exc.description if exc.code != 404 else None)
 
 
 def _body_xml() -> bytes:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .i18n import _, message, required_property, tc
+from .i18n import _, tc
 
 # Properties shown read-only as the title of the record they reference: property -> refs key.
 REFERENCES = {"common_problem_id": "common_problem"}
@@ -277,21 +277,3 @@ def _convert(prop: dict, raw: str):
     if typ == "boolean":
         return {"true": True, "false": False}.get(raw, raw)
     return raw
-
-
-# ------------------------------------------------------------------ errors
-def place_errors(errors: list[dict] | None) -> dict[str, list[str]]:
-    """The service's `[{field, message}]` by field path, messages translated.
-
-    A missing property is reported on its parent object; it is moved to the property itself so
-    the message stands beside the empty field.
-    """
-    placed: dict[str, list[str]] = {}
-    for error in errors or []:
-        name = error.get("field") or error.get("element_id") or "data"
-        raw = error.get("message", "")
-        prop = required_property(raw)
-        if prop:
-            name = prop if name in ("data", "body", "") else f"{name}.{prop}"
-        placed.setdefault(name, []).append(message(raw) if raw else _("This value is not valid"))
-    return placed

@@ -223,43 +223,6 @@ def label(kind: str, code) -> str:
     return str(text) if text is not None else str(code)
 
 
-# ---------------------------------------------------------------------- validator messages
-# Messages of the form validator (jsonschema) and of the service's domain checks -> catalogue texts.
-_MESSAGE_PATTERNS: list[tuple[re.Pattern, object]] = [
-    (re.compile(r"is a required property$"), _l("This field is required")),
-    (re.compile(r"should be non-empty$|is too short$"), _l("This field is required")),
-    (re.compile(r"is not of type 'integer'$"), _l("Enter a whole number")),
-    (re.compile(r"is not of type 'number'$"), _l("Enter a number")),
-    (re.compile(r"is less than the minimum of (?P<n>-?\d+)"), _l("Must be at least %(n)s")),
-    (re.compile(r"is greater than the maximum of (?P<n>-?\d+)"), _l("Must be at most %(n)s")),
-    (re.compile(r"is not a 'date'$"), _l("Enter a valid date (YYYY-MM-DD)")),
-    (re.compile(r"^True was expected$"), _l("Tick this box to continue")),
-    (re.compile(r"is not one of |is not valid under any of the given schemas|is not of type 'boolean'"),
-     _l("Choose one option")),
-    (re.compile(r"is too long$"), _l("Too long")),
-    (re.compile(r"^each common problem may appear once"), _l("Each common problem may appear once")),
-    (re.compile(r"^not common problems of this list"), _l("Contains common problems not on this list")),
-    (re.compile(r"^self-check every common problem"), _l("Self-check every common problem on the list")),
-    (re.compile(r"^distil at least one common problem"), _l("Distil at least one common problem first")),
-]
-
-
-def message(raw: str) -> str:
-    """A validator or domain message, translated when its pattern is known."""
-    for pattern, text in _MESSAGE_PATTERNS:
-        match = pattern.search(raw)
-        if match:
-            params = match.groupdict()
-            return str(text) % params if params else str(text)
-    return raw
-
-
-def required_property(raw: str) -> str | None:
-    """The property a jsonschema `required` message names (it is reported on the parent)."""
-    match = re.match(r"^'([^']+)' is a required property$", raw)
-    return match.group(1) if match else None
-
-
 def js_text(text: str) -> str:
     """A catalogue text for the pages' scripts, which fill `{name}` rather than `%(name)s`."""
     return re.sub(r"%\((\w+)\)[sd]", r"{\1}", str(text))

@@ -32,7 +32,7 @@ from ..models import (
 )
 from . import bp, ctx, fmt_time, principal, require_roles
 from ..validation import bounded_int
-from .forms import place_errors
+from .problems import of_exception, place_errors
 from .i18n import _
 
 OPEN_FOR_FINDINGS = ("discovering", "listing")
@@ -81,7 +81,7 @@ def _record_finding(round_id: int, kind: str, errors: dict, main_field: str, sav
         try:
             c.db.transaction(lambda s: save(c, s, p))
         except Unprocessable as exc:
-            errors = place_errors(exc.errors) or {main_field: [exc.detail]}
+            errors = place_errors(exc.errors) or {main_field: [of_exception(exc)]}
     if errors:
         with c.db.read() as s:
             view = findings_view(c, s, p, round_id)
@@ -122,7 +122,7 @@ def add_common_problem(round_id):
                 c, s, p, round_id, form["title"].strip(), form.get("description", "").strip(),
                 form["category"].strip(), department_id, problem_ids))
         except Unprocessable as exc:
-            errors = place_errors(exc.errors) or {"title": [exc.detail]}
+            errors = place_errors(exc.errors) or {"title": [of_exception(exc)]}
     if errors:
         with c.db.read() as s:
             view = distill_view(c, s, p, round_id, _int(form.get("responsible_department_id")))

@@ -19,7 +19,7 @@ from .. import cases, evidence, rounds, supervision, tasks
 from ..auth import Principal
 from ..context import Context
 from ..db import Conflict as RetryConflict
-from ..errors import ApiError, Conflict, NotFound, TooLarge, Unprocessable
+from ..errors import ApiError, Conflict, NotFound, Unprocessable
 from ..models import (
     Case,
     CommonProblem,
@@ -33,7 +33,8 @@ from ..models import (
     User,
 )
 from . import bp, ctx, due_info, fmt_size, fmt_time, forms, principal
-from .i18n import _, _l, message, tc
+from .i18n import _, tc
+from .problems import of_exception, place_errors
 from .inbox import SPECIAL_PAGES, process_names, task_url
 
 UPLOAD_STEPS = ("rectify", "attest_and_file")
@@ -63,7 +64,7 @@ def complete(task_id):
         flash(_("This task was already completed; nothing was submitted twice."), "warning")
         return redirect(url_for("web.inbox"))
     except (InvalidTaskData, Unprocessable, WorkflowFailure) as exc:
-        errors = forms.place_errors(getattr(exc, "errors", None)) or {"data": [_reason(exc)]}
+        errors = place_errors(getattr(exc, "errors", None)) or {"data": [of_exception(exc)]}
         if view["special_url"]:  # the findings and distillation pages show their own errors
             for messages in errors.values():
                 for m in messages:
@@ -102,7 +103,7 @@ def upload_evidence(case_id):
     try:
         row = c.db.transaction(lambda s: evidence.upload(c, s, p, case_id, upload.filename, content, item_id))
     except ApiError as exc:
-        return _upload_failed(_upload_reason(exc, c), exc.status, xhr, back)
+        return _upload_failed(of_exception(exc), exc.status, xhr, back)
     item = _evidence_item(row, p.name)
     if xhr:
         return render_template("_evidence_item.html", e=item), 201
@@ -118,15 +119,6 @@ def download_evidence(evidence_id):
     return evidence.download(row, content)
 
 
-def _reason(exc: Exception) -> str:
-    """Why the service refused, in the user's language when the reason is a known one."""
-    if isinstance(exc, WorkflowFailure):
-        return _("The process failed; nothing was saved.")
-    detail = getattr(exc, "detail", None) or str(exc)
-    translated = message(detail)
-    return translated if translated != detail else _("Could not complete:") + " " + detail
-
-
 def _back_url(case_id: int) -> str:
     from . import safe_next
 
@@ -139,26 +131,6 @@ def _upload_failed(reason: str, status: int, xhr: bool, back: str):
         return text, status, {"Content-Type": "text/plain; charset=utf-8"}
     flash(text, "error")
     return redirect(back)
-
-
-def _upload_reason(exc: ApiError, c: Context) -> str:
-    """The service's upload refusal in the user's language (its messages are for API clients)."""
-    settings = c.settings
-    detail = exc.detail or ""
-    if isinstance(exc, TooLarge):
-        return _("The file is larger than %(mb)s MB", mb=settings.max_upload_mb)
-    if exc.status == 403:
-        return _("Only the unit's liaison or head upload its evidence")
-    if isinstance(exc, NotFound):
-        return _("Not found")
-    for needle, text in (("not accepted", _l("This file type is not accepted; accepted: %(types)s")),
-                         ("empty", _l("The file is empty")),
-                         ("content is not", _l("The file's content does not match its type")),
-                         ("UTF-8", _l("A text file must be UTF-8")),
-                         ("closed", _l("The case is closed; no more evidence can be added"))):
-        if needle in detail:
-            return str(text) % {"types": ", ".join(settings.evidence_types)}
-    return detail
 
 
 # ------------------------------------------------------------------ reads
