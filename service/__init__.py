@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Flask, request
+from flask.json.provider import DefaultJSONProvider
 
 from config import Settings
 from workflows.clock import Clock
@@ -13,12 +14,16 @@ from .validation import MAX_INT, check_value
 from .web import page_error
 
 
+class _Utf8Json(DefaultJSONProvider):
+    ensure_ascii = False
+
+
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> Flask:
     settings = settings or Settings()
     app = Flask(__name__, instance_path=str(settings.instance_dir))
-    app.config.update(SECRET_KEY=settings.require_secret_key(), JSON_AS_ASCII=False,
+    app.config.update(SECRET_KEY=settings.require_secret_key(),
                       MAX_CONTENT_LENGTH=(settings.max_upload_mb + 1) * 1024 * 1024)
-    app.json.ensure_ascii = False
+    app.json = _Utf8Json(app)  # Chinese as itself in JSON, not \uXXXX escapes
     ctx = make_context(settings, clock)
     create_schema(ctx.db.engine)
     deploy_default_models(ctx)

@@ -7,7 +7,7 @@ charge reads the units of their portfolio, the office and the leading group read
 """
 from __future__ import annotations
 
-from sqlalchemy import and_, exists, false, or_, select, true
+from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
 from sqlalchemy.orm import Session
 
 from workflows.tables import HumanTask, ProcessInstance, TaskCandidate
@@ -60,7 +60,7 @@ def round_scope(p: Principal):
     they inspect, and everyone else a round once its list is published (it goes to every unit)."""
     if p.has(*DISTRICT_WIDE):
         return true()
-    conditions = [Round.published_at.is_not(None)]
+    conditions: list[ColumnElement[bool]] = [Round.published_at.is_not(None)]
     if p.has("inspector"):
         conditions.append(exists().where(RoundInspector.round_id == Round.id, RoundInspector.user_id == p.id))
     return or_(*conditions)
@@ -86,7 +86,7 @@ def _is_candidate(p: Principal):
 
 def task_actionable(p: Principal):
     """SQL condition on HumanTask for the tasks the principal may complete."""
-    conditions = []
+    conditions: list[ColumnElement[bool]] = []
     district = [r for r in ROLE_ONLY if p.has(r)]
     if district:
         conditions.append(HumanTask.role.in_(district))
@@ -102,7 +102,7 @@ def task_actionable(p: Principal):
 
 def task_visible(p: Principal):
     """SQL condition on HumanTask for the tasks the principal may look at (not necessarily do)."""
-    conditions = [task_actionable(p)]
+    conditions: list[ColumnElement[bool]] = [task_actionable(p)]
     if p.has(*DISTRICT_WIDE):
         conditions.append(HumanTask.model_key.not_in(RESTRICTED_MODELS))
     if p.unit_id is not None and p.has(*UNIT_SCOPED):
@@ -134,7 +134,7 @@ def operated_instances(p: Principal):
 
     Clue hand-overs stay with the discipline inspection, as everywhere else.
     """
-    conditions = []
+    conditions: list[ColumnElement[bool]] = []
     if p.has(*OPERATORS):
         conditions.append(ProcessInstance.model_key.not_in(RESTRICTED_MODELS))
     if p.has("discipline"):

@@ -70,13 +70,14 @@ def recheck_case(ctx: Context, s: Session, p: Principal, case_id: int, comment: 
     case = get_case(s, p, case_id)
     # Claim the case in one statement, so two re-checks at once cannot both reopen it.
     claimed = s.execute(update(Case).where(Case.id == case_id, Case.status == CaseStatus.CLOSED)
-                        .values(status=CaseStatus.RECTIFYING)).rowcount
+                        .values(status=CaseStatus.RECTIFYING).returning(Case.id)).scalar()
     s.refresh(case)
     if not claimed:
         raise Unprocessable(f"case {case_id} is {case.status}; only closed cases are re-checked",
                             code="case_not_closed", status=case.status)
     now = ctx.now()
-    case.previous_instance_ids = [*case.previous_instance_ids, case.process_instance_id]
+    if case.process_instance_id is not None:
+        case.previous_instance_ids = [*case.previous_instance_ids, case.process_instance_id]
     case.status, case.warning, case.closed_at = CaseStatus.RECTIFYING, WarningLevel.NONE, None
     case.due_at = now + timedelta(days=ctx.settings.recheck_days)
     s.add(SupervisionAction(round_id=case.round_id, case_id=case.id, target_unit_id=case.unit_id, kind="recheck",
@@ -100,7 +101,7 @@ def _start(ctx: Context, s: Session, p: Principal | None, case: Case, listed: li
 def check_items(s: Session, case_id: int, data: dict, *, every_problem: bool) -> None:
     """Self-check and rectification items name the list's common problems, each once; the
     self-check names every one of them."""
-    case = s.get(Case, case_id)
+    case = s.get_one(Case, case_id)
     expected = {c.id for c in rounds.common_problems(s, case.round_id)}
     given = [item.get("common_problem_id") for item in data.get("items", [])]
     errors = []
@@ -128,7 +129,7 @@ def check_rectification(s: Session, case_id: int, data: dict) -> None:
 
 # ---------------------------------------------------------------- what the case's steps mean
 def on_self_check(ctx: Context, s: Session, p: Principal | None, case_id: int, event: StepEvent) -> None:
-    case = s.get(Case, case_id)
+    case = s.get_one(Case, case_id)
     for old in s.scalars(select(SelfCheckItem).where(SelfCheckItem.case_id == case_id)):
         s.delete(old)
     s.flush()
@@ -140,7 +141,7 @@ def on_self_check(ctx: Context, s: Session, p: Principal | None, case_id: int, e
 
 
 def on_rectify(ctx: Context, s: Session, p: Principal | None, case_id: int, event: StepEvent) -> None:
-    case = s.get(Case, case_id)
+    case = s.get_one(Case, case_id)
     existing = {i.common_problem_id: i for i in s.scalars(
         select(RectificationItem).where(RectificationItem.case_id == case_id))}
     for entry in event.data.get("items", []):
@@ -156,7 +157,7 @@ def on_rectify(ctx: Context, s: Session, p: Principal | None, case_id: int, even
 
 
 def on_filed(ctx: Context, s: Session, p: Principal | None, case_id: int, event: StepEvent) -> None:
-    case = s.get(Case, case_id)
+    case = s.get_one(Case, case_id)
     now = ctx.now()
     s.add(Filing(case_id=case_id, filed_by=p.id if p else None, filed_at=now,
                  attest_comment=event.data.get("comment")))
@@ -164,7 +165,7 @@ def on_filed(ctx: Context, s: Session, p: Principal | None, case_id: int, event:
 
 
 def on_reviewed(ctx: Context, s: Session, p: Principal | None, case_id: int, event: StepEvent) -> None:
-    case = s.get(Case, case_id)
+    case = s.get_one(Case, case_id)
     now = ctx.now()
     filing = s.scalar(select(Filing).where(Filing.case_id == case_id).order_by(Filing.id.desc()).limit(1))
     accepted = bool(event.data.get("accepted"))
@@ -178,7 +179,7 @@ def on_reviewed(ctx: Context, s: Session, p: Principal | None, case_id: int, eve
     case.status, case.closed_at = CaseStatus.CLOSED, now
     s.flush()
     # Two last reviews at once must not both count the other case as open: take the round first.
-    s.get(Round, case.round_id, with_for_update=True, populate_existing=True)
+    s.get_one(Round, case.round_id, with_for_update=True, populate_existing=True)
     still_open = s.scalar(select(func.count()).select_from(Case).where(
         Case.round_id == case.round_id, Case.status != CaseStatus.CLOSED))
     if still_open == 0:
@@ -187,13 +188,13 @@ def on_reviewed(ctx: Context, s: Session, p: Principal | None, case_id: int, eve
 
 def on_warning(level: WarningLevel):
     def handle(ctx: Context, s: Session, p: Principal | None, case_id: int, event: StepEvent) -> None:
-        case = s.get(Case, case_id)
+        case = s.get_one(Case, case_id)
         if case.status != CaseStatus.CLOSED:
             case.warning = WarningLevel(case.warning).escalated_to(level)
         s.add(SupervisionAction(round_id=case.round_id, case_id=case_id, target_unit_id=case.unit_id,
                                 kind=f"warning_{level}", at=ctx.now(), detail=event.name))
         if level == WarningLevel.YELLOW:
-            unit = s.get(Unit, case.unit_id)
+            unit = s.get_one(Unit, case.unit_id)
             if unit.leader_id is not None:
                 s.add(LeaderNotification(round_id=case.round_id, leader_id=unit.leader_id, kind="yellow_warning",
                                          case_id=case_id, unit_ids=[unit.id], created_at=ctx.now()))
@@ -202,14 +203,14 @@ def on_warning(level: WarningLevel):
 
 
 def on_tracked(ctx: Context, s: Session, p: Principal | None, case_id: int, event: StepEvent) -> None:
-    case = s.get(Case, case_id)
+    case = s.get_one(Case, case_id)
     s.add(SupervisionAction(round_id=case.round_id, case_id=case_id, target_unit_id=case.unit_id,
                             kind=event.data.get("action") or "tracking_letter", at=ctx.now(),
                             actor_id=p.id if p else None, detail=event.data.get("comment")))
 
 
 def on_talked(ctx: Context, s: Session, p: Principal | None, case_id: int, event: StepEvent) -> None:
-    case = s.get(Case, case_id)
+    case = s.get_one(Case, case_id)
     d = event.data
     s.add(SupervisionAction(round_id=case.round_id, case_id=case_id, target_unit_id=case.unit_id,
                             kind="talk_reminder", at=ctx.now(), actor_id=p.id if p else None,

@@ -76,7 +76,7 @@ def get_clue(s: Session, p: Principal, clue_id: int) -> Clue:
 
 # ---------------------------------------------------------------- what the hand-over's steps mean
 def on_handover_decided(ctx: Context, s: Session, p: Principal | None, clue_id: int, event: StepEvent) -> None:
-    clue = s.get(Clue, clue_id)
+    clue = s.get_one(Clue, clue_id)
     if event.data.get("approved"):
         clue.status, clue.handed_over_at = "handed_over", ctx.now()
     else:
@@ -84,12 +84,12 @@ def on_handover_decided(ctx: Context, s: Session, p: Principal | None, clue_id: 
 
 
 def on_received(ctx: Context, s: Session, p: Principal | None, clue_id: int, event: StepEvent) -> None:
-    clue = s.get(Clue, clue_id)
+    clue = s.get_one(Clue, clue_id)
     clue.status, clue.received_at = "received", ctx.now()
 
 
 def on_disposed(ctx: Context, s: Session, p: Principal | None, clue_id: int, event: StepEvent) -> None:
-    clue = s.get(Clue, clue_id)
+    clue = s.get_one(Clue, clue_id)
     clue.status, clue.disposed_at = "disposed", ctx.now()
     clue.disposition = event.data["disposition"]
     clue.people_count = event.data.get("people_count") or 0

@@ -81,6 +81,9 @@ def deploy_default_models(ctx: Context) -> list[tuple[str, int, bool]]:
     deployed = []
     for key in DEFAULT_MODELS:
         xml = (BPMN_DIR / f"{key}.bpmn").read_bytes()
-        version, created = ctx.db.transaction(lambda s, xml=xml: ctx.engine.deploy(s, xml, deployed_by="system"))
+
+        def deploy(s, xml: bytes = xml):
+            return ctx.engine.deploy(s, xml, deployed_by="system")
+        version, created = ctx.db.transaction(deploy)
         deployed.append((version.key, version.version, created))
     return deployed

@@ -5,6 +5,8 @@ product would produce, not hand-made rows. Demo logins share one password and ar
 """
 from __future__ import annotations
 
+from functools import partial
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -12,7 +14,7 @@ from . import demo_data as D
 from . import clues, rounds, tasks
 from .auth import Principal, hash_password, principal_for
 from .context import Context
-from .models import Case, Expert, InspectorProfile, Round, Unit, User
+from .models import Case, Expert, InspectorProfile, Problem, Round, Unit, User
 
 
 def seed_demo(ctx: Context) -> str:
@@ -86,7 +88,7 @@ def _organisation(s: Session, password_hash: str) -> None:
 def _pools(s: Session) -> None:
     units = {u.code: u.id for u in s.scalars(select(Unit))}
     for inspector in D.INSPECTORS:
-        user = s.scalar(select(User).where(User.username == inspector["username"]))
+        user = s.scalars(select(User).where(User.username == inspector["username"])).one()
         s.add(InspectorProfile(user_id=user.id, specialties=inspector["specialties"],
                                home_unit_id=units.get(inspector["home_unit"]), conflict_unit_ids=[]))
     s.add_all([Expert(name="陈会计师", organisation="区审计局协审组", specialties=["财务审计", "工程结算"]),
@@ -103,8 +105,9 @@ def _clues(ctx: Context, round_id: int) -> None:
         ("C12", "社区工程款支付异常", "群众反映某社区股份公司在道路工程中虚报工程量，多付工程款约30万元。"),
         ("S04", "公车私用问题线索", "反映某街道公务用车节假日长期停放在个人住处。"),
     ):
-        ctx.db.transaction(lambda s, u=unit, su=summary, co=content: clues.register(
-            ctx, s, inspector, round_id, units[u], su, co))
+        def register(s: Session, unit: str = unit, summary: str = summary, content: str = content):
+            return clues.register(ctx, s, inspector, round_id, units[unit], summary, content)
+        ctx.db.transaction(register)
     with ctx.db.read() as s:
         first = tasks.list_open(s, office, bpmn_id="approve_handover", limit=1)[0][0].id
     ctx.db.transaction(lambda s: tasks.complete(ctx, s, office, first, {"approved": True, "comment": "同意移交"}))
@@ -131,7 +134,9 @@ def _complete_all(ctx: Context, p: Principal, bpmn_id: str, data_for) -> None:
         rows, _ = tasks.list_open(s, p, bpmn_id=bpmn_id, limit=500)
         todo = [(r.id, r.business_key) for r in rows]
     for task_id, business_key in todo:
-        ctx.db.transaction(lambda s, t=task_id, k=business_key: tasks.complete(ctx, s, p, t, data_for(s, k)))
+        def complete(s: Session, task_id: str = task_id, key: str | None = business_key):
+            return tasks.complete(ctx, s, p, task_id, data_for(s, key))
+        ctx.db.transaction(complete)
 
 
 def _unit_user(ctx: Context, unit_id: int, suffix: str) -> Principal:
@@ -151,14 +156,15 @@ def _finished_round(ctx: Context) -> int:
     inspector = _who(ctx, "inspector1")
     problem_ids = []
     for pr in spec["problems"]:
-        problem = ctx.db.transaction(lambda s, pr=pr: rounds.add_problem(
-            ctx, s, inspector, rnd.id, unit_id[pr["unit"]], pr["description"], pr["category"], pr["source"]))
+        problem = ctx.db.transaction(partial(_add_problem, ctx, inspector, rnd.id, unit_id, pr))
         problem_ids.append(problem.id)
     _complete_all(ctx, inspector, "record_findings", lambda s, key: {})
     for cp in spec["common_problems"]:
-        ctx.db.transaction(lambda s, cp=cp: rounds.add_common_problem(
-            ctx, s, office, rnd.id, cp["title"], cp["description"], cp["category"],
-            unit_id[cp["responsible_department"]], [problem_ids[i] for i in cp["problem_indexes"]]))
+        def distil(s: Session, cp: dict = cp):
+            return rounds.add_common_problem(ctx, s, office, rnd.id, cp["title"], cp["description"], cp["category"],
+                                             unit_id[cp["responsible_department"]],
+                                             [problem_ids[i] for i in cp["problem_indexes"]])
+        ctx.db.transaction(distil)
     _complete_all(ctx, office, "distill_list", lambda s, key: {})
     _complete_all(ctx, leading, "approve_list", lambda s, key: {"approved": True, "comment": "同意印发"})
 
@@ -222,6 +228,11 @@ def _current_round(ctx: Context) -> int:
         ctx, s, office, spec["name"], [unit_id[c] for c in spec["inspected"]], inspector_ids))
     inspector = _who(ctx, "inspector4")
     for pr in spec["problems"]:
-        ctx.db.transaction(lambda s, pr=pr: rounds.add_problem(
-            ctx, s, inspector, rnd.id, unit_id[pr["unit"]], pr["description"], pr["category"], pr["source"]))
+        ctx.db.transaction(partial(_add_problem, ctx, inspector, rnd.id, unit_id, pr))
     return rnd.id
+
+
+def _add_problem(ctx: Context, inspector: Principal, round_id: int, unit_id: dict[str, int], pr: dict,
+                 s: Session) -> Problem:
+    return rounds.add_problem(ctx, s, inspector, round_id, unit_id[pr["unit"]], pr["description"], pr["category"],
+                              pr["source"])

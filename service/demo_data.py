@@ -11,6 +11,7 @@ names use the "surname + 某某" pattern so that no real person is named; everyb
 deterministic invented name from ``person_name``. Seeding code reads these constants and builds the
 users, units, rounds, problems and cases itself.
 """
+from typing import Any
 
 # --------------------------------------------------------------------------------------------- units
 
@@ -101,12 +102,12 @@ def person_name(n):
 
 
 # Roles a seeded unit gets, with the offset added to the unit's index to pick a name deterministically.
-UNIT_STAFF = [
+UNIT_STAFF: list[dict[str, Any]] = [
     {"role": "unit_head", "title": "主要负责人", "username_suffix": "head", "name_offset": 0},
     {"role": "unit_liaison", "title": "整改联络员", "username_suffix": "liaison", "name_offset": 500},
 ]
 
-INSPECTORS = [
+INSPECTORS: list[dict[str, Any]] = [
     {"username": "inspector1", "name": "周启明", "home_unit": "X01", "group": "区委第一巡察组",
      "specialties": ["党建", "选人用人"]},
     {"username": "inspector2", "name": "蔡慧敏", "home_unit": "D07", "group": "区委第一巡察组",
@@ -123,7 +124,7 @@ INSPECTORS = [
 
 # ----------------------------------------------------------------------- finished round 区委第一轮巡察
 
-FINISHED_ROUND = {
+FINISHED_ROUND: dict[str, Any] = {
     "name": "区委第一轮巡察",
     "inspected": ["D01", "D04", "D08", "D09", "S02", "S04", "C04", "C05", "C08", "C12", "C13", "C14"],
     "problems": [
@@ -374,7 +375,7 @@ SELF_CHECK_SAMPLES = {
 
 # -------------------------------------------------------------------- ongoing round 区委第二轮巡察
 
-CURRENT_ROUND = {
+CURRENT_ROUND: dict[str, Any] = {
     "name": "区委第二轮巡察",
     "inspected": ["D02", "D06", "D10", "D11", "S01", "S06", "C01", "C02", "C19", "C20"],
     "problems": [

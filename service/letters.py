@@ -54,7 +54,7 @@ def letter_json(letter: RecommendationLetter, ctx: Context) -> dict:
 
 def _step(status: str, kind: str, detail):
     def handle(ctx: Context, s: Session, p: Principal | None, letter_id: int, event: StepEvent) -> None:
-        letter = s.get(RecommendationLetter, letter_id)
+        letter = s.get_one(RecommendationLetter, letter_id)
         if status != "accepted" or event.data.get("accepted"):
             letter.status = status
         s.add(SupervisionAction(round_id=letter.round_id, target_unit_id=letter.department_id, kind=kind,

@@ -57,7 +57,7 @@ class Column:
 class ListSpec:
     title: str
     columns: tuple[Column, ...]
-    rows: Callable[[Context, Session, Principal, int | None], list[dict]]
+    rows: Callable[[Context, Session, Principal, Filters], list[dict]]
 
 
 def _local(ctx: Context, when) -> str:
@@ -127,7 +127,7 @@ def _responsibilities(ctx, s, p, f: Filters):
 
 
 def _staff(s: Session, unit_ids) -> dict:
-    found = {}
+    found: dict[tuple[int | None, str], str] = {}
     for user in s.scalars(select(User).where(User.unit_id.in_(unit_ids)).order_by(User.id)):
         for role in ("unit_head", "unit_liaison"):
             if role in user.roles:

@@ -259,8 +259,9 @@ class Case(Base):
         """Late: past its deadline and not yet filed (in Python and, on the class, in SQL)."""
         return self.status in self.OPEN_STATUSES and self.due_at < now
 
-    @is_overdue.expression
-    def is_overdue(cls, now: datetime):  # noqa: N805 - SQLAlchemy passes the class
+    @is_overdue.inplace.expression  # type: ignore[attr-defined]  # mypy does not see through hybrid_method
+    @classmethod
+    def _is_overdue_in_sql(cls, now: datetime):
         return and_(cls.status.in_(cls.OPEN_STATUSES), cls.due_at < now)
 
 

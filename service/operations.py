@@ -36,10 +36,10 @@ def list_instances(s: Session, p: Principal, status: str | None, limit: int,
              .where(access.operated_instances(p)))
     if status:
         query = query.where(ProcessInstance.status == status)
-    total = s.scalar(select(func.count()).select_from(query.subquery()))
+    total = s.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = s.execute(query.order_by((ProcessInstance.status == "error").desc(), ProcessInstance.updated_at.desc(),
-                                    ProcessInstance.id.desc()).limit(limit).offset(offset)).all()
-    return [tuple(row) for row in rows], total
+                                    ProcessInstance.id.desc()).limit(limit).offset(offset))
+    return [(instance, version, unit) for instance, version, unit in rows], total
 
 
 def failed_count(s: Session, p: Principal) -> int:

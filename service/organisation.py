@@ -53,13 +53,12 @@ def list_users(s: Session, p: Principal, role: str | None, unit_id: int | None, 
     p.require("admin", "office")
     if role is not None and role not in ROLES:
         raise Unprocessable.on_field("role", "unknown_role", f"one of {', '.join(ROLES)}", "unknown role")
-    users = s.scalars(select(User).order_by(User.id)).all() if role else None
     query = select(User)
     if unit_id is not None:
         query = query.where(User.unit_id == unit_id)
     if role:
         # roles is a JSON list; filtering in Python keeps the query portable across databases
-        ids = [u.id for u in users if role in u.roles]
+        ids = [u.id for u in s.scalars(select(User).order_by(User.id)) if role in u.roles]
         query = query.where(User.id.in_(ids))
     total = s.scalar(select(func.count()).select_from(query.subquery()))
     return s.scalars(query.order_by(User.id).limit(limit).offset(offset)).all(), total

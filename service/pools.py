@@ -63,7 +63,7 @@ def conflicts(s: Session, inspector_ids: list[int], unit_ids: list[int]) -> list
 
 def list_experts(s: Session, p: Principal) -> list[Expert]:
     p.require(*POOL_ROLES)
-    return s.scalars(select(Expert).order_by(Expert.id)).all()
+    return list(s.scalars(select(Expert).order_by(Expert.id)))
 
 
 def add_expert(s: Session, p: Principal, data: dict) -> Expert:
@@ -118,8 +118,8 @@ def list_findings(s: Session, p: Principal, round_id: int | None) -> tuple[list[
     query = select(AuditFinding)
     if round_id is not None:
         query = query.where(AuditFinding.round_id == round_id)
-    total = s.scalar(select(func.count()).select_from(query.subquery()))
-    return s.scalars(query.order_by(AuditFinding.id)).all(), total
+    total = s.scalar(select(func.count()).select_from(query.subquery())) or 0
+    return list(s.scalars(query.order_by(AuditFinding.id))), total
 
 
 def finding_json(f: AuditFinding, ctx: Context) -> dict:

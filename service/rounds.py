@@ -198,20 +198,20 @@ def publish(ctx: Context, s: Session, p: Principal | None, rnd: Round) -> None:
 
 # ---------------------------------------------------------------- what the round's steps mean
 def on_findings_recorded(ctx: Context, s: Session, p: Principal | None, round_id: int, event: StepEvent) -> None:
-    s.get(Round, round_id).status = RoundStatus.LISTING
+    s.get_one(Round, round_id).status = RoundStatus.LISTING
 
 
 def on_list_approved(ctx: Context, s: Session, p: Principal | None, round_id: int, event: StepEvent) -> None:
     if event.data.get("approved"):
-        s.get(Round, round_id).approved_at = ctx.now()
+        s.get_one(Round, round_id).approved_at = ctx.now()
 
 
 def on_list_published(ctx: Context, s: Session, p: Principal | None, round_id: int, event: StepEvent) -> None:
-    publish(ctx, s, p, s.get(Round, round_id))
+    publish(ctx, s, p, s.get_one(Round, round_id))
 
 
 def on_round_summarised(ctx: Context, s: Session, p: Principal | None, round_id: int, event: StepEvent) -> None:
-    rnd = s.get(Round, round_id)
+    rnd = s.get_one(Round, round_id)
     rnd.status, rnd.closed_at = RoundStatus.CLOSED, ctx.now()
 
 

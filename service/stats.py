@@ -35,9 +35,11 @@ def figures(ctx: Context, s: Session, p: Principal, round_id: int | None) -> dic
     district = p.has("office", "leading_group")
     clue_counts = s.execute(by_round(select(func.count(Clue.id), func.coalesce(func.sum(Clue.people_count), 0))
                                      .where(Clue.disposition == "case_filed"), Clue.round_id)).one()
-    first_filings = select(Filing.case_id, func.min(Filing.filed_at).label("first")).group_by(Filing.case_id).subquery()
-    spans = [(first - created).total_seconds() / 86400 for created, first in s.execute(
-        cases(select(Case.created_at, first_filings.c.first).join(first_filings, first_filings.c.case_id == Case.id)))]
+    first_filed = func.min(Filing.filed_at).label("first")
+    first_filings = select(Filing.case_id, first_filed).group_by(Filing.case_id).subquery()
+    rows = s.execute(cases(select(Case.created_at, first_filings.c.first)
+                           .join(first_filings, first_filings.c.case_id == Case.id)))
+    spans = [(first - created).total_seconds() / 86400 for created, first in rows]
     totals = {
         "units_total": count(cases(select(func.count(Case.id)))),
         "units_closed": count(cases(select(func.count(Case.id)).where(Case.status == "closed"))),

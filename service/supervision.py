@@ -46,7 +46,7 @@ def notification_json(n: LeaderNotification, ctx: Context) -> dict:
 
 def list_evidence(s: Session, p: Principal, case_id: int) -> list[Evidence]:
     case = get_case(s, p, case_id)
-    return s.scalars(select(Evidence).where(Evidence.case_id == case.id).order_by(Evidence.id)).all()
+    return list(s.scalars(select(Evidence).where(Evidence.case_id == case.id).order_by(Evidence.id)))
 
 
 def evidence_content(s: Session, p: Principal, evidence_id: int) -> tuple[Evidence, bytes]:
@@ -54,7 +54,7 @@ def evidence_content(s: Session, p: Principal, evidence_id: int) -> tuple[Eviden
     if evidence is None:
         raise NotFound(f"evidence {evidence_id} does not exist")
     get_case(s, p, evidence.case_id)  # 404 unless the case is in the caller's scope
-    return evidence, s.get(EvidenceBlob, evidence.sha256).content
+    return evidence, s.get_one(EvidenceBlob, evidence.sha256).content
 
 
 def review_evidence(ctx: Context, s: Session, p: Principal, evidence_id: int, result: str, comment: str | None) -> Evidence:

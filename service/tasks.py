@@ -31,10 +31,10 @@ def list_open(s: Session, p: Principal, *, process_model=None, bpmn_id=None, ste
         query = query.where(HumanTask.step == step)
     if unit_id is not None:
         query = query.where(HumanTask.unit_id == unit_id)
-    total = s.scalar(select(func.count()).select_from(query.subquery()))
+    total = s.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = s.scalars(query.order_by(HumanTask.due_at.asc().nulls_last(), HumanTask.created_at,
-                                    HumanTask.id).limit(limit).offset(offset)).all()
-    return rows, total
+                                    HumanTask.id).limit(limit).offset(offset))
+    return list(rows), total
 
 
 def get_visible(s: Session, p: Principal, task_id: str) -> HumanTask:

@@ -22,7 +22,7 @@ def bad_text(value: str) -> str | None:
 
 def check_value(value, path: str = "body") -> list[dict]:
     """Field problems in a decoded JSON value (or form data), walking nested lists and objects."""
-    problems = []
+    problems: list[dict] = []
     if isinstance(value, bool):
         return problems
     if isinstance(value, int) and not -MAX_INT <= value <= MAX_INT:
@@ -43,7 +43,7 @@ def check_value(value, path: str = "body") -> list[dict]:
 
 def bounded_int(raw: str | None) -> int | None:
     """A query or form integer, or None when it is missing, malformed or out of range."""
-    if raw in (None, ""):
+    if raw is None or raw == "":
         return None
     try:
         value = int(raw)

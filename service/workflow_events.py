@@ -67,7 +67,7 @@ STEPS = (
     Step(KeyKind.CLUE, "receive_clue", "the discipline inspection's receipt is recorded", clues.on_received),
     Step(KeyKind.CLUE, "dispose_clue", "the disposition is recorded on the clue", clues.on_disposed),
 )
-_BY_KEY = {(step.kind, step.name): step for step in STEPS}
+_BY_KEY: dict[tuple[KeyKind, str | None], Step] = {(step.kind, step.name): step for step in STEPS}
 
 
 def required_steps() -> dict[str, dict[str, str]]:
@@ -91,6 +91,8 @@ def dispatch(ctx: Context, s: Session, p: Principal | None, result: RunResult) -
 def check_before_complete(s: Session, task: HumanTask, data: dict) -> None:
     """The domain's rules for a user task's data, beyond its form (ids that must belong to this round…)."""
     key = BusinessKey.parse(task.business_key)
-    step = _BY_KEY.get((key.kind, task.step)) if key is not None else None
+    if key is None:
+        return
+    step = _BY_KEY.get((key.kind, task.step))
     if step is not None and step.check is not None:
         step.check(s, key.id, data)

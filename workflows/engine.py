@@ -237,7 +237,7 @@ class Engine:
         return {k: sorted(v) for k, v in states.items()}
 
     def task_form(self, session: Session, row: HumanTask) -> dict:
-        instance = session.get(ProcessInstance, row.instance_id)
+        instance = session.get_one(ProcessInstance, row.instance_id)
         model = self.registry.load(session, instance.model_version_id)
         spec = self._spec_by_bpmn_id(model, row.bpmn_id)
         return self.forms.schema_for(spec)
@@ -335,7 +335,7 @@ class Engine:
     def _lock(session: Session, instance_id: int) -> ProcessInstance:
         """Row-lock the instance where the database can (PostgreSQL); the version counter
         still guards SQLite and any path that did not lock."""
-        return session.get(ProcessInstance, instance_id, with_for_update=True, populate_existing=True)
+        return session.get_one(ProcessInstance, instance_id, with_for_update=True, populate_existing=True)
 
     def _load(self, session: Session, instance: ProcessInstance) -> tuple[LoadedModel, BpmnWorkflow]:
         model = self.registry.load(session, instance.model_version_id)

@@ -96,7 +96,7 @@ def schema_problems(validator, data, root: str = "body") -> list[dict]:
     The code is the JSON Schema rule that failed, in snake_case (`required`, `type`, `min_items`).
     A missing property is reported on the property itself, not on the object that lacks it.
     """
-    problems = []
+    problems: list[dict] = []
     for err in sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]):
         path = ".".join(str(p) for p in err.absolute_path)
         if err.validator == "required":

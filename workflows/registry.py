@@ -117,10 +117,10 @@ def check_document(root) -> list[dict]:
                                "expression": body[:80], "reason": problem})
     for tag in ("timeDate", "timeDuration", "timeCycle"):
         for el in root.iter("{%s}%s" % (NS["bpmn"], tag)):
-            problem = timer_problem(tag, expression_body(el.text))
-            if problem:
+            refusal = timer_problem(tag, expression_body(el.text))
+            if refusal:
                 errors.append({"element_id": _event_id(el), "code": "timer_refused",
-                               "message": f"timer refused: {problem}", "reason": problem})
+                               "message": f"timer refused: {refusal}", "reason": refusal})
     for el in root.iter("{%s}userTask" % NS["bpmn"]):
         due = el.get(CAMUNDA + "dueDate")
         if due:
@@ -300,7 +300,7 @@ class ModelRegistry:
             if cached is not None:
                 self._cache.move_to_end(version_id)
                 return cached
-        version = session.get(ModelVersion, version_id)
+        version = session.get_one(ModelVersion, version_id)
         root = parse_xml(version.bpmn_xml)
         spec, subprocess_specs = parse_specs(root, version.key)
         loaded = LoadedModel(version.id, version.key, spec, subprocess_specs)

@@ -103,6 +103,7 @@ def _deep_size(x, limit):
             total += _size(item) if isinstance(item, int) else 0
             continue
         total += len(item)  # each element counts once; only nested ones are opened
+        children: list | tuple
         if isinstance(item, dict):
             children = list(item.values())
         else:
