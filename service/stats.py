@@ -1,7 +1,9 @@
 """The district's figures, counted from the records every time (never stored totals)."""
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from . import access
@@ -35,9 +37,10 @@ def figures(ctx: Context, s: Session, p: Principal, round_id: int | None) -> dic
     district = p.has("office", "leading_group")
     clue_counts = s.execute(by_round(select(func.count(Clue.id), func.coalesce(func.sum(Clue.people_count), 0))
                                      .where(Clue.disposition == "case_filed"), Clue.round_id)).one()
-    first_filed = func.min(Filing.filed_at).label("first")
-    first_filings = select(Filing.case_id, first_filed).group_by(Filing.case_id).subquery()
-    rows = s.execute(cases(select(Case.created_at, first_filings.c.first)
+    first_filings = (select(Filing.case_id, func.min(Filing.filed_at).label("first"))
+                     .group_by(Filing.case_id).subquery())
+    first_filed: ColumnElement[datetime] = first_filings.c.first  # min() keeps the column's UTC type
+    rows = s.execute(cases(select(Case.created_at, first_filed)
                            .join(first_filings, first_filings.c.case_id == Case.id)))
     spans = [(first - created).total_seconds() / 86400 for created, first in rows]
     totals = {
