@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from . import access
@@ -39,10 +40,10 @@ def figures(ctx: Context, s: Session, p: Principal, round_id: int | None) -> dic
                                      .where(Clue.disposition == "case_filed"), Clue.round_id)).one()
     first_filings = (select(Filing.case_id, func.min(Filing.filed_at).label("first"))
                      .group_by(Filing.case_id).subquery())
-    first_filed: ColumnElement[datetime] = first_filings.c.first  # min() keeps the column's UTC type
-    rows = s.execute(cases(select(Case.created_at, first_filed)
+    rows = s.execute(cases(select(Case.created_at, first_filings.c.first)
                            .join(first_filings, first_filings.c.case_id == Case.id)))
-    spans = [(first - created).total_seconds() / 86400 for created, first in rows]
+    # min() keeps the column's type, so both are aware UTC datetimes
+    spans = [(cast(datetime, first) - created).total_seconds() / 86400 for created, first in rows]
     totals = {
         "units_total": count(cases(select(func.count(Case.id)))),
         "units_closed": count(cases(select(func.count(Case.id)).where(Case.status == "closed"))),
