@@ -43,7 +43,7 @@ def figures(ctx: Context, s: Session, p: Principal, round_id: int | None) -> dic
     rows = s.execute(cases(select(Case.created_at, first_filings.c.first)
                            .join(first_filings, first_filings.c.case_id == Case.id)))
     # min() keeps the column's type, so both are aware UTC datetimes
-    spans = [(cast(datetime, first) - created).total_seconds() / 86400 for created, first in rows]
+    spans = [(cast(datetime, first) - cast(datetime, created)).total_seconds() / 86400 for created, first in rows]
     totals = {
         "units_total": count(cases(select(func.count(Case.id)))),
         "units_closed": count(cases(select(func.count(Case.id)).where(Case.status == "closed"))),
