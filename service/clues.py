@@ -15,8 +15,8 @@ from . import access, workflow
 from .auth import Principal
 from .context import Context
 from .errors import Forbidden, NotFound, Unprocessable
-from .models import BusinessKey, Clue, KeyKind, Unit
-from .rounds import get_round
+from .models import BusinessKey, Clue, KeyKind
+from .rounds import get_round, require_units
 from .validation import require_lengths
 
 DISPOSITIONS = {"case_filed": "立案", "preliminary_check": "初核", "closed": "了结"}
@@ -43,9 +43,7 @@ def register(ctx: Context, s: Session, p: Principal, round_id: int, unit_id: int
     if not rnd.accepts_findings:
         raise Unprocessable(f"round {round_id} is {rnd.status}; clues are registered while it is open",
                             code="round_not_open", status=rnd.status)
-    if s.get(Unit, unit_id) is None:
-        raise Unprocessable("unknown unit", [{"field": "unit_id", "code": "unknown_unit", "message": f"no unit {unit_id}"}],
-                            code="unknown_unit")
+    require_units(s, [unit_id], "unit_id")
     clue = Clue(round_id=round_id, unit_id=unit_id, summary=summary, content=content, registered_by=p.id,
                 registered_at=ctx.now(), status="registered")
     s.add(clue)

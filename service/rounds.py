@@ -68,9 +68,7 @@ def add_problem(ctx: Context, s: Session, p: Principal, round_id: int, unit_id: 
                 category: str, source: str) -> Problem:
     require_lengths(description=(description, 5000), category=(category, 100))
     if source not in ProblemSource.__members__.values():
-        raise Unprocessable("unknown source", [{"field": "source", "code": "unknown_source",
-                                                "message": f"one of {', '.join(ProblemSource)}"}],
-                            code="unknown_source")
+        raise Unprocessable.on_field("source", "unknown_source", f"one of {', '.join(ProblemSource)}", "unknown source")
     rnd = get_round(s, p, round_id)
     if not access.may_record_findings(p, rnd):
         raise Forbidden("only the office and this round's inspectors record its problems")
