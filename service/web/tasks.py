@@ -18,6 +18,7 @@ from workflows.tables import HumanTask
 from .. import cases, evidence, rounds, supervision, tasks
 from ..auth import Principal
 from ..context import Context
+from ..designs import model_names
 from ..db import Conflict as RetryConflict
 from ..errors import ApiError, Conflict, NotFound, TooLarge, Unprocessable
 from ..models import (
@@ -34,7 +35,7 @@ from ..models import (
 )
 from . import bp, ctx, due_info, fmt_size, fmt_time, forms, principal
 from .i18n import _, _l, message, tc
-from .inbox import SPECIAL_PAGES, process_names, task_url
+from .inbox import SPECIAL_PAGES, task_url
 
 UPLOAD_STEPS = ("rectify", "attest_and_file")
 
@@ -183,12 +184,12 @@ def task_view(c: Context, s: Session, p: Principal, task_id: str) -> dict:
     refs = {"common_problem": _common_problem_titles(s, row)}
     schema = body["form"]
     is_open = row.state == "open"
-    special = SPECIAL_PAGES.get((row.model_key, row.bpmn_id))
+    special = SPECIAL_PAGES.get(row.step)
     can_upload = (case is not None and is_open and body["actionable"] and row.bpmn_id in UPLOAD_STEPS
                   and case["status"] != "closed")
     return {
         "task": {"id": row.id, "name": tc(row.name), "bpmn_id": row.bpmn_id, "state": row.state,
-                 "process": process_names(s, [row.model_key]).get(row.model_key, row.model_key),
+                 "process": tc(model_names(s, [row.model_key]).get(row.model_key)) or row.model_key,
                  "role": row.role, "unit": _unit_name(s, row.unit_id), "due": due_info(row.due_at, c.now()),
                  "created": fmt_time(row.created_at)},
         "open": is_open, "actionable": body["actionable"], "schema": schema, "refs": refs,
