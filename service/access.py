@@ -79,6 +79,11 @@ def may_record_findings(p: Principal, rnd: Round) -> bool:
     return p.has("office") or is_inspector_of(p, rnd)
 
 
+def may_distil_list(p: Principal) -> bool:
+    """The office distils a round's problems into its common-problem list."""
+    return p.has("office")
+
+
 # ---------------------------------------------------------------- tasks and instances
 def _is_candidate(p: Principal):
     return exists().where(TaskCandidate.task_id == HumanTask.id, TaskCandidate.user_id == p.id)

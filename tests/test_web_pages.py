@@ -470,3 +470,4 @@ def test_rounds_list(pages, ctx, district):
     pages.post("/logout")
     pages.login(_liaison(district))
     assert pages.get("/rounds").status_code == 403
+    assert pages.get(f"/rounds/{round_id}/distill").status_code == 403
