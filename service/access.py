@@ -50,6 +50,11 @@ def case_scope(p: Principal):
     return unit_scope(p, Case.unit_id)
 
 
+def may_upload_evidence(p: Principal, case: Case) -> bool:
+    """A case's evidence is the unit's own: its liaison or head uploads it."""
+    return p.has("unit_liaison", "unit_head") and p.unit_id == case.unit_id
+
+
 # ---------------------------------------------------------------- rounds
 def is_inspector_of(p: Principal, rnd: Round) -> bool:
     return p.has("inspector") and rnd.has_inspector(p.id)
