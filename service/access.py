@@ -16,6 +16,7 @@ from .auth import Principal
 from .models import Case, Clue, LeaderNotification, RecommendationLetter, Round, RoundInspector
 
 DISTRICT_WIDE = ("office", "leading_group")          # read every unit's case
+DASHBOARD_READERS = ("office", "leading_group", "leader")  # the dashboard, each inside their scope
 # Tasks given by role alone. Designers and administrators run the system, not cases: a lane that
 # names them is given to the office (see context.role_for_lane), never to them.
 ROLE_ONLY = ("office", "leading_group", "discipline")
