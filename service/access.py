@@ -51,6 +51,16 @@ def case_scope(p: Principal):
     return unit_scope(p, Case.unit_id)
 
 
+def may_read_lists(p: Principal) -> bool:
+    """The four lists are for the office, the leading group, leaders and units, each inside their scope."""
+    return p.has("office", "leading_group", "leader", "unit_liaison", "unit_head", "department")
+
+
+def sees_district_figures(p: Principal) -> bool:
+    """Recommendation letters and filed clues are counted for the office and the leading group alone."""
+    return p.has(*DISTRICT_WIDE)
+
+
 def may_upload_evidence(p: Principal, case: Case) -> bool:
     """A case's evidence is the unit's own: its liaison or head uploads it."""
     return p.has("unit_liaison", "unit_head") and p.unit_id == case.unit_id
@@ -70,6 +80,14 @@ def round_scope(p: Principal):
     if p.has("inspector"):
         conditions.append(exists().where(RoundInspector.round_id == Round.id, RoundInspector.user_id == p.id))
     return or_(*conditions)
+
+
+def findings_scope(p: Principal):
+    """SQL condition on Round for whose problems the principal may list: the office and the leading
+    group see a round's findings at once, units learn of them once its list is published."""
+    if p.has(*DISTRICT_WIDE):
+        return true()
+    return Round.published_at.is_not(None)
 
 
 def can_read_round(p: Principal, rnd: Round) -> bool:
