@@ -73,8 +73,9 @@ def case_file(s: Session, p: Principal, case_id: int) -> CaseFile:
                       .order_by(RectificationItem.id)).all()
     files = s.scalars(select(Evidence).where(Evidence.case_id == case.id).order_by(Evidence.id)).all()
     filings = s.scalars(select(Filing).where(Filing.case_id == case.id).order_by(Filing.id)).all()
-    people = {u.id: u.name for u in s.scalars(select(User).where(User.id.in_(
-        {e.uploaded_by for e in files} | {f.filed_by for f in filings} | {f.reviewed_by for f in filings if f.reviewed_by})))}
+    people_ids = ({e.uploaded_by for e in files} | {f.filed_by for f in filings}
+                  | {f.reviewed_by for f in filings if f.reviewed_by})
+    people = {u.id: u.name for u in s.scalars(select(User).where(User.id.in_(people_ids)))}
     rnd = s.get(Round, case.round_id)
     return CaseFile(case, unit_name(s, case.unit_id), rnd.name if rnd else "", titles, list(checks), list(items),
                     list(files), list(filings), people)

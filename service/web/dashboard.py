@@ -25,6 +25,9 @@ FIGURES = ("common_problems", "problems_found", "measures", "institutions", "rec
            "cases_filed", "people_filed", "units_total", "units_filed", "units_closed", "units_overdue",
            "completion_rate", "average_days_to_file")
 MAX_TABLE_ROWS = 1000  # the page shows this many; the Excel download always holds every row
+# The list columns that hold codes, and the catalogue's kind of word for them: the rows carry codes
+# (the workbook shows its own Chinese words), the page shows them in its language.
+CODE_COLUMNS = {"source": "source", "status": "item_status", "case_status": "case_status", "kind": "supervision"}
 
 
 def _round_arg(s: Session, p: Principal) -> int | None:
@@ -58,11 +61,22 @@ def index():
         data = board(c, s, p, round_id)
         spec, rows = lists.rows(c, s, p, name, round_id)
     return render_template("dashboard/index.html", data=data, figures=FIGURES, list_name=name,
-                           list_names=list(lists.LISTS), spec=spec, rows=rows[:MAX_TABLE_ROWS],
+                           list_names=list(lists.LISTS), spec=spec, rows=_shown(spec, rows[:MAX_TABLE_ROWS]),
                            headers=[_header(col) for col in spec.columns],
                            case_page="web.case_file" if "web.case_file" in current_app.view_functions else None,
                            total_rows=len(rows), max_rows=MAX_TABLE_ROWS,
                            config={"data": data, "messages": chart_messages()})
+
+
+def _shown(spec: lists.ListSpec, rows: list[dict]) -> list[dict]:
+    """The rows as the table shows them: codes as words of the page's language, the system as an actor."""
+    def cell(col: lists.Column, value):
+        if col.key in CODE_COLUMNS and value is not None:
+            return label(CODE_COLUMNS[col.key], value)
+        if col.key == "actor" and value is None:
+            return _("System")
+        return value
+    return [{col.key: cell(col, row[col.key]) for col in spec.columns} for row in rows]
 
 
 def _header(col: lists.Column) -> str:

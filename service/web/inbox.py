@@ -61,7 +61,8 @@ def inbox_view(c: Context, s: Session, p: Principal, filters: dict, page: int) -
     for r in data.rows:
         case = data.cases.get(r.business_key)
         items.append({
-            "id": r.id, "name": tc(r.name), "bpmn_id": r.bpmn_id, "process": process_names.get(r.model_key, r.model_key),
+            "id": r.id, "name": tc(r.name), "bpmn_id": r.bpmn_id,
+            "process": process_names.get(r.model_key, r.model_key),
             "unit": units.get(r.unit_id, ""), "due": due_info(r.due_at, now), "created": fmt_time(r.created_at),
             "warning": case.warning if case is not None else "none", "url": task_url(r),
         })
