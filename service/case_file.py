@@ -84,7 +84,7 @@ def case_file(s: Session, p: Principal, case_id: int) -> CaseFile:
 def task_page(ctx: Context, s: Session, p: Principal, task_id: str) -> TaskPage:
     """Everything the task page shows: the task, its form (pre-filled), and the record so far."""
     body = tasks.get_with_form(ctx, s, p, task_id)
-    row = s.get(HumanTask, task_id)
+    row = s.get_one(HumanTask, task_id)
     key = BusinessKey.parse(row.business_key)
     case = round_ = letter = None
     if key is not None and key.kind == KeyKind.CASE:
@@ -116,11 +116,11 @@ def initial_data(s: Session, row: HumanTask) -> dict:
     key = BusinessKey.parse(row.business_key)
     if key is None or key.kind != KeyKind.CASE or row.step not in ("self_check", "rectify"):
         return {}
-    case = s.get(Case, key.id)
+    case = s.get_one(Case, key.id)
     commons = rounds.common_problems(s, case.round_id)
     checks = {i.common_problem_id: i for i in s.scalars(select(SelfCheckItem).where(SelfCheckItem.case_id == case.id))}
     if row.step == "self_check":
-        items = []
+        items: list[dict] = []
         for cp in commons:
             item = checks.get(cp.id)
             items.append({"common_problem_id": cp.id} if item is None else {
@@ -129,18 +129,18 @@ def initial_data(s: Session, row: HumanTask) -> dict:
         return {"items": items}
     existing = {i.common_problem_id: i for i in s.scalars(
         select(RectificationItem).where(RectificationItem.case_id == case.id))}
-    items = []
+    rows: list[dict] = []
     for cp in commons:
-        item = existing.get(cp.id)
-        if item is not None:
-            items.append({"common_problem_id": cp.id, "status": item.status,
-                          "measures": [{"description": m.description,
-                                        "deadline": m.deadline.isoformat() if m.deadline else ""}
-                                       for m in item.measures],
-                          "institutions": [{"title": i.title} for i in item.institutions]})
+        done = existing.get(cp.id)
+        if done is not None:
+            rows.append({"common_problem_id": cp.id, "status": done.status,
+                         "measures": [{"description": m.description,
+                                       "deadline": m.deadline.isoformat() if m.deadline else ""}
+                                      for m in done.measures],
+                         "institutions": [{"title": i.title} for i in done.institutions]})
         elif not checks or checks.get(cp.id) is None or checks[cp.id].applicable:
-            items.append({"common_problem_id": cp.id, "measures": [{}], "institutions": []})
-    return {"items": items}
+            rows.append({"common_problem_id": cp.id, "measures": [{}], "institutions": []})
+    return {"items": rows}
 
 
 def common_problem_titles(s: Session, key: BusinessKey | None) -> dict[int, str]:

@@ -117,9 +117,9 @@ def done_page(s: Session, p: Principal, *, limit: int = 20, offset: int = 0) -> 
     units = unit_names(s, {r.unit_id for r in rows})
     names = model_names(s, {r.model_key for r in rows})
     cases = cases_by_key(s, [r.business_key for r in rows])
-    items = [DoneItem(entry, model_key, unit_id, cases.get(business_key))
+    items = [DoneItem(entry, model_key, unit_id, cases.get(business_key) if business_key else None)
              for entry, model_key, unit_id, business_key in rows]
-    return DonePage(items, total, units, names)
+    return DonePage(items, total or 0, units, names)
 
 
 def cases_by_key(s: Session, business_keys) -> dict[str, Case]:

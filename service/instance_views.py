@@ -67,7 +67,7 @@ def instance_view(ctx: Context, s: Session, p: Principal, instance_id: int) -> I
 
 
 def summary(ctx: Context, s: Session, p: Principal, instance: ProcessInstance) -> Summary:
-    version = s.get(ModelVersion, instance.model_version_id)
+    version = s.get_one(ModelVersion, instance.model_version_id)
     unit = s.get(Unit, instance.unit_id) if instance.unit_id else None
     case = s.scalar(select(Case).where(Case.process_instance_id == instance.id))
     rnd = s.get(Round, case.round_id) if case else s.scalar(
@@ -90,7 +90,7 @@ def history(s: Session, instance: ProcessInstance) -> list[Step]:
     return [Step(row, names.get(row.actor, row.actor) if row.actor else None) for row in rows]
 
 
-def bpmn_xml(s: Session, p: Principal, instance_id: int) -> str:
+def bpmn_xml(s: Session, p: Principal, instance_id: int) -> bytes:
     """The XML of the version this instance runs on (not the model's latest)."""
     instance = get_instance(s, p, instance_id)
-    return s.get(ModelVersion, instance.model_version_id).bpmn_xml
+    return s.get_one(ModelVersion, instance.model_version_id).bpmn_xml
