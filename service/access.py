@@ -17,6 +17,7 @@ from .models import Case, Clue, LeaderNotification, RecommendationLetter, Round,
 
 DISTRICT_WIDE = ("office", "leading_group")          # read every unit's case
 DASHBOARD_READERS = ("office", "leading_group", "leader")  # the dashboard, each inside their scope
+ROUND_WORKERS = ("office", "inspector", "leading_group")   # the rounds page: those who work on rounds
 # Tasks given by role alone. Designers and administrators run the system, not cases: a lane that
 # names them is given to the office (see context.role_for_lane), never to them.
 ROLE_ONLY = ("office", "leading_group", "discipline")

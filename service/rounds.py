@@ -162,6 +162,7 @@ def visible_rounds(s: Session, p: Principal, *, newest_first: bool = False) -> l
 
 def overview(s: Session, p: Principal) -> list[RoundRow]:
     """The rounds the user may read, newest first, with how many problems and common problems each has."""
+    p.require(*access.ROUND_WORKERS)
     rows = visible_rounds(s, p, newest_first=True)
     ids = [r.id for r in rows]
     problems = dict(s.execute(select(Problem.round_id, func.count()).where(Problem.round_id.in_(ids))
