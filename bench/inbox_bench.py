@@ -8,7 +8,7 @@ open; the rest completed, as a long-running district accumulates) spread over un
 unit heads, the office, departments, leaders in charge and inspectors, plus `--history`
 `task_completed` rows in `wf_history` for the done list. Then, for four kinds of user, it times
 the inbox's queries (`service.tasks.list_open` with its count, the filter counts of
-`web.inbox.inbox_facets`, a deep page), the done list's query, and a whole `GET /inbox` and
+`service.inbox.facets`, a deep page), the done list's query, and a whole `GET /inbox` and
 `GET /done` through the Flask test client, and prints each query's SQLite plan.
 """
 from __future__ import annotations
@@ -139,15 +139,15 @@ def timed(fn, repeat: int) -> tuple[float, float]:
 
 def page_queries(ctx, s, p) -> list:
     """(label, call) for each query the inbox and done pages run for principal `p`."""
-    from service.web.inbox import done_view, inbox_facets
+    from service.inbox import done_page, facets
 
     task_type = "review_filing" if p.has("office") else "self_check"
     return [
         ("list_open page 1 (+count)", lambda: task_service.list_open(s, p, limit=20)),
         ("list_open offset 2000 (+count)", lambda: task_service.list_open(s, p, limit=20, offset=2000)),
         ("list_open filtered by task type", lambda: task_service.list_open(s, p, bpmn_id=task_type, limit=20)),
-        ("inbox filter counts", lambda: inbox_facets(s, p, ctx.now())),
-        ("done list page 1 (+count)", lambda: done_view(ctx, s, p, 1)),
+        ("inbox filter counts", lambda: facets(s, p, ctx.now())),
+        ("done list page 1 (+count)", lambda: done_page(s, p, limit=20)),
     ]
 
 
@@ -200,8 +200,6 @@ def main(argv=None) -> int:
 
 def print_plans(ctx, users) -> None:
     from sqlalchemy.dialects import sqlite
-
-    from service.web.inbox import inbox_facets  # noqa: F401  (same queries as timed above)
 
     with ctx.db.read() as s:
         for username in ("liaison_7", "office_a"):

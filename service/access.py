@@ -16,6 +16,8 @@ from .auth import Principal
 from .models import Case, Clue, LeaderNotification, RecommendationLetter, Round, RoundInspector
 
 DISTRICT_WIDE = ("office", "leading_group")          # read every unit's case
+DASHBOARD_READERS = ("office", "leading_group", "leader")  # the dashboard, each inside their scope
+ROUND_WORKERS = ("office", "inspector", "leading_group")   # the rounds page: those who work on rounds
 # Tasks given by role alone. Designers and administrators run the system, not cases: a lane that
 # names them is given to the office (see context.role_for_lane), never to them.
 ROLE_ONLY = ("office", "leading_group", "discipline")
@@ -50,6 +52,21 @@ def case_scope(p: Principal):
     return unit_scope(p, Case.unit_id)
 
 
+def may_read_lists(p: Principal) -> bool:
+    """The four lists are for the office, the leading group, leaders and units, each inside their scope."""
+    return p.has("office", "leading_group", "leader", "unit_liaison", "unit_head", "department")
+
+
+def sees_district_figures(p: Principal) -> bool:
+    """Recommendation letters and filed clues are counted for the office and the leading group alone."""
+    return p.has(*DISTRICT_WIDE)
+
+
+def may_upload_evidence(p: Principal, case: Case) -> bool:
+    """A case's evidence is the unit's own: its liaison or head uploads it."""
+    return p.has("unit_liaison", "unit_head") and p.unit_id == case.unit_id
+
+
 # ---------------------------------------------------------------- rounds
 def is_inspector_of(p: Principal, rnd: Round) -> bool:
     return p.has("inspector") and rnd.has_inspector(p.id)
@@ -66,6 +83,14 @@ def round_scope(p: Principal):
     return or_(*conditions)
 
 
+def findings_scope(p: Principal):
+    """SQL condition on Round for whose problems the principal may list: the office and the leading
+    group see a round's findings at once, units learn of them once its list is published."""
+    if p.has(*DISTRICT_WIDE):
+        return true()
+    return Round.published_at.is_not(None)
+
+
 def can_read_round(p: Principal, rnd: Round) -> bool:
     return p.has(*DISTRICT_WIDE) or is_inspector_of(p, rnd) or rnd.published_at is not None
 
@@ -77,6 +102,11 @@ def sees_all_findings(p: Principal, rnd: Round) -> bool:
 
 def may_record_findings(p: Principal, rnd: Round) -> bool:
     return p.has("office") or is_inspector_of(p, rnd)
+
+
+def may_distil_list(p: Principal) -> bool:
+    """The office distils a round's problems into its common-problem list."""
+    return p.has("office")
 
 
 # ---------------------------------------------------------------- tasks and instances

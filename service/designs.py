@@ -27,6 +27,18 @@ def list_models(s: Session, p: Principal) -> list[dict]:
     return [{"key": v.key, "name": v.name, "latest_version": v.version} for v in rows]
 
 
+def model_names(s: Session, keys) -> dict[str, str]:
+    """The name of each process model as its latest version writes it (for everyone, not only designers)."""
+    keys = list(keys)
+    if not keys:
+        return {}
+    latest = (select(ModelVersion.key, func.max(ModelVersion.version).label("v"))
+              .where(ModelVersion.key.in_(keys)).group_by(ModelVersion.key).subquery())
+    rows = s.execute(select(ModelVersion.key, ModelVersion.name)
+                     .join(latest, (ModelVersion.key == latest.c.key) & (ModelVersion.version == latest.c.v)))
+    return dict(rows.all())
+
+
 def list_versions(s: Session, p: Principal, key: str) -> list[dict]:
     p.require(*DESIGN_ROLES)
     rows = s.scalars(select(ModelVersion).where(ModelVersion.key == key).order_by(ModelVersion.version)).all()

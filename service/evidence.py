@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from workflows.tables import HumanTask
 
+from . import access
 from .auth import Principal
 from .context import Context
 from .errors import Forbidden, TooLarge, Unprocessable
@@ -53,7 +54,7 @@ def accepts_evidence(s: Session, case: Case) -> bool:
 def upload(ctx: Context, s: Session, p: Principal, case_id: int, filename: str, content: bytes,
            item_id: int | None, effective_date: date | None = None) -> Evidence:
     case = get_case(s, p, case_id)
-    if not (p.has("unit_liaison", "unit_head") and p.unit_id == case.unit_id):
+    if not access.may_upload_evidence(p, case):
         raise Forbidden("only the unit's liaison or head upload its evidence", code="evidence_not_yours")
     if not accepts_evidence(s, case):
         raise Unprocessable(f"case {case_id} takes evidence while the unit rectifies or files, not when it is "

@@ -14,6 +14,7 @@ from .auth import Principal
 from .context import Context
 from .errors import Forbidden
 from .models import BusinessKey, CommonProblem, KeyKind, RecommendationLetter, SupervisionAction
+from .organisation import unit_name
 
 
 def send(ctx: Context, s: Session, p: Principal | None, round_id: int, department_id: int,
@@ -44,6 +45,16 @@ def list_letters(s: Session, p: Principal, round_id: int | None) -> list[Recomme
     if round_id is not None:
         query = query.where(RecommendationLetter.round_id == round_id)
     return list(s.scalars(query.order_by(RecommendationLetter.id)))
+
+
+def letter_summary(s: Session, letter_id: int) -> dict | None:
+    """The department a letter goes to and the titles of the common problems it governs."""
+    letter = s.get(RecommendationLetter, letter_id)
+    if letter is None:
+        return None
+    titles = s.scalars(select(CommonProblem.title).where(CommonProblem.id.in_(letter.common_problem_ids))
+                       .order_by(CommonProblem.id)).all()
+    return {"department": unit_name(s, letter.department_id), "common_problems": list(titles)}
 
 
 def letter_json(letter: RecommendationLetter, ctx: Context) -> dict:

@@ -96,9 +96,7 @@ def _problems(ctx, s, p, f: Filters):
     query = (select(Problem, Round.name, Unit.name, CommonProblem.title)
              .join(Round, Round.id == Problem.round_id).join(Unit, Unit.id == Problem.unit_id)
              .outerjoin(CommonProblem, CommonProblem.id == Problem.common_problem_id)
-             .where(access.unit_scope(p, Problem.unit_id)).order_by(Problem.id))
-    if not p.has(*access.DISTRICT_WIDE):  # units learn of findings once the list is published
-        query = query.where(Round.published_at.is_not(None))
+             .where(access.unit_scope(p, Problem.unit_id), access.findings_scope(p)).order_by(Problem.id))
     query = f.apply(query, round_col=Problem.round_id, unit=Unit,
                     department_col=CommonProblem.responsible_department_id)
     return [{"id": pr.id, "round": rname, "unit": uname, "description": pr.description, "category": pr.category,
@@ -193,7 +191,7 @@ def rows(ctx: Context, s: Session, p: Principal, name: str, round_id: int | None
     spec = LISTS.get(name)
     if spec is None:
         raise NotFound(f"no list {name!r}; lists are {', '.join(LISTS)}")
-    if not p.has("office", "leading_group", "leader", "unit_liaison", "unit_head", "department"):
+    if not access.may_read_lists(p):
         raise Forbidden("the lists are for the office, leaders and units")
     filters = filters or Filters(round_id=round_id)
     return spec, spec.rows(ctx, s, p, filters)

@@ -19,6 +19,20 @@ def user_json(u: User) -> dict:
             "active": u.active}
 
 
+def unit_names(s: Session, unit_ids) -> dict[int, str]:
+    """The names of these units (None ids are skipped), in one query."""
+    ids = [u for u in unit_ids if u is not None]
+    if not ids:
+        return {}
+    return dict(s.execute(select(Unit.id, Unit.name).where(Unit.id.in_(ids))).all())
+
+
+def unit_name(s: Session, unit_id: int | None) -> str:
+    if unit_id is None:
+        return ""
+    return s.scalar(select(Unit.name).where(Unit.id == unit_id)) or ""
+
+
 def list_units(s: Session, kind: str | None, limit: int, offset: int):
     query = select(Unit)
     if kind:

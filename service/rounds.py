@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from workflows.engine import StepEvent
+from workflows.tables import HumanTask
 
 from . import access, cases, letters, pools, workflow
 from .auth import Principal
@@ -21,6 +22,7 @@ from .errors import Forbidden, NotFound, Unprocessable
 from .models import (
     RECTIFYING_KINDS,
     BusinessKey,
+    Clue,
     CommonProblem,
     KeyKind,
     LeaderNotification,
@@ -33,6 +35,7 @@ from .models import (
     Unit,
     User,
 )
+from .organisation import unit_names
 from .validation import require_lengths
 
 
@@ -111,6 +114,38 @@ def add_common_problem(ctx: Context, s: Session, p: Principal, round_id: int, ti
 
 
 # ---------------------------------------------------------------- queries
+@dataclass
+class RoundRow:
+    """A line of the rounds page."""
+
+    round: Round
+    problems: int
+    common_problems: int
+    may_record: bool  # the user records its findings
+    may_distil: bool  # the user distils its list
+
+
+@dataclass
+class Findings:
+    round: Round
+    body: dict                        # round_json: the problems this user records and reads
+    units: list[Unit]                 # units a problem may name: the inspected first, then the others
+    unit_names: dict[int, str]        # every unit a problem or clue names
+    clues: list[tuple[Clue, bool]]    # the round's clues the user may know of, newest first; True: may read content
+    task_id: str | None               # the user's open "record findings" task of this round
+
+
+@dataclass
+class Distillation:
+    round: Round
+    body: dict                        # round_json
+    units: dict[int, Unit]            # every unit, by id
+    departments: list[Unit]           # the active district departments, by code
+    recipients: Recipients            # who publishing the list reaches now
+    leader_names: dict[int, str]      # the recipients' leaders in charge
+    task_id: str | None               # the user's open "distil the list" task of this round
+
+
 def get_round(s: Session, p: Principal, round_id: int) -> Round:
     rnd = s.get(Round, round_id)
     if rnd is None or not access.can_read_round(p, rnd):
@@ -121,6 +156,73 @@ def get_round(s: Session, p: Principal, round_id: int) -> Round:
 def visible_rounds(s: Session, p: Principal, *, newest_first: bool = False) -> list[Round]:
     order = Round.id.desc() if newest_first else Round.id
     return list(s.scalars(select(Round).where(access.round_scope(p)).order_by(order)))
+
+
+def overview(s: Session, p: Principal) -> list[RoundRow]:
+    """The rounds the user may read, newest first, with how many problems and common problems each has."""
+    p.require(*access.ROUND_WORKERS)
+    rows = visible_rounds(s, p, newest_first=True)
+    ids = [r.id for r in rows]
+    problems = dict(s.execute(select(Problem.round_id, func.count()).where(Problem.round_id.in_(ids))
+                              .group_by(Problem.round_id)).all()) if ids else {}
+    commons = dict(s.execute(select(CommonProblem.round_id, func.count()).where(CommonProblem.round_id.in_(ids))
+                             .group_by(CommonProblem.round_id)).all()) if ids else {}
+    return [RoundRow(r, problems.get(r.id, 0), commons.get(r.id, 0), access.may_record_findings(p, r),
+                     access.may_distil_list(p)) for r in rows]
+
+
+def findings(s: Session, p: Principal, round_id: int) -> Findings:
+    """What the findings page shows: the round's problems, the units a problem may name (the inspected
+    ones first: most findings are about them; residents' reports may name others) and the clues."""
+    rnd = get_round(s, p, round_id)
+    if not access.may_record_findings(p, rnd):
+        raise Forbidden("only the office and this round's inspectors record its findings")
+    body = round_json(s, rnd)
+    inspected = set(body["inspected_unit_ids"])
+    units = s.scalars(select(Unit).where(Unit.kind.in_(RECTIFYING_KINDS), Unit.active.is_(True))
+                      .order_by(Unit.code)).all()
+    units = [u for u in units if u.id in inspected] + [u for u in units if u.id not in inspected]
+    round_clues = s.scalars(select(Clue).where(Clue.round_id == rnd.id, access.clue_scope(p))
+                            .order_by(Clue.id.desc())).all()
+    named = {u.id: u.name for u in units}
+    others = {pr["unit_id"] for pr in body["problems"]} | {cl.unit_id for cl in round_clues}
+    named.update(unit_names(s, others - set(named)))
+    return Findings(rnd, body, units, named, [(cl, access.sees_clue_content(p, cl)) for cl in round_clues],
+                    _open_task(s, p, rnd.id, "record_findings"))
+
+
+def distillation(s: Session, p: Principal, round_id: int) -> Distillation:
+    """What the distillation page shows: the round's problems and list, the district's departments,
+    and who publishing the list reaches (`recipients`, as the publication fans it out)."""
+    if not access.may_distil_list(p):
+        raise Forbidden("only the office distils a round's list")
+    rnd = get_round(s, p, round_id)
+    body = round_json(s, rnd)
+    units = {u.id: u for u in s.scalars(select(Unit))}
+    departments = sorted((u for u in units.values() if u.kind == "department" and u.active), key=lambda u: u.code)
+    to = recipients(s, rnd.id)
+    leaders = {u.id: u.name for u in s.scalars(select(User).where(User.id.in_(list(to.leaders))))} if to.leaders \
+        else {}
+    return Distillation(rnd, body, units, departments, to, leaders,
+                        _open_task(s, p, rnd.id, "distill_list"))
+
+
+def _open_task(s: Session, p: Principal, round_id: int, step: str) -> str | None:
+    """The round's open task of that step, if this user may complete it (for the finish button)."""
+    return s.scalar(select(HumanTask.id).where(
+        HumanTask.business_key == str(BusinessKey(KeyKind.ROUND, round_id)), HumanTask.step == step,
+        HumanTask.state == "open", access.task_actionable(p)).limit(1))
+
+
+def list_summary(s: Session, rnd: Round) -> dict:
+    """The round's list as the leading group approves it: common problems, departments, problems."""
+    body = round_json(s, rnd)
+    departments = {u.id: u.name for u in s.scalars(select(Unit).where(
+        Unit.id.in_({cp["responsible_department_id"] for cp in body["common_problems"]})))}
+    return {"id": rnd.id, "name": rnd.name, "status": rnd.status, "problems": len(body["problems"]),
+            "common_problems": [{"title": cp["title"], "category": cp["category"], "description": cp["description"],
+                                 "department": departments.get(cp["responsible_department_id"], ""),
+                                 "problems": len(cp["problem_ids"])} for cp in body["common_problems"]]}
 
 
 def common_problems(s: Session, round_id: int) -> list[CommonProblem]:

@@ -35,7 +35,7 @@ def figures(ctx: Context, s: Session, p: Principal, round_id: int | None) -> dic
         return q.where(column == round_id) if round_id is not None else q
 
     count = lambda q: s.scalar(q) or 0  # noqa: E731
-    district = p.has("office", "leading_group")
+    district = access.sees_district_figures(p)
     clue_counts = s.execute(by_round(select(func.count(Clue.id), func.coalesce(func.sum(Clue.people_count), 0))
                                      .where(Clue.disposition == "case_filed"), Clue.round_id)).one()
     first_filings = (select(Filing.case_id, func.min(Filing.filed_at).label("first"))

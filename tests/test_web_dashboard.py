@@ -8,10 +8,14 @@ from datetime import datetime, timedelta
 
 import pytest
 from openpyxl import load_workbook
-
-from service.timers import run_due_timers
+from sqlalchemy import select
 from test_api_access import publish_round
 from test_web_designer import login
+from test_web_support import complete
+from test_web_support import publish_round as publish_with_two_common_problems
+
+from service.models import Case
+from service.timers import run_due_timers
 
 
 @pytest.fixture
@@ -129,3 +133,41 @@ def test_english_page_has_no_untranslated_keys(web, ctx, district, api):
     r = web.get("/designer/")
     assert r.status_code == 200 and "Process models" in r.get_data(as_text=True)
     assert not shown_key.search(r.get_data(as_text=True))
+
+
+def _cells(html: str) -> set[str]:
+    table = html[html.index('id="rf-list-table"'):]
+    return {re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td>(.*?)</td>", table, re.S)}
+
+
+@pytest.mark.parametrize("lang, words", [
+    ("zh", {"problems": {"巡察发现"}, "rectifications": {"已完成", "整改中"},
+            "supervision": {"绿色提醒", "黄色预警", "红色逾期", "巡察建议书", "系统"}}),
+    ("en", {"problems": {"Inspection"}, "rectifications": {"Done", "Ongoing", "Rectifying"},
+            "supervision": {"Green reminder", "Yellow warning", "Red warning", "Recommendation letter", "System"}}),
+])
+def test_the_lists_show_words_for_their_codes_in_the_pages_language(web, ctx, district, clock, lang, words):
+    """The rows carry codes (`inspection`, `done`, `warning_red`, no actor for the system); the table
+    shows the catalogue's words for them, English on an English page and Chinese on a Chinese one."""
+    d = district
+    round_id, cps = publish_with_two_common_problems(ctx, d)
+    liaison = f"{d.codes[d.units[2]].lower()}_liaison"
+    complete(ctx, liaison, "self_check", {"items": [
+        {"common_problem_id": cp, "applicable": True, "problems_found": 1, "findings": "x"} for cp in cps]})
+    complete(ctx, liaison, "rectify", {"items": [
+        {"common_problem_id": cps[0], "status": "done", "institutions": [],
+         "measures": [{"description": "重新招标", "deadline": "2027-01-31"}]},
+        {"common_problem_id": cps[1], "status": "ongoing", "institutions": [], "measures": []}]})
+    with ctx.db.read() as s:
+        due = s.scalar(select(Case.due_at).where(Case.round_id == round_id))
+    clock.move_to(due + timedelta(minutes=5))
+    run_due_timers(ctx)
+    login(web, ctx, "office1")
+    with web.session_transaction() as sess:
+        sess["lang"] = lang
+    codes = {"inspection", "resident_report", "done", "ongoing", "not_done", "self_check", "rectifying",
+             "warning_green", "warning_yellow", "warning_red", "recommendation_letter", "None"}
+    for name, expected in words.items():
+        cells = _cells(web.get(f"/dashboard/?round_id={round_id}&list={name}").get_data(as_text=True))
+        assert expected <= cells, (name, sorted(cells))
+        assert not cells & codes, (name, sorted(cells & codes))

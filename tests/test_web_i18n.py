@@ -131,6 +131,7 @@ def test_the_default_models_and_forms_read_in_english(model_texts, app):
     ("unit_kind", UNIT_KINDS), ("round_status", ("discovering", "listing", "published", "closed")),
     ("item_status", ("done", "ongoing", "not_done")), ("filing_result", ("accepted", "returned", "pending")),
     ("instance_status", operations.INSTANCE_STATUSES), ("figure", dashboard.FIGURES), ("list", lists.LISTS),
+    ("supervision", lists.ACTION_LABELS),
     ("event", ("started", "task_completed", "timer_fired", "message", "completed", "failed", "retried")),
 ])
 def test_every_code_shown_as_a_word_has_one(kind, codes):

@@ -9,15 +9,19 @@ from conftest import PASSWORD
 from sqlalchemy import select
 from test_web_support import (
     Pages,
+    as_user,
     case_of,
     complete,
     csrf_token,
     open_task_id,
+    principal,
     publish_round,
     record_problems,
     start_round,
 )
 
+from service import designs, tasks
+from service.context import BPMN_DIR
 from service.models import (
     Clue,
     CommonProblem,
@@ -356,6 +360,49 @@ def test_evidence_upload_and_attest(pages, ctx, district):
     assert "已销号" in html and "同意销号" in html
 
 
+def _deploy_renamed(ctx, key: str, renames: dict[str, str]) -> None:
+    """A designer's new version of a shipped model whose elements have new ids (steps unchanged)."""
+    xml = (BPMN_DIR / f"{key}.bpmn").read_text(encoding="utf-8")
+    for old, new in renames.items():
+        xml = re.sub(rf'\b(id|sourceRef|targetRef|attachedToRef|bpmnElement)="{old}"', rf'\1="{new}"', xml)
+        xml = xml.replace(f">{old}<", f">{new}<")
+    as_user(ctx, "designer1", lambda s, p: designs.deploy(ctx, s, p, xml.encode()))
+
+
+def _task_of_step(ctx, username: str, step: str) -> str:
+    p = principal(ctx, username)
+    with ctx.db.read() as s:
+        rows, _ = tasks.list_open(s, p, step=step)
+    assert rows and rows[0].bpmn_id.startswith("renamed_"), [r.bpmn_id for r in rows]
+    return rows[0].id
+
+
+def test_pages_follow_the_declared_step_not_the_element_id(pages, ctx, district):
+    """The pre-filled rows, the evidence upload and the round's own pages go by the step a task's
+    element declares, so a designer's renamed element keeps its page."""
+    d = district
+    _deploy_renamed(ctx, "unit_rectification", {"self_check": "renamed_self_check", "rectify": "renamed_rectify"})
+    _, cps = publish_round(ctx, d)
+    pages.login(_liaison(d))
+    self_check = _task_of_step(ctx, _liaison(d), "self_check")
+    html = pages.text(f"/tasks/{self_check}")
+    assert f'name="items.1.common_problem_id" value="{cps[1]}"' in html
+    as_user(ctx, _liaison(d), lambda s, p: tasks.complete(ctx, s, p, self_check, {"items": [
+        {"common_problem_id": cp, "applicable": True, "problems_found": 1, "findings": "x"} for cp in cps]}))
+    html = pages.text(f"/tasks/{_task_of_step(ctx, _liaison(d), 'rectify')}")
+    assert 'name="items.1.measures.0.description"' in html
+    assert "上传佐证材料" in html and "data-upload" in html
+    pages.post("/logout")
+
+    _deploy_renamed(ctx, "inspection_round", {"record_findings": "renamed_record_findings"})
+    round_id = start_round(ctx, d, "区委第二轮巡察")
+    findings = _task_of_step(ctx, "inspector0", "record_findings")
+    pages.login("inspector0")
+    assert f"/rounds/{round_id}/findings" in pages.text("/inbox")
+    assert pages.get(f"/tasks/{findings}").headers["Location"].endswith(f"/rounds/{round_id}/findings")
+    assert f"/tasks/{findings}" in pages.text(f"/rounds/{round_id}/findings")  # its finish button
+
+
 def test_task_forms_in_english(pages, ctx, district):
     d = district
     publish_round(ctx, d)
@@ -470,3 +517,4 @@ def test_rounds_list(pages, ctx, district):
     pages.post("/logout")
     pages.login(_liaison(district))
     assert pages.get("/rounds").status_code == 403
+    assert pages.get(f"/rounds/{round_id}/distill").status_code == 403

@@ -1,23 +1,14 @@
 """The instance view: one process instance drawn on its model version, with its history.
 
-Who may look follows `service.access`, the same need-to-know rules as cases and tasks: the
-office and the leading group see every instance; anyone else sees an instance of a unit whose
-case they may read (`access.can_read_unit`), or one holding a task they may see
-(`access.task_visible`: an inspector's round, the discipline role's hand-over). Everyone else
-gets a 404, not a 403, so the page does not confirm that an instance exists.
+`service.instance_views` reads it inside the viewer's need-to-know scope (`access.instance_scope`;
+anyone outside it gets a 404, not a 403, so the page does not confirm that an instance exists);
+this module puts it in the page's language.
 """
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
-from sqlalchemy import exists, select
-from sqlalchemy.orm import Session
 
-from workflows.tables import HistoryEntry, HumanTask, ModelVersion, ProcessInstance
-
-from .. import access, operations
-from ..auth import Principal
-from ..errors import NotFound
-from ..models import Case, Round, Unit, User
+from .. import instance_views, operations
 from . import ctx, fmt_time, login_required, principal
 from .i18n import _, js_text, label, tc
 
@@ -25,23 +16,6 @@ bp = Blueprint("instances", __name__, url_prefix="/instances")
 
 PAGE_SIZE = 50
 MAX_VALUE_CHARS = 400  # one line of a history cell; longer values are cut with an ellipsis
-
-
-def may_see(s: Session, p: Principal, instance: ProcessInstance) -> bool:
-    if instance.model_key in access.RESTRICTED_MODELS:
-        return p.has("discipline")  # a clue's hand-over history is the discipline inspection's alone
-    if p.has(*access.DISTRICT_WIDE):
-        return True
-    if instance.unit_id is not None and access.can_read_unit(p, instance.unit_id):
-        return True
-    return bool(s.scalar(select(exists().where(HumanTask.instance_id == instance.id, access.task_visible(p)))))
-
-
-def visible_instance(s: Session, p: Principal, instance_id: int) -> ProcessInstance:
-    instance = s.get(ProcessInstance, instance_id)
-    if instance is None or not may_see(s, p, instance):
-        raise NotFound(f"process instance {instance_id} does not exist")
-    return instance
 
 
 def _scalar(value) -> str:
@@ -68,17 +42,14 @@ def _lines(value) -> list[str]:
     return [_clip(_scalar(value))]
 
 
-def history(s: Session, instance: ProcessInstance) -> list[dict]:
+def history(steps: list[instance_views.Step]) -> list[dict]:
     """Who did what when, oldest first, with the data each step submitted as (field, lines) rows."""
-    rows = s.scalars(select(HistoryEntry).where(HistoryEntry.instance_id == instance.id)
-                     .order_by(HistoryEntry.at, HistoryEntry.id)).all()
-    names = dict(s.execute(select(User.username, User.name)
-                           .where(User.username.in_({r.actor for r in rows if r.actor}))).all())
     out = []
-    for row in rows:
+    for step in steps:
+        row = step.entry
         fields = [{"key": key, "lines": _lines(value)} for key, value in (row.data or {}).items()
                   if not str(key).startswith("__")]
-        actor = names.get(row.actor, row.actor) if row.actor else _("System")
+        actor = step.actor_name if row.actor else _("System")
         out.append({"at": fmt_time(row.at), "actor": actor, "username": row.actor,
                     "event": label("event", row.event),
                     "bpmn_id": row.bpmn_id, "name": tc(row.name) if row.name else "", "fields": fields})
@@ -90,31 +61,22 @@ def _page_url(endpoint: str, **values) -> str | None:
     return url_for(endpoint, **values) if endpoint in current_app.view_functions else None
 
 
-def summary(s: Session, p: Principal, instance: ProcessInstance) -> dict:
-    """The header facts: model and version, unit, the case or round it belongs to, the open tasks
-    the viewer may see (linked to the task page when they may open it)."""
-    version = s.get(ModelVersion, instance.model_version_id)
-    unit = s.get(Unit, instance.unit_id) if instance.unit_id else None
-    case = s.scalar(select(Case).where(Case.process_instance_id == instance.id))
-    rnd = s.get(Round, case.round_id) if case else s.scalar(
-        select(Round).where(Round.process_instance_id == instance.id))
-    open_tasks = s.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.state == "open",
-                                                   access.task_visible(p))
-                           .order_by(HumanTask.created_at)).all()
+def summary(facts: instance_views.Summary) -> dict:
+    """The header facts, with the open tasks linked to the task page when the viewer may open it."""
+    instance, version, case = facts.instance, facts.version, facts.case
     return {"id": instance.id, "model_key": instance.model_key, "model_name": tc(version.name),
             "version": version.version, "status": instance.status, "error": instance.error,
             "error_element": instance.error_element, "failures": instance.failures,
-            "error_name": tc(ctx().engine.element_name(s, instance, instance.error_element) or ""),
+            "error_name": tc(facts.error_name),
             "retry_at": fmt_time(instance.retry_at),
-            "may_retry": instance.status == "error" and bool(s.scalar(select(exists().where(
-                ProcessInstance.id == instance.id, access.operated_instances(p))))),
-            "business_key": instance.business_key, "unit": unit.name if unit else "",
-            "case": case, "round": rnd, "created_at": fmt_time(instance.created_at),
+            "may_retry": facts.may_retry,
+            "business_key": instance.business_key, "unit": facts.unit.name if facts.unit else "",
+            "case": case, "round": facts.round, "created_at": fmt_time(instance.created_at),
             "updated_at": fmt_time(instance.updated_at),
             "case_url": _page_url("web.case_file", case_id=case.id) if case else None,
             "open_tasks": [{"id": r.id, "name": tc(r.name), "bpmn_id": r.bpmn_id, "lane": tc(r.lane or ""),
                             "due_at": fmt_time(r.due_at), "url": _page_url("web.task", task_id=r.id)}
-                           for r in open_tasks]}
+                           for r in facts.open_tasks]}
 
 
 @bp.get("/")
@@ -150,11 +112,8 @@ def retry(instance_id: int):
 def view(instance_id: int):
     c = ctx()
     with c.db.read() as s:
-        instance = visible_instance(s, principal(), instance_id)
-        states = c.engine.element_states(s, instance) if instance.state else {"completed": [], "active": [],
-                                                                              "waiting": []}
-        facts = summary(s, principal(), instance)
-        steps = history(s, instance)
+        data = instance_views.instance_view(c, s, principal(), instance_id)
+        facts, states, steps = summary(data.summary), data.states, history(data.history)
     failure = {"element_id": facts["error_element"], "message": facts["error"]} if facts["error"] else None
     config = {"states": states, "failure": failure, "urls": {"bpmn": url_for("instances.bpmn", instance_id=instance_id)},
               "messages": {"load_failed": _("The diagram could not be loaded."),
@@ -167,6 +126,5 @@ def view(instance_id: int):
 def bpmn(instance_id: int):
     """The XML of the version this instance runs on (not the model's latest)."""
     with ctx().db.read() as s:
-        instance = visible_instance(s, principal(), instance_id)
-        xml = s.get(ModelVersion, instance.model_version_id).bpmn_xml
+        xml = instance_views.bpmn_xml(s, principal(), instance_id)
     return Response(xml, mimetype="application/xml")

@@ -10,38 +10,24 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 
 from flask import flash, redirect, render_template, request, url_for
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from workflows.tables import HumanTask
-
-from .. import access, clues
+from .. import clues
 from .. import rounds as inspection_rounds
 from ..auth import Principal
 from ..context import Context
-from ..errors import Forbidden, Unprocessable
-from ..models import (
-    PROBLEM_SOURCES,
-    RECTIFYING_KINDS,
-    Clue,
-    CommonProblem,
-    Problem,
-    Round,
-    Unit,
-    User,
-)
-from . import bp, ctx, fmt_time, principal, require_roles
+from ..errors import Unprocessable
+from ..models import PROBLEM_SOURCES, RECTIFYING_KINDS
 from ..validation import bounded_int
+from . import bp, ctx, fmt_time, principal
 from .problems import of_exception, place_errors
 from .i18n import _
 
-OPEN_FOR_FINDINGS = ("discovering", "listing")
 SUGGESTED_CATEGORIES = ("工程建设", "便民服务", "合同管理", "财务管理", "资产管理", "选人用人", "作风建设", "基层党建")
 
 
 @bp.get("/rounds")
 def rounds():
-    require_roles("office", "inspector", "leading_group")
     with ctx().db.read() as s:
         items = rounds_overview(s, principal())
     return render_template("rounds.html", rounds=items)
@@ -132,59 +118,38 @@ def add_common_problem(round_id):
     return redirect(url_for("web.distill", round_id=round_id))
 
 
-# ------------------------------------------------------------------ reads
+# ------------------------------------------------------------------ views
 def rounds_overview(s: Session, p: Principal) -> list[dict]:
-    rows = [r for r in s.scalars(select(Round).order_by(Round.id.desc())) if access.can_read_round(p, r)]
-    ids = [r.id for r in rows]
-    problems = dict(s.execute(select(Problem.round_id, func.count()).where(Problem.round_id.in_(ids))
-                              .group_by(Problem.round_id)).all()) if ids else {}
-    commons = dict(s.execute(select(CommonProblem.round_id, func.count()).where(CommonProblem.round_id.in_(ids))
-                             .group_by(CommonProblem.round_id)).all()) if ids else {}
-    out = []
-    for r in rows:
-        records = _can_record(p, r)
-        out.append({"id": r.id, "name": r.name, "status": r.status, "created": fmt_time(r.created_at, False),
-                    "problems": problems.get(r.id, 0), "common_problems": commons.get(r.id, 0),
-                    "findings_url": url_for("web.findings", round_id=r.id) if records else None,
-                    "distill_url": url_for("web.distill", round_id=r.id) if p.has("office") else None})
-    return out
+    return [{"id": row.round.id, "name": row.round.name, "status": row.round.status,
+             "created": fmt_time(row.round.created_at, False),
+             "problems": row.problems, "common_problems": row.common_problems,
+             "findings_url": url_for("web.findings", round_id=row.round.id) if row.may_record else None,
+             "distill_url": url_for("web.distill", round_id=row.round.id) if row.may_distil else None}
+            for row in inspection_rounds.overview(s, p)]
 
 
 def findings_view(c: Context, s: Session, p: Principal, round_id: int) -> dict:
-    rnd = inspection_rounds.get_round(s, p, round_id)
-    if not _can_record(p, rnd):
-        raise Forbidden("only the office and this round's inspectors record its findings")
-    body = inspection_rounds.round_json(s, rnd)
-    inspected = set(body["inspected_unit_ids"])
-    units = s.scalars(select(Unit).where(Unit.kind.in_(RECTIFYING_KINDS), Unit.active.is_(True))
-                      .order_by(Unit.code)).all()
-    names = {u.id: u.name for u in units}
-    # the inspected units first: most findings are about them; residents' reports may name others
-    unit_options = [(u.id, u.name) for u in units if u.id in inspected] + \
-                   [(u.id, u.name) for u in units if u.id not in inspected]
-    round_clues = s.scalars(select(Clue).where(Clue.round_id == rnd.id, access.clue_scope(p))
-                            .order_by(Clue.id.desc())).all()
-    problems = [dict(pr, unit=names.get(pr["unit_id"]) or _unit_name(s, pr["unit_id"])) for pr in body["problems"]]
+    data = inspection_rounds.findings(s, p, round_id)
+    rnd, body, names = data.round, data.body, data.unit_names
+    problems = [dict(pr, unit=names.get(pr["unit_id"], "")) for pr in body["problems"]]
     categories = sorted(set(SUGGESTED_CATEGORIES) | {pr["category"] for pr in body["problems"]})
     return {
         "round": {"id": rnd.id, "name": rnd.name, "status": rnd.status},
-        "open": rnd.status in OPEN_FOR_FINDINGS,
-        "problems": list(reversed(problems)), "units": unit_options, "inspected": inspected,
+        "open": rnd.accepts_findings,
+        "problems": list(reversed(problems)), "units": [(u.id, u.name) for u in data.units],
+        "inspected": set(body["inspected_unit_ids"]),
         "sources": PROBLEM_SOURCES, "categories": categories,
-        "clues": [{"summary": cl.summary, "unit": names.get(cl.unit_id) or _unit_name(s, cl.unit_id),
-                   "at": fmt_time(cl.registered_at), "content": cl.content if access.sees_clue_content(p, cl) else None}
-                  for cl in round_clues],
-        "task_id": _open_task(s, p, rnd.id, "record_findings"),
+        "clues": [{"summary": cl.summary, "unit": names.get(cl.unit_id, ""),
+                   "at": fmt_time(cl.registered_at), "content": cl.content if readable else None}
+                  for cl, readable in data.clues],
+        "task_id": data.task_id,
         "problem_form": {}, "problem_errors": {}, "clue_form": {}, "clue_errors": {},
     }
 
 
 def distill_view(c: Context, s: Session, p: Principal, round_id: int, department_id: int | None) -> dict:
-    require_roles("office")
-    rnd = inspection_rounds.get_round(s, p, round_id)
-    body = inspection_rounds.round_json(s, rnd)
-    units = {u.id: u for u in s.scalars(select(Unit))}
-    departments = sorted((u for u in units.values() if u.kind == "department" and u.active), key=lambda u: u.code)
+    data = inspection_rounds.distillation(s, p, round_id)
+    rnd, body, units = data.round, data.body, data.units
     problems = [dict(pr, unit=units[pr["unit_id"]].name if pr["unit_id"] in units else "") for pr in body["problems"]]
     grouped = defaultdict(list)
     for pr in problems:
@@ -201,43 +166,28 @@ def distill_view(c: Context, s: Session, p: Principal, round_id: int, department
         "round": {"id": rnd.id, "name": rnd.name, "status": rnd.status},
         "published": rnd.published_at is not None,
         "unassigned": sorted(unassigned.items()), "unassigned_count": sum(len(v) for v in unassigned.values()),
-        "commons": commons, "departments": [(u.id, u.name) for u in departments],
+        "commons": commons, "departments": [(u.id, u.name) for u in data.departments],
         "categories": sorted(set(SUGGESTED_CATEGORIES) | {pr["category"] for pr in problems}),
-        "preview": recipients_preview(s, units, body["common_problems"], department_id),
-        "task_id": _open_task(s, p, rnd.id, "distill_list"),
+        "preview": recipients_preview(data, department_id),
+        "task_id": data.task_id,
         "cp_form": {"responsible_department_id": str(department_id) if department_id else ""},
         "picked": set(), "cp_errors": {},
     }
 
 
-def recipients_preview(s: Session, units: dict[int, Unit], commons: list[dict], department_id: int | None) -> dict:
-    """Who publishing the list reaches, as `rounds._on_publish` fans it out: every active
-    rectifying unit, the leaders in charge of them, and each responsible department."""
-    receiving = [u for u in units.values() if u.active and u.kind in RECTIFYING_KINDS]
-    by_kind = Counter(u.kind for u in receiving)
-    portfolio = Counter(u.leader_id for u in receiving if u.leader_id is not None)
-    leaders = {u.id: u.name for u in s.scalars(select(User).where(User.id.in_(list(portfolio))))} if portfolio else {}
-    dept_ids = list(dict.fromkeys(cp["responsible_department_id"] for cp in commons))
-    departments = [{"name": units[d].name if d in units else str(d), "new": False,
-                    "common_problems": sum(1 for cp in commons if cp["responsible_department_id"] == d)}
-                   for d in dept_ids]
-    if department_id is not None and department_id not in dept_ids and department_id in units:
+def recipients_preview(data: inspection_rounds.Distillation, department_id: int | None) -> dict:
+    """Who publishing the list reaches (`rounds.recipients`, the publication's own computation),
+    with the department being chosen in the form shown as new when the list does not name it yet."""
+    to, units = data.recipients, data.units
+    by_kind = Counter(u.kind for u in to.units)
+    departments = [{"name": units[d].name if d in units else str(d), "new": False, "common_problems": len(governed)}
+                   for d, governed in to.departments.items()]
+    if department_id is not None and department_id not in to.departments and department_id in units:
         departments.append({"name": units[department_id].name, "new": True, "common_problems": 1})
-    return {"units": len(receiving), "by_kind": sorted(by_kind.items(), key=lambda kv: RECTIFYING_KINDS.index(kv[0])),
-            "leaders": sorted(({"name": leaders.get(lid, str(lid)), "units": n} for lid, n in portfolio.items()),
-                              key=lambda x: x["name"]),
+    return {"units": len(to.units), "by_kind": sorted(by_kind.items(), key=lambda kv: RECTIFYING_KINDS.index(kv[0])),
+            "leaders": sorted(({"name": data.leader_names.get(lid, str(lid)), "units": len(unit_ids)}
+                               for lid, unit_ids in to.leaders.items()), key=lambda x: x["name"]),
             "departments": departments}
-
-
-def _open_task(s: Session, p: Principal, round_id: int, bpmn_id: str) -> str | None:
-    """The round's open task of that step, if this user may complete it (for the finish button)."""
-    return s.scalar(select(HumanTask.id).where(
-        HumanTask.business_key == f"round:{round_id}", HumanTask.bpmn_id == bpmn_id, HumanTask.state == "open",
-        access.task_actionable(p)).limit(1))
-
-
-def _can_record(p: Principal, rnd: Round) -> bool:
-    return p.has("office") or access.is_inspector_of(p, rnd)
 
 
 def _required(form, names) -> dict[str, list[str]]:
@@ -246,10 +196,6 @@ def _required(form, names) -> dict[str, list[str]]:
         if n.endswith("_id") and n not in errors and _int(form.get(n)) is None:
             errors[n] = [_("Choose one option")]
     return errors
-
-
-def _unit_name(s: Session, unit_id: int) -> str:
-    return s.scalar(select(Unit.name).where(Unit.id == unit_id)) or ""
 
 
 def _int(raw):

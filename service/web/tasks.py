@@ -7,37 +7,22 @@ evidence upload that calls `service.evidence.upload`.
 """
 from __future__ import annotations
 
-
 from flask import flash, redirect, render_template, request, url_for
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflows.engine import InvalidTaskData, TaskNotOpen, WorkflowFailure
-from workflows.tables import HumanTask
 
-from .. import cases, evidence, rounds, supervision, tasks
+from .. import case_file as case_reads
+from .. import evidence, supervision, tasks
 from ..auth import Principal
 from ..context import Context
 from ..db import Conflict as RetryConflict
-from ..errors import ApiError, Conflict, NotFound, Unprocessable
-from ..models import (
-    Case,
-    CommonProblem,
-    Evidence,
-    Filing,
-    RecommendationLetter,
-    RectificationItem,
-    Round,
-    SelfCheckItem,
-    Unit,
-    User,
-)
+from ..errors import ApiError, Conflict, Unprocessable
+from ..models import Evidence
 from . import bp, ctx, due_info, fmt_size, fmt_time, forms, principal
 from .i18n import _, tc
+from .inbox import SPECIAL_PAGES, task_url
 from .problems import of_exception, place_errors
-from .inbox import SPECIAL_PAGES, process_names, task_url
-
-UPLOAD_STEPS = ("rectify", "attest_and_file")
 
 
 @bp.get("/tasks/<task_id>")
@@ -80,7 +65,7 @@ def complete(task_id):
 def case_file(case_id):
     c = ctx()
     with c.db.read() as s:
-        view = case_view(c, s, principal(), case_id)
+        view = case_view(c, case_reads.case_file(s, principal(), case_id))
     return render_template("case.html", case=view)
 
 
@@ -133,152 +118,50 @@ def _upload_failed(reason: str, status: int, xhr: bool, back: str):
     return redirect(back)
 
 
-# ------------------------------------------------------------------ reads
+# ------------------------------------------------------------------ views
 def task_view(c: Context, s: Session, p: Principal, task_id: str) -> dict:
-    """Everything the task page shows: the task, its form (pre-filled), and the record so far."""
-    body = tasks.get_with_form(c, s, p, task_id)
-    row = s.get(HumanTask, task_id)
-    kind, _, ident = (row.business_key or "").partition(":")
-    case = round_ = letter = None
-    if kind == "case" and ident.isdigit():
-        try:
-            case = case_view(c, s, p, int(ident))
-        except NotFound:
-            case = None
-    elif kind == "round" and ident.isdigit():
-        try:
-            round_ = round_panel(s, rounds.get_round(s, p, int(ident)))
-        except NotFound:
-            round_ = None
-    elif kind == "letter" and ident.isdigit():
-        letter = letter_panel(s, int(ident))
-    refs = {"common_problem": _common_problem_titles(s, row)}
-    schema = body["form"]
-    is_open = row.state == "open"
-    special = SPECIAL_PAGES.get((row.model_key, row.bpmn_id))
-    can_upload = (case is not None and is_open and body["actionable"] and row.bpmn_id in UPLOAD_STEPS
-                  and case["status"] != "closed")
+    """Everything the task page shows (`service.case_file.task_page`), in the page's language."""
+    page = case_reads.task_page(c, s, p, task_id)
+    row = page.task
+    refs = {"common_problem": page.titles}
+    special = SPECIAL_PAGES.get(row.step)
     return {
         "task": {"id": row.id, "name": tc(row.name), "bpmn_id": row.bpmn_id, "state": row.state,
-                 "process": process_names(s, [row.model_key]).get(row.model_key, row.model_key),
-                 "role": row.role, "unit": _unit_name(s, row.unit_id), "due": due_info(row.due_at, c.now()),
+                 "process": tc(page.process_name) or row.model_key,
+                 "role": row.role, "unit": page.unit, "due": due_info(row.due_at, c.now()),
                  "created": fmt_time(row.created_at)},
-        "open": is_open, "actionable": body["actionable"], "schema": schema, "refs": refs,
-        "form": forms.build(schema, initial_data(s, row, schema), None, refs),
+        "open": row.state == "open", "actionable": page.actionable, "schema": page.form, "refs": refs,
+        "form": forms.build(page.form, page.initial, None, refs),
         "special_url": task_url(row) if special else None,
-        "case": case, "round": round_, "letter": letter, "can_upload": can_upload,
+        "case": case_view(c, page.case) if page.case is not None else None,
+        "round": page.round, "letter": page.letter, "can_upload": page.can_upload,
         "upload_types": ", ".join(c.settings.evidence_types), "upload_mb": c.settings.max_upload_mb,
     }
 
 
-def initial_data(s: Session, row: HumanTask, schema: dict) -> dict:
-    """What the form starts with: one row per common problem, and anything recorded before."""
-    kind, _, ident = (row.business_key or "").partition(":")
-    if kind != "case" or not ident.isdigit() or row.model_key != "unit_rectification":
-        return {}
-    case = s.get(Case, int(ident))
-    commons = s.scalars(select(CommonProblem).where(CommonProblem.round_id == case.round_id)
-                        .order_by(CommonProblem.id)).all()
-    if row.bpmn_id == "self_check":
-        done = {i.common_problem_id: i for i in s.scalars(select(SelfCheckItem).where(SelfCheckItem.case_id == case.id))}
-        items = []
-        for cp in commons:
-            item = done.get(cp.id)
-            items.append({"common_problem_id": cp.id} if item is None else {
-                "common_problem_id": cp.id, "applicable": item.applicable, "reason": item.reason,
-                "problems_found": item.problems_found, "findings": item.findings})
-        return {"items": items}
-    if row.bpmn_id == "rectify":
-        existing = {i.common_problem_id: i for i in s.scalars(
-            select(RectificationItem).where(RectificationItem.case_id == case.id))}
-        checks = {i.common_problem_id: i for i in s.scalars(select(SelfCheckItem).where(SelfCheckItem.case_id == case.id))}
-        items = []
-        for cp in commons:
-            item = existing.get(cp.id)
-            if item is not None:
-                items.append({"common_problem_id": cp.id, "status": item.status,
-                              "measures": [{"description": m.description,
-                                            "deadline": m.deadline.isoformat() if m.deadline else ""}
-                                           for m in item.measures],
-                              "institutions": [{"title": i.title} for i in item.institutions]})
-            elif not checks or checks.get(cp.id) is None or checks[cp.id].applicable:
-                items.append({"common_problem_id": cp.id, "measures": [{}], "institutions": []})
-        return {"items": items}
-    return {}
-
-
-def _common_problem_titles(s: Session, row: HumanTask) -> dict[int, str]:
-    kind, _, ident = (row.business_key or "").partition(":")
-    round_id = None
-    if kind == "case" and ident.isdigit():
-        round_id = s.scalar(select(Case.round_id).where(Case.id == int(ident)))
-    elif kind == "round" and ident.isdigit():
-        round_id = int(ident)
-    if round_id is None:
-        return {}
-    return dict(s.execute(select(CommonProblem.id, CommonProblem.title)
-                          .where(CommonProblem.round_id == round_id).order_by(CommonProblem.id)).all())
-
-
-def case_view(c: Context, s: Session, p: Principal, case_id: int) -> dict:
+def case_view(c: Context, data: case_reads.CaseFile) -> dict:
     """A unit's case so far, read-only: self-check, measures, institutions, evidence, filings."""
-    case = cases.get_case(s, p, case_id)  # the need-to-know rule for cases
-    titles = dict(s.execute(select(CommonProblem.id, CommonProblem.title)
-                            .where(CommonProblem.round_id == case.round_id).order_by(CommonProblem.id)).all())
-    checks = s.scalars(select(SelfCheckItem).where(SelfCheckItem.case_id == case.id).order_by(SelfCheckItem.id)).all()
-    items = s.scalars(select(RectificationItem).where(RectificationItem.case_id == case.id)
-                      .order_by(RectificationItem.id)).all()
-    files = s.scalars(select(Evidence).where(Evidence.case_id == case.id).order_by(Evidence.id)).all()
-    filings = s.scalars(select(Filing).where(Filing.case_id == case.id).order_by(Filing.id)).all()
-    people = {u.id: u.name for u in s.scalars(select(User).where(User.id.in_(
-        {e.uploaded_by for e in files} | {f.filed_by for f in filings} | {f.reviewed_by for f in filings if f.reviewed_by})))}
-    rnd = s.get(Round, case.round_id)
+    case, titles, people = data.case, data.titles, data.people
     return {
-        "id": case.id, "status": case.status, "warning": case.warning, "unit": _unit_name(s, case.unit_id),
-        "round": rnd.name if rnd else "", "due": due_info(case.due_at, c.now()) if case.status != "closed" else
+        "id": case.id, "status": case.status, "warning": case.warning, "unit": data.unit,
+        "round": data.round, "due": due_info(case.due_at, c.now()) if case.status != "closed" else
         {"text": "", "level": "none", "date": fmt_time(case.due_at)},
         "self_check": [{"title": titles.get(i.common_problem_id, i.common_problem_id), "applicable": i.applicable,
                         "reason": i.reason, "problems_found": i.problems_found, "findings": i.findings}
-                       for i in checks],
+                       for i in data.self_check],
         "items": [{"id": i.id, "title": titles.get(i.common_problem_id, i.common_problem_id), "status": i.status,
                    "measures": [{"description": m.description, "deadline": m.deadline.isoformat() if m.deadline else ""}
                                 for m in i.measures],
-                   "institutions": [i2.title for i2 in i.institutions]} for i in items],
-        "evidence": [_evidence_item(e, people.get(e.uploaded_by, "")) for e in files],
+                   "institutions": [i2.title for i2 in i.institutions]} for i in data.items],
+        "evidence": [_evidence_item(e, people.get(e.uploaded_by, "")) for e in data.evidence],
         "filings": [{"filed_by": people.get(f.filed_by, ""), "filed_at": fmt_time(f.filed_at),
                      "comment": f.attest_comment, "result": f.result or "pending",
                      "reviewed_by": people.get(f.reviewed_by, "") if f.reviewed_by else "",
-                     "reviewed_at": fmt_time(f.reviewed_at), "review_comment": f.review_comment} for f in filings],
+                     "reviewed_at": fmt_time(f.reviewed_at), "review_comment": f.review_comment}
+                    for f in data.filings],
     }
 
 
 def _evidence_item(e: Evidence, uploader: str) -> dict:
     return {"id": e.id, "filename": e.filename, "size": fmt_size(e.size), "bytes": e.size, "sha256": e.sha256,
             "uploaded_at": fmt_time(e.uploaded_at), "uploaded_by": uploader, "item_id": e.item_id}
-
-
-def round_panel(s: Session, rnd: Round) -> dict:
-    """The round's list as the leading group approves it: common problems, departments, problems."""
-    body = rounds.round_json(s, rnd)
-    departments = {u.id: u.name for u in s.scalars(select(Unit).where(
-        Unit.id.in_({cp["responsible_department_id"] for cp in body["common_problems"]})))}
-    return {"id": rnd.id, "name": rnd.name, "status": rnd.status, "problems": len(body["problems"]),
-            "common_problems": [{"title": cp["title"], "category": cp["category"], "description": cp["description"],
-                                 "department": departments.get(cp["responsible_department_id"], ""),
-                                 "problems": len(cp["problem_ids"])} for cp in body["common_problems"]]}
-
-
-def letter_panel(s: Session, letter_id: int) -> dict | None:
-    letter = s.get(RecommendationLetter, letter_id)
-    if letter is None:
-        return None
-    titles = s.scalars(select(CommonProblem.title).where(CommonProblem.id.in_(letter.common_problem_ids))
-                       .order_by(CommonProblem.id)).all()
-    return {"department": _unit_name(s, letter.department_id), "common_problems": list(titles)}
-
-
-def _unit_name(s: Session, unit_id: int | None) -> str:
-    if unit_id is None:
-        return ""
-    return s.scalar(select(Unit.name).where(Unit.id == unit_id)) or ""
-

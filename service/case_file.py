@@ -1,0 +1,156 @@
+"""What the task and case pages read: a unit's case so far (the case file), and a task with its
+form, what the form starts with, and the record it works on beside it.
+
+Every read goes through the need-to-know rules (`tasks.get_visible`, `cases.get_case`,
+`rounds.get_round`); a record the viewer may not read is left out of the task page rather than
+refused, since the task itself is theirs to see.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from workflows.tables import HumanTask
+
+from . import cases, evidence, letters, rounds, tasks
+from .auth import Principal
+from .context import Context
+from .designs import model_names
+from .errors import NotFound
+from .models import (
+    BusinessKey,
+    Case,
+    CommonProblem,
+    Evidence,
+    Filing,
+    KeyKind,
+    RectificationItem,
+    Round,
+    SelfCheckItem,
+    User,
+)
+from .organisation import unit_name
+
+
+@dataclass
+class CaseFile:
+    """A unit's case so far, read-only: self-check, measures, institutions, evidence, filings."""
+
+    case: Case
+    unit: str                      # the unit's name
+    round: str                     # the round's name
+    titles: dict[int, str]         # the list's common problems by id
+    self_check: list[SelfCheckItem]
+    items: list[RectificationItem]
+    evidence: list[Evidence]
+    filings: list[Filing]
+    people: dict[int, str]         # names of the uploaders, filers and reviewers
+
+
+@dataclass
+class TaskPage:
+    task: HumanTask
+    form: dict                     # the task's form schema
+    actionable: bool               # the viewer may complete it
+    process_name: str              # the model's name as its latest version writes it
+    unit: str                      # the task's unit's name
+    case: CaseFile | None          # the record the task works on, when the viewer may read it
+    round: dict | None             # `rounds.list_summary`
+    letter: dict | None            # `letters.letter_summary`
+    titles: dict[int, str]         # the common problems the form's rows may name
+    initial: dict                  # what the form starts with
+    can_upload: bool               # the page offers the evidence upload
+
+
+def case_file(s: Session, p: Principal, case_id: int) -> CaseFile:
+    case = cases.get_case(s, p, case_id)  # the need-to-know rule for cases
+    titles = dict(s.execute(select(CommonProblem.id, CommonProblem.title)
+                            .where(CommonProblem.round_id == case.round_id).order_by(CommonProblem.id)).all())
+    checks = s.scalars(select(SelfCheckItem).where(SelfCheckItem.case_id == case.id).order_by(SelfCheckItem.id)).all()
+    items = s.scalars(select(RectificationItem).where(RectificationItem.case_id == case.id)
+                      .order_by(RectificationItem.id)).all()
+    files = s.scalars(select(Evidence).where(Evidence.case_id == case.id).order_by(Evidence.id)).all()
+    filings = s.scalars(select(Filing).where(Filing.case_id == case.id).order_by(Filing.id)).all()
+    people_ids = ({e.uploaded_by for e in files} | {f.filed_by for f in filings}
+                  | {f.reviewed_by for f in filings if f.reviewed_by})
+    people = {u.id: u.name for u in s.scalars(select(User).where(User.id.in_(people_ids)))}
+    rnd = s.get(Round, case.round_id)
+    return CaseFile(case, unit_name(s, case.unit_id), rnd.name if rnd else "", titles, list(checks), list(items),
+                    list(files), list(filings), people)
+
+
+def task_page(ctx: Context, s: Session, p: Principal, task_id: str) -> TaskPage:
+    """Everything the task page shows: the task, its form (pre-filled), and the record so far."""
+    body = tasks.get_with_form(ctx, s, p, task_id)
+    row = s.get_one(HumanTask, task_id)
+    key = BusinessKey.parse(row.business_key)
+    case = round_ = letter = None
+    if key is not None and key.kind == KeyKind.CASE:
+        try:
+            case = case_file(s, p, key.id)
+        except NotFound:
+            case = None
+    elif key is not None and key.kind == KeyKind.ROUND:
+        try:
+            round_ = rounds.list_summary(s, rounds.get_round(s, p, key.id))
+        except NotFound:
+            round_ = None
+    elif key is not None and key.kind == KeyKind.LETTER:
+        letter = letters.letter_summary(s, key.id)
+    titles = common_problem_titles(s, key)
+    # evidence is uploaded on the steps that gather it, while the case takes it (never once closed)
+    can_upload = (case is not None and row.state == "open" and body["actionable"]
+                  and row.step in evidence.UPLOAD_STEPS and evidence.accepts_evidence(s, case.case))
+    return TaskPage(row, body["form"], body["actionable"], model_names(s, [row.model_key]).get(row.model_key, ""),
+                    unit_name(s, row.unit_id), case, round_, letter, titles, initial_data(s, row), can_upload)
+
+
+def initial_data(s: Session, row: HumanTask) -> dict:
+    """What the form starts with: one row per common problem, and anything recorded before.
+
+    Chosen by the step the task's element declares (self-check, rectify), not by its element id,
+    which a designer may rename.
+    """
+    key = BusinessKey.parse(row.business_key)
+    if key is None or key.kind != KeyKind.CASE or row.step not in ("self_check", "rectify"):
+        return {}
+    case = s.get_one(Case, key.id)
+    commons = rounds.common_problems(s, case.round_id)
+    checks = {i.common_problem_id: i for i in s.scalars(select(SelfCheckItem).where(SelfCheckItem.case_id == case.id))}
+    if row.step == "self_check":
+        items: list[dict] = []
+        for cp in commons:
+            item = checks.get(cp.id)
+            items.append({"common_problem_id": cp.id} if item is None else {
+                "common_problem_id": cp.id, "applicable": item.applicable, "reason": item.reason,
+                "problems_found": item.problems_found, "findings": item.findings})
+        return {"items": items}
+    existing = {i.common_problem_id: i for i in s.scalars(
+        select(RectificationItem).where(RectificationItem.case_id == case.id))}
+    rows: list[dict] = []
+    for cp in commons:
+        done = existing.get(cp.id)
+        if done is not None:
+            rows.append({"common_problem_id": cp.id, "status": done.status,
+                         "measures": [{"description": m.description,
+                                       "deadline": m.deadline.isoformat() if m.deadline else ""}
+                                      for m in done.measures],
+                         "institutions": [{"title": i.title} for i in done.institutions]})
+        elif not checks or checks.get(cp.id) is None or checks[cp.id].applicable:
+            rows.append({"common_problem_id": cp.id, "measures": [{}], "institutions": []})
+    return {"items": rows}
+
+
+def common_problem_titles(s: Session, key: BusinessKey | None) -> dict[int, str]:
+    """The titles of the list's common problems, for a task of a case or of a round."""
+    round_id = None
+    if key is not None and key.kind == KeyKind.CASE:
+        round_id = s.scalar(select(Case.round_id).where(Case.id == key.id))
+    elif key is not None and key.kind == KeyKind.ROUND:
+        round_id = key.id
+    if round_id is None:
+        return {}
+    return dict(s.execute(select(CommonProblem.id, CommonProblem.title)
+                          .where(CommonProblem.round_id == round_id).order_by(CommonProblem.id)).all())

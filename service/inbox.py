@@ -1,0 +1,130 @@
+"""The inbox (待办) and the done list (已办) as data, for the pages to format.
+
+The inbox reads only the engine's task index (`service.tasks.list_open`, the need-to-know rules
+of `service.access`) plus, for the rows of one page, their units and cases: it never loads a
+workflow, so a page stays fast however many tasks the district has (see bench/inbox_bench.py).
+Done items come from the engine's history (`wf_history`, event `task_completed`, actor = the
+user), which records who completed what even after the task index row is gone.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import case as sql_case
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from workflows.tables import HistoryEntry, HumanTask, ProcessInstance
+
+from . import access, tasks
+from .auth import Principal
+from .designs import model_names
+from .models import BusinessKey, Case, KeyKind
+from .organisation import unit_names
+
+
+@dataclass
+class Facets:
+    """Counts of the user's open tasks by process, task type and unit, and how many are urgent."""
+
+    processes: dict[str, int]      # model key -> open tasks
+    tasks: dict[str, int]          # task type (bpmn id) -> open tasks
+    task_names: dict[str, str]     # task type -> its name as the model writes it
+    units: dict                    # unit id (or None) -> open tasks
+    counts: dict[str, int]         # total, overdue, soon (due within 7 days)
+    process_names: dict[str, str]  # model key -> its latest version's name as written
+
+
+@dataclass
+class InboxPage:
+    rows: list[HumanTask]
+    total: int
+    facets: Facets
+    units: dict[int, str]   # names of the rows' units and of every unit in the filter menu
+    cases: dict[str, Case]  # the rows' cases by business key (their warning colours)
+
+
+@dataclass
+class DoneItem:
+    entry: HistoryEntry
+    model_key: str
+    unit_id: int | None
+    case: Case | None
+
+
+@dataclass
+class DonePage:
+    items: list[DoneItem]
+    total: int
+    units: dict[int, str]
+    process_names: dict[str, str]
+
+
+def inbox_page(s: Session, p: Principal, now: datetime, *, process_model: str | None = None,
+               bpmn_id: str | None = None, unit_id: int | None = None, limit: int = 20,
+               offset: int = 0) -> InboxPage:
+    """One page of the user's open tasks, the filter counts, and the names and cases the rows show."""
+    rows, total = tasks.list_open(s, p, process_model=process_model, bpmn_id=bpmn_id, unit_id=unit_id,
+                                  limit=limit, offset=offset)
+    counted = facets(s, p, now)
+    units = unit_names(s, {r.unit_id for r in rows} | set(counted.units))
+    return InboxPage(list(rows), total, counted, units, cases_by_key(s, [r.business_key for r in rows]))
+
+
+def facets(s: Session, p: Principal, now: datetime) -> Facets:
+    """One grouped query over the same rows the inbox lists (the same access rule), so the
+    filter menus show how many tasks each choice leaves."""
+    overdue = func.sum(sql_case((HumanTask.due_at < now, 1), else_=0))
+    soon = func.sum(sql_case(((HumanTask.due_at >= now) & (HumanTask.due_at < now + timedelta(days=7)), 1), else_=0))
+    # grouped in the order of ix_wf_task_facets, which holds every column read: an index-only scan
+    query = (select(HumanTask.unit_id, HumanTask.model_key, HumanTask.bpmn_id, func.count(), overdue, soon)
+             .where(HumanTask.state == "open", access.task_actionable(p))
+             .group_by(HumanTask.unit_id, HumanTask.model_key, HumanTask.bpmn_id))
+    processes: dict[str, int] = {}
+    task_counts: dict[str, int] = {}
+    task_models: dict[str, str] = {}
+    unit_counts: dict = {}
+    counts = {"total": 0, "overdue": 0, "soon": 0}
+    for unit_id, model_key, bpmn_id, n, n_overdue, n_soon in s.execute(query):
+        processes[model_key] = processes.get(model_key, 0) + n
+        task_counts[bpmn_id] = task_counts.get(bpmn_id, 0) + n
+        task_models.setdefault(bpmn_id, model_key)
+        unit_counts[unit_id] = unit_counts.get(unit_id, 0) + n
+        counts["total"] += n
+        counts["overdue"] += n_overdue or 0
+        counts["soon"] += n_soon or 0
+    return Facets(processes, task_counts, task_names(s, task_models), unit_counts, counts,
+                  model_names(s, processes))
+
+
+def task_names(s: Session, task_models: dict[str, str]) -> dict[str, str]:
+    """The name of each task type: one index seek per type (a handful), not a scan of the rows."""
+    return {bpmn_id: s.scalar(select(HumanTask.name).where(HumanTask.bpmn_id == bpmn_id,
+                                                         HumanTask.model_key == model_key).limit(1)) or bpmn_id
+            for bpmn_id, model_key in task_models.items()}
+
+
+def done_page(s: Session, p: Principal, *, limit: int = 20, offset: int = 0) -> DonePage:
+    """The tasks the user completed, newest first, from the engine's history."""
+    mine = (HistoryEntry.actor == p.username) & (HistoryEntry.event == "task_completed")
+    total = s.scalar(select(func.count()).select_from(HistoryEntry).where(mine))
+    rows = s.execute(
+        select(HistoryEntry, ProcessInstance.model_key, ProcessInstance.unit_id, ProcessInstance.business_key)
+        .join(ProcessInstance, ProcessInstance.id == HistoryEntry.instance_id)
+        .where(mine).order_by(HistoryEntry.at.desc(), HistoryEntry.id.desc())
+        .limit(limit).offset(offset)).all()
+    units = unit_names(s, {r.unit_id for r in rows})
+    names = model_names(s, {r.model_key for r in rows})
+    cases = cases_by_key(s, [r.business_key for r in rows])
+    items = [DoneItem(entry, model_key, unit_id, cases.get(business_key) if business_key else None)
+             for entry, model_key, unit_id, business_key in rows]
+    return DonePage(items, total or 0, units, names)
+
+
+def cases_by_key(s: Session, business_keys) -> dict[str, Case]:
+    """The cases that business keys name (`case:12`), by key; other keys are left out."""
+    ids = {key.id for key in map(BusinessKey.parse, business_keys) if key is not None and key.kind == KeyKind.CASE}
+    if not ids:
+        return {}
+    return {str(BusinessKey(KeyKind.CASE, c.id)): c for c in s.scalars(select(Case).where(Case.id.in_(ids)))}
