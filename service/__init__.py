@@ -30,16 +30,12 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.extensions["rectiflow"] = ctx
 
     from .api import bp as api_bp
+    from .web import PAGE_BLUEPRINTS
+    from .web import init_app as init_pages
 
-    app.register_blueprint(api_bp)
-    from .web import init_app as init_web
-
-    init_web(app)  # the pages, CSRF (the token-authenticated API is exempt), session cookie settings
-    from .web import dashboard, designer, instances
-
-    for page_bp in (designer.bp, instances.bp, dashboard.bp):  # init_web may have registered some already
-        if page_bp.name not in app.blueprints:
-            app.register_blueprint(page_bp)
+    for blueprint in (api_bp, *PAGE_BLUEPRINTS):
+        app.register_blueprint(blueprint)
+    init_pages(app)
     _register_errors(app)
     _register_guards(app)
     return app

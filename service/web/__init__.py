@@ -1,9 +1,10 @@
 """The web application: server-rendered pages for people; the JSON API under /api/v1 is for programs.
 
-One blueprint, `web`, holds the pages; each module registers its routes on it, as the API's
-modules do, so every page shares the same login check, CSRF protection, translations and HTML
-error pages. Modules of this package that exist are loaded by `init_app` (the designer and the
-dashboard arrive later); a module that brings its own blueprint gets registered as well.
+The `web` blueprint holds most pages (its modules register their routes on it, as the API's
+modules do); the designer, the instance view and the dashboard have blueprints of their own.
+`create_app` registers all of them once (`PAGE_BLUEPRINTS`), then `init_app` gives every page the
+same login check, CSRF protection, translations and session settings; errors become pages in
+`page_error`, which the application's one error handler calls.
 
 Shared helpers for page modules: `ctx()`, `principal()`, `require_roles()`, the gettext calls
 `_()` / `ngettext()` / `pgettext()` and `tc()` (see `i18n`), `safe_next()`, `fmt_time()`, `fmt_size()`,
@@ -11,11 +12,8 @@ Shared helpers for page modules: `ctx()`, `principal()`, `require_roles()`, the 
 """
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import logging
 from datetime import datetime, timedelta
-from functools import wraps
 from urllib.parse import urlsplit
 
 from flask import (
@@ -43,8 +41,6 @@ log = logging.getLogger(__name__)
 
 # Pages anyone may open without logging in.
 PUBLIC_ENDPOINTS = {"web.login", "web.set_language"}
-# Page modules loaded in this order when present; the designer and dashboard come from other hands.
-PAGE_MODULES = ("auth", "inbox", "tasks", "rounds", "designer", "instances", "dashboard")
 
 
 def ctx() -> Context:
@@ -61,21 +57,12 @@ def require_roles(*roles: str) -> None:
         raise Forbidden(f"this page needs one of the roles: {', '.join(roles)}")
 
 
-def login_required(view):
-    """For views on a blueprint of their own: the `web` blueprint checks every page already."""
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        if g.get("principal") is None:
-            response = _load_principal()
-            if response is not None:
-                return response
-        return view(*args, **kwargs)
-    return wrapper
-
-
-@bp.before_request
 def _load_principal():
-    """Load the session's user on every page, so a disabled account is out at its next click."""
+    """Load the session's user on every page (of every page blueprint), so a disabled account is
+    out at its next click; anyone not logged in goes to the login page. The API authenticates by
+    token instead, and static files need no one."""
+    if request.blueprint in (None, "api") or request.endpoint in (None, "static"):
+        return None
     g.principal = None
     user_id = session.get("uid")
     if user_id is not None:
@@ -196,7 +183,8 @@ def _template_context() -> dict:
 
 
 def init_app(app: Flask) -> None:
-    """Register the pages, CSRF protection (not for the token-authenticated API) and session settings."""
+    """What every page shares, once the blueprints are registered: the login check, CSRF protection
+    (not for the token-authenticated API), translations, session settings and template globals."""
     # Flask has defaults for these (SameSite unset, 31 days), so they are set, not defaulted
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
                       PERMANENT_SESSION_LIFETIME=timedelta(hours=ctx_settings(app).token_hours))
@@ -205,17 +193,8 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("WTF_CSRF_HEADERS", ["X-CSRFToken"])
     csrf.init_app(app)
     i18n.init_app(app)  # gettext in templates: _(), ngettext(), pgettext()
-    from ..api import bp as api_bp
-
-    csrf.exempt(api_bp)
-    for name in PAGE_MODULES:
-        if importlib.util.find_spec(f"{__name__}.{name}") is None:
-            continue
-        module = importlib.import_module(f"{__name__}.{name}")
-        own = getattr(module, "bp", None)
-        if isinstance(own, Blueprint) and own is not bp and own.name not in app.blueprints:
-            app.register_blueprint(own)
-    app.register_blueprint(bp)
+    csrf.exempt(app.blueprints["api"])  # the API authenticates each request by token, not by cookie
+    app.before_request(_load_principal)
     # globals rather than context: macros imported from other templates see them too
     app.jinja_env.globals.update(tc=tc, label=label, fmt_time=fmt_time, fmt_size=fmt_size)
     app.context_processor(_template_context)
@@ -223,3 +202,9 @@ def init_app(app: Flask) -> None:
 
 def ctx_settings(app: Flask):
     return app.extensions["rectiflow"].settings
+
+
+from . import auth, inbox, rounds, tasks  # noqa: E402,F401  (their routes register on bp)
+from . import dashboard, designer, instances  # noqa: E402  (blueprints of their own, registered by create_app)
+
+PAGE_BLUEPRINTS = (bp, designer.bp, instances.bp, dashboard.bp)
