@@ -13,10 +13,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
+import bpmn_snippets as B  # noqa: E402
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow  # noqa: E402
 from SpiffWorkflow.util.task import TaskState  # noqa: E402
 
-import bpmn_snippets as B  # noqa: E402
 from config import Settings  # noqa: E402
 from service.context import make_context  # noqa: E402
 from service.db import create_schema  # noqa: E402
@@ -71,6 +71,7 @@ def main(n: int = 300) -> None:
             med, p95 = timed(fn, n)
             rows.append(f"{label:<48}{med:>10.2f}{p95:>10.2f}")
         from sqlalchemy import select
+
         from workflows.tables import HumanTask
 
         with ctx.db.read() as s:

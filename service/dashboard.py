@@ -8,6 +8,8 @@ kept here because only the dashboard needs them.
 """
 from __future__ import annotations
 
+from typing import cast
+
 from sqlalchemy import case as sql_case
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -38,7 +40,7 @@ def progress_by_unit(s: Session, p: Principal, round_id: int | None) -> dict:
                      .group_by(Unit.id, Unit.name, scoped.c.status).order_by(Unit.id)).all()
     units: dict[int, str] = {}
     counts: dict[tuple[int, str], int] = {}
-    for unit_id, name, status, n in rows:
+    for unit_id, name, status, n in cast(list[tuple[int, str, str, int]], rows):
         units[unit_id] = name
         counts[(unit_id, status)] = n
     statuses = [st for st in CASE_STATUSES if any(k[1] == st for k in counts)]
@@ -63,10 +65,10 @@ def by_industry(s: Session, p: Principal, round_id: int | None) -> list[dict]:
     """Units (cases) per industry and the share of them closed out, in per cent."""
     scoped = _cases(p, round_id).subquery()
     industry = func.coalesce(Unit.industry, "")
-    rows = s.execute(select(industry, func.count(),
-                            func.sum(sql_case((scoped.c.status == "closed", 1), else_=0)))
-                     .join(scoped, scoped.c.unit_id == Unit.id)
-                     .group_by(industry).order_by(func.count().desc(), industry)).all()
+    rows = cast(list[tuple[str, int, int | None]], s.execute(
+        select(industry, func.count(), func.sum(sql_case((scoped.c.status == "closed", 1), else_=0)))
+        .join(scoped, scoped.c.unit_id == Unit.id)
+        .group_by(industry).order_by(func.count().desc(), industry)).all())
     return [{"industry": name, "units": n, "closed": int(closed or 0),
              "rate": round(100 * int(closed or 0) / n, 1) if n else 0.0} for name, n, closed in rows]
 

@@ -3,15 +3,16 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
-from typing import Callable, TypeVar
+from typing import TypeVar
 
 from sqlalchemy import create_engine, event, inspect, text
-from sqlalchemy.schema import CreateColumn
 from sqlalchemy.engine import Engine as SAEngine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.schema import CreateColumn
 
 from workflows.tables import EngineBase
 

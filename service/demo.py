@@ -10,8 +10,8 @@ from functools import partial
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import demo_data as D
 from . import clues, rounds, tasks
+from . import demo_data as D
 from .auth import Principal, hash_password, principal_for
 from .context import Context
 from .models import Case, Expert, InspectorProfile, Problem, Round, Unit, User
@@ -49,7 +49,7 @@ def _organisation(s: Session, password_hash: str) -> None:
         s.add(u)
         leaders[leader["username"]] = u
     s.flush()
-    leader_of = {code: leaders[l["username"]].id for l in D.LEADERS for code in l["portfolio"]}
+    leader_of = {code: leaders[leader["username"]].id for leader in D.LEADERS for code in leader["portfolio"]}
     by_code: dict[str, Unit] = {}
     for data in D.DEPARTMENTS:
         by_code[data["code"]] = Unit(code=data["code"], name=data["name"], kind="department",

@@ -14,9 +14,9 @@ from workflows.tables import HumanTask
 
 from . import access
 from .auth import Principal
+from .cases import get_case
 from .context import Context
 from .errors import Forbidden, TooLarge, Unprocessable
-from .cases import get_case
 from .models import BusinessKey, Case, Evidence, EvidenceBlob, KeyKind, RectificationItem
 
 # The steps during which a unit gathers evidence: while it rectifies and when its head files.
@@ -90,9 +90,9 @@ def upload(ctx: Context, s: Session, p: Principal, case_id: int, filename: str, 
     if s.get(EvidenceBlob, digest) is None:
         s.add(EvidenceBlob(sha256=digest, size=len(content), content=content))
         s.flush()  # the blob row must exist before the evidence row that points at it
-    evidence = Evidence(case_id=case.id, item_id=item_id, filename=name, content_type=_CONTENT_TYPES.get(ext, "application/octet-stream"),
-                        size=len(content), sha256=digest, uploaded_by=p.id, uploaded_at=ctx.now(),
-                        effective_date=effective_date)
+    evidence = Evidence(case_id=case.id, item_id=item_id, filename=name,
+                        content_type=_CONTENT_TYPES.get(ext, "application/octet-stream"), size=len(content),
+                        sha256=digest, uploaded_by=p.id, uploaded_at=ctx.now(), effective_date=effective_date)
     s.add(evidence)
     s.flush()
     return evidence

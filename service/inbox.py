@@ -8,8 +8,10 @@ user), which records who completed what even after the task index row is gone.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
 from sqlalchemy import case as sql_case
 from sqlalchemy import func, select
@@ -41,8 +43,8 @@ class InboxPage:
     rows: list[HumanTask]
     total: int
     facets: Facets
-    units: dict[int, str]   # names of the rows' units and of every unit in the filter menu
-    cases: dict[str, Case]  # the rows' cases by business key (their warning colours)
+    units: dict[int | None, str]   # names of the rows' units and of every unit in the filter menu
+    cases: dict[str | None, Case]  # the rows' cases by business key (their warning colours)
 
 
 @dataclass
@@ -57,7 +59,7 @@ class DoneItem:
 class DonePage:
     items: list[DoneItem]
     total: int
-    units: dict[int, str]
+    units: dict[int | None, str]
     process_names: dict[str, str]
 
 
@@ -86,7 +88,8 @@ def facets(s: Session, p: Principal, now: datetime) -> Facets:
     task_models: dict[str, str] = {}
     unit_counts: dict = {}
     counts = {"total": 0, "overdue": 0, "soon": 0}
-    for unit_id, model_key, bpmn_id, n, n_overdue, n_soon in s.execute(query):
+    rows = cast(Iterable[tuple[int | None, str, str, int, int | None, int | None]], s.execute(query))
+    for unit_id, model_key, bpmn_id, n, n_overdue, n_soon in rows:
         processes[model_key] = processes.get(model_key, 0) + n
         task_counts[bpmn_id] = task_counts.get(bpmn_id, 0) + n
         task_models.setdefault(bpmn_id, model_key)
@@ -122,7 +125,7 @@ def done_page(s: Session, p: Principal, *, limit: int = 20, offset: int = 0) -> 
     return DonePage(items, total or 0, units, names)
 
 
-def cases_by_key(s: Session, business_keys) -> dict[str, Case]:
+def cases_by_key(s: Session, business_keys) -> dict[str | None, Case]:
     """The cases that business keys name (`case:12`), by key; other keys are left out."""
     ids = {key.id for key in map(BusinessKey.parse, business_keys) if key is not None and key.kind == KeyKind.CASE}
     if not ids:

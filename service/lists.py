@@ -8,8 +8,8 @@ the workbook, read by people, shows each code's Chinese label.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill

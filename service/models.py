@@ -11,7 +11,6 @@ from enum import StrEnum
 
 from sqlalchemy import (
     JSON,
-    and_,
     Boolean,
     Date,
     ForeignKey,
@@ -20,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
 )
 from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship

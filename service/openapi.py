@@ -22,10 +22,10 @@ def _op(summary: str, tag: str, body: dict | None = None, ok: str = "200", publi
 @lru_cache(maxsize=1)
 def document() -> dict:
     from .api.auth import TOKEN_REQUEST
-    from .api.org import UNIT_REQUEST
-    from .api.rounds import COMMON_PROBLEM_REQUEST, PROBLEM_REQUEST, ROUND_REQUEST
     from .api.cases import EVIDENCE_REVIEW, RECHECK
     from .api.library import CLUE_REQUEST, EXPERT_REQUEST, FINDING_REQUEST, INSPECTOR_PROFILE, LINK_REQUEST
+    from .api.org import UNIT_REQUEST
+    from .api.rounds import COMMON_PROBLEM_REQUEST, PROBLEM_REQUEST, ROUND_REQUEST
     from .api.tasks import COMPLETE_REQUEST
 
     paging = [{"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500}},

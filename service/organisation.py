@@ -19,7 +19,7 @@ def user_json(u: User) -> dict:
             "active": u.active}
 
 
-def unit_names(s: Session, unit_ids) -> dict[int, str]:
+def unit_names(s: Session, unit_ids) -> dict[int | None, str]:
     """The names of these units (None ids are skipped), in one query."""
     ids = [u for u in unit_ids if u is not None]
     if not ids:

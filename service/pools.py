@@ -57,7 +57,8 @@ def conflicts(s: Session, inspector_ids: list[int], unit_ids: list[int]) -> list
         for unit_id in sorted(u for u in barred if u is not None):
             reason = "is from" if unit_id == profile.home_unit_id else "has a declared conflict of interest with"
             problems.append({"field": "inspector_ids", "code": "conflict_of_interest",
-                             "message": f"inspector {user.name} ({user.username}) {reason} {names[unit_id]} and may not inspect it"})
+                             "message": f"inspector {user.name} ({user.username}) {reason} {names[unit_id]} "
+                                        "and may not inspect it"})
     return problems
 
 

@@ -130,7 +130,7 @@ class Findings:
     round: Round
     body: dict                        # round_json: the problems this user records and reads
     units: list[Unit]                 # units a problem may name: the inspected first, then the others
-    unit_names: dict[int, str]        # every unit a problem or clue names
+    unit_names: dict[int | None, str]  # every unit a problem or clue names
     clues: list[tuple[Clue, bool]]    # the round's clues the user may know of, newest first; True: may read content
     task_id: str | None               # the user's open "record findings" task of this round
 
@@ -184,7 +184,7 @@ def findings(s: Session, p: Principal, round_id: int) -> Findings:
     units = [u for u in units if u.id in inspected] + [u for u in units if u.id not in inspected]
     round_clues = s.scalars(select(Clue).where(Clue.round_id == rnd.id, access.clue_scope(p))
                             .order_by(Clue.id.desc())).all()
-    named = {u.id: u.name for u in units}
+    named: dict[int | None, str] = {u.id: u.name for u in units}
     others = {pr["unit_id"] for pr in body["problems"]} | {cl.unit_id for cl in round_clues}
     named.update(unit_names(s, others - set(named)))
     return Findings(rnd, body, units, named, [(cl, access.sees_clue_content(p, cl)) for cl in round_clues],

@@ -7,8 +7,8 @@ records, and a step has the same effect whichever page, client or timer caused i
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Callable
 
 from sqlalchemy.orm import Session
 

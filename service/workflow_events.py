@@ -8,8 +8,8 @@ engine which steps each default model must declare, so a version that drops one 
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from sqlalchemy.orm import Session
 

@@ -5,7 +5,7 @@ operator (or a test) can move time forward and see exactly which warnings are du
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 
 class Clock:
@@ -13,7 +13,7 @@ class Clock:
         self._offset = timedelta(0)
 
     def now(self) -> datetime:
-        return datetime.now(timezone.utc) + self._offset
+        return datetime.now(UTC) + self._offset
 
     def advance(self, delta: timedelta) -> datetime:
         self._offset += delta
@@ -22,4 +22,4 @@ class Clock:
     def move_to(self, when: datetime) -> None:
         if when.tzinfo is None:
             raise ValueError("the clock needs an aware datetime")
-        self._offset = when - datetime.now(timezone.utc)
+        self._offset = when - datetime.now(UTC)

@@ -10,20 +10,20 @@ from __future__ import annotations
 import copy
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import Callable
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
-from sqlalchemy import delete, or_, select
-from sqlalchemy.orm import Session
 from SpiffWorkflow.bpmn import BpmnEvent
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
-from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition as CamundaMessage
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition as CamundaMessage
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import delete, or_, select
+from sqlalchemy.orm import Session
 
 from . import forms as form_schemas
 from . import serializer, spiff_patches
@@ -477,7 +477,7 @@ class Engine:
         when = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
         if when.tzinfo is None:
             when = when.replace(tzinfo=self.naive_zone)
-        return when.astimezone(timezone.utc)
+        return when.astimezone(UTC)
 
     def _index_waits(self, session, instance, workflow) -> None:
         session.execute(delete(Timer).where(Timer.instance_id == instance.id))

@@ -11,12 +11,12 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 from lxml import etree
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 from SpiffWorkflow.bpmn.parser.BpmnParser import XSD_PATH
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
 from SpiffWorkflow.exceptions import SpiffWorkflowException
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from .parser import Parser, expression_body
 from .scripting import check_expression, check_script

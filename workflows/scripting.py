@@ -21,7 +21,7 @@ import copy
 import functools
 import operator
 import types
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
@@ -229,12 +229,12 @@ def _make_now(clock):
     def now() -> str:
         current = clock()
         if current.tzinfo is None:  # a naive clock is read as UTC, never as server-local
-            current = current.replace(tzinfo=timezone.utc)
-        return current.astimezone(timezone.utc).isoformat()
+            current = current.replace(tzinfo=UTC)
+        return current.astimezone(UTC).isoformat()
     return now
 
 
-_utc_clock = functools.partial(datetime.now, timezone.utc)
+_utc_clock = functools.partial(datetime.now, UTC)
 
 SAFE_FUNCTIONS = {
     "len": len, "min": min, "max": max, "sum": _numeric_sum, "abs": abs, "round": round,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ast
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
@@ -41,7 +41,7 @@ def timer_problem(kind: str, body: str, now: datetime | None = None) -> str | No
     text = literal_value(body)
     if text is None:
         return None
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     try:
         if kind == "timeDuration":
             if _duration(text, now) <= timedelta(0):

@@ -64,7 +64,7 @@ def int_arg(name: str, default: int | None = None, minimum: int = 0, maximum: in
 
 
 def page() -> tuple[int, int]:
-    return int_arg("limit", 50, 1, 500), int_arg("offset", 0, 0)
+    return int_arg("limit", 50, 1, 500) or 50, int_arg("offset", 0, 0) or 0
 
 
 def listing(items: list, total: int) -> dict:

@@ -49,16 +49,15 @@ def upload_evidence(case_id):
     upload = request.files.get("file")
     if upload is None:
         raise BadRequest("send the file as multipart/form-data field 'file'", code="file_required")
-    item_id = request.form.get("item_id")
+    raw_item, raw_date = request.form.get("item_id") or None, request.form.get("effective_date") or None
     try:
-        item_id = int(item_id) if item_id not in (None, "") else None
+        item_id = int(raw_item) if raw_item is not None else None
     except ValueError:
-        raise BadRequest.on_field("item_id", "not_an_integer", f"must be an integer, got {item_id!r}") from None
-    effective = request.form.get("effective_date") or None
+        raise BadRequest.on_field("item_id", "not_an_integer", f"must be an integer, got {raw_item!r}") from None
     try:
-        effective = date.fromisoformat(effective) if effective else None
+        effective = date.fromisoformat(raw_date) if raw_date else None
     except ValueError:
-        raise BadRequest.on_field("effective_date", "not_a_date", f"must be a date like 2026-12-31, got {effective!r}") from None
+        raise BadRequest.on_field("effective_date", "not_a_date", f"must be a date like 2026-12-31, got {raw_date!r}") from None
     content = upload.read()
     c = ctx()
     row = c.db.transaction(lambda s: evidence.upload(c, s, principal(), case_id, upload.filename or "file",

@@ -35,7 +35,7 @@ from ..errors import Forbidden
 from . import i18n
 from .i18n import _, get_language, label, ngettext, pgettext, tc
 
-bp = Blueprint("web", __name__)
+bp: Blueprint = Blueprint("web", __name__)
 csrf = CSRFProtect()
 log = logging.getLogger(__name__)
 
@@ -204,7 +204,7 @@ def ctx_settings(app: Flask):
     return app.extensions["rectiflow"].settings
 
 
-from . import auth, inbox, rounds, tasks  # noqa: E402,F401  (their routes register on bp)
-from . import dashboard, designer, instances  # noqa: E402  (blueprints of their own, registered by create_app)
+# the modules whose routes register on bp, and those with blueprints of their own
+from . import auth, dashboard, designer, inbox, instances, rounds, tasks  # noqa: E402,F401
 
 PAGE_BLUEPRINTS = (bp, designer.bp, instances.bp, dashboard.bp)

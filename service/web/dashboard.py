@@ -17,7 +17,7 @@ from ..models import CASE_STATUSES
 from . import ctx, principal
 from .i18n import LABELS, _, get_language, js_counted, label, ngettext
 
-bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
+bp: Blueprint = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
 
 # ---------------------------------------------------------------- views

@@ -26,7 +26,7 @@ from . import ctx, fmt_time, principal
 from .i18n import _, get_language, js_counted, js_text, ngettext, pgettext
 from .problems import deploy_errors
 
-bp = Blueprint("designer", __name__, url_prefix="/designer")
+bp: Blueprint = Blueprint("designer", __name__, url_prefix="/designer")
 
 EDIT_ROLES = ("designer", "admin")
 # A process id becomes the model key: an XML NCName, kept short and ASCII so it is also a safe URL part.

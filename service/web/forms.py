@@ -83,7 +83,7 @@ class Form:
         """(anchor, "where: message") for the summary above the form, each linking to its field."""
         labels: dict[str, str] = {}
         _collect_labels(self.fields, "", labels)
-        links = []
+        links: list[tuple[str, str]] = []
         for name, messages in self.errors.items():
             if name in labels:
                 links.extend((_dom_id(name), _("%(where)s: %(message)s", where=labels[name], message=m))

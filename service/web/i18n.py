@@ -22,8 +22,17 @@ import re
 from pathlib import Path
 
 from flask import Flask, current_app, has_request_context, session
-from flask_babel import Babel, Domain, format_date, format_datetime, gettext, lazy_gettext, lazy_pgettext
-from flask_babel import ngettext, pgettext  # noqa: F401  (re-exported for the page modules)
+from flask_babel import (  # noqa: F401  (re-exported for the page modules)
+    Babel,
+    Domain,
+    format_date,
+    format_datetime,
+    gettext,
+    lazy_gettext,
+    lazy_pgettext,
+    ngettext,
+    pgettext,
+)
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 # the session's language choice (the switch in the top bar) -> the locale of its catalogues; Babel
@@ -76,7 +85,7 @@ def fmt_datetime(when, with_time: bool = True) -> str:
 
 
 # ---------------------------------------------------------------------- codes shown as words
-LABELS = {
+LABELS: dict[str, dict] = {
     "role": {
         "office": _l("Inspection office"),
         "inspector": _l("Inspector"),

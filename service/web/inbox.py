@@ -21,7 +21,7 @@ from .i18n import tc
 PAGE_SIZE = 20
 # Tasks worked on pages made for them rather than on a generated form, by the step the task's
 # element declares (a designer may rename the element; the step stays).
-SPECIAL_PAGES = {"record_findings": "web.findings", "distill_list": "web.distill"}
+SPECIAL_PAGES: dict[str | None, str] = {"record_findings": "web.findings", "distill_list": "web.distill"}
 
 
 @bp.get("/")

@@ -12,7 +12,7 @@ from .. import instance_views, operations
 from . import ctx, fmt_time, principal
 from .i18n import _, js_text, label, tc
 
-bp = Blueprint("instances", __name__, url_prefix="/instances")
+bp: Blueprint = Blueprint("instances", __name__, url_prefix="/instances")
 
 PAGE_SIZE = 50
 MAX_VALUE_CHARS = 400  # one line of a history cell; longer values are cut with an ellipsis
@@ -82,8 +82,8 @@ def summary(facts: instance_views.Summary) -> dict:
 @bp.get("/")
 def index():
     """The instances the office and designers run, failed ones first: what needs someone's eye."""
-    status = request.args.get("status", "error")
-    status = status if status in operations.INSTANCE_STATUSES else None
+    asked = request.args.get("status", "error")
+    status = asked if asked in operations.INSTANCE_STATUSES else None
     page = max(request.args.get("page", 1, type=int) or 1, 1)
     with ctx().db.read() as s:
         rows, total = operations.list_instances(s, principal(), status, PAGE_SIZE, (page - 1) * PAGE_SIZE)

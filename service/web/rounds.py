@@ -20,8 +20,8 @@ from ..errors import Unprocessable
 from ..models import PROBLEM_SOURCES, RECTIFYING_KINDS
 from ..validation import bounded_int
 from . import bp, ctx, fmt_time, principal
-from .problems import of_exception, place_errors
 from .i18n import _
+from .problems import of_exception, place_errors
 
 SUGGESTED_CATEGORIES = ("工程建设", "便民服务", "合同管理", "财务管理", "资产管理", "选人用人", "作风建设", "基层党建")
 

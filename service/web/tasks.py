@@ -79,14 +79,14 @@ def upload_evidence(case_id):
     back = _back_url(case_id)
     if upload is None or not upload.filename:
         return _upload_failed(_("Choose a file to upload."), 400, xhr, back)
-    item_id = request.form.get("item_id") or None
+    raw_item = request.form.get("item_id") or None
     try:
-        item_id = int(item_id) if item_id is not None else None
+        item_id = int(raw_item) if raw_item is not None else None
     except ValueError:
         return _upload_failed(_("This value is not valid"), 400, xhr, back)
-    content = upload.read()
+    content, filename = upload.read(), upload.filename
     try:
-        row = c.db.transaction(lambda s: evidence.upload(c, s, p, case_id, upload.filename, content, item_id))
+        row = c.db.transaction(lambda s: evidence.upload(c, s, p, case_id, filename, content, item_id))
     except ApiError as exc:
         return _upload_failed(of_exception(exc), exc.status, xhr, back)
     item = _evidence_item(row, p.name)
