@@ -274,9 +274,15 @@ Notes for page authors:
   (it subscribes in a deferred effect); wait a frame first:
   \`await new Promise(r => requestAnimationFrame(() => setTimeout(r)))\`, then
   \`modeler.get('selection').select(modeler.get('elementRegistry').get(id))\`.
-- Content-Security-Policy: the bundle, echarts and htmx work with \`script-src 'self'\` (no
-  \`'unsafe-eval'\`); bpmn-js needs \`style-src 'self' 'unsafe-inline'\` (inline SVG styles).
-  htmx's \`hx-on\`/\`js:\` attributes evaluate code with \`Function\` and would need \`'unsafe-eval'\`.
+- Content-Security-Policy (the pages get \`PAGE_CSP\` from \`service/__init__.py\`): the bundle, echarts
+  and htmx work with \`script-src 'self'\`, no \`'unsafe-eval'\` (htmx's \`hx-on\`/\`js:\` attributes would
+  need it: they evaluate code with \`Function\`). Styles: bpmn-js, diagram-js, the properties panel,
+  CodeMirror and ECharts' canvas set styles through the CSSOM, which the policy does not govern; what
+  it does govern: bpmn-js-properties-panel parses two containers with \`style\` attributes
+  (\`height: 100%\`, \`flex: none; height: auto\`: allowed by hash in \`style-src-attr\`); ECharts' HTML
+  tooltips are markup with \`style\` attributes (use \`tooltip.renderMode: 'richText'\`); htmx inserts a
+  \`<style>\` for its indicators unless \`includeIndicatorStyles\` is false (the \`htmx-config\` meta in
+  \`base.html\`). \`bpmn-js.css\` and \`properties-panel.css\` use \`data:\` SVG images (\`img-src data:\`).
 - bpmn-js ships English texts only; \`language: 'zh'\` turns the palette, context pad, menus and the
   properties panel Chinese (the documented customTranslate pattern, module \`translate\`). Other
   languages: another dictionary in \`frontend/src/translate.js\`, or a translate module of your own in
