@@ -38,18 +38,24 @@ SUBPROCESS = """<?xml version="1.0" encoding="UTF-8"?>
   </bpmn:process>
   <bpmndi:BPMNDiagram id="d_main">
     <bpmndi:BPMNPlane id="p_main" bpmnElement="nested_check">
-      <bpmndi:BPMNShape id="s_start" bpmnElement="start"><dc:Bounds x="100" y="100" width="36" height="36"/></bpmndi:BPMNShape>
-      <bpmndi:BPMNShape id="s_inner" bpmnElement="inner" isExpanded="false"><dc:Bounds x="190" y="78" width="100" height="80"/></bpmndi:BPMNShape>
-      <bpmndi:BPMNShape id="s_end" bpmnElement="end"><dc:Bounds x="350" y="100" width="36" height="36"/></bpmndi:BPMNShape>
+      <bpmndi:BPMNShape id="s_start" bpmnElement="start">
+        <dc:Bounds x="100" y="100" width="36" height="36"/></bpmndi:BPMNShape>
+      <bpmndi:BPMNShape id="s_inner" bpmnElement="inner" isExpanded="false">
+        <dc:Bounds x="190" y="78" width="100" height="80"/></bpmndi:BPMNShape>
+      <bpmndi:BPMNShape id="s_end" bpmnElement="end">
+        <dc:Bounds x="350" y="100" width="36" height="36"/></bpmndi:BPMNShape>
       <bpmndi:BPMNEdge id="e_f1" bpmnElement="f1"><di:waypoint x="136" y="118"/><di:waypoint x="190" y="118"/></bpmndi:BPMNEdge>
       <bpmndi:BPMNEdge id="e_f2" bpmnElement="f2"><di:waypoint x="290" y="118"/><di:waypoint x="350" y="118"/></bpmndi:BPMNEdge>
     </bpmndi:BPMNPlane>
   </bpmndi:BPMNDiagram>
   <bpmndi:BPMNDiagram id="d_inner">
     <bpmndi:BPMNPlane id="p_inner" bpmnElement="inner">
-      <bpmndi:BPMNShape id="s_inner_start" bpmnElement="inner_start"><dc:Bounds x="100" y="100" width="36" height="36"/></bpmndi:BPMNShape>
-      <bpmndi:BPMNShape id="s_inner_task" bpmnElement="inner_task"><dc:Bounds x="190" y="78" width="100" height="80"/></bpmndi:BPMNShape>
-      <bpmndi:BPMNShape id="s_inner_end" bpmnElement="inner_end"><dc:Bounds x="350" y="100" width="36" height="36"/></bpmndi:BPMNShape>
+      <bpmndi:BPMNShape id="s_inner_start" bpmnElement="inner_start">
+        <dc:Bounds x="100" y="100" width="36" height="36"/></bpmndi:BPMNShape>
+      <bpmndi:BPMNShape id="s_inner_task" bpmnElement="inner_task">
+        <dc:Bounds x="190" y="78" width="100" height="80"/></bpmndi:BPMNShape>
+      <bpmndi:BPMNShape id="s_inner_end" bpmnElement="inner_end">
+        <dc:Bounds x="350" y="100" width="36" height="36"/></bpmndi:BPMNShape>
       <bpmndi:BPMNEdge id="e_if1" bpmnElement="if1"><di:waypoint x="136" y="118"/><di:waypoint x="190" y="118"/></bpmndi:BPMNEdge>
       <bpmndi:BPMNEdge id="e_if2" bpmnElement="if2"><di:waypoint x="290" y="118"/><di:waypoint x="350" y="118"/></bpmndi:BPMNEdge>
     </bpmndi:BPMNPlane>
