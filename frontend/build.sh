@@ -16,9 +16,9 @@ WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 
 # Only the directories this script owns are replaced.
-rm -rf "$VENDOR/bpmn" "$VENDOR/echarts" "$VENDOR/htmx" "$VENDOR/alpine" "$VENDOR/LICENSES"
+rm -rf "$VENDOR/bpmn" "$VENDOR/echarts" "$VENDOR/htmx" "$VENDOR/LICENSES"
 mkdir -p "$VENDOR/bpmn/bpmn-font/css" "$VENDOR/bpmn/bpmn-font/font" \
-         "$VENDOR/echarts" "$VENDOR/htmx" "$VENDOR/alpine" "$VENDOR/LICENSES"
+         "$VENDOR/echarts" "$VENDOR/htmx" "$VENDOR/LICENSES"
 
 # 1. the modeler/viewer bundle: window.RectiflowModeler
 ./node_modules/.bin/esbuild src/modeler.js \
@@ -47,7 +47,6 @@ cp "$FRONTEND/src/rectiflow-bpmn.css" "$VENDOR/bpmn/"
 # 3. prebuilt libraries used as they ship
 cp "$NM/echarts/dist/echarts.min.js" "$VENDOR/echarts/"
 cp "$NM/htmx.org/dist/htmx.min.js" "$VENDOR/htmx/"
-cp "$NM/alpinejs/dist/cdn.min.js" "$VENDOR/alpine/alpine.min.js"
 
 # 4. licences of everything in the bundle (from the metafile) and in the copied files; README.md
 node scripts/vendor-meta.mjs "$WORK/meta.json" "$VENDOR"

@@ -41,6 +41,31 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     return app
 
 
+# The Content-Security-Policy of every HTML page (pages, error pages, login). Everything a page uses
+# is served by the service itself: no CDN, no inline script (the pages' configuration is data in
+# <script type="application/json">), no eval (htmx's js:/hx-on and Alpine are not used).
+PAGE_CSP = "; ".join((
+    "default-src 'self'",  # scripts, stylesheets, fonts, XHR/fetch: this origin only
+    "object-src 'none'",  # no plugins
+    "base-uri 'self'",  # an injected <base> cannot redirect relative URLs
+    "form-action 'self'",  # forms post to the service only
+    "frame-ancestors 'none'",  # no page inside another site's frame (as X-Frame-Options: DENY)
+    # data: images: bpmn-js.css draws the breadcrumb separator of a drilled-down sub-process and
+    # properties-panel.css the tick of a checked checkbox as data:image/svg+xml; base.html's
+    # favicon is the empty data:, (so that browsers do not ask for /favicon.ico)
+    "img-src 'self' data:",
+    # <style> elements: none (htmx's indicator style is switched off in base.html)
+    "style-src 'self'",
+    # style attributes: bpmn-js, diagram-js and ECharts set styles through the CSSOM, which the
+    # policy does not govern, but bpmn-js-properties-panel parses two containers from markup with
+    # style attributes (BpmnPropertiesPanelRenderer): exactly those two are allowed, by the sha256
+    # of "height: 100%" and of "flex: none; height: auto". ECharts' HTML tooltips would need any
+    # style attribute, so the dashboard draws them on the canvas.
+    "style-src-attr 'unsafe-hashes' 'sha256-nR5hyLltSjfvi2rqC26RbcredWrJvTaPA1yqPX96jpY=' "
+    "'sha256-LIWyuNLBDBQuKJLr4mOx2cFEzHX9lM0BrbfcAAzCvSU='",
+))
+
+
 def _register_guards(app: Flask) -> None:
     @app.before_request
     def _storable_input() -> None:
@@ -62,6 +87,8 @@ def _register_guards(app: Flask) -> None:
             # uploaded BPMN: never let a browser run what a diagram carries (XHTML script elements)
             response.headers["Content-Security-Policy"] = "sandbox"
             response.headers.setdefault("Content-Disposition", "attachment")
+        elif response.mimetype == "text/html":  # pages only: not the API's JSON, not downloads
+            response.headers.setdefault("Content-Security-Policy", PAGE_CSP)
         return response
 
 

@@ -31,8 +31,7 @@ const COPIED = [
   { file: 'bpmn/bpmn-font/font/bpmn.svg', pkg: 'bpmn-js', from: 'dist/assets/bpmn-font/font/bpmn.svg' },
   { file: 'bpmn/properties-panel.css', pkg: '@bpmn-io/properties-panel', from: 'dist/assets/properties-panel.css' },
   { file: 'echarts/echarts.min.js', pkg: 'echarts', from: 'dist/echarts.min.js', embeds: ['zrender', 'tslib'] },
-  { file: 'htmx/htmx.min.js', pkg: 'htmx.org', from: 'dist/htmx.min.js' },
-  { file: 'alpine/alpine.min.js', pkg: 'alpinejs', from: 'dist/cdn.min.js', embeds: ['@vue/reactivity', '@vue/shared'] }
+  { file: 'htmx/htmx.min.js', pkg: 'htmx.org', from: 'dist/htmx.min.js' }
 ];
 
 // Packages in the bundle whose published dist file already inlines another package's code.
@@ -248,7 +247,6 @@ ${allRows.join('\n')}
 <script src="/static/vendor/bpmn/rectiflow-modeler.js"></script>          <!-- window.RectiflowModeler -->
 <script src="/static/vendor/echarts/echarts.min.js"></script>             <!-- window.echarts -->
 <script src="/static/vendor/htmx/htmx.min.js"></script>                   <!-- window.htmx -->
-<script defer src="/static/vendor/alpine/alpine.min.js"></script>         <!-- window.Alpine, starts itself -->
 \`\`\`
 
 JS API of \`rectiflow-modeler.js\` (\`window.RectiflowModeler\`):
@@ -276,10 +274,15 @@ Notes for page authors:
   (it subscribes in a deferred effect); wait a frame first:
   \`await new Promise(r => requestAnimationFrame(() => setTimeout(r)))\`, then
   \`modeler.get('selection').select(modeler.get('elementRegistry').get(id))\`.
-- Content-Security-Policy: the bundle, echarts and htmx work with \`script-src 'self'\` (no
-  \`'unsafe-eval'\`); bpmn-js needs \`style-src 'self' 'unsafe-inline'\` (inline SVG styles).
-  Alpine's standard build evaluates \`x-*\` expressions with \`new Function\`, so it needs
-  \`'unsafe-eval'\`; htmx's \`hx-on\`/\`js:\` attributes likewise.
+- Content-Security-Policy (the pages get \`PAGE_CSP\` from \`service/__init__.py\`): the bundle, echarts
+  and htmx work with \`script-src 'self'\`, no \`'unsafe-eval'\` (htmx's \`hx-on\`/\`js:\` attributes would
+  need it: they evaluate code with \`Function\`). Styles: bpmn-js, diagram-js, the properties panel,
+  CodeMirror and ECharts' canvas set styles through the CSSOM, which the policy does not govern; what
+  it does govern: bpmn-js-properties-panel parses two containers with \`style\` attributes
+  (\`height: 100%\`, \`flex: none; height: auto\`: allowed by hash in \`style-src-attr\`); ECharts' HTML
+  tooltips are markup with \`style\` attributes (use \`tooltip.renderMode: 'richText'\`); htmx inserts a
+  \`<style>\` for its indicators unless \`includeIndicatorStyles\` is false (the \`htmx-config\` meta in
+  \`base.html\`). \`bpmn-js.css\` and \`properties-panel.css\` use \`data:\` SVG images (\`img-src data:\`).
 - bpmn-js ships English texts only; \`language: 'zh'\` turns the palette, context pad, menus and the
   properties panel Chinese (the documented customTranslate pattern, module \`translate\`). Other
   languages: another dictionary in \`frontend/src/translate.js\`, or a translate module of your own in

@@ -2,7 +2,9 @@
 Chromium through Playwright. Playwright never downloads a browser here: the tests use
 /usr/bin/chromium (scripts/ensure-services installs it) and are skipped, saying why, without it.
 Every request for anything but the live server is aborted and recorded; a test fails if there
-was one, so no page may load a script, style or font from outside the service.
+was one, so no page may load a script, style or font from outside the service. Likewise every
+Content-Security-Policy violation a page reports, and every page sent without the policy: the pages
+must work under the policy they are sent.
 """
 from __future__ import annotations
 
@@ -70,13 +72,50 @@ def live_server(live_app):
     thread.join(timeout=10)
 
 
+# Reports every Content-Security-Policy violation of a page (and of its frames) to the test, as it
+# happens: what was blocked, by which directive, from where.
+CSP_LISTENER = """
+document.addEventListener('securitypolicyviolation', function (e) {
+  window.rfCspViolation([e.effectiveDirective, e.blockedURI || '-', e.disposition,
+    (e.sourceFile || e.documentURI) + ':' + e.lineNumber, e.sample].join(' '));
+}, true);
+"""
+
+
 class Guard:
-    """Aborts and records every request that does not go to the live server, and page errors."""
+    """Aborts and records every request that does not go to the live server, page errors,
+    Content-Security-Policy violations (from the page's own event and from the console), and pages
+    the service sent without the policy."""
 
     def __init__(self, origin: str):
         self.origin = origin
         self.blocked: list[str] = []
         self.page_errors: list[str] = []
+        self.csp_violations: list[str] = []
+        self.unprotected: list[str] = []
+
+    def attach(self, context):
+        context.route("**/*", self.route)
+        context.expose_function("rfCspViolation", self.csp_violation)
+        context.add_init_script(CSP_LISTENER)
+        context.on("console", self.console)
+        context.on("response", self.response)
+        return context
+
+    def response(self, response):
+        if response.request.resource_type != "document" or not response.url.startswith(self.origin + "/"):
+            return
+        headers = response.headers  # as received: no round trip to the browser while pages load
+        if headers.get("content-type", "").startswith("text/html") and \
+                "default-src 'self'" not in headers.get("content-security-policy", ""):
+            self.unprotected.append(f"{response.status} {response.url}")
+
+    def csp_violation(self, report: str) -> None:
+        self.csp_violations.append(report)
+
+    def console(self, message):
+        if "Content Security Policy" in message.text:
+            self.csp_violations.append(f"console: {message.text}")
 
     def route(self, route):
         url = route.request.url
@@ -97,6 +136,8 @@ def guard(live_server):
     yield g
     assert g.blocked == [], f"requests outside the service: {g.blocked}"
     assert g.page_errors == [], f"script errors on the pages: {g.page_errors}"
+    assert g.csp_violations == [], f"Content-Security-Policy violations: {g.csp_violations}"
+    assert g.unprotected == [], f"pages without the Content-Security-Policy: {g.unprotected}"
 
 
 @pytest.fixture
@@ -106,7 +147,7 @@ def new_context(browser, guard):
 
     def make(viewport=DESKTOP, **kw):
         context = browser.new_context(viewport=viewport, locale="zh-CN", timezone_id="Asia/Shanghai", **kw)
-        context.route("**/*", guard.route)
+        guard.attach(context)
         made.append(context)
         return context
 

@@ -42,6 +42,11 @@
     }
     var chart = window.echarts.init(el, null, { renderer: 'canvas' });
     option.textStyle = { fontFamily: FONT };
+    if (option.tooltip) {
+      // drawn on the canvas: ECharts' HTML tooltips are markup full of style attributes, which the
+      // pages' Content-Security-Policy does not allow
+      option.tooltip.renderMode = 'richText';
+    }
     option.animation = false;  // the board is read at a glance; also keeps screenshots stable
     chart.setOption(option);
     charts[id] = chart;
