@@ -6,10 +6,9 @@ import os
 import shutil
 import uuid
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 
 import pytest
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from config import Settings
@@ -18,10 +17,9 @@ from service.context import make_context
 from service.db import create_schema
 from service.demo import seed_demo
 from service.auth import hash_password
-from service.models import Unit, User
+from support.api import Api
+from support.district import PASSWORD, District, build_district
 from workflows.clock import Clock
-
-PASSWORD = "test-password"
 
 
 @pytest.fixture(scope="session")
@@ -118,118 +116,11 @@ def client(app):
     return app.test_client()
 
 
-@dataclass
-class District:
-    """A small district built straight into the database (fast), for API tests."""
-
-    office: int = 0
-    departments: list[int] = field(default_factory=list)
-    units: list[int] = field(default_factory=list)  # every rectifying unit, departments included
-    leaders: list[int] = field(default_factory=list)
-    inspectors: list[int] = field(default_factory=list)
-    codes: dict[int, str] = field(default_factory=dict)
-
-
-def build_district(ctx, password_hash: str, n_units: int = 6, n_departments: int = 2) -> District:
-    d = District()
-
-    def work(s):
-        office = Unit(code="X01", name="区委巡察办", kind="office")
-        lg = Unit(code="L01", name="领导小组", kind="leading_group")
-        disc = Unit(code="J01", name="纪委监委", kind="discipline")
-        s.add_all([office, lg, disc])
-        s.flush()
-        d.office = office.id
-        leaders = [User(username=f"leader{i}", name=f"分管领导{i}", password_hash=password_hash, roles=["leader"])
-                   for i in range(2)]
-        s.add_all(leaders)
-        s.flush()
-        d.leaders = [u.id for u in leaders]
-        for i in range(n_units):
-            kind = "department" if i < n_departments else ("street" if i % 2 else "company")
-            unit = Unit(code=f"U{i:03d}", name=f"单位{i}", kind=kind, industry="行业" + str(i % 3),
-                        leader_id=d.leaders[i % 2])
-            s.add(unit)
-            s.flush()
-            d.units.append(unit.id)
-            d.codes[unit.id] = unit.code
-            if kind == "department":
-                d.departments.append(unit.id)
-            liaison_roles = ["unit_liaison"] + (["department"] if kind == "department" else [])
-            s.add(User(username=f"{unit.code.lower()}_liaison", name=f"联络员{i}", password_hash=password_hash,
-                       roles=liaison_roles, unit_id=unit.id))
-            s.add(User(username=f"{unit.code.lower()}_head", name=f"负责人{i}", password_hash=password_hash,
-                       roles=["unit_head"], unit_id=unit.id))
-        s.add_all([
-            User(username="admin", name="管理员", password_hash=password_hash, roles=["admin"], unit_id=office.id),
-            User(username="office1", name="巡察办", password_hash=password_hash, roles=["office"], unit_id=office.id),
-            User(username="leading1", name="领导小组", password_hash=password_hash, roles=["leading_group"],
-                 unit_id=lg.id),
-            User(username="designer1", name="设计", password_hash=password_hash, roles=["designer"],
-                 unit_id=office.id),
-            User(username="discipline1", name="纪委", password_hash=password_hash, roles=["discipline"],
-                 unit_id=disc.id),
-        ])
-        for i in range(2):
-            u = User(username=f"inspector{i}", name=f"巡察员{i}", password_hash=password_hash,
-                     roles=["inspector"], unit_id=office.id)
-            s.add(u)
-            s.flush()
-            d.inspectors.append(u.id)
-
-    ctx.db.transaction(work)
-    return d
-
-
 @pytest.fixture
 def district(ctx, password_hash) -> District:
     return build_district(ctx, password_hash)
 
 
-class Api:
-    """A logged-in HTTP client: `api.as_("office1").get(...)`."""
-
-    def __init__(self, client):
-        self.client = client
-        self.tokens: dict[str, str] = {}
-
-    def token(self, username: str) -> str:
-        if username not in self.tokens:
-            r = self.client.post("/api/v1/auth/token", json={"username": username, "password": PASSWORD})
-            assert r.status_code == 200, r.get_json()
-            self.tokens[username] = r.get_json()["token"]
-        return self.tokens[username]
-
-    def as_(self, username: str) -> "UserApi":
-        return UserApi(self.client, {"Authorization": f"Bearer {self.token(username)}"})
-
-
-class UserApi:
-    def __init__(self, client, headers):
-        self.client, self.headers = client, headers
-
-    def get(self, path, **kw):
-        return self.client.get("/api/v1" + path, headers=self.headers, **kw)
-
-    def post(self, path, **kw):
-        return self.client.post("/api/v1" + path, headers=self.headers, **kw)
-
-    def tasks(self, **params) -> list[dict]:
-        r = self.get("/tasks", query_string={"limit": 500, **params})
-        assert r.status_code == 200, r.get_json()
-        return r.get_json()["items"]
-
-    def complete(self, task_id, data, expect=200):
-        r = self.post(f"/tasks/{task_id}/complete", json={"data": data})
-        assert r.status_code == expect, r.get_json()
-        return r.get_json()
-
-
 @pytest.fixture
 def api(client) -> Api:
     return Api(client)
-
-
-def user_id(ctx, username: str) -> int:
-    with ctx.db.read() as s:
-        return s.scalar(select(User.id).where(User.username == username))

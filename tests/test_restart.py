@@ -8,9 +8,10 @@ import pytest
 from sqlalchemy import func, select
 
 from config import Settings
-from conftest import Api, build_district
 from service import create_app
 from service.models import Case, LeaderNotification, RecommendationLetter, Round
+from support.api import Api
+from support.district import build_district
 from workflows.tables import HumanTask, ProcessInstance
 
 

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from bpmn_snippets import doc, flow
-from conftest import Api
 from service.models import Round
+from support.api import Api
 
 
 def _ticking(kind: str, value: str, pid: str = "ticking", script: str = "pause = 0") -> bytes:

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from service.lifecycle import run_due_timers
 from service.models import LeaderNotification, SupervisionAction
-from test_api_access import liaison, publish_round
+from support.api import liaison, publish_round
 
 
 def _counts(ctx):

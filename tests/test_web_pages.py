@@ -5,18 +5,7 @@ import io
 import re
 
 import pytest
-from conftest import PASSWORD
 from sqlalchemy import select
-from test_web_support import (
-    Pages,
-    case_of,
-    complete,
-    csrf_token,
-    open_task_id,
-    publish_round,
-    record_problems,
-    start_round,
-)
 
 from service.models import (
     Clue,
@@ -27,6 +16,9 @@ from service.models import (
     RectificationItem,
     SelfCheckItem,
 )
+from support.district import PASSWORD
+from support.pages import Pages, csrf_token
+from support.rounds import case_of, complete, open_task_id, publish_round, record_problems, start_round
 
 
 @pytest.fixture

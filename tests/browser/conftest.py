@@ -7,26 +7,21 @@ was one, so no page may load a script, style or font from outside the service.
 from __future__ import annotations
 
 import os
-import re
 import threading
 from pathlib import Path
 
 import pytest
-from conftest import PASSWORD, build_district
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from config import Settings
 from service import create_app
+from support.browser import DESKTOP
+from support.district import build_district
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--no-first-run", "--disable-sync", "--lang=zh-CN"]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
-DESKTOP = {"width": 1366, "height": 768}
-PHONE = {"width": 390, "height": 844}
-# what a catalogue key looks like if one ever reached a page untranslated
-KEY_LIKE = re.compile(r"\b(?:app|nav|lang|common|login|role|warning|case|round|source|unit|item|filing|inbox|done|"
-                      r"task|form|upload|rounds|findings|distill|error)\.[a-z_]+(?:\.[a-z_]+)*\b")
 
 os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
 
@@ -119,22 +114,3 @@ def new_context(browser, guard):
 def screenshots():
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS
-
-
-def login(page, base: str, username: str, password: str = PASSWORD) -> None:
-    page.goto(f"{base}/login")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(password)
-    page.get_by_role("button", name="登录", exact=True).click()
-    page.wait_for_url(f"{base}/inbox")
-
-
-def logout(page, base: str) -> None:
-    page.get_by_role("button", name="退出登录").click()
-    page.wait_for_url(f"{base}/login")
-
-
-def assert_translated(page) -> None:
-    """No catalogue key among the visible text of the page."""
-    text = page.inner_text("body")
-    assert KEY_LIKE.findall(text) == [], KEY_LIKE.findall(text)
