@@ -1,11 +1,18 @@
-"""Fixtures: a fresh database per test (SQLite file, or a new PostgreSQL database when
-RECTIFLOW_DATABASE_URL points at one), the app, and a small district to work in."""
+"""Fixtures: a database of its own for every test (a SQLite file, or a new PostgreSQL database when
+RECTIFLOW_DATABASE_URL points at one), the app, and a small district to work in.
+
+A test's database is a copy of a template that each test process builds once: the schema with the
+default models deployed (what create_app makes of an empty database), the schema alone for the
+engine tests, or the demo district. Copying a SQLite file or `CREATE DATABASE ... TEMPLATE` costs a
+fraction of building the schema and deploying the models again for every test."""
 from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 import uuid
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -13,10 +20,10 @@ from sqlalchemy.engine import make_url
 
 from config import Settings
 from service import create_app
+from service.auth import hash_password
 from service.context import make_context
 from service.db import create_schema
 from service.demo import seed_demo
-from service.auth import hash_password
 from support.api import Api
 from support.district import PASSWORD, District, build_district
 from workflows.clock import Clock
@@ -37,12 +44,18 @@ def _postgres_url():
     return make_url(base) if base.startswith("postgresql") else None
 
 
+def _settings(folder: Path, url: str) -> Settings:
+    return Settings(instance_dir=folder / "instance", database_url=url, secret_key="test")
+
+
 @contextmanager
-def _scratch_database(tmp_path, template: str | None = None):
-    """A database of its own for one test (or one template): a SQLite file or a new PostgreSQL database."""
-    url = _postgres_url()
+def _scratch_database(folder: Path, template: str | None = None, sqlite: bool = False):
+    """A database of its own for one test (or one template), dropped afterwards: a SQLite file in
+    `folder`, or a new PostgreSQL database; a copy of `template` (what a template fixture yields:
+    a file path, or a database name) when one is given. `sqlite` asks for a file whatever the suite runs on."""
+    url = None if sqlite else _postgres_url()
     if url is None:
-        path = tmp_path / "test.db"
+        path = folder / "test.db"
         if template:
             shutil.copyfile(template, path)
         yield f"sqlite:///{path}"
@@ -59,27 +72,97 @@ def _scratch_database(tmp_path, template: str | None = None):
         admin.dispose()
 
 
-@pytest.fixture
-def database_url(tmp_path):
-    with _scratch_database(tmp_path) as url:
-        yield url
+@contextmanager
+def _template(folder: Path, build, source: str | None = None, sqlite: bool = False):
+    """A database made by `build(url)` (on a copy of `source` if given) and kept for copying; yields
+    what _scratch_database takes as its template. `build` must close every connection it opened."""
+    with _scratch_database(folder, template=source, sqlite=sqlite) as url:
+        build(url)
+        if url.startswith("sqlite"):
+            path = make_url(url).database
+            with closing(sqlite3.connect(path)) as conn:  # every page in the main file: a copy of it is whole
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            yield path
+        else:
+            yield make_url(url).database
+
+
+def _build_app_database(folder: Path):
+    def build(url):
+        application = create_app(_settings(folder, url))
+        application.extensions["rectiflow"].db.engine.dispose()
+    return build
 
 
 @pytest.fixture(scope="session")
-def demo_template(tmp_path_factory):
-    """The demo district, seeded once per test process and copied for each test that needs it."""
+def app_template(tmp_path_factory):
+    """What create_app makes of an empty database: the schema and the four default models deployed.
+    Built once per test process; create_app on a copy finds the models already there by their hash."""
+    folder = tmp_path_factory.mktemp("app-template")
+    with _template(folder, _build_app_database(folder)) as template:
+        yield template
+
+
+@pytest.fixture(scope="session")
+def sqlite_app_template(tmp_path_factory, app_template):
+    """The app template as a SQLite file, also when the suite runs on PostgreSQL (for the live server)."""
+    if _postgres_url() is None:
+        yield app_template
+        return
+    folder = tmp_path_factory.mktemp("sqlite-app-template")
+    with _template(folder, _build_app_database(folder), sqlite=True) as template:
+        yield template
+
+
+@pytest.fixture(scope="session")
+def schema_template(tmp_path_factory):
+    """The schema alone, without the default models: for the engine tests."""
+    folder = tmp_path_factory.mktemp("schema-template")
+
+    def build(url):
+        context = make_context(_settings(folder, url))
+        create_schema(context.db.engine)
+        context.db.engine.dispose()
+
+    with _template(folder, build) as template:
+        yield template
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory, app_template):
+    """The demo district, seeded once per test process on a copy of the app template and copied for
+    each test that needs it."""
     folder = tmp_path_factory.mktemp("demo-template")
-    with _scratch_database(folder) as url:
-        settings = Settings(instance_dir=folder / "instance", database_url=url, secret_key="test")
-        application = create_app(settings)
+
+    def build(url):
+        application = create_app(_settings(folder, url))
         seed_demo(application.extensions["rectiflow"])
         application.extensions["rectiflow"].db.engine.dispose()
-        yield str(folder / "test.db") if _postgres_url() is None else make_url(url).database
+
+    with _template(folder, build, source=app_template) as template:
+        yield template
+
+
+@pytest.fixture
+def database_url(tmp_path, app_template):
+    """A copy of the app template: the schema and the default models, nothing else."""
+    with _scratch_database(tmp_path, template=app_template) as url:
+        yield url
 
 
 @pytest.fixture
 def demo_database_url(tmp_path, demo_template):
+    """A copy of the demo district."""
     with _scratch_database(tmp_path, template=demo_template) as url:
+        yield url
+
+
+@pytest.fixture
+def sqlite_database_url(tmp_path, sqlite_app_template):
+    """A SQLite copy of the app template whatever the suite runs on: the live server's threads share it."""
+    folder = tmp_path / "live"  # beside, not in place of, a test's own database
+    folder.mkdir()
+    with _scratch_database(folder, template=sqlite_app_template, sqlite=True) as url:
         yield url
 
 
@@ -90,8 +173,7 @@ def clock() -> Clock:
 
 @pytest.fixture
 def app(tmp_path, database_url, clock):
-    settings = Settings(instance_dir=tmp_path / "instance", database_url=database_url, secret_key="test")
-    application = create_app(settings, clock)
+    application = create_app(_settings(tmp_path, database_url), clock)
     yield application
     application.extensions["rectiflow"].db.engine.dispose()
 
@@ -102,13 +184,12 @@ def ctx(app):
 
 
 @pytest.fixture
-def engine_ctx(tmp_path, database_url, clock):
+def engine_ctx(tmp_path, schema_template, clock):
     """The service context without the Flask app or the default models: engine tests only."""
-    settings = Settings(instance_dir=tmp_path / "instance", database_url=database_url, secret_key="test")
-    context = make_context(settings, clock)
-    create_schema(context.db.engine)
-    yield context
-    context.db.engine.dispose()
+    with _scratch_database(tmp_path, template=schema_template) as url:
+        context = make_context(_settings(tmp_path, url), clock)
+        yield context
+        context.db.engine.dispose()
 
 
 @pytest.fixture

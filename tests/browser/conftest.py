@@ -43,9 +43,9 @@ class _QuietHandler(WSGIRequestHandler):
 
 
 @pytest.fixture
-def live_app(tmp_path, clock, password_hash):
+def live_app(tmp_path, sqlite_database_url, clock, password_hash):
     """The application on a SQLite file (threads share it), with a small district."""
-    settings = Settings(instance_dir=tmp_path / "instance", database_url=f"sqlite:///{tmp_path / 'live.db'}",
+    settings = Settings(instance_dir=tmp_path / "instance", database_url=sqlite_database_url,
                         secret_key="browser-tests")
     app = create_app(settings, clock)
     app.config["RECTIFLOW_I18N_STRICT"] = True
