@@ -12,10 +12,12 @@ import shutil
 import sqlite3
 import uuid
 from contextlib import closing, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from argon2 import PasswordHasher
+from sqlalchemy import create_engine, text, update
 from sqlalchemy.engine import make_url
 
 from config import Settings
@@ -24,17 +26,19 @@ from service.auth import hash_password
 from service.context import make_context
 from service.db import create_schema
 from service.demo import seed_demo
+from service.models import User
 from support.api import Api
 from support.district import PASSWORD, District, build_district
 from workflows.clock import Clock
+
+# Real argon2id hashes, with parameters light enough that a login costs milliseconds, not 0.2 s.
+LIGHT_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 
 @pytest.fixture(scope="session")
 def password_hash() -> str:
     """A real argon2 hash with light parameters: logins verify it the same way, just faster."""
-    from argon2 import PasswordHasher
-
-    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash(PASSWORD)
+    cheap = LIGHT_HASHER.hash(PASSWORD)
     assert cheap.startswith("$argon2id$") and hash_password(PASSWORD).startswith("$argon2id$")
     return cheap
 
@@ -128,18 +132,41 @@ def schema_template(tmp_path_factory):
         yield template
 
 
+@dataclass
+class DemoSeed:
+    template: str  # a database (file or name) where seed_demo has run on what create_app made
+    message: str   # what seed_demo said
+
+
 @pytest.fixture(scope="session")
-def demo_template(tmp_path_factory, app_template):
-    """The demo district, seeded once per test process on a copy of the app template and copied for
-    each test that needs it."""
+def demo_seed(tmp_path_factory, app_template) -> DemoSeed:
+    """The demo district seeded once per test process by seed_demo, as `rectiflow seed-demo` does."""
     folder = tmp_path_factory.mktemp("demo-template")
+    said = []
 
     def build(url):
         application = create_app(_settings(folder, url))
-        seed_demo(application.extensions["rectiflow"])
+        said.append(seed_demo(application.extensions["rectiflow"]))
         application.extensions["rectiflow"].db.engine.dispose()
 
     with _template(folder, build, source=app_template) as template:
+        yield DemoSeed(template, said[0])
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory, demo_seed):
+    """The demo district with every user's password hashed again with light argon2 parameters: the
+    same demo password and the same verification, but a login costs milliseconds instead of 0.2 s.
+    test_demo logs in with the hashes seed_demo wrote."""
+    folder = tmp_path_factory.mktemp("demo-light-template")
+
+    def build(url):
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            conn.execute(update(User).values(password_hash=LIGHT_HASHER.hash(_settings(folder, url).demo_password)))
+        engine.dispose()
+
+    with _template(folder, build, source=demo_seed.template) as template:
         yield template
 
 
@@ -152,8 +179,15 @@ def database_url(tmp_path, app_template):
 
 @pytest.fixture
 def demo_database_url(tmp_path, demo_template):
-    """A copy of the demo district."""
+    """A copy of the demo district (light password hashes)."""
     with _scratch_database(tmp_path, template=demo_template) as url:
+        yield url
+
+
+@pytest.fixture
+def seeded_demo_database_url(tmp_path, demo_seed):
+    """A copy of the demo district exactly as seed_demo left it, its own password hashes included."""
+    with _scratch_database(tmp_path, template=demo_seed.template) as url:
         yield url
 
 
