@@ -205,11 +205,32 @@ def clock() -> Clock:
     return Clock()
 
 
+@pytest.fixture(scope="session")
+def application(tmp_path_factory, app_template):
+    """One Flask application per test process, made by create_app on a copy of the app template.
+    The service reaches its context (settings, database, engine, clock) only through
+    app.extensions["rectiflow"], so each test gives it a context of its own; the routes, error
+    handlers and compiled page templates, which create_app would otherwise build again for every
+    test at some 50 ms, are shared."""
+    folder = tmp_path_factory.mktemp("application")
+    with _scratch_database(folder, template=app_template) as url:
+        shared = create_app(_settings(folder, url))
+        shared.extensions["rectiflow"].db.engine.dispose()
+        yield shared
+
+
 @pytest.fixture
-def app(tmp_path, database_url, clock):
-    application = create_app(_settings(tmp_path, database_url), clock)
+def app(application, tmp_path, database_url, clock):
+    """The application over this test's own database: a new context (an engine with an empty model
+    cache, this test's clock), as create_app would make on the copied database, whose schema and
+    default models are in place already. Config changes a test makes are undone afterwards."""
+    config = dict(application.config)
+    context = make_context(_settings(tmp_path, database_url), clock)
+    application.extensions["rectiflow"] = context
     yield application
-    application.extensions["rectiflow"].db.engine.dispose()
+    context.db.engine.dispose()
+    application.config.clear()
+    application.config.update(config)
 
 
 @pytest.fixture
