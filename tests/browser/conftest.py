@@ -7,6 +7,7 @@ was one, so no page may load a script, style or font from outside the service.
 from __future__ import annotations
 
 import os
+import re
 import threading
 from pathlib import Path
 
@@ -70,6 +71,9 @@ class Guard:
 
     def __init__(self, origin: str):
         self.origin = origin
+        # Playwright matches this itself, so the live server's own requests (pages, scripts, styles)
+        # go out without a round trip through this process; only the others reach route().
+        self.elsewhere = re.compile(rf"^(?!{re.escape(origin)}(?:/|$))")
         self.blocked: list[str] = []
         self.page_errors: list[str] = []
 
@@ -101,7 +105,7 @@ def new_context(browser, guard):
 
     def make(viewport=DESKTOP, **kw):
         context = browser.new_context(viewport=viewport, locale="zh-CN", timezone_id="Asia/Shanghai", **kw)
-        context.route("**/*", guard.route)
+        context.route(guard.elsewhere, guard.route)
         made.append(context)
         return context
 
