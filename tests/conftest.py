@@ -1,16 +1,19 @@
 """Fixtures: a database of its own for every test (a SQLite file, or a new PostgreSQL database when
 RECTIFLOW_DATABASE_URL points at one), the app, and a small district to work in.
 
-A test's database is a copy of a template that each test process builds once: the schema with the
-default models deployed (what create_app makes of an empty database), the schema alone for the
-engine tests, or the demo district. Copying a SQLite file or `CREATE DATABASE ... TEMPLATE` costs a
-fraction of building the schema and deploying the models again for every test."""
+Each test's database is a copy of a template that each test process builds once: the schema with
+the default models deployed (what create_app makes of an empty database), the schema alone for the
+engine tests, or the demo district. A file copy, or CREATE DATABASE ... TEMPLATE run in the
+background while the previous test runs, costs a fraction of building the schema and deploying the
+models again. The Flask application, too, is made once per process; each test gives it a service
+context of its own."""
 from __future__ import annotations
 
 import os
 import shutil
 import sqlite3
 import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,46 +55,100 @@ def _settings(folder: Path, url: str) -> Settings:
     return Settings(instance_dir=folder / "instance", database_url=url, secret_key="test")
 
 
-@contextmanager
-def _scratch_database(folder: Path, template: str | None = None, sqlite: bool = False):
-    """A database of its own for one test (or one template), dropped afterwards: a SQLite file in
-    `folder`, or a new PostgreSQL database; a copy of `template` (what a template fixture yields:
-    a file path, or a database name) when one is given. `sqlite` asks for a file whatever the suite runs on."""
-    url = None if sqlite else _postgres_url()
-    if url is None:
-        path = folder / "test.db"
-        if template:
-            shutil.copyfile(template, path)
-        yield f"sqlite:///{path}"
-        return
-    name = f"rectiflow_t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
-        # A commit returns without waiting for its WAL to reach the disk: only a server crash could
-        # tell the difference, and the suite makes thousands of small commits.
-        conn.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
+class _Postgres:
+    """The PostgreSQL server RECTIFLOW_DATABASE_URL points at, where the tests' databases are made.
+    Creating and dropping a database is the server's work: a background thread does it for the
+    copies, so a test neither waits for its copy to be made nor for it to be dropped."""
+
+    def __init__(self, url):
+        self.url = url
+        self.admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        self.background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="test-databases")
+
+    def create(self, template: str | None = None) -> str:
+        name = f"rectiflow_t_{uuid.uuid4().hex[:12]}"
+        with self.admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
+            # A commit returns without waiting for its WAL to reach the disk: only a server crash
+            # could tell the difference, and the suite makes thousands of small commits.
+            conn.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
+        return name
+
+    def drop(self, name: str) -> None:
+        with self.admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+
+    def url_of(self, name: str) -> str:
+        return self.url.set(database=name).render_as_string(hide_password=False)
+
+    def close(self) -> None:
+        self.background.shutdown(wait=True)  # the last drops
+        self.admin.dispose()
+
+
+class Template:
+    """A database kept for copying: a SQLite file, or a PostgreSQL database that CREATE DATABASE ...
+    TEMPLATE copies. On PostgreSQL the copy for the next test is made while this one runs."""
+
+    def __init__(self, location: str, server: _Postgres | None):
+        self.location, self.server = location, server
+        self._next: Future | None = None
+
+    @contextmanager
+    def copy(self, folder: Path):
+        """A database of its own for one test, or to build another template on; dropped afterwards."""
+        if self.server is None:
+            path = folder / "test.db"
+            shutil.copyfile(self.location, path)
+            yield f"sqlite:///{path}"
+            return
+        server = self.server
+        made = self._next or server.background.submit(server.create, self.location)
+        self._next = server.background.submit(server.create, self.location)
+        name = made.result()
+        try:
+            yield server.url_of(name)
+        finally:
+            server.background.submit(server.drop, name)
+
+    def close(self) -> None:
+        if self._next is not None:  # the copy made for a test that did not come
+            self.server.drop(self._next.result())
 
 
 @contextmanager
-def _template(folder: Path, build, source: str | None = None, sqlite: bool = False):
-    """A database made by `build(url)` (on a copy of `source` if given) and kept for copying; yields
-    what _scratch_database takes as its template. `build` must close every connection it opened."""
-    with _scratch_database(folder, template=source, sqlite=sqlite) as url:
-        build(url)
-        if url.startswith("sqlite"):
-            path = make_url(url).database
-            with closing(sqlite3.connect(path)) as conn:  # every page in the main file: a copy of it is whole
-                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            yield path
-        else:
-            yield make_url(url).database
+def _template(folder: Path, build, server: _Postgres | None, source: Template | None = None):
+    """A Template made by `build(url)` on a new database, or on a copy of `source`. `build` must close
+    every connection it opened."""
+    if server is None:
+        path = folder / "template.db"
+        if source is not None:
+            shutil.copyfile(source.location, path)
+        build(f"sqlite:///{path}")
+        with closing(sqlite3.connect(path)) as conn:  # every page in the main file: a copy of it is whole
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        yield Template(str(path), None)
+        return
+    name = server.create(source.location if source is not None else None)
+    template = Template(name, server)
+    try:
+        build(server.url_of(name))
+        yield template
+    finally:
+        template.close()
+        server.drop(name)
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """The PostgreSQL server when RECTIFLOW_DATABASE_URL points at one; None when the tests use SQLite files."""
+    url = _postgres_url()
+    if url is None:
+        yield None
+        return
+    server = _Postgres(url)
+    yield server
+    server.close()
 
 
 def _build_app_database(folder: Path):
@@ -102,27 +159,27 @@ def _build_app_database(folder: Path):
 
 
 @pytest.fixture(scope="session")
-def app_template(tmp_path_factory):
+def app_template(tmp_path_factory, postgres):
     """What create_app makes of an empty database: the schema and the four default models deployed.
     Built once per test process; create_app on a copy finds the models already there by their hash."""
     folder = tmp_path_factory.mktemp("app-template")
-    with _template(folder, _build_app_database(folder)) as template:
+    with _template(folder, _build_app_database(folder), postgres) as template:
         yield template
 
 
 @pytest.fixture(scope="session")
-def sqlite_app_template(tmp_path_factory, app_template):
+def sqlite_app_template(tmp_path_factory, postgres, app_template):
     """The app template as a SQLite file, also when the suite runs on PostgreSQL (for the live server)."""
-    if _postgres_url() is None:
+    if postgres is None:
         yield app_template
         return
     folder = tmp_path_factory.mktemp("sqlite-app-template")
-    with _template(folder, _build_app_database(folder), sqlite=True) as template:
+    with _template(folder, _build_app_database(folder), None) as template:
         yield template
 
 
 @pytest.fixture(scope="session")
-def schema_template(tmp_path_factory):
+def schema_template(tmp_path_factory, postgres):
     """The schema alone, without the default models: for the engine tests."""
     folder = tmp_path_factory.mktemp("schema-template")
 
@@ -131,18 +188,18 @@ def schema_template(tmp_path_factory):
         create_schema(context.db.engine)
         context.db.engine.dispose()
 
-    with _template(folder, build) as template:
+    with _template(folder, build, postgres) as template:
         yield template
 
 
 @dataclass
 class DemoSeed:
-    template: str  # a database (file or name) where seed_demo has run on what create_app made
-    message: str   # what seed_demo said
+    template: Template  # where seed_demo has run on what create_app made of an empty database
+    message: str        # what seed_demo said
 
 
 @pytest.fixture(scope="session")
-def demo_seed(tmp_path_factory, app_template) -> DemoSeed:
+def demo_seed(tmp_path_factory, postgres, app_template) -> DemoSeed:
     """The demo district seeded once per test process by seed_demo, as `rectiflow seed-demo` does."""
     folder = tmp_path_factory.mktemp("demo-template")
     said = []
@@ -152,12 +209,12 @@ def demo_seed(tmp_path_factory, app_template) -> DemoSeed:
         said.append(seed_demo(application.extensions["rectiflow"]))
         application.extensions["rectiflow"].db.engine.dispose()
 
-    with _template(folder, build, source=app_template) as template:
+    with _template(folder, build, postgres, source=app_template) as template:
         yield DemoSeed(template, said[0])
 
 
 @pytest.fixture(scope="session")
-def demo_template(tmp_path_factory, demo_seed):
+def demo_template(tmp_path_factory, postgres, demo_seed):
     """The demo district with every user's password hashed again with light argon2 parameters: the
     same demo password and the same verification, but a login costs milliseconds instead of 0.2 s.
     test_demo logs in with the hashes seed_demo wrote."""
@@ -169,28 +226,28 @@ def demo_template(tmp_path_factory, demo_seed):
             conn.execute(update(User).values(password_hash=LIGHT_HASHER.hash(_settings(folder, url).demo_password)))
         engine.dispose()
 
-    with _template(folder, build, source=demo_seed.template) as template:
+    with _template(folder, build, postgres, source=demo_seed.template) as template:
         yield template
 
 
 @pytest.fixture
 def database_url(tmp_path, app_template):
     """A copy of the app template: the schema and the default models, nothing else."""
-    with _scratch_database(tmp_path, template=app_template) as url:
+    with app_template.copy(tmp_path) as url:
         yield url
 
 
 @pytest.fixture
 def demo_database_url(tmp_path, demo_template):
     """A copy of the demo district (light password hashes)."""
-    with _scratch_database(tmp_path, template=demo_template) as url:
+    with demo_template.copy(tmp_path) as url:
         yield url
 
 
 @pytest.fixture
 def seeded_demo_database_url(tmp_path, demo_seed):
     """A copy of the demo district exactly as seed_demo left it, its own password hashes included."""
-    with _scratch_database(tmp_path, template=demo_seed.template) as url:
+    with demo_seed.template.copy(tmp_path) as url:
         yield url
 
 
@@ -199,7 +256,7 @@ def sqlite_database_url(tmp_path, sqlite_app_template):
     """A SQLite copy of the app template whatever the suite runs on: the live server's threads share it."""
     folder = tmp_path / "live"  # beside, not in place of, a test's own database
     folder.mkdir()
-    with _scratch_database(folder, template=sqlite_app_template, sqlite=True) as url:
+    with sqlite_app_template.copy(folder) as url:
         yield url
 
 
@@ -216,7 +273,7 @@ def application(tmp_path_factory, app_template):
     handlers and compiled page templates, which create_app would otherwise build again for every
     test at some 50 ms, are shared."""
     folder = tmp_path_factory.mktemp("application")
-    with _scratch_database(folder, template=app_template) as url:
+    with app_template.copy(folder) as url:
         shared = create_app(_settings(folder, url))
         shared.extensions["rectiflow"].db.engine.dispose()
         yield shared
@@ -244,7 +301,7 @@ def ctx(app):
 @pytest.fixture
 def engine_ctx(tmp_path, schema_template, clock):
     """The service context without the Flask app or the default models: engine tests only."""
-    with _scratch_database(tmp_path, template=schema_template) as url:
+    with schema_template.copy(tmp_path) as url:
         context = make_context(_settings(tmp_path, url), clock)
         yield context
         context.db.engine.dispose()
