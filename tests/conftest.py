@@ -37,6 +37,32 @@ from workflows.clock import Clock
 # Real argon2id hashes, with parameters light enough that a login costs milliseconds, not 0.2 s.
 LIGHT_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
+# Under pytest-xdist (-n), the tests of each group run on one worker: the demo district is seeded,
+# and Chromium started, once per run instead of once per worker.
+WORKER_GROUPS = {
+    "tests/browser/": "browser",
+    "tests/test_demo.py": "demo",
+    "tests/test_hardening.py": "demo",
+    "tests/test_office_instruments.py": "demo",
+}
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """The default distribution (-n without --dist), with WORKER_GROUPS kept together: a group goes to
+    one worker as one unit, the biggest first, and every other test to whichever worker is free.
+    xdist's --dist loadgroup cannot do this here: it marks a group by renaming the tests' node ids,
+    which pytest 9 no longer lets it do."""
+    if config.getvalue("dist") != "load":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class Groups(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return next((group for prefix, group in WORKER_GROUPS.items() if nodeid.startswith(prefix)), nodeid)
+
+    return Groups(config, log)
+
 
 @pytest.fixture(scope="session")
 def password_hash() -> str:

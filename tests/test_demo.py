@@ -8,8 +8,6 @@ from openpyxl import load_workbook
 
 from service.demo import seed_demo
 
-pytestmark = pytest.mark.xdist_group("demo")  # one worker seeds the demo district, for all of these
-
 
 @pytest.fixture
 def database_url(seeded_demo_database_url):

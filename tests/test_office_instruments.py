@@ -9,8 +9,6 @@ from sqlalchemy import select
 
 from service.models import Unit, User
 
-pytestmark = pytest.mark.xdist_group("demo")  # one worker seeds the demo district, for all of these
-
 
 @pytest.fixture
 def database_url(demo_database_url):

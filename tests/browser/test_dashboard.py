@@ -7,7 +7,6 @@ import io
 import re
 from datetime import timedelta
 
-import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 from sqlalchemy import select
@@ -18,8 +17,6 @@ from service.models import Case
 from service.web.dashboard import FIGURES
 from support.browser import assert_translated, login, logout
 from support.rounds import complete, principal, publish_round
-
-pytestmark = pytest.mark.xdist_group("browser")  # one worker starts Chromium, for all of these
 
 OUR_KEYS = re.compile(r"\b(?:designer|instance|dashboard)\.[a-z_]+(?:\.[a-z_]+)*\b")
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
@@ -16,8 +15,6 @@ from support.rounds import publish_round
 from workflows.registry import NS
 from workflows.tables import HumanTask, ModelVersion
 from workflows.xml_safety import parse_xml
-
-pytestmark = pytest.mark.xdist_group("browser")  # one worker starts Chromium, for all of these
 
 SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "bpmn-samples" / "miwg-camunda-modeler"
 OUR_KEYS = re.compile(r"\b(?:designer|instance|dashboard)\.[a-z_]+(?:\.[a-z_]+)*\b")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
@@ -13,8 +12,6 @@ from service.models import Case
 from support.browser import PHONE, assert_translated, login
 from support.diagrams import poisoned_model
 from support.rounds import publish_round
-
-pytestmark = pytest.mark.xdist_group("browser")  # one worker starts Chromium, for all of these
 
 
 def test_office_sees_a_failed_instance_and_retries_it(live_app, live_server, new_context, guard, screenshots, clock):

@@ -3,13 +3,10 @@ from __future__ import annotations
 
 import hashlib
 
-import pytest
 from playwright.sync_api import expect
 
 from support.browser import DESKTOP, PHONE, assert_translated, login, logout
 from support.rounds import case_of, publish_round, start_round
-
-pytestmark = pytest.mark.xdist_group("browser")  # one worker starts Chromium, for all of these
 
 EVIDENCE = b"%PDF-1.4\n% rectiflow browser test\n" + b"0" * 200_000
 
