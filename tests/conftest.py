@@ -306,17 +306,32 @@ def application(tmp_path_factory, app_template):
 
 
 @pytest.fixture
-def app(application, tmp_path, database_url, clock):
-    """The application over this test's own database: a new context (an engine with an empty model
-    cache, this test's clock), as create_app would make on the copied database, whose schema and
-    default models are in place already. Config changes a test makes are undone afterwards."""
-    config = dict(application.config)
-    context = make_context(_settings(tmp_path, database_url), clock)
-    application.extensions["rectiflow"] = context
-    yield application
-    context.db.engine.dispose()
-    application.config.clear()
-    application.config.update(config)
+def app_over(application, tmp_path, clock):
+    """`with app_over(url) as app:` the application over the database at `url`, with a new context
+    (an engine with an empty model cache, this test's clock) as create_app would make on that
+    database, whose schema and default models are in place already. The config changes a test
+    makes are undone afterwards."""
+
+    @contextmanager
+    def over(url: str):
+        config = dict(application.config)
+        context = make_context(_settings(tmp_path, url), clock)
+        application.extensions["rectiflow"] = context
+        try:
+            yield application
+        finally:
+            context.db.engine.dispose()
+            application.config.clear()
+            application.config.update(config)
+
+    return over
+
+
+@pytest.fixture
+def app(app_over, database_url):
+    """The application over this test's own database."""
+    with app_over(database_url) as application:
+        yield application
 
 
 @pytest.fixture

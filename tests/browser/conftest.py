@@ -14,8 +14,6 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from config import Settings
-from service import create_app
 from support.browser import DESKTOP
 from support.district import build_district
 
@@ -44,16 +42,13 @@ class _QuietHandler(WSGIRequestHandler):
 
 
 @pytest.fixture
-def live_app(tmp_path, sqlite_database_url, clock, password_hash):
+def live_app(app_over, sqlite_database_url, password_hash):
     """The application on a SQLite file (threads share it), with a small district."""
-    settings = Settings(instance_dir=tmp_path / "instance", database_url=sqlite_database_url,
-                        secret_key="browser-tests")
-    app = create_app(settings, clock)
-    app.config["RECTIFLOW_I18N_STRICT"] = True
-    ctx = app.extensions["rectiflow"]
-    app.district = build_district(ctx, password_hash)
-    yield app
-    ctx.db.engine.dispose()
+    with app_over(sqlite_database_url) as app:
+        app.config["RECTIFLOW_I18N_STRICT"] = True
+        app.district = build_district(app.extensions["rectiflow"], password_hash)
+        yield app
+        del app.district
 
 
 @pytest.fixture
