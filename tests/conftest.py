@@ -1,35 +1,73 @@
-"""Fixtures: a fresh database per test (SQLite file, or a new PostgreSQL database when
-RECTIFLOW_DATABASE_URL points at one), the app, and a small district to work in."""
+"""Fixtures: a database of its own for every test (a SQLite file, or a new PostgreSQL database when
+RECTIFLOW_DATABASE_URL points at one), the app, and a small district to work in.
+
+Each test's database is a copy of a template that each test process builds once: the schema with
+the default models deployed (what create_app makes of an empty database), the schema alone for the
+engine tests, or the demo district. A file copy, or CREATE DATABASE ... TEMPLATE run in the
+background while the previous test runs, costs a fraction of building the schema and deploying the
+models again. The Flask application, too, is made once per process; each test gives it a service
+context of its own."""
 from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 import uuid
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, select, text
+from argon2 import PasswordHasher
+from sqlalchemy import create_engine, text, update
 from sqlalchemy.engine import make_url
+from support.api import Api
+from support.district import PASSWORD, District, build_district
 
 from config import Settings
 from service import create_app
+from service.auth import hash_password
 from service.context import make_context
 from service.db import create_schema
 from service.demo import seed_demo
-from service.auth import hash_password
-from service.models import Unit, User
+from service.models import User
 from workflows.clock import Clock
 
-PASSWORD = "test-password"
+# Real argon2id hashes, with parameters light enough that a login costs milliseconds, not 0.2 s.
+LIGHT_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+# Under pytest-xdist (-n), the tests of each group run on one worker: the demo district is seeded,
+# and Chromium started, once per run instead of once per worker.
+WORKER_GROUPS = {
+    "tests/browser/": "browser",
+    "tests/test_demo.py": "demo",
+    "tests/test_hardening.py": "demo",
+    "tests/test_office_instruments.py": "demo",
+}
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """The default distribution (-n without --dist), with WORKER_GROUPS kept together: a group goes to
+    one worker as one unit, the biggest first, and every other test to whichever worker is free.
+    xdist's --dist loadgroup cannot do this here: it marks a group by renaming the tests' node ids,
+    which pytest 9 no longer lets it do."""
+    if config.getvalue("dist") != "load":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class Groups(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return next((group for prefix, group in WORKER_GROUPS.items() if nodeid.startswith(prefix)), nodeid)
+
+    return Groups(config, log)
 
 
 @pytest.fixture(scope="session")
 def password_hash() -> str:
     """A real argon2 hash with light parameters: logins verify it the same way, just faster."""
-    from argon2 import PasswordHasher
-
-    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash(PASSWORD)
+    cheap = LIGHT_HASHER.hash(PASSWORD)
     assert cheap.startswith("$argon2id$") and hash_password(PASSWORD).startswith("$argon2id$")
     return cheap
 
@@ -39,49 +77,212 @@ def _postgres_url():
     return make_url(base) if base.startswith("postgresql") else None
 
 
-@contextmanager
-def _scratch_database(tmp_path, template: str | None = None):
-    """A database of its own for one test (or one template): a SQLite file or a new PostgreSQL database."""
-    url = _postgres_url()
-    if url is None:
-        path = tmp_path / "test.db"
-        if template:
-            shutil.copyfile(template, path)
-        yield f"sqlite:///{path}"
-        return
-    name = f"rectiflow_t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
+def _settings(folder: Path, url: str) -> Settings:
+    return Settings(instance_dir=folder / "instance", database_url=url, secret_key="test")
+
+
+class _Postgres:
+    """The PostgreSQL server RECTIFLOW_DATABASE_URL points at, where the tests' databases are made.
+    Creating and dropping a database is the server's work: a background thread does it for the
+    copies, so a test neither waits for its copy to be made nor for it to be dropped."""
+
+    def __init__(self, url):
+        self.url = url
+        self.admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        self.background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="test-databases")
+
+    def create(self, template: str | None = None) -> str:
+        name = f"rectiflow_t_{uuid.uuid4().hex[:12]}"
+        with self.admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
+            # A commit returns without waiting for its WAL to reach the disk: only a server crash
+            # could tell the difference, and the suite makes thousands of small commits.
+            conn.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
+        return name
+
+    def drop(self, name: str) -> None:
+        with self.admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+
+    def url_of(self, name: str) -> str:
+        return self.url.set(database=name).render_as_string(hide_password=False)
+
+    def close(self) -> None:
+        self.background.shutdown(wait=True)  # the last drops
+        self.admin.dispose()
 
 
-@pytest.fixture
-def database_url(tmp_path):
-    with _scratch_database(tmp_path) as url:
-        yield url
+class Template:
+    """A database kept for copying: a SQLite file, or a PostgreSQL database that CREATE DATABASE ...
+    TEMPLATE copies. On PostgreSQL the copy for the next test is made while this one runs."""
+
+    def __init__(self, location: str, server: _Postgres | None):
+        self.location, self.server = location, server
+        self._next: Future | None = None
+
+    @contextmanager
+    def copy(self, folder: Path):
+        """A database of its own for one test, or to build another template on; dropped afterwards."""
+        if self.server is None:
+            path = folder / "test.db"
+            shutil.copyfile(self.location, path)
+            yield f"sqlite:///{path}"
+            return
+        server = self.server
+        made = self._next or server.background.submit(server.create, self.location)
+        self._next = server.background.submit(server.create, self.location)
+        name = made.result()
+        try:
+            yield server.url_of(name)
+        finally:
+            server.background.submit(server.drop, name)
+
+    def close(self) -> None:
+        if self._next is not None:  # the copy made for a test that did not come
+            self.server.drop(self._next.result())
+
+
+@contextmanager
+def _template(folder: Path, build, server: _Postgres | None, source: Template | None = None):
+    """A Template made by `build(url)` on a new database, or on a copy of `source`. `build` must close
+    every connection it opened."""
+    if server is None:
+        path = folder / "template.db"
+        if source is not None:
+            shutil.copyfile(source.location, path)
+        build(f"sqlite:///{path}")
+        with closing(sqlite3.connect(path)) as conn:  # every page in the main file: a copy of it is whole
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        yield Template(str(path), None)
+        return
+    name = server.create(source.location if source is not None else None)
+    template = Template(name, server)
+    try:
+        build(server.url_of(name))
+        yield template
+    finally:
+        template.close()
+        server.drop(name)
 
 
 @pytest.fixture(scope="session")
-def demo_template(tmp_path_factory):
-    """The demo district, seeded once per test process and copied for each test that needs it."""
-    folder = tmp_path_factory.mktemp("demo-template")
-    with _scratch_database(folder) as url:
-        settings = Settings(instance_dir=folder / "instance", database_url=url, secret_key="test")
-        application = create_app(settings)
-        seed_demo(application.extensions["rectiflow"])
+def postgres():
+    """The PostgreSQL server when RECTIFLOW_DATABASE_URL points at one; None when the tests use SQLite files."""
+    url = _postgres_url()
+    if url is None:
+        yield None
+        return
+    server = _Postgres(url)
+    yield server
+    server.close()
+
+
+def _build_app_database(folder: Path):
+    def build(url):
+        application = create_app(_settings(folder, url))
         application.extensions["rectiflow"].db.engine.dispose()
-        yield str(folder / "test.db") if _postgres_url() is None else make_url(url).database
+    return build
+
+
+@pytest.fixture(scope="session")
+def app_template(tmp_path_factory, postgres):
+    """What create_app makes of an empty database: the schema and the four default models deployed.
+    Built once per test process; create_app on a copy finds the models already there by their hash."""
+    folder = tmp_path_factory.mktemp("app-template")
+    with _template(folder, _build_app_database(folder), postgres) as template:
+        yield template
+
+
+@pytest.fixture(scope="session")
+def sqlite_app_template(tmp_path_factory, postgres, app_template):
+    """The app template as a SQLite file, also when the suite runs on PostgreSQL (for the live server)."""
+    if postgres is None:
+        yield app_template
+        return
+    folder = tmp_path_factory.mktemp("sqlite-app-template")
+    with _template(folder, _build_app_database(folder), None) as template:
+        yield template
+
+
+@pytest.fixture(scope="session")
+def schema_template(tmp_path_factory, postgres):
+    """The schema alone, without the default models: for the engine tests."""
+    folder = tmp_path_factory.mktemp("schema-template")
+
+    def build(url):
+        context = make_context(_settings(folder, url))
+        create_schema(context.db.engine)
+        context.db.engine.dispose()
+
+    with _template(folder, build, postgres) as template:
+        yield template
+
+
+@dataclass
+class DemoSeed:
+    template: Template  # where seed_demo has run on what create_app made of an empty database
+    message: str        # what seed_demo said
+
+
+@pytest.fixture(scope="session")
+def demo_seed(tmp_path_factory, postgres, app_template) -> DemoSeed:
+    """The demo district seeded once per test process by seed_demo, as `rectiflow seed-demo` does."""
+    folder = tmp_path_factory.mktemp("demo-template")
+    said = []
+
+    def build(url):
+        application = create_app(_settings(folder, url))
+        said.append(seed_demo(application.extensions["rectiflow"]))
+        application.extensions["rectiflow"].db.engine.dispose()
+
+    with _template(folder, build, postgres, source=app_template) as template:
+        yield DemoSeed(template, said[0])
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory, postgres, demo_seed):
+    """The demo district with every user's password hashed again with light argon2 parameters: the
+    same demo password and the same verification, but a login costs milliseconds instead of 0.2 s.
+    test_demo logs in with the hashes seed_demo wrote."""
+    folder = tmp_path_factory.mktemp("demo-light-template")
+
+    def build(url):
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            conn.execute(update(User).values(password_hash=LIGHT_HASHER.hash(_settings(folder, url).demo_password)))
+        engine.dispose()
+
+    with _template(folder, build, postgres, source=demo_seed.template) as template:
+        yield template
+
+
+@pytest.fixture
+def database_url(tmp_path, app_template):
+    """A copy of the app template: the schema and the default models, nothing else."""
+    with app_template.copy(tmp_path) as url:
+        yield url
 
 
 @pytest.fixture
 def demo_database_url(tmp_path, demo_template):
-    with _scratch_database(tmp_path, template=demo_template) as url:
+    """A copy of the demo district (light password hashes)."""
+    with demo_template.copy(tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+def seeded_demo_database_url(tmp_path, demo_seed):
+    """A copy of the demo district exactly as seed_demo left it, its own password hashes included."""
+    with demo_seed.template.copy(tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+def sqlite_database_url(tmp_path, sqlite_app_template):
+    """A SQLite copy of the app template whatever the suite runs on: the live server's threads share it."""
+    folder = tmp_path / "live"  # beside, not in place of, a test's own database
+    folder.mkdir()
+    with sqlite_app_template.copy(folder) as url:
         yield url
 
 
@@ -90,12 +291,47 @@ def clock() -> Clock:
     return Clock()
 
 
+@pytest.fixture(scope="session")
+def application(tmp_path_factory, app_template):
+    """One Flask application per test process, made by create_app on a copy of the app template.
+    The service reaches its context (settings, database, engine, clock) only through
+    app.extensions["rectiflow"], so each test gives it a context of its own; the routes, error
+    handlers and compiled page templates, which create_app would otherwise build again for every
+    test at some 50 ms, are shared."""
+    folder = tmp_path_factory.mktemp("application")
+    with app_template.copy(folder) as url:
+        shared = create_app(_settings(folder, url))
+        shared.extensions["rectiflow"].db.engine.dispose()
+        yield shared
+
+
 @pytest.fixture
-def app(tmp_path, database_url, clock):
-    settings = Settings(instance_dir=tmp_path / "instance", database_url=database_url, secret_key="test")
-    application = create_app(settings, clock)
-    yield application
-    application.extensions["rectiflow"].db.engine.dispose()
+def app_over(application, tmp_path, clock):
+    """`with app_over(url) as app:` the application over the database at `url`, with a new context
+    (an engine with an empty model cache, this test's clock) as create_app would make on that
+    database, whose schema and default models are in place already. The config changes a test
+    makes are undone afterwards."""
+
+    @contextmanager
+    def over(url: str):
+        config = dict(application.config)
+        context = make_context(_settings(tmp_path, url), clock)
+        application.extensions["rectiflow"] = context
+        try:
+            yield application
+        finally:
+            context.db.engine.dispose()
+            application.config.clear()
+            application.config.update(config)
+
+    return over
+
+
+@pytest.fixture
+def app(app_over, database_url):
+    """The application over this test's own database."""
+    with app_over(database_url) as application:
+        yield application
 
 
 @pytest.fixture
@@ -104,13 +340,12 @@ def ctx(app):
 
 
 @pytest.fixture
-def engine_ctx(tmp_path, database_url, clock):
+def engine_ctx(tmp_path, schema_template, clock):
     """The service context without the Flask app or the default models: engine tests only."""
-    settings = Settings(instance_dir=tmp_path / "instance", database_url=database_url, secret_key="test")
-    context = make_context(settings, clock)
-    create_schema(context.db.engine)
-    yield context
-    context.db.engine.dispose()
+    with schema_template.copy(tmp_path) as url:
+        context = make_context(_settings(tmp_path, url), clock)
+        yield context
+        context.db.engine.dispose()
 
 
 @pytest.fixture
@@ -118,118 +353,11 @@ def client(app):
     return app.test_client()
 
 
-@dataclass
-class District:
-    """A small district built straight into the database (fast), for API tests."""
-
-    office: int = 0
-    departments: list[int] = field(default_factory=list)
-    units: list[int] = field(default_factory=list)  # every rectifying unit, departments included
-    leaders: list[int] = field(default_factory=list)
-    inspectors: list[int] = field(default_factory=list)
-    codes: dict[int, str] = field(default_factory=dict)
-
-
-def build_district(ctx, password_hash: str, n_units: int = 6, n_departments: int = 2) -> District:
-    d = District()
-
-    def work(s):
-        office = Unit(code="X01", name="区委巡察办", kind="office")
-        lg = Unit(code="L01", name="领导小组", kind="leading_group")
-        disc = Unit(code="J01", name="纪委监委", kind="discipline")
-        s.add_all([office, lg, disc])
-        s.flush()
-        d.office = office.id
-        leaders = [User(username=f"leader{i}", name=f"分管领导{i}", password_hash=password_hash, roles=["leader"])
-                   for i in range(2)]
-        s.add_all(leaders)
-        s.flush()
-        d.leaders = [u.id for u in leaders]
-        for i in range(n_units):
-            kind = "department" if i < n_departments else ("street" if i % 2 else "company")
-            unit = Unit(code=f"U{i:03d}", name=f"单位{i}", kind=kind, industry="行业" + str(i % 3),
-                        leader_id=d.leaders[i % 2])
-            s.add(unit)
-            s.flush()
-            d.units.append(unit.id)
-            d.codes[unit.id] = unit.code
-            if kind == "department":
-                d.departments.append(unit.id)
-            liaison_roles = ["unit_liaison"] + (["department"] if kind == "department" else [])
-            s.add(User(username=f"{unit.code.lower()}_liaison", name=f"联络员{i}", password_hash=password_hash,
-                       roles=liaison_roles, unit_id=unit.id))
-            s.add(User(username=f"{unit.code.lower()}_head", name=f"负责人{i}", password_hash=password_hash,
-                       roles=["unit_head"], unit_id=unit.id))
-        s.add_all([
-            User(username="admin", name="管理员", password_hash=password_hash, roles=["admin"], unit_id=office.id),
-            User(username="office1", name="巡察办", password_hash=password_hash, roles=["office"], unit_id=office.id),
-            User(username="leading1", name="领导小组", password_hash=password_hash, roles=["leading_group"],
-                 unit_id=lg.id),
-            User(username="designer1", name="设计", password_hash=password_hash, roles=["designer"],
-                 unit_id=office.id),
-            User(username="discipline1", name="纪委", password_hash=password_hash, roles=["discipline"],
-                 unit_id=disc.id),
-        ])
-        for i in range(2):
-            u = User(username=f"inspector{i}", name=f"巡察员{i}", password_hash=password_hash,
-                     roles=["inspector"], unit_id=office.id)
-            s.add(u)
-            s.flush()
-            d.inspectors.append(u.id)
-
-    ctx.db.transaction(work)
-    return d
-
-
 @pytest.fixture
 def district(ctx, password_hash) -> District:
     return build_district(ctx, password_hash)
 
 
-class Api:
-    """A logged-in HTTP client: `api.as_("office1").get(...)`."""
-
-    def __init__(self, client):
-        self.client = client
-        self.tokens: dict[str, str] = {}
-
-    def token(self, username: str) -> str:
-        if username not in self.tokens:
-            r = self.client.post("/api/v1/auth/token", json={"username": username, "password": PASSWORD})
-            assert r.status_code == 200, r.get_json()
-            self.tokens[username] = r.get_json()["token"]
-        return self.tokens[username]
-
-    def as_(self, username: str) -> "UserApi":
-        return UserApi(self.client, {"Authorization": f"Bearer {self.token(username)}"})
-
-
-class UserApi:
-    def __init__(self, client, headers):
-        self.client, self.headers = client, headers
-
-    def get(self, path, **kw):
-        return self.client.get("/api/v1" + path, headers=self.headers, **kw)
-
-    def post(self, path, **kw):
-        return self.client.post("/api/v1" + path, headers=self.headers, **kw)
-
-    def tasks(self, **params) -> list[dict]:
-        r = self.get("/tasks", query_string={"limit": 500, **params})
-        assert r.status_code == 200, r.get_json()
-        return r.get_json()["items"]
-
-    def complete(self, task_id, data, expect=200):
-        r = self.post(f"/tasks/{task_id}/complete", json={"data": data})
-        assert r.status_code == expect, r.get_json()
-        return r.get_json()
-
-
 @pytest.fixture
 def api(client) -> Api:
     return Api(client)
-
-
-def user_id(ctx, username: str) -> int:
-    with ctx.db.read() as s:
-        return s.scalar(select(User.id).where(User.username == username))

@@ -4,31 +4,8 @@ from __future__ import annotations
 import io
 
 import pytest
-
-from conftest import PASSWORD
-
-
-def publish_round(api, d, n_common=1):
-    """A round whose list is published: every unit of the district has a case."""
-    office = api.as_("office1")
-    round_id = office.post("/rounds", json={"name": "轮次", "inspected_unit_ids": d.units[:2],
-                                            "inspector_ids": d.inspectors[:1]}).get_json()["id"]
-    inspector = api.as_("inspector0")
-    pid = inspector.post(f"/rounds/{round_id}/problems", json={
-        "unit_id": d.units[0], "description": "合同未经法律审核", "category": "合同"}).get_json()["id"]
-    inspector.complete(inspector.tasks(bpmn_id="record_findings")[0]["id"], {})
-    for i in range(n_common):
-        office.post(f"/rounds/{round_id}/common-problems", json={
-            "title": f"共性问题{i}", "category": "合同", "responsible_department_id": d.departments[0],
-            "problem_ids": [pid] if i == 0 else []})
-    office.complete(office.tasks(bpmn_id="distill_list")[0]["id"], {})
-    leading = api.as_("leading1")
-    leading.complete(leading.tasks(bpmn_id="approve_list")[0]["id"], {"approved": True})
-    return round_id
-
-
-def liaison(api, d, index):
-    return api.as_(f"{d.codes[d.units[index]].lower()}_liaison")
+from support.api import liaison, publish_round
+from support.district import PASSWORD
 
 
 def test_liaison_cannot_see_read_or_complete_another_units_task_or_case(api, district):

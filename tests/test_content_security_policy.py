@@ -7,7 +7,8 @@ import base64
 import hashlib
 
 import bpmn_snippets as B
-from test_web_support import Pages, publish_round
+from support.pages import Pages
+from support.rounds import publish_round
 
 from service import PAGE_CSP
 

@@ -3,14 +3,21 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from openpyxl import load_workbook
 
 from service.demo import seed_demo
 
 
-def test_seed_demo_builds_the_district_and_a_closed_round(ctx, client):
-    message = seed_demo(ctx)
-    assert "round 1 closed out" in message
+@pytest.fixture
+def database_url(seeded_demo_database_url):
+    return seeded_demo_database_url
+
+
+def test_seed_demo_builds_the_district_and_a_closed_round(demo_seed, ctx, client):
+    """seed_demo ran once on what create_app makes of an empty database (the demo_seed fixture, which
+    the other demo tests copy too); here: what it said, and a copy of what it wrote."""
+    assert "round 1 closed out" in demo_seed.message
     assert "already" in seed_demo(ctx), "seeding twice does not duplicate the district"
 
     def login(username):

@@ -5,9 +5,8 @@ import io
 import time
 from pathlib import Path
 
-import pytest
-
 import bpmn_snippets as B
+import pytest
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "bpmn-samples" / "miwg-camunda-modeler"
 

@@ -1,7 +1,7 @@
 """The domain's rules and step handlers, without HTTP: one rule, one place, the same in Python and SQL."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -50,7 +50,7 @@ def test_a_round_accepts_findings_until_its_list_is_published():
 
 
 def test_overdue_means_the_same_in_python_and_in_sql(ctx, district):
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
 
     def work(s):
         rnd = Round(name="r", status=RoundStatus.PUBLISHED, created_by=1, created_at=now)
@@ -71,7 +71,7 @@ def test_overdue_means_the_same_in_python_and_in_sql(ctx, district):
 
 
 def test_a_yellow_warning_tells_the_leader_and_a_late_green_never_lowers_red(ctx, district):
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
 
     def work(s):
         rnd = Round(name="r", status=RoundStatus.PUBLISHED, created_by=1, created_at=now)
@@ -105,7 +105,7 @@ def test_every_step_the_service_needs_is_declared_by_the_shipped_models():
 
 
 def test_who_sees_a_round_is_the_same_rule_in_python_and_in_sql(ctx, district):
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
 
     def work(s):
         made = []

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
+import bpmn_snippets as B
 import pytest
 from sqlalchemy import func, select
 
-import bpmn_snippets as B
 from workflows.engine import InvalidTaskData, TaskNotOpen, WorkflowFailure
 from workflows.registry import DeployError
 from workflows.scripting import SafeEnvironment
@@ -124,7 +124,7 @@ def test_timer_fires_by_the_engine_clock_once(ctx, clock):
     deploy(ctx, B.timer("due"))
     instance = start(ctx, "timed", {"due": due.isoformat()})
     with ctx.db.read() as s:
-        assert [t.due_at for t in s.scalars(select(Timer))] == [due.astimezone(timezone.utc)]
+        assert [t.due_at for t in s.scalars(select(Timer))] == [due.astimezone(UTC)]
         assert ctx.engine.due_timer_instances(s) == []
     clock.move_to(due + timedelta(seconds=1))
     with ctx.db.read() as s:
@@ -147,7 +147,7 @@ def test_naive_timer_values_are_read_in_the_district_zone_not_the_servers(ctx, m
         deploy(ctx, B.timer("due"))
         start(ctx, "timed", {"due": "2031-03-01T09:00:00"})
         with ctx.db.read() as s:
-            assert s.scalar(select(Timer.due_at)) == datetime(2031, 3, 1, 1, 0, tzinfo=timezone.utc)
+            assert s.scalar(select(Timer.due_at)) == datetime(2031, 3, 1, 1, 0, tzinfo=UTC)
     finally:
         monkeypatch.delenv("TZ")
         time.tzset()

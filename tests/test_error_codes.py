@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from test_api_access import publish_round
+from support.api import publish_round
 
 SNAKE = re.compile(r"^[a-z][a-z0-9_]*$")
 

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import threading
 
+import bpmn_snippets as B
 import pytest
 from sqlalchemy import select
 
-import bpmn_snippets as B
 from service.models import Case, User
 
 

@@ -6,9 +6,10 @@ from collections import Counter
 
 import pytest
 from sqlalchemy import func, select
+from support.api import Api
+from support.district import build_district
 
 from config import Settings
-from conftest import Api, build_district
 from service import create_app
 from service.models import Case, LeaderNotification, RecommendationLetter, Round
 from workflows.tables import HumanTask, ProcessInstance
@@ -69,7 +70,7 @@ def test_approval_after_a_restart_publishes_exactly_as_without_one(app, ctx, api
 
     round_id = _round_at_approval(api, d, "重启之后")
     if between == "new_application":
-        settings = Settings(instance_dir=app.instance_path, database_url=ctx.settings.database_url,
+        settings = Settings(instance_dir=ctx.settings.instance_dir, database_url=ctx.settings.database_url,
                             secret_key="test")
         restarted = create_app(settings, ctx.clock)
         ctx, api = restarted.extensions["rectiflow"], Api(restarted.test_client())

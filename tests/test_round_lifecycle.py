@@ -1,7 +1,7 @@
 """One inspection round, discovery to close-out, through the HTTP API, with 40 units."""
 from __future__ import annotations
 
-from conftest import build_district
+from support.district import build_district
 
 
 def _round_task(api, username, bpmn_id):

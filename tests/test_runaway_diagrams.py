@@ -6,10 +6,10 @@ import threading
 import time
 
 import pytest
-from sqlalchemy import func, select
-
 from bpmn_snippets import doc, flow
-from conftest import Api
+from sqlalchemy import func, select
+from support.api import Api
+
 from service.context import BPMN_DIR
 from service.models import Round
 

@@ -17,8 +17,13 @@ from SpiffWorkflow.util.task import TaskState
 # The project is not installed into the venv and setup.cfg sets no pytest pythonpath.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from workflows.scripting import (  # noqa: E402
-    SAFE_FUNCTIONS, ResourceLimitError, SafeEnvironment, UnsafeScriptError, check_expression,
-    check_script, make_script_engine,
+    SAFE_FUNCTIONS,
+    ResourceLimitError,
+    SafeEnvironment,
+    UnsafeScriptError,
+    check_expression,
+    check_script,
+    make_script_engine,
 )
 
 

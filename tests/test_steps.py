@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 
 from sqlalchemy import func, select
+from support.api import liaison, publish_round
 
 from service.context import BPMN_DIR
 from service.models import RecommendationLetter, SelfCheckItem, SupervisionAction
-from test_api_access import liaison, publish_round
 
 STEP = '<camunda:property name="rectiflow.step" value="{}" />'
 

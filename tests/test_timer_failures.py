@@ -2,25 +2,15 @@
 number of times, shown to the office, and never in the way of the other instances' timers."""
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
+from support.api import publish_round
+from support.diagrams import poisoned_model
+from support.pages import Pages
 
-from service.context import BPMN_DIR
 from service.timers import run_due_timers
-from test_api_access import publish_round
-from test_web_support import Pages
 from workflows.tables import HistoryEntry, ProcessInstance
-
-
-def _poisoned_model(unit_id: int) -> bytes:
-    """The shipped unit_rectification whose green warning divides by zero for one unit."""
-    xml = (BPMN_DIR / "unit_rectification.bpmn").read_text(encoding="utf-8")
-    poisoned, n = re.subn(r"<bpmn:script>warned = \{'green': True\}</bpmn:script>",
-                          f"<bpmn:script>warned = {{'green': 1 / (unit_id - {unit_id}) or True}}</bpmn:script>", xml)
-    assert n == 1
-    return poisoned.encode()
 
 
 def _failures(ctx, instance_id):
@@ -32,7 +22,7 @@ def _failures(ctx, instance_id):
 def test_a_poisoned_instance_fails_alone_retries_with_back_off_then_waits_for_the_office(ctx, api, district, clock):
     d = district
     poisoned_unit = d.units[3]
-    r = api.as_("designer1").post("/process-models", data=_poisoned_model(poisoned_unit),
+    r = api.as_("designer1").post("/process-models", data=poisoned_model(poisoned_unit),
                                   content_type="application/xml")
     assert r.status_code == 201, r.get_json()
     publish_round(api, d)

@@ -4,10 +4,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
+from support.api import liaison, publish_round
 
-from service.timers import run_due_timers
 from service.models import LeaderNotification, SupervisionAction
-from test_api_access import liaison, publish_round
+from service.timers import run_due_timers
 
 
 def _counts(ctx):

@@ -9,10 +9,10 @@ from datetime import datetime, timedelta
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
-from test_api_access import publish_round
-from test_web_designer import login
-from test_web_support import complete
-from test_web_support import publish_round as publish_with_two_common_problems
+from support.api import publish_round
+from support.pages import session_login
+from support.rounds import complete
+from support.rounds import publish_round as publish_with_two_common_problems
 
 from service.models import Case
 from service.timers import run_due_timers
@@ -33,10 +33,10 @@ def board(client, **params):
 def test_dashboard_is_for_the_office_the_leading_group_and_leaders(web, ctx, district, api):
     publish_round(api, district)
     for username in ("office1", "leading1", "leader0"):
-        login(web, ctx, username)
+        session_login(web, ctx, username)
         assert web.get("/dashboard/").status_code == 200, username
     for username in (f"{district.codes[district.units[2]].lower()}_liaison", "designer1", "inspector0"):
-        login(web, ctx, username)
+        session_login(web, ctx, username)
         assert web.get("/dashboard/").status_code == 403, username
         assert web.get("/dashboard/data.json").status_code == 403, username
         assert web.get("/dashboard/lists/problems.xlsx").status_code == 403, username
@@ -45,7 +45,7 @@ def test_dashboard_is_for_the_office_the_leading_group_and_leaders(web, ctx, dis
 def test_figures_match_the_api_for_every_viewer(web, ctx, district, api):
     round_id = publish_round(api, district, n_common=2)
     for username in ("office1", "leading1", "leader0", "leader1"):
-        login(web, ctx, username)
+        session_login(web, ctx, username)
         api_stats = api.as_(username).get("/stats", query_string={"round_id": round_id}).get_json()
         mine = board(web, round_id=round_id)
         assert mine["figures"] == api_stats, username
@@ -58,7 +58,7 @@ def test_figures_match_the_api_for_every_viewer(web, ctx, district, api):
 
 def test_progress_and_industries_stay_in_the_leaders_portfolio(web, ctx, district, api):
     round_id = publish_round(api, district)
-    login(web, ctx, "office1")
+    session_login(web, ctx, "office1")
     office = board(web, round_id=round_id)
     assert len(office["progress"]["units"]) == len(district.units)
     assert office["progress"]["statuses"] == ["self_check"]
@@ -67,7 +67,7 @@ def test_progress_and_industries_stay_in_the_leaders_portfolio(web, ctx, distric
     assert [t["round_id"] for t in office["trend"]] == [round_id]
     assert office["trend"][0]["common_problems"] == 1
 
-    login(web, ctx, "leader0")
+    session_login(web, ctx, "leader0")
     leader = board(web, round_id=round_id)
     portfolio = district.units[0::2]  # build_district gives leader0 every other unit
     assert len(leader["progress"]["units"]) == len(portfolio)
@@ -78,7 +78,7 @@ def test_progress_and_industries_stay_in_the_leaders_portfolio(web, ctx, distric
 def test_warning_board_lists_the_red_units_after_the_deadline(web, ctx, district, api, clock):
     round_id = publish_round(api, district)
     due = datetime.fromisoformat(api.as_("office1").get("/cases").get_json()["items"][0]["due_at"])
-    login(web, ctx, "office1")
+    session_login(web, ctx, "office1")
     assert board(web, round_id=round_id)["warnings"]["counts"] == {"none": 6, "green": 0, "yellow": 0, "red": 0}
     clock.move_to(due + timedelta(minutes=5))
     api.tokens.clear()
@@ -95,7 +95,7 @@ def test_warning_board_lists_the_red_units_after_the_deadline(web, ctx, district
 
 def test_page_renders_charts_and_the_chosen_list(web, ctx, district, api):
     round_id = publish_round(api, district)
-    login(web, ctx, "office1")
+    session_login(web, ctx, "office1")
     html = web.get(f"/dashboard/?round_id={round_id}&list=responsibilities").get_data(as_text=True)
     for chart in ("rf-chart-progress", "rf-chart-warnings", "rf-chart-industry", "rf-chart-trend"):
         assert f'id="{chart}"' in html
@@ -107,7 +107,7 @@ def test_page_renders_charts_and_the_chosen_list(web, ctx, district, api):
 @pytest.mark.parametrize("name", ["problems", "responsibilities", "rectifications", "supervision"])
 def test_lists_download_as_the_same_workbook_as_the_api(web, ctx, district, api, name):
     round_id = publish_round(api, district)
-    login(web, ctx, "office1")
+    session_login(web, ctx, "office1")
     r = web.get(f"/dashboard/lists/{name}.xlsx", query_string={"round_id": round_id})
     assert r.status_code == 200 and r.mimetype.endswith("spreadsheetml.sheet")
     assert f"{name}-round-{round_id}.xlsx" in r.headers["Content-Disposition"]
@@ -122,7 +122,7 @@ def test_lists_download_as_the_same_workbook_as_the_api(web, ctx, district, api,
 def test_english_page_has_no_untranslated_keys(web, ctx, district, api):
     """Strict mode turns a missing key into an error; the regex catches a key shown as text."""
     round_id = publish_round(api, district)
-    login(web, ctx, "office1")
+    session_login(web, ctx, "office1")
     with web.session_transaction() as sess:
         sess["lang"] = "en"
     shown_key = re.compile(r"[>\"]\s*(dashboard|designer|instance)\.[a-z_.]+\s*[<\"]")
@@ -162,7 +162,7 @@ def test_the_lists_show_words_for_their_codes_in_the_pages_language(web, ctx, di
         due = s.scalar(select(Case.due_at).where(Case.round_id == round_id))
     clock.move_to(due + timedelta(minutes=5))
     run_due_timers(ctx)
-    login(web, ctx, "office1")
+    session_login(web, ctx, "office1")
     with web.session_transaction() as sess:
         sess["lang"] = lang
     codes = {"inspection", "resident_report", "done", "ongoing", "not_done", "self_check", "rectifying",

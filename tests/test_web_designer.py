@@ -2,14 +2,13 @@
 "validate" reports, that "deploy" makes a new version, and that instances stay need-to-know."""
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
+import bpmn_snippets as B
 import pytest
 from sqlalchemy import select
+from support.pages import session_login
 
-import bpmn_snippets as B
-from conftest import user_id
 from service.models import Unit
 from workflows.tables import ModelVersion
 
@@ -20,17 +19,6 @@ SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "bpmn-samples" / "miw
 def web(app, client):
     app.config["RECTIFLOW_I18N_STRICT"] = True  # an untranslated key fails the test instead of showing
     return client
-
-
-def login(client, ctx, username: str) -> str:
-    """Log in through the session cookie and return the CSRF token a page's script would send."""
-    with client.session_transaction() as sess:
-        sess.clear()
-        sess["uid"] = user_id(ctx, username)
-    html = client.get("/inbox").get_data(as_text=True)
-    match = re.search(r'<meta name="csrf-token" content="([^"]+)"', html)
-    assert match, "the page frame carries a CSRF token"
-    return match.group(1)
 
 
 def post_xml(client, path, xml: bytes, token: str | None):
@@ -46,26 +34,26 @@ def versions(ctx, key: str) -> list[int]:
 
 # ---------------------------------------------------------------- who may open what
 def test_designer_page_for_designers_readonly_for_office_refused_to_liaisons(web, ctx, district):
-    login(web, ctx, "designer1")
+    session_login(web, ctx, "designer1")
     page = web.get("/designer/")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert 'id="rf-deploy"' in html and "unit_rectification" in html and "流程设计" in html
     assert "vendor/bpmn/rectiflow-modeler.js" in html and "properties-panel.css" in html
 
-    login(web, ctx, "office1")
+    session_login(web, ctx, "office1")
     html = web.get("/designer/?key=unit_rectification&version=1").get_data(as_text=True)
     assert 'id="rf-deploy"' not in html and 'id="rf-validate"' not in html
     assert '"can_edit": false' in html
 
-    token = login(web, ctx, f"{district.codes[district.units[2]].lower()}_liaison")
+    token = session_login(web, ctx, f"{district.codes[district.units[2]].lower()}_liaison")
     assert web.get("/designer/").status_code == 403
     assert web.get("/designer/models/unit_rectification/versions/1/bpmn").status_code == 403
     assert post_xml(web, "/designer/validate", B.one_task(), token).status_code == 403
     assert post_xml(web, "/designer/deploy", B.one_task(), token).status_code == 403
 
 
-def test_pages_need_a_login(web, ctx, district):
+def test_pages_need_a_session_login(web, ctx, district):
     r = web.get("/designer/")
     assert r.status_code == 302 and "/login" in r.headers["Location"]
     assert web.get("/instances/1").status_code == 302
@@ -77,13 +65,13 @@ def test_pages_need_a_login(web, ctx, district):
 
 
 def test_posts_without_the_csrf_token_are_refused(web, ctx, district):
-    login(web, ctx, "designer1")
+    session_login(web, ctx, "designer1")
     assert post_xml(web, "/designer/deploy", B.one_task(), None).status_code == 400
     assert versions(ctx, "simple") == []
 
 
 def test_version_xml_is_served_for_the_modeler(web, ctx, district):
-    login(web, ctx, "office1")
+    session_login(web, ctx, "office1")
     r = web.get("/designer/models/unit_rectification/versions/1/bpmn")
     assert r.status_code == 200 and r.mimetype == "application/xml"
     assert b'id="unit_rectification"' in r.data
@@ -98,7 +86,7 @@ def test_version_xml_is_served_for_the_modeler(web, ctx, district):
 ])
 def test_validate_names_the_element_of_a_hostile_script_and_saves_nothing(web, ctx, district, tmp_path, attack):
     marker = tmp_path / "pwned"
-    token = login(web, ctx, "designer1")
+    token = session_login(web, ctx, "designer1")
     r = post_xml(web, "/designer/validate", B.with_script(attack.format(marker=marker)), token)
     assert r.status_code == 200
     errors = r.get_json()["errors"]
@@ -108,7 +96,7 @@ def test_validate_names_the_element_of_a_hostile_script_and_saves_nothing(web, c
 
 
 def test_validate_reports_what_deploy_would_refuse(web, ctx, district):
-    token = login(web, ctx, "designer1")
+    token = session_login(web, ctx, "designer1")
     bad_condition = post_xml(web, "/designer/validate", B.with_condition("__import__('os').getcwd()"), token)
     assert {e["element_id"] for e in bad_condition.get_json()["errors"]} == {"f_cond"}
     broken = post_xml(web, "/designer/validate", b"<not-closed", token).get_json()["errors"]
@@ -132,14 +120,14 @@ def test_validate_reports_what_deploy_would_refuse(web, ctx, district):
 
 
 def test_validate_warns_about_lanes_that_name_no_role(web, ctx, district):
-    token = login(web, ctx, "designer1")
+    token = session_login(web, ctx, "designer1")
     body = post_xml(web, "/designer/validate", B.one_task(lane="外包公司"), token).get_json()
     assert body["errors"] == []
     assert [w["element_id"] for w in body["warnings"]] == ["lane_office"]
 
 
 def test_deploy_makes_a_new_version_each_time_the_diagram_changes(web, ctx, district):
-    token = login(web, ctx, "designer1")
+    token = session_login(web, ctx, "designer1")
     first = post_xml(web, "/designer/deploy", B.one_task(task_name="初审"), token)
     assert first.status_code == 201 and first.get_json()["version"] == 1 and first.get_json()["created"]
     again = post_xml(web, "/designer/deploy", B.one_task(task_name="初审"), token)
@@ -155,7 +143,7 @@ def test_deploy_makes_a_new_version_each_time_the_diagram_changes(web, ctx, dist
 
 
 def test_deploy_refusal_names_elements_and_writes_nothing(web, ctx, district):
-    token = login(web, ctx, "designer1")
+    token = session_login(web, ctx, "designer1")
     r = post_xml(web, "/designer/deploy", B.with_script("__import__('os')"), token)
     assert r.status_code == 422 and r.mimetype == "application/problem+json"
     assert {e["element_id"] for e in r.get_json()["errors"]} == {"calc"}
@@ -163,7 +151,7 @@ def test_deploy_refusal_names_elements_and_writes_nothing(web, ctx, district):
 
 
 def test_new_diagram_template_is_deployable(web, ctx, district):
-    token = login(web, ctx, "designer1")
+    token = session_login(web, ctx, "designer1")
     assert web.get("/designer/template.bpmn?key=1bad").status_code == 400
     xml = web.get("/designer/template.bpmn?key=special_check&name=专项督查<>").data
     assert b'<bpmn:process id="special_check" name="\xe4\xb8\x93\xe9\xa1\xb9\xe7\x9d\xa3\xe6\x9f\xa5&lt;&gt;"' in xml
@@ -173,7 +161,7 @@ def test_new_diagram_template_is_deployable(web, ctx, district):
 
 @pytest.mark.skipif(not SAMPLES.exists(), reason="the shared Camunda Modeler samples are not beside the checkout")
 def test_camunda_modeler_samples_validate_to_a_clear_answer(web, ctx, district):
-    token = login(web, ctx, "designer1")
+    token = session_login(web, ctx, "designer1")
     valid = 0
     for path in sorted(SAMPLES.glob("*.bpmn")):
         r = post_xml(web, "/designer/validate", path.read_bytes(), token)
@@ -198,7 +186,7 @@ def test_instance_view_shows_states_and_history_to_those_who_may_see_it(web, ctx
     instance_id = _start(ctx, mine)
     with ctx.db.read() as s:
         code = s.get(Unit, mine).code.lower()
-    login(web, ctx, f"{code}_liaison")
+    session_login(web, ctx, f"{code}_liaison")
     page = web.get(f"/instances/{instance_id}")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
@@ -206,13 +194,13 @@ def test_instance_view_shows_states_and_history_to_those_who_may_see_it(web, ctx
     assert "流程启动" in html and "business_key" in html and f"t:{mine}" in html
     assert web.get(f"/instances/{instance_id}/bpmn").data.startswith(b"<?xml")
 
-    login(web, ctx, f"{district.codes[other].lower()}_liaison")
+    session_login(web, ctx, f"{district.codes[other].lower()}_liaison")
     assert web.get(f"/instances/{instance_id}").status_code == 404
     assert web.get(f"/instances/{instance_id}/bpmn").status_code == 404
-    login(web, ctx, "designer1")
+    session_login(web, ctx, "designer1")
     assert web.get(f"/instances/{instance_id}").status_code == 404
     for district_wide in ("office1", "leading1"):
-        login(web, ctx, district_wide)
+        session_login(web, ctx, district_wide)
         assert web.get(f"/instances/{instance_id}").status_code == 200
     assert web.get("/instances/999999").status_code == 404
 
@@ -222,7 +210,7 @@ def test_instance_history_records_who_completed_what(web, ctx, district, api):
     office = api.as_("office1")
     task = office.tasks(process_model="web_instance")[0]
     office.complete(task["id"], {"ok": True})
-    login(web, ctx, "office1")
+    session_login(web, ctx, "office1")
     html = web.get(f"/instances/{instance_id}").get_data(as_text=True)
     assert "完成任务" in html and "巡察办" in html  # the actor's name, not only the login
     assert '"completed": ["end", "start", "task"]' in html

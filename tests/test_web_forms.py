@@ -71,7 +71,8 @@ def test_rectify_nested_rows_have_templates_with_their_own_placeholder():
 def test_parse_renumbers_rows_and_types_values():
     posted = MultiDict({
         "items.0.__row": "1", "items.0.common_problem_id": "7", "items.0.status": "done",
-        "items.0.measures.0.__row": "1", "items.0.measures.0.description": "甲\r\n乙", "items.0.measures.0.deadline": "2027-01-31",
+        "items.0.measures.0.__row": "1", "items.0.measures.0.description": "甲\r\n乙",
+        "items.0.measures.0.deadline": "2027-01-31",
         "items.0.measures.5.__row": "1", "items.0.measures.5.description": "丙", "items.0.measures.5.deadline": "2027-02-01",
         "items.3.__row": "1", "items.3.common_problem_id": "9", "items.3.status": "",
         "csrf_token": "ignored", "unknown": "ignored"})

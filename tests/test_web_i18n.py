@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -19,7 +19,7 @@ from babel.messages.pofile import read_po
 
 from service import lists, operations
 from service.models import CASE_STATUSES, PROBLEM_SOURCES, ROLES, UNIT_KINDS, WARNINGS
-from service.web import dashboard, designer, i18n, problems
+from service.web import dashboard, i18n, problems
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "service" / "translations"
@@ -166,7 +166,7 @@ def test_plural_texts_pick_their_form(app):
 
 
 def test_times_show_in_the_configured_zone(app, ctx):
-    moment = datetime(2026, 1, 1, 16, 30, tzinfo=timezone.utc)
+    moment = datetime(2026, 1, 1, 16, 30, tzinfo=UTC)
     with app.test_request_context():
         assert i18n.fmt_datetime(moment) == "2026-01-02 00:30"  # Asia/Shanghai, the default
         assert i18n.fmt_datetime(moment, with_time=False) == "2026-01-02"

@@ -5,14 +5,13 @@ import io
 import re
 
 import pytest
-from conftest import PASSWORD
 from sqlalchemy import select
-from test_web_support import (
-    Pages,
+from support.district import PASSWORD
+from support.pages import Pages, csrf_token
+from support.rounds import (
     as_user,
     case_of,
     complete,
-    csrf_token,
     open_task_id,
     principal,
     publish_round,

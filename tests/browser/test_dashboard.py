@@ -10,14 +10,13 @@ from datetime import timedelta
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 from sqlalchemy import select
-from test_web_support import complete, principal, publish_round
+from support.browser import assert_translated, login, logout
+from support.rounds import complete, principal, publish_round
 
 from service import stats
-from service.timers import run_due_timers
 from service.models import Case
+from service.timers import run_due_timers
 from service.web.dashboard import FIGURES
-
-from .conftest import assert_translated, login, logout
 
 OUR_KEYS = re.compile(r"\b(?:designer|instance|dashboard)\.[a-z_]+(?:\.[a-z_]+)*\b")
 

@@ -9,13 +9,12 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 from sqlalchemy import select
-from test_web_support import publish_round
+from support.browser import assert_translated, login, logout
+from support.rounds import publish_round
 
 from workflows.registry import NS
 from workflows.tables import HumanTask, ModelVersion
 from workflows.xml_safety import parse_xml
-
-from .conftest import assert_translated, login, logout
 
 SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "bpmn-samples" / "miwg-camunda-modeler"
 OUR_KEYS = re.compile(r"\b(?:designer|instance|dashboard)\.[a-z_]+(?:\.[a-z_]+)*\b")

@@ -6,20 +6,19 @@ from datetime import timedelta
 
 from playwright.sync_api import expect
 from sqlalchemy import select
-from test_timer_failures import _poisoned_model
-from test_web_support import publish_round
+from support.browser import PHONE, assert_translated, login
+from support.diagrams import poisoned_model
+from support.rounds import publish_round
 
-from service.timers import run_due_timers
 from service.models import Case
-
-from .conftest import PHONE, assert_translated, login
+from service.timers import run_due_timers
 
 
 def test_office_sees_a_failed_instance_and_retries_it(live_app, live_server, new_context, guard, screenshots, clock):
     ctx = live_app.extensions["rectiflow"]
     d = live_app.district
     poisoned_unit = d.units[3]
-    ctx.db.transaction(lambda s: ctx.engine.deploy(s, _poisoned_model(poisoned_unit), deployed_by="designer1"))
+    ctx.db.transaction(lambda s: ctx.engine.deploy(s, poisoned_model(poisoned_unit), deployed_by="designer1"))
     round_id, _ = publish_round(ctx, d)
     with ctx.db.read() as s:
         due = s.scalar(select(Case.due_at).where(Case.round_id == round_id).limit(1))

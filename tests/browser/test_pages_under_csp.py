@@ -10,11 +10,10 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import PASSWORD
 from playwright.sync_api import expect
-from test_web_support import case_of, complete, publish_round, record_problems, start_round
-
-from .conftest import assert_translated
+from support.browser import assert_translated
+from support.district import PASSWORD
+from support.rounds import case_of, complete, publish_round, record_problems, start_round
 
 EVIDENCE = b"%PDF-1.4\n% rectiflow csp walk\n" + b"0" * 50_000
 

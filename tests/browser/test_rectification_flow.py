@@ -4,9 +4,8 @@ from __future__ import annotations
 import hashlib
 
 from playwright.sync_api import expect
-from test_web_support import case_of, publish_round, start_round
-
-from .conftest import DESKTOP, PHONE, assert_translated, login, logout
+from support.browser import DESKTOP, PHONE, assert_translated, login, logout
+from support.rounds import case_of, publish_round, start_round
 
 EVIDENCE = b"%PDF-1.4\n% rectiflow browser test\n" + b"0" * 200_000
 
@@ -231,7 +230,7 @@ def test_office_inbox_shows_urgency_and_warnings(live_app, live_server, new_cont
     from datetime import timedelta
 
     from sqlalchemy import select
-    from test_web_support import complete
+    from support.rounds import complete
 
     from service.models import Case
     from workflows.tables import HumanTask

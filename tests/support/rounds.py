@@ -1,57 +1,12 @@
-"""Helpers for the web tests (test-client and browser): a logged-in page client, and a round
-driven through the service functions up to the published list. No tests in here."""
+"""A round driven through the service functions (no HTTP), for the web and browser tests that
+need one at a given step before they look at the pages."""
 from __future__ import annotations
 
-import re
-
-from conftest import PASSWORD
 from sqlalchemy import select
-from werkzeug.datastructures import MultiDict
 
 from service import rounds, tasks
 from service.auth import principal_for
 from service.models import Case, CommonProblem, User
-
-_CSRF = re.compile(r'name="csrf-token" content="([^"]+)"|name="csrf_token" value="([^"]+)"')
-
-
-def csrf_token(html: str) -> str:
-    match = _CSRF.search(html)
-    assert match, "the page carries no CSRF token"
-    return match.group(1) or match.group(2)
-
-
-class Pages:
-    """The Flask test client as a person with a browser: logs in through the form, posts with the
-    page's CSRF token."""
-
-    def __init__(self, client):
-        self.client = client
-
-    def login(self, username: str, password: str = PASSWORD, follow: bool = False):
-        token = csrf_token(self.client.get("/login").get_data(as_text=True))
-        return self.client.post("/login", data={"username": username, "password": password, "csrf_token": token},
-                                follow_redirects=follow)
-
-    def token(self, path: str = "/inbox") -> str:
-        return csrf_token(self.client.get(path).get_data(as_text=True))
-
-    def get(self, path: str, **kw):
-        return self.client.get(path, **kw)
-
-    def text(self, path: str, status: int = 200) -> str:
-        r = self.client.get(path)
-        assert r.status_code == status, (r.status_code, r.get_data(as_text=True)[:2000])
-        return r.get_data(as_text=True)
-
-    def post(self, path: str, data: dict | list | None = None, token_from: str = "/inbox", **kw):
-        data = dict(data or {}) if not isinstance(data, list) else data
-        token = self.token(token_from)
-        if isinstance(data, list):  # repeated names (checkboxes)
-            data = MultiDict(data + [("csrf_token", token)])
-        else:
-            data.setdefault("csrf_token", token)
-        return self.client.post(path, data=data, **kw)
 
 
 def principal(ctx, username: str):

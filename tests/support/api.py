@@ -1,0 +1,66 @@
+"""The HTTP API as its callers use it: logged-in clients, and a round driven up to its published list."""
+from __future__ import annotations
+
+from .district import PASSWORD
+
+
+class Api:
+    """A logged-in HTTP client: `api.as_("office1").get(...)`."""
+
+    def __init__(self, client):
+        self.client = client
+        self.tokens: dict[str, str] = {}
+
+    def token(self, username: str) -> str:
+        if username not in self.tokens:
+            r = self.client.post("/api/v1/auth/token", json={"username": username, "password": PASSWORD})
+            assert r.status_code == 200, r.get_json()
+            self.tokens[username] = r.get_json()["token"]
+        return self.tokens[username]
+
+    def as_(self, username: str) -> UserApi:
+        return UserApi(self.client, {"Authorization": f"Bearer {self.token(username)}"})
+
+
+class UserApi:
+    def __init__(self, client, headers):
+        self.client, self.headers = client, headers
+
+    def get(self, path, **kw):
+        return self.client.get("/api/v1" + path, headers=self.headers, **kw)
+
+    def post(self, path, **kw):
+        return self.client.post("/api/v1" + path, headers=self.headers, **kw)
+
+    def tasks(self, **params) -> list[dict]:
+        r = self.get("/tasks", query_string={"limit": 500, **params})
+        assert r.status_code == 200, r.get_json()
+        return r.get_json()["items"]
+
+    def complete(self, task_id, data, expect=200):
+        r = self.post(f"/tasks/{task_id}/complete", json={"data": data})
+        assert r.status_code == expect, r.get_json()
+        return r.get_json()
+
+
+def publish_round(api, d, n_common=1):
+    """A round whose list is published: every unit of the district has a case."""
+    office = api.as_("office1")
+    round_id = office.post("/rounds", json={"name": "轮次", "inspected_unit_ids": d.units[:2],
+                                            "inspector_ids": d.inspectors[:1]}).get_json()["id"]
+    inspector = api.as_("inspector0")
+    pid = inspector.post(f"/rounds/{round_id}/problems", json={
+        "unit_id": d.units[0], "description": "合同未经法律审核", "category": "合同"}).get_json()["id"]
+    inspector.complete(inspector.tasks(bpmn_id="record_findings")[0]["id"], {})
+    for i in range(n_common):
+        office.post(f"/rounds/{round_id}/common-problems", json={
+            "title": f"共性问题{i}", "category": "合同", "responsible_department_id": d.departments[0],
+            "problem_ids": [pid] if i == 0 else []})
+    office.complete(office.tasks(bpmn_id="distill_list")[0]["id"], {})
+    leading = api.as_("leading1")
+    leading.complete(leading.tasks(bpmn_id="approve_list")[0]["id"], {"approved": True})
+    return round_id
+
+
+def liaison(api, d, index):
+    return api.as_(f"{d.codes[d.units[index]].lower()}_liaison")
