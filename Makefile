@@ -31,6 +31,8 @@ run: install
 
 test: install
 	scripts/ensure-services
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -n 2 -q $(PYTEST_ARGS)
 	RECTIFLOW_DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -n 2 -q $(PYTEST_ARGS)
 
