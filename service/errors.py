@@ -234,3 +234,15 @@ FIELD_CODES: dict[str, str] = {
     "any_of": N_("Choose one option"),
     "one_of": N_("Choose one option"),
 }
+
+# Why a process instance's timed step failed, as the instance keeps it until it runs again. The step
+# was undone and is tried again, so these name the fault without "nothing was saved". A failure whose
+# code is not here (a service rule the step broke) is worded by ERROR_CODES.
+FAILURE_CODES: dict[str, str] = {
+    "workflow_failed": N_("A script or expression of this step failed"),
+    "step_limit": N_("This step ran without stopping and was halted"),
+    "loop_too_deep": N_("This step loops without end"),
+    "instance_stalled": N_("The process stopped before reaching its end"),
+    "state_too_large": N_("The process holds more data than allowed"),
+    "step_error": N_("The step could not be carried out; the service log has the details"),
+}

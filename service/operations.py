@@ -1,6 +1,8 @@
 """Process instances as the office and designers run them: which failed, and trying them again."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -19,14 +21,23 @@ INSTANCE_STATUSES = ("running", "error", "completed")
 def instance_json(instance: ProcessInstance, version: int | None = None) -> dict:
     return {"id": instance.id, "process_model": instance.model_key, "version": version,
             "business_key": instance.business_key, "unit_id": instance.unit_id, "status": instance.status,
-            "error": instance.error, "error_element": instance.error_element, "failures": instance.failures,
+            "error": instance.error, "error_code": instance.error_code, "error_element": instance.error_element,
+            "failures": instance.failures,
             "retry_at": _iso(instance.retry_at), "created_at": _iso(instance.created_at),
             "updated_at": _iso(instance.updated_at)}
 
 
-def list_instances(s: Session, p: Principal, status: str | None, limit: int,
-                   offset: int) -> tuple[list[tuple[ProcessInstance, ModelVersion, str | None]], int]:
-    """(instance, its model version, unit name) of the instances the principal operates, failed ones first."""
+@dataclass
+class InstanceRow:
+    instance: ProcessInstance
+    version: ModelVersion
+    unit: str | None
+    error_name: str  # the failed element's name as the model writes it ("" when none)
+
+
+def list_instances(ctx: Context, s: Session, p: Principal, status: str | None, limit: int,
+                   offset: int) -> tuple[list[InstanceRow], int]:
+    """The instances the principal operates, failed ones first."""
     p.require(*access.OPERATORS, "discipline")
     if status and status not in INSTANCE_STATUSES:
         raise BadRequest(f"status must be one of {', '.join(INSTANCE_STATUSES)}", code="invalid_query")
@@ -39,7 +50,8 @@ def list_instances(s: Session, p: Principal, status: str | None, limit: int,
     total = s.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = s.execute(query.order_by((ProcessInstance.status == "error").desc(), ProcessInstance.updated_at.desc(),
                                     ProcessInstance.id.desc()).limit(limit).offset(offset))
-    return [(instance, version, unit) for instance, version, unit in rows], total
+    return [InstanceRow(instance, version, unit, ctx.engine.element_name(s, instance, instance.error_element) or ""
+                        if instance.error_element else "") for instance, version, unit in rows], total
 
 
 def failed_count(s: Session, p: Principal) -> int:

@@ -34,11 +34,13 @@ def fire_instance_timers(ctx: Context, instance_id: int, now: datetime | None = 
         return False
     except Exception as exc:  # noqa: BLE001 - whatever one instance does, the sweep goes on
         element = getattr(exc, "element_id", None)
-        message = str(exc) if isinstance(exc, (WorkflowFailure, ApiError)) else f"{type(exc).__name__}: {exc}"
+        known = isinstance(exc, (WorkflowFailure, ApiError))
+        message = str(exc) if known else f"{type(exc).__name__}: {exc}"
+        code = str(getattr(exc, "code", "workflow_failed")) if known else "step_error"
         log.warning("timer step of process instance %s failed at %s: %s", instance_id, element, message,
                     exc_info=not isinstance(exc, WorkflowFailure))
         try:
-            ctx.db.transaction(lambda s: ctx.engine.record_failure(s, instance_id, message, element, now))
+            ctx.db.transaction(lambda s: ctx.engine.record_failure(s, instance_id, message, element, now, code))
         except Exception:  # noqa: BLE001
             log.exception("could not record the failure of process instance %s", instance_id)
         return False

@@ -94,9 +94,9 @@ def test_every_code_in_the_source_is_documented():
 
 
 def test_every_documented_code_reads_in_chinese_on_an_error_page(app):
-    from service.errors import ERROR_CODES, FIELD_CODES, Unprocessable
+    from service.errors import ERROR_CODES, FAILURE_CODES, FIELD_CODES, Unprocessable
     from service.web import page_error
-    from service.web.problems import error_text, field_text
+    from service.web.problems import error_text, failure_text, field_text
 
     cjk = re.compile(r"[\u4e00-\u9fff]")
     with app.test_request_context("/inbox"):
@@ -107,6 +107,8 @@ def test_every_documented_code_reads_in_chinese_on_an_error_page(app):
             assert cjk.search(sentence), (code, sentence)
             assert sentence.split("%")[0].split("：")[0] in html, code
             assert "English detail" not in html, code
+        for code in FAILURE_CODES:  # why a process instance's timed step failed
+            assert cjk.search(failure_text(code)), code
         for code in FIELD_CODES:
             kind, _, expected = code.partition("_") if code.startswith(("type_", "format_")) else (code, "", "")
             assert cjk.search(field_text({"code": kind, "expected": expected, "limit": 3})), code

@@ -6,7 +6,7 @@ from sqlalchemy import inspect, select, text
 from service.db import create_schema
 from workflows.tables import ProcessInstance
 
-ADDED = ("error_element", "failures", "retry_at")
+ADDED = ("error_code", "error_element", "failures", "retry_at")
 
 
 def test_an_earlier_releases_database_gains_the_new_columns_and_keeps_its_rows(ctx, api, district):

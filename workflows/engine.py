@@ -255,7 +255,7 @@ class Engine:
         return [r[0] for r in rows]
 
     def record_failure(self, session: Session, instance_id: int, message: str, element_id: str | None,
-                       now: datetime | None = None) -> ProcessInstance:
+                       now: datetime | None = None, code: str = "workflow_failed") -> ProcessInstance:
         """Mark an instance whose timer step failed: its error, the element, and when to try again.
 
         Runs in a transaction of its own, after the failed one rolled back, so the failure is
@@ -265,14 +265,20 @@ class Engine:
         instance = self._lock(session, instance_id)
         instance.failures = (instance.failures or 0) + 1
         instance.status, instance.error, instance.error_element = "error", message[:4000], element_id
+        instance.error_code = code
         left = self.timer_retries - instance.failures
         instance.retry_at = now + self.retry_base * 2 ** (instance.failures - 1) if left >= 0 else None
         self._history(session, instance, "failed", None, element_id, self.element_name(session, instance, element_id),
                       None, {
-            "message": message[:4000], "attempt": instance.failures,
+            "code": code, "message": message[:4000], "attempt": instance.failures,
             "retry_at": instance.retry_at.isoformat() if instance.retry_at else None})
         session.flush()
         return instance
+
+    @staticmethod
+    def _clear_failure(instance: ProcessInstance) -> None:
+        instance.status, instance.error, instance.error_code, instance.error_element = "running", None, None, None
+        instance.failures, instance.retry_at = 0, None
 
     def retry(self, session: Session, instance_id: int, actor: str) -> ProcessInstance:
         """Someone asks for a failed instance to be tried again now, with a fresh set of retries."""
@@ -291,8 +297,7 @@ class Engine:
         if not due:
             instance = session.get(ProcessInstance, instance_id)
             if instance is not None and instance.status == "error":  # what failed is no longer waiting
-                instance.status, instance.error, instance.error_element = "running", None, None
-                instance.failures, instance.retry_at = 0, None
+                self._clear_failure(instance)
             return None
         instance = self._lock(session, instance_id)
         model, workflow = self._load(session, instance)
@@ -308,8 +313,7 @@ class Engine:
                               task.task_spec.bpmn_name, str(task.id), {"due_at": timer.due_at.isoformat()})
         events += self._run(workflow, model)  # _run refreshes timers, so the marked ones move
         if instance.status == "error":  # the step that failed before has now gone through
-            instance.status, instance.error, instance.error_element = "running", None, None
-            instance.failures, instance.retry_at = 0, None
+            self._clear_failure(instance)
         self._save(session, instance, workflow, model, events, None)
         return RunResult(instance, events)
 

@@ -83,7 +83,8 @@ class ProcessInstance(EngineBase):
     unit_id: Mapped[int | None] = mapped_column(Integer, index=True)
     status: Mapped[str] = mapped_column(String(20), default="running", index=True)  # running|completed|error
     # The last failure of a timer step, kept until the instance next advances by a timer.
-    error: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)  # the engine's own words, for whoever repairs the model
+    error_code: Mapped[str | None] = mapped_column(String(40))  # what pages word in the reader's language
     error_element: Mapped[str | None] = mapped_column(String(200))
     failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # none left: the office retries by hand

@@ -10,8 +10,8 @@ from . import bp, ctx, listing, page, principal
 def process_instances():
     limit, offset = page()
     with ctx().db.read() as s:
-        rows, total = operations.list_instances(s, principal(), request.args.get("status") or None, limit, offset)
-    return listing([operations.instance_json(instance, version.version) for instance, version, _ in rows], total)
+        rows, total = operations.list_instances(ctx(), s, principal(), request.args.get("status") or None, limit, offset)
+    return listing([operations.instance_json(row.instance, row.version.version) for row in rows], total)
 
 
 @bp.post("/process-instances/<int:instance_id>/retry")

@@ -6,11 +6,14 @@ this module puts it in the page's language.
 """
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 
 from .. import instance_views, operations
 from . import ctx, fmt_time, principal
 from .i18n import _, js_text, label, tc
+from .problems import failure_text
 
 bp: Blueprint = Blueprint("instances", __name__, url_prefix="/instances")
 
@@ -42,13 +45,24 @@ def _lines(value) -> list[str]:
     return [_clip(_scalar(value))]
 
 
+def _failure_fields(data: dict) -> list[dict]:
+    """A recorded failure in the reader's words; the engine's message last, marked as English."""
+    retry_at = data.get("retry_at")
+    return [{"key": _("Reason"), "lines": [failure_text(data.get("code"))]},
+            {"key": _("Failures in a row"), "lines": [str(data.get("attempt", ""))]},
+            {"key": _("Next automatic retry"),
+             "lines": [fmt_time(datetime.fromisoformat(retry_at)) if retry_at else _("None; needs someone")]},
+            {"key": _("Technical detail"), "lines": [_clip(str(data.get("message", "")))], "lang": "en"}]
+
+
 def history(steps: list[instance_views.Step]) -> list[dict]:
     """Who did what when, oldest first, with the data each step submitted as (field, lines) rows."""
     out = []
     for step in steps:
         row = step.entry
-        fields = [{"key": key, "lines": _lines(value)} for key, value in (row.data or {}).items()
-                  if not str(key).startswith("__")]
+        fields = _failure_fields(row.data or {}) if row.event == "failed" else [
+            {"key": key, "lines": _lines(value)} for key, value in (row.data or {}).items()
+            if not str(key).startswith("__")]
         actor = step.actor_name if row.actor else _("System")
         out.append({"at": fmt_time(row.at), "actor": actor, "username": row.actor,
                     "event": label("event", row.event),
@@ -61,14 +75,19 @@ def _page_url(endpoint: str, **values) -> str | None:
     return url_for(endpoint, **values) if endpoint in current_app.view_functions else None
 
 
+def _failure(instance, error_name: str) -> dict:
+    """Where and why the last timed step failed: the reason in the reader's words, the engine's own
+    message kept apart as a technical detail for whoever repairs the model."""
+    return {"error": instance.error, "reason": failure_text(instance.error_code) if instance.error else "",
+            "error_element": instance.error_element, "error_name": tc(error_name), "failures": instance.failures,
+            "retry_at": fmt_time(instance.retry_at)}
+
+
 def summary(facts: instance_views.Summary) -> dict:
     """The header facts, with the open tasks linked to the task page when the viewer may open it."""
     instance, version, case = facts.instance, facts.version, facts.case
     return {"id": instance.id, "model_key": instance.model_key, "model_name": tc(version.name),
-            "version": version.version, "status": instance.status, "error": instance.error,
-            "error_element": instance.error_element, "failures": instance.failures,
-            "error_name": tc(facts.error_name),
-            "retry_at": fmt_time(instance.retry_at),
+            "version": version.version, "status": instance.status, **_failure(instance, facts.error_name),
             "may_retry": facts.may_retry,
             "business_key": instance.business_key, "unit": facts.unit.name if facts.unit else "",
             "case": case, "round": facts.round, "created_at": fmt_time(instance.created_at),
@@ -86,11 +105,10 @@ def index():
     status = asked if asked in operations.INSTANCE_STATUSES else None
     page = max(request.args.get("page", 1, type=int) or 1, 1)
     with ctx().db.read() as s:
-        rows, total = operations.list_instances(s, principal(), status, PAGE_SIZE, (page - 1) * PAGE_SIZE)
-    items = [{"id": i.id, "model_name": tc(version.name), "version": version.version, "business_key": i.business_key,
-              "unit": unit or "", "status": i.status, "error": i.error, "error_element": i.error_element,
-              "failures": i.failures, "retry_at": fmt_time(i.retry_at), "updated_at": fmt_time(i.updated_at)}
-             for i, version, unit in rows]
+        rows, total = operations.list_instances(ctx(), s, principal(), status, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+    items = [dict(_failure(row.instance, row.error_name), id=row.instance.id, model_name=tc(row.version.name),
+                  version=row.version.version, business_key=row.instance.business_key, unit=row.unit or "",
+                  status=row.instance.status, updated_at=fmt_time(row.instance.updated_at)) for row in rows]
     return render_template("instances/index.html", items=items, total=total, status=status, page=page,
                            page_size=PAGE_SIZE, statuses=operations.INSTANCE_STATUSES)
 
@@ -99,7 +117,7 @@ def index():
 def retry(instance_id: int):
     result = operations.retry(ctx(), principal(), instance_id)
     if result["status"] == "error":
-        flash(_("The retry failed again: %(error)s", error=result["error"] or ""), "error")
+        flash(_("The retry failed again: %(error)s", error=failure_text(result["error_code"])), "error")
     else:
         flash(_("The retry went through; the process runs on."), "info")
     return redirect(url_for("instances.view", instance_id=instance_id))
@@ -111,7 +129,7 @@ def view(instance_id: int):
     with c.db.read() as s:
         data = instance_views.instance_view(c, s, principal(), instance_id)
         facts, states, steps = summary(data.summary), data.states, history(data.history)
-    failure = {"element_id": facts["error_element"], "message": facts["error"]} if facts["error"] else None
+    failure = {"element_id": facts["error_element"], "message": facts["reason"]} if facts["error"] else None
     config = {"states": states, "failure": failure, "urls": {"bpmn": url_for("instances.bpmn", instance_id=instance_id)},
               "messages": {"load_failed": _("The diagram could not be loaded."),
                            "missing": js_text(_("Not found in the diagram: %(ids)s"))}}

@@ -6,7 +6,7 @@ reads the English text of a message to decide what to show.
 """
 from __future__ import annotations
 
-from ..errors import ERROR_CODES, FIELD_CODES, ApiError
+from ..errors import ERROR_CODES, FAILURE_CODES, FIELD_CODES, ApiError
 from .i18n import _
 
 
@@ -28,6 +28,13 @@ def error_text(code: str | None, values: dict | None = None, fallback: str | Non
     if text is None:
         return fallback or _("The request cannot be processed")
     return _fill(text, values)
+
+
+def failure_text(code: str | None) -> str:
+    """Why a process instance's timed step failed (the engine's own words stay a technical detail)."""
+    if code in FAILURE_CODES:
+        return _fill(FAILURE_CODES[code], None)
+    return error_text(code, None, _(FAILURE_CODES["workflow_failed"]))
 
 
 def of_exception(exc: BaseException) -> str:

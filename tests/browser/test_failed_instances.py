@@ -34,8 +34,11 @@ def test_office_sees_a_failed_instance_and_retries_it(live_app, live_server, new
         expect(page.get_by_role("heading", name="流程运行情况")).to_be_visible()
         row = page.locator("tbody tr")
         expect(row).to_have_count(1)
-        expect(row).to_contain_text("warn_green")
-        expect(row).to_contain_text("division by zero")
+        expect(row).to_contain_text("绿色提醒")
+        expect(row).to_contain_text("本环节的脚本或表达式执行出错")
+        expect(row.get_by_text("division by zero")).to_be_hidden()  # the engine's words, folded away
+        row.get_by_text("技术信息").click()
+        expect(row.get_by_text("division by zero")).to_be_visible()
         assert_translated(page)
         page.screenshot(path=str(screenshots / f"instances-failed-{suffix}.png"), full_page=True)
         row.get_by_role("link").click()
@@ -43,14 +46,16 @@ def test_office_sees_a_failed_instance_and_retries_it(live_app, live_server, new
         expect(alert).to_contain_text("出错环节")
         expect(alert).to_contain_text("绿色提醒")
         expect(alert).to_contain_text("warn_green")
+        expect(alert).to_contain_text("本环节的脚本或表达式执行出错")
         expect(page.locator("#rf-instance")).to_have_attribute("data-ready", "true")
         expect(page.locator(".djs-element.rf-error")).to_have_count(1)  # the failed step, marked on the diagram
         assert_translated(page)
         page.screenshot(path=str(screenshots / f"instance-failed-{suffix}.png"), full_page=True)
 
     page.get_by_role("button", name="立即重试").click()
-    expect(page.locator(".flash")).to_contain_text("重试仍然出错")
+    expect(page.locator(".flash")).to_contain_text("重试仍然出错：本环节的脚本或表达式执行出错")
     expect(page.get_by_role("alert")).to_contain_text("已连续出错 1 次")
     # the history names the failures and the retry by hand
     expect(page.locator(".rf-history")).to_contain_text("运行出错")
+    expect(page.locator(".rf-history")).to_contain_text("原因本环节的脚本或表达式执行出错")
     expect(page.locator(".rf-history")).to_contain_text("手动重试")
