@@ -32,7 +32,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from ..auth import Principal, load_principal
 from ..context import Context
 from ..errors import Forbidden
-from . import i18n
+from . import assets, i18n
 from .i18n import _, get_language, label, ngettext, pgettext, tc
 
 bp: Blueprint = Blueprint("web", __name__)
@@ -193,6 +193,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("WTF_CSRF_HEADERS", ["X-CSRFToken"])
     csrf.init_app(app)
     i18n.init_app(app)  # gettext in templates: _(), ngettext(), pgettext()
+    assets.init_app(app)  # static URLs carry their content's hash and are cached for good
     csrf.exempt(app.blueprints["api"])  # the API authenticates each request by token, not by cookie
     app.before_request(_load_principal)
     # globals rather than context: macros imported from other templates see them too
