@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from support.browser import DESKTOP
-from support.district import build_district
+from support.district import build_district, user_id
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -148,6 +148,23 @@ def new_context(browser, guard):
     yield make
     for context in made:
         context.close()
+
+
+@pytest.fixture
+def sign_in(live_app, live_server):
+    """Open a page as someone, their session set directly: the login form and the logout button have
+    tests of their own (the keyboard walk, the policy walk), so the other tests skip the round trips."""
+    ctx = live_app.extensions["rectiflow"]
+    signer = live_app.session_interface.get_signing_serializer(live_app)
+    cookie = live_app.config["SESSION_COOKIE_NAME"]
+
+    def open_as(page, username: str, path: str = "/inbox") -> None:
+        page.context.clear_cookies()
+        page.context.add_cookies([{"name": cookie, "value": signer.dumps({"uid": user_id(ctx, username)}),
+                                   "url": live_server}])
+        page.goto(f"{live_server}{path}")
+
+    return open_as
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from datetime import timedelta
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 from sqlalchemy import select
-from support.browser import assert_translated, login, logout
+from support.browser import assert_translated
 from support.rounds import complete, principal, publish_round
 
 from service import stats
@@ -44,7 +44,7 @@ def _work_a_round(ctx, d, clock) -> tuple[int, int]:
     return round_id, second
 
 
-def test_office_dashboard_charts_lists_and_download(live_app, live_server, new_context, guard, screenshots, clock):
+def test_office_dashboard_charts_lists_and_download(live_app, live_server, new_context, guard, sign_in, screenshots, clock):
     ctx = live_app.extensions["rectiflow"]
     d = live_app.district
     base = live_server
@@ -54,7 +54,7 @@ def test_office_dashboard_charts_lists_and_download(live_app, live_server, new_c
     late = len(d.units) - 2  # neither filed nor closed when the deadline passed
 
     page = guard.watch(new_context().new_page())
-    login(page, base, "office1")
+    sign_in(page, "office1")
     page.get_by_role("link", name="督查看板").click()
     expect(page.locator("#rf-dashboard")).to_have_attribute("data-ready", "true")
     expect(page.locator("#rf-round")).to_have_value(str(second))  # opens on the latest published round
@@ -113,10 +113,9 @@ def test_office_dashboard_charts_lists_and_download(live_app, live_server, new_c
     assert OUR_KEYS.findall(page.inner_text("body")) == []
     page.screenshot(path=str(screenshots / "dashboard-en.png"))
     page.locator(".lang-switch button").click()
-    logout(page, base)
 
     # a leader in charge sees the units of the portfolio only
-    login(page, base, "leader0")
+    sign_in(page, "leader0")
     page.goto(f"{base}/dashboard/?round_id={first}")
     expect(page.locator("#rf-dashboard")).to_have_attribute("data-ready", "true")
     portfolio = len(d.units[0::2])

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 from sqlalchemy import select
-from support.browser import assert_translated, login, logout
+from support.browser import assert_translated
 from support.rounds import publish_round
 
 from workflows.registry import NS
@@ -98,12 +98,12 @@ def _open(page, base, query=""):
 
 
 def test_designer_adds_an_office_task_and_new_instances_put_it_in_the_office_inbox(
-        live_app, live_server, new_context, guard, screenshots):
+        live_app, live_server, new_context, guard, sign_in, screenshots):
     ctx = live_app.extensions["rectiflow"]
     d = live_app.district
     base = live_server
     page = guard.watch(new_context().new_page())
-    login(page, base, "designer1")
+    sign_in(page, "designer1")
     _open(page, base, "?key=unit_rectification")
     expect(page.locator("#rf-current")).to_contain_text("unit_rectification")
     expect(page.locator(".bjs-powered-by")).to_be_visible()  # the bpmn.io watermark, as its licence wants
@@ -159,7 +159,6 @@ def test_designer_adds_an_office_task_and_new_instances_put_it_in_the_office_inb
     task_el = root.find(".//bpmn:userTask[@id='office_precheck']", NS)
     assert task_el.get("name") == "巡察办预审"
     assert task_el.find(".//{%s}formField" % NS["camunda"]).get("id") == "precheck_ok"
-    logout(page, base)
 
     # the next published list starts every unit's instance on version 2
     publish_round(ctx, d)
@@ -169,22 +168,20 @@ def test_designer_adds_an_office_task_and_new_instances_put_it_in_the_office_inb
         assert len(prechecks) == len(d.units) and {t.role for t in prechecks} == {"office"}
         assert s.scalar(select(HumanTask.id).where(HumanTask.bpmn_id == "self_check")) is None
 
-    login(page, base, "office1")
+    sign_in(page, "office1")
     inbox_rows = page.get_by_role("link", name="巡察办预审")
     expect(inbox_rows.first).to_be_visible()
     expect(inbox_rows).to_have_count(len(d.units))
     inbox_rows.first.click()
     expect(page.get_by_text("预审通过").first).to_be_visible()  # the form field designed above
-    logout(page, base)
 
     # a unit's liaison has nothing yet: the office's new step comes first
-    login(page, base, f"{d.codes[d.units[2]].lower()}_liaison")
+    sign_in(page, f"{d.codes[d.units[2]].lower()}_liaison")
     expect(page.get_by_role("link", name="对照自查")).to_have_count(0)
 
     # and the instance view draws the new task as the active element
     instance_id = prechecks[0].instance_id
-    logout(page, base)
-    login(page, base, "office1")
+    sign_in(page, "office1")
     page.goto(f"{base}/instances/{instance_id}")
     expect(page.locator("#rf-instance")).to_have_attribute("data-ready", "true")
     expect(page.locator('[data-element-id="office_precheck"].rf-active, '
@@ -194,12 +191,12 @@ def test_designer_adds_an_office_task_and_new_instances_put_it_in_the_office_inb
 
 
 def test_camunda_modeler_files_open_and_server_errors_land_on_the_diagram(live_app, live_server, new_context,
-                                                                          guard, screenshots, tmp_path):
+                                                                          guard, sign_in, screenshots, tmp_path):
     base = live_server
     page = guard.watch(new_context().new_page())
     dialogs = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.accept()))
-    login(page, base, "designer1")
+    sign_in(page, "designer1")
     _open(page, base)
     samples = sorted(SAMPLES.glob("*-export.bpmn")) if SAMPLES.exists() else []
     for path in samples:
@@ -239,10 +236,10 @@ def test_camunda_modeler_files_open_and_server_errors_land_on_the_diagram(live_a
     expect(_status(page)).to_have_text("已部署：special_check 第 1 版。")
 
 
-def test_office_sees_versions_read_only(live_app, live_server, new_context, guard):
+def test_office_sees_versions_read_only(live_app, live_server, new_context, guard, sign_in):
     base = live_server
     page = guard.watch(new_context().new_page())
-    login(page, base, "office1")
+    sign_in(page, "office1")
     _open(page, base, "?key=clue_handover&version=1")
     expect(page.locator("#rf-current")).to_have_text("clue_handover · 第 1 版")
     expect(page.get_by_role("button", name="部署为新版本")).to_have_count(0)

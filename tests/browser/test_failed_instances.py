@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from playwright.sync_api import expect
 from sqlalchemy import select
-from support.browser import PHONE, assert_translated, login
+from support.browser import PHONE, assert_translated
 from support.diagrams import poisoned_model
 from support.rounds import publish_round
 
@@ -14,7 +14,7 @@ from service.models import Case
 from service.timers import run_due_timers
 
 
-def test_office_sees_a_failed_instance_and_retries_it(live_app, live_server, new_context, guard, screenshots, clock):
+def test_office_sees_a_failed_instance_and_retries_it(live_app, live_server, new_context, guard, sign_in, screenshots, clock):
     ctx = live_app.extensions["rectiflow"]
     d = live_app.district
     poisoned_unit = d.units[3]
@@ -27,7 +27,7 @@ def test_office_sees_a_failed_instance_and_retries_it(live_app, live_server, new
 
     for viewport, suffix in ((None, "desktop"), (PHONE, "phone")):
         page = guard.watch((new_context(viewport=viewport) if viewport else new_context()).new_page())
-        login(page, live_server, "office1")
+        sign_in(page, "office1")
         banner = page.get_by_role("link", name="有 1 个流程实例运行出错，需要处理。")
         expect(banner).to_be_visible()
         banner.click()

@@ -62,7 +62,7 @@ SUBPROCESS = """<?xml version="1.0" encoding="UTF-8"?>
 """
 
 
-def sign_in(page, base: str, username: str, password: str = PASSWORD) -> None:
+def log_in_by_form(page, base: str, username: str, password: str = PASSWORD) -> None:
     page.goto(f"{base}/login")
     page.locator("#username").fill(username)
     page.locator("#password").fill(password)
@@ -79,7 +79,7 @@ def shoot(page, screenshots, name: str, lang: str, full_page: bool = True) -> No
     page.screenshot(path=str(screenshots / f"csp-{name}-{lang}.png"), full_page=full_page)
 
 
-def test_every_page_family_works_under_the_policy(live_app, live_server, new_context, guard, screenshots,
+def test_every_page_family_works_under_the_policy(live_app, live_server, new_context, guard, sign_in, screenshots,
                                                   tmp_path):
     # The policy and the assets are the same in both languages; the other browser tests walk English
     # pages under the same guard, so this long walk runs once, in the default language.
@@ -115,7 +115,7 @@ def test_every_page_family_works_under_the_policy(live_app, live_server, new_con
     shoot(page, screenshots, "login", lang)
 
     # a unit's liaison: inbox, the rectification form with an upload and repeatable rows, the case file
-    sign_in(page, base, f"{code}_liaison")
+    log_in_by_form(page, base, f"{code}_liaison")
     expect(page.locator("tbody tr")).to_have_count(1)
     assert_translated(page)
     shoot(page, screenshots, "inbox", lang)
@@ -140,7 +140,7 @@ def test_every_page_family_works_under_the_policy(live_app, live_server, new_con
     sign_out(page, base)
 
     # an inspector: the rounds and the findings page
-    sign_in(page, base, "inspector0")
+    sign_in(page, "inspector0")
     page.goto(f"{base}/rounds")
     expect(page.locator("main")).to_contain_text("区委第三轮巡察")
     assert_translated(page)
@@ -152,10 +152,9 @@ def test_every_page_family_works_under_the_policy(live_app, live_server, new_con
     expect(page.locator("#problems")).to_contain_text("工程项目未按规定公开招标")
     assert_translated(page)
     shoot(page, screenshots, "findings", lang)
-    sign_out(page, base)
 
     # the office: the inbox filter (htmx), the distillation's preview (htmx), instances, dashboard
-    sign_in(page, base, "office1")
+    sign_in(page, "office1")
     page.locator("#filter-task").select_option("distill_list")
     expect(page).to_have_url(f"{base}/inbox?process=&task=distill_list&unit=")
     expect(page.locator("tbody tr")).to_have_count(1)
@@ -198,10 +197,9 @@ def test_every_page_family_works_under_the_policy(live_app, live_server, new_con
     expect(page.locator(".error-page h1")).to_be_visible()
     assert_translated(page)
     shoot(page, screenshots, "error", lang)
-    sign_out(page, base)
 
     # a designer: the modeler with its palette, context pad, menus, label editing, properties panel
-    sign_in(page, base, "designer1")
+    sign_in(page, "designer1")
     upload = tmp_path / "nested.bpmn"
     upload.write_text(SUBPROCESS, encoding="utf-8")
     page.goto(f"{base}/designer/")

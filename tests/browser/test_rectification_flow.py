@@ -4,13 +4,13 @@ from __future__ import annotations
 import hashlib
 
 from playwright.sync_api import expect
-from support.browser import DESKTOP, PHONE, assert_translated, login, logout
+from support.browser import DESKTOP, PHONE, assert_translated
 from support.rounds import case_of, publish_round, start_round
 
 EVIDENCE = b"%PDF-1.4\n% rectiflow browser test\n" + b"0" * 200_000
 
 
-def test_liaison_self_checks_rectifies_head_files_office_closes(live_app, live_server, new_context, guard,
+def test_liaison_self_checks_rectifies_head_files_office_closes(live_app, live_server, new_context, guard, sign_in,
                                                                  screenshots):
     ctx = live_app.extensions["rectiflow"]
     d = live_app.district
@@ -21,7 +21,7 @@ def test_liaison_self_checks_rectifies_head_files_office_closes(live_app, live_s
 
     context = new_context()
     page = guard.watch(context.new_page())
-    login(page, base, liaison)
+    sign_in(page, liaison)
 
     # the inbox, on an office screen and on a phone
     expect(page.get_by_role("link", name="对照自查")).to_be_visible()
@@ -94,10 +94,9 @@ def test_liaison_self_checks_rectifies_head_files_office_closes(live_app, live_s
     expect(page.locator(".flash-success")).to_contain_text("已办结：整改落实")
     assert len(posts) == 1, posts
     expect(page.locator(".flash-warning")).to_have_count(0)
-    logout(page, base)
 
     # the head attests and files, with the case so far beside the form
-    login(page, base, head)
+    sign_in(page, head)
     page.get_by_role("link", name="承诺并备案").click()
     side = page.locator(".case-file")
     expect(side).to_contain_text("重新公开招标")
@@ -110,10 +109,9 @@ def test_liaison_self_checks_rectifies_head_files_office_closes(live_app, live_s
     page.get_by_label("本人承诺所报整改情况及佐证材料真实、准确、完整").check()
     page.get_by_role("button", name="提交并办结").click()
     page.wait_for_url(f"{base}/inbox")
-    logout(page, base)
 
     # the office finds the filing with the inbox filter (htmx), accepts it: the case closes
-    login(page, base, "office1")
+    sign_in(page, "office1")
     page.get_by_label("事项类型").select_option("review_filing")
     expect(page).to_have_url(f"{base}/inbox?process=&task=review_filing&unit=")
     expect(page.locator("tbody tr")).to_have_count(1)
@@ -137,7 +135,7 @@ def test_liaison_self_checks_rectifies_head_files_office_closes(live_app, live_s
     assert_translated(page)
 
 
-def test_inspector_records_office_distils_leading_group_approves(live_app, live_server, new_context, guard,
+def test_inspector_records_office_distils_leading_group_approves(live_app, live_server, new_context, guard, sign_in,
                                                                  screenshots):
     ctx = live_app.extensions["rectiflow"]
     d = live_app.district
@@ -145,7 +143,7 @@ def test_inspector_records_office_distils_leading_group_approves(live_app, live_
     base = live_server
     page = guard.watch(new_context().new_page())
 
-    login(page, base, "inspector0")
+    sign_in(page, "inspector0")
     page.get_by_role("link", name="记录巡察发现").click()
     page.wait_for_url(f"{base}/rounds/{round_id}/findings")
     for unit, category, text in ((d.units[0], "工程建设", "工程项目未按规定公开招标"),
@@ -166,9 +164,8 @@ def test_inspector_records_office_distils_leading_group_approves(live_app, live_
     page.screenshot(path=str(screenshots / "round-findings.png"), full_page=True)
     page.get_by_role("button", name="完成记录").click()
     page.wait_for_url(f"{base}/inbox")
-    logout(page, base)
 
-    login(page, base, "office1")
+    sign_in(page, "office1")
     page.get_by_role("link", name="提炼共性问题").click()
     page.wait_for_url(f"{base}/rounds/{round_id}/distill")
     expect(page.locator("#recipients")).to_contain_text("全区 6 个单位对照自查")
@@ -186,9 +183,8 @@ def test_inspector_records_office_distils_leading_group_approves(live_app, live_
     page.screenshot(path=str(screenshots / "round-distill.png"), full_page=True)
     page.get_by_role("button", name="完成提炼，提交审批").click()
     page.wait_for_url(f"{base}/inbox")
-    logout(page, base)
 
-    login(page, base, "leading1")
+    sign_in(page, "leading1")
     page.get_by_role("link", name="审批共性问题清单").click()
     expect(page.locator("aside")).to_contain_text("工程项目建设监管不严")
     page.locator("#f-approved").get_by_label("是").check()
@@ -197,7 +193,7 @@ def test_inspector_records_office_distils_leading_group_approves(live_app, live_
     assert case_of(ctx, round_id, d.units[5]).status == "self_check", "published: every unit has its case"
 
 
-def test_keyboard_reaches_the_inbox_and_focus_is_visible(live_app, live_server, new_context, guard):
+def test_keyboard_reaches_the_inbox_and_focus_is_visible(live_app, live_server, new_context, guard, sign_in):
     ctx = live_app.extensions["rectiflow"]
     publish_round(ctx, live_app.district)
     base = live_server
@@ -225,7 +221,7 @@ def test_keyboard_reaches_the_inbox_and_focus_is_visible(live_app, live_server, 
     expect(page.get_by_role("heading", name="对照自查", level=1)).to_be_visible()
 
 
-def test_office_inbox_shows_urgency_and_warnings(live_app, live_server, new_context, guard, screenshots):
+def test_office_inbox_shows_urgency_and_warnings(live_app, live_server, new_context, guard, sign_in, screenshots):
     """The office's inbox with every unit's filing waiting: overdue first, warnings by colour and word."""
     from datetime import timedelta
 
@@ -254,9 +250,8 @@ def test_office_inbox_shows_urgency_and_warnings(live_app, live_server, new_cont
             s.scalar(select(Case).where(Case.round_id == round_id, Case.unit_id == unit)).warning = levels[i]
     ctx.db.transaction(urgency)
 
-    base = live_server
     page = guard.watch(new_context().new_page())
-    login(page, base, "office1")
+    sign_in(page, "office1")
     rows = page.locator("tbody tr")
     expect(rows).to_have_count(len(d.units))
     expect(rows.first).to_contain_text("已逾期 3 天")
