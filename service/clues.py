@@ -14,9 +14,9 @@ from workflows.engine import StepEvent
 from . import access, workflow
 from .auth import Principal
 from .context import Context
-from .errors import Forbidden, NotFound, Unprocessable
+from .errors import Forbidden, NotFound
 from .models import BusinessKey, Clue, KeyKind
-from .rounds import get_round, require_units
+from .rounds import require_units, round_taking_findings
 from .validation import require_lengths
 
 DISPOSITIONS = {"case_filed": "立案", "preliminary_check": "初核", "closed": "了结"}
@@ -37,12 +37,7 @@ def clue_json(p: Principal, clue: Clue, ctx: Context) -> dict:
 
 def register(ctx: Context, s: Session, p: Principal, round_id: int, unit_id: int, summary: str, content: str) -> Clue:
     require_lengths(summary=(summary, 300), content=(content, 20000))
-    rnd = get_round(s, p, round_id)
-    if not access.may_register_clue(p, rnd):
-        raise Forbidden("clues are registered by the round's inspectors")
-    if not rnd.accepts_findings:
-        raise Unprocessable(f"round {round_id} is {rnd.status}; clues are registered while it is open",
-                            code="round_not_open", status=rnd.status)
+    round_taking_findings(s, p, round_id, access.may_register_clue, "clues are registered by the round's inspectors")
     require_units(s, [unit_id], "unit_id")
     clue = Clue(round_id=round_id, unit_id=unit_id, summary=summary, content=content, registered_by=p.id,
                 registered_at=ctx.now(), status="registered")

@@ -6,6 +6,7 @@ what its steps mean for the records (see `workflow_events`).
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -72,12 +73,8 @@ def add_problem(ctx: Context, s: Session, p: Principal, round_id: int, unit_id: 
     require_lengths(description=(description, 5000), category=(category, 100))
     if source not in ProblemSource.__members__.values():
         raise Unprocessable.on_field("source", "unknown_source", f"one of {', '.join(ProblemSource)}", "unknown source")
-    rnd = get_round(s, p, round_id)
-    if not access.may_record_findings(p, rnd):
-        raise Forbidden("only the office and this round's inspectors record its problems")
-    if not rnd.accepts_findings:
-        raise Unprocessable(f"round {round_id} is {rnd.status}; problems can no longer be recorded",
-                            code="round_not_open", status=rnd.status)
+    rnd = round_taking_findings(s, p, round_id, access.may_record_findings,
+                                "only the office and this round's inspectors record its problems")
     require_units(s, [unit_id], "unit_id")
     problem = Problem(round_id=rnd.id, unit_id=unit_id, description=description, category=category,
                       source=source, recorded_by=p.id, recorded_at=ctx.now())
@@ -144,6 +141,18 @@ class Distillation:
     recipients: Recipients            # who publishing the list reaches now
     leader_names: dict[int, str]      # the recipients' leaders in charge
     task_id: str | None               # the user's open "distil the list" task of this round
+
+
+def round_taking_findings(s: Session, p: Principal, round_id: int,
+                          allowed: Callable[[Principal, Round], bool], refusal: str) -> Round:
+    """The round, if the access rule `allowed` lets `p` add to it and it still takes findings and clues."""
+    rnd = get_round(s, p, round_id)
+    if not allowed(p, rnd):
+        raise Forbidden(refusal)
+    if not rnd.accepts_findings:
+        raise Unprocessable(f"round {round_id} is {rnd.status}; findings and clues are recorded while it is open",
+                            code="round_not_open", status=rnd.status)
+    return rnd
 
 
 def get_round(s: Session, p: Principal, round_id: int) -> Round:
