@@ -26,6 +26,16 @@ RESTRICTED_MODELS = ("clue_handover",)
 UNIT_SCOPED = ("unit_liaison", "unit_head", "department")
 # Those who run the district's processes: they see failed instances and try them again.
 OPERATORS = ("office", "designer")
+# ... and the discipline commission, for the clue hand-overs it alone acts on.
+INSTANCE_WATCHERS = (*OPERATORS, "discipline")
+OFFICE = ("office",)                                   # rounds, lists, cases, supervision, expert pool
+ADMINISTRATORS = ("admin",)                            # accounts
+ORGANISATION_KEEPERS = ("admin", "office")             # units and departments
+DESIGN_READERS = ("designer", "admin", "office")       # process models: read, validate, see versions
+DESIGNERS = ("designer", "admin")                      # process models: deploy and edit
+POOL_KEEPERS = ("office", "admin")                     # the inspector pool
+AUDIT_LINKERS = ("office", "leading_group")            # audit findings linked to a round's problems
+CLUE_READERS = ("discipline", "office", "inspector")   # the clue library (content per clue_scope)
 
 
 # ---------------------------------------------------------------- units and cases
@@ -173,7 +183,7 @@ def operated_instances(p: Principal):
 
 
 def may_operate(p: Principal) -> bool:
-    return p.has(*OPERATORS, "discipline")
+    return p.has(*INSTANCE_WATCHERS)
 
 
 # ---------------------------------------------------------------- clues, notices, letters

@@ -66,7 +66,7 @@ def recheck_case(ctx: Context, s: Session, p: Principal, case_id: int, comment: 
     The records of the first pass (items, filings, evidence, its workflow history) stay; a new
     instance starts at rectification, since the unit's self-check still stands.
     """
-    p.require("office")
+    p.require(*access.OFFICE)
     case = get_case(s, p, case_id)
     # Claim the case in one statement, so two re-checks at once cannot both reopen it.
     claimed = s.execute(update(Case).where(Case.id == case_id, Case.status == CaseStatus.CLOSED)

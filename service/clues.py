@@ -49,7 +49,7 @@ def register(ctx: Context, s: Session, p: Principal, round_id: int, unit_id: int
 
 
 def list_clues(s: Session, p: Principal, round_id: int | None, limit: int, offset: int):
-    if not p.has("discipline", "office", "inspector"):
+    if not p.has(*access.CLUE_READERS):
         raise Forbidden("the clue library is for inspectors, the office and the discipline inspection")
     query = select(Clue).where(access.clue_scope(p))
     if round_id is not None:

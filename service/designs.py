@@ -7,11 +7,10 @@ from sqlalchemy.orm import Session
 from workflows.registry import DeployError
 from workflows.tables import ModelVersion
 
+from . import access
 from .auth import Principal
 from .context import Context
 from .errors import NotFound, TooLarge, Unprocessable
-
-DESIGN_ROLES = ("designer", "admin", "office")
 
 
 def version_json(v: ModelVersion) -> dict:
@@ -20,7 +19,7 @@ def version_json(v: ModelVersion) -> dict:
 
 
 def list_models(s: Session, p: Principal) -> list[dict]:
-    p.require(*DESIGN_ROLES)
+    p.require(*access.DESIGN_READERS)
     latest = select(ModelVersion.key, func.max(ModelVersion.version).label("v")).group_by(ModelVersion.key).subquery()
     rows = s.scalars(select(ModelVersion).join(latest, (ModelVersion.key == latest.c.key)
                                                & (ModelVersion.version == latest.c.v)).order_by(ModelVersion.key))
@@ -40,7 +39,7 @@ def model_names(s: Session, keys) -> dict[str, str]:
 
 
 def list_versions(s: Session, p: Principal, key: str) -> list[dict]:
-    p.require(*DESIGN_ROLES)
+    p.require(*access.DESIGN_READERS)
     rows = s.scalars(select(ModelVersion).where(ModelVersion.key == key).order_by(ModelVersion.version)).all()
     if not rows:
         raise NotFound(f"process model {key!r} does not exist")
@@ -48,7 +47,7 @@ def list_versions(s: Session, p: Principal, key: str) -> list[dict]:
 
 
 def deploy(ctx: Context, s: Session, p: Principal, xml: bytes) -> tuple[ModelVersion, bool]:
-    p.require("designer", "admin")
+    p.require(*access.DESIGNERS)
     if len(xml) > ctx.settings.max_bpmn_kb * 1024:
         raise TooLarge(f"a BPMN file may be at most {ctx.settings.max_bpmn_kb} KB", code="bpmn_too_large",
                        limit_kb=ctx.settings.max_bpmn_kb)
@@ -63,7 +62,7 @@ def deploy(ctx: Context, s: Session, p: Principal, xml: bytes) -> tuple[ModelVer
 
 def validate(ctx: Context, p: Principal, xml: bytes) -> list[dict]:
     """The deploy checks without saving: [] when the diagram would deploy."""
-    p.require("designer", "admin")
+    p.require(*access.DESIGNERS)
     if len(xml) > ctx.settings.max_bpmn_kb * 1024:
         raise TooLarge(f"a BPMN file may be at most {ctx.settings.max_bpmn_kb} KB", code="bpmn_too_large",
                        limit_kb=ctx.settings.max_bpmn_kb)
@@ -77,7 +76,7 @@ def validate(ctx: Context, p: Principal, xml: bytes) -> list[dict]:
 
 
 def get_version(s: Session, p: Principal, key: str, version: int) -> ModelVersion:
-    p.require(*DESIGN_ROLES)
+    p.require(*access.DESIGN_READERS)
     row = s.scalar(select(ModelVersion).where(ModelVersion.key == key, ModelVersion.version == version))
     if row is None:
         raise NotFound(f"process model {key!r} has no version {version}")

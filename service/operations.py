@@ -38,7 +38,7 @@ class InstanceRow:
 def list_instances(ctx: Context, s: Session, p: Principal, status: str | None, limit: int,
                    offset: int) -> tuple[list[InstanceRow], int]:
     """The instances the principal operates, failed ones first."""
-    p.require(*access.OPERATORS, "discipline")
+    p.require(*access.INSTANCE_WATCHERS)
     if status and status not in INSTANCE_STATUSES:
         raise BadRequest(f"status must be one of {', '.join(INSTANCE_STATUSES)}", code="invalid_query")
     query = (select(ProcessInstance, ModelVersion, Unit.name)
@@ -56,7 +56,7 @@ def list_instances(ctx: Context, s: Session, p: Principal, status: str | None, l
 
 def failed_count(s: Session, p: Principal) -> int:
     """How many instances wait for someone to look at them (0 for those who do not operate)."""
-    if not p.has(*access.OPERATORS, "discipline"):
+    if not access.may_operate(p):
         return 0
     return s.scalar(select(func.count()).select_from(ProcessInstance).where(
         ProcessInstance.status == "error", access.operated_instances(p))) or 0
@@ -64,7 +64,7 @@ def failed_count(s: Session, p: Principal) -> int:
 
 def retry(ctx: Context, p: Principal, instance_id: int) -> dict:
     """Try a failed instance's timer step again now; a new failure is recorded as before."""
-    p.require(*access.OPERATORS, "discipline")
+    p.require(*access.INSTANCE_WATCHERS)
     def claim(s: Session):
         instance = s.scalar(select(ProcessInstance).where(ProcessInstance.id == instance_id,
                                                           access.operated_instances(p)))

@@ -4,6 +4,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from . import access
 from .auth import Principal
 from .errors import Conflict, Unprocessable
 from .models import ROLES, UNIT_KINDS, Unit, User
@@ -42,7 +43,7 @@ def list_units(s: Session, kind: str | None, limit: int, offset: int):
 
 
 def create_unit(s: Session, p: Principal, data: dict) -> Unit:
-    p.require("admin")
+    p.require(*access.ADMINISTRATORS)
     if data["kind"] not in UNIT_KINDS:
         raise Unprocessable.on_field("kind", "unknown_unit_kind", f"one of {', '.join(UNIT_KINDS)}", "unknown unit kind")
     if s.scalar(select(Unit.id).where(Unit.code == data["code"])) is not None:
@@ -64,7 +65,7 @@ def create_unit(s: Session, p: Principal, data: dict) -> Unit:
 
 
 def list_users(s: Session, p: Principal, role: str | None, unit_id: int | None, limit: int, offset: int):
-    p.require("admin", "office")
+    p.require(*access.ORGANISATION_KEEPERS)
     if role is not None and role not in ROLES:
         raise Unprocessable.on_field("role", "unknown_role", f"one of {', '.join(ROLES)}", "unknown role")
     query = select(User)

@@ -4,12 +4,11 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from . import access
 from .auth import Principal
 from .context import Context
 from .errors import NotFound, Unprocessable
 from .models import AuditFinding, Expert, InspectorProfile, Problem, Round, Unit, User
-
-POOL_ROLES = ("office", "admin")
 
 
 def profile_json(profile: InspectorProfile, user: User) -> dict:
@@ -18,13 +17,13 @@ def profile_json(profile: InspectorProfile, user: User) -> dict:
 
 
 def list_inspectors(s: Session, p: Principal) -> list[dict]:
-    p.require(*POOL_ROLES)
+    p.require(*access.POOL_KEEPERS)
     rows = s.execute(select(InspectorProfile, User).join(User, User.id == InspectorProfile.user_id).order_by(User.id))
     return [profile_json(profile, user) for profile, user in rows]
 
 
 def put_inspector(s: Session, p: Principal, user_id: int, data: dict) -> dict:
-    p.require(*POOL_ROLES)
+    p.require(*access.POOL_KEEPERS)
     user = s.get(User, user_id)
     if user is None or "inspector" not in user.roles:
         raise NotFound(f"user {user_id} is not an inspector")
@@ -63,12 +62,12 @@ def conflicts(s: Session, inspector_ids: list[int], unit_ids: list[int]) -> list
 
 
 def list_experts(s: Session, p: Principal) -> list[Expert]:
-    p.require(*POOL_ROLES)
+    p.require(*access.POOL_KEEPERS)
     return list(s.scalars(select(Expert).order_by(Expert.id)))
 
 
 def add_expert(s: Session, p: Principal, data: dict) -> Expert:
-    p.require(*POOL_ROLES)
+    p.require(*access.POOL_KEEPERS)
     expert = Expert(name=data["name"], organisation=data["organisation"], specialties=data.get("specialties", []),
                     contact=data.get("contact"))
     s.add(expert)
@@ -82,7 +81,7 @@ def expert_json(e: Expert) -> dict:
 
 
 def add_finding(ctx: Context, s: Session, p: Principal, data: dict) -> AuditFinding:
-    p.require("office")
+    p.require(*access.OFFICE)
     if s.get(Unit, data["unit_id"]) is None:
         raise Unprocessable.on_field("unit_id", "unknown_unit", f"no unit {data['unit_id']}", "unknown unit")
     if data.get("round_id") is not None and s.get(Round, data["round_id"]) is None:
@@ -100,7 +99,7 @@ def add_finding(ctx: Context, s: Session, p: Principal, data: dict) -> AuditFind
 
 
 def link_finding(s: Session, p: Principal, finding_id: int, problem_id: int) -> AuditFinding:
-    p.require("office")
+    p.require(*access.OFFICE)
     finding = s.get(AuditFinding, finding_id)
     if finding is None:
         raise NotFound(f"audit finding {finding_id} does not exist")
@@ -115,7 +114,7 @@ def link_finding(s: Session, p: Principal, finding_id: int, problem_id: int) -> 
 
 
 def list_findings(s: Session, p: Principal, round_id: int | None) -> tuple[list[AuditFinding], int]:
-    p.require("office", "leading_group")
+    p.require(*access.AUDIT_LINKERS)
     query = select(AuditFinding)
     if round_id is not None:
         query = query.where(AuditFinding.round_id == round_id)

@@ -43,7 +43,7 @@ from .validation import require_lengths
 # ---------------------------------------------------------------- commands
 def create_round(ctx: Context, s: Session, p: Principal, name: str, unit_ids: list[int],
                  inspector_ids: list[int]) -> Round:
-    p.require("office")
+    p.require(*access.OFFICE)
     require_units(s, unit_ids, "inspected_unit_ids")
     inspectors = s.scalars(select(User).where(User.id.in_(inspector_ids))).all() if inspector_ids else []
     found = {u.id: u for u in inspectors}
@@ -85,7 +85,7 @@ def add_problem(ctx: Context, s: Session, p: Principal, round_id: int, unit_id: 
 
 def add_common_problem(ctx: Context, s: Session, p: Principal, round_id: int, title: str, description: str,
                        category: str, department_id: int, problem_ids: list[int]) -> CommonProblem:
-    p.require("office")
+    p.require(*access.OFFICE)
     require_lengths(title=(title, 300), category=(category, 100), description=(description or "", 5000))
     rnd = get_round(s, p, round_id)
     if rnd.published_at is not None:

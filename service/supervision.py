@@ -58,7 +58,7 @@ def evidence_content(s: Session, p: Principal, evidence_id: int) -> tuple[Eviden
 
 
 def review_evidence(ctx: Context, s: Session, p: Principal, evidence_id: int, result: str, comment: str | None) -> Evidence:
-    p.require("office")
+    p.require(*access.OFFICE)
     evidence = s.get(Evidence, evidence_id)
     if evidence is None:
         raise NotFound(f"evidence {evidence_id} does not exist")

@@ -6,7 +6,7 @@ modules do); the designer, the instance view and the dashboard have blueprints o
 same login check, CSRF protection, translations and session settings; errors become pages in
 `page_error`, which the application's one error handler calls.
 
-Shared helpers for page modules: `ctx()`, `principal()`, `require_roles()`, the gettext calls
+Shared helpers for page modules: `ctx()`, `principal()`, the gettext calls
 `_()` / `ngettext()` / `pgettext()` and `tc()` (see `i18n`), `safe_next()`, `fmt_time()`, `fmt_size()`,
 `html_error()`.
 """
@@ -29,9 +29,9 @@ from flask import (
 )
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
+from .. import access
 from ..auth import Principal, load_principal
 from ..context import Context
-from ..errors import Forbidden
 from . import assets, i18n
 from .i18n import _, get_language, label, ngettext, pgettext, tc
 
@@ -50,11 +50,6 @@ def ctx() -> Context:
 def principal() -> Principal:
     """The logged-in user of this request (pages behind the login check always have one)."""
     return g.principal
-
-
-def require_roles(*roles: str) -> None:
-    if not principal().has(*roles):
-        raise Forbidden(f"this page needs one of the roles: {', '.join(roles)}")
 
 
 def _load_principal():
@@ -164,10 +159,10 @@ def _nav() -> list[dict]:
     if p is None:
         return []
     items = [("web.inbox", pgettext("menu", "Inbox"), None), ("web.done", pgettext("menu", "Done"), None),
-             ("web.rounds", _("Rounds"), ("office", "inspector", "leading_group")),
-             ("designer.index", _("Process designer"), ("designer", "admin", "office")),
-             ("dashboard.index", _("Dashboard"), ("office", "leading_group", "leader")),
-             ("instances.index", _("Processes"), ("office", "designer", "discipline"))]
+             ("web.rounds", _("Rounds"), access.ROUND_WORKERS),
+             ("designer.index", _("Process designer"), access.DESIGN_READERS),
+             ("dashboard.index", _("Dashboard"), access.DASHBOARD_READERS),
+             ("instances.index", _("Processes"), access.INSTANCE_WATCHERS)]
     nav = []
     for endpoint, text, roles in items:
         if endpoint not in current_app.view_functions or (roles and not p.has(*roles)):

@@ -1,7 +1,7 @@
 """The process designer: model list, the bpmn-js modeler, server-side validation and deploy.
 
 Designers (and admins) edit and deploy; the office may look at every version read-only
-(`designs.DESIGN_ROLES`). The browser does the drawing; the server stays the only judge of
+(`access.DESIGN_READERS`). The browser does the drawing; the server stays the only judge of
 whether a diagram can run: "validate" runs the very checks a deploy runs (XML safety, the BPMN
 schema, the script/expression allow-list, SpiffWorkflow's parser, form keys) without saving,
 so a designer sees every refusal at the offending element before deploying.
@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from workflows.registry import NS
 from workflows.xml_safety import parse_xml
 
-from .. import designs
+from .. import access, designs
 from ..auth import Principal
 from ..context import Context, lane_role
 from ..errors import BadRequest, Forbidden
@@ -28,7 +28,6 @@ from .problems import deploy_errors
 
 bp: Blueprint = Blueprint("designer", __name__, url_prefix="/designer")
 
-EDIT_ROLES = ("designer", "admin")
 # A process id becomes the model key: an XML NCName, kept short and ASCII so it is also a safe URL part.
 KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]{0,79}$")
 
@@ -133,7 +132,7 @@ def js_messages() -> dict:
 def index():
     """The designer page; `?key=&version=` opens that version (default: the first model's latest)."""
     p = principal()
-    p.require(*designs.DESIGN_ROLES)
+    p.require(*access.DESIGN_READERS)
     c = ctx()
     with c.db.read() as s:
         models = _models(s, p)
@@ -144,7 +143,7 @@ def index():
     if chosen is not None:
         numbers = [v["version"] for v in chosen["versions"]]
         initial = {"key": chosen["key"], "version": version if version in numbers else chosen["latest_version"]}
-    can_edit = p.has(*EDIT_ROLES)
+    can_edit = p.has(*access.DESIGNERS)
     base = url_for("designer.index")
     config = {
         "can_edit": can_edit, "initial": initial, "max_bytes": c.settings.max_bpmn_kb * 1024,
@@ -176,7 +175,7 @@ def version_bpmn(key: str, version: int):
 @bp.get("/template.bpmn")
 def template():
     """A new diagram in the Camunda 7 dialect: one pool, an office lane, start -> user task -> end."""
-    principal().require(*EDIT_ROLES)
+    principal().require(*access.DESIGNERS)
     key = (request.args.get("key") or "").strip()
     if not KEY_RE.match(key):
         raise BadRequest(_("The process key must start with a letter or _ and contain only letters, digits, _ and - "
@@ -191,7 +190,7 @@ def template():
 def validate():
     """Run the deploy checks on the posted XML; 200 with `{"errors": [], "warnings": []}` either way."""
     p = principal()
-    if not p.has(*EDIT_ROLES):
+    if not p.has(*access.DESIGNERS):
         raise Forbidden("validating a diagram is for designers")
     return validate_bpmn(ctx(), principal(), _body_xml())
 
