@@ -7,7 +7,6 @@ carries a version counter, so two writers of one instance cannot both win (Stale
 """
 from __future__ import annotations
 
-import copy
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -25,8 +24,8 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
+from . import datacopy, serializer, spiff_patches
 from . import forms as form_schemas
-from . import serializer, spiff_patches
 from .clock import Clock
 from .registry import LoadedModel, ModelRegistry
 from .scripting import district_zone, make_script_engine
@@ -160,7 +159,7 @@ class Engine:
         workflow = BpmnWorkflow(model.spec, model.subprocess_specs, script_engine=self.script_engine)
         workflow.data["__candidates__"] = candidates or {}
         start = workflow.get_next_task(state=TaskState.READY)
-        start.data.update(copy.deepcopy(data))
+        start.data.update(datacopy.deepcopy(data))
         now = self.clock.now()
         instance = ProcessInstance(
             model_version_id=version.id, model_key=key, business_key=business_key, unit_id=unit_id,
@@ -193,14 +192,14 @@ class Engine:
         if check is not None:
             check(row, data)
         # A fresh copy: in 3.2 sibling tasks may share nested objects with this one.
-        task.data = copy.deepcopy(task.data)
-        task.data.update(copy.deepcopy(data))
+        task.data = datacopy.deepcopy(task.data)
+        task.data.update(datacopy.deepcopy(data))
         try:
             task.run()
         except SpiffWorkflowException as exc:
             raise WorkflowFailure(str(exc), task.task_spec.bpmn_id) from exc
         events = [StepEvent("task_completed", task.task_spec.bpmn_id, task.task_spec.bpmn_name,
-                            copy.deepcopy(data), step_of(task.task_spec))]
+                            datacopy.deepcopy(data), step_of(task.task_spec))]
         self._history(session, instance, "task_completed", actor, task.task_spec.bpmn_id,
                       task.task_spec.bpmn_name, task_id, data)
         events += self._run(workflow, model)
@@ -387,7 +386,7 @@ class Engine:
                     f"{self.max_steps:,} steps, {self.max_seconds:g} s), most often at {element!r}; "
                     "a loop or timer in the diagram repeats without end", element, "step_limit")
             if getattr(spec, "bpmn_id", None) and not spec.manual:
-                events.append(StepEvent("task_completed", spec.bpmn_id, spec.bpmn_name, copy.deepcopy(
+                events.append(StepEvent("task_completed", spec.bpmn_id, spec.bpmn_name, datacopy.deepcopy(
                     {k: v for k, v in task.data.items() if k != "__candidates__"}), step_of(spec)))
 
         try:
@@ -507,4 +506,4 @@ class Engine:
                  task_id=None, data=None) -> None:
         session.add(HistoryEntry(instance_id=instance.id, at=self.clock.now(), actor=actor, event=event,
                                  bpmn_id=bpmn_id, name=name, task_id=task_id,
-                                 data=copy.deepcopy(data) if data else None))
+                                 data=datacopy.deepcopy(data) if data else None))
