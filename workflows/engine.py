@@ -483,8 +483,10 @@ class Engine:
         return when.astimezone(UTC)
 
     def _index_waits(self, session, instance, workflow) -> None:
-        session.execute(delete(Timer).where(Timer.instance_id == instance.id))
-        session.execute(delete(MessageSubscription).where(MessageSubscription.instance_id == instance.id))
+        """The instance's timer and message rows as its waiting tasks need them; rows that already
+        say so are kept, the rest deleted or added."""
+        timers: dict[str, tuple[str, datetime]] = {}
+        messages: dict[str, str] = {}
         for task in workflow.event_manager.tasks.values():
             if task.state != TaskState.WAITING:
                 continue
@@ -496,11 +498,37 @@ class Engine:
                     raise WorkflowFailure(f"the timer {task.task_spec.bpmn_id} has no valid time: {exc}",
                                           task.task_spec.bpmn_id, "timer_invalid") from exc
                 if due is not None:
-                    session.add(Timer(instance_id=instance.id, task_id=str(task.id),
-                                      bpmn_id=task.task_spec.bpmn_id, due_at=due))
+                    timers[str(task.id)] = (task.task_spec.bpmn_id, due)
             elif isinstance(definition, MessageEventDefinition):
-                session.add(MessageSubscription(instance_id=instance.id, task_id=str(task.id),
-                                                name=definition.name, correlation_key=instance.business_key))
+                messages[str(task.id)] = definition.name
+        with session.no_autoflush:  # only this instance's index rows are read, and none is pending
+            stored_timers = session.execute(select(Timer.id, Timer.task_id, Timer.bpmn_id, Timer.due_at)
+                                            .where(Timer.instance_id == instance.id)).all()
+            stored_messages = session.execute(
+                select(MessageSubscription.id, MessageSubscription.task_id, MessageSubscription.name,
+                       MessageSubscription.correlation_key)
+                .where(MessageSubscription.instance_id == instance.id)).all()
+        stale = []
+        for row_id, task_id, bpmn_id, due_at in stored_timers:
+            if timers.get(task_id) == (bpmn_id, due_at):
+                del timers[task_id]  # kept as it is
+            else:
+                stale.append(row_id)
+        if stale:
+            session.execute(delete(Timer).where(Timer.id.in_(stale)))
+        stale = []
+        for row_id, task_id, name, correlation_key in stored_messages:
+            if task_id in messages and messages[task_id] == name and correlation_key == instance.business_key:
+                del messages[task_id]
+            else:
+                stale.append(row_id)
+        if stale:
+            session.execute(delete(MessageSubscription).where(MessageSubscription.id.in_(stale)))
+        for task_id, (bpmn_id, due) in timers.items():
+            session.add(Timer(instance_id=instance.id, task_id=task_id, bpmn_id=bpmn_id, due_at=due))
+        for task_id, name in messages.items():
+            session.add(MessageSubscription(instance_id=instance.id, task_id=task_id, name=name,
+                                            correlation_key=instance.business_key))
 
     def _history(self, session, instance, event, actor=None, bpmn_id=None, name=None,
                  task_id=None, data=None) -> None:
