@@ -22,7 +22,7 @@ from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import delete, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from . import datacopy, serializer, spiff_patches
 from . import forms as form_schemas
@@ -121,6 +121,20 @@ def _all_tasks(workflow: BpmnWorkflow, **filters):
     return tasks
 
 
+def _ready_human_tasks(workflow: BpmnWorkflow) -> list:
+    """The READY manual tasks, read from the flat task maps, in the order of the task tree.
+
+    Walking the tree (`get_tasks`) costs far more, and would visit a sub-process's tasks once for
+    each workflow that holds it. With more than one task ready, they are put in the tree's order,
+    the order their index rows have always been written in.
+    """
+    ready = [t for wf in [workflow, *workflow.subprocesses.values()] for t in wf.tasks.values()
+             if t.state == TaskState.READY and t.task_spec.manual]
+    if len(ready) > 1:
+        ready = list({t.id: t for t in _all_tasks(workflow, state=TaskState.READY, manual=True)}.values())
+    return ready
+
+
 class Engine:
     def __init__(
         self,
@@ -175,7 +189,7 @@ class Engine:
     def complete_task(self, session: Session, task_id: str, data: dict, *, actor: str,
                       check: Callable[[HumanTask, dict], None] | None = None) -> RunResult:
         """Complete a READY user task. `check` runs the caller's own rules once the data fits the form."""
-        row = session.get(HumanTask, task_id)
+        row = session.get(HumanTask, task_id, options=[lazyload(HumanTask.candidates)])
         if row is None:
             raise TaskNotFound(f"task {task_id} does not exist")
         if row.state != "open":
@@ -434,10 +448,12 @@ class Engine:
         session.flush()
 
     def _index_human_tasks(self, session, instance, workflow, model, now) -> None:
-        ready = {str(t.id): t for t in _all_tasks(workflow, state=TaskState.READY, manual=True)}
+        ready = {str(t.id): t for t in _ready_human_tasks(workflow)}
         candidates = workflow.data.get("__candidates__", {})
+        # Only their state changes here: their candidates are loaded if someone reads them.
         open_rows = {r.id: r for r in session.scalars(
-            select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.state == "open"))}
+            select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.state == "open")
+            .options(lazyload(HumanTask.candidates)))}
         for task_id, row in open_rows.items():
             if task_id not in ready:
                 spiff_task = self._find_task(workflow, task_id)
