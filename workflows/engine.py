@@ -166,17 +166,17 @@ class Engine:
     def start(self, session: Session, key: str, data: dict, *, unit_id: int | None = None,
               business_key: str | None = None, actor: str | None = None,
               candidates: dict[str, list[int]] | None = None) -> RunResult:
-        version = self.registry.latest(session, key)
-        if version is None:
+        version_id = self.registry.latest_id(session, key)
+        if version_id is None:
             raise UnknownModel(f"no process model {key!r} is deployed")
-        model = self.registry.load(session, version.id)
+        model = self.registry.load(session, version_id)
         workflow = BpmnWorkflow(model.spec, model.subprocess_specs, script_engine=self.script_engine)
         workflow.data["__candidates__"] = candidates or {}
         start = workflow.get_next_task(state=TaskState.READY)
         start.data.update(datacopy.deepcopy(data))
         now = self.clock.now()
         instance = ProcessInstance(
-            model_version_id=version.id, model_key=key, business_key=business_key, unit_id=unit_id,
+            model_version_id=version_id, model_key=key, business_key=business_key, unit_id=unit_id,
             status="running", state="", created_at=now, updated_at=now,
         )
         session.add(instance)
