@@ -7,7 +7,6 @@ carries a version counter, so two writers of one instance cannot both win (Stale
 """
 from __future__ import annotations
 
-import copy
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -23,10 +22,10 @@ from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import delete, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
+from . import datacopy, serializer, spiff_patches
 from . import forms as form_schemas
-from . import serializer, spiff_patches
 from .clock import Clock
 from .registry import LoadedModel, ModelRegistry
 from .scripting import district_zone, make_script_engine
@@ -122,6 +121,20 @@ def _all_tasks(workflow: BpmnWorkflow, **filters):
     return tasks
 
 
+def _ready_human_tasks(workflow: BpmnWorkflow) -> list:
+    """The READY manual tasks, read from the flat task maps, in the order of the task tree.
+
+    Walking the tree (`get_tasks`) costs far more, and would visit a sub-process's tasks once for
+    each workflow that holds it. With more than one task ready, they are put in the tree's order,
+    the order their index rows have always been written in.
+    """
+    ready = [t for wf in [workflow, *workflow.subprocesses.values()] for t in wf.tasks.values()
+             if t.state == TaskState.READY and t.task_spec.manual]
+    if len(ready) > 1:
+        ready = list({t.id: t for t in _all_tasks(workflow, state=TaskState.READY, manual=True)}.values())
+    return ready
+
+
 class Engine:
     def __init__(
         self,
@@ -153,17 +166,17 @@ class Engine:
     def start(self, session: Session, key: str, data: dict, *, unit_id: int | None = None,
               business_key: str | None = None, actor: str | None = None,
               candidates: dict[str, list[int]] | None = None) -> RunResult:
-        version = self.registry.latest(session, key)
-        if version is None:
+        version_id = self.registry.latest_id(session, key)
+        if version_id is None:
             raise UnknownModel(f"no process model {key!r} is deployed")
-        model = self.registry.load(session, version.id)
+        model = self.registry.load(session, version_id)
         workflow = BpmnWorkflow(model.spec, model.subprocess_specs, script_engine=self.script_engine)
         workflow.data["__candidates__"] = candidates or {}
         start = workflow.get_next_task(state=TaskState.READY)
-        start.data.update(copy.deepcopy(data))
+        start.data.update(datacopy.deepcopy(data))
         now = self.clock.now()
         instance = ProcessInstance(
-            model_version_id=version.id, model_key=key, business_key=business_key, unit_id=unit_id,
+            model_version_id=version_id, model_key=key, business_key=business_key, unit_id=unit_id,
             status="running", state="", created_at=now, updated_at=now,
         )
         session.add(instance)
@@ -176,7 +189,7 @@ class Engine:
     def complete_task(self, session: Session, task_id: str, data: dict, *, actor: str,
                       check: Callable[[HumanTask, dict], None] | None = None) -> RunResult:
         """Complete a READY user task. `check` runs the caller's own rules once the data fits the form."""
-        row = session.get(HumanTask, task_id)
+        row = session.get(HumanTask, task_id, options=[lazyload(HumanTask.candidates)])
         if row is None:
             raise TaskNotFound(f"task {task_id} does not exist")
         if row.state != "open":
@@ -193,14 +206,14 @@ class Engine:
         if check is not None:
             check(row, data)
         # A fresh copy: in 3.2 sibling tasks may share nested objects with this one.
-        task.data = copy.deepcopy(task.data)
-        task.data.update(copy.deepcopy(data))
+        task.data = datacopy.deepcopy(task.data)
+        task.data.update(datacopy.deepcopy(data))
         try:
             task.run()
         except SpiffWorkflowException as exc:
             raise WorkflowFailure(str(exc), task.task_spec.bpmn_id) from exc
         events = [StepEvent("task_completed", task.task_spec.bpmn_id, task.task_spec.bpmn_name,
-                            copy.deepcopy(data), step_of(task.task_spec))]
+                            datacopy.deepcopy(data), step_of(task.task_spec))]
         self._history(session, instance, "task_completed", actor, task.task_spec.bpmn_id,
                       task.task_spec.bpmn_name, task_id, data)
         events += self._run(workflow, model)
@@ -387,7 +400,7 @@ class Engine:
                     f"{self.max_steps:,} steps, {self.max_seconds:g} s), most often at {element!r}; "
                     "a loop or timer in the diagram repeats without end", element, "step_limit")
             if getattr(spec, "bpmn_id", None) and not spec.manual:
-                events.append(StepEvent("task_completed", spec.bpmn_id, spec.bpmn_name, copy.deepcopy(
+                events.append(StepEvent("task_completed", spec.bpmn_id, spec.bpmn_name, datacopy.deepcopy(
                     {k: v for k, v in task.data.items() if k != "__candidates__"}), step_of(spec)))
 
         try:
@@ -435,10 +448,12 @@ class Engine:
         session.flush()
 
     def _index_human_tasks(self, session, instance, workflow, model, now) -> None:
-        ready = {str(t.id): t for t in _all_tasks(workflow, state=TaskState.READY, manual=True)}
+        ready = {str(t.id): t for t in _ready_human_tasks(workflow)}
         candidates = workflow.data.get("__candidates__", {})
+        # Only their state changes here: their candidates are loaded if someone reads them.
         open_rows = {r.id: r for r in session.scalars(
-            select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.state == "open"))}
+            select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.state == "open")
+            .options(lazyload(HumanTask.candidates)))}
         for task_id, row in open_rows.items():
             if task_id not in ready:
                 spiff_task = self._find_task(workflow, task_id)
@@ -484,8 +499,10 @@ class Engine:
         return when.astimezone(UTC)
 
     def _index_waits(self, session, instance, workflow) -> None:
-        session.execute(delete(Timer).where(Timer.instance_id == instance.id))
-        session.execute(delete(MessageSubscription).where(MessageSubscription.instance_id == instance.id))
+        """The instance's timer and message rows as its waiting tasks need them; rows that already
+        say so are kept, the rest deleted or added."""
+        timers: dict[str, tuple[str, datetime]] = {}
+        messages: dict[str, str] = {}
         for task in workflow.event_manager.tasks.values():
             if task.state != TaskState.WAITING:
                 continue
@@ -497,14 +514,40 @@ class Engine:
                     raise WorkflowFailure(f"the timer {task.task_spec.bpmn_id} has no valid time: {exc}",
                                           task.task_spec.bpmn_id, "timer_invalid") from exc
                 if due is not None:
-                    session.add(Timer(instance_id=instance.id, task_id=str(task.id),
-                                      bpmn_id=task.task_spec.bpmn_id, due_at=due))
+                    timers[str(task.id)] = (task.task_spec.bpmn_id, due)
             elif isinstance(definition, MessageEventDefinition):
-                session.add(MessageSubscription(instance_id=instance.id, task_id=str(task.id),
-                                                name=definition.name, correlation_key=instance.business_key))
+                messages[str(task.id)] = definition.name
+        with session.no_autoflush:  # only this instance's index rows are read, and none is pending
+            stored_timers = session.execute(select(Timer.id, Timer.task_id, Timer.bpmn_id, Timer.due_at)
+                                            .where(Timer.instance_id == instance.id)).all()
+            stored_messages = session.execute(
+                select(MessageSubscription.id, MessageSubscription.task_id, MessageSubscription.name,
+                       MessageSubscription.correlation_key)
+                .where(MessageSubscription.instance_id == instance.id)).all()
+        stale = []
+        for row_id, task_id, bpmn_id, due_at in stored_timers:
+            if timers.get(task_id) == (bpmn_id, due_at):
+                del timers[task_id]  # kept as it is
+            else:
+                stale.append(row_id)
+        if stale:
+            session.execute(delete(Timer).where(Timer.id.in_(stale)))
+        stale = []
+        for row_id, task_id, name, correlation_key in stored_messages:
+            if task_id in messages and messages[task_id] == name and correlation_key == instance.business_key:
+                del messages[task_id]
+            else:
+                stale.append(row_id)
+        if stale:
+            session.execute(delete(MessageSubscription).where(MessageSubscription.id.in_(stale)))
+        for task_id, (bpmn_id, due) in timers.items():
+            session.add(Timer(instance_id=instance.id, task_id=task_id, bpmn_id=bpmn_id, due_at=due))
+        for task_id, name in messages.items():
+            session.add(MessageSubscription(instance_id=instance.id, task_id=task_id, name=name,
+                                            correlation_key=instance.business_key))
 
     def _history(self, session, instance, event, actor=None, bpmn_id=None, name=None,
                  task_id=None, data=None) -> None:
         session.add(HistoryEntry(instance_id=instance.id, at=self.clock.now(), actor=actor, event=event,
                                  bpmn_id=bpmn_id, name=name, task_id=task_id,
-                                 data=copy.deepcopy(data) if data else None))
+                                 data=datacopy.deepcopy(data) if data else None))

@@ -313,6 +313,11 @@ class ModelRegistry:
             while len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
 
+    def latest_id(self, session: Session, key: str) -> int | None:
+        """The id of the newest version of `key`, without reading its row (the diagram is cached)."""
+        return session.scalar(select(ModelVersion.id).where(ModelVersion.key == key)
+                              .order_by(ModelVersion.version.desc()).limit(1))
+
     def latest(self, session: Session, key: str) -> ModelVersion | None:
         return session.scalar(select(ModelVersion).where(ModelVersion.key == key)
                               .order_by(ModelVersion.version.desc()).limit(1))

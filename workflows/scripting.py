@@ -28,6 +28,8 @@ from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import BasePythonScriptEngineEnvironment, PythonScriptEngine
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
+from . import datacopy
+
 MAX_SOURCE_CHARS = 20_000   # therefore also the longest possible string literal
 MAX_ITEMS = 1_000_000       # longest str/bytes/list/tuple that + or * may build
 MAX_INT_BITS = 100_000      # ~30k decimal digits
@@ -377,7 +379,9 @@ class SafeEnvironment(BasePythonScriptEngineEnvironment):
         # Spiff 3.2 gives each branch only a shallow copy of its parent's data, so nested
         # dicts/lists are shared with sibling branches. Run on a deep copy and swap the result
         # in, so a script never mutates shared objects (and a failing script changes nothing).
-        data, external = copy.deepcopy((context, external_context or {}))
+        memo: dict = {}  # one copy of both, as a deep copy of the pair makes it
+        data = datacopy.deepcopy(context, memo)
+        external = datacopy.deepcopy(external_context or {}, memo)
         namespace = self._namespace(data, external)
         exec(code, namespace)
         result = {
