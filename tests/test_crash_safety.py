@@ -1,0 +1,217 @@
+"""The service killed outright (SIGKILL) in the middle of its work, then started again: a publication
+fan-out is all or nothing, and completions under load are neither lost nor doubled. The service runs
+as its own process (`rectiflow run`) over the test's database, SQLite or PostgreSQL."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from support.district import PASSWORD, build_district
+
+from service.models import Case, CommonProblem, Round
+from workflows.tables import HistoryEntry, HumanTask, ProcessInstance
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def slow_start_model() -> bytes:
+    """The shipped unit_rectification whose first script takes a noticeable while for every unit,
+    so that a publication's fan-out lasts long enough to be killed half-way."""
+    xml = (ROOT / "bpmn" / "unit_rectification.bpmn").read_text(encoding="utf-8")
+    slow = xml.replace("<bpmn:script>self_checked = recheck",
+                       "<bpmn:script>spin = 0\nfor i in range(60000):\n    spin = spin + i\nself_checked = recheck", 1)
+    assert slow != xml
+    return slow.encode()
+
+
+class Service:
+    """`rectiflow run` in a process of its own, over the given database."""
+
+    def __init__(self, database_url: str, folder: Path):
+        self.database_url, self.folder = database_url, folder
+        self.process: subprocess.Popen | None = None
+        self.base = ""
+
+    def start(self) -> None:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        env = dict(os.environ, RECTIFLOW_DATABASE_URL=self.database_url, RECTIFLOW_SECRET_KEY="test",
+                   RECTIFLOW_INSTANCE_DIR=str(self.folder), PYTHONPATH=str(ROOT))
+        self.process = subprocess.Popen([sys.executable, "-m", "service.cli", "run", "--port", str(port),
+                                         "--threads", "16"], cwd=ROOT, env=env,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.base = f"http://127.0.0.1:{port}/api/v1"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if self.call("GET", "/health")[0] == 200:
+                    return
+            except OSError:
+                time.sleep(0.1)
+        raise AssertionError("the service did not start")
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(10)
+
+    def call(self, method: str, path: str, body: dict | None = None, token: str | None = None):
+        request = urllib.request.Request(self.base + path, method=method,
+                                         data=json.dumps(body).encode() if body is not None else None,
+                                         headers={"Content-Type": "application/json",
+                                                  **({"Authorization": f"Bearer {token}"} if token else {})})
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                return response.status, json.loads(response.read() or b"null")
+        except urllib.error.HTTPError as exc:
+            return exc.code, json.loads(exc.read() or b"null")
+
+    def token(self, username: str) -> str:
+        status, body = self.call("POST", "/auth/token", {"username": username, "password": PASSWORD})
+        assert status == 200, body
+        return body["token"]
+
+    def task(self, token: str, bpmn_id: str) -> str:
+        status, body = self.call("GET", f"/tasks?bpmn_id={bpmn_id}", token=token)
+        assert status == 200 and body["items"], body
+        return body["items"][0]["id"]
+
+
+@pytest.fixture
+def service(ctx, tmp_path):
+    s = Service(ctx.settings.database_url, tmp_path)
+    yield s
+    if s.process is not None and s.process.poll() is None:
+        s.kill()
+
+
+def _round_awaiting_approval(api, d) -> int:
+    office, inspector = api.as_("office1"), api.as_("inspector0")
+    round_id = office.post("/rounds", json={"name": "轮次", "inspected_unit_ids": d.units[:2],
+                                            "inspector_ids": d.inspectors[:1]}).get_json()["id"]
+    pid = inspector.post(f"/rounds/{round_id}/problems", json={
+        "unit_id": d.units[0], "description": "合同未经法律审核", "category": "合同"}).get_json()["id"]
+    inspector.complete(inspector.tasks(bpmn_id="record_findings")[0]["id"], {})
+    office.post(f"/rounds/{round_id}/common-problems", json={
+        "title": "合同管理不规范", "category": "合同", "responsible_department_id": d.departments[0],
+        "problem_ids": [pid]})
+    office.complete(office.tasks(bpmn_id="distill_list")[0]["id"], {})
+    return round_id
+
+
+def _published(ctx, round_id: int) -> tuple[str, list[int], Counter]:
+    """The round's status, its cases' units, and how many instances each case's business key has."""
+    with ctx.db.read() as s:
+        status = s.scalar(select(Round.status).where(Round.id == round_id))
+        cases = s.scalars(select(Case).where(Case.round_id == round_id)).all()
+        instances = Counter(s.scalars(select(ProcessInstance.business_key).where(
+            ProcessInstance.business_key.in_([f"case:{c.id}" for c in cases]))).all())
+        return status, sorted(c.unit_id for c in cases), instances
+
+
+def test_a_publication_killed_half_way_publishes_nothing_and_then_exactly_once(ctx, api, password_hash, service):
+    d = build_district(ctx, password_hash, n_units=24)
+    ctx.db.transaction(lambda s: ctx.engine.deploy(s, slow_start_model(), deployed_by="designer1"))
+    round_id = _round_awaiting_approval(api, d)
+
+    service.start()
+    leading = service.token("leading1")
+    approval = service.task(leading, "approve_list")
+    answered: list = []
+    def approve():
+        try:
+            answered.append(service.call("POST", f"/tasks/{approval}/complete", {"data": {"approved": True}}, leading))
+        except OSError:
+            pass  # cut off by the kill, as meant
+
+    threading.Thread(target=approve, daemon=True).start()
+    time.sleep(1.0)  # well into the fan-out: each unit's first step takes a while
+    service.kill()
+    assert answered == [], "the approval was still publishing when the service was killed"
+
+    status, units, instances = _published(ctx, round_id)
+    assert (status, units, instances) == ("listing", [], Counter()), "nothing of the half-done publication stays"
+
+    service.start()
+    leading = service.token("leading1")
+    assert service.task(leading, "approve_list") == approval, "the approval waits as it did"
+    status_code, body = service.call("POST", f"/tasks/{approval}/complete", {"data": {"approved": True}}, leading)
+    assert status_code == 200, body
+    status, units, instances = _published(ctx, round_id)
+    assert status == "published" and units == sorted(d.units)
+    assert set(instances.values()) == {1}, "every case has exactly one instance"
+    with ctx.db.read() as s:
+        open_checks = s.scalar(select(func.count()).select_from(HumanTask).where(
+            HumanTask.bpmn_id == "self_check", HumanTask.state == "open"))
+    assert open_checks == len(d.units)
+
+
+def test_completions_under_load_survive_a_kill_neither_lost_nor_doubled(ctx, api, password_hash, service):
+    d = build_district(ctx, password_hash, n_units=16)
+    round_id = _round_awaiting_approval(api, d)
+    leading = api.as_("leading1")
+    leading.complete(leading.tasks(bpmn_id="approve_list")[0]["id"], {"approved": True})
+    with ctx.db.read() as s:
+        common_ids = s.scalars(select(CommonProblem.id).where(CommonProblem.round_id == round_id)).all()
+    service.start()
+    liaisons = {unit: service.token(f"{d.codes[unit].lower()}_liaison") for unit in d.units}
+    items = {"items": [{"common_problem_id": c, "applicable": False, "problems_found": 0, "findings": "不涉及"}
+                       for c in common_ids]}
+    answers: dict[int, int] = {}
+
+    def file(unit):
+        try:
+            task = service.task(liaisons[unit], "self_check")
+            answers[unit] = service.call("POST", f"/tasks/{task}/complete", {"data": items}, liaisons[unit])[0]
+        except (OSError, AssertionError):
+            pass  # cut off by the kill
+
+    workers = [threading.Thread(target=file, args=(unit,), daemon=True) for unit in d.units]
+    for w in workers:
+        w.start()
+    time.sleep(0.4)
+    service.kill()
+    for w in workers:
+        w.join(30)
+
+    def tally():
+        with ctx.db.read() as s:
+            open_by_instance = Counter(s.scalars(select(HumanTask.instance_id).where(
+                HumanTask.state == "open", HumanTask.model_key == "unit_rectification")).all())
+            completions = Counter(s.scalars(select(HistoryEntry.task_id).where(
+                HistoryEntry.event == "task_completed", HistoryEntry.bpmn_id == "self_check")).all())
+            checked = s.scalar(select(func.count()).select_from(Case).where(
+                Case.round_id == round_id, Case.status != "self_check"))
+        return open_by_instance, completions, checked
+
+    open_by_instance, completions, checked = tally()
+    assert set(open_by_instance.values()) == {1}, "every instance waits on exactly one task"
+    assert set(completions.values()) <= {1}, "no self-check completed twice"
+    assert checked == len(completions), "a case moved on exactly when its self-check completed"
+    assert {u for u, code in answers.items() if code == 200} <= set(d.units)
+    assert len(completions) >= sum(1 for code in answers.values() if code == 200), "an answered completion is kept"
+
+    service.start()  # the rest file after the restart, and the figures agree with the rows
+    for unit in d.units:
+        status, body = service.call("GET", "/tasks?bpmn_id=self_check", token=service.token(
+            f"{d.codes[unit].lower()}_liaison"))
+        for task in body["items"]:
+            assert service.call("POST", f"/tasks/{task['id']}/complete", {"data": items},
+                                service.token(f"{d.codes[unit].lower()}_liaison"))[0] == 200
+    open_by_instance, completions, checked = tally()
+    assert len(completions) == len(d.units) == checked and set(completions.values()) == {1}
+    status, stats = service.call("GET", f"/stats?round_id={round_id}", token=service.token("office1"))
+    assert status == 200 and stats["units_total"] == len(d.units), stats
