@@ -196,6 +196,9 @@ ERROR_CODES: dict[str, str] = {
     "loop_too_deep": N_("The process loops without end; nothing was saved"),
     "instance_stalled": N_("The process stopped before its end; nothing was saved"),
     "state_too_large": N_("The process holds more data than allowed; nothing was saved"),
+    "script_too_slow": N_("A script of the process ran longer than allowed; nothing was saved"),
+    "script_too_large": N_("A script of the process built more data than allowed; nothing was saved"),
+    "script_data_invalid": N_("A script of the process left data that cannot be stored; nothing was saved"),
     "due_date_invalid": N_("A task's due date is not a time"),
     "timer_invalid": N_("A timer has no valid time"),
     # process models (the designer)
@@ -244,5 +247,8 @@ FAILURE_CODES: dict[str, str] = {
     "loop_too_deep": N_("This step loops without end"),
     "instance_stalled": N_("The process stopped before reaching its end"),
     "state_too_large": N_("The process holds more data than allowed"),
+    "script_too_slow": N_("A script of this step ran longer than allowed"),
+    "script_too_large": N_("A script of this step built more data than allowed"),
+    "script_data_invalid": N_("A script of this step left data that cannot be stored"),
     "step_error": N_("The step could not be carried out; the service log has the details"),
 }

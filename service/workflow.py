@@ -22,31 +22,35 @@ from .models import BusinessKey
 
 def start(ctx: Context, s: Session, p: Principal | None, model_key: str, data: dict, key: BusinessKey, *,
           unit_id: int | None = None, candidates: dict[str, list[int]] | None = None) -> ProcessInstance:
-    result = ctx.engine.start(s, model_key, data, unit_id=unit_id, business_key=str(key),
-                              actor=p.username if p else None, candidates=candidates)
-    _dispatch(ctx, s, p, result)
+    with ctx.engine.script_account():  # shared with the calls its steps set off
+        result = ctx.engine.start(s, model_key, data, unit_id=unit_id, business_key=str(key),
+                                  actor=p.username if p else None, candidates=candidates)
+        _dispatch(ctx, s, p, result)
     return result.instance
 
 
 def complete(ctx: Context, s: Session, p: Principal, task_id: str, data: dict,
              check: Callable[[HumanTask, dict], None] | None = None) -> RunResult:
-    result = ctx.engine.complete_task(s, task_id, data, actor=p.username, check=check)
-    _dispatch(ctx, s, p, result)
+    with ctx.engine.script_account():  # publishing a list starts a case per unit: one budget for all
+        result = ctx.engine.complete_task(s, task_id, data, actor=p.username, check=check)
+        _dispatch(ctx, s, p, result)
     return result
 
 
 def fire_timers(ctx: Context, s: Session, instance_id: int, now: datetime | None = None) -> RunResult | None:
-    result = ctx.engine.fire_timers(s, instance_id, now)
-    if result is not None:
-        _dispatch(ctx, s, None, result)
+    with ctx.engine.script_account():
+        result = ctx.engine.fire_timers(s, instance_id, now)
+        if result is not None:
+            _dispatch(ctx, s, None, result)
     return result
 
 
 def deliver_message(ctx: Context, s: Session, p: Principal | None, name: str, key: BusinessKey,
                     payload: dict | None = None) -> list[RunResult]:
-    results = ctx.engine.deliver_message(s, name, str(key), payload, actor=p.username if p else None)
-    for result in results:
-        _dispatch(ctx, s, p, result)
+    with ctx.engine.script_account():
+        results = ctx.engine.deliver_message(s, name, str(key), payload, actor=p.username if p else None)
+        for result in results:
+            _dispatch(ctx, s, p, result)
     return results
 
 

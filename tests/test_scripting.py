@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+import tracemalloc
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from SpiffWorkflow.util.task import TaskState
 
 # The project is not installed into the venv and setup.cfg sets no pytest pythonpath.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from workflows import scripting  # noqa: E402
 from workflows.scripting import (  # noqa: E402
     SAFE_FUNCTIONS,
     ResourceLimitError,
@@ -481,3 +483,96 @@ def test_lookups_on_existing_data_cost_nothing(env):
     context = {"items": [{"a": list(range(50000))}]}
     env.execute("n = 0\nfor i in range(500):\n    n = n + len(items[0].get('a'))", context)
     assert context["n"] == 500 * 50000
+
+
+# --- CPU, memory and storable data ---------------------------------------------------------
+
+BIG = "x = list(range(100000)) * 10\ny = list(x)\ns = 'ab' * 500000\n"
+
+
+@pytest.mark.parametrize("work", [
+    "max(x)", "min(x)", "sum(x)", "sorted(x)", "any(y)", "all(x)", "5 in x", "x == y", "x < y", "x.count(5)",
+    "x.index(999999)", "len([*x])", "len(x[:])", "list(x)", "dict(zip(x, y))", "len(str(x))",
+    "s.upper()", "s.split('a')", "'zz' in s", "len([v for v in x])", "sorted(x, key=str)",
+])
+def test_builtins_over_a_million_items_are_charged_per_item(env, work):
+    started = time.perf_counter()
+    with pytest.raises(ResourceLimitError):
+        env.execute(BIG + f"for i in range(1000):\n    r = {work}", {})
+    assert time.perf_counter() - started < 1
+
+
+def test_a_script_stops_at_its_wall_clock_budget(env, monkeypatch):
+    monkeypatch.setattr(scripting, "MAX_SECONDS", 0.05)
+    started = time.perf_counter()
+    with pytest.raises(scripting.ScriptTooSlow, match="longer than 0.05 s"):
+        env.execute("for i in range(9):\n    for j in range(100000):\n        pass", {})
+    assert time.perf_counter() - started < 0.5
+
+
+def test_scripts_inside_one_account_share_its_time(env, monkeypatch):
+    with scripting.script_account(seconds=0.05):
+        with pytest.raises(scripting.ScriptTooSlow, match="0.05 s in all"):
+            for _ in range(100):
+                env.execute("for j in range(20000):\n    pass", {})
+
+
+@pytest.mark.parametrize("attack", [
+    "rows = []\nfor i in range(100000):\n    rows.append(str(i) * 500)",
+    "x = list(range(100000))\nrows = []\nfor i in range(1000):\n    rows.append(x[:])",
+    "x = [0] * 1000000\ny = [*x, *x, *x, *x, *x, *x, *x, *x, *x, *x]",
+    "d = {}\nfor i in range(100000):\n    d[str(i)] = 'x' * 1000",
+    "x = [[0] * 1000 for i in range(10000)]",
+    "s = 'x' * 1000\nx = [s + str(i) for i in range(100000)]",
+    "base = {'a': 'x' * 500}\nrows = []\nfor i in range(100000):\n    rows.append({**base, 'b': 'y' * 500})",
+    "d = {}\nfor i in range(100000):\n    d.update({str(i): [0] * 500})",
+])
+def test_data_grown_in_a_script_fails_before_50_mb(env, attack):
+    tracemalloc.start()
+    try:
+        with pytest.raises(ResourceLimitError):
+            env.execute(attack, {})
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 50e6, f"{peak / 1e6:.0f} MB"
+
+
+@pytest.mark.parametrize("script, problem", [
+    ("a = []\na.append(a)", "'a' containing itself"),
+    ("a = {}\na['me'] = a", "'a' containing itself"),
+    ("a = [1]\nb = {'x': [a]}\na.append(b)", "containing itself"),
+    ("x = []\nfor i in range(1000):\n    x = [x]", "nested more than 100 levels"),
+    ("x = b'ab'", "holding a bytes"),
+    ("x = range(3)", "holding a range"),
+    ("x = zip([1], [2])", "holding a zip"),
+    ("x = {'a': 1}.keys()", "holding a dict_keys"),
+    ("x = {(1, 2): 3}", "a tuple as a key"),
+])
+def test_data_a_script_cannot_store_is_refused_when_it_ends(env, script, problem):
+    data = {"kept": [1]}
+    with pytest.raises(scripting.ScriptDataError, match=problem):
+        env.execute(script, data)
+    assert data == {"kept": [1]}
+
+
+def test_shared_values_sets_and_tuples_are_still_stored(env):
+    data: dict = {}
+    env.execute("y = [1]\nx = [y, y]\nz = {1, 2}\nt = (1, 2)\nk = {1: 'a', 'b': None}", data)
+    assert data["x"] == [[1], [1]] and data["t"] == (1, 2)
+
+
+def test_ordinary_work_on_a_few_thousand_items_stays_within_budget(env):
+    data = {"items": [{"id": i, "days": i % 7, "name": "单位" + str(i)} for i in range(5000)]}
+    env.execute(
+        "late = [i['id'] for i in items if i['days'] > 3]\n"
+        "by_days = sorted(items, key=len)[:10]\n"
+        "names = {}\n"
+        "for i in items:\n"
+        "    names[i['name']] = i['days']\n"
+        "    if i['id'] in late[:5] or i['name'] == '单位1':\n"
+        "        names[i['name']] += 100\n"
+        "total = sum([i['days'] for i in items]) + max(names.values())\n"
+        "text = str(late[:100]).upper().split(',')\n", data)
+    assert len(data["late"]) == len([i for i in range(5000) if i % 7 > 3])
+    assert data["names"]["单位1"] == 101

@@ -28,7 +28,7 @@ from . import datacopy, serializer, spiff_patches
 from . import forms as form_schemas
 from .clock import Clock
 from .registry import LoadedModel, ModelRegistry
-from .scripting import district_zone, make_script_engine
+from .scripting import CALL_DATA, CALL_SECONDS, UnsafeScriptError, district_zone, make_script_engine, script_account
 from .steps import step_of
 from .tables import (
     HistoryEntry,
@@ -97,6 +97,18 @@ class WorkflowFailure(EngineError):
         super().__init__(message)
 
 
+def _failure_code(exc: BaseException) -> str:
+    """The code of the script limit behind a SpiffWorkflow error (script_too_slow, ...), else workflow_failed."""
+    seen: BaseException | None = exc
+    for _ in range(10):
+        if seen is None:
+            break
+        if isinstance(seen, UnsafeScriptError):
+            return seen.code
+        seen = seen.__cause__ or seen.__context__
+    return "workflow_failed"
+
+
 @dataclass
 class StepEvent:
     """Something the workflow did in one call that the service may act on."""
@@ -147,16 +159,23 @@ class Engine:
         max_seconds: float = MAX_SECONDS,
         timer_retries: int = TIMER_RETRIES,
         retry_base: timedelta = RETRY_BASE,
+        script_seconds: float = CALL_SECONDS,
     ) -> None:
         spiff_patches.apply()  # before any workflow runs: task data copied deeply between tasks
         self.forms = forms
         self.max_steps, self.max_seconds = max_steps, max_seconds
+        self.script_seconds = script_seconds
         self.timer_retries, self.retry_base = timer_retries, retry_base
         self.clock = clock or Clock()
         self.role_for_lane = role_for_lane
         self.naive_zone = district_zone(naive_zone)
         self.registry = ModelRegistry(forms, required_steps=required_steps)
         self.script_engine = make_script_engine(self.clock.now, self.naive_zone)
+
+    def script_account(self):
+        """Scripts run inside share one time and data budget (`scripting.script_account`): one engine
+        call, or a service step with every call it sets off, such as a case started per unit."""
+        return script_account(self.script_seconds, CALL_DATA)
 
     # ----------------------------------------------------------------- models
     def deploy(self, session: Session, xml: bytes, deployed_by: str | None = None):
@@ -209,9 +228,10 @@ class Engine:
         task.data = datacopy.deepcopy(task.data)
         task.data.update(datacopy.deepcopy(data))
         try:
-            task.run()
+            with self.script_account():
+                task.run()
         except SpiffWorkflowException as exc:
-            raise WorkflowFailure(str(exc), task.task_spec.bpmn_id) from exc
+            raise WorkflowFailure(str(exc), task.task_spec.bpmn_id, _failure_code(exc)) from exc
         events = [StepEvent("task_completed", task.task_spec.bpmn_id, task.task_spec.bpmn_name,
                             datacopy.deepcopy(data), step_of(task.task_spec))]
         self._history(session, instance, "task_completed", actor, task.task_spec.bpmn_id,
@@ -404,12 +424,14 @@ class Engine:
                     {k: v for k, v in task.data.items() if k != "__candidates__"}), step_of(spec)))
 
         try:
-            workflow.do_engine_steps(did_complete_task=did_complete)
-            workflow.refresh_timers()
-            workflow.do_engine_steps(did_complete_task=did_complete)
+            with self.script_account():
+                workflow.do_engine_steps(did_complete_task=did_complete)
+                workflow.refresh_timers()
+                workflow.do_engine_steps(did_complete_task=did_complete)
         except SpiffWorkflowException as exc:
             element = getattr(getattr(exc, "task", None), "task_spec", None)
-            raise WorkflowFailure(str(exc).split("\n")[0], getattr(element, "bpmn_id", None)) from exc
+            raise WorkflowFailure(str(exc).split("\n")[0], getattr(element, "bpmn_id", None),
+                                  _failure_code(exc)) from exc
         # Read the flat task maps: SpiffWorkflow's iterator no longer sees tasks this deep.
         unfinished = TaskState.READY | TaskState.WAITING | TaskState.STARTED
         live = [t for wf in [workflow, *workflow.subprocesses.values()] for t in wf.tasks.values()

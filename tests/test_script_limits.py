@@ -1,0 +1,121 @@
+"""A model script that would run or grow without bound fails its step quickly with a coded 422 (or,
+on a timer, a recorded failure) and nothing of the step is saved; so does one that leaves data the
+instance cannot store."""
+from __future__ import annotations
+
+import time
+import tracemalloc
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from support.diagrams import with_script
+
+from service.models import Case, Round
+from service.timers import run_due_timers
+
+ROUND = {"name": "新轮次"}
+
+
+def _deploy(api, xml: bytes) -> None:
+    r = api.as_("designer1").post("/process-models", data=xml, content_type="application/xml")
+    assert r.status_code == 201, r.get_json()
+
+
+def _start_round(api, d):
+    started = time.monotonic()
+    r = api.as_("office1").post("/rounds", json={**ROUND, "inspected_unit_ids": d.units[:1],
+                                                 "inspector_ids": d.inspectors[:1]})
+    return r, time.monotonic() - started
+
+
+def _rounds_saved(ctx) -> int:
+    with ctx.db.read() as s:
+        return s.scalar(select(func.count()).select_from(Round).where(Round.name == ROUND["name"]))
+
+
+def _assert_failed(r, took, code, element="init_round"):
+    body = r.get_json()
+    assert r.status_code == 422, body
+    assert body["code"] == code, body
+    assert body["errors"][0]["element_id"] == element and body["errors"][0]["code"] == code
+    assert took < 2, f"the request took {took:.1f} s"
+    return body
+
+
+def test_builtins_over_a_million_items_in_a_loop_answer_422_within_seconds(api, district, ctx):
+    _deploy(api, with_script("inspection_round", "init_round",
+                             "x = list(range(100000)) * 10\nfor i in range(1000):\n    m = max(x)"))
+    r, took = _start_round(api, district)
+    body = _assert_failed(r, took, "script_too_slow")
+    assert "iterations and items" in body["detail"]
+    assert _rounds_saved(ctx) == 0
+
+
+def test_a_list_grown_in_a_loop_answers_422_before_the_script_holds_50_mb(api, district, ctx):
+    _deploy(api, with_script("inspection_round", "init_round",
+                             "rows = []\nfor i in range(50):\n    for j in range(10000):\n"
+                             "        rows.append({'i': i, 'j': j, 'note': 'x' * 200})"))
+    tracemalloc.start()
+    try:
+        r, took = _start_round(api, district)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    body = _assert_failed(r, took * 0.5, "script_too_large")  # tracemalloc doubles the time
+    assert "built more than" in body["detail"]
+    assert peak < 50e6, f"the request allocated {peak / 1e6:.0f} MB"
+    assert _rounds_saved(ctx) == 0
+
+
+def test_self_referencing_data_answers_422_naming_the_script_every_time(api, district, ctx):
+    _deploy(api, with_script("inspection_round", "init_round", "a = []\na.append(a)\napproved = False"))
+    for _ in range(2):
+        r, took = _start_round(api, district)
+        body = _assert_failed(r, took, "script_data_invalid")
+        assert "'a' containing itself" in body["detail"]
+    assert _rounds_saved(ctx) == 0
+
+
+def test_publishing_to_every_unit_shares_one_script_time_budget(api, district, ctx, monkeypatch):
+    """Each unit's script is within its own limits; together, one per unit, they are not."""
+    monkeypatch.setattr(ctx.engine, "script_seconds", 0.3)
+    _deploy(api, with_script("unit_rectification", "init_case",
+                             "n = 0\nfor i in range(3):\n    for j in range(100000):\n        n += 1\n"
+                             "self_checked = recheck\naccepted = False\nwarned = {}"))
+    d = district
+    office, inspector, leading = api.as_("office1"), api.as_("inspector0"), api.as_("leading1")
+    round_id = office.post("/rounds", json={"name": "轮次", "inspected_unit_ids": d.units[:2],
+                                            "inspector_ids": d.inspectors[:1]}).get_json()["id"]
+    pid = inspector.post(f"/rounds/{round_id}/problems", json={
+        "unit_id": d.units[0], "description": "合同未经法律审核", "category": "合同"}).get_json()["id"]
+    inspector.complete(inspector.tasks(bpmn_id="record_findings")[0]["id"], {})
+    office.post(f"/rounds/{round_id}/common-problems", json={
+        "title": "共性问题", "category": "合同", "responsible_department_id": d.departments[0], "problem_ids": [pid]})
+    office.complete(office.tasks(bpmn_id="distill_list")[0]["id"], {})
+    task = leading.tasks(bpmn_id="approve_list")[0]["id"]
+    started = time.monotonic()
+    r = leading.post(f"/tasks/{task}/complete", json={"data": {"approved": True}})
+    body = _assert_failed(r, time.monotonic() - started, "script_too_slow", "init_case")
+    assert "in all" in body["detail"] or "longer than" in body["detail"]
+    with ctx.db.read() as s:
+        assert s.scalar(select(func.count()).select_from(Case)) == 0, "no case of the publication is saved"
+        assert s.get(Round, round_id).published_at is None
+    assert [t["id"] for t in leading.tasks(bpmn_id="approve_list")] == [task], "the approval is still open"
+
+
+def test_a_timer_step_whose_script_runs_away_is_recorded_with_its_code(api, district, ctx, clock):
+    from support.api import publish_round
+
+    _deploy(api, with_script("unit_rectification", "warn_green",
+                             "x = list(range(100000)) * 10\nfor i in range(30):\n    m = max(x)\n"
+                             "warned = {'green': True}"))
+    publish_round(api, district)
+    cases = api.as_("office1").get("/cases", query_string={"limit": 500}).get_json()["items"]
+    clock.move_to(datetime.fromisoformat(cases[0]["due_at"]) - timedelta(days=20) + timedelta(minutes=1))
+    api.tokens.clear()
+    started = time.monotonic()
+    assert run_due_timers(ctx) == 0
+    assert time.monotonic() - started < 2 + 0.1 * len(cases)
+    failed = api.as_("office1").get("/process-instances", query_string={"status": "error"}).get_json()["items"]
+    assert len(failed) == len(cases)
+    assert {(row["error_element"], row["error_code"]) for row in failed} == {("warn_green", "script_too_slow")}
