@@ -31,7 +31,7 @@ def slow_start_model() -> bytes:
     so that a publication's fan-out lasts long enough to be killed half-way."""
     xml = (ROOT / "bpmn" / "unit_rectification.bpmn").read_text(encoding="utf-8")
     slow = xml.replace("<bpmn:script>self_checked = recheck",
-                       "<bpmn:script>spin = 0\nfor i in range(60000):\n    spin = spin + i\nself_checked = recheck", 1)
+                       "<bpmn:script>spin = 0\nfor i in range(20000):\n    spin = spin + i\nself_checked = recheck", 1)
     assert slow != xml
     return slow.encode()
 
@@ -123,7 +123,7 @@ def _published(ctx, round_id: int) -> tuple[str, list[int], Counter]:
 
 
 def test_a_publication_killed_half_way_publishes_nothing_and_then_exactly_once(ctx, api, password_hash, service):
-    d = build_district(ctx, password_hash, n_units=24)
+    d = build_district(ctx, password_hash, n_units=40)
     ctx.db.transaction(lambda s: ctx.engine.deploy(s, slow_start_model(), deployed_by="designer1"))
     round_id = _round_awaiting_approval(api, d)
 
@@ -138,7 +138,7 @@ def test_a_publication_killed_half_way_publishes_nothing_and_then_exactly_once(c
             pass  # cut off by the kill, as meant
 
     threading.Thread(target=approve, daemon=True).start()
-    time.sleep(1.0)  # well into the fan-out: each unit's first step takes a while
+    time.sleep(0.8)  # well into the fan-out: each unit's first step takes a while
     service.kill()
     assert answered == [], "the approval was still publishing when the service was killed"
 
