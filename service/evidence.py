@@ -10,12 +10,13 @@ from flask import Response
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from workflows.tables import HumanTask
+from workflows.tables import HumanTask, ProcessInstance
 
 from . import access
 from .auth import Principal
 from .cases import get_case
 from .context import Context
+from .db import lock_row
 from .errors import Forbidden, TooLarge, Unprocessable
 from .models import BusinessKey, Case, Evidence, EvidenceBlob, KeyKind, RectificationItem
 
@@ -56,6 +57,10 @@ def upload(ctx: Context, s: Session, p: Principal, case_id: int, filename: str, 
     case = get_case(s, p, case_id)
     if not access.may_upload_evidence(p, case):
         raise Forbidden("only the unit's liaison or head upload its evidence", code="evidence_not_yours")
+    # Take the case's process first: a step completing now (the head filing) either finishes
+    # before the check below sees the case, or waits until this upload is in.
+    if case.process_instance_id is not None:
+        lock_row(s, ProcessInstance, case.process_instance_id)
     if not accepts_evidence(s, case):
         raise Unprocessable(f"case {case_id} takes evidence while the unit rectifies or files, not when it is "
                             f"{case.status}", code="evidence_not_open", status=case.status)

@@ -2,8 +2,10 @@
 step takes it along, or is refused after it, and nothing is stored that the step left out."""
 from __future__ import annotations
 
+import io
+
 import pytest
-from support.api import liaison
+from support.api import liaison, publish_round
 from support.concurrency import Call, hold
 
 
@@ -72,3 +74,40 @@ def test_a_common_problem_added_while_the_list_is_approved_is_published_or_refus
         {"common_problem_id": cp, "applicable": False, "reason": "无", "problems_found": 0, "findings": "无"}
         for cp in listed.values()]}})
     assert done.status_code == 200, done.get_json()
+
+
+def test_evidence_sent_while_the_head_files_is_refused_once_the_case_is_filed(app, ctx, api, district):
+    d = district
+    round_id = publish_round(api, d)
+    office, unit = api.as_("office1"), liaison(api, d, 2)
+    head = api.as_(f"{d.codes[d.units[2]].lower()}_head")
+    case = [c for c in office.get("/cases", query_string={"round_id": round_id}).get_json()["items"]
+            if c["unit_id"] == d.units[2]][0]
+    cp = office.get(f"/rounds/{round_id}").get_json()["common_problems"][0]["id"]
+    unit.complete(unit.tasks(bpmn_id="self_check")[0]["id"], {"items": [
+        {"common_problem_id": cp, "applicable": True, "problems_found": 1, "findings": "合同未审"}]})
+    unit.complete(unit.tasks(bpmn_id="rectify")[0]["id"], {"items": [
+        {"common_problem_id": cp, "status": "done", "measures": [{"description": "补充法律审核", "deadline": "2027-01-31"}],
+         "institutions": []}]})
+    filing = Call(app, api, f"{d.codes[d.units[2]].lower()}_head", "post",
+                  f"/tasks/{head.tasks(bpmn_id='attest_and_file')[0]['id']}/complete", json={"data": {"attest": True}})
+    upload = Call(app, api, f"{d.codes[d.units[2]].lower()}_liaison", "post", f"/cases/{case['id']}/evidence",
+                  data={"file": (io.BytesIO(b"%PDF-1.4 late"), "补充材料.pdf")}, content_type="multipart/form-data")
+    # the head's filing is held just before it is stored, with the attest step already completed,
+    # while the liaison sends a file
+    with hold(ctx.db.engine, "INSERT INTO filing", thread=filing) as (reached, release):
+        filing.start()
+        assert reached.wait(30), "the filing was never stored"
+        upload.start()
+        upload.join(2.5)
+        if not upload.is_alive():
+            release.set()
+        filing.join(60)
+    assert filing.result()[0] == 200, filing.result()
+    status, body = upload.result()
+    assert (status, body.get("code")) == (422, "evidence_not_open"), body
+    filed = office.get(f"/cases/{case['id']}").get_json()
+    assert filed["status"] == "filed"
+    assert office.get(f"/cases/{case['id']}/evidence").get_json()["items"] == [], \
+        "nothing was added to the case after its head attested and filed it"
+
