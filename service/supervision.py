@@ -1,7 +1,7 @@
 """Leader notifications and evidence review: the office's follow-through."""
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from . import access
@@ -32,9 +32,14 @@ def acknowledge(ctx: Context, s: Session, p: Principal, notification_id: int) ->
         raise NotFound(f"notification {notification_id} does not exist")
     if note.leader_id != p.id:
         raise Forbidden("only the leader it was sent to acknowledges a notification")
-    if note.acknowledged_at is not None:
+    # One statement that acknowledges only an unacknowledged notice: of two at once, the second
+    # waits for the first and then finds it acknowledged, whose time stays.
+    claimed = s.execute(update(LeaderNotification).where(
+        LeaderNotification.id == note.id, LeaderNotification.acknowledged_at.is_(None))
+        .values(acknowledged_at=ctx.now()).returning(LeaderNotification.id)).scalar()
+    if claimed is None:
         raise Conflict(f"notification {notification_id} was acknowledged already", code="already_acknowledged")
-    note.acknowledged_at = ctx.now()
+    s.refresh(note)
     return note
 
 

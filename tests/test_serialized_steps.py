@@ -3,8 +3,10 @@ step takes it along, or is refused after it, and nothing is stored that the step
 from __future__ import annotations
 
 import io
+import threading
 
 import pytest
+from sqlalchemy import event
 from support.api import liaison, publish_round
 from support.concurrency import Call, hold
 
@@ -111,3 +113,34 @@ def test_evidence_sent_while_the_head_files_is_refused_once_the_case_is_filed(ap
     assert office.get(f"/cases/{case['id']}/evidence").get_json()["items"] == [], \
         "nothing was added to the case after its head attested and filed it"
 
+
+def test_a_leader_notice_acknowledged_ten_times_at_once_is_acknowledged_once_at_the_first_time(app, ctx, api, district):
+    d = district
+    publish_round(api, d)
+    leader = api.as_("leader0")
+    note = leader.get("/notifications", query_string={"pending": "true"}).get_json()["items"][0]
+    calls = [Call(app, api, "leader0", "post", f"/notifications/{note['id']}/acknowledge") for _ in range(10)]
+    # each request is held just before it writes the acknowledgement, until all ten have got there
+    # (or a few seconds have passed, when the others have to wait for the first)
+    arrived = threading.Barrier(len(calls))
+
+    def together(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("UPDATE LEADER_NOTIFICATION"):
+            try:
+                arrived.wait(3)
+            except threading.BrokenBarrierError:
+                pass
+
+    event.listen(ctx.db.engine, "before_cursor_execute", together)
+    try:
+        for call in calls:
+            call.start()
+        results = [call.result() for call in calls]
+    finally:
+        event.remove(ctx.db.engine, "before_cursor_execute", together)
+    succeeded = [body for status, body in results if status == 200]
+    assert len(succeeded) == 1, results
+    assert sorted((status, body.get("code")) for status, body in results if status != 200) == \
+        [(409, "already_acknowledged")] * 9
+    kept = api.as_("office1").get("/notifications", query_string={"limit": 100}).get_json()["items"]
+    assert [n["acknowledged_at"] for n in kept if n["id"] == note["id"]] == [succeeded[0]["acknowledged_at"]]
