@@ -331,8 +331,25 @@ class Evidence(Base):
     uploaded_by: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime())
     effective_date: Mapped[date | None] = mapped_column(Date)  # the date the document itself bears
-    review: Mapped[str | None] = mapped_column(String(20))  # accepted|rejected
+    # The latest review (accepted|rejected); every review, this one included, is in `reviews`.
+    review: Mapped[str | None] = mapped_column(String(20))
     review_comment: Mapped[str | None] = mapped_column(Text)
+    reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    reviews: Mapped[list[EvidenceReview]] = relationship(order_by="EvidenceReview.id", lazy="selectin")
+
+
+class EvidenceReview(Base):
+    """One review of an evidence file by the office; a later review is added, never written over."""
+
+    __tablename__ = "evidence_review"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    evidence_id: Mapped[int] = mapped_column(ForeignKey("evidence.id"), index=True)
+    result: Mapped[str] = mapped_column(String(20))  # accepted|rejected
+    comment: Mapped[str | None] = mapped_column(Text)
+    # None for a review made before reviews were kept one by one, taken over from the evidence row
     reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 

@@ -8,8 +8,9 @@ from . import access
 from .auth import Principal
 from .cases import get_case
 from .context import Context
+from .db import lock_row
 from .errors import Conflict, Forbidden, NotFound
-from .models import Evidence, EvidenceBlob, LeaderNotification
+from .models import Evidence, EvidenceBlob, EvidenceReview, LeaderNotification
 
 
 def list_notifications(s: Session, p: Principal, round_id: int | None, pending: bool, limit: int, offset: int):
@@ -67,6 +68,16 @@ def review_evidence(ctx: Context, s: Session, p: Principal, evidence_id: int, re
     evidence = s.get(Evidence, evidence_id)
     if evidence is None:
         raise NotFound(f"evidence {evidence_id} does not exist")
+    # Take the file, so two reviews at once are both kept, in the order they were made.
+    lock_row(s, Evidence, evidence.id)
+    s.refresh(evidence)
+    if not evidence.reviews and evidence.review is not None:
+        # a review made before they were kept one by one: on record first, as it stands
+        evidence.reviews.append(EvidenceReview(result=evidence.review, comment=evidence.review_comment,
+                                               reviewed_by=evidence.reviewed_by, reviewed_at=evidence.reviewed_at))
+    now = ctx.now()
+    evidence.reviews.append(EvidenceReview(result=result, comment=comment, reviewed_by=p.id, reviewed_at=now))
     evidence.review, evidence.review_comment = result, comment
-    evidence.reviewed_by, evidence.reviewed_at = p.id, ctx.now()
+    evidence.reviewed_by, evidence.reviewed_at = p.id, now
+    s.flush()
     return evidence
