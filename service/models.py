@@ -444,6 +444,23 @@ class InspectorProfile(Base):
     note: Mapped[str | None] = mapped_column(Text)
 
 
+class InspectorDeclaration(Base):
+    """One version of an inspector's pool entry, as someone set it: every change is added, so a
+    conflict of interest once declared stays on record after it is taken off the profile."""
+
+    __tablename__ = "inspector_declaration"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    specialties: Mapped[list[str]] = mapped_column(JSON, default=list)
+    home_unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+    conflict_unit_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    note: Mapped[str | None] = mapped_column(Text)
+    # None for the entry as it stood before versions were kept, taken over at its first change
+    changed_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
 class Expert(Base):
     """The co-audit expert pool (协审人才库)."""
 

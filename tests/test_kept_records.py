@@ -56,3 +56,24 @@ def test_a_second_evidence_review_is_added_and_the_first_kept(ctx, api, district
     assert listed["reviews"][0]["reviewed_at"] <= listed["reviews"][1]["reviewed_at"] == listed["reviewed_at"]
     assert second.get_json()["reviews"] == listed["reviews"]
 
+
+def test_a_cleared_conflict_of_interest_stays_on_record_and_still_bars_the_inspector(ctx, api, district):
+    d = district
+    office = api.as_("office1")
+    inspector, unit = d.inspectors[0], d.units[3]
+    declared = office.put(f"/pools/inspectors/{inspector}", json={"conflict_unit_ids": [unit], "note": "配偶任职"})
+    assert declared.status_code == 200, declared.get_json()
+    cleared = office.put(f"/pools/inspectors/{inspector}", json={"conflict_unit_ids": [], "note": None})
+    assert cleared.status_code == 200 and cleared.get_json()["conflict_unit_ids"] == []
+    # the conflict once declared still keeps the inspector from inspecting that unit
+    r = office.post("/rounds", json={"name": "轮次", "inspected_unit_ids": [unit], "inspector_ids": [inspector]})
+    assert r.status_code == 422 and r.get_json()["code"] == "conflict_of_interest", r.get_json()
+    entry = [i for i in office.get("/pools/inspectors").get_json()["items"] if i["user_id"] == inspector][0]
+    assert entry["conflict_unit_ids"] == [], "the current declaration is as last set"
+    office_id = user_id(ctx, "office1")
+    assert [(h["changed_by"], h["conflict_unit_ids"], h["conflicts_added"], h["conflicts_removed"], h["note"])
+            for h in entry["history"]] == [(office_id, [unit], [unit], [], "配偶任职"), (office_id, [], [], [unit], None)]
+    assert all(h["changed_at"] for h in entry["history"])
+    assert office.post("/rounds", json={"name": "轮次", "inspected_unit_ids": [d.units[4]],
+                                        "inspector_ids": [inspector]}).status_code == 201
+
