@@ -251,6 +251,11 @@ class Case(Base):
     # Instances this case ran before a follow-up re-check reopened it; their history stays readable.
     previous_instance_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
 
+    @property
+    def pass_number(self) -> int:
+        """Which rectification pass the case is in: 1, then one more for each follow-up re-check."""
+        return len(self.previous_instance_ids or []) + 1
+
     # Still the unit's to do: a filing under review or a closed case is not late.
     OPEN_STATUSES = (CaseStatus.SELF_CHECK, CaseStatus.RECTIFYING, CaseStatus.RETURNED)
 
@@ -298,6 +303,8 @@ class Measure(Base):
     item_id: Mapped[int] = mapped_column(ForeignKey("rectification_item.id"), index=True)
     description: Mapped[str] = mapped_column(Text)
     deadline: Mapped[date | None] = mapped_column(Date)
+    # The rectification pass that recorded it (see Case.pass_number); a re-check adds, never replaces.
+    pass_number: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class Institution(Base):
@@ -306,6 +313,7 @@ class Institution(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("rectification_item.id"), index=True)
     title: Mapped[str] = mapped_column(String(300))
+    pass_number: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class EvidenceBlob(Base):
@@ -362,6 +370,7 @@ class Filing(Base):
     filed_by: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
     filed_at: Mapped[datetime] = mapped_column(UTCDateTime())
     attest_comment: Mapped[str | None] = mapped_column(Text)
+    pass_number: Mapped[int] = mapped_column(Integer, default=1, server_default="1")  # see Case.pass_number
     result: Mapped[str | None] = mapped_column(String(20))  # accepted|returned
     reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

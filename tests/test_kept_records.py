@@ -5,8 +5,13 @@ from __future__ import annotations
 
 import io
 
+from sqlalchemy import select, text
 from support.api import liaison, publish_round
 from support.district import user_id
+from support.pages import Pages
+
+from service.db import create_schema
+from service.models import Measure
 
 
 def _case(api, d, round_id, index):
@@ -77,3 +82,71 @@ def test_a_cleared_conflict_of_interest_stays_on_record_and_still_bars_the_inspe
     assert office.post("/rounds", json={"name": "轮次", "inspected_unit_ids": [d.units[4]],
                                         "inspector_ids": [inspector]}).status_code == 201
 
+
+def test_a_follow_up_recheck_keeps_the_first_pass_measures_and_filing(app, ctx, api, district):
+    d = district
+    round_id = publish_round(api, d)
+    case = _case(api, d, round_id, 2)
+    office = api.as_("office1")
+    _file_case(api, d, round_id, 2, ["重新招标", "约谈项目负责人"], ["《工程项目监管办法》"])
+    office.complete(office.tasks(bpmn_id="review_filing", unit_id=d.units[2])[0]["id"], {"accepted": True})
+    r = office.post(f"/cases/{case['id']}/recheck", json={"comment": "回头看抽查"})
+    assert r.status_code == 200 and r.get_json()["status"] == "rectifying", r.get_json()
+    _file_case(api, d, round_id, 2, ["整改回头看：建立台账"])
+
+    # the case file shows both passes' measures and both filings
+    pages = Pages(app.test_client())
+    pages.login("office1")
+    html = pages.text(f"/cases/{case['id']}")
+    for recorded in ("重新招标", "约谈项目负责人", "《工程项目监管办法》", "整改回头看：建立台账"):
+        assert recorded in html, recorded
+    assert html.count("属实") == 2, "both filings, with the head's attestation"
+    # the rectification list: the re-check's own measures, and the first pass's marked as such
+    rows = office.get("/lists/rectifications", query_string={"round_id": round_id, "unit_id": d.units[2]}).get_json()
+    [row] = rows["items"]
+    assert row["measures"] == "整改回头看：建立台账" and row["institutions"] == ""
+    assert row["earlier_measures"] == "【首次整改】重新招标；【首次整改】约谈项目负责人"
+    assert row["earlier_institutions"] == "【首次整改】《工程项目监管办法》"
+    assert office.get("/stats", query_string={"round_id": round_id}).get_json()["measures"] == 3
+
+
+def test_records_of_an_earlier_release_are_kept_as_the_first_version(ctx, api, district):
+    """A database written before reviews, declarations and passes were kept: its single review, its
+    pool entry and its measures become the first of each, and the next change is added after them."""
+    d = district
+    round_id = publish_round(api, d)
+    case = _case(api, d, round_id, 2)
+    office = api.as_("office1")
+    _file_case(api, d, round_id, 2, ["重新招标"])
+    office.complete(office.tasks(bpmn_id="review_filing", unit_id=d.units[2])[0]["id"], {"accepted": True})
+    inspector = d.inspectors[0]
+    office.put(f"/pools/inspectors/{inspector}", json={"conflict_unit_ids": [d.units[3]]})
+    with ctx.db.engine.begin() as conn:
+        conn.execute(text("INSERT INTO evidence_blob (sha256, size, content) VALUES ('0', 1, :c)"), {"c": b"x"})
+        conn.execute(text("INSERT INTO evidence (case_id, filename, content_type, size, sha256, uploaded_by, "
+                          "uploaded_at, review, review_comment, reviewed_by, reviewed_at) VALUES "
+                          "(:case, 'old.pdf', 'application/pdf', 1, '0', :by, :at, 'rejected', '旧意见', :by, :at)"),
+                     {"case": case["id"], "by": user_id(ctx, "office1"), "at": ctx.now()})
+        for table in ("evidence_review", "inspector_declaration"):
+            conn.execute(text(f"DROP TABLE {table}"))
+        for table in ("measure", "institution", "filing"):
+            conn.execute(text(f"ALTER TABLE {table} DROP COLUMN pass_number"))
+    create_schema(ctx.db.engine)
+    with ctx.db.read() as s:
+        assert s.scalar(select(Measure.pass_number)) == 1
+
+    old = office.get(f"/cases/{case['id']}/evidence").get_json()["items"][0]
+    assert (old["review"], old["reviews"]) == ("rejected", [])
+    reviewed = office.post(f"/evidence/{old['id']}/review", json={"result": "accepted"}).get_json()
+    assert [r["result"] for r in reviewed["reviews"]] == ["rejected", "accepted"]
+    office.put(f"/pools/inspectors/{inspector}", json={"conflict_unit_ids": []})
+    entry = [i for i in office.get("/pools/inspectors").get_json()["items"] if i["user_id"] == inspector][0]
+    assert [(h["changed_by"], h["conflict_unit_ids"]) for h in entry["history"]] == [
+        (None, [d.units[3]]), (user_id(ctx, "office1"), [])]
+    r = office.post("/rounds", json={"name": "轮次", "inspected_unit_ids": [d.units[3]], "inspector_ids": [inspector]})
+    assert r.status_code == 422 and r.get_json()["code"] == "conflict_of_interest"
+    office.post(f"/cases/{case['id']}/recheck", json={"comment": "回头看"})
+    _file_case(api, d, round_id, 2, ["建立台账"])
+    [row] = office.get("/lists/rectifications", query_string={"round_id": round_id, "unit_id": d.units[2]}
+                       ).get_json()["items"]
+    assert (row["measures"], row["earlier_measures"]) == ("建立台账", "【首次整改】重新招标")
