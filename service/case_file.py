@@ -130,14 +130,17 @@ def initial_data(s: Session, row: HumanTask) -> dict:
     existing = {i.common_problem_id: i for i in s.scalars(
         select(RectificationItem).where(RectificationItem.case_id == case.id))}
     rows: list[dict] = []
+    current = case.pass_number  # a re-check starts its own measures; the first pass's stay on record
     for cp in commons:
         done = existing.get(cp.id)
         if done is not None:
+            measures = [m for m in done.measures if m.pass_number == current]
             rows.append({"common_problem_id": cp.id, "status": done.status,
                          "measures": [{"description": m.description,
                                        "deadline": m.deadline.isoformat() if m.deadline else ""}
-                                      for m in done.measures],
-                         "institutions": [{"title": i.title} for i in done.institutions]})
+                                      for m in measures] or ([{}] if current > 1 else []),
+                         "institutions": [{"title": i.title} for i in done.institutions
+                                          if i.pass_number == current]})
         elif not checks or checks.get(cp.id) is None or checks[cp.id].applicable:
             rows.append({"common_problem_id": cp.id, "measures": [{}], "institutions": []})
     return {"items": rows}

@@ -150,9 +150,13 @@ def on_rectify(ctx: Context, s: Session, p: Principal | None, case_id: int, even
             item = RectificationItem(case_id=case_id, common_problem_id=entry["common_problem_id"])
             s.add(item)
         item.status = entry["status"]
-        item.measures = [Measure(description=m["description"], deadline=_date(m.get("deadline")))
-                         for m in entry.get("measures", [])]
-        item.institutions = [Institution(title=i["title"]) for i in entry.get("institutions", [])]
+        # This pass's measures and institutions are as now reported; earlier passes' stay as they were.
+        current = case.pass_number
+        item.measures = [m for m in item.measures if m.pass_number < current] + [
+            Measure(description=m["description"], deadline=_date(m.get("deadline")), pass_number=current)
+            for m in entry.get("measures", [])]
+        item.institutions = [i for i in item.institutions if i.pass_number < current] + [
+            Institution(title=i["title"], pass_number=current) for i in entry.get("institutions", [])]
     case.status = CaseStatus.RECTIFYING
 
 
@@ -160,7 +164,7 @@ def on_filed(ctx: Context, s: Session, p: Principal | None, case_id: int, event:
     case = s.get_one(Case, case_id)
     now = ctx.now()
     s.add(Filing(case_id=case_id, filed_by=p.id if p else None, filed_at=now,
-                 attest_comment=event.data.get("comment")))
+                 attest_comment=event.data.get("comment"), pass_number=case.pass_number))
     case.status, case.filed_at = CaseStatus.FILED, now
 
 

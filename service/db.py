@@ -7,7 +7,7 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from typing import TypeVar
 
-from sqlalchemy import create_engine, event, inspect, text
+from sqlalchemy import create_engine, event, inspect, select, text, update
 from sqlalchemy.engine import Engine as SAEngine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -62,6 +62,21 @@ def _add_missing_columns(engine: SAEngine, metadata) -> None:
                 conn.execute(text(f'ALTER TABLE {table.name} ADD COLUMN {ddl}'))
             for index in table.indexes:
                 index.create(conn, checkfirst=True)
+
+
+def lock_row(s: Session, entity, ident: int) -> None:
+    """Take one row for the rest of this transaction, so that whoever else takes it (or, on SQLite,
+    writes anything) waits until this transaction ends, and what this one reads afterwards is
+    current. Call it before reading the state a change depends on.
+
+    PostgreSQL: SELECT … FOR UPDATE. SQLite has no row locks: a transaction holds the one write lock
+    from its first write, and its reads before that may already be out of date; so the row is
+    written (to the value it has), which takes that lock first."""
+    key = inspect(entity).primary_key[0]
+    if s.get_bind().dialect.name == "sqlite":
+        s.execute(update(entity).where(key == ident).values({key.name: key}))
+    else:
+        s.execute(select(key).where(key == ident).with_for_update())
 
 
 class Database:

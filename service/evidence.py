@@ -10,12 +10,13 @@ from flask import Response
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from workflows.tables import HumanTask
+from workflows.tables import HumanTask, ProcessInstance
 
 from . import access
 from .auth import Principal
 from .cases import get_case
 from .context import Context
+from .db import lock_row
 from .errors import Forbidden, TooLarge, Unprocessable
 from .models import BusinessKey, Case, Evidence, EvidenceBlob, KeyKind, RectificationItem
 
@@ -56,6 +57,10 @@ def upload(ctx: Context, s: Session, p: Principal, case_id: int, filename: str, 
     case = get_case(s, p, case_id)
     if not access.may_upload_evidence(p, case):
         raise Forbidden("only the unit's liaison or head upload its evidence", code="evidence_not_yours")
+    # Take the case's process first: a step completing now (the head filing) either finishes
+    # before the check below sees the case, or waits until this upload is in.
+    if case.process_instance_id is not None:
+        lock_row(s, ProcessInstance, case.process_instance_id)
     if not accepts_evidence(s, case):
         raise Unprocessable(f"case {case_id} takes evidence while the unit rectifies or files, not when it is "
                             f"{case.status}", code="evidence_not_open", status=case.status)
@@ -92,7 +97,8 @@ def upload(ctx: Context, s: Session, p: Principal, case_id: int, filename: str, 
         s.flush()  # the blob row must exist before the evidence row that points at it
     evidence = Evidence(case_id=case.id, item_id=item_id, filename=name,
                         content_type=_CONTENT_TYPES.get(ext, "application/octet-stream"), size=len(content),
-                        sha256=digest, uploaded_by=p.id, uploaded_at=ctx.now(), effective_date=effective_date)
+                        sha256=digest, uploaded_by=p.id, uploaded_at=ctx.now(), effective_date=effective_date,
+                        reviews=[])
     s.add(evidence)
     s.flush()
     return evidence
@@ -103,7 +109,11 @@ def evidence_json(e: Evidence, ctx: Context) -> dict:
             "sha256": e.sha256, "content_type": e.content_type, "uploaded_by": e.uploaded_by,
             "uploaded_at": ctx.local_iso(e.uploaded_at),
             "effective_date": e.effective_date.isoformat() if e.effective_date else None,
-            "review": e.review, "review_comment": e.review_comment}
+            "review": e.review, "review_comment": e.review_comment,  # the latest review
+            "reviewed_by": e.reviewed_by, "reviewed_at": ctx.local_iso(e.reviewed_at) if e.reviewed_at else None,
+            "reviews": [{"result": r.result, "comment": r.comment, "reviewed_by": r.reviewed_by,
+                         "reviewed_at": ctx.local_iso(r.reviewed_at) if r.reviewed_at else None}
+                        for r in e.reviews]}
 
 
 def download(row: Evidence, content: bytes) -> Response:

@@ -142,13 +142,29 @@ def _rectifications(ctx, s, p, f: Filters):
              .where(access.case_scope(p)).order_by(Case.id, CommonProblem.id))
     query = f.apply(query, round_col=Case.round_id, unit=Unit, department_col=CommonProblem.responsible_department_id,
                     status_col=RectificationItem.status, case=Case, now=ctx.now())
-    return [{"case_id": case.id, "unit": uname, "common_problem": title,
-             "measures": "；".join(m.description for m in item.measures),
-             "deadlines": "；".join(m.deadline.isoformat() for m in item.measures if m.deadline),
-             "institutions": "；".join(i.title for i in item.institutions),
-             "status": item.status, "case_status": case.status,
-             "evidence": n or 0, "filed_at": _local(ctx, case.filed_at), "closed_at": _local(ctx, case.closed_at)}
-            for item, case, uname, title, n in s.execute(query)]
+    rows = []
+    for item, case, uname, title, n in s.execute(query):
+        current = case.pass_number
+        measures = [m for m in item.measures if m.pass_number == current]
+        earlier = [m for m in item.measures if m.pass_number < current]
+        rows.append({
+            "case_id": case.id, "unit": uname, "common_problem": title,
+            # this pass's measures and institutions (after a follow-up re-check, the re-check's own)
+            "measures": "；".join(m.description for m in measures),
+            "deadlines": "；".join(m.deadline.isoformat() for m in measures if m.deadline),
+            "institutions": "；".join(i.title for i in item.institutions if i.pass_number == current),
+            "status": item.status, "case_status": case.status,
+            "evidence": n or 0, "filed_at": _local(ctx, case.filed_at), "closed_at": _local(ctx, case.closed_at),
+            # what earlier passes did, each marked with its pass: a re-check adds to it, never replaces it
+            "pass_number": current,
+            "earlier_measures": "；".join(f"{_pass_label(m.pass_number)}{m.description}" for m in earlier),
+            "earlier_institutions": "；".join(f"{_pass_label(i.pass_number)}{i.title}"
+                                            for i in item.institutions if i.pass_number < current)})
+    return rows
+
+
+def _pass_label(number: int) -> str:
+    return "【首次整改】" if number == 1 else f"【第{number}次整改】"
 
 
 def _supervision(ctx, s, p, f: Filters):
@@ -178,7 +194,9 @@ LISTS = {
         Column("measures", "整改措施", 50), Column("deadlines", "完成时限", 14), Column("institutions", "完善制度", 30),
         Column("status", "整改状态", 10, STATUS_LABELS), Column("case_status", "案件状态", 10, STATUS_LABELS),
         Column("evidence", "佐证材料数", 10),
-        Column("filed_at", "备案时间", 18), Column("closed_at", "销号时间", 18)), _rectifications),
+        Column("filed_at", "备案时间", 18), Column("closed_at", "销号时间", 18),
+        Column("earlier_measures", "回头看前的整改措施", 40), Column("earlier_institutions", "回头看前的完善制度", 30)),
+        _rectifications),
     "supervision": ListSpec("督查清单", (
         Column("id", "编号", 8), Column("at", "时间", 18), Column("kind", "督查方式", 12, ACTION_LABELS),
         Column("target", "督查对象", 24), Column("actor", "督查人", 12, {None: "系统"}),

@@ -251,6 +251,11 @@ class Case(Base):
     # Instances this case ran before a follow-up re-check reopened it; their history stays readable.
     previous_instance_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
 
+    @property
+    def pass_number(self) -> int:
+        """Which rectification pass the case is in: 1, then one more for each follow-up re-check."""
+        return len(self.previous_instance_ids or []) + 1
+
     # Still the unit's to do: a filing under review or a closed case is not late.
     OPEN_STATUSES = (CaseStatus.SELF_CHECK, CaseStatus.RECTIFYING, CaseStatus.RETURNED)
 
@@ -298,6 +303,8 @@ class Measure(Base):
     item_id: Mapped[int] = mapped_column(ForeignKey("rectification_item.id"), index=True)
     description: Mapped[str] = mapped_column(Text)
     deadline: Mapped[date | None] = mapped_column(Date)
+    # The rectification pass that recorded it (see Case.pass_number); a re-check adds, never replaces.
+    pass_number: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class Institution(Base):
@@ -306,6 +313,7 @@ class Institution(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("rectification_item.id"), index=True)
     title: Mapped[str] = mapped_column(String(300))
+    pass_number: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class EvidenceBlob(Base):
@@ -331,8 +339,25 @@ class Evidence(Base):
     uploaded_by: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime())
     effective_date: Mapped[date | None] = mapped_column(Date)  # the date the document itself bears
-    review: Mapped[str | None] = mapped_column(String(20))  # accepted|rejected
+    # The latest review (accepted|rejected); every review, this one included, is in `reviews`.
+    review: Mapped[str | None] = mapped_column(String(20))
     review_comment: Mapped[str | None] = mapped_column(Text)
+    reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    reviews: Mapped[list[EvidenceReview]] = relationship(order_by="EvidenceReview.id", lazy="selectin")
+
+
+class EvidenceReview(Base):
+    """One review of an evidence file by the office; a later review is added, never written over."""
+
+    __tablename__ = "evidence_review"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    evidence_id: Mapped[int] = mapped_column(ForeignKey("evidence.id"), index=True)
+    result: Mapped[str] = mapped_column(String(20))  # accepted|rejected
+    comment: Mapped[str | None] = mapped_column(Text)
+    # None for a review made before reviews were kept one by one, taken over from the evidence row
     reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
@@ -345,6 +370,7 @@ class Filing(Base):
     filed_by: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
     filed_at: Mapped[datetime] = mapped_column(UTCDateTime())
     attest_comment: Mapped[str | None] = mapped_column(Text)
+    pass_number: Mapped[int] = mapped_column(Integer, default=1, server_default="1")  # see Case.pass_number
     result: Mapped[str | None] = mapped_column(String(20))  # accepted|returned
     reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -425,6 +451,23 @@ class InspectorProfile(Base):
     # Units this inspector may not inspect (conflict of interest), besides the home unit.
     conflict_unit_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
     note: Mapped[str | None] = mapped_column(Text)
+
+
+class InspectorDeclaration(Base):
+    """One version of an inspector's pool entry, as someone set it: every change is added, so a
+    conflict of interest once declared stays on record after it is taken off the profile."""
+
+    __tablename__ = "inspector_declaration"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    specialties: Mapped[list[str]] = mapped_column(JSON, default=list)
+    home_unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+    conflict_unit_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    note: Mapped[str | None] = mapped_column(Text)
+    # None for the entry as it stood before versions were kept, taken over at its first change
+    changed_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class Expert(Base):

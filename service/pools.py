@@ -1,28 +1,62 @@
 """The inspector talent pool, the co-audit expert pool, and audit findings linked to problems."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from . import access
 from .auth import Principal
 from .context import Context
+from .db import lock_row
 from .errors import NotFound, Unprocessable
-from .models import AuditFinding, Expert, InspectorProfile, Problem, Round, Unit, User
+from .models import AuditFinding, Expert, InspectorDeclaration, InspectorProfile, Problem, Round, Unit, User
 
 
-def profile_json(profile: InspectorProfile, user: User) -> dict:
-    return {"user_id": user.id, "username": user.username, "name": user.name, "specialties": profile.specialties,
-            "home_unit_id": profile.home_unit_id, "conflict_unit_ids": profile.conflict_unit_ids, "note": profile.note}
+def profile_json(profile: InspectorProfile, user: User, history: list[InspectorDeclaration] | None = None,
+                 ctx: Context | None = None) -> dict:
+    body = {"user_id": user.id, "username": user.username, "name": user.name, "specialties": profile.specialties,
+            "home_unit_id": profile.home_unit_id, "conflict_unit_ids": profile.conflict_unit_ids,
+            "note": profile.note}
+    if history is not None:
+        body["history"] = history_json(history, ctx)
+    return body
 
 
-def list_inspectors(s: Session, p: Principal) -> list[dict]:
+def history_json(history: list[InspectorDeclaration], ctx: Context | None) -> list[dict]:
+    """Every version of the entry, oldest first: who set it, when, and the conflicts it added and took off."""
+    rows: list[dict] = []
+    before: set[int] = set()
+    for version in history:
+        now = set(version.conflict_unit_ids or [])
+        when = version.changed_at
+        rows.append({"changed_by": version.changed_by,
+                     "changed_at": (ctx.local_iso(when) if ctx else when.isoformat()) if when else None,
+                     "specialties": version.specialties, "home_unit_id": version.home_unit_id,
+                     "conflict_unit_ids": version.conflict_unit_ids, "note": version.note,
+                     "conflicts_added": sorted(now - before), "conflicts_removed": sorted(before - now)})
+        before = now
+    return rows
+
+
+def _histories(s: Session, user_ids: list[int]) -> dict[int, list[InspectorDeclaration]]:
+    found: dict[int, list[InspectorDeclaration]] = {u: [] for u in user_ids}
+    if user_ids:
+        for version in s.scalars(select(InspectorDeclaration).where(InspectorDeclaration.user_id.in_(user_ids))
+                                 .order_by(InspectorDeclaration.id)):
+            found[version.user_id].append(version)
+    return found
+
+
+def list_inspectors(ctx: Context, s: Session, p: Principal) -> list[dict]:
     p.require(*access.POOL_KEEPERS)
-    rows = s.execute(select(InspectorProfile, User).join(User, User.id == InspectorProfile.user_id).order_by(User.id))
-    return [profile_json(profile, user) for profile, user in rows]
+    rows = s.execute(select(InspectorProfile, User).join(User, User.id == InspectorProfile.user_id).order_by(User.id)).all()
+    histories = _histories(s, [user.id for _, user in rows])
+    return [profile_json(profile, user, histories[user.id], ctx) for profile, user in rows]
 
 
-def put_inspector(s: Session, p: Principal, user_id: int, data: dict) -> dict:
+def put_inspector(ctx: Context, s: Session, p: Principal, user_id: int, data: dict) -> dict:
     p.require(*access.POOL_KEEPERS)
     user = s.get(User, user_id)
     if user is None or "inspector" not in user.roles:
@@ -32,29 +66,62 @@ def put_inspector(s: Session, p: Principal, user_id: int, data: dict) -> dict:
     if set(units) - known:
         raise Unprocessable.on_field("conflict_unit_ids", "unknown_unit", f"no units {sorted(set(units) - known)}",
                                      "unknown units")
-    profile = s.get(InspectorProfile, user_id) or InspectorProfile(user_id=user_id)
+    # Take the inspector, so two changes at once are both kept as versions, in order.
+    lock_row(s, User, user_id)
+    profile = s.get(InspectorProfile, user_id, populate_existing=True)
+    history = _histories(s, [user_id])[user_id]
+    if profile is not None and not history:
+        # the entry as it stood before versions were kept: on record first
+        history.append(_version(profile, None, None))
+        s.add(history[-1])
+    profile = profile or InspectorProfile(user_id=user_id)
     profile.specialties = data.get("specialties", [])
     profile.home_unit_id = data.get("home_unit_id")
     profile.conflict_unit_ids = sorted(set(data.get("conflict_unit_ids", [])))
     profile.note = data.get("note")
     s.add(profile)
+    history.append(_version(profile, p.id, ctx.now()))
+    s.add(history[-1])
     s.flush()
-    return profile_json(profile, user)
+    return profile_json(profile, user, history, ctx)
+
+
+def _version(profile: InspectorProfile, by: int | None, at: datetime | None) -> InspectorDeclaration:
+    return InspectorDeclaration(user_id=profile.user_id, specialties=list(profile.specialties or []),
+                                home_unit_id=profile.home_unit_id,
+                                conflict_unit_ids=list(profile.conflict_unit_ids or []), note=profile.note,
+                                changed_by=by, changed_at=at)
+
+
+def declared_conflicts(s: Session, inspector_ids: list[int]) -> dict[int, set[int]]:
+    """Per inspector, every unit they have declared a conflict of interest with, now or in any earlier
+    version of their entry: taking a conflict off the profile does not make it go away."""
+    declared: dict[int, set[int]] = {i: set() for i in inspector_ids}
+    for user_id, units in s.execute(select(InspectorProfile.user_id, InspectorProfile.conflict_unit_ids)
+                                    .where(InspectorProfile.user_id.in_(inspector_ids))):
+        declared[user_id].update(units or [])
+    for user_id, units in s.execute(select(InspectorDeclaration.user_id, InspectorDeclaration.conflict_unit_ids)
+                                    .where(InspectorDeclaration.user_id.in_(inspector_ids))):
+        declared[user_id].update(units or [])
+    return declared
 
 
 def conflicts(s: Session, inspector_ids: list[int], unit_ids: list[int]) -> list[dict]:
-    """Field problems for inspectors who may not inspect one of the units (home unit or declared conflict)."""
+    """Field problems for inspectors who may not inspect one of the units: their home unit, or a unit
+    they have declared a conflict of interest with (now or before; see declared_conflicts)."""
     if not inspector_ids or not unit_ids:
         return []
     inspected = set(unit_ids)
     names = {u.id: u.name for u in s.scalars(select(Unit).where(Unit.id.in_(unit_ids)))}
+    declared = declared_conflicts(s, inspector_ids)
     problems = []
-    rows = s.execute(select(InspectorProfile, User).join(User, User.id == InspectorProfile.user_id)
-                     .where(InspectorProfile.user_id.in_(inspector_ids)))
-    for profile, user in rows:
-        barred = ({profile.home_unit_id} | set(profile.conflict_unit_ids)) & inspected
+    rows = s.execute(select(User, InspectorProfile.home_unit_id)
+                     .outerjoin(InspectorProfile, InspectorProfile.user_id == User.id)
+                     .where(User.id.in_(inspector_ids)).order_by(User.id))
+    for user, home_unit_id in rows:
+        barred = ({home_unit_id} | declared.get(user.id, set())) & inspected
         for unit_id in sorted(u for u in barred if u is not None):
-            reason = "is from" if unit_id == profile.home_unit_id else "has a declared conflict of interest with"
+            reason = "is from" if unit_id == home_unit_id else "has declared a conflict of interest with"
             problems.append({"field": "inspector_ids", "code": "conflict_of_interest",
                              "message": f"inspector {user.name} ({user.username}) {reason} {names[unit_id]} "
                                         "and may not inspect it"})

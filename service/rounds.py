@@ -19,6 +19,7 @@ from workflows.tables import HumanTask
 from . import access, cases, letters, pools, workflow
 from .auth import Principal
 from .context import Context
+from .db import lock_row
 from .errors import Forbidden, NotFound, Unprocessable
 from .models import (
     RECTIFYING_KINDS,
@@ -38,6 +39,9 @@ from .models import (
 )
 from .organisation import unit_names
 from .validation import require_lengths
+
+# The round's list may change until it is published.
+LISTABLE = (RoundStatus.DISCOVERING, RoundStatus.LISTING)
 
 
 # ---------------------------------------------------------------- commands
@@ -88,8 +92,11 @@ def add_common_problem(ctx: Context, s: Session, p: Principal, round_id: int, ti
     p.require(*access.OFFICE)
     require_lengths(title=(title, 300), category=(category, 100), description=(description or "", 5000))
     rnd = get_round(s, p, round_id)
-    if rnd.published_at is not None:
-        raise Unprocessable(f"round {round_id}'s list is already published", code="list_published")
+    # The publication takes the round too: a common problem goes out with it, or waits for it and is refused.
+    lock_row(s, Round, rnd.id)
+    s.refresh(rnd)
+    if rnd.status not in LISTABLE:
+        raise Unprocessable(f"round {round_id}'s list is already published", code="list_published", status=rnd.status)
     dept = s.get(Unit, department_id)
     if dept is None or dept.kind != "department":
         raise Unprocessable("the responsible department must be a district department",
@@ -292,6 +299,10 @@ def recipients(s: Session, round_id: int) -> Recipients:
 def publish(ctx: Context, s: Session, p: Principal | None, rnd: Round) -> None:
     """Fan out: a case for every unit, the list to every leader in charge, a letter to every department."""
     now = ctx.now()
+    # Take the round before reading its list, so that a common problem added meanwhile is either
+    # committed first (and published here) or made to wait and refused (see add_common_problem).
+    lock_row(s, Round, rnd.id)
+    s.refresh(rnd)
     rnd.status, rnd.published_at = RoundStatus.PUBLISHED, now
     to = recipients(s, rnd.id)
     listed = [{"id": c.id, "title": c.title} for c in common_problems(s, rnd.id)]

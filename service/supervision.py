@@ -1,15 +1,16 @@
 """Leader notifications and evidence review: the office's follow-through."""
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from . import access
 from .auth import Principal
 from .cases import get_case
 from .context import Context
+from .db import lock_row
 from .errors import Conflict, Forbidden, NotFound
-from .models import Evidence, EvidenceBlob, LeaderNotification
+from .models import Evidence, EvidenceBlob, EvidenceReview, LeaderNotification
 
 
 def list_notifications(s: Session, p: Principal, round_id: int | None, pending: bool, limit: int, offset: int):
@@ -32,9 +33,14 @@ def acknowledge(ctx: Context, s: Session, p: Principal, notification_id: int) ->
         raise NotFound(f"notification {notification_id} does not exist")
     if note.leader_id != p.id:
         raise Forbidden("only the leader it was sent to acknowledges a notification")
-    if note.acknowledged_at is not None:
+    # One statement that acknowledges only an unacknowledged notice: of two at once, the second
+    # waits for the first and then finds it acknowledged, whose time stays.
+    claimed = s.execute(update(LeaderNotification).where(
+        LeaderNotification.id == note.id, LeaderNotification.acknowledged_at.is_(None))
+        .values(acknowledged_at=ctx.now()).returning(LeaderNotification.id)).scalar()
+    if claimed is None:
         raise Conflict(f"notification {notification_id} was acknowledged already", code="already_acknowledged")
-    note.acknowledged_at = ctx.now()
+    s.refresh(note)
     return note
 
 
@@ -62,6 +68,16 @@ def review_evidence(ctx: Context, s: Session, p: Principal, evidence_id: int, re
     evidence = s.get(Evidence, evidence_id)
     if evidence is None:
         raise NotFound(f"evidence {evidence_id} does not exist")
+    # Take the file, so two reviews at once are both kept, in the order they were made.
+    lock_row(s, Evidence, evidence.id)
+    s.refresh(evidence)
+    if not evidence.reviews and evidence.review is not None:
+        # a review made before they were kept one by one: on record first, as it stands
+        evidence.reviews.append(EvidenceReview(result=evidence.review, comment=evidence.review_comment,
+                                               reviewed_by=evidence.reviewed_by, reviewed_at=evidence.reviewed_at))
+    now = ctx.now()
+    evidence.reviews.append(EvidenceReview(result=result, comment=comment, reviewed_by=p.id, reviewed_at=now))
     evidence.review, evidence.review_comment = result, comment
-    evidence.reviewed_by, evidence.reviewed_at = p.id, ctx.now()
+    evidence.reviewed_by, evidence.reviewed_at = p.id, now
+    s.flush()
     return evidence

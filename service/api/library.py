@@ -58,14 +58,15 @@ def get_clue(clue_id):
 @bp.get("/pools/inspectors")
 def inspector_pool():
     with ctx().db.read() as s:
-        items = pools.list_inspectors(s, principal())
+        items = pools.list_inspectors(ctx(), s, principal())
         return listing(items, len(items))
 
 
 @bp.put("/pools/inspectors/<int:user_id>")
 def put_inspector(user_id):
     data = payload(INSPECTOR_PROFILE)
-    return ctx().db.transaction(lambda s: pools.put_inspector(s, principal(), user_id, data))
+    c = ctx()
+    return c.db.transaction(lambda s: pools.put_inspector(c, s, principal(), user_id, data))
 
 
 @bp.get("/pools/experts")
