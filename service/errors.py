@@ -141,6 +141,7 @@ ERROR_CODES: dict[str, str] = {
     "internal_error": N_("The server failed; nothing was saved"),
     "json_required": N_("Send the data as JSON"),
     "invalid_json": N_("The data is not valid JSON"),
+    "json_too_deep": N_("The data is nested more than %(limit)s levels deep"),
     "invalid_body": N_("Some fields are not valid"),
     "invalid_query": N_("A filter or page value is not valid"),
     "unstorable_input": N_("Some text cannot be stored"),

@@ -1,0 +1,60 @@
+"""Input at the edges of what the service can hold: each is refused with a coded 4xx that names
+what was wrong, never a 500, and nothing of a refused request stays behind."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+from support.pages import Pages
+
+from service.models import Round
+
+
+# ------------------------------------------------------------------ JSON nested without end
+@pytest.mark.parametrize("depth", [100, 1_000, 100_000])
+def test_json_nested_too_deep_is_a_coded_400_on_every_json_endpoint(client, api, district, depth):
+    deep_list = "[" * depth + "]" * depth
+    r = client.post("/api/v1/auth/token", data=deep_list, content_type="application/json")
+    assert r.status_code == 400 and r.get_json()["code"] == "json_too_deep", r.get_json()
+    deep_data = '{"data": ' + '{"a": ' * depth + "1" + "}" * depth + "}"
+    office = api.as_("office1")
+    for path in ("/tasks/any/complete", "/rounds"):
+        r = office.post(path, data=deep_data, content_type="application/json")
+        assert r.status_code == 400 and r.get_json()["code"] == "json_too_deep", (path, r.get_json())
+    with client.application.extensions["rectiflow"].db.read() as s:
+        assert s.scalar(select(func.count()).select_from(Round)) == 0
+
+
+def test_ordinarily_nested_json_still_works(api, district):
+    r = api.as_("office1").post("/rounds", json={"name": "轮次", "inspected_unit_ids": district.units[:1],
+                                                  "inspector_ids": district.inspectors[:1]})
+    assert r.status_code == 201, r.get_json()
+
+
+# ------------------------------------------------------------------ NUL in query and path parameters
+@pytest.mark.parametrize("path", ["/tasks?bpmn_id=a%00b", "/units?kind=%00", "/users?role=x%00",
+                                  "/lists/problems?industry=%00", "/lists/problems?status=%00",
+                                  "/cases?status=%00", "/process-instances?status=%00",
+                                  "/tasks?process_model=%00&step=%00", "/audit-findings?pending=%00"])
+def test_a_nul_in_a_query_parameter_is_a_coded_400(api, district, path):
+    r = api.as_("office1").get(path)
+    assert r.status_code == 400, (r.status_code, r.get_json())
+    body = r.get_json()
+    assert body["code"] == "unstorable_input" and body["errors"][0]["code"] == "unstorable_text"
+
+
+@pytest.mark.parametrize("path", ["/tasks/a%00b", "/process-models/a%00b/versions", "/lists/a%00b",
+                                  "/process-models/a%00b/versions/1/bpmn"])
+def test_a_nul_in_a_path_parameter_is_a_coded_404(api, district, path):
+    r = api.as_("designer1").get(path)
+    assert r.status_code == 404 and r.get_json()["code"] == "not_found", (r.status_code, r.get_json())
+
+
+def test_a_nul_in_a_page_address_is_a_chinese_4xx_page(client, district):
+    pages = Pages(client)
+    pages.login("office1")
+    r = pages.get("/inbox?process=%00")
+    assert r.status_code == 400 and "无法保存" in r.get_data(as_text=True)
+    r = pages.get("/tasks/a%00b")
+    assert r.status_code == 404
+
+
