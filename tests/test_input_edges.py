@@ -2,8 +2,11 @@
 what was wrong, never a 500, and nothing of a refused request stays behind."""
 from __future__ import annotations
 
+import io
+
 import pytest
 from sqlalchemy import func, select
+from support.api import liaison, publish_round
 from support.pages import Pages
 
 from service.models import Round
@@ -56,5 +59,28 @@ def test_a_nul_in_a_page_address_is_a_chinese_4xx_page(client, district):
     assert r.status_code == 400 and "无法保存" in r.get_data(as_text=True)
     r = pages.get("/tasks/a%00b")
     assert r.status_code == 404
+
+
+# ------------------------------------------------------------------ evidence file names
+def _self_checked(api, d, problems_found=1):
+    publish_round(api, d)
+    mine = liaison(api, d, 2)
+    case = mine.get("/cases").get_json()["items"][0]
+    common = mine.get(f"/rounds/{case['round_id']}").get_json()["common_problems"]
+    return mine, case, common
+
+
+def test_a_long_evidence_file_name_keeps_its_extension(api, district):
+    mine, case, common = _self_checked(api, district)
+    mine.complete(mine.tasks(step="self_check")[0]["id"], {"items": [
+        {"common_problem_id": c["id"], "applicable": False, "problems_found": 0, "findings": "不涉及"}
+        for c in common]})
+    name = "关于" + "整改落实情况" * 60 + "的报告.pdf"
+    assert len(name) > 200
+    r = mine.post(f"/cases/{case['id']}/evidence", data={"file": (io.BytesIO(b"%PDF-1.7 body"), name)},
+                  content_type="multipart/form-data")
+    assert r.status_code == 201, r.get_json()
+    stored = r.get_json()["filename"]
+    assert stored.endswith(".pdf") and len(stored) <= 200 and stored.startswith("关于整改落实情况")
 
 
