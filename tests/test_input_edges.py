@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from support.api import liaison, publish_round
 from support.pages import Pages
 
-from service.models import Round
+from service.models import Round, SelfCheckItem
 
 
 # ------------------------------------------------------------------ JSON nested without end
@@ -82,5 +82,21 @@ def test_a_long_evidence_file_name_keeps_its_extension(api, district):
     assert r.status_code == 201, r.get_json()
     stored = r.get_json()["filename"]
     assert stored.endswith(".pdf") and len(stored) <= 200 and stored.startswith("关于整改落实情况")
+
+
+# ------------------------------------------------------------------ counts
+@pytest.mark.parametrize("count", [2_147_483_647, 100_001])
+def test_a_count_past_any_sensible_number_is_refused_naming_the_field(api, district, ctx, count):
+    mine, case, common = _self_checked(api, district)
+    task = mine.tasks(step="self_check")[0]["id"]
+    body = mine.complete(task, {"items": [
+        {"common_problem_id": c["id"], "applicable": True, "problems_found": count, "findings": "很多"}
+        for c in common]}, expect=422)
+    assert any(e["field"].endswith("problems_found") and e["code"] == "maximum" for e in body["errors"]), body
+    with ctx.db.read() as s:
+        assert s.scalar(select(func.count()).select_from(SelfCheckItem)) == 0
+    mine.complete(task, {"items": [
+        {"common_problem_id": c["id"], "applicable": True, "problems_found": 10_000, "findings": "很多"}
+        for c in common]})
 
 
