@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from support.api import liaison, publish_round
 from support.pages import Pages
 
+from service.context import BPMN_DIR
 from service.models import Round, SelfCheckItem
 
 
@@ -100,3 +101,50 @@ def test_a_count_past_any_sensible_number_is_refused_naming_the_field(api, distr
         for c in common]})
 
 
+# ------------------------------------------------------------------ timer values
+def _round_with_timer(kind: str, value: str) -> bytes:
+    """The shipped inspection_round with a non-interrupting reminder timer on record_findings."""
+    xml = (BPMN_DIR / "inspection_round.bpmn").read_text(encoding="utf-8")
+    reminder = f"""
+    <bpmn:boundaryEvent id="remind" name="催办" cancelActivity="false" attachedToRef="record_findings">
+      <bpmn:outgoing>f_remind</bpmn:outgoing>
+      <bpmn:timerEventDefinition id="remind_timer">
+        <bpmn:{kind} xsi:type="bpmn:tFormalExpression">{value}</bpmn:{kind}></bpmn:timerEventDefinition>
+    </bpmn:boundaryEvent>
+    <bpmn:scriptTask id="note" scriptFormat="python"><bpmn:incoming>f_remind</bpmn:incoming>
+      <bpmn:outgoing>f_noted</bpmn:outgoing><bpmn:script>reminded = True</bpmn:script></bpmn:scriptTask>
+    <bpmn:endEvent id="noted"><bpmn:incoming>f_noted</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="f_remind" sourceRef="remind" targetRef="note" />
+    <bpmn:sequenceFlow id="f_noted" sourceRef="note" targetRef="noted" />
+  </bpmn:process>"""
+    return xml.replace("</bpmn:process>", reminder, 1).encode()
+
+
+@pytest.mark.parametrize("kind, value", [
+    ("timeDuration", '"P99999Y"'), ("timeDuration", '"P9999999D"'), ("timeDate", '"P99999Y"'),
+    ("timeDate", '"PT1H"'), ("timeDate", '"not a date"'), ("timeCycle", '"R3/P99999Y"'),
+])
+def test_a_timer_value_no_clock_can_reach_is_refused_at_deploy_naming_the_timer(api, district, kind, value):
+    r = api.as_("designer1").post("/process-models", data=_round_with_timer(kind, value),
+                                  content_type="application/xml")
+    assert r.status_code == 422, r.get_json()
+    errors = r.get_json()["errors"]
+    assert [(e["element_id"], e["code"]) for e in errors] == [("remind", "timer_refused")]
+
+
+@pytest.mark.parametrize("kind, value", [
+    ("timeDuration", '"P" + str(round_id * 99999) + "Y"'), ("timeDate", '"not a date" + str(round_id)'),
+    ("timeDate", '"P" + str(round_id) + "D"'), ("timeDuration", "round_id"), ("timeDate", "None"),
+])
+def test_a_computed_timer_value_that_is_no_time_fails_the_request_with_a_coded_422(api, district, ctx, kind, value):
+    r = api.as_("designer1").post("/process-models", data=_round_with_timer(kind, value),
+                                  content_type="application/xml")
+    assert r.status_code == 201, r.get_json()  # only known when the round runs
+    d = district
+    r = api.as_("office1").post("/rounds", json={"name": "新轮次", "inspected_unit_ids": d.units[:1],
+                                                  "inspector_ids": d.inspectors[:1]})
+    assert r.status_code == 422, r.get_json()
+    body = r.get_json()
+    assert body["code"] == "timer_invalid" and body["errors"][0]["element_id"] == "remind", body
+    with ctx.db.read() as s:
+        assert s.scalar(select(func.count()).select_from(Round)) == 0, "nothing of the failed request stays"
