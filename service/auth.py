@@ -8,11 +8,13 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from .errors import AccountLocked, Forbidden, Unauthorized
-from .models import ApiToken, Unit, User
+from .models import ApiToken, LoginThrottle, Unit, User
 
 _hasher = PasswordHasher()
 # Compared against when the user does not exist, so both paths cost the same.
@@ -51,28 +53,47 @@ def principal_for(session: Session, user: User) -> Principal:
 
 def verify_credentials(session: Session, username: str, password: str, now: datetime, *,
                        max_attempts: int, lockout_minutes: int) -> Principal:
-    """Check a password, counting failures towards a lockout; shared by the API and the web login."""
+    """Check a password, counting failures towards a lockout; shared by the API and the web login.
+
+    Each attempt first claims one of the allowed guesses in a single UPDATE and commits it, so
+    however many attempts run at once, no more passwords are checked than the lockout allows. A
+    username no account has is counted and locked the same way, and every answer, locked or not,
+    costs one password check: neither the answer nor its time tells whether an account exists.
+    """
     user = session.scalar(select(User).where(User.username == username))
-    if user is None or not user.active:
-        _verify(_DUMMY_HASH, password)
-        raise Unauthorized("wrong username or password")
-    if user.locked_until is not None and user.locked_until > now:
+    if user is not None and not user.active:
+        user = None
+    session.commit()  # the read ends here: the claim below is a write transaction of its own
+    key = _digest(username)
+    claimed = _claim_guess(session, key, now, max_attempts)
+    session.commit()  # the guess counts even though the request may fail
+    verified = _verify(user.password_hash if user is not None else _DUMMY_HASH, password)
+    if claimed is None:
         raise AccountLocked("this account is locked after repeated failed logins; try again later")
-    if not _verify(user.password_hash, password):
-        # counted in the database, so parallel guesses cannot overwrite each other's count
-        session.execute(update(User).where(User.id == user.id).values(failed_logins=User.failed_logins + 1))
-        session.refresh(user)
-        locked = user.failed_logins >= max_attempts
-        if locked:
-            user.locked_until = now + timedelta(minutes=lockout_minutes)
-            user.failed_logins = 0
-        session.commit()  # the failure must count even though the request fails
-        if locked:
+    if user is None or not verified:
+        if claimed >= max_attempts:
+            session.execute(update(LoginThrottle).where(LoginThrottle.name_sha256 == key)
+                            .values(failures=0, locked_until=now + timedelta(minutes=lockout_minutes)))
+            session.commit()
             raise AccountLocked("too many failed logins: this account is locked for a while")
         raise Unauthorized("wrong username or password")
-    user.failed_logins = 0
-    user.locked_until = None
+    session.execute(update(LoginThrottle).where(LoginThrottle.name_sha256 == key)
+                    .values(failures=0, locked_until=None))
     return principal_for(session, user)
+
+
+def _claim_guess(session: Session, key: str, now: datetime, max_attempts: int) -> int | None:
+    """Count one more guess at this name and return the count, or None when the name is locked or
+    its guesses are all taken by attempts still running."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(insert(LoginThrottle).values(name_sha256=key, failures=0).on_conflict_do_nothing())
+    return session.execute(
+        update(LoginThrottle)
+        .where(LoginThrottle.name_sha256 == key, LoginThrottle.failures < max_attempts,
+               or_(LoginThrottle.locked_until.is_(None), LoginThrottle.locked_until <= now))
+        .values(failures=LoginThrottle.failures + 1, locked_until=None)
+        .returning(LoginThrottle.failures)).scalar()
 
 
 def login(session: Session, username: str, password: str, now: datetime, *, token_hours: int,
