@@ -127,6 +127,8 @@ ERROR_CODES: dict[str, str] = {
     "bad_request": N_("The request is not valid"),
     "unauthorized": N_("Please log in"),
     "account_locked": N_("The account is locked for a while after too many wrong passwords"),
+    "wrong_password": N_("The current password is wrong"),
+    "password_too_short": N_("The new password needs at least %(limit)s characters"),
     "forbidden": N_("You may not do this"),
     "role_required": N_("This needs a role you do not hold"),
     "not_found": N_("Not found, or not yours to see"),

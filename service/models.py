@@ -150,6 +150,9 @@ class User(Base):
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
     roles: Mapped[list[str]] = mapped_column(JSON, default=list)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The generation of the account's page sessions: a session carries the one it began in, and
+    # logout or a password change moves it on, which ends every session of the older one.
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Kept for databases of earlier releases; failed logins are counted in LoginThrottle now.
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
