@@ -10,7 +10,7 @@ from workflows.clock import Clock
 from .context import deploy_default_models, make_context
 from .db import create_schema
 from .errors import BadRequest, NotFound, as_problem, problem
-from .validation import MAX_INT, check_value
+from .validation import MAX_INT, MAX_JSON_DEPTH, bad_text, check_value, json_depth
 from .web import page_error
 
 
@@ -69,14 +69,27 @@ PAGE_CSP = "; ".join((
 def _register_guards(app: Flask) -> None:
     @app.before_request
     def _storable_input() -> None:
-        """Ids and form text the databases cannot hold are refused here, for every page and endpoint."""
+        """Ids, query and form text the databases cannot hold, and JSON nested past any real body,
+        are refused here, for every page and endpoint."""
         for name, value in (request.view_args or {}).items():
-            if isinstance(value, int) and value > MAX_INT:
-                raise NotFound(f"no {name.removesuffix('_id')} {value}")
+            if (isinstance(value, int) and value > MAX_INT) or (isinstance(value, str) and bad_text(value)):
+                raise NotFound(f"no {name.removesuffix('_id')} {value!r}")
+        problems = [p for key, value in request.args.items(multi=True)
+                    for p in check_value(key, key) + check_value(value, key)]
         if request.form:
-            problems = [p for key, value in request.form.items(multi=True) for p in check_value(value, key)]
-            if problems:
-                raise BadRequest("some fields cannot be stored", problems, code="unstorable_input")
+            problems += [p for key, value in request.form.items(multi=True) for p in check_value(value, key)]
+        if problems:
+            raise BadRequest("some fields cannot be stored", problems, code="unstorable_input")
+        if request.is_json:
+            try:
+                data = request.get_json(silent=True)  # parsed once: the view reads Flask's cached copy
+            except RecursionError:
+                data, too_deep = None, True
+            else:
+                too_deep = json_depth(data) > MAX_JSON_DEPTH
+            if too_deep:
+                raise BadRequest(f"the JSON body nests deeper than {MAX_JSON_DEPTH} levels", code="json_too_deep",
+                                 limit=MAX_JSON_DEPTH)
 
     @app.after_request
     def _safe_headers(response):

@@ -8,13 +8,16 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select, update
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from .errors import AccountLocked, Forbidden, Unauthorized
-from .models import ApiToken, Unit, User
+from .errors import AccountLocked, Forbidden, Unauthorized, Unprocessable
+from .models import ApiToken, LoginThrottle, Unit, User
 
 _hasher = PasswordHasher()
+MIN_PASSWORD_LENGTH = 10
 # Compared against when the user does not exist, so both paths cost the same.
 _DUMMY_HASH = _hasher.hash("not-a-password")
 
@@ -31,6 +34,7 @@ class Principal:
     roles: frozenset[str]
     unit_id: int | None
     portfolio: frozenset[int]  # units whose leader in charge this user is
+    session_epoch: int = 0  # the generation of page sessions the account is in (User.session_epoch)
 
     def has(self, *roles: str) -> bool:
         return bool(self.roles.intersection(roles))
@@ -46,33 +50,53 @@ class Principal:
 
 def principal_for(session: Session, user: User) -> Principal:
     portfolio = frozenset(session.scalars(select(Unit.id).where(Unit.leader_id == user.id)))
-    return Principal(user.id, user.username, user.name, frozenset(user.roles), user.unit_id, portfolio)
+    return Principal(user.id, user.username, user.name, frozenset(user.roles), user.unit_id, portfolio,
+                     user.session_epoch or 0)
 
 
 def verify_credentials(session: Session, username: str, password: str, now: datetime, *,
                        max_attempts: int, lockout_minutes: int) -> Principal:
-    """Check a password, counting failures towards a lockout; shared by the API and the web login."""
+    """Check a password, counting failures towards a lockout; shared by the API and the web login.
+
+    Each attempt first claims one of the allowed guesses in a single UPDATE and commits it, so
+    however many attempts run at once, no more passwords are checked than the lockout allows. A
+    username no account has is counted and locked the same way, and every answer, locked or not,
+    costs one password check: neither the answer nor its time tells whether an account exists.
+    """
     user = session.scalar(select(User).where(User.username == username))
-    if user is None or not user.active:
-        _verify(_DUMMY_HASH, password)
-        raise Unauthorized("wrong username or password")
-    if user.locked_until is not None and user.locked_until > now:
+    if user is not None and not user.active:
+        user = None
+    session.commit()  # the read ends here: the claim below is a write transaction of its own
+    key = _digest(username)
+    claimed = _claim_guess(session, key, now, max_attempts)
+    session.commit()  # the guess counts even though the request may fail
+    verified = _verify(user.password_hash if user is not None else _DUMMY_HASH, password)
+    if claimed is None:
         raise AccountLocked("this account is locked after repeated failed logins; try again later")
-    if not _verify(user.password_hash, password):
-        # counted in the database, so parallel guesses cannot overwrite each other's count
-        session.execute(update(User).where(User.id == user.id).values(failed_logins=User.failed_logins + 1))
-        session.refresh(user)
-        locked = user.failed_logins >= max_attempts
-        if locked:
-            user.locked_until = now + timedelta(minutes=lockout_minutes)
-            user.failed_logins = 0
-        session.commit()  # the failure must count even though the request fails
-        if locked:
+    if user is None or not verified:
+        if claimed >= max_attempts:
+            session.execute(update(LoginThrottle).where(LoginThrottle.name_sha256 == key)
+                            .values(failures=0, locked_until=now + timedelta(minutes=lockout_minutes)))
+            session.commit()
             raise AccountLocked("too many failed logins: this account is locked for a while")
         raise Unauthorized("wrong username or password")
-    user.failed_logins = 0
-    user.locked_until = None
+    session.execute(update(LoginThrottle).where(LoginThrottle.name_sha256 == key)
+                    .values(failures=0, locked_until=None))
     return principal_for(session, user)
+
+
+def _claim_guess(session: Session, key: str, now: datetime, max_attempts: int) -> int | None:
+    """Count one more guess at this name and return the count, or None when the name is locked or
+    its guesses are all taken by attempts still running."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(insert(LoginThrottle).values(name_sha256=key, failures=0).on_conflict_do_nothing())
+    return session.execute(
+        update(LoginThrottle)
+        .where(LoginThrottle.name_sha256 == key, LoginThrottle.failures < max_attempts,
+               or_(LoginThrottle.locked_until.is_(None), LoginThrottle.locked_until <= now))
+        .values(failures=LoginThrottle.failures + 1, locked_until=None)
+        .returning(LoginThrottle.failures)).scalar()
 
 
 def login(session: Session, username: str, password: str, now: datetime, *, token_hours: int,
@@ -85,10 +109,13 @@ def login(session: Session, username: str, password: str, now: datetime, *, toke
     return token, principal
 
 
-def load_principal(session: Session, user_id: int) -> Principal | None:
-    """The principal behind a web session; None once the account is gone or disabled."""
+def load_principal(session: Session, user_id: int, epoch: int = 0) -> Principal | None:
+    """The principal behind a web session; None once the account is gone or disabled, or once the
+    session's generation has ended (a logout, a password change)."""
     user = session.get(User, user_id)
-    return principal_for(session, user) if user is not None and user.active else None
+    if user is None or not user.active or (user.session_epoch or 0) != epoch:
+        return None
+    return principal_for(session, user)
 
 
 def authenticate(session: Session, token: str, now: datetime) -> Principal:
@@ -99,6 +126,39 @@ def authenticate(session: Session, token: str, now: datetime) -> Principal:
     if user is None or not user.active:
         raise Unauthorized("the account is disabled")
     return principal_for(session, user)
+
+
+def end_page_sessions(session: Session, user_id: int) -> int:
+    """End every page session of the account (a logout: a captured cookie no longer works); the
+    generation new sessions begin in is returned."""
+    return session.execute(update(User).where(User.id == user_id)
+                           .values(session_epoch=func.coalesce(User.session_epoch, 0) + 1)
+                           .returning(User.session_epoch)).scalar_one()
+
+
+def revoke_token(session: Session, token: str) -> None:
+    session.execute(delete(ApiToken).where(ApiToken.token_sha256 == _digest(token)))
+
+
+def change_password(session: Session, p: Principal, current: str, new: str, now: datetime, *,
+                    max_attempts: int, lockout_minutes: int, keep_token: str | None = None) -> int:
+    """Set a new password once the current one is proven (counted towards the lockout like a login).
+    Every page session and every token of the account ends, except the token the change came
+    with; the generation a page session must now carry is returned."""
+    if len(new) < MIN_PASSWORD_LENGTH:
+        raise Unprocessable.on_field("new_password", "password_too_short", f"at least {MIN_PASSWORD_LENGTH} characters",
+                                     "the new password is too short", limit=MIN_PASSWORD_LENGTH)
+    try:
+        verify_credentials(session, p.username, current, now, max_attempts=max_attempts,
+                           lockout_minutes=lockout_minutes)
+    except AccountLocked:
+        raise
+    except Unauthorized:
+        raise Forbidden("the current password is wrong", code="wrong_password") from None
+    session.execute(update(User).where(User.id == p.id).values(password_hash=hash_password(new)))
+    kept = [ApiToken.token_sha256 != _digest(keep_token)] if keep_token else []
+    session.execute(delete(ApiToken).where(ApiToken.user_id == p.id, *kept))
+    return end_page_sessions(session, p.id)
 
 
 def _verify(hashed: str, password: str) -> bool:

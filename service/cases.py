@@ -32,6 +32,7 @@ from .models import (
     Unit,
     WarningLevel,
 )
+from .validation import MAX_COUNT
 
 
 # ---------------------------------------------------------------- queries
@@ -121,6 +122,13 @@ def check_items(s: Session, case_id: int, data: dict, *, every_problem: bool) ->
 
 def check_self_check(s: Session, case_id: int, data: dict) -> None:
     check_items(s, case_id, data, every_problem=True)
+    # the shipped form says so too; a designer's own form may not, and the district sums these
+    errors = [{"field": f"items.{index}.problems_found", "code": "maximum", "limit": MAX_COUNT,
+               "message": f"{item['problems_found']} is greater than the maximum of {MAX_COUNT}"}
+              for index, item in enumerate(data.get("items", []))
+              if isinstance(item.get("problems_found"), int) and item["problems_found"] > MAX_COUNT]
+    if errors:
+        raise Unprocessable("a count is larger than any unit can have found", errors, code="invalid_task_data")
 
 
 def check_rectification(s: Session, case_id: int, data: dict) -> None:

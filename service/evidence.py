@@ -39,10 +39,21 @@ _CONTENT_TYPES = {
 }
 
 
+MAX_FILENAME = 200
+
+
 def clean_filename(name: str) -> str:
+    """The base name with only safe characters, at most MAX_FILENAME long; a long name is shortened
+    before its extension, which says what the file is."""
     name = name.replace("\\", "/").rsplit("/", 1)[-1]
     name = _SAFE_NAME.sub("_", name).strip(" .")
-    return name[:200] or "file"
+    if len(name) > MAX_FILENAME:
+        stem, dot, ext = name.rpartition(".")
+        if dot and stem and 0 < len(ext) <= 16:
+            name = stem[:MAX_FILENAME - len(ext) - 1].rstrip(" .") + "." + ext
+        else:
+            name = name[:MAX_FILENAME]
+    return name or "file"
 
 
 def accepts_evidence(s: Session, case: Case) -> bool:

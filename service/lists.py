@@ -8,6 +8,7 @@ the workbook, read by people, shows each code's Chinese label.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -215,6 +216,29 @@ def rows(ctx: Context, s: Session, p: Principal, name: str, round_id: int | None
     return spec, spec.rows(ctx, s, p, filters)
 
 
+CELL_LIMIT = 32_767  # the most characters an Excel cell holds; openpyxl cuts the rest without a word
+CUT_MARK = "…【超出 Excel 单元格长度，以下已截断】"
+# Text a spreadsheet would read as a formula (OWASP CSV/formula injection), and the control
+# characters a worksheet cannot hold at all.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_UNWRITABLE = re.compile(r"[\000-\010\013\014\016-\037]")
+
+
+def _write(cell, value) -> None:
+    """A value as the workbook's reader should see it: numbers as numbers, text always as text
+    (never evaluated, even once edited), and a cell too long for Excel visibly cut."""
+    if not isinstance(value, str):
+        cell.value = value
+        return
+    text = _UNWRITABLE.sub("\ufffd", value)
+    if len(text) > CELL_LIMIT:
+        text = text[:CELL_LIMIT - len(CUT_MARK)] + CUT_MARK
+    cell.value = text
+    cell.data_type = "s"  # openpyxl would store "=..." as a formula
+    if text.startswith(_FORMULA_START):
+        cell.quotePrefix = True  # Excel's own mark for "typed as text": editing the cell keeps it text
+
+
 def workbook(spec: ListSpec, data: list[dict]) -> bytes:
     return ledger([(spec, data)])
 
@@ -230,8 +254,9 @@ def ledger(sheets: list[tuple[ListSpec, list[dict]]]) -> bytes:
             cell.font = Font(bold=True)
             cell.fill = PatternFill("solid", fgColor="DDEBF7")
             cell.alignment = Alignment(horizontal="center", vertical="center")
-        for row in data:
-            ws.append([c.cell(row[c.key]) for c in spec.columns])
+        for number, row in enumerate(data, start=2):
+            for index, column in enumerate(spec.columns, start=1):
+                _write(ws.cell(number, index), column.cell(row[column.key]))
         for index, column in enumerate(spec.columns, start=1):
             ws.column_dimensions[get_column_letter(index)].width = column.width
         ws.freeze_panes = "A2"

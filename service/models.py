@@ -150,10 +150,26 @@ class User(Base):
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
     roles: Mapped[list[str]] = mapped_column(JSON, default=list)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The generation of the account's page sessions: a session carries the one it began in, and
+    # logout or a password change moves it on, which ends every session of the older one.
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Kept for databases of earlier releases; failed logins are counted in LoginThrottle now.
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     unit: Mapped[Unit | None] = relationship(foreign_keys=[unit_id])
+
+
+class LoginThrottle(Base):
+    """Failed logins by the username tried, whether or not an account has that name, so that a
+    lockout says nothing about which usernames exist. Keyed by the name's SHA-256: any text fits."""
+
+    __tablename__ = "login_throttle"
+
+    name_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # guesses counted towards the lockout, each counted before its password is checked
+    failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class ApiToken(Base):

@@ -21,7 +21,7 @@ def _op(summary: str, tag: str, body: dict | None = None, ok: str = "200", publi
 
 @lru_cache(maxsize=1)
 def document() -> dict:
-    from .api.auth import TOKEN_REQUEST
+    from .api.auth import PASSWORD_CHANGE, TOKEN_REQUEST
     from .api.cases import EVIDENCE_REVIEW, RECHECK
     from .api.library import CLUE_REQUEST, EXPERT_REQUEST, FINDING_REQUEST, INSPECTOR_PROFILE, LINK_REQUEST
     from .api.org import UNIT_REQUEST
@@ -36,7 +36,10 @@ def document() -> dict:
         "/health": {"get": _op("Service and database health", "system", public=True)},
         "/openapi.json": {"get": _op("This document", "system", public=True)},
         "/auth/token": {"post": _op("Exchange username and password for a bearer token", "auth", TOKEN_REQUEST,
-                                    public=True)},
+                                    public=True)
+                        | {"delete": _op("Log out: the token the request carries ends", "auth", ok="204")}},
+        "/auth/password": {"post": _op("Change the caller's password; every other token and page session of the "
+                                       "account ends", "auth", PASSWORD_CHANGE, "204")},
         "/me": {"get": _op("The current user", "auth")},
         "/units": {"get": _op("Units of the district", "organisation") | {"parameters": paging},
                    "post": _op("Create a unit (admin)", "organisation", UNIT_REQUEST, "201")},

@@ -8,6 +8,26 @@ from __future__ import annotations
 from .errors import Unprocessable
 
 MAX_INT = 2_147_483_647
+# The most any count a person types may be (problems found by a self-check, …): far above any real
+# figure, and low enough that a district's sum of them stays a plain integer.
+MAX_COUNT = 10_000
+# How deep a JSON body may nest. The service's own bodies nest five levels at most; a body nested a
+# thousand levels deep only exhausts the parser's and the validators' recursion.
+MAX_JSON_DEPTH = 32
+
+
+def json_depth(value, limit: int = MAX_JSON_DEPTH) -> int:
+    """How deeply lists and objects nest in a decoded JSON value (without recursion), stopping
+    as soon as it passes `limit`."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, depth)
+            if deepest > limit:
+                break
+            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
 
 
 def bad_text(value: str) -> str | None:

@@ -430,8 +430,8 @@ class Engine:
                 workflow.do_engine_steps(did_complete_task=did_complete)
         except SpiffWorkflowException as exc:
             element = getattr(getattr(exc, "task", None), "task_spec", None)
-            raise WorkflowFailure(str(exc).split("\n")[0], getattr(element, "bpmn_id", None),
-                                  _failure_code(exc)) from exc
+            code = "timer_invalid" if isinstance(exc, spiff_patches.TimerValueError) else _failure_code(exc)
+            raise WorkflowFailure(str(exc).split("\n")[0], getattr(element, "bpmn_id", None), code) from exc
         # Read the flat task maps: SpiffWorkflow's iterator no longer sees tasks this deep.
         unfinished = TaskState.READY | TaskState.WAITING | TaskState.STARTED
         live = [t for wf in [workflow, *workflow.subprocesses.values()] for t in wf.tasks.values()

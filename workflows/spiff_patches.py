@@ -1,4 +1,4 @@
-"""The one correction this engine makes to SpiffWorkflow 3.2, applied by the Engine when it is made.
+"""The corrections this engine makes to SpiffWorkflow 3.2, applied by the Engine when it is made.
 
 3.2 passes task data from task to task with `DeepMerge`, which copies nested dicts and lists
 only one level deep: parallel branches, and a join and the branches it merged, end up holding
@@ -6,9 +6,23 @@ the same nested objects, so a change in one silently rewrites the others' data. 
 copy deep is the whole fix; the scripting environment and task completion also copy, so data
 stays separate even if this patch were dropped by a future SpiffWorkflow. The copy is
 `datacopy.deepcopy`: what `copy.deepcopy` makes, at less cost on plain data.
+
+3.2 reads a timer's value where the timer starts waiting, and a value that is no time (a text that
+is not a date, a duration in a timeDate, a date past the year 9999) escapes as a bare ValueError,
+TypeError or OverflowError that names no task. Those become `TimerValueError`, a task exception
+naming the timer, which the engine reports as `timer_invalid`.
 """
 from __future__ import annotations
 
+import functools
+
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    CycleTimerEventDefinition,
+    DurationTimerEventDefinition,
+    TimeDateEventDefinition,
+)
+from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util import deep_merge
 
 from . import datacopy
@@ -16,8 +30,28 @@ from . import datacopy
 _applied = False
 
 
+class TimerValueError(WorkflowTaskException):
+    """A timer's value is no time the engine can wait for."""
+
+
+def _timer_guard(method):
+    @functools.wraps(method)
+    def guarded(self, my_task):
+        try:
+            return method(self, my_task)
+        except SpiffWorkflowException:
+            raise  # the expression itself failed: the engine reports it as it does any expression
+        except Exception as exc:  # SpiffWorkflow raises bare Exceptions for bad ISO text
+            raise TimerValueError(f"the timer {my_task.task_spec.bpmn_id} has no valid time: {exc}",
+                                  task=my_task, exception=exc) from exc
+    return guarded
+
+
 def apply() -> None:
     global _applied
     if not _applied:
         deep_merge.copy = datacopy.deepcopy
+        TimeDateEventDefinition.has_fired = _timer_guard(TimeDateEventDefinition.has_fired)
+        DurationTimerEventDefinition.has_fired = _timer_guard(DurationTimerEventDefinition.has_fired)
+        CycleTimerEventDefinition.cycle_complete = _timer_guard(CycleTimerEventDefinition.cycle_complete)
         _applied = True

@@ -17,6 +17,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 
 MAX_CYCLE_REPETITIONS = 1000
 MIN_CYCLE_INTERVAL = timedelta(minutes=1)  # the scheduler sweeps every few tens of seconds
+MAX_TIMER_SPAN = timedelta(days=100 * 366)  # no step of a district's process waits a century
 
 _ISO_TEXT = re.compile(r"^(R\d*/.+|P[0-9YMWDTHS.,]+|\d{4}-\d{2}-\d{2}([T ].*)?)$", re.IGNORECASE)
 
@@ -44,12 +45,15 @@ def timer_problem(kind: str, body: str, now: datetime | None = None) -> str | No
     now = now or datetime.now(UTC)
     try:
         if kind == "timeDuration":
-            if _duration(text, now) <= timedelta(0):
+            duration = _duration(text, now)
+            if duration <= timedelta(0):
                 return f"the duration {text!r} is zero: the timer would fire the moment it starts"
+            if duration > MAX_TIMER_SPAN:
+                return f"the duration {text!r} is longer than a hundred years"
         elif kind == "timeCycle":
             return _cycle_problem(text, now)
-        else:
-            TimerEventDefinition.parse_time_or_duration(text)
+        elif not isinstance(TimerEventDefinition.parse_time_or_duration(text), datetime):
+            return f"{text!r} is a duration: a timeDate must be a date and time (use timeDuration for a duration)"
     except Exception as exc:  # SpiffWorkflow raises bare Exceptions for bad ISO text
         return f"{text!r} is not an ISO 8601 {'cycle' if kind == 'timeCycle' else 'time or duration'} ({exc})"
     return None

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from flask import request
 from sqlalchemy import text
 
 from .. import auth as auth_service
@@ -34,6 +35,36 @@ def issue_token():
 
     token, p = c.db.transaction(work)
     return {"token": token, "user": p.as_json()}
+
+
+PASSWORD_CHANGE = {
+    "type": "object", "required": ["current_password", "new_password"], "additionalProperties": False,
+    "properties": {"current_password": {"type": "string", "minLength": 1, "maxLength": 200},
+                   "new_password": {"type": "string", "maxLength": 200}},
+}
+
+
+def _bearer() -> str:
+    return request.headers.get("Authorization", "").partition(" ")[2].strip()
+
+
+@bp.delete("/auth/token")
+def revoke_token():
+    """Log out: the token the request carries no longer works."""
+    ctx().db.transaction(lambda s: auth_service.revoke_token(s, _bearer()))
+    return "", 204
+
+
+@bp.post("/auth/password")
+def change_password():
+    """A new password for the caller; every other token and every page session of the account ends."""
+    data = payload(PASSWORD_CHANGE)
+    c = ctx()
+    settings = c.settings
+    c.db.transaction(lambda s: auth_service.change_password(
+        s, principal(), data["current_password"], data["new_password"], c.now(), max_attempts=settings.login_attempts,
+        lockout_minutes=settings.lockout_minutes, keep_token=_bearer()))
+    return "", 204
 
 
 @bp.get("/me")

@@ -62,7 +62,7 @@ def _load_principal():
     user_id = session.get("uid")
     if user_id is not None:
         with ctx().db.read() as s:
-            g.principal = load_principal(s, user_id)
+            g.principal = load_principal(s, user_id, session.get("epoch", 0))
         if g.principal is None:
             lang = session.get("lang")
             session.clear()

@@ -9,7 +9,7 @@ from flask import flash, redirect, render_template, request, session, url_for
 
 from .. import auth as auth_service
 from ..errors import AccountLocked, Unauthorized
-from . import bp, ctx, safe_next
+from . import bp, ctx, principal, safe_next
 from .i18n import LANGUAGES, _
 
 
@@ -43,12 +43,17 @@ def login():
     if lang:
         session["lang"] = lang
     session["uid"] = p.id
+    session["epoch"] = p.session_epoch  # the generation this session belongs to (see auth.load_principal)
     session.permanent = True
     return redirect(target)
 
 
 @bp.post("/logout")
 def logout():
+    user_id = session.get("uid")
+    if user_id is not None and session.get("epoch", 0) == principal().session_epoch:
+        # ends the session on the server too: a copy of this cookie taken before no longer works
+        ctx().db.transaction(lambda s: auth_service.end_page_sessions(s, user_id))
     lang = session.get("lang")
     session.clear()
     if lang:
