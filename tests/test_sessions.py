@@ -70,3 +70,34 @@ def test_an_api_token_can_be_revoked(client, district):
     assert client.delete("/api/v1/auth/token", headers=headers).status_code == 204
     r = client.get("/api/v1/me", headers=headers)
     assert r.status_code == 401 and r.get_json()["code"] == "unauthorized"
+
+
+def test_people_change_their_password_on_a_page_and_stay_logged_in(app, client, district):
+    other = Pages(app.test_client())
+    other.login("leader0")
+    token = client.post("/api/v1/auth/token", json={"username": "leader0", "password": PASSWORD}).get_json()["token"]
+    pages = Pages(client)
+    pages.login("leader0")
+    inbox = pages.text("/inbox")
+    assert 'href="/account/password"' in inbox, "the top bar links the page for every role"
+    assert "修改密码" in pages.text("/account/password")
+
+    def change(current, new, again):
+        return pages.post("/account/password", {"current_password": current, "new_password": new,
+                                                "confirm_password": again}, token_from="/account/password")
+
+    for (current, new, again), said in (((PASSWORD, NEW_PASSWORD, NEW_PASSWORD + "x"), "两次输入的新密码不一致"),
+                                        (("wrong-password", NEW_PASSWORD, NEW_PASSWORD), "当前密码不正确"),
+                                        ((PASSWORD, "short", "short"), "至少需要 10 个字符"),
+                                        (("", NEW_PASSWORD, NEW_PASSWORD), "请输入当前密码")):
+        r = change(current, new, again)
+        html = r.get_data(as_text=True)
+        assert r.status_code == 422 and said in html and 'class="error-summary"' in html, said
+    assert other.get("/inbox").status_code == 200, "a refused change ends nothing"
+
+    r = change(PASSWORD, NEW_PASSWORD, NEW_PASSWORD)
+    assert r.status_code == 302 and r.headers["Location"].endswith("/inbox")
+    assert "密码已修改" in pages.text("/inbox"), "this session goes on, and says what happened"
+    assert other.get("/inbox").status_code == 302, "the other browser's session ended"
+    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    assert Pages(app.test_client()).login("leader0", NEW_PASSWORD).status_code == 302

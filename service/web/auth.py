@@ -1,4 +1,4 @@
-"""Login, logout and the language switch.
+"""Login, logout, one's own password, and the language switch.
 
 The password check and the lockout are the service's (`auth.verify_credentials`, shared with
 the API's token endpoint); this module only keeps the user id in the signed session cookie.
@@ -8,9 +8,10 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, session, url_for
 
 from .. import auth as auth_service
-from ..errors import AccountLocked, Unauthorized
+from ..errors import AccountLocked, ApiError, Unauthorized
 from . import bp, ctx, principal, safe_next
 from .i18n import LANGUAGES, _
+from .problems import of_exception, place_errors
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -60,6 +61,35 @@ def logout():
         session["lang"] = lang
     flash(_("You are logged out."), "info")
     return redirect(url_for("web.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+def password():
+    """Change one's own password: every other page session and API token of the account ends,
+    this session goes on."""
+    if request.method == "GET":
+        return render_template("account_password.html", errors={}, summary=None)
+    current, new = request.form.get("current_password", ""), request.form.get("new_password", "")
+    errors: dict[str, list[str]] = {}
+    if not current:
+        errors["current_password"] = [_("Enter your current password.")]
+    if new != request.form.get("confirm_password", ""):
+        errors["confirm_password"] = [_("The two new passwords differ.")]
+    if not errors:
+        c, p = ctx(), principal()
+        settings = c.settings
+        try:
+            session["epoch"] = c.db.transaction(lambda s: auth_service.change_password(
+                s, p, current, new, c.now(), max_attempts=settings.login_attempts,
+                lockout_minutes=settings.lockout_minutes))
+        except ApiError as exc:
+            errors = place_errors([dict(e, **exc.params) for e in exc.errors or []]) or {
+                "current_password" if exc.code in ("wrong_password", "account_locked") else "new_password":
+                [of_exception(exc)]}
+        else:
+            flash(_("Your password is changed; your other sessions and API tokens have ended."), "success")
+            return redirect(url_for("web.inbox"))
+    return render_template("account_password.html", errors=errors, summary=len(errors)), 422
 
 
 @bp.post("/lang")
