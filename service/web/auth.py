@@ -11,7 +11,7 @@ from .. import auth as auth_service
 from ..errors import AccountLocked, ApiError, Unauthorized
 from . import bp, ctx, principal, safe_next
 from .i18n import LANGUAGES, _
-from .problems import of_exception, place_errors
+from .problems import errors_of
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -83,9 +83,8 @@ def password():
                 s, p, current, new, c.now(), max_attempts=settings.login_attempts,
                 lockout_minutes=settings.lockout_minutes))
         except ApiError as exc:
-            errors = place_errors([dict(e, **exc.params) for e in exc.errors or []]) or {
-                "current_password" if exc.code in ("wrong_password", "account_locked") else "new_password":
-                [of_exception(exc)]}
+            errors = errors_of(exc, "current_password" if exc.code in ("wrong_password", "account_locked")
+                               else "new_password")
         else:
             flash(_("Your password is changed; your other sessions and API tokens have ended."), "success")
             return redirect(url_for("web.inbox"))

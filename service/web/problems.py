@@ -62,6 +62,14 @@ def place_errors(errors: list[dict] | None) -> dict[str, list[str]]:
     return placed
 
 
+def errors_of(exc: BaseException, field: str) -> dict[str, list[str]]:
+    """A refusal as the page places it: its field problems beside their fields (worded with the
+    error's own values), or else its sentence beside `field`."""
+    params = exc.params if isinstance(exc, ApiError) else {}
+    placed = place_errors([dict(e, **params) for e in getattr(exc, "errors", None) or []])
+    return placed or {field: [of_exception(exc)]}
+
+
 def deploy_errors(errors: list[dict]) -> list[dict]:
     """A diagram's refusals with each message in the page's language."""
     return [dict(e, message=error_text(e.get("code"), e, e.get("message"))) for e in errors]

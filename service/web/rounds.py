@@ -21,7 +21,7 @@ from ..models import PROBLEM_SOURCES, RECTIFYING_KINDS
 from ..validation import bounded_int
 from . import bp, ctx, fmt_time, principal
 from .i18n import _
-from .problems import of_exception, place_errors
+from .problems import errors_of
 
 SUGGESTED_CATEGORIES = ("工程建设", "便民服务", "合同管理", "财务管理", "资产管理", "选人用人", "作风建设", "基层党建")
 
@@ -67,7 +67,7 @@ def _record_finding(round_id: int, kind: str, errors: dict, main_field: str, sav
         try:
             c.db.transaction(lambda s: save(c, s, p))
         except Unprocessable as exc:
-            errors = place_errors(exc.errors) or {main_field: [of_exception(exc)]}
+            errors = errors_of(exc, main_field)
     if errors:
         with c.db.read() as s:
             view = findings_view(c, s, p, round_id)
@@ -108,7 +108,7 @@ def add_common_problem(round_id):
                 c, s, p, round_id, form["title"].strip(), form.get("description", "").strip(),
                 form["category"].strip(), department_id, problem_ids))
         except Unprocessable as exc:
-            errors = place_errors(exc.errors) or {"title": [of_exception(exc)]}
+            errors = errors_of(exc, "title")
     if errors:
         with c.db.read() as s:
             view = distill_view(c, s, p, round_id, _int(form.get("responsible_department_id")))

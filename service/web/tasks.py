@@ -22,7 +22,7 @@ from ..models import Evidence
 from . import bp, ctx, due_info, fmt_size, fmt_time, forms, principal
 from .i18n import _, tc
 from .inbox import SPECIAL_PAGES, task_url
-from .problems import of_exception, place_errors
+from .problems import errors_of, of_exception
 
 
 @bp.get("/tasks/<task_id>")
@@ -49,7 +49,7 @@ def complete(task_id):
         flash(_("This task was already completed; nothing was submitted twice."), "warning")
         return redirect(url_for("web.inbox"))
     except (InvalidTaskData, Unprocessable, WorkflowFailure) as exc:
-        errors = place_errors(getattr(exc, "errors", None)) or {"data": [of_exception(exc)]}
+        errors = errors_of(exc, "data")
         if view["special_url"]:  # the findings and distillation pages show their own errors
             for messages in errors.values():
                 for m in messages:
