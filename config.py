@@ -36,10 +36,18 @@ def _secret_key(instance_dir: Path) -> str:
     return path.read_text().strip() if path.exists() else ""
 
 
-def write_secret_key(instance_dir: Path) -> bool:
-    """Generate the instance's signing key once (by `rectiflow init-db`); True when one was written."""
-    path = instance_dir / "secret_key"
-    if os.environ.get("RECTIFLOW_SECRET_KEY") or path.exists():
+def _audit_key(instance_dir: Path) -> str:
+    """The key of the audit log's hash chain: kept outside the database, never the signing key."""
+    explicit = os.environ.get("RECTIFLOW_AUDIT_KEY")
+    if explicit:
+        return explicit
+    path = instance_dir / "audit_key"
+    return path.read_text().strip() if path.exists() else ""
+
+
+def _write_key(instance_dir: Path, name: str) -> bool:
+    path = instance_dir / name
+    if os.environ.get(f"RECTIFLOW_{name.upper()}") or path.exists():
         return False
     instance_dir.mkdir(parents=True, exist_ok=True)
     path.write_text(secrets.token_urlsafe(48))
@@ -47,11 +55,23 @@ def write_secret_key(instance_dir: Path) -> bool:
     return True
 
 
+def write_secret_key(instance_dir: Path) -> bool:
+    """Generate the instance's signing key once (by `rectiflow init-db`); True when one was written."""
+    return _write_key(instance_dir, "secret_key")
+
+
+def write_audit_key(instance_dir: Path) -> bool:
+    """Generate the audit log's key once (by `rectiflow init-db`, beside the signing key); True when
+    one was written."""
+    return _write_key(instance_dir, "audit_key")
+
+
 @dataclass
 class Settings:
     instance_dir: Path = field(default_factory=lambda: Path(_env("INSTANCE_DIR", "instance")).resolve())
     database_url: str = ""
     secret_key: str = ""
+    audit_key: str = ""
     demo_password: str = field(default_factory=lambda: _env("DEMO_PASSWORD", "rectiflow-demo"))
     # The mechanism's deadlines: days to file after a list is published, and the warning points.
     deadline_days: int = field(default_factory=lambda: _int("DEADLINE_DAYS", 60))
@@ -80,6 +100,8 @@ class Settings:
             self.database_url = _env("DATABASE_URL", f"sqlite:///{self.instance_dir / 'rectiflow.db'}")
         if not self.secret_key:
             self.secret_key = _secret_key(self.instance_dir)
+        if not self.audit_key:
+            self.audit_key = _audit_key(self.instance_dir)
         if not 0 < self.yellow_days < self.green_days < self.deadline_days:
             raise SettingsError("need 0 < RECTIFLOW_YELLOW_DAYS < RECTIFLOW_GREEN_DAYS < RECTIFLOW_DEADLINE_DAYS")
         if self.timer_retries < 0:
@@ -91,3 +113,8 @@ class Settings:
         if not self.secret_key:
             raise SettingsError("no secret key: run `rectiflow init-db` once, or set RECTIFLOW_SECRET_KEY")
         return self.secret_key
+
+    def require_audit_key(self) -> str:
+        if not self.audit_key:
+            raise SettingsError("no audit key: run `rectiflow init-db` once, or set RECTIFLOW_AUDIT_KEY")
+        return self.audit_key

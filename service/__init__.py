@@ -21,6 +21,7 @@ class _Utf8Json(DefaultJSONProvider):
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> Flask:
     settings = settings or Settings()
     app = Flask(__name__, instance_path=str(settings.instance_dir))
+    settings.require_audit_key()  # nothing is recorded unsealed
     app.config.update(SECRET_KEY=settings.require_secret_key(),
                       MAX_CONTENT_LENGTH=(settings.max_upload_mb + 1) * 1024 * 1024)
     app.json = _Utf8Json(app)  # Chinese as itself in JSON, not \uXXXX escapes

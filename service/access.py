@@ -36,6 +36,9 @@ DESIGNERS = ("designer", "admin")                      # process models: deploy 
 POOL_KEEPERS = ("office", "admin")                     # the inspector pool
 AUDIT_LINKERS = ("office", "leading_group")            # audit findings linked to a round's problems
 CLUE_READERS = ("discipline", "office", "inspector")   # the clue library (content per clue_scope)
+# The security audit log is read by the audit administrator alone: not the system administrator,
+# whose own actions it records (separation of duties, GB/T 22239).
+AUDIT_READERS = ("audit_admin",)
 
 
 # ---------------------------------------------------------------- units and cases

@@ -5,6 +5,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -13,8 +14,12 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from . import audit
 from .errors import AccountLocked, Forbidden, Unauthorized, Unprocessable
 from .models import ApiToken, LoginThrottle, Unit, User
+
+if TYPE_CHECKING:
+    from .context import Context
 
 _hasher = PasswordHasher()
 MIN_PASSWORD_LENGTH = 10
@@ -109,6 +114,44 @@ def login(session: Session, username: str, password: str, now: datetime, *, toke
     return token, principal
 
 
+def page_login(ctx: Context, username: str, password: str) -> Principal:
+    """A login to the pages: recorded in the audit log, and so is a refused one."""
+    settings = ctx.settings
+
+    def work(s: Session) -> Principal:
+        p = verify_credentials(s, username, password, ctx.now(), max_attempts=settings.login_attempts,
+                               lockout_minutes=settings.lockout_minutes)
+        audit.record(s, "login", p, f"user:{p.username}")
+        return p
+
+    with audit.refusals(ctx.db, "login_failed", None, f"user:{username}"):
+        return ctx.db.transaction(work)
+
+
+def issue_token(ctx: Context, username: str, password: str) -> tuple[str, Principal]:
+    """An API token for a proven password: recorded in the audit log, and so is a refused request."""
+    settings = ctx.settings
+
+    def work(s: Session) -> tuple[str, Principal]:
+        token, p = login(s, username, password, ctx.now(), token_hours=settings.token_hours,
+                         max_attempts=settings.login_attempts, lockout_minutes=settings.lockout_minutes)
+        audit.record(s, "token_issued", p, f"user:{p.username}")
+        return token, p
+
+    with audit.refusals(ctx.db, "token_refused", None, f"user:{username}"):
+        return ctx.db.transaction(work)
+
+
+def change_own_password(ctx: Context, p: Principal, current: str, new: str, keep_token: str | None = None) -> int:
+    """`change_password` in a transaction of its own, recorded in the audit log; a wrong current
+    password is recorded as refused."""
+    settings = ctx.settings
+    with audit.refusals(ctx.db, "password_change_refused", p, f"user:{p.username}"):
+        return ctx.db.transaction(lambda s: change_password(
+            s, p, current, new, ctx.now(), max_attempts=settings.login_attempts,
+            lockout_minutes=settings.lockout_minutes, keep_token=keep_token))
+
+
 def load_principal(session: Session, user_id: int, epoch: int = 0) -> Principal | None:
     """The principal behind a web session; None once the account is gone or disabled, or once the
     session's generation has ended (a logout, a password change)."""
@@ -136,8 +179,18 @@ def end_page_sessions(session: Session, user_id: int) -> int:
                            .returning(User.session_epoch)).scalar_one()
 
 
-def revoke_token(session: Session, token: str) -> None:
+def log_out(session: Session, p: Principal) -> int:
+    """A logout from the pages: every page session of the account ends (see end_page_sessions)."""
+    epoch = end_page_sessions(session, p.id)
+    audit.record(session, "logout", p, f"user:{p.username}")
+    return epoch
+
+
+def revoke_token(session: Session, token: str, p: Principal | None = None) -> None:
+    """A logout from the API: the token no longer works."""
     session.execute(delete(ApiToken).where(ApiToken.token_sha256 == _digest(token)))
+    if p is not None:
+        audit.record(session, "token_revoked", p, f"user:{p.username}")
 
 
 def change_password(session: Session, p: Principal, current: str, new: str, now: datetime, *,
@@ -158,7 +211,9 @@ def change_password(session: Session, p: Principal, current: str, new: str, now:
     session.execute(update(User).where(User.id == p.id).values(password_hash=hash_password(new)))
     kept = [ApiToken.token_sha256 != _digest(keep_token)] if keep_token else []
     session.execute(delete(ApiToken).where(ApiToken.user_id == p.id, *kept))
-    return end_page_sessions(session, p.id)
+    epoch = end_page_sessions(session, p.id)
+    audit.record(session, "password_changed", p, f"user:{p.username}")
+    return epoch
 
 
 def _verify(hashed: str, password: str) -> bool:

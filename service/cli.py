@@ -1,4 +1,4 @@
-"""The `rectiflow` command: init-db, seed-demo, run, fire-timers, deploy, backup, restore."""
+"""The `rectiflow` command: init-db, seed-demo, run, fire-timers, deploy, backup, restore, audit verify."""
 from __future__ import annotations
 
 import argparse
@@ -6,17 +6,18 @@ import logging
 import sys
 from pathlib import Path
 
-from config import Settings, SettingsError, write_secret_key
+from config import Settings, SettingsError, write_audit_key, write_secret_key
 
 
 def _app(init: bool):
-    """The application; `init-db` first writes the instance's secret key if it has none."""
+    """The application; `init-db` first writes the instance's secret key and audit key if it has none."""
     from . import create_app
 
     settings = Settings()
-    if init and write_secret_key(settings.instance_dir):
-        settings = Settings()  # read the key just written
+    if init and (write_secret_key(settings.instance_dir) | write_audit_key(settings.instance_dir)):
+        settings = Settings()  # read the keys just written
     settings.require_secret_key()
+    settings.require_audit_key()
     return create_app(settings)
 
 
@@ -38,9 +39,14 @@ def main(argv: list[str] | None = None) -> int:
     restoring = sub.add_parser("restore", help="replace the database's content with an archive's, after checking it")
     restoring.add_argument("file", type=Path)
     restoring.add_argument("--replace", action="store_true", help="overwrite a database that holds users or rounds")
+    auditing = sub.add_parser("audit", help="the audit log")
+    auditing.add_argument("audit_command", choices=["verify"],
+                          help="verify: recompute the whole hash chain and name the first entry that does not hold")
     args = parser.parse_args(argv)
     if args.command in ("backup", "restore"):
         return _backup_or_restore(args)
+    if args.command == "audit":
+        return _verify_audit_log()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("spiff").setLevel(logging.WARNING)  # per-task state changes are noise here
 
@@ -64,8 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         from workflows.registry import DeployError
 
         try:
-            version, created = ctx.db.transaction(
-                lambda s: ctx.engine.deploy(s, args.file.read_bytes(), deployed_by="cli"))
+            version, created = ctx.db.transaction(lambda s: _deploy(s, ctx, args.file.read_bytes()))
         except DeployError as exc:
             for err in exc.errors:
                 print(f"{err['element_id'] or '-'}: {err['message']}", file=sys.stderr)
@@ -79,6 +84,40 @@ def main(argv: list[str] | None = None) -> int:
         TimerScheduler(ctx, ctx.settings.timer_interval).start()
         print(f"rectiflow serving on http://{args.host}:{args.port}/ (API at /api/v1)")
         serve(app, host=args.host, port=args.port, threads=args.threads)
+    return 0
+
+
+def _deploy(s, ctx, xml: bytes):
+    """A deployment from the command line: on the audit log with no actor (no one logged in)."""
+    from . import audit
+
+    version, created = ctx.engine.deploy(s, xml, deployed_by="cli")
+    audit.record(s, "model_deployed", None, f"model:{version.key}:{version.version}",
+                 detail={"created": created, "via": "cli"})
+    return version, created
+
+
+def _verify_audit_log() -> int:
+    """Needs only the database and the audit key: 0 when the chain is whole, 1 naming the first bad entry."""
+    from . import audit
+    from .db import Database
+
+    try:
+        settings = Settings()
+        key = settings.require_audit_key()
+    except SettingsError as exc:
+        print(f"rectiflow: {exc}", file=sys.stderr)
+        return 2
+    db = Database(settings.database_url, key)
+    try:
+        with db.read() as s:
+            verdict = audit.verify(s, key)
+    finally:
+        db.engine.dispose()
+    if not verdict.ok:
+        print(f"audit log broken at entry {verdict.bad_id}: {verdict.reason} ({verdict.count} entries verified before it)")
+        return 1
+    print(f"audit log OK: {verdict.count} entries verified")
     return 0
 
 

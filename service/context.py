@@ -34,7 +34,7 @@ def lane_role(lane: str | None) -> str | None:
         return None
     lane = lane.strip()
     code = _lane_code(lane)
-    return None if code in ("designer", "admin") else code
+    return None if code in ("designer", "admin", "audit_admin") else code
 
 
 def _lane_code(lane: str) -> str | None:
@@ -73,7 +73,7 @@ def make_context(settings: Settings, clock: Clock | None = None) -> Context:
     clock = clock or Clock()
     engine = Engine(FormLibrary(BPMN_DIR / "forms"), clock, role_for_lane, naive_zone=settings.timezone,
                     required_steps=required_steps(), timer_retries=settings.timer_retries)
-    return Context(settings, Database(settings.database_url), engine, clock)
+    return Context(settings, Database(settings.database_url, settings.audit_key), engine, clock)
 
 
 def deploy_default_models(ctx: Context) -> list[tuple[str, int, bool]]:

@@ -80,9 +80,10 @@ def lock_row(s: Session, entity, ident: int) -> None:
 
 
 class Database:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, audit_key: str = "") -> None:
         self.engine = make_engine(url)
-        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # every session carries the audit log's key, for service.audit to seal what it appends
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False, info={"audit_key": audit_key})
 
     @contextmanager
     def read(self):

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 from workflows.registry import DeployError
 from workflows.tables import ModelVersion
 
-from . import access
+from . import access, audit
 from .auth import Principal
 from .context import Context
 from .errors import NotFound, TooLarge, Unprocessable
@@ -55,9 +55,11 @@ def deploy(ctx: Context, s: Session, p: Principal, xml: bytes) -> tuple[ModelVer
         raise Unprocessable("the BPMN document is empty", [{"element_id": None, "code": "bpmn_empty", "message": "empty body"}],
                             code="bpmn_empty")
     try:
-        return ctx.engine.deploy(s, xml, deployed_by=p.username)
+        version, created = ctx.engine.deploy(s, xml, deployed_by=p.username)
     except DeployError as exc:
         raise Unprocessable("the diagram cannot be deployed", exc.errors, code="deploy_refused") from exc
+    audit.record(s, "model_deployed", p, f"model:{version.key}:{version.version}", detail={"created": created})
+    return version, created
 
 
 def validate(ctx: Context, p: Principal, xml: bytes) -> list[dict]:

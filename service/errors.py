@@ -131,6 +131,7 @@ ERROR_CODES: dict[str, str] = {
     "password_too_short": N_("The new password needs at least %(limit)s characters"),
     "forbidden": N_("You may not do this"),
     "role_required": N_("This needs a role you do not hold"),
+    "audit_admin_required": N_("Only an audit administrator reads the audit log"),
     "not_found": N_("Not found, or not yours to see"),
     "conflict": N_("This conflicts with the current state; reload and try again"),
     "concurrent_change": N_("Someone changed this at the same time; reload and try again"),

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from workflows.tables import HumanTask, ProcessInstance
 
-from . import access
+from . import access, audit
 from .auth import Principal
 from .cases import get_case
 from .context import Context
@@ -112,6 +112,7 @@ def upload(ctx: Context, s: Session, p: Principal, case_id: int, filename: str, 
                         reviews=[])
     s.add(evidence)
     s.flush()
+    audit.record(s, "evidence_uploaded", p, f"case:{case.id}", detail={"evidence": evidence.id, "sha256": digest})
     return evidence
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -18,7 +18,7 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy import func, not_, select
 from sqlalchemy.orm import Session, aliased
 
-from . import access
+from . import access, audit
 from .auth import Principal
 from .context import Context
 from .errors import Forbidden, NotFound
@@ -237,6 +237,14 @@ def _write(cell, value) -> None:
     cell.data_type = "s"  # openpyxl would store "=..." as a formula
     if text.startswith(_FORMULA_START):
         cell.quotePrefix = True  # Excel's own mark for "typed as text": editing the cell keeps it text
+
+
+def exported(ctx: Context, p: Principal, names: list[str], content: bytes, filters: Filters | None = None) -> bytes:
+    """Lists leaving the service as a workbook: recorded in the audit log (in a transaction of its
+    own: reading them changes nothing), with the filters they were narrowed by."""
+    detail = {"lists": names, **{k: v for k, v in asdict(filters or Filters()).items() if v is not None}}
+    audit.event(ctx.db, "list_exported", p, f"list:{names[0] if len(names) == 1 else 'ledger'}", detail=detail)
+    return content
 
 
 def workbook(spec: ListSpec, data: list[dict]) -> bytes:

@@ -37,6 +37,7 @@ ROLES = {
     "discipline": "纪委监委",
     "designer": "流程设计",
     "admin": "系统管理员",
+    "audit_admin": "审计管理员",
 }
 UNIT_KINDS = ("department", "street", "community", "company", "office", "leading_group", "discipline")
 # Units that receive every published list and rectify against it.
@@ -514,3 +515,35 @@ class AuditFinding(Base):
     expert_id: Mapped[int | None] = mapped_column(ForeignKey("expert.id"))
     recorded_by: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class AuditEntry(Base):
+    """One event of the audit log (GB/T 22239 security audit): rows are only ever appended.
+
+    `hash` is HMAC-SHA256, under a key kept outside the database, over the previous row's hash and
+    this row's own content (`service.audit.canonical`); ids run 1, 2, 3 … without gaps, so an
+    altered, deleted or inserted row breaks the chain (`rectiflow audit verify`)."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    actor: Mapped[str | None] = mapped_column(String(80), index=True)
+    address: Mapped[str | None] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(40), index=True)
+    target: Mapped[str | None] = mapped_column(String(200))
+    outcome: Mapped[str] = mapped_column(String(10))
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHead(Base):
+    """The audit log's one head row: its latest id and hash. Every append locks it first, so appends
+    are made one at a time and the chain never forks."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_id: Mapped[int] = mapped_column(Integer, default=0)
+    last_hash: Mapped[str] = mapped_column(String(64), default="")

@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from . import access
+from . import access, audit
 from .auth import Principal
 from .cases import get_case
 from .context import Context
@@ -80,4 +80,5 @@ def review_evidence(ctx: Context, s: Session, p: Principal, evidence_id: int, re
     evidence.review, evidence.review_comment = result, comment
     evidence.reviewed_by, evidence.reviewed_at = p.id, now
     s.flush()
+    audit.record(s, "evidence_reviewed", p, f"evidence:{evidence.id}", detail={"case": evidence.case_id, "result": result})
     return evidence

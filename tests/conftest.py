@@ -34,6 +34,8 @@ from service.demo import seed_demo
 from service.models import User
 from workflows.clock import Clock
 
+AUDIT_KEY = "test-audit-key"  # the audit log's key in every test's settings
+
 # Real argon2id hashes, with parameters light enough that a login costs milliseconds, not 0.2 s.
 LIGHT_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
@@ -78,7 +80,7 @@ def _postgres_url():
 
 
 def _settings(folder: Path, url: str) -> Settings:
-    return Settings(instance_dir=folder / "instance", database_url=url, secret_key="test")
+    return Settings(instance_dir=folder / "instance", database_url=url, secret_key="test", audit_key=AUDIT_KEY)
 
 
 class _Postgres:

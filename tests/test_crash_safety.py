@@ -49,6 +49,7 @@ class Service:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
         env = dict(os.environ, RECTIFLOW_DATABASE_URL=self.database_url, RECTIFLOW_SECRET_KEY="test",
+                   RECTIFLOW_AUDIT_KEY="test-audit-key",
                    RECTIFLOW_INSTANCE_DIR=str(self.folder), PYTHONPATH=str(ROOT))
         self.process = subprocess.Popen([sys.executable, "-m", "service.cli", "run", "--port", str(port),
                                          "--threads", "16"], cwd=ROOT, env=env,

@@ -71,7 +71,7 @@ def test_approval_after_a_restart_publishes_exactly_as_without_one(app, ctx, api
     round_id = _round_at_approval(api, d, "重启之后")
     if between == "new_application":
         settings = Settings(instance_dir=ctx.settings.instance_dir, database_url=ctx.settings.database_url,
-                            secret_key="test")
+                            secret_key="test", audit_key=ctx.settings.audit_key)
         restarted = create_app(settings, ctx.clock)
         ctx, api = restarted.extensions["rectiflow"], Api(restarted.test_client())
         assert not ctx.engine.registry._cache, "a new process starts with nothing parsed"

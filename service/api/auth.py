@@ -26,14 +26,7 @@ def health():
 @bp.post("/auth/token")
 def issue_token():
     data = payload(TOKEN_REQUEST)
-    c = ctx()
-    settings = c.settings
-
-    def work(s):
-        return auth_service.login(s, data["username"], data["password"], c.now(), token_hours=settings.token_hours,
-                                  max_attempts=settings.login_attempts, lockout_minutes=settings.lockout_minutes)
-
-    token, p = c.db.transaction(work)
+    token, p = auth_service.issue_token(ctx(), data["username"], data["password"])
     return {"token": token, "user": p.as_json()}
 
 
@@ -51,7 +44,8 @@ def _bearer() -> str:
 @bp.delete("/auth/token")
 def revoke_token():
     """Log out: the token the request carries no longer works."""
-    ctx().db.transaction(lambda s: auth_service.revoke_token(s, _bearer()))
+    p = principal()
+    ctx().db.transaction(lambda s: auth_service.revoke_token(s, _bearer(), p))
     return "", 204
 
 
@@ -59,11 +53,8 @@ def revoke_token():
 def change_password():
     """A new password for the caller; every other token and every page session of the account ends."""
     data = payload(PASSWORD_CHANGE)
-    c = ctx()
-    settings = c.settings
-    c.db.transaction(lambda s: auth_service.change_password(
-        s, principal(), data["current_password"], data["new_password"], c.now(), max_attempts=settings.login_attempts,
-        lockout_minutes=settings.lockout_minutes, keep_token=_bearer()))
+    auth_service.change_own_password(ctx(), principal(), data["current_password"], data["new_password"],
+                                     keep_token=_bearer())
     return "", 204
 
 

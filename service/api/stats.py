@@ -51,7 +51,7 @@ def list_rows(name):
     with c.db.read() as s:
         spec, rows = lists.rows(c, s, principal(), name, filters=filters)
     if fmt == "xlsx":
-        return _xlsx(lists.workbook(spec, rows), name)
+        return _xlsx(lists.exported(c, principal(), [name], lists.workbook(spec, rows), filters), name)
     body = listing(rows, len(rows))
     body["columns"] = [{"key": col.key, "header": col.header,
                         **({"labels": {k: v for k, v in col.labels.items() if k is not None}} if col.labels else {})}
@@ -65,4 +65,4 @@ def all_lists():
     c, filters = ctx(), _filters()
     with c.db.read() as s:
         sheets = [lists.rows(c, s, principal(), name, filters=filters) for name in lists.LISTS]
-    return _xlsx(lists.ledger(sheets), "ledger")
+    return _xlsx(lists.exported(c, principal(), list(lists.LISTS), lists.ledger(sheets), filters), "ledger")

@@ -26,12 +26,9 @@ def login():
     if not username or not password:
         return render_template("login.html", next=target, username=username,
                                error=_("Enter your username and password.")), 400
-    c = ctx()
-    settings = c.settings
+    settings = ctx().settings
     try:
-        p = c.db.transaction(lambda s: auth_service.verify_credentials(
-            s, username, password, c.now(), max_attempts=settings.login_attempts,
-            lockout_minutes=settings.lockout_minutes))
+        p = auth_service.page_login(ctx(), username, password)
     except AccountLocked:
         return render_template("login.html", next=target, username=username,
                                error=_("Too many failed logins: the account is locked. Try again in %(minutes)s "
@@ -51,10 +48,10 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    user_id = session.get("uid")
-    if user_id is not None and session.get("epoch", 0) == principal().session_epoch:
+    if session.get("uid") is not None and session.get("epoch", 0) == principal().session_epoch:
         # ends the session on the server too: a copy of this cookie taken before no longer works
-        ctx().db.transaction(lambda s: auth_service.end_page_sessions(s, user_id))
+        p = principal()
+        ctx().db.transaction(lambda s: auth_service.log_out(s, p))
     lang = session.get("lang")
     session.clear()
     if lang:
@@ -76,12 +73,8 @@ def password():
     if new != request.form.get("confirm_password", ""):
         errors["confirm_password"] = [_("The two new passwords differ.")]
     if not errors:
-        c, p = ctx(), principal()
-        settings = c.settings
         try:
-            session["epoch"] = c.db.transaction(lambda s: auth_service.change_password(
-                s, p, current, new, c.now(), max_attempts=settings.login_attempts,
-                lockout_minutes=settings.lockout_minutes))
+            session["epoch"] = auth_service.change_own_password(ctx(), principal(), current, new)
         except ApiError as exc:
             errors = errors_of(exc, "current_password" if exc.code in ("wrong_password", "account_locked")
                                else "new_password")

@@ -113,6 +113,6 @@ def list_workbook(name: str):
         round_id = _round_arg(s, p)
         spec, rows = lists.rows(c, s, p, name, round_id)
     filename = f"{name}-round-{round_id}.xlsx" if round_id else f"{name}.xlsx"
-    return Response(lists.workbook(spec, rows),
+    return Response(lists.exported(c, p, [name], lists.workbook(spec, rows), lists.Filters(round_id=round_id)),
                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})

@@ -97,6 +97,7 @@ LABELS: dict[str, dict] = {
         "discipline": _l("Discipline commission"),
         "designer": _l("Process designer"),
         "admin": _l("Administrator"),
+        "audit_admin": _l("Audit administrator"),
     },
     "warning": {
         "none": _l("No warning"),
