@@ -47,7 +47,7 @@ def test_a_common_problem_added_while_the_list_is_approved_is_published_or_refus
         first.start()
         assert reached.wait(30), f"{held} never reached {statement}"
         second.start()
-        second.join(2.5)
+        second.join(1.0)
         if not second.is_alive():
             release.set()
         first.join(60)
@@ -101,7 +101,7 @@ def test_evidence_sent_while_the_head_files_is_refused_once_the_case_is_filed(ap
         filing.start()
         assert reached.wait(30), "the filing was never stored"
         upload.start()
-        upload.join(2.5)
+        upload.join(1.0)
         if not upload.is_alive():
             release.set()
         filing.join(60)

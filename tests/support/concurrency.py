@@ -34,7 +34,7 @@ class Call(threading.Thread):
 
 
 @contextmanager
-def hold(engine, statement_starts: str, thread: threading.Thread | None = None, timeout: float = 3.0):
+def hold(engine, statement_starts: str, thread: threading.Thread | None = None, timeout: float = 1.5):
     """While inside: the first statement that starts with `statement_starts` (run by `thread`, when
     given) waits before it runs until `release` is set, or for `timeout` seconds (long enough to show
     that the other request cannot get past it); `reached` is set when it starts waiting."""
