@@ -27,21 +27,14 @@ def _int(name: str, default: int) -> int:
         raise SettingsError(f"RECTIFLOW_{name} must be an integer, got {raw!r}") from exc
 
 
-def _secret_key(instance_dir: Path) -> str:
-    """An explicit key wins; otherwise the one `rectiflow init-db` wrote into the instance folder."""
-    explicit = os.environ.get("RECTIFLOW_SECRET_KEY")
+def _key(instance_dir: Path, name: str) -> str:
+    """An explicit RECTIFLOW_<NAME> wins; otherwise the file `rectiflow init-db` wrote into the
+    instance folder. The secret key signs sessions; the audit key seals the audit log's chain and
+    is never the signing key."""
+    explicit = os.environ.get(f"RECTIFLOW_{name.upper()}")
     if explicit:
         return explicit
-    path = instance_dir / "secret_key"
-    return path.read_text().strip() if path.exists() else ""
-
-
-def _audit_key(instance_dir: Path) -> str:
-    """The key of the audit log's hash chain: kept outside the database, never the signing key."""
-    explicit = os.environ.get("RECTIFLOW_AUDIT_KEY")
-    if explicit:
-        return explicit
-    path = instance_dir / "audit_key"
+    path = instance_dir / name
     return path.read_text().strip() if path.exists() else ""
 
 
@@ -99,9 +92,9 @@ class Settings:
         if not self.database_url:
             self.database_url = _env("DATABASE_URL", f"sqlite:///{self.instance_dir / 'rectiflow.db'}")
         if not self.secret_key:
-            self.secret_key = _secret_key(self.instance_dir)
+            self.secret_key = _key(self.instance_dir, "secret_key")
         if not self.audit_key:
-            self.audit_key = _audit_key(self.instance_dir)
+            self.audit_key = _key(self.instance_dir, "audit_key")
         if not 0 < self.yellow_days < self.green_days < self.deadline_days:
             raise SettingsError("need 0 < RECTIFLOW_YELLOW_DAYS < RECTIFLOW_GREEN_DAYS < RECTIFLOW_DEADLINE_DAYS")
         if self.timer_retries < 0:
