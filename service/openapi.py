@@ -36,8 +36,8 @@ def document() -> dict:
         "/health": {"get": _op("Service and database health", "system", public=True)},
         "/openapi.json": {"get": _op("This document", "system", public=True)},
         "/auth/token": {"post": _op("Exchange username and password for a bearer token", "auth", TOKEN_REQUEST,
-                                    public=True)
-                        | {"delete": _op("Log out: the token the request carries ends", "auth", ok="204")}},
+                                    public=True),
+                        "delete": _op("Log out: the token the request carries ends", "auth", ok="204")},
         "/auth/password": {"post": _op("Change the caller's password; every other token and page session of the "
                                        "account ends", "auth", PASSWORD_CHANGE, "204")},
         "/me": {"get": _op("The current user", "auth")},
@@ -93,6 +93,11 @@ def document() -> dict:
                                         FINDING_REQUEST, "201")},
         "/audit-findings/{id}/link": {"post": _op("Link an audit finding to a problem (巡审结合)", "pools",
                                                   LINK_REQUEST)},
+        "/process-instances": {"get": _op("Process instances the caller runs, failed first (office, designers); "
+                                          "status=running|error|completed", "operations") | {"parameters": paging}},
+        "/process-instances/{id}/retry": {"post": _op("Try a failed instance's timed step again now", "operations")},
+        "/audit-log": {"get": _op("The audit log, newest first (audit administrator); action=, actor=", "audit")
+                       | {"parameters": paging}},
         "/lists/{name}": {"get": _op("A list (problems, responsibilities, rectifications, supervision); "
                                      "format=xlsx for the Excel ledger", "figures")},
     }
