@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
+from support.api import round_awaiting_approval
 from support.district import PASSWORD, build_district
 
 from service.models import Case, CommonProblem, Round
@@ -99,20 +100,6 @@ def service(ctx, tmp_path):
         s.kill()
 
 
-def _round_awaiting_approval(api, d) -> int:
-    office, inspector = api.as_("office1"), api.as_("inspector0")
-    round_id = office.post("/rounds", json={"name": "轮次", "inspected_unit_ids": d.units[:2],
-                                            "inspector_ids": d.inspectors[:1]}).get_json()["id"]
-    pid = inspector.post(f"/rounds/{round_id}/problems", json={
-        "unit_id": d.units[0], "description": "合同未经法律审核", "category": "合同"}).get_json()["id"]
-    inspector.complete(inspector.tasks(bpmn_id="record_findings")[0]["id"], {})
-    office.post(f"/rounds/{round_id}/common-problems", json={
-        "title": "合同管理不规范", "category": "合同", "responsible_department_id": d.departments[0],
-        "problem_ids": [pid]})
-    office.complete(office.tasks(bpmn_id="distill_list")[0]["id"], {})
-    return round_id
-
-
 def _published(ctx, round_id: int) -> tuple[str, list[int], Counter]:
     """The round's status, its cases' units, and how many instances each case's business key has."""
     with ctx.db.read() as s:
@@ -126,7 +113,7 @@ def _published(ctx, round_id: int) -> tuple[str, list[int], Counter]:
 def test_a_publication_killed_half_way_publishes_nothing_and_then_exactly_once(ctx, api, password_hash, service):
     d = build_district(ctx, password_hash, n_units=40)
     ctx.db.transaction(lambda s: ctx.engine.deploy(s, slow_start_model(), deployed_by="designer1"))
-    round_id = _round_awaiting_approval(api, d)
+    round_id = round_awaiting_approval(api, d)
 
     service.start()
     leading = service.token("leading1")
@@ -162,7 +149,7 @@ def test_a_publication_killed_half_way_publishes_nothing_and_then_exactly_once(c
 
 def test_completions_under_load_survive_a_kill_neither_lost_nor_doubled(ctx, api, password_hash, service):
     d = build_district(ctx, password_hash, n_units=16)
-    round_id = _round_awaiting_approval(api, d)
+    round_id = round_awaiting_approval(api, d)
     leading = api.as_("leading1")
     leading.complete(leading.tasks(bpmn_id="approve_list")[0]["id"], {"approved": True})
     with ctx.db.read() as s:

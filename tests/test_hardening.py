@@ -1,11 +1,10 @@
 """Hostile or careless input, and two requests at once: each gets a clear 4xx, never a 500 or a leak."""
 from __future__ import annotations
 
-import threading
-
 import bpmn_snippets as B
 import pytest
 from sqlalchemy import select
+from support.concurrency import at_once
 
 from service.models import Case
 
@@ -90,28 +89,12 @@ def test_unit_users_do_not_see_findings_before_the_list_is_published(client, as_
                       query_string={"round_id": 2}).get_json()["total"] > 0
 
 
-def _parallel(n, fn):
-    barrier = threading.Barrier(n)
-    results = []
-
-    def run():
-        barrier.wait()
-        results.append(fn())
-
-    threads = [threading.Thread(target=run) for _ in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
-
-
 def test_parallel_wrong_passwords_all_count_towards_the_lockout(app, ctx):
     def attempt():
         with app.test_client() as c:
             return c.post("/api/v1/auth/token", json={"username": "c02_head", "password": "wrong"}).status_code
 
-    assert set(_parallel(6, attempt)) == {401}
+    assert set(at_once(6, attempt)) == {401}
     r = app.test_client().post("/api/v1/auth/token",
                                json={"username": "c02_head", "password": ctx.settings.demo_password})
     assert r.get_json()["code"] == "account_locked", "six parallel failures reached the limit of five"
@@ -126,7 +109,7 @@ def test_two_rechecks_at_once_reopen_a_case_once(app, ctx, as_):
         with app.test_client() as c:
             return c.post(f"/api/v1/cases/{case.id}/recheck", headers=office, json={"comment": "回头看"}).status_code
 
-    assert sorted(_parallel(2, recheck)) == [200, 422]
+    assert sorted(at_once(2, recheck)) == [200, 422]
     with ctx.db.read() as s:
         reopened = s.get(Case, case.id)
         assert reopened.previous_instance_ids == [case.process_instance_id]

@@ -3,10 +3,10 @@ neither the answer nor its time tells whether a username exists."""
 from __future__ import annotations
 
 import statistics
-import threading
 import time
 
 import pytest
+from support.concurrency import at_once
 from support.district import PASSWORD, build_district
 
 from service.auth import hash_password
@@ -16,22 +16,6 @@ from service.auth import hash_password
 def real_district(ctx):
     """The district with real argon2 parameters: a password check costs what it costs in service."""
     return build_district(ctx, hash_password(PASSWORD))
-
-
-def _parallel(n, fn):
-    barrier = threading.Barrier(n)
-    results = []
-
-    def run():
-        barrier.wait()
-        results.append(fn())
-
-    threads = [threading.Thread(target=run) for _ in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
 
 
 def _login(client, username, password):
@@ -46,7 +30,7 @@ def test_parallel_wrong_passwords_check_no_more_guesses_than_allowed(app, ctx, r
         with app.test_client() as c:
             return _login(c, "office1", "wrong")
 
-    answers = _parallel(24, guess)
+    answers = at_once(24, guess)
     assert {status for status, _ in answers} == {401}
     codes = [body["code"] for _, body in answers]
     # a guess that was checked and failed says "wrong password"; the one that reached the limit says

@@ -8,6 +8,7 @@ import tracemalloc
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
+from support.api import round_awaiting_approval
 from support.diagrams import with_script
 
 from service.models import Case, Round
@@ -83,15 +84,8 @@ def test_publishing_to_every_unit_shares_one_script_time_budget(api, district, c
                              "n = 0\nfor i in range(3):\n    for j in range(100000):\n        n += 1\n"
                              "self_checked = recheck\naccepted = False\nwarned = {}"))
     d = district
-    office, inspector, leading = api.as_("office1"), api.as_("inspector0"), api.as_("leading1")
-    round_id = office.post("/rounds", json={"name": "轮次", "inspected_unit_ids": d.units[:2],
-                                            "inspector_ids": d.inspectors[:1]}).get_json()["id"]
-    pid = inspector.post(f"/rounds/{round_id}/problems", json={
-        "unit_id": d.units[0], "description": "合同未经法律审核", "category": "合同"}).get_json()["id"]
-    inspector.complete(inspector.tasks(bpmn_id="record_findings")[0]["id"], {})
-    office.post(f"/rounds/{round_id}/common-problems", json={
-        "title": "共性问题", "category": "合同", "responsible_department_id": d.departments[0], "problem_ids": [pid]})
-    office.complete(office.tasks(bpmn_id="distill_list")[0]["id"], {})
+    leading = api.as_("leading1")
+    round_id = round_awaiting_approval(api, d)
     task = leading.tasks(bpmn_id="approve_list")[0]["id"]
     started = time.monotonic()
     r = leading.post(f"/tasks/{task}/complete", json={"data": {"approved": True}})

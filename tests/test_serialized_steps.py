@@ -7,23 +7,8 @@ import threading
 
 import pytest
 from sqlalchemy import event
-from support.api import liaison, publish_round
+from support.api import liaison, publish_round, round_awaiting_approval
 from support.concurrency import Call, hold
-
-
-def _round_awaiting_approval(api, d) -> int:
-    office = api.as_("office1")
-    round_id = office.post("/rounds", json={"name": "轮次", "inspected_unit_ids": d.units[:2],
-                                            "inspector_ids": d.inspectors[:1]}).get_json()["id"]
-    inspector = api.as_("inspector0")
-    inspector.post(f"/rounds/{round_id}/problems", json={
-        "unit_id": d.units[0], "description": "合同未经法律审核", "category": "合同"})
-    inspector.complete(inspector.tasks(bpmn_id="record_findings")[0]["id"], {})
-    r = office.post(f"/rounds/{round_id}/common-problems", json={
-        "title": "合同管理不规范", "category": "合同", "responsible_department_id": d.departments[0]})
-    assert r.status_code == 201, r.get_json()
-    office.complete(office.tasks(bpmn_id="distill_list")[0]["id"], {})
-    return round_id
 
 
 @pytest.mark.parametrize("held, statement, outcome", [
@@ -35,7 +20,7 @@ def _round_awaiting_approval(api, d) -> int:
 def test_a_common_problem_added_while_the_list_is_approved_is_published_or_refused(app, ctx, api, district,
                                                                                    held, statement, outcome):
     d = district
-    round_id = _round_awaiting_approval(api, d)
+    round_id = round_awaiting_approval(api, d)
     approve = api.as_("leading1").tasks(bpmn_id="approve_list")[0]["id"]
     adding = Call(app, api, "office1", "post", f"/rounds/{round_id}/common-problems", json={
         "title": "工程项目监管不严", "category": "工程", "responsible_department_id": d.departments[1]})

@@ -46,8 +46,8 @@ class UserApi:
         return r.get_json()
 
 
-def publish_round(api, d, n_common=1):
-    """A round whose list is published: every unit of the district has a case."""
+def round_awaiting_approval(api, d, n_common=1) -> int:
+    """A round whose list of `n_common` common problems is distilled: the leading group's approval is open."""
     office = api.as_("office1")
     round_id = office.post("/rounds", json={"name": "轮次", "inspected_unit_ids": d.units[:2],
                                             "inspector_ids": d.inspectors[:1]}).get_json()["id"]
@@ -56,10 +56,17 @@ def publish_round(api, d, n_common=1):
         "unit_id": d.units[0], "description": "合同未经法律审核", "category": "合同"}).get_json()["id"]
     inspector.complete(inspector.tasks(bpmn_id="record_findings")[0]["id"], {})
     for i in range(n_common):
-        office.post(f"/rounds/{round_id}/common-problems", json={
+        r = office.post(f"/rounds/{round_id}/common-problems", json={
             "title": f"共性问题{i}", "category": "合同", "responsible_department_id": d.departments[0],
             "problem_ids": [pid] if i == 0 else []})
+        assert r.status_code == 201, r.get_json()
     office.complete(office.tasks(bpmn_id="distill_list")[0]["id"], {})
+    return round_id
+
+
+def publish_round(api, d, n_common=1):
+    """A round whose list is published: every unit of the district has a case."""
+    round_id = round_awaiting_approval(api, d, n_common)
     leading = api.as_("leading1")
     leading.complete(leading.tasks(bpmn_id="approve_list")[0]["id"], {"approved": True})
     return round_id

@@ -56,3 +56,20 @@ def hold(engine, statement_starts: str, thread: threading.Thread | None = None, 
     finally:
         release.set()
         event.remove(engine, "before_cursor_execute", before)
+
+
+def at_once(n: int, fn) -> list:
+    """`fn` called from `n` threads released together; their results, in the order they finished."""
+    barrier = threading.Barrier(n)
+    results: list = []
+
+    def run():
+        barrier.wait()
+        results.append(fn())
+
+    threads = [threading.Thread(target=run) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
