@@ -7,9 +7,9 @@ import io
 import pytest
 from sqlalchemy import func, select
 from support.api import liaison, publish_round
+from support.diagrams import round_with_timer
 from support.pages import Pages
 
-from service.context import BPMN_DIR
 from service.models import Round, SelfCheckItem
 
 
@@ -102,30 +102,12 @@ def test_a_count_past_any_sensible_number_is_refused_naming_the_field(api, distr
 
 
 # ------------------------------------------------------------------ timer values
-def _round_with_timer(kind: str, value: str) -> bytes:
-    """The shipped inspection_round with a non-interrupting reminder timer on record_findings."""
-    xml = (BPMN_DIR / "inspection_round.bpmn").read_text(encoding="utf-8")
-    reminder = f"""
-    <bpmn:boundaryEvent id="remind" name="催办" cancelActivity="false" attachedToRef="record_findings">
-      <bpmn:outgoing>f_remind</bpmn:outgoing>
-      <bpmn:timerEventDefinition id="remind_timer">
-        <bpmn:{kind} xsi:type="bpmn:tFormalExpression">{value}</bpmn:{kind}></bpmn:timerEventDefinition>
-    </bpmn:boundaryEvent>
-    <bpmn:scriptTask id="note" scriptFormat="python"><bpmn:incoming>f_remind</bpmn:incoming>
-      <bpmn:outgoing>f_noted</bpmn:outgoing><bpmn:script>reminded = True</bpmn:script></bpmn:scriptTask>
-    <bpmn:endEvent id="noted"><bpmn:incoming>f_noted</bpmn:incoming></bpmn:endEvent>
-    <bpmn:sequenceFlow id="f_remind" sourceRef="remind" targetRef="note" />
-    <bpmn:sequenceFlow id="f_noted" sourceRef="note" targetRef="noted" />
-  </bpmn:process>"""
-    return xml.replace("</bpmn:process>", reminder, 1).encode()
-
-
 @pytest.mark.parametrize("kind, value", [
     ("timeDuration", '"P99999Y"'), ("timeDuration", '"P9999999D"'), ("timeDate", '"P99999Y"'),
     ("timeDate", '"PT1H"'), ("timeDate", '"not a date"'), ("timeCycle", '"R3/P99999Y"'),
 ])
 def test_a_timer_value_no_clock_can_reach_is_refused_at_deploy_naming_the_timer(api, district, kind, value):
-    r = api.as_("designer1").post("/process-models", data=_round_with_timer(kind, value),
+    r = api.as_("designer1").post("/process-models", data=round_with_timer(kind, value),
                                   content_type="application/xml")
     assert r.status_code == 422, r.get_json()
     errors = r.get_json()["errors"]
@@ -137,7 +119,7 @@ def test_a_timer_value_no_clock_can_reach_is_refused_at_deploy_naming_the_timer(
     ("timeDate", '"P" + str(round_id) + "D"'), ("timeDuration", "round_id"), ("timeDate", "None"),
 ])
 def test_a_computed_timer_value_that_is_no_time_fails_the_request_with_a_coded_422(api, district, ctx, kind, value):
-    r = api.as_("designer1").post("/process-models", data=_round_with_timer(kind, value),
+    r = api.as_("designer1").post("/process-models", data=round_with_timer(kind, value),
                                   content_type="application/xml")
     assert r.status_code == 201, r.get_json()  # only known when the round runs
     d = district

@@ -9,8 +9,8 @@ import pytest
 from bpmn_snippets import doc, flow
 from sqlalchemy import func, select
 from support.api import Api
+from support.diagrams import round_with_timer
 
-from service.context import BPMN_DIR
 from service.models import Round
 
 
@@ -33,24 +33,6 @@ def _ticking(kind: str, value: str, pid: str = "ticking", script: str = "pause =
       {flow("f1", "start", "prepare")}{flow("f2", "prepare", "record_findings")}{flow("f3", "record_findings", "end")}
       {flow("f4", "remind", "note")}{flow("f5", "note", "noted")}"""
     return doc(pid, body, name="巡察轮次")
-
-
-def _round_with_reminder(cycle: str) -> bytes:
-    """The shipped inspection_round with a non-interrupting reminder timer on record_findings."""
-    xml = (BPMN_DIR / "inspection_round.bpmn").read_text(encoding="utf-8")
-    reminder = f"""
-    <bpmn:boundaryEvent id="remind" name="催办" cancelActivity="false" attachedToRef="record_findings">
-      <bpmn:outgoing>f_remind</bpmn:outgoing>
-      <bpmn:timerEventDefinition id="remind_timer">
-        <bpmn:timeCycle xsi:type="bpmn:tFormalExpression">{cycle}</bpmn:timeCycle></bpmn:timerEventDefinition>
-    </bpmn:boundaryEvent>
-    <bpmn:scriptTask id="note" scriptFormat="python"><bpmn:incoming>f_remind</bpmn:incoming>
-      <bpmn:outgoing>f_noted</bpmn:outgoing><bpmn:script>reminded = True</bpmn:script></bpmn:scriptTask>
-    <bpmn:endEvent id="noted"><bpmn:incoming>f_noted</bpmn:incoming></bpmn:endEvent>
-    <bpmn:sequenceFlow id="f_remind" sourceRef="remind" targetRef="note" />
-    <bpmn:sequenceFlow id="f_noted" sourceRef="note" targetRef="noted" />
-  </bpmn:process>"""
-    return xml.replace("</bpmn:process>", reminder, 1).encode()
 
 
 @pytest.mark.parametrize("kind, value", [
@@ -87,7 +69,7 @@ def test_a_diagram_that_never_waits_fails_its_request_within_seconds_and_other_w
                                            "inspector_ids": d.inspectors[:1]}).get_json()["id"]
     # a new version of the round with a reminder on record_findings whose cycle is computed, so no
     # deploy check can see that it is zero
-    r = api.as_("designer1").post("/process-models", data=_round_with_reminder('"R/PT" + str(round_id * 0) + "S"'),
+    r = api.as_("designer1").post("/process-models", data=round_with_timer("timeCycle", '"R/PT" + str(round_id * 0) + "S"'),
                                   content_type="application/xml")
     assert r.status_code == 201, r.get_json()
     tokens = {name: api.token(name) for name in ("office1", "inspector0")}

@@ -23,3 +23,21 @@ def with_script(model: str, element_id: str, script: str) -> bytes:
     changed, n = re.subn(pattern, lambda m: m.group(1) + escaped + m.group(2), xml, count=1, flags=re.S)
     assert n == 1
     return changed.encode()
+
+
+def round_with_timer(kind: str, value: str) -> bytes:
+    """The shipped inspection_round with a non-interrupting reminder timer on record_findings."""
+    xml = (BPMN_DIR / "inspection_round.bpmn").read_text(encoding="utf-8")
+    reminder = f"""
+    <bpmn:boundaryEvent id="remind" name="催办" cancelActivity="false" attachedToRef="record_findings">
+      <bpmn:outgoing>f_remind</bpmn:outgoing>
+      <bpmn:timerEventDefinition id="remind_timer">
+        <bpmn:{kind} xsi:type="bpmn:tFormalExpression">{value}</bpmn:{kind}></bpmn:timerEventDefinition>
+    </bpmn:boundaryEvent>
+    <bpmn:scriptTask id="note" scriptFormat="python"><bpmn:incoming>f_remind</bpmn:incoming>
+      <bpmn:outgoing>f_noted</bpmn:outgoing><bpmn:script>reminded = True</bpmn:script></bpmn:scriptTask>
+    <bpmn:endEvent id="noted"><bpmn:incoming>f_noted</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="f_remind" sourceRef="remind" targetRef="note" />
+    <bpmn:sequenceFlow id="f_noted" sourceRef="note" targetRef="noted" />
+  </bpmn:process>"""
+    return xml.replace("</bpmn:process>", reminder, 1).encode()
