@@ -10,7 +10,8 @@ stays separate even if this patch were dropped by a future SpiffWorkflow. The co
 3.2 reads a timer's value where the timer starts waiting, and a value that is no time (a text that
 is not a date, a duration in a timeDate, a date past the year 9999) escapes as a bare ValueError,
 TypeError or OverflowError that names no task. Those become `TimerValueError`, a task exception
-naming the timer, which the engine reports as `timer_invalid`.
+naming the timer, which the engine reports as `timer_invalid`. A duration of more than a hundred
+years is one of them, refused before 3.2 counts through its months one by one.
 """
 from __future__ import annotations
 
@@ -21,11 +22,13 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
     DurationTimerEventDefinition,
     TimeDateEventDefinition,
+    TimerEventDefinition,
 )
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util import deep_merge
 
 from . import datacopy
+from .timer_checks import check_months
 
 _applied = False
 
@@ -47,6 +50,14 @@ def _timer_guard(method):
     return guarded
 
 
+def _bounded(compute):
+    @functools.wraps(compute)
+    def bounded(parsed_duration, *args, **kwargs):
+        check_months(parsed_duration)
+        return compute(parsed_duration, *args, **kwargs)
+    return staticmethod(bounded)
+
+
 def apply() -> None:
     global _applied
     if not _applied:
@@ -54,4 +65,6 @@ def apply() -> None:
         TimeDateEventDefinition.has_fired = _timer_guard(TimeDateEventDefinition.has_fired)
         DurationTimerEventDefinition.has_fired = _timer_guard(DurationTimerEventDefinition.has_fired)
         CycleTimerEventDefinition.cycle_complete = _timer_guard(CycleTimerEventDefinition.cycle_complete)
+        TimerEventDefinition.get_timedelta_from_start = _bounded(TimerEventDefinition.get_timedelta_from_start)
+        TimerEventDefinition.get_timedelta_from_end = _bounded(TimerEventDefinition.get_timedelta_from_end)
         _applied = True

@@ -18,6 +18,9 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 MAX_CYCLE_REPETITIONS = 1000
 MIN_CYCLE_INTERVAL = timedelta(minutes=1)  # the scheduler sweeps every few tens of seconds
 MAX_TIMER_SPAN = timedelta(days=100 * 366)  # no step of a district's process waits a century
+# SpiffWorkflow adds up a duration's years and months one month at a time: a hundred years is 1,200
+# steps, "P99999999Y" would hold a thread for hours. Longer durations are refused before that count.
+MAX_TIMER_MONTHS = 100 * 12
 
 _ISO_TEXT = re.compile(r"^(R\d*/.+|P[0-9YMWDTHS.,]+|\d{4}-\d{2}-\d{2}([T ].*)?)$", re.IGNORECASE)
 
@@ -33,8 +36,22 @@ def literal_value(body: str) -> str | None:
     return body if _ISO_TEXT.match(body) else None
 
 
+class TimerTooLong(ValueError):
+    pass
+
+
+def check_months(parsed: dict) -> None:
+    """Refuse a parsed duration (SpiffWorkflow's dict of parts) whose years and months run past
+    `MAX_TIMER_MONTHS`, before anything counts through them. Applied at deploy and at run time."""
+    months = parsed.get("years", 0) * 12 + parsed.get("months", 0)
+    if months > MAX_TIMER_MONTHS:
+        raise TimerTooLong("the duration is longer than a hundred years")
+
+
 def _duration(text: str, start: datetime) -> timedelta:
-    return TimerEventDefinition.get_timedelta_from_start(TimerEventDefinition.parse_iso_duration(text), start)
+    parsed = TimerEventDefinition.parse_iso_duration(text)
+    check_months(parsed)
+    return TimerEventDefinition.get_timedelta_from_start(parsed, start)
 
 
 def timer_problem(kind: str, body: str, now: datetime | None = None) -> str | None:
@@ -54,12 +71,17 @@ def timer_problem(kind: str, body: str, now: datetime | None = None) -> str | No
             return _cycle_problem(text, now)
         elif not isinstance(TimerEventDefinition.parse_time_or_duration(text), datetime):
             return f"{text!r} is a duration: a timeDate must be a date and time (use timeDuration for a duration)"
+    except TimerTooLong:
+        return f"the duration {text!r} is longer than a hundred years"
     except Exception as exc:  # SpiffWorkflow raises bare Exceptions for bad ISO text
         return f"{text!r} is not an ISO 8601 {'cycle' if kind == 'timeCycle' else 'time or duration'} ({exc})"
     return None
 
 
 def _cycle_problem(text: str, now: datetime) -> str | None:
+    for part in text.split("/")[1:]:
+        if part.upper().startswith("P"):
+            check_months(TimerEventDefinition.parse_iso_duration(part))
     cycles, start, interval = TimerEventDefinition.parse_iso_recurring_interval(text)
     if interval <= timedelta(0):
         return f"the cycle {text!r} repeats every zero seconds: it would fire without end"
