@@ -26,7 +26,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from .db import Database, lock_row
+from .db import Database
 from .errors import ApiError
 from .models import AuditEntry, AuditHead
 
@@ -150,14 +150,17 @@ def search(s: Session, *, action: str | None = None, actor: str | None = None, l
 
 
 def _take_head(s: Session) -> tuple[int, str]:
-    """Lock the head row (made on the first append) for the rest of the transaction; its id and hash."""
-    head = select(AuditHead.last_id, AuditHead.last_hash).where(AuditHead.id == HEAD)
-    if s.execute(select(AuditHead.id).where(AuditHead.id == HEAD)).first() is None:
+    """Lock the head row (made on the first append) for the rest of the transaction; its id and hash.
+    Writing the row to itself takes the lock on either database: the row lock on PostgreSQL, the
+    write lock on SQLite."""
+    take = (update(AuditHead).where(AuditHead.id == HEAD).values(last_id=AuditHead.last_id)
+            .returning(AuditHead.last_id, AuditHead.last_hash))
+    row = s.execute(take).first()
+    if row is None:
         insert = postgresql_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
         s.execute(insert(AuditHead).values(id=HEAD, last_id=0, last_hash="").on_conflict_do_nothing())
-    lock_row(s, AuditHead, HEAD)
-    last_id, last_hash = s.execute(head).one()
-    return last_id, last_hash
+        row = s.execute(take).one()
+    return row[0], row[1]
 
 
 def _client_address() -> str | None:
