@@ -108,10 +108,15 @@ def login(session: Session, username: str, password: str, now: datetime, *, toke
           max_attempts: int, lockout_minutes: int) -> tuple[str, Principal]:
     principal = verify_credentials(session, username, password, now, max_attempts=max_attempts,
                                    lockout_minutes=lockout_minutes)
+    return new_token(session, principal.id, now, token_hours), principal
+
+
+def new_token(session: Session, user_id: int, now: datetime, hours: int) -> str:
+    """A bearer token for the account; only its SHA-256 is stored."""
     token = secrets.token_urlsafe(32)
-    session.add(ApiToken(token_sha256=_digest(token), user_id=principal.id, created_at=now,
-                         expires_at=now + timedelta(hours=token_hours)))
-    return token, principal
+    session.add(ApiToken(token_sha256=_digest(token), user_id=user_id, created_at=now,
+                         expires_at=now + timedelta(hours=hours)))
+    return token
 
 
 def page_login(ctx: Context, username: str, password: str) -> Principal:

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 from conftest import AUDIT_KEY
 from sqlalchemy import select, text
-from support.api import liaison, publish_round
+from support.api import UserApi, liaison, publish_round
 from support.concurrency import Call
+from support.district import PASSWORD
 from support.pages import Pages
 
 from service.cli import main
@@ -52,10 +53,11 @@ def test_logins_logouts_tokens_and_password_changes_are_recorded_with_who_where_
     assert pages.login("office1").status_code == 302
     assert pages.post("/logout").status_code == 302
     assert client.post("/api/v1/auth/token", json={"username": "leading1", "password": "nope"}).status_code == 401
-    leading = api.as_("leading1")
+    r = client.post("/api/v1/auth/token", json={"username": "leading1", "password": PASSWORD})
+    leading = UserApi(client, {"Authorization": f"Bearer {r.get_json()['token']}"})
     assert leading.post("/auth/password", json={"current_password": "nope", "new_password": "a-new-password-1"}
                         ).status_code == 403
-    assert leading.post("/auth/password", json={"current_password": "test-password",
+    assert leading.post("/auth/password", json={"current_password": PASSWORD,
                                                 "new_password": "a-new-password-1"}).status_code == 204
     assert leading.client.delete("/api/v1/auth/token", headers=leading.headers).status_code == 204
 
@@ -77,7 +79,7 @@ def test_logins_logouts_tokens_and_password_changes_are_recorded_with_who_where_
 def test_a_locked_account_is_recorded_as_refused_with_its_code(client, ctx, district):
     for _ in range(ctx.settings.login_attempts):
         client.post("/api/v1/auth/token", json={"username": "office1", "password": "nope"})
-    client.post("/api/v1/auth/token", json={"username": "office1", "password": "test-password"})
+    client.post("/api/v1/auth/token", json={"username": "office1", "password": PASSWORD})
     codes = [e.detail["code"] for e in entries(ctx, action="token_refused")]
     assert codes[-2:] == ["account_locked", "account_locked"] and len(codes) == ctx.settings.login_attempts + 1
 
@@ -134,7 +136,14 @@ def test_the_entry_commits_or_rolls_back_with_the_change_it_records(ctx, api, di
 
 
 # ---------------------------------------------------------------- the chain
-def test_an_untouched_log_verifies_and_an_altered_entry_is_named(monkeypatch, tmp_path, capsys, ctx, api, district):
+def log_in(client, *usernames: str) -> None:
+    for name in usernames:
+        assert client.post("/api/v1/auth/token", json={"username": name, "password": PASSWORD}).status_code == 200
+
+
+def test_an_untouched_log_verifies_and_an_altered_entry_is_named(monkeypatch, tmp_path, capsys, client, ctx, api,
+                                                                 district):
+    log_in(client, "office1", "leading1", "inspector0")
     publish_round(api, district)
     count = len(entries(ctx))
     assert count >= 6
@@ -153,13 +162,14 @@ def test_an_untouched_log_verifies_and_an_altered_entry_is_named(monkeypatch, tm
 
 def test_an_altered_outcome_or_detail_is_named(monkeypatch, tmp_path, capsys, client, ctx, district):
     client.post("/api/v1/auth/token", json={"username": "office1", "password": "nope"})
-    client.post("/api/v1/auth/token", json={"username": "office1", "password": "test-password"})
+    client.post("/api/v1/auth/token", json={"username": "office1", "password": PASSWORD})
     sql(ctx, "UPDATE audit_log SET outcome = 'ok' WHERE id = 1")
     code, out = verify(monkeypatch, ctx, tmp_path, capsys)
     assert code == 1 and "entry 1" in out, out
 
 
-def test_a_deleted_entry_breaks_the_chain_where_it_was(monkeypatch, tmp_path, capsys, ctx, api, district):
+def test_a_deleted_entry_breaks_the_chain_where_it_was(monkeypatch, tmp_path, capsys, client, ctx, api, district):
+    log_in(client, "office1", "leading1", "inspector0")
     publish_round(api, district)
     count = len(entries(ctx))
     sql(ctx, "DELETE FROM audit_log WHERE id = 4")
@@ -234,6 +244,7 @@ def auditor(ctx, district, password_hash) -> str:
 
 def test_only_the_audit_administrator_reads_the_log(client, ctx, api, district, auditor):
     Pages(client).login("office1", "wrong-password")
+    log_in(client, "admin")
     for name in ("office1", "admin", "u002_liaison", "designer1", "leading1"):
         r = api.as_(name).get("/audit-log")
         assert (r.status_code, r.get_json()["code"]) == (403, "audit_admin_required"), name

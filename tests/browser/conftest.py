@@ -168,7 +168,16 @@ def sign_in(live_app, live_server):
     return open_as
 
 
-@pytest.fixture
-def screenshots():
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    return SCREENSHOTS
+@pytest.fixture(scope="session")
+def shoot():
+    """Screenshots of the pages the tests walk, for people to look at (test-artifacts/screenshots),
+    taken only when RECTIFLOW_SCREENSHOTS is set: the tests assert what they check without them."""
+    wanted = bool(os.environ.get("RECTIFLOW_SCREENSHOTS"))
+    if wanted:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    def take(page, name: str, full_page: bool = False) -> None:
+        if wanted:
+            page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
+
+    return take

@@ -44,7 +44,7 @@ def _work_a_round(ctx, d, clock) -> tuple[int, int]:
     return round_id, second
 
 
-def test_office_dashboard_charts_lists_and_download(live_app, live_server, new_context, guard, sign_in, screenshots, clock):
+def test_office_dashboard_charts_lists_and_download(live_app, live_server, new_context, guard, sign_in, shoot, clock):
     ctx = live_app.extensions["rectiflow"]
     d = live_app.district
     base = live_server
@@ -96,9 +96,9 @@ def test_office_dashboard_charts_lists_and_download(live_app, live_server, new_c
 
     assert_translated(page)
     assert OUR_KEYS.findall(page.inner_text("body")) == []
-    page.screenshot(path=str(screenshots / "dashboard.png"), full_page=True)
+    shoot(page, "dashboard", full_page=True)
     page.evaluate("window.scrollTo(0, 0)")
-    page.screenshot(path=str(screenshots / "dashboard-1366x768.png"))
+    shoot(page, "dashboard-1366x768")
 
     # a red unit's row opens its instance
     red_units.first.get_by_role("link").click()
@@ -111,7 +111,7 @@ def test_office_dashboard_charts_lists_and_download(live_app, live_server, new_c
     expect(page.locator("#rf-dashboard")).to_have_attribute("data-ready", "true")
     assert_translated(page)
     assert OUR_KEYS.findall(page.inner_text("body")) == []
-    page.screenshot(path=str(screenshots / "dashboard-en.png"))
+    shoot(page, "dashboard-en")
     page.locator(".lang-switch button").click()
 
     # a leader in charge sees the units of the portfolio only

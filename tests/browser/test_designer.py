@@ -98,7 +98,7 @@ def _open(page, base, query=""):
 
 
 def test_designer_adds_an_office_task_and_new_instances_put_it_in_the_office_inbox(
-        live_app, live_server, new_context, guard, sign_in, screenshots):
+        live_app, live_server, new_context, guard, sign_in, shoot):
     ctx = live_app.extensions["rectiflow"]
     d = live_app.district
     base = live_server
@@ -148,7 +148,7 @@ def test_designer_adds_an_office_task_and_new_instances_put_it_in_the_office_inb
     page.evaluate("window.rfDesigner.modeler.get('contextPad').close()")  # keep the flows in view
     assert_translated(page)
     assert OUR_KEYS.findall(page.inner_text("body")) == []
-    page.screenshot(path=str(screenshots / "designer-modeler.png"))
+    shoot(page, "designer-modeler")
     with ctx.db.read() as s:
         v2 = s.scalar(select(ModelVersion).where(ModelVersion.key == "unit_rectification",
                                                  ModelVersion.version == 2))
@@ -187,11 +187,11 @@ def test_designer_adds_an_office_task_and_new_instances_put_it_in_the_office_inb
     expect(page.locator('[data-element-id="office_precheck"].rf-active, '
                         '.djs-element.rf-active[data-element-id="office_precheck"]')).to_have_count(1)
     assert OUR_KEYS.findall(page.inner_text("body")) == []
-    page.screenshot(path=str(screenshots / "instance-view.png"), full_page=True)
+    shoot(page, "instance-view", full_page=True)
 
 
 def test_camunda_modeler_files_open_and_server_errors_land_on_the_diagram(live_app, live_server, new_context,
-                                                                          guard, sign_in, screenshots, tmp_path):
+                                                                          guard, sign_in, shoot, tmp_path):
     base = live_server
     page = guard.watch(new_context().new_page())
     dialogs = []
@@ -221,7 +221,7 @@ def test_camunda_modeler_files_open_and_server_errors_land_on_the_diagram(live_a
     assert problems.count() == page.locator(".rf-error-message").count() >= 1
     page.get_by_role("button", name="部署为新版本").click()
     expect(_status(page)).to_contain_text("部署被拒绝")
-    page.screenshot(path=str(screenshots / "designer-validation.png"))
+    shoot(page, "designer-validation")
     ctx = live_app.extensions["rectiflow"]
     with ctx.db.read() as s:
         assert s.scalar(select(ModelVersion.id).where(ModelVersion.key == "hostile")) is None

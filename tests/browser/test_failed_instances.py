@@ -14,7 +14,7 @@ from service.models import Case
 from service.timers import run_due_timers
 
 
-def test_office_sees_a_failed_instance_and_retries_it(live_app, live_server, new_context, guard, sign_in, screenshots, clock):
+def test_office_sees_a_failed_instance_and_retries_it(live_app, live_server, new_context, guard, sign_in, shoot, clock):
     ctx = live_app.extensions["rectiflow"]
     d = live_app.district
     poisoned_unit = d.units[3]
@@ -40,7 +40,7 @@ def test_office_sees_a_failed_instance_and_retries_it(live_app, live_server, new
         row.get_by_text("技术信息").click()
         expect(row.get_by_text("division by zero")).to_be_visible()
         assert_translated(page)
-        page.screenshot(path=str(screenshots / f"instances-failed-{suffix}.png"), full_page=True)
+        shoot(page, f"instances-failed-{suffix}", full_page=True)
         row.get_by_role("link").click()
         alert = page.get_by_role("alert")
         expect(alert).to_contain_text("出错环节")
@@ -50,7 +50,7 @@ def test_office_sees_a_failed_instance_and_retries_it(live_app, live_server, new
         expect(page.locator("#rf-instance")).to_have_attribute("data-ready", "true")
         expect(page.locator(".djs-element.rf-error")).to_have_count(1)  # the failed step, marked on the diagram
         assert_translated(page)
-        page.screenshot(path=str(screenshots / f"instance-failed-{suffix}.png"), full_page=True)
+        shoot(page, f"instance-failed-{suffix}", full_page=True)
 
     page.get_by_role("button", name="立即重试").click()
     expect(page.locator(".flash")).to_contain_text("重试仍然出错：本环节的脚本或表达式执行出错")

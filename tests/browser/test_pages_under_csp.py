@@ -75,11 +75,7 @@ def sign_out(page, base: str) -> None:
     page.wait_for_url(f"{base}/login")
 
 
-def shoot(page, screenshots, name: str, lang: str, full_page: bool = True) -> None:
-    page.screenshot(path=str(screenshots / f"csp-{name}-{lang}.png"), full_page=full_page)
-
-
-def test_every_page_family_works_under_the_policy(live_app, live_server, new_context, guard, sign_in, screenshots,
+def test_every_page_family_works_under_the_policy(live_app, live_server, new_context, guard, sign_in, shoot,
                                                   tmp_path):
     # The policy and the assets are the same in both languages; the other browser tests walk English
     # pages under the same guard, so this long walk runs once, in the default language.
@@ -112,13 +108,13 @@ def test_every_page_family_works_under_the_policy(live_app, live_server, new_con
     page.locator(".login-card button[type=submit]").click()
     expect(page.locator("#login-error")).to_be_visible()
     assert_translated(page)
-    shoot(page, screenshots, "login", lang)
+    shoot(page, f"csp-login-{lang}", full_page=True)
 
     # a unit's liaison: inbox, the rectification form with an upload and repeatable rows, the case file
     log_in_by_form(page, base, f"{code}_liaison")
     expect(page.locator("tbody tr")).to_have_count(1)
     assert_translated(page)
-    shoot(page, screenshots, "inbox", lang)
+    shoot(page, f"csp-inbox-{lang}", full_page=True)
     page.locator("tbody tr a").first.click()
     page.wait_for_url(re.compile(r"/tasks/"))  # loaded: the page's scripts listen before a file is picked
     expect(page.locator("#f-items-list > li")).to_have_count(2)
@@ -132,11 +128,11 @@ def test_every_page_family_works_under_the_policy(live_app, live_server, new_con
     row.locator("[data-add-row]").first.click()
     expect(row.locator("#f-items-0-measures-1-description")).to_be_focused()
     assert_translated(page)
-    shoot(page, screenshots, "task-upload", lang)
+    shoot(page, f"csp-task-upload-{lang}", full_page=True)
     page.goto(f"{base}/cases/{case_of(ctx, published, unit).id}")
     expect(page.locator(".case-file")).to_contain_text("report.pdf")
     assert_translated(page)
-    shoot(page, screenshots, "case", lang)
+    shoot(page, f"csp-case-{lang}", full_page=True)
     sign_out(page, base)
 
     # an inspector: the rounds and the findings page
@@ -151,7 +147,7 @@ def test_every_page_family_works_under_the_policy(live_app, live_server, new_con
     page.locator("form:has(#fld-description) button[type=submit]").click()
     expect(page.locator("#problems")).to_contain_text("工程项目未按规定公开招标")
     assert_translated(page)
-    shoot(page, screenshots, "findings", lang)
+    shoot(page, f"csp-findings-{lang}", full_page=True)
 
     # the office: the inbox filter (htmx), the distillation's preview (htmx), instances, dashboard
     sign_in(page, "office1")
@@ -163,7 +159,7 @@ def test_every_page_family_works_under_the_policy(live_app, live_server, new_con
     page.locator("#cp-responsible_department_id").select_option(str(d.departments[0]))
     expect(page.locator("#recipients .tag-new")).to_have_count(1)  # the preview follows the choice
     assert_translated(page)
-    shoot(page, screenshots, "distill", lang)
+    shoot(page, f"csp-distill-{lang}", full_page=True)
 
     page.goto(f"{base}/instances/?status=running")
     expect(page.locator("tbody tr").first).to_be_visible()
@@ -173,7 +169,7 @@ def test_every_page_family_works_under_the_policy(live_app, live_server, new_con
     expect(page.locator("#rf-instance .djs-element.rf-completed").first).to_be_attached()
     expect(page.locator(".bjs-powered-by")).to_be_visible()
     assert_translated(page)
-    shoot(page, screenshots, "instance", lang)
+    shoot(page, f"csp-instance-{lang}", full_page=True)
 
     page.goto(f"{base}/dashboard/?round_id={published}")
     expect(page.locator("#rf-dashboard")).to_have_attribute("data-ready", "true")
@@ -188,7 +184,7 @@ def test_every_page_family_works_under_the_policy(live_app, live_server, new_con
     box = progress.bounding_box()
     page.mouse.move(box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.5)  # a real hover, too
     assert_translated(page)
-    shoot(page, screenshots, "dashboard", lang, full_page=False)
+    shoot(page, f"csp-dashboard-{lang}")
 
     # an error page
     response = page.goto(f"{base}/cases/999999")
@@ -196,7 +192,7 @@ def test_every_page_family_works_under_the_policy(live_app, live_server, new_con
     assert "frame-ancestors 'none'" in response.header_value("content-security-policy")
     expect(page.locator(".error-page h1")).to_be_visible()
     assert_translated(page)
-    shoot(page, screenshots, "error", lang)
+    shoot(page, f"csp-error-{lang}", full_page=True)
 
     # a designer: the modeler with its palette, context pad, menus, label editing, properties panel
     sign_in(page, "designer1")
@@ -209,7 +205,7 @@ def test_every_page_family_works_under_the_policy(live_app, live_server, new_con
     page.locator(".bjs-drilldown").first.click()  # into the sub-process: the breadcrumbs show the way back
     expect(page.locator(".bjs-breadcrumbs li")).to_have_count(2)
     expect(page.locator('.djs-element[data-element-id="inner_task"]')).to_be_visible()
-    shoot(page, screenshots, "designer-drilldown", lang, full_page=False)
+    shoot(page, f"csp-designer-drilldown-{lang}")
 
     page.goto(f"{base}/designer/?key=unit_rectification")
     expect(page.locator("#rf-designer")).to_have_attribute("data-ready", "true")
@@ -228,7 +224,7 @@ def test_every_page_family_works_under_the_policy(live_app, live_server, new_con
     pad.locator('.entry[data-action="replace"]').click()
     expect(page.locator(".djs-popup")).to_be_visible()
     page.locator(".djs-popup input").fill("user")
-    shoot(page, screenshots, "designer-menu", lang, full_page=False)
+    shoot(page, f"csp-designer-menu-{lang}")
     page.keyboard.press("Escape")
     expect(page.locator(".djs-popup")).to_have_count(0)
     task.dblclick()
@@ -256,5 +252,5 @@ def test_every_page_family_works_under_the_policy(live_app, live_server, new_con
     page.locator("#rf-validate").click()  # the server's answer (a fetch) lands in the status line
     expect(page.locator("#rf-status")).to_have_class(re.compile(r"rf-status-(ok|warn|error)"))
     assert_translated(page)
-    shoot(page, screenshots, "designer", lang, full_page=False)
+    shoot(page, f"csp-designer-{lang}")
 

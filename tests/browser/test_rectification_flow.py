@@ -11,7 +11,7 @@ EVIDENCE = b"%PDF-1.4\n% rectiflow browser test\n" + b"0" * 200_000
 
 
 def test_liaison_self_checks_rectifies_head_files_office_closes(live_app, live_server, new_context, guard, sign_in,
-                                                                 screenshots):
+                                                                 shoot):
     ctx = live_app.extensions["rectiflow"]
     d = live_app.district
     round_id, _ = publish_round(ctx, d)
@@ -27,13 +27,13 @@ def test_liaison_self_checks_rectifies_head_files_office_closes(live_app, live_s
     expect(page.get_by_role("link", name="对照自查")).to_be_visible()
     expect(page.locator("tbody")).to_contain_text("单位2")
     assert_translated(page)
-    page.screenshot(path=str(screenshots / "inbox-desktop.png"))
+    shoot(page, "inbox-desktop")
     phone = new_context(viewport=PHONE, is_mobile=True, has_touch=True, storage_state=context.storage_state())
     phone_page = guard.watch(phone.new_page())
     phone_page.goto(f"{base}/inbox")
     expect(phone_page.get_by_role("link", name="对照自查")).to_be_visible()
     assert phone_page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], "no sideways scrolling"
-    phone_page.screenshot(path=str(screenshots / "inbox-phone.png"), full_page=True)
+    shoot(phone_page, "inbox-phone", full_page=True)
 
     # self-check: two rows, one per common problem; a missing count is named beside its field
     page.get_by_role("link", name="对照自查").click()
@@ -47,7 +47,7 @@ def test_liaison_self_checks_rectifies_head_files_office_closes(live_app, live_s
     rows.nth(0).get_by_label("自查发现的具体问题").fill("两个工程项目未公开招标")
     rows.nth(1).get_by_label("否").check()
     rows.nth(1).get_by_label("不适用理由").fill("本单位无政府合同")
-    page.screenshot(path=str(screenshots / "task-self-check.png"), full_page=True)
+    shoot(page, "task-self-check", full_page=True)
     page.get_by_role("button", name="提交并办结").click()
     expect(page.locator("#f-items-1-problems_found-error")).to_have_text("此项必填")
     expect(page.locator(".error-summary")).to_contain_text("1 处需要修改")
@@ -136,7 +136,7 @@ def test_liaison_self_checks_rectifies_head_files_office_closes(live_app, live_s
 
 
 def test_inspector_records_office_distils_leading_group_approves(live_app, live_server, new_context, guard, sign_in,
-                                                                 screenshots):
+                                                                 shoot):
     ctx = live_app.extensions["rectiflow"]
     d = live_app.district
     round_id = start_round(ctx, d)
@@ -161,7 +161,7 @@ def test_inspector_records_office_distils_leading_group_approves(live_app, live_
     expect(page.locator("#clues")).to_contain_text("项目负责人涉嫌收受好处费")
     expect(page.locator("#clues")).to_contain_text("群众来信")  # the registering inspector reads it
     assert_translated(page)
-    page.screenshot(path=str(screenshots / "round-findings.png"), full_page=True)
+    shoot(page, "round-findings", full_page=True)
     page.get_by_role("button", name="完成记录").click()
     page.wait_for_url(f"{base}/inbox")
 
@@ -180,7 +180,7 @@ def test_inspector_records_office_distils_leading_group_approves(live_app, live_
     expect(page.get_by_text("待归并的问题（1）")).to_be_visible()
     expect(page.locator("#recipients")).to_contain_text("1 个职能部门收到巡察建议书")
     assert_translated(page)
-    page.screenshot(path=str(screenshots / "round-distill.png"), full_page=True)
+    shoot(page, "round-distill", full_page=True)
     page.get_by_role("button", name="完成提炼，提交审批").click()
     page.wait_for_url(f"{base}/inbox")
 
@@ -221,7 +221,7 @@ def test_keyboard_reaches_the_inbox_and_focus_is_visible(live_app, live_server, 
     expect(page.get_by_role("heading", name="对照自查", level=1)).to_be_visible()
 
 
-def test_office_inbox_shows_urgency_and_warnings(live_app, live_server, new_context, guard, sign_in, screenshots):
+def test_office_inbox_shows_urgency_and_warnings(live_app, live_server, new_context, guard, sign_in, shoot):
     """The office's inbox with every unit's filing waiting: overdue first, warnings by colour and word."""
     from datetime import timedelta
 
@@ -258,4 +258,4 @@ def test_office_inbox_shows_urgency_and_warnings(live_app, live_server, new_cont
     expect(rows.first).to_contain_text("红色预警")
     expect(page.locator(".count-overdue .count-n")).to_have_text("1")
     assert_translated(page)
-    page.screenshot(path=str(screenshots / "inbox-office-desktop.png"))
+    shoot(page, "inbox-office-desktop")
