@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from workflows.tables import HumanTask, ProcessInstance, TaskCandidate
 
 from .auth import Principal
-from .models import Case, Clue, LeaderNotification, RecommendationLetter, Round, RoundInspector
+from .models import Case, Clue, LeaderNotification, RecommendationLetter, RoleChange, Round, RoundInspector
 
 DISTRICT_WIDE = ("office", "leading_group")          # read every unit's case
 DASHBOARD_READERS = ("office", "leading_group", "leader")  # the dashboard, each inside their scope
@@ -31,6 +31,7 @@ INSTANCE_WATCHERS = (*OPERATORS, "discipline")
 OFFICE = ("office",)                                   # rounds, lists, cases, supervision, expert pool
 ADMINISTRATORS = ("admin",)                            # accounts
 ORGANISATION_KEEPERS = ("admin", "office")             # units and departments
+ACCOUNT_READERS = ("admin", "security_admin", "office")  # the list of accounts
 DESIGN_READERS = ("designer", "admin", "office")       # process models: read, validate, see versions
 DESIGNERS = ("designer", "admin")                      # process models: deploy and edit
 POOL_KEEPERS = ("office", "admin")                     # the inspector pool
@@ -39,6 +40,14 @@ CLUE_READERS = ("discipline", "office", "inspector")   # the clue library (conte
 # The security audit log is read by the audit administrator alone: not the system administrator,
 # whose own actions it records (separation of duties, GB/T 22239).
 AUDIT_READERS = ("audit_admin",)
+# Separation of administration duties (三员分立, GB/T 22239): the system administrator (units,
+# accounts, configuration), the security administrator (roles, lockouts) and the audit
+# administrator (the audit log) are three accounts, each holding that one role and no other, so
+# none of them reads case content or clues by being an administrator. A change of roles is proposed
+# under one of the first two duties and takes effect when the other approves it.
+ADMIN_DUTIES = ("admin", "security_admin", "audit_admin")
+ROLE_KEEPERS = ("admin", "security_admin")
+LOCK_KEEPERS = ("security_admin",)                     # lift a login lockout
 
 
 # ---------------------------------------------------------------- units and cases
@@ -232,3 +241,36 @@ def letter_scope(p: Principal):
 
 def may_read_letters(p: Principal) -> bool:
     return p.has(*DISTRICT_WIDE) or (p.has("department") and p.unit_id is not None)
+
+
+# ---------------------------------------------------------------- administration duties
+def roles_refusal(roles: list[str]) -> str | None:
+    """Why an account may not hold these roles together, as an error code, or None."""
+    duties = [r for r in roles if r in ADMIN_DUTIES]
+    if duties and len(roles) > 1:
+        return "roles_exclusive"
+    return None
+
+
+def role_change_proposal_refusal(p: Principal, user_id: int) -> str | None:
+    """Why the principal may not propose a change of this account's roles, as an error code, or None."""
+    if not p.has(*ROLE_KEEPERS):
+        return "role_required"
+    if user_id == p.id:
+        return "self_grant_refused"
+    return None
+
+
+def role_change_decision_refusal(p: Principal, change: RoleChange) -> str | None:
+    """Why the principal may not approve or reject this proposal, as an error code, or None: nobody
+    decides on their own roles or their own proposal, and the decider holds the other duty."""
+    if not p.has(*ROLE_KEEPERS):
+        return "role_required"
+    if change.user_id == p.id:
+        return "self_grant_refused"
+    if change.proposed_by == p.id:
+        return "own_proposal"
+    other = "security_admin" if change.proposer_duty == "admin" else "admin"
+    if not p.has(other):
+        return "second_duty_required"
+    return None

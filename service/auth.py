@@ -72,7 +72,7 @@ def verify_credentials(session: Session, username: str, password: str, now: date
     if user is not None and not user.active:
         user = None
     session.commit()  # the read ends here: the claim below is a write transaction of its own
-    key = _digest(username)
+    key = throttle_key(username)
     claimed = _claim_guess(session, key, now, max_attempts)
     session.commit()  # the guess counts even though the request may fail
     verified = _verify(user.password_hash if user is not None else _DUMMY_HASH, password)
@@ -226,6 +226,11 @@ def _verify(hashed: str, password: str) -> bool:
         return _hasher.verify(hashed, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+def throttle_key(username: str) -> str:
+    """The login_throttle row of a username tried (its SHA-256: any text fits, none is stored)."""
+    return _digest(username)
 
 
 def _digest(token: str) -> str:

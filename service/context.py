@@ -11,6 +11,7 @@ from workflows.clock import Clock
 from workflows.engine import Engine
 from workflows.forms import FormLibrary
 
+from .access import ADMIN_DUTIES
 from .db import Database
 from .models import ROLES
 
@@ -34,7 +35,7 @@ def lane_role(lane: str | None) -> str | None:
         return None
     lane = lane.strip()
     code = _lane_code(lane)
-    return None if code in ("designer", "admin", "audit_admin") else code
+    return None if code in ("designer", *ADMIN_DUTIES) else code
 
 
 def _lane_code(lane: str) -> str | None:

@@ -68,7 +68,10 @@ def _organisation(s: Session, password_hash: str) -> None:
         s.add(by_code[data["code"]])
     s.flush()
     office = special["office"].id
+    # the three administration duties (三员分立), one account each
     user("admin", "系统管理员", ["admin"], office)
+    user("security1", "安全管理员 吴工", ["security_admin"], office)
+    user("auditor1", "审计管理员 郑工", ["audit_admin"], office)
     user("office1", "巡察办 张主任", ["office"], office)
     user("office2", "巡察办 李科长", ["office"], office)
     user("designer1", "流程设计 周工", ["designer"], office)

@@ -157,6 +157,18 @@ ERROR_CODES: dict[str, str] = {
     "unknown_unit": N_("Unknown unit"),
     "unknown_unit_kind": N_("Unknown kind of unit"),
     "unknown_role": N_("Unknown role"),
+    # administration duties (三员分立)
+    "self_grant_refused": N_("Nobody changes their own roles"),
+    "own_proposal": N_("A change is approved by an administrator other than the one who proposed it"),
+    "second_duty_required": N_("A change proposed by the system administrator is approved by the security "
+                               "administrator, and the reverse"),
+    "roles_exclusive": N_("An administrator role is held alone: the system, security and audit administrators "
+                          "are three accounts with no other role"),
+    "roles_unchanged": N_("These are the account's roles already"),
+    "role_change_pending": N_("A change of this account's roles is waiting for approval already"),
+    "role_change_decided": N_("This change was decided already"),
+    "reason_required": N_("Give a reason"),
+    "opinion_required": N_("Give your opinion"),
     "unknown_round": N_("Unknown round"),
     "unknown_expert": N_("Unknown expert"),
     "unknown_problem": N_("Unknown problem"),

@@ -37,6 +37,7 @@ ROLES = {
     "discipline": "纪委监委",
     "designer": "流程设计",
     "admin": "系统管理员",
+    "security_admin": "安全管理员",
     "audit_admin": "审计管理员",
 }
 UNIT_KINDS = ("department", "street", "community", "company", "office", "leading_group", "discipline")
@@ -547,3 +548,23 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     last_id: Mapped[int] = mapped_column(Integer, default=0)
     last_hash: Mapped[str] = mapped_column(String(64), default="")
+
+
+class RoleChange(Base):
+    """A change of an account's roles, proposed by one administrator and in force only once an
+    administrator of the other duty approves it (the two-person rule of 三员分立)."""
+
+    __tablename__ = "role_change"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    roles_before: Mapped[list[str]] = mapped_column(JSON)
+    roles_after: Mapped[list[str]] = mapped_column(JSON)
+    reason: Mapped[str] = mapped_column(String(500))
+    state: Mapped[str] = mapped_column(String(20), default="pending", index=True)  # pending, approved, rejected
+    proposed_by: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    proposer_duty: Mapped[str] = mapped_column(String(20))  # the duty it was proposed under: admin or security_admin
+    proposed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    comment: Mapped[str | None] = mapped_column(String(500))

@@ -24,7 +24,7 @@ def document() -> dict:
     from .api.auth import PASSWORD_CHANGE, TOKEN_REQUEST
     from .api.cases import EVIDENCE_REVIEW, RECHECK
     from .api.library import CLUE_REQUEST, EXPERT_REQUEST, FINDING_REQUEST, INSPECTOR_PROFILE, LINK_REQUEST
-    from .api.org import UNIT_REQUEST
+    from .api.org import DECISION_REQUEST, ROLE_CHANGE_REQUEST, UNIT_REQUEST
     from .api.rounds import COMMON_PROBLEM_REQUEST, PROBLEM_REQUEST, ROUND_REQUEST
     from .api.tasks import COMPLETE_REQUEST
 
@@ -43,7 +43,19 @@ def document() -> dict:
         "/me": {"get": _op("The current user", "auth")},
         "/units": {"get": _op("Units of the district", "organisation") | {"parameters": paging},
                    "post": _op("Create a unit (admin)", "organisation", UNIT_REQUEST, "201")},
-        "/users": {"get": _op("Users, by role and unit (admin, office)", "organisation") | {"parameters": paging}},
+        "/users": {"get": _op("Users, by role and unit (admin, security administrator, office)", "organisation")
+                   | {"parameters": paging}},
+        "/users/{id}/role-changes": {"post": _op("Propose a change of the account's roles (system or security "
+                                                 "administrator; never one's own)", "organisation",
+                                                 ROLE_CHANGE_REQUEST, "201")},
+        "/users/{id}/unlock": {"post": _op("Lift the account's login lockout (security administrator)",
+                                           "organisation", ok="204")},
+        "/role-changes": {"get": _op("Role changes, pending first; state=pending|approved|rejected", "organisation")
+                          | {"parameters": paging}},
+        "/role-changes/{id}/approve": {"post": _op("Approve a role change: an administrator of the other duty "
+                                                   "than its proposer's", "organisation", DECISION_REQUEST)},
+        "/role-changes/{id}/reject": {"post": _op("Reject a role change, with a comment", "organisation",
+                                                  DECISION_REQUEST)},
         "/process-models": {
             "get": _op("Process models and their latest versions", "models"),
             "post": _op("Deploy a BPMN diagram as a new version", "models", {"type": "string"}, "201",

@@ -65,7 +65,7 @@ def create_unit(s: Session, p: Principal, data: dict) -> Unit:
 
 
 def list_users(s: Session, p: Principal, role: str | None, unit_id: int | None, limit: int, offset: int):
-    p.require(*access.ORGANISATION_KEEPERS)
+    p.require(*access.ACCOUNT_READERS)
     if role is not None and role not in ROLES:
         raise Unprocessable.on_field("role", "unknown_role", f"one of {', '.join(ROLES)}", "unknown role")
     query = select(User)

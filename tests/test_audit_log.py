@@ -14,7 +14,7 @@ from support.district import PASSWORD
 from support.pages import Pages
 
 from service.cli import main
-from service.models import AuditEntry, User
+from service.models import AuditEntry
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -236,9 +236,7 @@ def test_concurrent_task_completions_leave_one_unbroken_chain(monkeypatch, tmp_p
 
 # ---------------------------------------------------------------- who reads it
 @pytest.fixture
-def auditor(ctx, district, password_hash) -> str:
-    ctx.db.transaction(lambda s: s.add(User(username="auditor1", name="审计员", password_hash=password_hash,
-                                            roles=["audit_admin"])))
+def auditor(district) -> str:
     return "auditor1"
 
 

@@ -36,8 +36,11 @@ def _authenticate() -> None:
         g.principal = authenticate(s, token.strip(), c.now())
 
 
-def payload(schema: dict) -> dict:
-    """The request's JSON body, checked against `schema`; problems name the field."""
+def payload(schema: dict, optional: bool = False) -> dict:
+    """The request's JSON body, checked against `schema`; problems name the field. An optional body
+    may be left out altogether: that is `{}`."""
+    if optional and not request.get_data(cache=True):
+        return {}
     if not request.is_json:
         raise BadRequest("the body must be JSON (Content-Type: application/json)", code="json_required")
     data = request.get_json(silent=True)

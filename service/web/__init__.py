@@ -162,7 +162,9 @@ def _nav() -> list[dict]:
              ("web.rounds", _("Rounds"), access.ROUND_WORKERS),
              ("designer.index", _("Process designer"), access.DESIGN_READERS),
              ("dashboard.index", _("Dashboard"), access.DASHBOARD_READERS),
-             ("instances.index", _("Processes"), access.INSTANCE_WATCHERS)]
+             ("instances.index", _("Processes"), access.INSTANCE_WATCHERS),
+             ("admin.users", _("Accounts and roles"), access.ROLE_KEEPERS),
+             ("admin.changes", _("Role changes"), access.ROLE_KEEPERS)]
     nav = []
     for endpoint, text, roles in items:
         if endpoint not in current_app.view_functions or (roles and not p.has(*roles)):
@@ -201,6 +203,6 @@ def ctx_settings(app: Flask):
 
 
 # the modules whose routes register on bp, and those with blueprints of their own
-from . import auth, dashboard, designer, inbox, instances, rounds, tasks  # noqa: E402,F401
+from . import admin, auth, dashboard, designer, inbox, instances, rounds, tasks  # noqa: E402,F401
 
-PAGE_BLUEPRINTS = (bp, designer.bp, instances.bp, dashboard.bp)
+PAGE_BLUEPRINTS = (bp, designer.bp, instances.bp, dashboard.bp, admin.bp)

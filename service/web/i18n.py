@@ -97,6 +97,7 @@ LABELS: dict[str, dict] = {
         "discipline": _l("Discipline commission"),
         "designer": _l("Process designer"),
         "admin": _l("Administrator"),
+        "security_admin": _l("Security administrator"),
         "audit_admin": _l("Audit administrator"),
     },
     "warning": {
@@ -154,6 +155,11 @@ LABELS: dict[str, dict] = {
         "accepted": _l("Accepted"),
         "returned": _l("Returned"),
         "pending": _l("Awaiting review"),
+    },
+    "role_change": {
+        "pending": _l("Awaiting approval"),
+        "approved": _l("Approved"),
+        "rejected": _l("Rejected"),
     },
     "instance_status": {
         "running": _l("Running"),

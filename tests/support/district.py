@@ -51,7 +51,11 @@ def build_district(ctx, password_hash: str, n_units: int = 6, n_departments: int
             s.add(User(username=f"{unit.code.lower()}_head", name=f"负责人{i}", password_hash=password_hash,
                        roles=["unit_head"], unit_id=unit.id))
         s.add_all([
+            # the three administration duties, one account each
             User(username="admin", name="管理员", password_hash=password_hash, roles=["admin"], unit_id=office.id),
+            User(username="security1", name="安全管理员", password_hash=password_hash, roles=["security_admin"],
+                 unit_id=office.id),
+            User(username="auditor1", name="审计员", password_hash=password_hash, roles=["audit_admin"]),
             User(username="office1", name="巡察办", password_hash=password_hash, roles=["office"], unit_id=office.id),
             User(username="leading1", name="领导小组", password_hash=password_hash, roles=["leading_group"],
                  unit_id=lg.id),
