@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -15,14 +16,20 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from . import audit
+from .db import Conflict as RetryConflict
 from .errors import AccountLocked, Forbidden, Unauthorized, Unprocessable
 from .models import ApiToken, LoginThrottle, Unit, User
 
 if TYPE_CHECKING:
     from .context import Context
 
+log = logging.getLogger(__name__)
+
 _hasher = PasswordHasher()
 MIN_PASSWORD_LENGTH = 10
+# A token's last use is noted to within this much: a token in steady use costs one write per
+# this interval, not one per request.
+TOKEN_USE_PRECISION = timedelta(minutes=5)
 # Compared against when the user does not exist, so both paths cost the same.
 _DUMMY_HASH = _hasher.hash("not-a-password")
 
@@ -166,14 +173,42 @@ def load_principal(session: Session, user_id: int, epoch: int = 0) -> Principal 
     return principal_for(session, user)
 
 
-def authenticate(session: Session, token: str, now: datetime) -> Principal:
+def authenticate(ctx: Context, token: str) -> Principal:
+    """The principal a bearer token stands for; its last use is noted, at most once per
+    TOKEN_USE_PRECISION, in a transaction of its own (most requests write nothing)."""
+    now = ctx.now()
+    with ctx.db.read() as s:
+        row = _live_token(s, token, now)
+        p = principal_for(s, _token_user(s, row))
+    if row.last_used_at is None or row.last_used_at <= now - TOKEN_USE_PRECISION:
+        try:
+            ctx.db.transaction(lambda s: note_token_use(s, row.id, now))
+        except RetryConflict:  # the database is busy: the use is noted by the next request instead
+            log.warning("could not note the use of API token %s", row.id)
+    return p
+
+
+def note_token_use(session: Session, token_id: int, now: datetime) -> None:
+    """Note that the token let a request in, unless that was noted less than TOKEN_USE_PRECISION
+    ago (requests that race here write once)."""
+    session.execute(update(ApiToken).where(
+        ApiToken.id == token_id,
+        or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at <= now - TOKEN_USE_PRECISION),
+    ).values(last_used_at=now))
+
+
+def _live_token(session: Session, token: str, now: datetime) -> ApiToken:
     row = session.scalar(select(ApiToken).where(ApiToken.token_sha256 == _digest(token)))
     if row is None or row.expires_at <= now:
         raise Unauthorized("the token is unknown or has expired; log in again")
+    return row
+
+
+def _token_user(session: Session, row: ApiToken) -> User:
     user = session.get(User, row.user_id)
     if user is None or not user.active:
         raise Unauthorized("the account is disabled")
-    return principal_for(session, user)
+    return user
 
 
 def end_page_sessions(session: Session, user_id: int) -> int:
@@ -226,6 +261,11 @@ def _verify(hashed: str, password: str) -> bool:
         return _hasher.verify(hashed, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+def token_sha256(token: str) -> str:
+    """What is stored of a token, and looked up: its SHA-256, never the token."""
+    return _digest(token)
 
 
 def _digest(token: str) -> str:

@@ -181,6 +181,9 @@ class ApiToken(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # When the token last let a request in, to within auth.TOKEN_USE_PRECISION (not written on
+    # every request); None until its first use.
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class Round(Base):
