@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from . import audit
 from .db import Conflict as RetryConflict
 from .errors import AccountLocked, Forbidden, Unauthorized, Unprocessable
-from .models import ApiToken, LoginThrottle, Unit, User
+from .models import ApiToken, LoginThrottle, PasswordHistory, Unit, User
 
 if TYPE_CHECKING:
     from .context import Context
@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 
 _hasher = PasswordHasher()
 MIN_PASSWORD_LENGTH = 10
+# A new password may not be any of the account's last this many (the current one included).
+PASSWORD_HISTORY = 5
 # A token's last use is noted to within this much: a token in steady use costs one write per
 # this interval, not one per request.
 TOKEN_USE_PRECISION = timedelta(minutes=5)
@@ -236,8 +238,9 @@ def revoke_token(session: Session, token: str, p: Principal | None = None) -> No
 def change_password(session: Session, p: Principal, current: str, new: str, now: datetime, *,
                     max_attempts: int, lockout_minutes: int, keep_token: str | None = None) -> int:
     """Set a new password once the current one is proven (counted towards the lockout like a login).
-    Every page session and every token of the account ends, except the token the change came
-    with; the generation a page session must now carry is returned."""
+    The new password may not be one of the account's last PASSWORD_HISTORY passwords. Every page
+    session and every token of the account ends, except the token the change came with; the
+    generation a page session must now carry is returned."""
     if len(new) < MIN_PASSWORD_LENGTH:
         raise Unprocessable.on_field("new_password", "password_too_short", f"at least {MIN_PASSWORD_LENGTH} characters",
                                      "the new password is too short", limit=MIN_PASSWORD_LENGTH)
@@ -248,12 +251,47 @@ def change_password(session: Session, p: Principal, current: str, new: str, now:
         raise
     except Unauthorized:
         raise Forbidden("the current password is wrong", code="wrong_password") from None
-    session.execute(update(User).where(User.id == p.id).values(password_hash=hash_password(new)))
+    session.commit()  # the proven password clears the failed-login count, whether or not the change goes on
+    user = session.get(User, p.id)
+    assert user is not None  # verify_credentials found it
+    if any(_verify(hashed, new) for hashed in recent_passwords(session, user)):
+        raise Unprocessable.on_field("new_password", "password_reused",
+                                     f"not one of the last {PASSWORD_HISTORY} passwords",
+                                     f"the new password is one of the account's last {PASSWORD_HISTORY}",
+                                     limit=PASSWORD_HISTORY)
+    hashed = hash_password(new)
+    _remember_password(session, user, hashed, now)
+    session.execute(update(User).where(User.id == p.id).values(password_hash=hashed))
     kept = [ApiToken.token_sha256 != _digest(keep_token)] if keep_token else []
     session.execute(delete(ApiToken).where(ApiToken.user_id == p.id, *kept))
     epoch = end_page_sessions(session, p.id)
     audit.record(session, "password_changed", p, f"user:{p.username}")
     return epoch
+
+
+def recent_passwords(session: Session, user: User) -> list[str]:
+    """The hashes of the account's last PASSWORD_HISTORY passwords, newest first: the current one
+    (wherever it was set: also by an administrator, or before passwords were kept) and those kept
+    in PasswordHistory."""
+    hashes = [user.password_hash]
+    kept = session.scalars(select(PasswordHistory.hash).where(PasswordHistory.user_id == user.id)
+                           .order_by(PasswordHistory.id.desc()).limit(PASSWORD_HISTORY))
+    hashes += [h for h in kept if h != user.password_hash]
+    return hashes[:PASSWORD_HISTORY]
+
+
+def _remember_password(session: Session, user: User, hashed: str, now: datetime) -> None:
+    """Keep the new password's hash, and the current one's if it is not kept yet; only the
+    account's last PASSWORD_HISTORY stay."""
+    kept = set(session.scalars(select(PasswordHistory.hash).where(PasswordHistory.user_id == user.id)))
+    if user.password_hash not in kept:
+        session.add(PasswordHistory(user_id=user.id, hash=user.password_hash, changed_at=None))
+    session.add(PasswordHistory(user_id=user.id, hash=hashed, changed_at=now))
+    session.flush()
+    older = session.scalars(select(PasswordHistory.id).where(PasswordHistory.user_id == user.id)
+                            .order_by(PasswordHistory.id.desc()).offset(PASSWORD_HISTORY)).all()
+    if older:
+        session.execute(delete(PasswordHistory).where(PasswordHistory.id.in_(older)))
 
 
 def _verify(hashed: str, password: str) -> bool:
