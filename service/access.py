@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from workflows.tables import HumanTask, ProcessInstance, TaskCandidate
 
 from .auth import Principal
-from .models import Case, Clue, LeaderNotification, RecommendationLetter, RoleChange, Round, RoundInspector
+from .models import ApiToken, Case, Clue, LeaderNotification, RecommendationLetter, RoleChange, Round, RoundInspector
 
 DISTRICT_WIDE = ("office", "leading_group")          # read every unit's case
 DASHBOARD_READERS = ("office", "leading_group", "leader")  # the dashboard, each inside their scope
@@ -87,6 +87,13 @@ def sees_district_figures(p: Principal) -> bool:
 def may_upload_evidence(p: Principal, case: Case) -> bool:
     """A case's evidence is the unit's own: its liaison or head uploads it."""
     return p.has("unit_liaison", "unit_head") and p.unit_id == case.unit_id
+
+
+# ---------------------------------------------------------------- one's own account
+def own_token_scope(p: Principal):
+    """SQL condition on ApiToken: a person lists and revokes their own tokens, and no one else's
+    (not even an administrator: a token is a credential, not a record to manage)."""
+    return ApiToken.user_id == p.id
 
 
 # ---------------------------------------------------------------- rounds

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -15,14 +16,22 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from . import audit
+from .db import Conflict as RetryConflict
 from .errors import AccountLocked, Forbidden, Unauthorized, Unprocessable
-from .models import ApiToken, LoginThrottle, Unit, User
+from .models import ApiToken, LoginThrottle, PasswordHistory, Unit, User
 
 if TYPE_CHECKING:
     from .context import Context
 
+log = logging.getLogger(__name__)
+
 _hasher = PasswordHasher()
 MIN_PASSWORD_LENGTH = 10
+# A new password may not be any of the account's last this many (the current one included).
+PASSWORD_HISTORY = 5
+# A token's last use is noted to within this much: a token in steady use costs one write per
+# this interval, not one per request.
+TOKEN_USE_PRECISION = timedelta(minutes=5)
 # Compared against when the user does not exist, so both paths cost the same.
 _DUMMY_HASH = _hasher.hash("not-a-password")
 
@@ -166,14 +175,42 @@ def load_principal(session: Session, user_id: int, epoch: int = 0) -> Principal 
     return principal_for(session, user)
 
 
-def authenticate(session: Session, token: str, now: datetime) -> Principal:
+def authenticate(ctx: Context, token: str) -> Principal:
+    """The principal a bearer token stands for; its last use is noted, at most once per
+    TOKEN_USE_PRECISION, in a transaction of its own (most requests write nothing)."""
+    now = ctx.now()
+    with ctx.db.read() as s:
+        row = _live_token(s, token, now)
+        p = principal_for(s, _token_user(s, row))
+    if row.last_used_at is None or row.last_used_at <= now - TOKEN_USE_PRECISION:
+        try:
+            ctx.db.transaction(lambda s: note_token_use(s, row.id, now))
+        except RetryConflict:  # the database is busy: the use is noted by the next request instead
+            log.warning("could not note the use of API token %s", row.id)
+    return p
+
+
+def note_token_use(session: Session, token_id: int, now: datetime) -> None:
+    """Note that the token let a request in, unless that was noted less than TOKEN_USE_PRECISION
+    ago (requests that race here write once)."""
+    session.execute(update(ApiToken).where(
+        ApiToken.id == token_id,
+        or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at <= now - TOKEN_USE_PRECISION),
+    ).values(last_used_at=now))
+
+
+def _live_token(session: Session, token: str, now: datetime) -> ApiToken:
     row = session.scalar(select(ApiToken).where(ApiToken.token_sha256 == _digest(token)))
     if row is None or row.expires_at <= now:
         raise Unauthorized("the token is unknown or has expired; log in again")
+    return row
+
+
+def _token_user(session: Session, row: ApiToken) -> User:
     user = session.get(User, row.user_id)
     if user is None or not user.active:
         raise Unauthorized("the account is disabled")
-    return principal_for(session, user)
+    return user
 
 
 def end_page_sessions(session: Session, user_id: int) -> int:
@@ -201,8 +238,9 @@ def revoke_token(session: Session, token: str, p: Principal | None = None) -> No
 def change_password(session: Session, p: Principal, current: str, new: str, now: datetime, *,
                     max_attempts: int, lockout_minutes: int, keep_token: str | None = None) -> int:
     """Set a new password once the current one is proven (counted towards the lockout like a login).
-    Every page session and every token of the account ends, except the token the change came
-    with; the generation a page session must now carry is returned."""
+    The new password may not be one of the account's last PASSWORD_HISTORY passwords. Every page
+    session and every token of the account ends, except the token the change came with; the
+    generation a page session must now carry is returned."""
     if len(new) < MIN_PASSWORD_LENGTH:
         raise Unprocessable.on_field("new_password", "password_too_short", f"at least {MIN_PASSWORD_LENGTH} characters",
                                      "the new password is too short", limit=MIN_PASSWORD_LENGTH)
@@ -213,12 +251,47 @@ def change_password(session: Session, p: Principal, current: str, new: str, now:
         raise
     except Unauthorized:
         raise Forbidden("the current password is wrong", code="wrong_password") from None
-    session.execute(update(User).where(User.id == p.id).values(password_hash=hash_password(new)))
+    session.commit()  # the proven password clears the failed-login count, whether or not the change goes on
+    user = session.get(User, p.id)
+    assert user is not None  # verify_credentials found it
+    if any(_verify(hashed, new) for hashed in recent_passwords(session, user)):
+        raise Unprocessable.on_field("new_password", "password_reused",
+                                     f"not one of the last {PASSWORD_HISTORY} passwords",
+                                     f"the new password is one of the account's last {PASSWORD_HISTORY}",
+                                     limit=PASSWORD_HISTORY)
+    hashed = hash_password(new)
+    _remember_password(session, user, hashed, now)
+    session.execute(update(User).where(User.id == p.id).values(password_hash=hashed))
     kept = [ApiToken.token_sha256 != _digest(keep_token)] if keep_token else []
     session.execute(delete(ApiToken).where(ApiToken.user_id == p.id, *kept))
     epoch = end_page_sessions(session, p.id)
     audit.record(session, "password_changed", p, f"user:{p.username}")
     return epoch
+
+
+def recent_passwords(session: Session, user: User) -> list[str]:
+    """The hashes of the account's last PASSWORD_HISTORY passwords, newest first: the current one
+    (wherever it was set: also by an administrator, or before passwords were kept) and those kept
+    in PasswordHistory."""
+    hashes = [user.password_hash]
+    kept = session.scalars(select(PasswordHistory.hash).where(PasswordHistory.user_id == user.id)
+                           .order_by(PasswordHistory.id.desc()).limit(PASSWORD_HISTORY))
+    hashes += [h for h in kept if h != user.password_hash]
+    return hashes[:PASSWORD_HISTORY]
+
+
+def _remember_password(session: Session, user: User, hashed: str, now: datetime) -> None:
+    """Keep the new password's hash, and the current one's if it is not kept yet; only the
+    account's last PASSWORD_HISTORY stay."""
+    kept = set(session.scalars(select(PasswordHistory.hash).where(PasswordHistory.user_id == user.id)))
+    if user.password_hash not in kept:
+        session.add(PasswordHistory(user_id=user.id, hash=user.password_hash, changed_at=None))
+    session.add(PasswordHistory(user_id=user.id, hash=hashed, changed_at=now))
+    session.flush()
+    older = session.scalars(select(PasswordHistory.id).where(PasswordHistory.user_id == user.id)
+                            .order_by(PasswordHistory.id.desc()).offset(PASSWORD_HISTORY)).all()
+    if older:
+        session.execute(delete(PasswordHistory).where(PasswordHistory.id.in_(older)))
 
 
 def _verify(hashed: str, password: str) -> bool:
@@ -231,6 +304,11 @@ def _verify(hashed: str, password: str) -> bool:
 def throttle_key(username: str) -> str:
     """The login_throttle row of a username tried (its SHA-256: any text fits, none is stored)."""
     return _digest(username)
+
+
+def token_sha256(token: str) -> str:
+    """What is stored of a token, and looked up: its SHA-256, never the token."""
+    return _digest(token)
 
 
 def _digest(token: str) -> str:

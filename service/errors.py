@@ -129,6 +129,7 @@ ERROR_CODES: dict[str, str] = {
     "account_locked": N_("The account is locked for a while after too many wrong passwords"),
     "wrong_password": N_("The current password is wrong"),
     "password_too_short": N_("The new password needs at least %(limit)s characters"),
+    "password_reused": N_("The new password may not be any of your last %(limit)s passwords"),
     "forbidden": N_("You may not do this"),
     "role_required": N_("This needs a role you do not hold"),
     "audit_admin_required": N_("Only an audit administrator reads the audit log"),

@@ -182,6 +182,22 @@ class ApiToken(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # When the token last let a request in, to within auth.TOKEN_USE_PRECISION (not written on
+    # every request); None until its first use.
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class PasswordHistory(Base):
+    """The account's recent passwords (argon2 hashes, never the passwords), the current one
+    included: a new password may not be one of them. Kept to auth.PASSWORD_HISTORY per account."""
+
+    __tablename__ = "password_history"
+
+    id: Mapped[int] = mapped_column(primary_key=True)  # the order they were set in
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    hash: Mapped[str] = mapped_column(String(200))
+    # None for a password set before passwords were kept here (found current at the first change)
+    changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class Round(Base):

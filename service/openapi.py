@@ -41,6 +41,9 @@ def document() -> dict:
         "/auth/password": {"post": _op("Change the caller's password; every other token and page session of the "
                                        "account ends", "auth", PASSWORD_CHANGE, "204")},
         "/me": {"get": _op("The current user", "auth")},
+        "/me/tokens": {"get": _op("The caller's API tokens that still work (never their secrets); `current` marks "
+                                  "the one the request came with", "auth")},
+        "/me/tokens/{id}": {"delete": _op("End one of the caller's own API tokens", "auth", ok="204")},
         "/units": {"get": _op("Units of the district", "organisation") | {"parameters": paging},
                    "post": _op("Create a unit (admin)", "organisation", UNIT_REQUEST, "201")},
         "/users": {"get": _op("Users, by role and unit (admin, security administrator, office)", "organisation")

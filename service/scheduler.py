@@ -1,4 +1,5 @@
-"""The embedded timer scheduler: a daemon thread that fires due timers every few seconds.
+"""The embedded timer scheduler: a daemon thread that fires due timers every few seconds, and
+deletes API tokens that have expired.
 
 In the scaled mode the same `run_due_timers` is called by a worker instead; both are safe to
 run side by side because each instance advances under its optimistic version check.
@@ -8,6 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 
+from .account import prune_expired_tokens
 from .context import Context
 from .timers import run_due_timers
 
@@ -29,6 +31,15 @@ class TimerScheduler(threading.Thread):
                     log.info("timers advanced %d instance(s)", moved)
             except Exception:  # keep the scheduler alive; the next tick retries
                 log.exception("timer run failed")
+            self._prune_expired_tokens()
+
+    def _prune_expired_tokens(self) -> None:
+        try:
+            pruned = prune_expired_tokens(self.ctx)
+            if pruned:
+                log.info("%d expired API token(s) deleted", pruned)
+        except Exception:  # the next tick tries again
+            log.exception("pruning expired API tokens failed")
 
     def stop(self) -> None:
         self._stop_event.set()

@@ -79,7 +79,8 @@ def test_people_change_their_password_on_a_page_and_stay_logged_in(app, client, 
     pages = Pages(client)
     pages.login("leader0")
     inbox = pages.text("/inbox")
-    assert 'href="/account/password"' in inbox, "the top bar links the page for every role"
+    assert 'href="/account/"' in inbox, "the top bar links the account page for every role"
+    assert 'href="/account/password"' in pages.text("/account/"), "which links the password page"
     assert "修改密码" in pages.text("/account/password")
 
     def change(current, new, again):

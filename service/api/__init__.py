@@ -31,9 +31,7 @@ def _authenticate() -> None:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("send Authorization: Bearer <token> (POST /api/v1/auth/token to get one)")
-    c = ctx()
-    with c.db.read() as s:
-        g.principal = authenticate(s, token.strip(), c.now())
+    g.principal = authenticate(ctx(), token.strip())
 
 
 def payload(schema: dict, optional: bool = False) -> dict:

@@ -3,6 +3,7 @@ from __future__ import annotations
 from flask import request
 from sqlalchemy import text
 
+from .. import account
 from .. import auth as auth_service
 from . import bp, ctx, payload, principal
 
@@ -64,3 +65,17 @@ def me():
     body = p.as_json()
     body["portfolio"] = sorted(p.portfolio)
     return body
+
+
+@bp.get("/me/tokens")
+def my_tokens():
+    """The caller's API tokens that still work (never their secrets); `current` marks this one."""
+    c = ctx()
+    return {"items": [t.as_json(c) for t in account.list_tokens(c, principal(), _bearer())]}
+
+
+@bp.delete("/me/tokens/<int:token_id>")
+def revoke_my_token(token_id):
+    """End one of the caller's own tokens."""
+    account.revoke_token(ctx(), principal(), token_id, via="api")
+    return "", 204

@@ -1,14 +1,15 @@
-"""Login, logout, one's own password, and the language switch.
+"""Login, logout, one's own account and password, and the language switch.
 
 The password check and the lockout are the service's (`auth.verify_credentials`, shared with
 the API's token endpoint); this module only keeps the user id in the signed session cookie.
 """
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 
+from .. import account as account_service
 from .. import auth as auth_service
-from ..errors import AccountLocked, ApiError, Unauthorized
+from ..errors import AccountLocked, ApiError, NotFound, Unauthorized
 from . import bp, ctx, principal, safe_next
 from .i18n import LANGUAGES, _
 from .problems import errors_of
@@ -60,12 +61,48 @@ def logout():
     return redirect(url_for("web.login"))
 
 
+def _account_links() -> list[dict]:
+    """The account's own settings pages, as the account page lists them: each with a line that
+    says what it is for. A settings page of the account is linked by adding it here."""
+    links = [("web.password", _("Change password"),
+              _("Needs your current password; your other sessions and API tokens end."))]
+    return [{"url": url_for(endpoint), "label": label, "hint": hint}
+            for endpoint, label, hint in links if endpoint in current_app.view_functions]
+
+
+@bp.get("/account/")
+def account():
+    """Who one is, one's API tokens with a revoke button each, and ending one's other sessions."""
+    return render_template("account.html", account=account_service.overview(ctx(), principal()),
+                           links=_account_links())
+
+
+@bp.post("/account/tokens/<int:token_id>/revoke")
+def revoke_token(token_id: int):
+    try:
+        account_service.revoke_token(ctx(), principal(), token_id, via="page")
+    except NotFound:  # revoked already (another tab, a second click), or expired meanwhile
+        flash(_("That API token had already ended."), "info")
+    else:
+        flash(_("The API token is revoked: it no longer works."), "success")
+    return redirect(url_for("web.account"))
+
+
+@bp.post("/account/sessions/end")
+def end_other_sessions():
+    """End every other page session of the account; this one goes on in the new generation."""
+    session["epoch"] = account_service.end_other_sessions(ctx(), principal())
+    flash(_("Your other sessions have ended; this one goes on."), "success")
+    return redirect(url_for("web.account"))
+
+
 @bp.route("/account/password", methods=["GET", "POST"])
 def password():
     """Change one's own password: every other page session and API token of the account ends,
     this session goes on."""
     if request.method == "GET":
-        return render_template("account_password.html", errors={}, summary=None)
+        return render_template("account_password.html", errors={}, summary=None,
+                               password_history=auth_service.PASSWORD_HISTORY)
     current, new = request.form.get("current_password", ""), request.form.get("new_password", "")
     errors: dict[str, list[str]] = {}
     if not current:
@@ -81,7 +118,8 @@ def password():
         else:
             flash(_("Your password is changed; your other sessions and API tokens have ended."), "success")
             return redirect(url_for("web.inbox"))
-    return render_template("account_password.html", errors=errors, summary=len(errors)), 422
+    return render_template("account_password.html", errors=errors, summary=len(errors),
+                           password_history=auth_service.PASSWORD_HISTORY), 422
 
 
 @bp.post("/lang")

@@ -1,5 +1,6 @@
 /* rectiflow pages: the little script they need. Every page works without it; it adds
    - the CSRF header to htmx requests,
+   - a question before forms that end something (data-confirm),
    - one-shot submit buttons (a second click does not post twice),
    - repeatable form rows added and removed in place,
    - evidence upload with a progress bar. */
@@ -11,6 +12,14 @@
 
   document.addEventListener('htmx:configRequest', function (event) {
     event.detail.headers['X-CSRFToken'] = csrfToken;
+  });
+
+  /* Forms that do something hard to undo ask first, in the words of their data-confirm. Registered
+     before the one-shot handler below, which leaves a form alone once this one cancelled it. */
+  document.addEventListener('submit', function (event) {
+    var form = event.target;
+    if (!form.matches || !form.matches('form[data-confirm]')) { return; }
+    if (!window.confirm(form.dataset.confirm)) { event.preventDefault(); }
   });
 
   /* One-shot forms: mark the form submitted and disable its buttons once the browser has
