@@ -39,6 +39,10 @@ CLUE_READERS = ("discipline", "office", "inspector")   # the clue library (conte
 # The security audit log is read by the audit administrator alone: not the system administrator,
 # whose own actions it records (separation of duties, GB/T 22239).
 AUDIT_READERS = ("audit_admin",)
+# Accounts that hold these roles must have a second factor (a TOTP authenticator) when the policy
+# RECTIFLOW_TOTP_REQUIRED is on: those who run the system, and those who see the whole district or
+# the clues (GB/T 22239 level 3: identification by two factors).
+TOTP_REQUIRED_ROLES = ("admin", "security_admin", "audit_admin", "office", "discipline")
 
 
 # ---------------------------------------------------------------- units and cases
@@ -232,3 +236,10 @@ def letter_scope(p: Principal):
 
 def may_read_letters(p: Principal) -> bool:
     return p.has(*DISTRICT_WIDE) or (p.has("department") and p.unit_id is not None)
+
+
+# ---------------------------------------------------------------- the second factor
+def needs_second_factor(p: Principal, policy: bool) -> bool:
+    """Whether the account must have a second factor: under the policy, for the roles that need one.
+    Such an account may not turn its factor off, and does nothing else until it has one."""
+    return policy and p.has(*TOTP_REQUIRED_ROLES)

@@ -21,7 +21,7 @@ def _op(summary: str, tag: str, body: dict | None = None, ok: str = "200", publi
 
 @lru_cache(maxsize=1)
 def document() -> dict:
-    from .api.auth import PASSWORD_CHANGE, TOKEN_REQUEST
+    from .api.auth import PASSWORD_CHANGE, TOKEN_REQUEST, TOTP_CODE
     from .api.cases import EVIDENCE_REVIEW, RECHECK
     from .api.library import CLUE_REQUEST, EXPERT_REQUEST, FINDING_REQUEST, INSPECTOR_PROFILE, LINK_REQUEST
     from .api.org import UNIT_REQUEST
@@ -41,6 +41,11 @@ def document() -> dict:
         "/auth/password": {"post": _op("Change the caller's password; every other token and page session of the "
                                        "account ends", "auth", PASSWORD_CHANGE, "204")},
         "/me": {"get": _op("The current user", "auth")},
+        "/me/totp": {"post": _op("Begin enrolling a TOTP authenticator: a new secret and its otpauth URI, active "
+                                 "once confirmed", "auth"),
+                     "delete": _op("Turn two-step verification off with a current code", "auth", TOTP_CODE, "204")},
+        "/me/totp/confirm": {"post": _op("Confirm the enrolment with a code from the authenticator app", "auth",
+                                         TOTP_CODE, "204")},
         "/units": {"get": _op("Units of the district", "organisation") | {"parameters": paging},
                    "post": _op("Create a unit (admin)", "organisation", UNIT_REQUEST, "201")},
         "/users": {"get": _op("Users, by role and unit (admin, office)", "organisation") | {"parameters": paging}},

@@ -9,10 +9,13 @@ from workflows.forms import schema_problems
 from ..auth import Principal, authenticate
 from ..context import Context
 from ..errors import BadRequest, Unauthorized, Unprocessable
+from ..totp import check_enrolled
 from ..validation import MAX_INT, check_value
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 PUBLIC_ENDPOINTS = {"api.health", "api.openapi", "api.issue_token"}
+# What an account that must enrol a second factor may still do before it has one: enrol, or log out.
+ENROLMENT_ENDPOINTS = {"api.start_totp", "api.confirm_totp", "api.revoke_token"}
 
 
 def ctx() -> Context:
@@ -34,6 +37,8 @@ def _authenticate() -> None:
     c = ctx()
     with c.db.read() as s:
         g.principal = authenticate(s, token.strip(), c.now())
+        if request.endpoint not in ENROLMENT_ENDPOINTS:
+            check_enrolled(s, g.principal, c.settings)
 
 
 def payload(schema: dict) -> dict:
