@@ -4,7 +4,8 @@ factor (`access.needs_second_factor`) out of everything else until it has one.
 
 A factor is pending from `begin` until a code confirms it, and asks for nothing at login until
 then; beginning again replaces a pending secret, never an active one (turning that off needs a
-code). Logins check the codes (`auth.verify_credentials`). Each change is on the audit log.
+code, or an operator's `rectiflow totp-reset` for a lost phone). Logins check the codes
+(`auth.verify_credentials`). Each change is on the audit log.
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session
 from . import access, audit, otp
 from .auth import Principal, verify_code
 from .errors import Conflict, Forbidden, TotpInvalid, TotpReplayed, Unprocessable
-from .models import TotpFactor
+from .models import TotpFactor, User
 
 if TYPE_CHECKING:
     from config import Settings
@@ -113,6 +114,18 @@ def disable(ctx: Context, p: Principal, code: str) -> None:
 
     with audit.refusals(ctx.db, "totp_disable_refused", p, f"user:{p.username}"):
         ctx.db.transaction(work)
+
+
+def reset(s: Session, username: str) -> bool:
+    """An operator turns an account's factor off (`rectiflow totp-reset`: its phone is lost); on the
+    audit log with no actor, as other commands are. False when it had none."""
+    removed = s.execute(delete(TotpFactor).where(
+        TotpFactor.user_id == select(User.id).where(User.username == username).scalar_subquery())
+        .returning(TotpFactor.user_id)).first()
+    if removed is None:
+        return False
+    audit.record(s, "totp_reset", None, f"user:{username}", detail={"via": "cli"})
+    return True
 
 
 def enrolment_required(s: Session, p: Principal, settings: Settings) -> bool:

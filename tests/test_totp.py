@@ -9,6 +9,7 @@ from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from conftest import AUDIT_KEY
 from support.api import UserApi
 from support.concurrency import at_once
 from support.district import PASSWORD
@@ -17,6 +18,7 @@ from support.totp import clock_at_step_start, code, give_factor, wrong
 from test_audit_log import entries
 
 from config import Settings, SettingsError
+from service.cli import main
 
 
 @pytest.fixture
@@ -267,3 +269,15 @@ def test_enrolling_turning_off_and_refused_codes_are_on_the_audit_log(client, ct
         ("totp_disabled", "office1", "user:office1", "ok", None),
     ]
     assert secret not in str([e.detail for e in entries(ctx)]), "the secret is not on the log"
+
+
+def test_an_operator_turns_off_the_factor_of_a_lost_phone(monkeypatch, tmp_path, capsys, client, ctx, district):
+    give_factor(ctx, "office1")
+    monkeypatch.setenv("RECTIFLOW_DATABASE_URL", ctx.settings.database_url)
+    monkeypatch.setenv("RECTIFLOW_AUDIT_KEY", AUDIT_KEY)
+    monkeypatch.setenv("RECTIFLOW_INSTANCE_DIR", str(tmp_path / "cli-instance"))
+    assert main(["totp-reset", "office1"]) == 0
+    assert _token(client, "office1")[0] == 200, "the password alone logs in, to enrol again"
+    assert main(["totp-reset", "office1"]) == 1 and "no two-step verification" in capsys.readouterr().err
+    assert [(e.action, e.actor, e.target, e.detail) for e in entries(ctx, action="totp_reset")] == [
+        ("totp_reset", None, "user:office1", {"via": "cli"})]
