@@ -27,6 +27,15 @@ def _int(name: str, default: int) -> int:
         raise SettingsError(f"RECTIFLOW_{name} must be an integer, got {raw!r}") from exc
 
 
+def _bool(name: str, default: bool) -> bool:
+    raw = _env(name, "1" if default else "0").strip().lower()
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off", ""):
+        return False
+    raise SettingsError(f"RECTIFLOW_{name} must be on or off (1/0, true/false, yes/no), got {raw!r}")
+
+
 def _key(instance_dir: Path, name: str) -> str:
     """An explicit RECTIFLOW_<NAME> wins; otherwise the file `rectiflow init-db` wrote into the
     instance folder. The secret key signs sessions; the audit key seals the audit log's chain and
@@ -85,6 +94,9 @@ class Settings:
     timer_retries: int = field(default_factory=lambda: _int("TIMER_RETRIES", 5))
     login_attempts: int = field(default_factory=lambda: _int("LOGIN_ATTEMPTS", 5))
     lockout_minutes: int = field(default_factory=lambda: _int("LOCKOUT_MINUTES", 15))
+    # Accounts holding a role in access.TOTP_REQUIRED_ROLES must enrol a second factor (a TOTP
+    # authenticator) before they can do anything else.
+    totp_required: bool = field(default_factory=lambda: _bool("TOTP_REQUIRED", False))
     evidence_types: tuple[str, ...] = field(default_factory=lambda: tuple(
         _env("EVIDENCE_TYPES", "pdf,jpg,jpeg,png,doc,docx,xls,xlsx,txt,zip,ofd").split(",")))
 

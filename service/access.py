@@ -48,6 +48,10 @@ AUDIT_READERS = ("audit_admin",)
 ADMIN_DUTIES = ("admin", "security_admin", "audit_admin")
 ROLE_KEEPERS = ("admin", "security_admin")
 LOCK_KEEPERS = ("security_admin",)                     # lift a login lockout
+# Accounts that hold these roles must have a second factor (a TOTP authenticator) when the policy
+# RECTIFLOW_TOTP_REQUIRED is on: those who run the system, and those who see the whole district or
+# the clues (GB/T 22239 level 3: identification by two factors).
+TOTP_REQUIRED_ROLES = ("admin", "security_admin", "audit_admin", "office", "discipline")
 
 
 # ---------------------------------------------------------------- units and cases
@@ -281,3 +285,10 @@ def role_change_decision_refusal(p: Principal, change: RoleChange) -> str | None
     if not p.has(other):
         return "second_duty_required"
     return None
+
+
+# ---------------------------------------------------------------- the second factor
+def needs_second_factor(p: Principal, policy: bool) -> bool:
+    """Whether the account must have a second factor: under the policy, for the roles that need one.
+    Such an account may not turn its factor off, and does nothing else until it has one."""
+    return policy and p.has(*TOTP_REQUIRED_ROLES)

@@ -6,7 +6,7 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -15,10 +15,10 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from . import audit
+from . import audit, otp
 from .db import Conflict as RetryConflict
-from .errors import AccountLocked, Forbidden, Unauthorized, Unprocessable
-from .models import ApiToken, LoginThrottle, PasswordHistory, Unit, User
+from .errors import AccountLocked, Forbidden, TotpInvalid, TotpReplayed, TotpRequired, Unauthorized, Unprocessable
+from .models import ApiToken, LoginThrottle, PasswordHistory, TotpFactor, Unit, User
 
 if TYPE_CHECKING:
     from .context import Context
@@ -69,34 +69,121 @@ def principal_for(session: Session, user: User) -> Principal:
 
 
 def verify_credentials(session: Session, username: str, password: str, now: datetime, *,
-                       max_attempts: int, lockout_minutes: int) -> Principal:
-    """Check a password, counting failures towards a lockout; shared by the API and the web login.
+                       max_attempts: int, lockout_minutes: int, code: str | None = None,
+                       second_factor: bool = True) -> Principal:
+    """Check a password, and the one-time code of an account with a second factor, counting
+    failures towards a lockout; shared by the API and the web login.
 
     Each attempt first claims one of the allowed guesses in a single UPDATE and commits it, so
     however many attempts run at once, no more passwords are checked than the lockout allows. A
     username no account has is counted and locked the same way, and every answer, locked or not,
     costs one password check: neither the answer nor its time tells whether an account exists.
+
+    An account with an active factor (`TotpFactor`) needs a code: none, and the right password is
+    answered `totp_required`; with one, the password and the code are both checked before the
+    answer, which is the same (`totp_invalid`) whichever of the two was wrong. A code of a step the
+    account used already is `totp_replayed` (only someone who saw that code can get this answer).
+    A code sent for an account without a factor is ignored when the password is right and answered
+    as a wrong one when it is not, so an answer does not tell which accounts have a factor. Every
+    refusal is one guess, as a wrong password is. `second_factor=False` checks the password alone
+    (someone logged in already, proving it again to change it).
     """
     user = session.scalar(select(User).where(User.username == username))
     if user is not None and not user.active:
         user = None
+    factor = session.get(TotpFactor, user.id) if user is not None and second_factor else None
+    if factor is not None and not factor.active:
+        factor = None  # an enrolment not yet confirmed asks for nothing
     session.commit()  # the read ends here: the claim below is a write transaction of its own
     key = throttle_key(username)
     claimed = _claim_guess(session, key, now, max_attempts)
     session.commit()  # the guess counts even though the request may fail
     verified = _verify(user.password_hash if user is not None else _DUMMY_HASH, password)
+    code = otp.normalise(code) or None
+    checked = None if code is None else otp.check(
+        factor.secret if factor is not None else otp.DUMMY_SECRET, code, now,
+        factor.last_step if factor is not None else None)
     if claimed is None:
         raise AccountLocked("this account is locked after repeated failed logins; try again later")
-    if user is None or not verified:
-        if claimed >= max_attempts:
-            session.execute(update(LoginThrottle).where(LoginThrottle.name_sha256 == key)
-                            .values(failures=0, locked_until=now + timedelta(minutes=lockout_minutes)))
-            session.commit()
-            raise AccountLocked("too many failed logins: this account is locked for a while")
-        raise Unauthorized("wrong username or password")
+    password_ok = user is not None and verified
+    refusal: Unauthorized | None = None
+    if checked is None:
+        if user is None or not verified:
+            refusal = Unauthorized("wrong username or password")
+        elif factor is not None:
+            refusal = TotpRequired('this account has two-step verification: send "totp", the code from its '
+                                   "authenticator app, with the password", epoch=user.session_epoch or 0)
+    elif factor is not None and checked.outcome is otp.Outcome.REPLAYED:
+        refusal = TotpReplayed("this code was used already; wait for the next one")
+    elif not password_ok or (factor is not None and not checked.ok):
+        refusal = TotpInvalid("wrong username, password or code")
+    if refusal is not None:
+        _refuse(session, key, now, claimed, max_attempts, lockout_minutes, refusal)
+    assert user is not None
+    if factor is not None and checked is not None:
+        _take_step(session, key, now, claimed, max_attempts, lockout_minutes, factor, checked)
+    _clear_guesses(session, key)
+    return principal_for(session, user)
+
+
+def verify_code(session: Session, username: str, code: str, now: datetime, *, epoch: int,
+                max_attempts: int, lockout_minutes: int) -> Principal:
+    """A one-time code alone, from someone whose password is proven: the pages' second step of a
+    login (`epoch` is the account's session generation when the password was checked, so a
+    password change in between ends it), or a logged-in user turning the factor off. Counted
+    towards the lockout as `verify_credentials` counts, one guess per code."""
+    user = session.scalar(select(User).where(User.username == username))
+    factor = session.get(TotpFactor, user.id) if user is not None else None
+    session.commit()
+    key = _digest(username)
+    claimed = _claim_guess(session, key, now, max_attempts)
+    session.commit()
+    if claimed is None:
+        raise AccountLocked("this account is locked after repeated failed logins; try again later")
+    if user is None or not user.active or (user.session_epoch or 0) != epoch or factor is None or not factor.active:
+        _refuse(session, key, now, claimed, max_attempts, lockout_minutes,
+                Unauthorized("the login has ended; enter the password again"))
+    assert user is not None and factor is not None
+    checked = otp.check(factor.secret, code, now, factor.last_step)
+    if checked.outcome is otp.Outcome.REPLAYED:
+        _refuse(session, key, now, claimed, max_attempts, lockout_minutes,
+                TotpReplayed("this code was used already; wait for the next one"))
+    if not checked.ok:
+        _refuse(session, key, now, claimed, max_attempts, lockout_minutes, TotpInvalid("the code is wrong"))
+    _take_step(session, key, now, claimed, max_attempts, lockout_minutes, factor, checked)
+    _clear_guesses(session, key)
+    return principal_for(session, user)
+
+
+def _refuse(session: Session, key: str, now: datetime, claimed: int, max_attempts: int, lockout_minutes: int,
+            refusal: Unauthorized) -> NoReturn:
+    """A failed guess: the refusal, or, when it was the last guess allowed, the lockout."""
+    if claimed >= max_attempts:
+        session.execute(update(LoginThrottle).where(LoginThrottle.name_sha256 == key)
+                        .values(failures=0, locked_until=now + timedelta(minutes=lockout_minutes)))
+        session.commit()
+        raise AccountLocked("too many failed logins: this account is locked for a while")
+    raise refusal
+
+
+def _take_step(session: Session, key: str, now: datetime, claimed: int, max_attempts: int, lockout_minutes: int,
+               factor: TotpFactor, checked: otp.Check) -> None:
+    """Mark the code's time step used, unless a login running at the same time used it (or a later
+    one) first: then this one is a replay."""
+    taken = session.execute(
+        update(TotpFactor)
+        .where(TotpFactor.user_id == factor.user_id,
+               or_(TotpFactor.last_step.is_(None), TotpFactor.last_step < checked.step))
+        .values(last_step=checked.step)
+        .returning(TotpFactor.user_id)).first()
+    if taken is None:
+        _refuse(session, key, now, claimed, max_attempts, lockout_minutes,
+                TotpReplayed("this code was used already; wait for the next one"))
+
+
+def _clear_guesses(session: Session, key: str) -> None:
     session.execute(update(LoginThrottle).where(LoginThrottle.name_sha256 == key)
                     .values(failures=0, locked_until=None))
-    return principal_for(session, user)
 
 
 def _claim_guess(session: Session, key: str, now: datetime, max_attempts: int) -> int | None:
@@ -114,9 +201,9 @@ def _claim_guess(session: Session, key: str, now: datetime, max_attempts: int) -
 
 
 def login(session: Session, username: str, password: str, now: datetime, *, token_hours: int,
-          max_attempts: int, lockout_minutes: int) -> tuple[str, Principal]:
+          max_attempts: int, lockout_minutes: int, code: str | None = None) -> tuple[str, Principal]:
     principal = verify_credentials(session, username, password, now, max_attempts=max_attempts,
-                                   lockout_minutes=lockout_minutes)
+                                   lockout_minutes=lockout_minutes, code=code)
     return new_token(session, principal.id, now, token_hours), principal
 
 
@@ -128,12 +215,27 @@ def new_token(session: Session, user_id: int, now: datetime, hours: int) -> str:
     return token
 
 
-def page_login(ctx: Context, username: str, password: str) -> Principal:
-    """A login to the pages: recorded in the audit log, and so is a refused one."""
+def page_login(ctx: Context, username: str, password: str, code: str | None = None) -> Principal:
+    """A login to the pages: recorded in the audit log, and so is a refused one (with its code:
+    a wrong password, a missing, wrong or replayed one-time code, a lockout)."""
     settings = ctx.settings
 
     def work(s: Session) -> Principal:
         p = verify_credentials(s, username, password, ctx.now(), max_attempts=settings.login_attempts,
+                               lockout_minutes=settings.lockout_minutes, code=code)
+        audit.record(s, "login", p, f"user:{p.username}")
+        return p
+
+    with audit.refusals(ctx.db, "login_failed", None, f"user:{username}"):
+        return ctx.db.transaction(work)
+
+
+def page_login_code(ctx: Context, username: str, code: str, epoch: int) -> Principal:
+    """The second step of a login to the pages (see `verify_code`), recorded as `page_login` is."""
+    settings = ctx.settings
+
+    def work(s: Session) -> Principal:
+        p = verify_code(s, username, code, ctx.now(), epoch=epoch, max_attempts=settings.login_attempts,
                                lockout_minutes=settings.lockout_minutes)
         audit.record(s, "login", p, f"user:{p.username}")
         return p
@@ -142,13 +244,14 @@ def page_login(ctx: Context, username: str, password: str) -> Principal:
         return ctx.db.transaction(work)
 
 
-def issue_token(ctx: Context, username: str, password: str) -> tuple[str, Principal]:
-    """An API token for a proven password: recorded in the audit log, and so is a refused request."""
+def issue_token(ctx: Context, username: str, password: str, code: str | None = None) -> tuple[str, Principal]:
+    """An API token for a proven password (and one-time code, where the account has a second
+    factor): recorded in the audit log, and so is a refused request."""
     settings = ctx.settings
 
     def work(s: Session) -> tuple[str, Principal]:
         token, p = login(s, username, password, ctx.now(), token_hours=settings.token_hours,
-                         max_attempts=settings.login_attempts, lockout_minutes=settings.lockout_minutes)
+                         max_attempts=settings.login_attempts, lockout_minutes=settings.lockout_minutes, code=code)
         audit.record(s, "token_issued", p, f"user:{p.username}")
         return token, p
 
@@ -246,7 +349,7 @@ def change_password(session: Session, p: Principal, current: str, new: str, now:
                                      "the new password is too short", limit=MIN_PASSWORD_LENGTH)
     try:
         verify_credentials(session, p.username, current, now, max_attempts=max_attempts,
-                           lockout_minutes=lockout_minutes)
+                           lockout_minutes=lockout_minutes, second_factor=False)
     except AccountLocked:
         raise
     except Unauthorized:

@@ -1,4 +1,5 @@
-"""The `rectiflow` command: init-db, seed-demo, run, fire-timers, deploy, backup, restore, audit verify."""
+"""The `rectiflow` command: init-db, seed-demo, run, fire-timers, deploy, backup, restore, audit verify,
+totp-reset."""
 from __future__ import annotations
 
 import argparse
@@ -42,11 +43,16 @@ def main(argv: list[str] | None = None) -> int:
     auditing = sub.add_parser("audit", help="the audit log")
     auditing.add_argument("audit_command", choices=["verify"],
                           help="verify: recompute the whole hash chain and name the first entry that does not hold")
+    totp_reset = sub.add_parser("totp-reset", help="turn off an account's two-step verification (a lost phone): "
+                                                   "its holder logs in with the password and enrols again")
+    totp_reset.add_argument("username")
     args = parser.parse_args(argv)
     if args.command in ("backup", "restore"):
         return _backup_or_restore(args)
     if args.command == "audit":
         return _verify_audit_log()
+    if args.command == "totp-reset":
+        return _reset_totp(args.username)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("spiff").setLevel(logging.WARNING)  # per-task state changes are noise here
 
@@ -118,6 +124,29 @@ def _verify_audit_log() -> int:
         print(f"audit log broken at entry {verdict.bad_id}: {verdict.reason} ({verdict.count} entries verified before it)")
         return 1
     print(f"audit log OK: {verdict.count} entries verified")
+    return 0
+
+
+def _reset_totp(username: str) -> int:
+    """Needs only the database and the audit key: 0 when the account's factor is gone, 1 when it had none."""
+    from . import totp
+    from .db import Database
+
+    try:
+        settings = Settings()
+        key = settings.require_audit_key()
+    except SettingsError as exc:
+        print(f"rectiflow: {exc}", file=sys.stderr)
+        return 2
+    db = Database(settings.database_url, key)
+    try:
+        removed = db.transaction(lambda s: totp.reset(s, username))
+    finally:
+        db.engine.dispose()
+    if not removed:
+        print(f"{username} has no two-step verification to turn off", file=sys.stderr)
+        return 1
+    print(f"two-step verification of {username} is off; they log in with the password and enrol again")
     return 0
 
 

@@ -50,6 +50,24 @@ class AccountLocked(Unauthorized):
     code = "account_locked"
 
 
+class TotpRequired(Unauthorized):
+    """The password was right, but the account has a second factor and no code came with it."""
+
+    code = "totp_required"
+
+
+class TotpInvalid(Unauthorized):
+    """A login with a one-time code that is wrong, or whose password is: the answer does not say which."""
+
+    code = "totp_invalid"
+
+
+class TotpReplayed(Unauthorized):
+    """A one-time code of a time step the account has used already."""
+
+    code = "totp_replayed"
+
+
 class Forbidden(ApiError):
     status, title = 403, "Forbidden"
     code = "forbidden"
@@ -128,6 +146,14 @@ ERROR_CODES: dict[str, str] = {
     "unauthorized": N_("Please log in"),
     "account_locked": N_("The account is locked for a while after too many wrong passwords"),
     "wrong_password": N_("The current password is wrong"),
+    "totp_required": N_("Enter the 6-digit code from your authenticator app"),
+    "totp_invalid": N_("The code is wrong or has expired"),
+    "totp_replayed": N_("This code has been used already; wait for the next one"),
+    "totp_enrolment_required": N_("Your role needs two-step verification: set it up before you go on"),
+    "totp_required_by_policy": N_("Your role needs two-step verification; it cannot be turned off"),
+    "totp_already_enabled": N_("Two-step verification is on already"),
+    "totp_not_started": N_("Start setting up two-step verification first"),
+    "totp_not_enabled": N_("Two-step verification is not on"),
     "password_too_short": N_("The new password needs at least %(limit)s characters"),
     "password_reused": N_("The new password may not be any of your last %(limit)s passwords"),
     "forbidden": N_("You may not do this"),

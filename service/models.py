@@ -11,6 +11,7 @@ from enum import StrEnum
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     ForeignKey,
@@ -172,6 +173,21 @@ class LoginThrottle(Base):
     # guesses counted towards the lockout, each counted before its password is checked
     failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class TotpFactor(Base):
+    """An account's second factor: a TOTP secret (RFC 6238, base32) as authenticator apps keep it.
+    Pending until a code from the app confirms it; once active, a login needs a code, and
+    `last_step` (the 30-second time step of the last code accepted) refuses a code used before."""
+
+    __tablename__ = "totp_factor"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), primary_key=True)
+    secret: Mapped[str] = mapped_column(String(64))
+    active: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_step: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class ApiToken(Base):

@@ -9,10 +9,13 @@ from workflows.forms import schema_problems
 from ..auth import Principal, authenticate
 from ..context import Context
 from ..errors import BadRequest, Unauthorized, Unprocessable
+from ..totp import check_enrolled
 from ..validation import MAX_INT, check_value
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 PUBLIC_ENDPOINTS = {"api.health", "api.openapi", "api.issue_token"}
+# What an account that must enrol a second factor may still do before it has one: enrol, or log out.
+ENROLMENT_ENDPOINTS = {"api.start_totp", "api.confirm_totp", "api.revoke_token"}
 
 
 def ctx() -> Context:
@@ -31,7 +34,11 @@ def _authenticate() -> None:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("send Authorization: Bearer <token> (POST /api/v1/auth/token to get one)")
-    g.principal = authenticate(ctx(), token.strip())
+    c = ctx()
+    g.principal = authenticate(c, token.strip())
+    if request.endpoint not in ENROLMENT_ENDPOINTS:
+        with c.db.read() as s:
+            check_enrolled(s, g.principal, c.settings)
 
 
 def payload(schema: dict, optional: bool = False) -> dict:

@@ -3,14 +3,20 @@ from __future__ import annotations
 from flask import request
 from sqlalchemy import text
 
-from .. import account
+from .. import account, totp
 from .. import auth as auth_service
 from . import bp, ctx, payload, principal
 
 TOKEN_REQUEST = {
     "type": "object", "required": ["username", "password"], "additionalProperties": False,
     "properties": {"username": {"type": "string", "minLength": 1, "maxLength": 80},
-                   "password": {"type": "string", "minLength": 1, "maxLength": 200}},
+                   "password": {"type": "string", "minLength": 1, "maxLength": 200},
+                   # the authenticator app's code, for an account with two-step verification
+                   "totp": {"type": "string", "maxLength": 20}},
+}
+TOTP_CODE = {
+    "type": "object", "required": ["code"], "additionalProperties": False,
+    "properties": {"code": {"type": "string", "minLength": 1, "maxLength": 20}},
 }
 
 
@@ -27,7 +33,7 @@ def health():
 @bp.post("/auth/token")
 def issue_token():
     data = payload(TOKEN_REQUEST)
-    token, p = auth_service.issue_token(ctx(), data["username"], data["password"])
+    token, p = auth_service.issue_token(ctx(), data["username"], data["password"], data.get("totp"))
     return {"token": token, "user": p.as_json()}
 
 
@@ -64,6 +70,7 @@ def me():
     p = principal()
     body = p.as_json()
     body["portfolio"] = sorted(p.portfolio)
+    body["totp"] = totp.status(ctx(), p).as_json()
     return body
 
 
@@ -78,4 +85,22 @@ def my_tokens():
 def revoke_my_token(token_id):
     """End one of the caller's own tokens."""
     account.revoke_token(ctx(), principal(), token_id, via="api")
+    return "", 204
+
+
+@bp.post("/me/totp")
+def start_totp():
+    """Begin (or begin again) enrolling an authenticator app: a new secret, active once confirmed."""
+    return totp.begin(ctx(), principal())
+
+
+@bp.post("/me/totp/confirm")
+def confirm_totp():
+    totp.confirm(ctx(), principal(), payload(TOTP_CODE)["code"])
+    return "", 204
+
+
+@bp.delete("/me/totp")
+def disable_totp():
+    totp.disable(ctx(), principal(), payload(TOTP_CODE)["code"])
     return "", 204

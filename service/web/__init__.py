@@ -29,7 +29,7 @@ from flask import (
 )
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
-from .. import access
+from .. import access, totp
 from ..auth import Principal, load_principal
 from ..context import Context
 from . import assets, i18n
@@ -41,6 +41,8 @@ log = logging.getLogger(__name__)
 
 # Pages anyone may open without logging in.
 PUBLIC_ENDPOINTS = {"web.login", "web.set_language"}
+# What an account that must enrol a second factor may still open before it has one.
+ENROLMENT_ENDPOINTS = {*PUBLIC_ENDPOINTS, "web.totp", "web.totp_start", "web.totp_confirm", "web.logout"}
 
 
 def ctx() -> Context:
@@ -54,15 +56,19 @@ def principal() -> Principal:
 
 def _load_principal():
     """Load the session's user on every page (of every page blueprint), so a disabled account is
-    out at its next click; anyone not logged in goes to the login page. The API authenticates by
-    token instead, and static files need no one."""
+    out at its next click; anyone not logged in goes to the login page, and anyone whose role needs
+    a second factor they have not set up goes to the page that sets it up (`totp.enrolment_required`).
+    The API authenticates by token instead, and static files need no one."""
     if request.blueprint in (None, "api") or request.endpoint in (None, "static"):
         return None
     g.principal = None
+    must_enrol = False
     user_id = session.get("uid")
     if user_id is not None:
         with ctx().db.read() as s:
             g.principal = load_principal(s, user_id, session.get("epoch", 0))
+            must_enrol = (g.principal is not None and request.endpoint not in ENROLMENT_ENDPOINTS
+                          and totp.enrolment_required(s, g.principal, ctx().settings))
         if g.principal is None:
             lang = session.get("lang")
             session.clear()
@@ -72,6 +78,12 @@ def _load_principal():
         if request.headers.get("HX-Request") or _is_xhr():
             return _("Please log in first."), 401
         return redirect(url_for("web.login", next=request.full_path.rstrip("?")))
+    if must_enrol:
+        if request.headers.get("HX-Request") or _is_xhr():
+            from .problems import error_text
+
+            return error_text("totp_enrolment_required"), 403, {"Content-Type": "text/plain; charset=utf-8"}
+        return redirect(url_for("web.totp"))
     return None
 
 

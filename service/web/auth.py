@@ -1,4 +1,5 @@
-"""Login, logout, one's own account and password, and the language switch.
+"""Login (with a second step for an account with two-step verification), logout, one's own
+account, password and second factor, and the language switch.
 
 The password check and the lockout are the service's (`auth.verify_credentials`, shared with
 the API's token endpoint); this module only keeps the user id in the signed session cookie.
@@ -6,13 +7,22 @@ the API's token endpoint); this module only keeps the user id in the signed sess
 from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
+from markupsafe import Markup
 
 from .. import account as account_service
 from .. import auth as auth_service
-from ..errors import AccountLocked, ApiError, NotFound, Unauthorized
+from .. import otp
+from .. import totp as totp_service
+from ..errors import AccountLocked, ApiError, NotFound, TotpInvalid, TotpReplayed, TotpRequired, Unauthorized
 from . import bp, ctx, principal, safe_next
 from .i18n import LANGUAGES, _
 from .problems import errors_of
+
+# The pages' login in two steps for an account with a second factor: the password, then the code.
+# Between them the session holds the name whose password was right, the account's session
+# generation then, and when, for PENDING_SECONDS.
+PENDING = "totp_login"
+PENDING_SECONDS = 300
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -21,22 +31,63 @@ def login():
     if request.method == "GET":
         if session.get("uid") is not None:
             return redirect(target)
-        return render_template("login.html", next=target, username="", error=None)
+        session.pop(PENDING, None)  # back to the first step
+        return _login_page(target)
+    if request.form.get("step") == "code":
+        return _second_step(target)
     username = request.form.get("username", "").strip()
     password = request.form.get("password", "")
     if not username or not password:
-        return render_template("login.html", next=target, username=username,
-                               error=_("Enter your username and password.")), 400
-    settings = ctx().settings
+        return _login_page(target, username, _("Enter your username and password.")), 400
     try:
         p = auth_service.page_login(ctx(), username, password)
     except AccountLocked:
-        return render_template("login.html", next=target, username=username,
-                               error=_("Too many failed logins: the account is locked. Try again in %(minutes)s "
-                                       "minutes.", minutes=settings.lockout_minutes)), 401
+        return _login_page(target, username, _locked()), 401
+    except TotpRequired as exc:
+        session[PENDING] = {"username": username, "epoch": exc.params.get("epoch", 0), "at": ctx().now().timestamp()}
+        return _login_page(target, username, step="code")
     except Unauthorized:
-        error = _("Wrong username or password.")
-        return render_template("login.html", next=target, username=username, error=error), 401
+        return _login_page(target, username, _("Wrong username or password.")), 401
+    return _logged_in(p, target)
+
+
+def _second_step(target: str):
+    """The code of an account whose password this browser proved in the first step."""
+    pending = session.get(PENDING)
+    if not pending or ctx().now().timestamp() - pending.get("at", 0) > PENDING_SECONDS:
+        session.pop(PENDING, None)
+        return _login_page(target, error=_("The login has expired. Enter your password again.")), 401
+    username = pending["username"]
+    code = request.form.get("code", "").strip()
+    if not code:
+        return _login_page(target, username, _("Enter the 6-digit code."), step="code"), 400
+    try:
+        p = auth_service.page_login_code(ctx(), username, code, pending.get("epoch", 0))
+    except AccountLocked:
+        session.pop(PENDING, None)
+        return _login_page(target, username, _locked()), 401
+    except TotpReplayed:
+        error = _("This code has been used already. Wait for the next code and enter it.")
+        return _login_page(target, username, error, step="code"), 401
+    except TotpInvalid:
+        error = _("The code is wrong. Check that your phone's time is correct and try again.")
+        return _login_page(target, username, error, step="code"), 401
+    except Unauthorized:
+        session.pop(PENDING, None)
+        return _login_page(target, username, _("The login has expired. Enter your password again.")), 401
+    return _logged_in(p, target)
+
+
+def _login_page(target: str, username: str = "", error: str | None = None, step: str = "password") -> str:
+    return render_template("login.html", next=target, username=username, error=error, step=step)
+
+
+def _locked() -> str:
+    return _("Too many failed logins: the account is locked. Try again in %(minutes)s minutes.",
+             minutes=ctx().settings.lockout_minutes)
+
+
+def _logged_in(p, target: str):
     lang = session.get("lang")
     session.clear()  # a fresh session on login: nothing from before survives but the language
     if lang:
@@ -65,7 +116,9 @@ def _account_links() -> list[dict]:
     """The account's own settings pages, as the account page lists them: each with a line that
     says what it is for. A settings page of the account is linked by adding it here."""
     links = [("web.password", _("Change password"),
-              _("Needs your current password; your other sessions and API tokens end."))]
+              _("Needs your current password; your other sessions and API tokens end.")),
+             ("web.totp", _("Two-step verification"),
+              _("A code from an authenticator app on your phone, asked for at each login after the password."))]
     return [{"url": url_for(endpoint), "label": label, "hint": hint}
             for endpoint, label, hint in links if endpoint in current_app.view_functions]
 
@@ -120,6 +173,55 @@ def password():
             return redirect(url_for("web.inbox"))
     return render_template("account_password.html", errors=errors, summary=len(errors),
                            password_history=auth_service.PASSWORD_HISTORY), 422
+
+
+@bp.get("/account/two-step")
+def totp():
+    """Two-step verification: set up an authenticator app (QR code, or the secret typed in), confirm
+    it with a code, or turn it off with a code."""
+    return _totp_page(totp_service.status(ctx(), principal()))
+
+
+@bp.post("/account/two-step/start")
+def totp_start():
+    totp_service.begin(ctx(), principal())
+    return redirect(url_for("web.totp", _anchor="scan"))
+
+
+@bp.post("/account/two-step/confirm")
+def totp_confirm():
+    code = request.form.get("code", "").strip()
+    errors = {"code": [_("Enter the 6-digit code.")]} if not code else {}
+    if not errors:
+        try:
+            totp_service.confirm(ctx(), principal(), code)
+        except ApiError as exc:
+            errors = errors_of(exc, "code")
+        else:
+            flash(_("Two-step verification is on: from now on you log in with your password and a code."), "success")
+            return redirect(url_for("web.totp"))
+    return _totp_page(totp_service.status(ctx(), principal()), errors), 422
+
+
+@bp.post("/account/two-step/disable")
+def totp_disable():
+    code = request.form.get("code", "").strip()
+    errors = {"code": [_("Enter the 6-digit code.")]} if not code else {}
+    if not errors:
+        try:
+            totp_service.disable(ctx(), principal(), code)
+        except ApiError as exc:
+            errors = errors_of(exc, "code")
+        else:
+            flash(_("Two-step verification is off."), "info")
+            return redirect(url_for("web.totp"))
+    return _totp_page(totp_service.status(ctx(), principal()), errors), 422
+
+
+def _totp_page(status: totp_service.Status, errors: dict[str, list[str]] | None = None) -> str:
+    qr = otp.qr_svg(status.otpauth_uri, _("QR code to scan with your authenticator app")) if status.otpauth_uri else ""
+    return render_template("account_totp.html", status=status, qr=Markup(qr), errors=errors or {},
+                           summary=sum(len(m) for m in (errors or {}).values()))
 
 
 @bp.post("/lang")
