@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from workflows.engine import StepEvent
 
-from . import access, rounds, workflow
+from . import access, audit, rounds, workflow
 from .auth import Principal
 from .context import Context
 from .errors import NotFound, Unprocessable
@@ -85,6 +85,7 @@ def recheck_case(ctx: Context, s: Session, p: Principal, case_id: int, comment: 
                             at=now, actor_id=p.id, detail=comment))
     listed = [{"id": c.id, "title": c.title} for c in rounds.common_problems(s, case.round_id)]
     _start(ctx, s, p, case, listed, recheck=True)
+    audit.record(s, "case_recheck_started", p, f"case:{case.id}")
     return case
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from workflows.engine import StepEvent
 
-from . import access, workflow
+from . import access, audit, workflow
 from .auth import Principal
 from .context import Context
 from .errors import Forbidden, NotFound
@@ -45,6 +45,7 @@ def register(ctx: Context, s: Session, p: Principal, round_id: int, unit_id: int
     s.flush()
     instance = workflow.start(ctx, s, p, "clue_handover", {"clue_id": clue.id}, BusinessKey(KeyKind.CLUE, clue.id))
     clue.process_instance_id = instance.id
+    audit.record(s, "clue_registered", p, f"clue:{clue.id}", detail={"round": round_id})  # never its content
     return clue
 
 

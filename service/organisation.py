@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from . import access
+from . import access, audit
 from .auth import Principal
 from .errors import Conflict, Unprocessable
 from .models import ROLES, UNIT_KINDS, Unit, User
@@ -61,6 +61,7 @@ def create_unit(s: Session, p: Principal, data: dict) -> Unit:
                 industry=data.get("industry"), department_id=data.get("department_id"), leader_id=leader_id)
     s.add(unit)
     s.flush()
+    audit.record(s, "unit_created", p, f"unit:{unit.code}", detail={"id": unit.id, "kind": unit.kind})
     return unit
 
 

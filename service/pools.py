@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from . import access
+from . import access, audit
 from .auth import Principal
 from .context import Context
 from .db import lock_row
@@ -83,6 +83,8 @@ def put_inspector(ctx: Context, s: Session, p: Principal, user_id: int, data: di
     history.append(_version(profile, p.id, ctx.now()))
     s.add(history[-1])
     s.flush()
+    audit.record(s, "inspector_profile_changed", p, f"user:{user.username}",
+                 detail={"conflict_units": profile.conflict_unit_ids})
     return profile_json(profile, user, history, ctx)
 
 
@@ -139,6 +141,7 @@ def add_expert(s: Session, p: Principal, data: dict) -> Expert:
                     contact=data.get("contact"))
     s.add(expert)
     s.flush()
+    audit.record(s, "expert_added", p, f"expert:{expert.id}")
     return expert
 
 
@@ -160,6 +163,7 @@ def add_finding(ctx: Context, s: Session, p: Principal, data: dict) -> AuditFind
                            expert_id=data.get("expert_id"), recorded_by=p.id, recorded_at=ctx.now())
     s.add(finding)
     s.flush()
+    audit.record(s, "audit_finding_added", p, f"audit_finding:{finding.id}", detail={"unit": finding.unit_id})
     if data.get("problem_id") is not None:
         link_finding(s, p, finding.id, data["problem_id"])
     return finding
@@ -177,6 +181,8 @@ def link_finding(s: Session, p: Principal, finding_id: int, problem_id: int) -> 
         raise Unprocessable.on_field("problem_id", "other_unit", "an audit finding links to a problem of the same unit",
                                      "the problem was found in another unit")
     finding.problem_id = problem_id
+    s.flush()
+    audit.record(s, "audit_finding_linked", p, f"audit_finding:{finding.id}", detail={"problem": problem_id})
     return finding
 
 

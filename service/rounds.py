@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from workflows.engine import StepEvent
 from workflows.tables import HumanTask
 
-from . import access, cases, letters, pools, workflow
+from . import access, audit, cases, letters, pools, workflow
 from .auth import Principal
 from .context import Context
 from .db import lock_row
@@ -69,6 +69,8 @@ def create_round(ctx: Context, s: Session, p: Principal, name: str, unit_ids: li
                               BusinessKey(KeyKind.ROUND, rnd.id),
                               candidates={"inspector": list(dict.fromkeys(inspector_ids))})
     rnd.process_instance_id = instance.id
+    audit.record(s, "round_created", p, f"round:{rnd.id}",
+                 detail={"units": len(rnd.inspected), "inspectors": len(rnd.inspectors)})
     return rnd
 
 
@@ -84,6 +86,7 @@ def add_problem(ctx: Context, s: Session, p: Principal, round_id: int, unit_id: 
                       source=source, recorded_by=p.id, recorded_at=ctx.now())
     s.add(problem)
     s.flush()
+    audit.record(s, "problem_recorded", p, f"problem:{problem.id}", detail={"round": rnd.id, "unit": unit_id})
     return problem
 
 
@@ -114,6 +117,8 @@ def add_common_problem(ctx: Context, s: Session, p: Principal, round_id: int, ti
     s.flush()
     for pr in problems:
         pr.common_problem_id = common.id
+    audit.record(s, "common_problem_added", p, f"common_problem:{common.id}",
+                 detail={"round": rnd.id, "problems": sorted(problem_ids)})
     return common
 
 

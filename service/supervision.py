@@ -41,6 +41,7 @@ def acknowledge(ctx: Context, s: Session, p: Principal, notification_id: int) ->
     if claimed is None:
         raise Conflict(f"notification {notification_id} was acknowledged already", code="already_acknowledged")
     s.refresh(note)
+    audit.record(s, "notification_acknowledged", p, f"notification:{note.id}")
     return note
 
 
@@ -56,11 +57,14 @@ def list_evidence(s: Session, p: Principal, case_id: int) -> list[Evidence]:
 
 
 def evidence_content(s: Session, p: Principal, evidence_id: int) -> tuple[Evidence, bytes]:
+    """An evidence file for whoever may read its case; the download goes on the audit log."""
     evidence = s.get(Evidence, evidence_id)
     if evidence is None:
         raise NotFound(f"evidence {evidence_id} does not exist")
     get_case(s, p, evidence.case_id)  # 404 unless the case is in the caller's scope
-    return evidence, s.get_one(EvidenceBlob, evidence.sha256).content
+    content = s.get_one(EvidenceBlob, evidence.sha256).content
+    audit.record(s, "evidence_downloaded", p, f"evidence:{evidence.id}", detail={"case": evidence.case_id})
+    return evidence, content
 
 
 def review_evidence(ctx: Context, s: Session, p: Principal, evidence_id: int, result: str, comment: str | None) -> Evidence:

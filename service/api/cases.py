@@ -75,8 +75,7 @@ def case_evidence(case_id):
 
 @bp.get("/evidence/<int:evidence_id>/content")
 def evidence_content(evidence_id):
-    with ctx().db.read() as s:
-        row, content = supervision.evidence_content(s, principal(), evidence_id)
+    row, content = ctx().db.transaction(lambda s: supervision.evidence_content(s, principal(), evidence_id))
     return evidence.download(row, content)
 
 

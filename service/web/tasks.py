@@ -99,8 +99,7 @@ def upload_evidence(case_id):
 @bp.get("/evidence/<int:evidence_id>")
 def download_evidence(evidence_id):
     """An evidence file, for whoever may read its case; sent as an attachment, never rendered inline."""
-    with ctx().db.read() as s:
-        row, content = supervision.evidence_content(s, principal(), evidence_id)
+    row, content = ctx().db.transaction(lambda s: supervision.evidence_content(s, principal(), evidence_id))
     return evidence.download(row, content)
 
 
