@@ -27,6 +27,19 @@ def _int(name: str, default: int) -> int:
         raise SettingsError(f"RECTIFLOW_{name} must be an integer, got {raw!r}") from exc
 
 
+def _rate(name: str, value: str) -> None:
+    """A rate limit as the limits library reads it ("10 per minute", "5/minute; 100/day"); empty: none."""
+    if not value.strip():
+        return
+    from limits import parse_many
+
+    try:
+        parse_many(value)
+    except ValueError:
+        raise SettingsError(f"RECTIFLOW_{name} must be a rate such as '10 per minute' (or empty for none), "
+                            f"got {value!r}") from None
+
+
 def _key(instance_dir: Path, name: str) -> str:
     """An explicit RECTIFLOW_<NAME> wins; otherwise the file `rectiflow init-db` wrote into the
     instance folder. The secret key signs sessions; the audit key seals the audit log's chain and
@@ -85,6 +98,18 @@ class Settings:
     timer_retries: int = field(default_factory=lambda: _int("TIMER_RETRIES", 5))
     login_attempts: int = field(default_factory=lambda: _int("LOGIN_ATTEMPTS", 5))
     lockout_minutes: int = field(default_factory=lambda: _int("LOCKOUT_MINUTES", 15))
+    # Rate limits (service/limits.py), each a rate such as "10 per minute" or "5/minute; 100/day",
+    # empty for none. Login and token requests count per client address and per username tried;
+    # password changes (and second-factor confirmations) and evidence uploads per account; requests
+    # to the public (no login) endpoints per address; every API request per address.
+    rate_limit_login: str = field(default_factory=lambda: _env("RATE_LIMIT_LOGIN", "10 per minute"))
+    rate_limit_credential: str = field(default_factory=lambda: _env("RATE_LIMIT_CREDENTIAL", "5 per minute"))
+    rate_limit_upload: str = field(default_factory=lambda: _env("RATE_LIMIT_UPLOAD", "60 per minute"))
+    rate_limit_public: str = field(default_factory=lambda: _env("RATE_LIMIT_PUBLIC", "20 per minute"))
+    rate_limit_api: str = field(default_factory=lambda: _env("RATE_LIMIT_API", "600 per minute"))
+    # Where the counts are kept: memory:// within one process (`rectiflow run`); redis://host:6379
+    # when several processes serve the same installation.
+    rate_limit_storage: str = field(default_factory=lambda: _env("RATE_LIMIT_STORAGE", "memory://"))
     evidence_types: tuple[str, ...] = field(default_factory=lambda: tuple(
         _env("EVIDENCE_TYPES", "pdf,jpg,jpeg,png,doc,docx,xls,xlsx,txt,zip,ofd").split(",")))
 
@@ -101,6 +126,8 @@ class Settings:
             raise SettingsError("RECTIFLOW_TIMER_RETRIES must be zero or more")
         if self.talk_days < 1 or self.recheck_days < 1 or self.plan_days < 1:
             raise SettingsError("RECTIFLOW_TALK_DAYS, RECTIFLOW_RECHECK_DAYS and RECTIFLOW_PLAN_DAYS must be positive")
+        for name in ("login", "credential", "upload", "public", "api"):
+            _rate(f"RATE_LIMIT_{name.upper()}", getattr(self, f"rate_limit_{name}"))
 
     def require_secret_key(self) -> str:
         if not self.secret_key:

@@ -1,12 +1,14 @@
 """rectiflow: the Flask service for the inspection common-problem rectification mechanism."""
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import Flask, make_response, request
 from flask.json.provider import DefaultJSONProvider
+from flask_limiter import RateLimitExceeded
 
 from config import Settings
 from workflows.clock import Clock
 
+from . import limits
 from .context import deploy_default_models, make_context
 from .db import create_schema
 from .errors import BadRequest, NotFound, as_problem, problem
@@ -39,6 +41,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     init_pages(app)
     _register_errors(app)
     _register_guards(app)
+    limits.init_app(app, settings)  # after the guards: a limit keyed by a field reads checked input
     return app
 
 
@@ -115,6 +118,14 @@ def _register_errors(app: Flask) -> None:
         if body is None:
             app.logger.exception("unhandled error")
             body = problem(500, "internal_error", "Internal server error", "the server failed; the change was not saved")
+        if isinstance(exc, RateLimitExceeded):
+            seconds = limits.retry_after(exc)
+            body["detail"] = f"too many requests ({exc.description}); try again in {seconds} seconds"
+            body["retry_after"] = seconds
         if not request.path.startswith("/api/"):
-            return page_error(exc, body)
-        return body, body["status"], {"Content-Type": "application/problem+json"}
+            response = make_response(page_error(exc, body))
+        else:
+            response = make_response((body, body["status"], {"Content-Type": "application/problem+json"}))
+        if "retry_after" in body:
+            response.headers["Retry-After"] = str(body["retry_after"])
+        return response

@@ -22,6 +22,13 @@ def real_district(ctx):
     return build_district(ctx, hash_password(PASSWORD))
 
 
+@pytest.fixture(autouse=True)
+def lockout_alone(ctx):
+    """These tests make more guesses a minute than the login rate limit lets through (tests/test_rate_limits.py
+    has its tests): here the lockout is on its own."""
+    ctx.settings.rate_limit_login = ""
+
+
 def _login(client, username, password):
     r = client.post("/api/v1/auth/token", json={"username": username, "password": password})
     return r.status_code, r.get_json()

@@ -4,6 +4,7 @@ from flask import request
 from sqlalchemy import text
 
 from .. import auth as auth_service
+from .. import limits
 from . import bp, ctx, payload, principal
 
 TOKEN_REQUEST = {
@@ -24,6 +25,7 @@ def health():
 
 
 @bp.post("/auth/token")
+@limits.limited(limits.LOGIN)
 def issue_token():
     data = payload(TOKEN_REQUEST)
     token, p = auth_service.issue_token(ctx(), data["username"], data["password"])
@@ -50,6 +52,7 @@ def revoke_token():
 
 
 @bp.post("/auth/password")
+@limits.limited(limits.CREDENTIAL)
 def change_password():
     """A new password for the caller; every other token and every page session of the account ends."""
     data = payload(PASSWORD_CHANGE)

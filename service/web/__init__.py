@@ -147,6 +147,12 @@ def page_error(exc: BaseException, body: dict):
         detail = _("The page has expired; reload it and try again.")
     elif status >= 500:
         detail = None
+    elif "retry_after" in body:  # over a rate limit (service.limits); the answer carries Retry-After
+        if request.endpoint == "web.login":
+            from .auth import login_refused
+
+            return login_refused(error_text(body["code"], {"seconds": body["retry_after"]}), status)
+        detail = _("Try again in %(seconds)s seconds.", seconds=body["retry_after"])
     else:
         detail = error_text(body["code"], getattr(exc, "params", None), fallback=None)
     return html_error(status, detail)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, session, url_for
 
 from .. import auth as auth_service
+from .. import limits
 from ..errors import AccountLocked, ApiError, Unauthorized
 from . import bp, ctx, principal, safe_next
 from .i18n import LANGUAGES, _
@@ -15,6 +16,7 @@ from .problems import errors_of
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limits.limited(limits.LOGIN, methods=("POST",))
 def login():
     target = safe_next(request.values.get("next"), url_for("web.inbox"))
     if request.method == "GET":
@@ -30,12 +32,10 @@ def login():
     try:
         p = auth_service.page_login(ctx(), username, password)
     except AccountLocked:
-        return render_template("login.html", next=target, username=username,
-                               error=_("Too many failed logins: the account is locked. Try again in %(minutes)s "
-                                       "minutes.", minutes=settings.lockout_minutes)), 401
+        return login_refused(_("Too many failed logins: the account is locked. Try again in %(minutes)s minutes.",
+                               minutes=settings.lockout_minutes), 401)
     except Unauthorized:
-        error = _("Wrong username or password.")
-        return render_template("login.html", next=target, username=username, error=error), 401
+        return login_refused(_("Wrong username or password."), 401)
     lang = session.get("lang")
     session.clear()  # a fresh session on login: nothing from before survives but the language
     if lang:
@@ -44,6 +44,13 @@ def login():
     session["epoch"] = p.session_epoch  # the generation this session belongs to (see auth.load_principal)
     session.permanent = True
     return redirect(target)
+
+
+def login_refused(error: str, status: int):
+    """The login form again, with what was refused (and the username given) above it."""
+    target = safe_next(request.values.get("next"), url_for("web.inbox"))
+    username = request.form.get("username", "").strip()
+    return render_template("login.html", next=target, username=username, error=error), status
 
 
 @bp.post("/logout")
@@ -61,6 +68,7 @@ def logout():
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
+@limits.limited(limits.CREDENTIAL, methods=("POST",))
 def password():
     """Change one's own password: every other page session and API token of the account ends,
     this session goes on."""
