@@ -27,6 +27,15 @@ def _int(name: str, default: int) -> int:
         raise SettingsError(f"RECTIFLOW_{name} must be an integer, got {raw!r}") from exc
 
 
+def _flag(name: str, default: bool = False) -> bool:
+    raw = _env(name, "1" if default else "0").strip().lower()
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off", ""):
+        return False
+    raise SettingsError(f"RECTIFLOW_{name} must be 1 or 0, got {raw!r}")
+
+
 def _rate(name: str, value: str) -> None:
     """A rate limit as the limits library reads it ("10 per minute", "5/minute; 100/day"); empty: none."""
     if not value.strip():
@@ -110,6 +119,11 @@ class Settings:
     # Where the counts are kept: memory:// within one process (`rectiflow run`); redis://host:6379
     # when several processes serve the same installation.
     rate_limit_storage: str = field(default_factory=lambda: _env("RATE_LIMIT_STORAGE", "memory://"))
+    # How many reverse proxies (nginx) stand in front: their X-Forwarded-For and X-Forwarded-Proto
+    # then name the client's address and scheme. 0: the service is reached directly.
+    trusted_proxies: int = field(default_factory=lambda: _int("TRUSTED_PROXIES", 0))
+    # Session cookies are Secure whenever the request came over https; 1 makes them Secure always.
+    secure_cookies: bool = field(default_factory=lambda: _flag("SECURE_COOKIES"))
     evidence_types: tuple[str, ...] = field(default_factory=lambda: tuple(
         _env("EVIDENCE_TYPES", "pdf,jpg,jpeg,png,doc,docx,xls,xlsx,txt,zip,ofd").split(",")))
 
@@ -128,6 +142,8 @@ class Settings:
             raise SettingsError("RECTIFLOW_TALK_DAYS, RECTIFLOW_RECHECK_DAYS and RECTIFLOW_PLAN_DAYS must be positive")
         for name in ("login", "credential", "upload", "public", "api"):
             _rate(f"RATE_LIMIT_{name.upper()}", getattr(self, f"rate_limit_{name}"))
+        if self.trusted_proxies < 0:
+            raise SettingsError("RECTIFLOW_TRUSTED_PROXIES must be zero or more")
 
     def require_secret_key(self) -> str:
         if not self.secret_key:
