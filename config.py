@@ -124,6 +124,8 @@ class Settings:
     trusted_proxies: int = field(default_factory=lambda: _int("TRUSTED_PROXIES", 0))
     # Session cookies are Secure whenever the request came over https; 1 makes them Secure always.
     secure_cookies: bool = field(default_factory=lambda: _flag("SECURE_COOKIES"))
+    # A page session unused for this long ends; the next click goes to the login page.
+    session_idle_minutes: int = field(default_factory=lambda: _int("SESSION_IDLE_MINUTES", 30))
     evidence_types: tuple[str, ...] = field(default_factory=lambda: tuple(
         _env("EVIDENCE_TYPES", "pdf,jpg,jpeg,png,doc,docx,xls,xlsx,txt,zip,ofd").split(",")))
 
@@ -144,6 +146,8 @@ class Settings:
             _rate(f"RATE_LIMIT_{name.upper()}", getattr(self, f"rate_limit_{name}"))
         if self.trusted_proxies < 0:
             raise SettingsError("RECTIFLOW_TRUSTED_PROXIES must be zero or more")
+        if self.session_idle_minutes < 1:
+            raise SettingsError("RECTIFLOW_SESSION_IDLE_MINUTES must be at least 1")
 
     def require_secret_key(self) -> str:
         if not self.secret_key:

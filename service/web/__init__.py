@@ -20,6 +20,7 @@ from flask import (
     Blueprint,
     Flask,
     current_app,
+    flash,
     g,
     redirect,
     render_template,
@@ -54,20 +55,30 @@ def principal() -> Principal:
 
 def _load_principal():
     """Load the session's user on every page (of every page blueprint), so a disabled account is
-    out at its next click; anyone not logged in goes to the login page. The API authenticates by
-    token instead, and static files need no one."""
+    out at its next click; anyone not logged in goes to the login page. A session unused for
+    RECTIFLOW_SESSION_IDLE_MINUTES (by the service's clock) ends there, and the login page says why.
+    The API authenticates by token instead, and static files need no one."""
     if request.blueprint in (None, "api") or request.endpoint in (None, "static"):
         return None
     g.principal = None
     user_id = session.get("uid")
+    idle = False
     if user_id is not None:
-        with ctx().db.read() as s:
-            g.principal = load_principal(s, user_id, session.get("epoch", 0))
+        c = ctx()
+        now = int(c.now().timestamp())
+        idle = now - session.get("seen", now) > c.settings.session_idle_minutes * 60
+        if not idle:
+            with c.db.read() as s:
+                g.principal = load_principal(s, user_id, session.get("epoch", 0))
         if g.principal is None:
             lang = session.get("lang")
             session.clear()
             if lang:
                 session["lang"] = lang
+        else:
+            session["seen"] = now  # the session's last use, for RECTIFLOW_SESSION_IDLE_MINUTES
+    if idle:
+        flash(_("You were logged out after a long time without activity. Please log in again."), "info")
     if g.principal is None and request.endpoint not in PUBLIC_ENDPOINTS:
         if request.headers.get("HX-Request") or _is_xhr():
             return _("Please log in first."), 401

@@ -42,6 +42,7 @@ def login():
         session["lang"] = lang
     session["uid"] = p.id
     session["epoch"] = p.session_epoch  # the generation this session belongs to (see auth.load_principal)
+    session["seen"] = int(ctx().now().timestamp())  # idle since (see web._load_principal)
     session.permanent = True
     return redirect(target)
 
