@@ -36,6 +36,19 @@ def _bool(name: str, default: bool) -> bool:
     raise SettingsError(f"RECTIFLOW_{name} must be on or off (1/0, true/false, yes/no), got {raw!r}")
 
 
+def _rate(name: str, value: str) -> None:
+    """A rate limit as the limits library reads it ("10 per minute", "5/minute; 100/day"); empty: none."""
+    if not value.strip():
+        return
+    from limits import parse_many
+
+    try:
+        parse_many(value)
+    except ValueError:
+        raise SettingsError(f"RECTIFLOW_{name} must be a rate such as '10 per minute' (or empty for none), "
+                            f"got {value!r}") from None
+
+
 def _key(instance_dir: Path, name: str) -> str:
     """An explicit RECTIFLOW_<NAME> wins; otherwise the file `rectiflow init-db` wrote into the
     instance folder. The secret key signs sessions; the audit key seals the audit log's chain and
@@ -97,6 +110,25 @@ class Settings:
     # Accounts holding a role in access.TOTP_REQUIRED_ROLES must enrol a second factor (a TOTP
     # authenticator) before they can do anything else.
     totp_required: bool = field(default_factory=lambda: _bool("TOTP_REQUIRED", False))
+    # Rate limits (service/limits.py), each a rate such as "10 per minute" or "5/minute; 100/day",
+    # empty for none. Login and token requests count per client address and per username tried;
+    # password changes (and second-factor confirmations) and evidence uploads per account; requests
+    # to the public (no login) endpoints per address; every API request per address.
+    rate_limit_login: str = field(default_factory=lambda: _env("RATE_LIMIT_LOGIN", "10 per minute"))
+    rate_limit_credential: str = field(default_factory=lambda: _env("RATE_LIMIT_CREDENTIAL", "5 per minute"))
+    rate_limit_upload: str = field(default_factory=lambda: _env("RATE_LIMIT_UPLOAD", "60 per minute"))
+    rate_limit_public: str = field(default_factory=lambda: _env("RATE_LIMIT_PUBLIC", "20 per minute"))
+    rate_limit_api: str = field(default_factory=lambda: _env("RATE_LIMIT_API", "600 per minute"))
+    # Where the counts are kept: memory:// within one process (`rectiflow run`); redis://host:6379
+    # when several processes serve the same installation.
+    rate_limit_storage: str = field(default_factory=lambda: _env("RATE_LIMIT_STORAGE", "memory://"))
+    # How many reverse proxies (nginx) stand in front: their X-Forwarded-For and X-Forwarded-Proto
+    # then name the client's address and scheme. 0: the service is reached directly.
+    trusted_proxies: int = field(default_factory=lambda: _int("TRUSTED_PROXIES", 0))
+    # Session cookies are Secure whenever the request came over https; 1 makes them Secure always.
+    secure_cookies: bool = field(default_factory=lambda: _bool("SECURE_COOKIES", False))
+    # A page session unused for this long ends; the next click goes to the login page.
+    session_idle_minutes: int = field(default_factory=lambda: _int("SESSION_IDLE_MINUTES", 30))
     evidence_types: tuple[str, ...] = field(default_factory=lambda: tuple(
         _env("EVIDENCE_TYPES", "pdf,jpg,jpeg,png,doc,docx,xls,xlsx,txt,zip,ofd").split(",")))
 
@@ -113,6 +145,12 @@ class Settings:
             raise SettingsError("RECTIFLOW_TIMER_RETRIES must be zero or more")
         if self.talk_days < 1 or self.recheck_days < 1 or self.plan_days < 1:
             raise SettingsError("RECTIFLOW_TALK_DAYS, RECTIFLOW_RECHECK_DAYS and RECTIFLOW_PLAN_DAYS must be positive")
+        for name in ("login", "credential", "upload", "public", "api"):
+            _rate(f"RATE_LIMIT_{name.upper()}", getattr(self, f"rate_limit_{name}"))
+        if self.trusted_proxies < 0:
+            raise SettingsError("RECTIFLOW_TRUSTED_PROXIES must be zero or more")
+        if self.session_idle_minutes < 1:
+            raise SettingsError("RECTIFLOW_SESSION_IDLE_MINUTES must be at least 1")
 
     def require_secret_key(self) -> str:
         if not self.secret_key:

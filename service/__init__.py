@@ -1,12 +1,16 @@
 """rectiflow: the Flask service for the inspection common-problem rectification mechanism."""
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import Flask, make_response, request
 from flask.json.provider import DefaultJSONProvider
+from flask.sessions import SecureCookieSessionInterface
+from flask_limiter import RateLimitExceeded
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import Settings
 from workflows.clock import Clock
 
+from . import limits
 from .context import deploy_default_models, make_context
 from .db import create_schema
 from .errors import BadRequest, NotFound, as_problem, problem
@@ -25,6 +29,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.config.update(SECRET_KEY=settings.require_secret_key(),
                       MAX_CONTENT_LENGTH=(settings.max_upload_mb + 1) * 1024 * 1024)
     app.json = _Utf8Json(app)  # Chinese as itself in JSON, not \uXXXX escapes
+    app.session_interface = _Sessions()
+    app.wsgi_app = _TrustedProxies(app)  # type: ignore[method-assign]
     ctx = make_context(settings, clock)
     create_schema(ctx.db.engine)
     deploy_default_models(ctx)
@@ -39,7 +45,40 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     init_pages(app)
     _register_errors(app)
     _register_guards(app)
+    limits.init_app(app, settings)  # after the guards: a limit keyed by a field reads checked input
     return app
+
+
+def _settings_of(app: Flask) -> Settings:
+    return app.extensions["rectiflow"].settings
+
+
+class _TrustedProxies:
+    """werkzeug's ProxyFix for as many proxies as RECTIFLOW_TRUSTED_PROXIES trusts (x_for, x_proto):
+    behind nginx, request.remote_addr is the client's address and request.is_secure tells whether
+    the client used https. With none trusted, X-Forwarded-* headers are ignored (anyone can send
+    them). The number is read from the settings at each request."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app, self.direct = app, app.wsgi_app
+        self.fixed: dict[int, ProxyFix] = {}
+
+    def __call__(self, environ, start_response):
+        trusted = _settings_of(self.app).trusted_proxies
+        if not trusted:
+            return self.direct(environ, start_response)
+        if trusted not in self.fixed:
+            self.fixed[trusted] = ProxyFix(self.direct, x_for=trusted, x_proto=trusted)
+        return self.fixed[trusted](environ, start_response)
+
+
+class _Sessions(SecureCookieSessionInterface):
+    """The signed session cookie (which also holds the CSRF token and the language), sent with
+    Secure when the request came over https, directly or through a trusted proxy, or always with
+    RECTIFLOW_SECURE_COOKIES=1; over plain http (the demo) it could not come back otherwise."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(super().get_cookie_secure(app) or request.is_secure or _settings_of(app).secure_cookies)
 
 
 # The Content-Security-Policy of every HTML page (pages, error pages, login). Everything a page uses
@@ -97,6 +136,8 @@ def _register_guards(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        if request.is_secure:  # browsers keep to https for a year (HSTS is ignored over http)
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         if response.mimetype in ("application/xml", "text/xml"):
             # uploaded BPMN: never let a browser run what a diagram carries (XHTML script elements)
             response.headers["Content-Security-Policy"] = "sandbox"
@@ -115,6 +156,14 @@ def _register_errors(app: Flask) -> None:
         if body is None:
             app.logger.exception("unhandled error")
             body = problem(500, "internal_error", "Internal server error", "the server failed; the change was not saved")
+        if isinstance(exc, RateLimitExceeded):
+            seconds = limits.retry_after(exc)
+            body["detail"] = f"too many requests ({exc.description}); try again in {seconds} seconds"
+            body["retry_after"] = seconds
         if not request.path.startswith("/api/"):
-            return page_error(exc, body)
-        return body, body["status"], {"Content-Type": "application/problem+json"}
+            response = make_response(page_error(exc, body))
+        else:
+            response = make_response((body, body["status"], {"Content-Type": "application/problem+json"}))
+        if "retry_after" in body:
+            response.headers["Retry-After"] = str(body["retry_after"])
+        return response

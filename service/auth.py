@@ -6,13 +6,14 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, NoReturn, cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from . import audit, otp
@@ -188,16 +189,30 @@ def _clear_guesses(session: Session, key: str) -> None:
 
 def _claim_guess(session: Session, key: str, now: datetime, max_attempts: int) -> int | None:
     """Count one more guess at this name and return the count, or None when the name is locked or
-    its guesses are all taken by attempts still running."""
+    its guesses are all taken by attempts still running. One statement: a row the sweep forgets
+    (forget_idle_names) meanwhile is simply made again."""
     dialect = session.get_bind().dialect.name
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    session.execute(insert(LoginThrottle).values(name_sha256=key, failures=0).on_conflict_do_nothing())
-    return session.execute(
-        update(LoginThrottle)
-        .where(LoginThrottle.name_sha256 == key, LoginThrottle.failures < max_attempts,
-               or_(LoginThrottle.locked_until.is_(None), LoginThrottle.locked_until <= now))
-        .values(failures=LoginThrottle.failures + 1, locked_until=None)
-        .returning(LoginThrottle.failures)).scalar()
+    claim = insert(LoginThrottle).values(name_sha256=key, failures=1, locked_until=None, last_attempt_at=now)
+    claim = claim.on_conflict_do_update(
+        index_elements=[LoginThrottle.name_sha256],
+        set_={"failures": LoginThrottle.failures + 1, "locked_until": None, "last_attempt_at": now},
+        where=and_(LoginThrottle.failures < max_attempts,
+                   or_(LoginThrottle.locked_until.is_(None), LoginThrottle.locked_until <= now)))
+    return session.execute(claim.returning(LoginThrottle.failures)).scalar()
+
+
+def forget_idle_names(session: Session, now: datetime, lockout_minutes: int) -> int:
+    """Delete what login_throttle keeps about names nobody has tried for the lockout window and that
+    are not locked: a name's failures count towards a lockout while each comes within that window
+    of the one before, so that many names tried once each (a username spray) are forgotten and the
+    table stays as large as the last window's guesses. Run by the periodic sweep; returns how many
+    names were forgotten."""
+    idle_since = now - timedelta(minutes=lockout_minutes)
+    forgotten = session.execute(delete(LoginThrottle).where(
+        or_(LoginThrottle.last_attempt_at.is_(None), LoginThrottle.last_attempt_at <= idle_since),
+        or_(LoginThrottle.locked_until.is_(None), LoginThrottle.locked_until <= now)))
+    return cast(CursorResult, forgotten).rowcount
 
 
 def login(session: Session, username: str, password: str, now: datetime, *, token_hours: int,

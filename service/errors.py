@@ -165,7 +165,7 @@ ERROR_CODES: dict[str, str] = {
     "duplicate": N_("This exists already; reload and try again"),
     "method_not_allowed": N_("This action is not available here"),
     "unsupported_media_type": N_("This kind of content is not accepted"),
-    "too_many_requests": N_("Too many requests; wait a moment"),
+    "too_many_requests": N_("Too many requests; try again in %(seconds)s seconds"),
     "payload_too_large": N_("The request is too large"),
     "unprocessable": N_("The request cannot be processed"),
     "internal_error": N_("The server failed; nothing was saved"),

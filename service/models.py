@@ -173,6 +173,8 @@ class LoginThrottle(Base):
     # guesses counted towards the lockout, each counted before its password is checked
     failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # the last guess counted: a name not tried for the lockout window is forgotten (auth.forget_idle_names)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class TotpFactor(Base):

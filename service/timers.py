@@ -1,4 +1,5 @@
-"""The timer sweep: fire what is due, one instance per transaction, each failure kept to itself."""
+"""The timer sweep: fire what is due, one instance per transaction, each failure kept to itself;
+then forget the failed-login counts nobody needs any more."""
 from __future__ import annotations
 
 import logging
@@ -6,7 +7,7 @@ from datetime import datetime
 
 from workflows.engine import WorkflowFailure
 
-from . import workflow
+from . import auth, workflow
 from .context import Context
 from .db import Conflict as RetryConflict
 from .errors import ApiError
@@ -15,7 +16,8 @@ log = logging.getLogger(__name__)
 
 
 def run_due_timers(ctx: Context, now: datetime | None = None) -> int:
-    """Fire every timer due by `now`; returns how many instances moved.
+    """Fire every timer due by `now`; returns how many instances moved. Then the housekeeping:
+    failed-login counts of names not tried for a while are forgotten.
 
     An instance whose step fails is marked failed on its own row and tried again later; it never
     keeps the other instances' timers from firing.
@@ -23,7 +25,21 @@ def run_due_timers(ctx: Context, now: datetime | None = None) -> int:
     now = now or ctx.now()
     with ctx.db.read() as s:
         instance_ids = ctx.engine.due_timer_instances(s, now)
-    return sum(1 for instance_id in instance_ids if fire_instance_timers(ctx, instance_id, now))
+    moved = sum(1 for instance_id in instance_ids if fire_instance_timers(ctx, instance_id, now))
+    forget_idle_logins(ctx, now)
+    return moved
+
+
+def forget_idle_logins(ctx: Context, now: datetime) -> None:
+    """The sweep's housekeeping: usernames not tried for the lockout window leave login_throttle."""
+    try:
+        forgotten = ctx.db.transaction(lambda s: auth.forget_idle_names(s, now, ctx.settings.lockout_minutes))
+    except Exception:  # noqa: BLE001 - the timers have fired; the next sweep tries again
+        log.exception("could not prune the failed-login counts")
+        return
+    if forgotten:
+        log.info("forgot the failed-login counts of %d username(s) not tried for %d minutes",
+                 forgotten, ctx.settings.lockout_minutes)
 
 
 def fire_instance_timers(ctx: Context, instance_id: int, now: datetime | None = None) -> bool:

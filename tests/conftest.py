@@ -31,6 +31,7 @@ from service.auth import hash_password
 from service.context import make_context
 from service.db import create_schema
 from service.demo import seed_demo
+from service.limits import limiter_of
 from service.models import User
 from workflows.clock import Clock
 
@@ -319,13 +320,15 @@ def app_over(application, tmp_path, clock):
     """`with app_over(url) as app:` the application over the database at `url`, with a new context
     (an engine with an empty model cache, this test's clock) as create_app would make on that
     database, whose schema and default models are in place already. The config changes a test
-    makes are undone afterwards."""
+    makes are undone afterwards. The rate limits are the real ones, and their counts start again
+    at zero for each test."""
 
     @contextmanager
     def over(url: str):
         config = dict(application.config)
         context = make_context(_settings(tmp_path, url), clock)
         application.extensions["rectiflow"] = context
+        limiter_of(application).reset()
         try:
             yield application
         finally:

@@ -1,21 +1,32 @@
-"""Logins under attack: parallel guesses check no more passwords than the lockout allows, and
-neither the answer nor its time tells whether a username exists."""
+"""Logins under attack: parallel guesses check no more passwords than the lockout allows, neither
+the answer nor its time tells whether a username exists, and a spray of usernames is forgotten."""
 from __future__ import annotations
 
 import statistics
 import time
+from datetime import timedelta
 
 import pytest
+from sqlalchemy import func, select
 from support.concurrency import at_once
 from support.district import PASSWORD, build_district
 
 from service.auth import hash_password
+from service.models import LoginThrottle
+from service.timers import run_due_timers
 
 
 @pytest.fixture
 def real_district(ctx):
     """The district with real argon2 parameters: a password check costs what it costs in service."""
     return build_district(ctx, hash_password(PASSWORD))
+
+
+@pytest.fixture(autouse=True)
+def lockout_alone(ctx):
+    """These tests make more guesses a minute than the login rate limit lets through (tests/test_rate_limits.py
+    has its tests): here the lockout is on its own."""
+    ctx.settings.rate_limit_login = ""
 
 
 def _login(client, username, password):
@@ -61,3 +72,31 @@ def test_a_lockout_says_nothing_about_whether_the_username_exists(client, ctx, r
     locked_known = statistics.median(took("office1", "wrong") for _ in range(3))
     locked_unknown = statistics.median(took("no_such_user", "wrong") for _ in range(3))
     assert locked_known > wrong / 2 and locked_unknown > wrong / 2, (wrong, locked_known, locked_unknown)
+
+
+def test_the_sweep_forgets_names_not_tried_for_the_lockout_window(ctx, client, clock, district):
+    """A username spray leaves a row per name tried; the periodic sweep deletes those nobody has tried
+    for the lockout window (and that are not locked), so the table does not grow without end."""
+    window = timedelta(minutes=ctx.settings.lockout_minutes)
+
+    def names_kept() -> int:
+        with ctx.db.read() as s:
+            return s.scalar(select(func.count()).select_from(LoginThrottle))
+
+    for n in range(3):  # a name no account has costs a full-strength password check: a few stand for many
+        assert _login(client, f"sprayed{n}", "guess")[0] == 401
+    assert _login(client, "office1", PASSWORD)[0] == 200
+    clock.advance(window / 2)
+    for _ in range(ctx.settings.login_attempts):
+        _login(client, "leading1", "wrong")
+    assert _login(client, "designer1", "wrong")[0] == 401
+    run_due_timers(ctx)
+    assert names_kept() == 6, "nothing is forgotten within the window"
+    clock.advance(window / 2 + timedelta(seconds=1))
+    run_due_timers(ctx)
+    assert names_kept() == 2, "only the locked name and the one tried within the window are kept"
+    assert _login(client, "leading1", PASSWORD)[1]["code"] == "account_locked", "a lockout lasts its time"
+    clock.advance(window)
+    run_due_timers(ctx)
+    assert names_kept() == 0
+    assert _login(client, "leading1", PASSWORD)[0] == 200

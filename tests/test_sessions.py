@@ -1,6 +1,8 @@
-"""Sessions end when they should: a logout ends its session on the server, and a password change
-ends every other session and token of the account."""
+"""Sessions end when they should: a logout ends its session on the server, a password change
+ends every other session and token of the account, and a page session unused for a while ends."""
 from __future__ import annotations
+
+from datetime import timedelta
 
 from support.district import PASSWORD
 from support.pages import Pages
@@ -102,3 +104,20 @@ def test_people_change_their_password_on_a_page_and_stay_logged_in(app, client, 
     assert other.get("/inbox").status_code == 302, "the other browser's session ended"
     assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
     assert Pages(app.test_client()).login("leader0", NEW_PASSWORD).status_code == 302
+
+
+def test_a_page_session_unused_for_longer_than_the_idle_limit_ends(ctx, client, clock, district):
+    pages = Pages(client)
+    pages.login("office1")
+    idle = timedelta(minutes=ctx.settings.session_idle_minutes)
+    clock.advance(idle - timedelta(minutes=1))
+    assert pages.get("/inbox").status_code == 200
+    clock.advance(idle - timedelta(minutes=1))  # longer than the limit since login, not since the last click
+    assert pages.get("/inbox").status_code == 200
+    clock.advance(idle + timedelta(seconds=1))
+    r = pages.get("/rounds")
+    assert r.status_code == 302 and r.headers["Location"] == "/login?next=/rounds"
+    html = pages.text(r.headers["Location"])
+    assert "长时间未操作，已自动退出，请重新登录。" in html and 'role="status"' in html
+    assert pages.get("/inbox").status_code == 302, "the session has ended, not just this request"
+    assert pages.login("office1").status_code == 302 and pages.get("/inbox").status_code == 200

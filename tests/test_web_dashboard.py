@@ -81,7 +81,8 @@ def test_warning_board_lists_the_red_units_after_the_deadline(web, ctx, district
     session_login(web, ctx, "office1")
     assert board(web, round_id=round_id)["warnings"]["counts"] == {"none": 6, "green": 0, "yellow": 0, "red": 0}
     clock.move_to(due + timedelta(minutes=5))
-    api.tokens.clear()
+    api.tokens.clear()  # weeks later the tokens and the page session have ended: log in again
+    session_login(web, ctx, "office1")
     run_due_timers(ctx)
     data = board(web, round_id=round_id)
     assert data["warnings"]["counts"]["red"] == len(district.units)

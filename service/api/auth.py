@@ -3,7 +3,7 @@ from __future__ import annotations
 from flask import request
 from sqlalchemy import text
 
-from .. import account, totp
+from .. import account, limits, totp
 from .. import auth as auth_service
 from . import bp, ctx, payload, principal
 
@@ -31,6 +31,7 @@ def health():
 
 
 @bp.post("/auth/token")
+@limits.limited(limits.LOGIN)
 def issue_token():
     data = payload(TOKEN_REQUEST)
     token, p = auth_service.issue_token(ctx(), data["username"], data["password"], data.get("totp"))
@@ -57,6 +58,7 @@ def revoke_token():
 
 
 @bp.post("/auth/password")
+@limits.limited(limits.CREDENTIAL)
 def change_password():
     """A new password for the caller; every other token and every page session of the account ends."""
     data = payload(PASSWORD_CHANGE)
@@ -95,12 +97,14 @@ def start_totp():
 
 
 @bp.post("/me/totp/confirm")
+@limits.limited(limits.CREDENTIAL)
 def confirm_totp():
     totp.confirm(ctx(), principal(), payload(TOTP_CODE)["code"])
     return "", 204
 
 
 @bp.delete("/me/totp")
+@limits.limited(limits.CREDENTIAL)
 def disable_totp():
     totp.disable(ctx(), principal(), payload(TOTP_CODE)["code"])
     return "", 204

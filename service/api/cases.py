@@ -5,7 +5,7 @@ from datetime import date
 from flask import request
 from sqlalchemy import func, select
 
-from .. import access, evidence, supervision
+from .. import access, evidence, limits, supervision
 from .. import cases as rectification_cases
 from ..errors import BadRequest
 from ..models import CASE_STATUSES, Case
@@ -45,6 +45,7 @@ def get_case(case_id):
 
 
 @bp.post("/cases/<int:case_id>/evidence")
+@limits.limited(limits.UPLOAD)
 def upload_evidence(case_id):
     upload = request.files.get("file")
     if upload is None:

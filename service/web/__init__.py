@@ -20,6 +20,7 @@ from flask import (
     Blueprint,
     Flask,
     current_app,
+    flash,
     g,
     redirect,
     render_template,
@@ -58,22 +59,33 @@ def _load_principal():
     """Load the session's user on every page (of every page blueprint), so a disabled account is
     out at its next click; anyone not logged in goes to the login page, and anyone whose role needs
     a second factor they have not set up goes to the page that sets it up (`totp.enrolment_required`).
+    A session unused for RECTIFLOW_SESSION_IDLE_MINUTES (by the service's clock) ends there, and the
+    login page says why.
     The API authenticates by token instead, and static files need no one."""
     if request.blueprint in (None, "api") or request.endpoint in (None, "static"):
         return None
     g.principal = None
     must_enrol = False
     user_id = session.get("uid")
+    idle = False
     if user_id is not None:
-        with ctx().db.read() as s:
-            g.principal = load_principal(s, user_id, session.get("epoch", 0))
-            must_enrol = (g.principal is not None and request.endpoint not in ENROLMENT_ENDPOINTS
-                          and totp.enrolment_required(s, g.principal, ctx().settings))
+        c = ctx()
+        now = int(c.now().timestamp())
+        idle = now - session.get("seen", now) > c.settings.session_idle_minutes * 60
+        if not idle:
+            with c.db.read() as s:
+                g.principal = load_principal(s, user_id, session.get("epoch", 0))
+                must_enrol = (g.principal is not None and request.endpoint not in ENROLMENT_ENDPOINTS
+                              and totp.enrolment_required(s, g.principal, c.settings))
         if g.principal is None:
             lang = session.get("lang")
             session.clear()
             if lang:
                 session["lang"] = lang
+        else:
+            session["seen"] = now  # the session's last use, for RECTIFLOW_SESSION_IDLE_MINUTES
+    if idle:
+        flash(_("You were logged out after a long time without activity. Please log in again."), "info")
     if g.principal is None and request.endpoint not in PUBLIC_ENDPOINTS:
         if request.headers.get("HX-Request") or _is_xhr():
             return _("Please log in first."), 401
@@ -159,6 +171,12 @@ def page_error(exc: BaseException, body: dict):
         detail = _("The page has expired; reload it and try again.")
     elif status >= 500:
         detail = None
+    elif "retry_after" in body:  # over a rate limit (service.limits); the answer carries Retry-After
+        if request.endpoint == "web.login":
+            from .auth import login_refused
+
+            return login_refused(error_text(body["code"], {"seconds": body["retry_after"]}), status)
+        detail = _("Try again in %(seconds)s seconds.", seconds=body["retry_after"])
     else:
         detail = error_text(body["code"], getattr(exc, "params", None), fallback=None)
     return html_error(status, detail)

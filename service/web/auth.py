@@ -11,7 +11,7 @@ from markupsafe import Markup
 
 from .. import account as account_service
 from .. import auth as auth_service
-from .. import otp
+from .. import limits, otp
 from .. import totp as totp_service
 from ..errors import AccountLocked, ApiError, NotFound, TotpInvalid, TotpReplayed, TotpRequired, Unauthorized
 from . import bp, ctx, principal, safe_next
@@ -26,6 +26,7 @@ PENDING_SECONDS = 300
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limits.limited(limits.LOGIN, methods=("POST",))
 def login():
     target = safe_next(request.values.get("next"), url_for("web.inbox"))
     if request.method == "GET":
@@ -94,8 +95,17 @@ def _logged_in(p, target: str):
         session["lang"] = lang
     session["uid"] = p.id
     session["epoch"] = p.session_epoch  # the generation this session belongs to (see auth.load_principal)
+    session["seen"] = int(ctx().now().timestamp())  # idle since (see web._load_principal)
     session.permanent = True
     return redirect(target)
+
+
+def login_refused(error: str, status: int):
+    """The login form again, at the step it was on, with what was refused (and the username given)."""
+    target = safe_next(request.values.get("next"), url_for("web.inbox"))
+    if request.form.get("step") == "code" and session.get(PENDING):
+        return _login_page(target, session[PENDING]["username"], error, step="code"), status
+    return _login_page(target, request.form.get("username", "").strip(), error), status
 
 
 @bp.post("/logout")
@@ -150,6 +160,7 @@ def end_other_sessions():
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
+@limits.limited(limits.CREDENTIAL, methods=("POST",))
 def password():
     """Change one's own password: every other page session and API token of the account ends,
     this session goes on."""
@@ -189,6 +200,7 @@ def totp_start():
 
 
 @bp.post("/account/two-step/confirm")
+@limits.limited(limits.CREDENTIAL)
 def totp_confirm():
     code = request.form.get("code", "").strip()
     errors = {"code": [_("Enter the 6-digit code.")]} if not code else {}
@@ -204,6 +216,7 @@ def totp_confirm():
 
 
 @bp.post("/account/two-step/disable")
+@limits.limited(limits.CREDENTIAL)
 def totp_disable():
     code = request.form.get("code", "").strip()
     errors = {"code": [_("Enter the 6-digit code.")]} if not code else {}

@@ -240,6 +240,7 @@ LABELS: dict[str, dict] = {
         405: _l("Method not allowed"),
         409: _l("Conflict"),
         413: _l("Too large"),
+        429: _l("Too many requests"),
         422: _l("Cannot be processed"),
         500: _l("Server error; nothing was saved"),
     },

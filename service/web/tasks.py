@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from workflows.engine import InvalidTaskData, TaskNotOpen, WorkflowFailure
 
 from .. import case_file as case_reads
-from .. import evidence, supervision, tasks
+from .. import evidence, limits, supervision, tasks
 from ..auth import Principal
 from ..context import Context
 from ..db import Conflict as RetryConflict
@@ -70,6 +70,7 @@ def case_file(case_id):
 
 
 @bp.post("/cases/<int:case_id>/evidence")
+@limits.limited(limits.UPLOAD)
 def upload_evidence(case_id):
     """Evidence for a case: an XHR from the upload widget (answered with the new list row) or a plain post."""
     c = ctx()
