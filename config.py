@@ -10,6 +10,8 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
+MIN_AUDIT_RETENTION_DAYS = 180  # GB/T 22239 level 3: audit records are kept at least this long
+
 
 class SettingsError(ValueError):
     """A setting is missing or out of range; the message names the variable."""
@@ -85,6 +87,8 @@ class Settings:
     timer_retries: int = field(default_factory=lambda: _int("TIMER_RETRIES", 5))
     login_attempts: int = field(default_factory=lambda: _int("LOGIN_ATTEMPTS", 5))
     lockout_minutes: int = field(default_factory=lambda: _int("LOCKOUT_MINUTES", 15))
+    # Days the audit log keeps an entry before `rectiflow audit prune` may remove it (GB/T 22239: at least 180).
+    audit_retention_days: int = field(default_factory=lambda: _int("AUDIT_RETENTION_DAYS", 180))
     evidence_types: tuple[str, ...] = field(default_factory=lambda: tuple(
         _env("EVIDENCE_TYPES", "pdf,jpg,jpeg,png,doc,docx,xls,xlsx,txt,zip,ofd").split(",")))
 
@@ -101,6 +105,9 @@ class Settings:
             raise SettingsError("RECTIFLOW_TIMER_RETRIES must be zero or more")
         if self.talk_days < 1 or self.recheck_days < 1 or self.plan_days < 1:
             raise SettingsError("RECTIFLOW_TALK_DAYS, RECTIFLOW_RECHECK_DAYS and RECTIFLOW_PLAN_DAYS must be positive")
+        if self.audit_retention_days < MIN_AUDIT_RETENTION_DAYS:
+            raise SettingsError(f"RECTIFLOW_AUDIT_RETENTION_DAYS must be at least {MIN_AUDIT_RETENTION_DAYS} "
+                                f"(GB/T 22239 keeps audit records that long), got {self.audit_retention_days}")
 
     def require_secret_key(self) -> str:
         if not self.secret_key:

@@ -17,6 +17,6 @@ def audit_log():
     limit, offset = page()
     c = ctx()
     with c.db.read() as s:
-        rows, total = audit.search(s, action=request.args.get("action") or None,
-                                   actor=request.args.get("actor") or None, limit=limit, offset=offset)
+        filters = audit.Filters(action=request.args.get("action") or None, actor=request.args.get("actor") or None)
+        rows, total = audit.search(s, filters, c.zone, limit=limit, offset=offset)
         return listing([audit.entry_json(e, c.zone) for e in rows], total)
