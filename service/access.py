@@ -274,3 +274,8 @@ def role_change_decision_refusal(p: Principal, change: RoleChange) -> str | None
     if not p.has(other):
         return "second_duty_required"
     return None
+
+
+def may_read_audit_log(p: Principal) -> bool:
+    """The audit log is read, exported and verified by the audit administrator alone."""
+    return p.has(*AUDIT_READERS)

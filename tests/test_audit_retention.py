@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from conftest import AUDIT_KEY
 from sqlalchemy import insert, inspect, select, text
+from support.pages import Pages
 
 from config import Settings, SettingsError
 from service import audit
@@ -130,3 +131,13 @@ def test_an_earlier_releases_audit_head_gains_the_base_and_still_verifies(ctx, a
     with ctx.db.read() as s:
         assert s.execute(select(AuditHead.base_id, AuditHead.base_hash)).one() == (0, "")
     assert cli("verify") == (0, "audit log OK: 5 entries verified\n")
+
+
+def test_the_page_shows_a_prune_in_words_and_verifies_from_its_base(client, ctx, district, aged, cli):
+    assert cli("prune")[0] == 0
+    pages = Pages(client)
+    assert pages.login("auditor1").status_code == 302
+    html = pages.text("/audit/?action=audit_pruned")
+    assert "清理过期审计记录" in html and "清理至第几条：</span>2" in html and "保存期限（天）：</span>180" in html
+    r = pages.post("/audit/verify", token_from="/audit/", follow_redirects=True)
+    assert "审计日志完整：已校验 5 条记录。 日志链从第 2 条之后开始" in r.get_data(as_text=True)
