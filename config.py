@@ -10,6 +10,8 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
+MIN_AUDIT_RETENTION_DAYS = 180  # GB/T 22239 level 3: audit records are kept at least this long
+
 
 class SettingsError(ValueError):
     """A setting is missing or out of range; the message names the variable."""
@@ -129,6 +131,8 @@ class Settings:
     secure_cookies: bool = field(default_factory=lambda: _bool("SECURE_COOKIES", False))
     # A page session unused for this long ends; the next click goes to the login page.
     session_idle_minutes: int = field(default_factory=lambda: _int("SESSION_IDLE_MINUTES", 30))
+    # Days the audit log keeps an entry before `rectiflow audit prune` may remove it (GB/T 22239: at least 180).
+    audit_retention_days: int = field(default_factory=lambda: _int("AUDIT_RETENTION_DAYS", 180))
     evidence_types: tuple[str, ...] = field(default_factory=lambda: tuple(
         _env("EVIDENCE_TYPES", "pdf,jpg,jpeg,png,doc,docx,xls,xlsx,txt,zip,ofd").split(",")))
 
@@ -151,6 +155,9 @@ class Settings:
             raise SettingsError("RECTIFLOW_TRUSTED_PROXIES must be zero or more")
         if self.session_idle_minutes < 1:
             raise SettingsError("RECTIFLOW_SESSION_IDLE_MINUTES must be at least 1")
+        if self.audit_retention_days < MIN_AUDIT_RETENTION_DAYS:
+            raise SettingsError(f"RECTIFLOW_AUDIT_RETENTION_DAYS must be at least {MIN_AUDIT_RETENTION_DAYS} "
+                                f"(GB/T 22239 keeps audit records that long), got {self.audit_retention_days}")
 
     def require_secret_key(self) -> str:
         if not self.secret_key:

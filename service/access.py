@@ -292,3 +292,8 @@ def needs_second_factor(p: Principal, policy: bool) -> bool:
     """Whether the account must have a second factor: under the policy, for the roles that need one.
     Such an account may not turn its factor off, and does nothing else until it has one."""
     return policy and p.has(*TOTP_REQUIRED_ROLES)
+
+
+def may_read_audit_log(p: Principal) -> bool:
+    """The audit log is read, exported and verified by the audit administrator alone."""
+    return p.has(*AUDIT_READERS)

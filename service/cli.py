@@ -1,4 +1,4 @@
-"""The `rectiflow` command: init-db, seed-demo, run, fire-timers, deploy, backup, restore, audit verify,
+"""The `rectiflow` command: init-db, seed-demo, run, fire-timers, deploy, backup, restore, audit verify|prune,
 totp-reset."""
 from __future__ import annotations
 
@@ -41,8 +41,9 @@ def main(argv: list[str] | None = None) -> int:
     restoring.add_argument("file", type=Path)
     restoring.add_argument("--replace", action="store_true", help="overwrite a database that holds users or rounds")
     auditing = sub.add_parser("audit", help="the audit log")
-    auditing.add_argument("audit_command", choices=["verify"],
-                          help="verify: recompute the whole hash chain and name the first entry that does not hold")
+    auditing.add_argument("audit_command", choices=["verify", "prune"],
+                          help="verify: recompute the whole hash chain and name the first entry that does not hold; "
+                               "prune: remove the entries older than RECTIFLOW_AUDIT_RETENTION_DAYS (at least 180)")
     totp_reset = sub.add_parser("totp-reset", help="turn off an account's two-step verification (a lost phone): "
                                                    "its holder logs in with the password and enrols again")
     totp_reset.add_argument("username")
@@ -50,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command in ("backup", "restore"):
         return _backup_or_restore(args)
     if args.command == "audit":
-        return _verify_audit_log()
+        return _audit_log(args.audit_command)
     if args.command == "totp-reset":
         return _reset_totp(args.username)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -103,8 +104,12 @@ def _deploy(s, ctx, xml: bytes):
     return version, created
 
 
-def _verify_audit_log() -> int:
-    """Needs only the database and the audit key: 0 when the chain is whole, 1 naming the first bad entry."""
+def _audit_log(command: str) -> int:
+    """Needs only the database and the audit key. verify: 0 when the chain is whole, 1 naming the
+    first bad entry. prune: removes what is past the retention, 1 (removing nothing) when the chain
+    does not verify."""
+    from datetime import UTC, datetime, timedelta
+
     from . import audit
     from .db import Database
 
@@ -116,14 +121,29 @@ def _verify_audit_log() -> int:
         return 2
     db = Database(settings.database_url, key)
     try:
+        if command == "prune":
+            days = settings.audit_retention_days
+            cutoff = datetime.now(UTC) - timedelta(days=days)
+            try:
+                done = db.transaction(lambda s: audit.prune(s, key, cutoff, days))
+            except audit.Broken as exc:
+                print(_broken(exc.verdict) + "; nothing was pruned")
+                return 1
+            if not done.count:
+                print(f"nothing to prune: no entry is older than {days} days")
+            else:
+                print(f"{done.count} audit log entries older than {days} days removed (up to entry {done.base_id}); "
+                      f"entry {done.entry.id if done.entry else '?'} records the cut")
+            return 0
         with db.read() as s:
             verdict = audit.verify(s, key)
     finally:
         db.engine.dispose()
     if not verdict.ok:
-        print(f"audit log broken at entry {verdict.bad_id}: {verdict.reason} ({verdict.count} entries verified before it)")
+        print(_broken(verdict))
         return 1
-    print(f"audit log OK: {verdict.count} entries verified")
+    start = f" after entry {verdict.base_id}, where it was pruned" if verdict.base_id else ""
+    print(f"audit log OK: {verdict.count} entries verified{start}")
     return 0
 
 
@@ -148,6 +168,11 @@ def _reset_totp(username: str) -> int:
         return 1
     print(f"two-step verification of {username} is off; they log in with the password and enrol again")
     return 0
+
+
+def _broken(verdict) -> str:
+    return (f"audit log broken at entry {verdict.bad_id}: {verdict.reason} "
+            f"({verdict.count} entries verified before it)")
 
 
 def _backup_or_restore(args) -> int:

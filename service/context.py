@@ -74,7 +74,7 @@ def make_context(settings: Settings, clock: Clock | None = None) -> Context:
     clock = clock or Clock()
     engine = Engine(FormLibrary(BPMN_DIR / "forms"), clock, role_for_lane, naive_zone=settings.timezone,
                     required_steps=required_steps(), timer_retries=settings.timer_retries)
-    return Context(settings, Database(settings.database_url, settings.audit_key), engine, clock)
+    return Context(settings, Database(settings.database_url, settings.audit_key, clock), engine, clock)
 
 
 def deploy_default_models(ctx: Context) -> list[tuple[str, int, bool]]:

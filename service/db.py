@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.schema import CreateColumn
 
+from workflows.clock import Clock
 from workflows.tables import EngineBase
 
 from .models import Base
@@ -80,10 +81,12 @@ def lock_row(s: Session, entity, ident: int) -> None:
 
 
 class Database:
-    def __init__(self, url: str, audit_key: str = "") -> None:
+    def __init__(self, url: str, audit_key: str = "", clock: Clock | None = None) -> None:
         self.engine = make_engine(url)
-        # every session carries the audit log's key, for service.audit to seal what it appends
-        self.sessions = sessionmaker(self.engine, expire_on_commit=False, info={"audit_key": audit_key})
+        # every session carries the audit log's key, for service.audit to seal what it appends, and
+        # the service's clock, for the time of each entry (the wall clock when there is none)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False,
+                                     info={"audit_key": audit_key, "clock": clock})
 
     @contextmanager
     def read(self):

@@ -194,6 +194,9 @@ ERROR_CODES: dict[str, str] = {
     "roles_unchanged": N_("These are the account's roles already"),
     "role_change_pending": N_("A change of this account's roles is waiting for approval already"),
     "role_change_decided": N_("This change was decided already"),
+    # the audit log
+    "dates_reversed": N_("The end date is before the start date"),
+    "export_too_large": N_("An export holds at most %(limit)s entries; narrow the dates"),
     "reason_required": N_("Give a reason"),
     "opinion_required": N_("Give your opinion"),
     "unknown_round": N_("Unknown round"),

@@ -7,6 +7,7 @@ the workbook, read by people, shows each code's Chinese label.
 """
 from __future__ import annotations
 
+import csv
 import io
 import re
 from collections.abc import Callable
@@ -237,6 +238,26 @@ def _write(cell, value) -> None:
     cell.data_type = "s"  # openpyxl would store "=..." as a formula
     if text.startswith(_FORMULA_START):
         cell.quotePrefix = True  # Excel's own mark for "typed as text": editing the cell keeps it text
+
+
+def _csv_cell(value):
+    """A value for a CSV file that a spreadsheet may open: text it would run as a formula starts
+    with an apostrophe (OWASP's advice), and characters a worksheet cannot hold are replaced."""
+    if not isinstance(value, str):
+        return "" if value is None else value
+    text = _UNWRITABLE.sub("\ufffd", value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def csv_table(spec: ListSpec, data: list[dict]) -> bytes:
+    """The rows of a workbook's sheet as CSV: UTF-8 with a byte-order mark (without one, Excel reads
+    Chinese as mojibake), the header row first."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([c.header for c in spec.columns])
+    for row in data:
+        writer.writerow([_csv_cell(column.cell(row[column.key])) for column in spec.columns])
+    return out.getvalue().encode("utf-8-sig")
 
 
 def exported(ctx: Context, p: Principal, names: list[str], content: bytes, filters: Filters | None = None) -> bytes:

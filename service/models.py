@@ -575,13 +575,19 @@ class AuditEntry(Base):
 
 class AuditHead(Base):
     """The audit log's one head row: its latest id and hash. Every append locks it first, so appends
-    are made one at a time and the chain never forks."""
+    are made one at a time and the chain never forks.
+
+    `base_id` and `base_hash` are the last entry removed when the entries past their retention were
+    pruned (`rectiflow audit prune`): the chain now starts after it. Verification accepts that cut
+    only when a sealed `audit_pruned` entry names exactly this base."""
 
     __tablename__ = "audit_head"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     last_id: Mapped[int] = mapped_column(Integer, default=0)
     last_hash: Mapped[str] = mapped_column(String(64), default="")
+    base_id: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    base_hash: Mapped[str] = mapped_column(String(64), default="", server_default="")
 
 
 class RoleChange(Base):

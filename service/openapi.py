@@ -30,6 +30,13 @@ def document() -> dict:
 
     paging = [{"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500}},
               {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0}}]
+    audit_filters = [
+        {"name": "action", "in": "query", "schema": {"type": "string"}},
+        {"name": "actor", "in": "query", "schema": {"type": "string"}},
+        {"name": "outcome", "in": "query", "schema": {"type": "string", "enum": ["ok", "refused"]}},
+        {"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}},
+        {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}},
+        {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["json", "xlsx", "csv"]}}]
     upload = {"type": "object", "properties": {"file": {"type": "string", "format": "binary"},
                                                "item_id": {"type": "integer"}}, "required": ["file"]}
     paths = {
@@ -116,8 +123,11 @@ def document() -> dict:
         "/process-instances": {"get": _op("Process instances the caller runs, failed first (office, designers); "
                                           "status=running|error|completed", "operations") | {"parameters": paging}},
         "/process-instances/{id}/retry": {"post": _op("Try a failed instance's timed step again now", "operations")},
-        "/audit-log": {"get": _op("The audit log, newest first (audit administrator); action=, actor=", "audit")
-                       | {"parameters": paging}},
+        "/audit-log": {"get": _op("The audit log, newest first (audit administrator); action=, actor=, "
+                                  "outcome=ok|refused, from= and to= (days, YYYY-MM-DD, in the configured zone, "
+                                  "both included); format=xlsx|csv downloads every matching entry (at most 20,000; "
+                                  "each download is recorded as audit_exported)", "audit")
+                       | {"parameters": paging + audit_filters}},
         "/lists/{name}": {"get": _op("A list (problems, responsibilities, rectifications, supervision); "
                                      "format=xlsx for the Excel ledger", "figures")},
     }

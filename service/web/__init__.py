@@ -1,7 +1,8 @@
 """The web application: server-rendered pages for people; the JSON API under /api/v1 is for programs.
 
 The `web` blueprint holds most pages (its modules register their routes on it, as the API's
-modules do); the designer, the instance view and the dashboard have blueprints of their own.
+modules do); the designer, the instance view, the dashboard, the administrators' pages and the
+audit log have blueprints of their own.
 `create_app` registers all of them once (`PAGE_BLUEPRINTS`), then `init_app` gives every page the
 same login check, CSRF protection, translations and session settings; errors become pages in
 `page_error`, which the application's one error handler calls.
@@ -194,7 +195,8 @@ def _nav() -> list[dict]:
              ("dashboard.index", _("Dashboard"), access.DASHBOARD_READERS),
              ("instances.index", _("Processes"), access.INSTANCE_WATCHERS),
              ("admin.users", _("Accounts and roles"), access.ROLE_KEEPERS),
-             ("admin.changes", _("Role changes"), access.ROLE_KEEPERS)]
+             ("admin.changes", _("Role changes"), access.ROLE_KEEPERS),
+             ("audit.index", _("Audit log"), access.AUDIT_READERS)]
     nav = []
     for endpoint, text, roles in items:
         if endpoint not in current_app.view_functions or (roles and not p.has(*roles)):
@@ -233,6 +235,6 @@ def ctx_settings(app: Flask):
 
 
 # the modules whose routes register on bp, and those with blueprints of their own
-from . import admin, auth, dashboard, designer, inbox, instances, rounds, tasks  # noqa: E402,F401
+from . import admin, audit, auth, dashboard, designer, inbox, instances, rounds, tasks  # noqa: E402,F401
 
-PAGE_BLUEPRINTS = (bp, designer.bp, instances.bp, dashboard.bp, admin.bp)
+PAGE_BLUEPRINTS = (bp, designer.bp, instances.bp, dashboard.bp, admin.bp, audit.bp)
