@@ -104,13 +104,9 @@ def _deploy(s, ctx, xml: bytes):
     return version, created
 
 
-def _audit_log(command: str) -> int:
-    """Needs only the database and the audit key. verify: 0 when the chain is whole, 1 naming the
-    first bad entry. prune: removes what is past the retention, 1 (removing nothing) when the chain
-    does not verify."""
-    from datetime import UTC, datetime, timedelta
-
-    from . import audit
+def _keyed_database():
+    """Settings, the audit key and the database, for the commands that need nothing else (and write
+    on the audit log); None, having said why, when the settings do not hold."""
     from .db import Database
 
     try:
@@ -118,8 +114,22 @@ def _audit_log(command: str) -> int:
         key = settings.require_audit_key()
     except SettingsError as exc:
         print(f"rectiflow: {exc}", file=sys.stderr)
+        return None
+    return settings, key, Database(settings.database_url, key)
+
+
+def _audit_log(command: str) -> int:
+    """Needs only the database and the audit key. verify: 0 when the chain is whole, 1 naming the
+    first bad entry. prune: removes what is past the retention, 1 (removing nothing) when the chain
+    does not verify."""
+    from datetime import UTC, datetime, timedelta
+
+    from . import audit
+
+    opened = _keyed_database()
+    if opened is None:
         return 2
-    db = Database(settings.database_url, key)
+    settings, key, db = opened
     try:
         if command == "prune":
             days = settings.audit_retention_days
@@ -150,15 +160,11 @@ def _audit_log(command: str) -> int:
 def _reset_totp(username: str) -> int:
     """Needs only the database and the audit key: 0 when the account's factor is gone, 1 when it had none."""
     from . import totp
-    from .db import Database
 
-    try:
-        settings = Settings()
-        key = settings.require_audit_key()
-    except SettingsError as exc:
-        print(f"rectiflow: {exc}", file=sys.stderr)
+    opened = _keyed_database()
+    if opened is None:
         return 2
-    db = Database(settings.database_url, key)
+    db = opened[2]
     try:
         removed = db.transaction(lambda s: totp.reset(s, username))
     finally:

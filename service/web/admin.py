@@ -56,8 +56,7 @@ def user_roles(user_id: int):
                   "success")
             return redirect(url_for("admin.changes"))
     return render_template("admin/user_roles.html", subject=subject, current=current, chosen=chosen, reason=reason,
-                           roles=list(ROLES), duties=access.ADMIN_DUTIES, errors=errors,
-                           summary=len(errors)), (422 if errors else 200)
+                           roles=list(ROLES), duties=access.ADMIN_DUTIES, errors=errors), (422 if errors else 200)
 
 
 @bp.get("/role-changes")

@@ -165,7 +165,7 @@ def password():
     """Change one's own password: every other page session and API token of the account ends,
     this session goes on."""
     if request.method == "GET":
-        return render_template("account_password.html", errors={}, summary=None,
+        return render_template("account_password.html", errors={},
                                password_history=auth_service.PASSWORD_HISTORY)
     current, new = request.form.get("current_password", ""), request.form.get("new_password", "")
     errors: dict[str, list[str]] = {}
@@ -182,7 +182,7 @@ def password():
         else:
             flash(_("Your password is changed; your other sessions and API tokens have ended."), "success")
             return redirect(url_for("web.inbox"))
-    return render_template("account_password.html", errors=errors, summary=len(errors),
+    return render_template("account_password.html", errors=errors,
                            password_history=auth_service.PASSWORD_HISTORY), 422
 
 
@@ -233,8 +233,7 @@ def totp_disable():
 
 def _totp_page(status: totp_service.Status, errors: dict[str, list[str]] | None = None) -> str:
     qr = otp.qr_svg(status.otpauth_uri, _("QR code to scan with your authenticator app")) if status.otpauth_uri else ""
-    return render_template("account_totp.html", status=status, qr=Markup(qr), errors=errors or {},
-                           summary=sum(len(m) for m in (errors or {}).values()))
+    return render_template("account_totp.html", status=status, qr=Markup(qr), errors=errors or {})
 
 
 @bp.post("/lang")
