@@ -64,11 +64,13 @@ def test_a_list_grown_in_a_loop_answers_422_before_the_script_holds_50_mb(api, d
                              "        rows.append({'i': i, 'j': j, 'note': 'x' * 200})"))
     tracemalloc.start()
     try:
-        r, took = _start_round(api, district)
+        r, _ = _start_round(api, district)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    body = _assert_failed(r, took * 0.5, "script_too_large")  # tracemalloc doubles the time
+    # what is on trial is the memory the request held, not its time (tracemalloc slows it, and so does
+    # a busy machine): the time limits have tests of their own above
+    body = _assert_failed(r, 0, "script_too_large")
     assert "built more than" in body["detail"]
     assert peak < 50e6, f"the request allocated {peak / 1e6:.0f} MB"
     assert _rounds_saved(ctx) == 0
