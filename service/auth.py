@@ -353,6 +353,20 @@ def revoke_token(session: Session, token: str, p: Principal | None = None) -> No
         audit.record(session, "token_revoked", p, f"user:{p.username}")
 
 
+def prove_password(session: Session, p: Principal, password: str, now: datetime, *,
+                   max_attempts: int, lockout_minutes: int) -> None:
+    """The account's own password again, before a change to how it logs in (counted towards the
+    lockout like a login): a session left open is not enough to change them."""
+    try:
+        verify_credentials(session, p.username, password, now, max_attempts=max_attempts,
+                           lockout_minutes=lockout_minutes, second_factor=False)
+    except AccountLocked:
+        raise
+    except Unauthorized:
+        raise Forbidden("the current password is wrong", code="wrong_password") from None
+    session.commit()  # the proven password clears the failed-login count, whether or not the change goes on
+
+
 def change_password(session: Session, p: Principal, current: str, new: str, now: datetime, *,
                     max_attempts: int, lockout_minutes: int, keep_token: str | None = None) -> int:
     """Set a new password once the current one is proven (counted towards the lockout like a login).
@@ -362,14 +376,7 @@ def change_password(session: Session, p: Principal, current: str, new: str, now:
     if len(new) < MIN_PASSWORD_LENGTH:
         raise Unprocessable.on_field("new_password", "password_too_short", f"at least {MIN_PASSWORD_LENGTH} characters",
                                      "the new password is too short", limit=MIN_PASSWORD_LENGTH)
-    try:
-        verify_credentials(session, p.username, current, now, max_attempts=max_attempts,
-                           lockout_minutes=lockout_minutes, second_factor=False)
-    except AccountLocked:
-        raise
-    except Unauthorized:
-        raise Forbidden("the current password is wrong", code="wrong_password") from None
-    session.commit()  # the proven password clears the failed-login count, whether or not the change goes on
+    prove_password(session, p, current, now, max_attempts=max_attempts, lockout_minutes=lockout_minutes)
     user = session.get(User, p.id)
     assert user is not None  # verify_credentials found it
     if any(_verify(hashed, new) for hashed in recent_passwords(session, user)):

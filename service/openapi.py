@@ -21,7 +21,7 @@ def _op(summary: str, tag: str, body: dict | None = None, ok: str = "200", publi
 
 @lru_cache(maxsize=1)
 def document() -> dict:
-    from .api.auth import PASSWORD_CHANGE, TOKEN_REQUEST, TOTP_CODE
+    from .api.auth import PASSWORD_CHANGE, TOKEN_REQUEST, TOTP_CODE, TOTP_CONFIRM
     from .api.cases import EVIDENCE_REVIEW, RECHECK
     from .api.library import CLUE_REQUEST, EXPERT_REQUEST, FINDING_REQUEST, INSPECTOR_PROFILE, LINK_REQUEST
     from .api.org import DECISION_REQUEST, ROLE_CHANGE_REQUEST, UNIT_REQUEST
@@ -54,8 +54,8 @@ def document() -> dict:
         "/me/totp": {"post": _op("Begin enrolling a TOTP authenticator: a new secret and its otpauth URI, active "
                                  "once confirmed", "auth"),
                      "delete": _op("Turn two-step verification off with a current code", "auth", TOTP_CODE, "204")},
-        "/me/totp/confirm": {"post": _op("Confirm the enrolment with a code from the authenticator app", "auth",
-                                         TOTP_CODE, "204")},
+        "/me/totp/confirm": {"post": _op("Confirm the enrolment with a code from the authenticator app and the "
+                                         "account's password", "auth", TOTP_CONFIRM, "204")},
         "/units": {"get": _op("Units of the district", "organisation") | {"parameters": paging},
                    "post": _op("Create a unit (admin)", "organisation", UNIT_REQUEST, "201")},
         "/users": {"get": _op("Users, by role and unit (admin, security administrator, office)", "organisation")

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from . import access, audit, otp
+from . import access, audit, auth, otp
 from .auth import Principal, verify_code
 from .errors import Conflict, Forbidden, TotpInvalid, TotpReplayed, Unprocessable
 from .models import TotpFactor, User
@@ -72,11 +72,15 @@ def begin(ctx: Context, p: Principal) -> dict:
     return ctx.db.transaction(work)
 
 
-def confirm(ctx: Context, p: Principal, code: str) -> None:
-    """Activate the pending factor with a code its app shows now; that code's step counts as used."""
+def confirm(ctx: Context, p: Principal, code: str, password: str) -> None:
+    """Activate the pending factor with a code its app shows now (that code's step counts as used)
+    and the account's password: someone at a session left open cannot tie the account to their own app."""
     now = ctx.now()
+    settings = ctx.settings
 
     def work(s: Session) -> None:
+        auth.prove_password(s, p, password, now, max_attempts=settings.login_attempts,
+                            lockout_minutes=settings.lockout_minutes)
         factor = s.get(TotpFactor, p.id)
         if factor is None:
             raise Conflict("no enrolment to confirm: POST /api/v1/me/totp first", code="totp_not_started")

@@ -51,9 +51,9 @@ def test_enrol_confirm_then_log_in_with_a_fresh_code_only(client, ctx, api, dist
     assert office.get("/me").get_json()["totp"] == {"state": "pending", "required": False}
     assert _token(client, "office1")[0] == 200, "an enrolment not yet confirmed asks for no code"
 
-    r = office.post("/me/totp/confirm", json={"code": wrong(code(ctx, secret))})
+    r = office.post("/me/totp/confirm", json={"code": wrong(code(ctx, secret)), "password": PASSWORD})
     assert r.status_code == 422 and r.get_json()["code"] == "totp_invalid"
-    r = office.post("/me/totp/confirm", json={"code": code(ctx, secret)})
+    r = office.post("/me/totp/confirm", json={"code": code(ctx, secret), "password": PASSWORD})
     assert r.status_code == 204
     assert office.get("/me").get_json()["totp"]["state"] == "on"
     assert office.post("/me/totp").get_json()["code"] == "totp_already_enabled", "an active secret is not replaced"
@@ -144,7 +144,7 @@ def test_under_the_policy_the_roles_that_need_a_factor_enrol_before_anything_els
     assert api.as_("admin").get("/units").get_json()["code"] == "totp_enrolment_required"
 
     secret = office.post("/me/totp").get_json()["secret"]
-    assert office.post("/me/totp/confirm", json={"code": code(ctx, secret)}).status_code == 204
+    assert office.post("/me/totp/confirm", json={"code": code(ctx, secret), "password": PASSWORD}).status_code == 204
     assert office.get("/cases").status_code == 200
     assert office.get("/me").get_json()["totp"] == {"state": "on", "required": True}
     r = office.client.delete("/api/v1/me/totp", headers=office.headers, json={"code": code(ctx, secret, 1)})
@@ -164,7 +164,7 @@ def test_under_the_policy_pages_lead_to_the_enrolment_page(client, ctx, district
     assert "您的角色必须使用两步验证" in html
     assert pages.post("/account/two-step/start", token_from="/account/two-step").status_code == 302
     secret = _secret_on(pages.text("/account/two-step"))
-    r = pages.post("/account/two-step/confirm", {"code": code(ctx, secret)}, token_from="/account/two-step")
+    r = pages.post("/account/two-step/confirm", {"code": code(ctx, secret), "password": PASSWORD}, token_from="/account/two-step")
     assert r.status_code == 302
     assert pages.get("/inbox").status_code == 200
     html = pages.text("/account/two-step")
@@ -199,10 +199,11 @@ def test_enrol_on_the_account_page_and_log_in_in_two_steps(client, ctx, district
     secret = _secret_on(html)
     assert '<svg role="img"' in html and "<title>用验证器应用扫描的二维码</title>" in html, "the QR code, inline"
     assert " ".join(secret[i:i + 4] for i in range(0, len(secret), 4)) in html, "the key, grouped for typing"
-    r = pages.post("/account/two-step/confirm", {"code": wrong(code(ctx, secret))}, token_from="/account/two-step")
+    r = pages.post("/account/two-step/confirm", {"code": wrong(code(ctx, secret)), "password": PASSWORD},
+                   token_from="/account/two-step")
     assert r.status_code == 422 and "验证码错误或已过期" in r.get_data(as_text=True)
-    r = pages.post("/account/two-step/confirm", {"code": code(ctx, secret)}, token_from="/account/two-step",
-                   follow_redirects=True)
+    r = pages.post("/account/two-step/confirm", {"code": code(ctx, secret), "password": PASSWORD},
+                   token_from="/account/two-step", follow_redirects=True)
     assert "两步验证已开启" in r.get_data(as_text=True)
     pages.post("/logout")
 
@@ -251,7 +252,7 @@ def test_the_second_step_ends_after_five_minutes_or_with_a_password_change(clien
 def test_enrolling_turning_off_and_refused_codes_are_on_the_audit_log(client, ctx, api, district):
     office = api.as_("office1")
     secret = office.post("/me/totp").get_json()["secret"]
-    office.post("/me/totp/confirm", json={"code": code(ctx, secret)})
+    office.post("/me/totp/confirm", json={"code": code(ctx, secret), "password": PASSWORD})
     _token(client, "office1", totp=code(ctx, secret))  # four refusals: a fifth would lock the account
     pages = Pages(client)
     token = csrf_token(pages.login("office1").get_data(as_text=True))
@@ -282,3 +283,14 @@ def test_an_operator_turns_off_the_factor_of_a_lost_phone(monkeypatch, tmp_path,
     assert main(["totp-reset", "office1"]) == 1 and "no two-step verification" in capsys.readouterr().err
     assert [(e.action, e.actor, e.target, e.detail) for e in entries(ctx, action="totp_reset")] == [
         ("totp_reset", None, "user:office1", {"via": "cli"})]
+
+
+def test_turning_it_on_needs_the_accounts_password_too(api, ctx, district):
+    """Someone at a session left open cannot tie the account to an app of their own."""
+    office = api.as_("office1")
+    secret = office.post("/me/totp").get_json()["secret"]
+    r = office.post("/me/totp/confirm", json={"code": code(ctx, secret), "password": "not-the-password"})
+    assert (r.status_code, r.get_json()["code"]) == (403, "wrong_password")
+    r = office.post("/me/totp/confirm", json={"code": code(ctx, secret)})
+    assert (r.status_code, r.get_json()["code"]) == (422, "invalid_body")
+    assert office.get("/me").get_json()["totp"]["state"] == "pending", "still not on"

@@ -14,6 +14,11 @@ TOKEN_REQUEST = {
                    # the authenticator app's code, for an account with two-step verification
                    "totp": {"type": "string", "maxLength": 20}},
 }
+TOTP_CONFIRM = {
+    "type": "object", "required": ["code", "password"], "additionalProperties": False,
+    "properties": {"code": {"type": "string", "minLength": 1, "maxLength": 20},
+                   "password": {"type": "string", "minLength": 1, "maxLength": 200}},
+}
 TOTP_CODE = {
     "type": "object", "required": ["code"], "additionalProperties": False,
     "properties": {"code": {"type": "string", "minLength": 1, "maxLength": 20}},
@@ -99,7 +104,8 @@ def start_totp():
 @bp.post("/me/totp/confirm")
 @limits.limited(limits.CREDENTIAL)
 def confirm_totp():
-    totp.confirm(ctx(), principal(), payload(TOTP_CODE)["code"])
+    data = payload(TOTP_CONFIRM)
+    totp.confirm(ctx(), principal(), data["code"], data["password"])
     return "", 204
 
 

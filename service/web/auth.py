@@ -202,13 +202,15 @@ def totp_start():
 @bp.post("/account/two-step/confirm")
 @limits.limited(limits.CREDENTIAL)
 def totp_confirm():
-    code = request.form.get("code", "").strip()
+    code, password = request.form.get("code", "").strip(), request.form.get("password", "")
     errors = {"code": [_("Enter the 6-digit code.")]} if not code else {}
+    if not password:
+        errors["password"] = [_("Enter your current password.")]
     if not errors:
         try:
-            totp_service.confirm(ctx(), principal(), code)
+            totp_service.confirm(ctx(), principal(), code, password)
         except ApiError as exc:
-            errors = errors_of(exc, "code")
+            errors = errors_of(exc, "password" if exc.code in ("wrong_password", "account_locked") else "code")
         else:
             flash(_("Two-step verification is on: from now on you log in with your password and a code."), "success")
             return redirect(url_for("web.totp"))

@@ -30,11 +30,13 @@ def test_enrol_on_the_page_then_log_in_with_password_and_code(live_app, live_ser
     assert len(secret) == 32
     shoot(page, "totp-enrol", full_page=True)
     page.get_by_label("6 位验证码").fill("000000" if code(ctx, secret) != "000000" else "111111")
+    page.get_by_label("当前密码").fill(PASSWORD)
     page.get_by_role("button", name="确认开启两步验证").click()
     expect(page.locator("#form-errors")).to_contain_text("验证码错误或已过期")
     expect(page.get_by_label("6 位验证码")).to_have_attribute("aria-invalid", "true")
     assert page.locator("#totp-secret").inner_text().replace(" ", "") == secret, "the same key, still pending"
     page.get_by_label("6 位验证码").fill(code(ctx, secret))
+    page.get_by_label("当前密码").fill(PASSWORD)
     page.get_by_role("button", name="确认开启两步验证").click()
     expect(page.locator(".flash-success")).to_contain_text("两步验证已开启")
 
