@@ -1,8 +1,9 @@
 """rectiflow: the Flask service for the inspection common-problem rectification mechanism."""
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import Flask, make_response, request
 from flask.json.provider import DefaultJSONProvider
+from werkzeug.exceptions import HTTPException
 
 from config import Settings
 from workflows.clock import Clock
@@ -116,5 +117,12 @@ def _register_errors(app: Flask) -> None:
             app.logger.exception("unhandled error")
             body = problem(500, "internal_error", "Internal server error", "the server failed; the change was not saved")
         if not request.path.startswith("/api/"):
-            return page_error(exc, body)
-        return body, body["status"], {"Content-Type": "application/problem+json"}
+            response = make_response(page_error(exc, body))
+        else:
+            response = make_response((body, body["status"], {"Content-Type": "application/problem+json"}))
+        if isinstance(exc, HTTPException):
+            # what the status needs beside the body: the Allow header of a 405 (RFC 9110), ...
+            for name, value in exc.get_headers():
+                if name.lower() != "content-type":
+                    response.headers.setdefault(name, value)
+        return response
