@@ -107,12 +107,23 @@ def document() -> dict:
     from .api.tasks import COMPLETE_REQUEST
     from .auth import MIN_PASSWORD_LENGTH
     from .lists import LISTS
+    from .models import CASE_STATUSES, ROLES, UNIT_KINDS
+    from .operations import INSTANCE_STATUSES
 
     paging = [{"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500}},
               {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": MAX_INT}}]
     upload = {"type": "object", "required": ["file"], "properties": {
         "file": {"type": "string", "format": "binary"}, "item_id": {"type": "integer", "minimum": 1},
         "effective_date": {"type": "string", "format": "date"}}}
+    def query(**schemas) -> list[dict]:
+        return [{"name": name, "in": "query", "schema": schema} for name, schema in schemas.items()]
+
+    an_id = {"type": "integer", "minimum": 0, "maximum": MAX_INT}  # api.int_arg
+    text = {"type": "string"}
+    of_round = query(round_id=an_id)
+    # the filters of every list and of the ledger (api.stats._filters)
+    list_filters = query(round_id=an_id, unit_id=an_id, industry=text, status=text, department_id=an_id,
+                         overdue={"enum": ["true", "false"]})
     password_change = deepcopy(PASSWORD_CHANGE)
     password_change["properties"]["new_password"]["minLength"] = MIN_PASSWORD_LENGTH  # auth.change_own_password
     ref = "#/components/schemas/".__add__
@@ -128,10 +139,11 @@ def document() -> dict:
         "/auth/password": {"post": _op("Change the caller's password; every other token and page session of the "
                                        "account ends", "auth", password_change, "204", returns=None)},
         "/me": {"get": _op("The current user", "auth", returns={"$ref": ref("User")})},
-        "/units": {"get": _op("Units of the district", "organisation", returns=LISTING) | {"parameters": paging},
+        "/units": {"get": _op("Units of the district", "organisation", returns=LISTING)
+                   | {"parameters": paging + query(kind={"enum": list(UNIT_KINDS)})},
                    "post": _op("Create a unit (admin)", "organisation", UNIT_REQUEST, "201")},
         "/users": {"get": _op("Users, by role and unit (admin, office)", "organisation", returns=LISTING)
-                   | {"parameters": paging}},
+                   | {"parameters": paging + query(role={"enum": sorted(ROLES)}, unit_id=an_id)}},
         "/process-models": {
             "get": _op("Process models and their latest versions", "models", returns=LISTING),
             "post": _op("Deploy a BPMN diagram as a new version (201), or find it deployed already (200)", "models",
@@ -151,16 +163,20 @@ def document() -> dict:
         "/rounds/{id}/common-problems": {"post": _op("Distil a common problem (office)", "lifecycle",
                                                      COMMON_PROBLEM_REQUEST, "201")},
         "/cases": {"get": _op("Per-unit rectification cases in the caller's scope", "lifecycle",
-                              returns=listing_of["Case"]) | {"parameters": paging}},
+                              returns=listing_of["Case"])
+                  | {"parameters": paging + query(status={"enum": list(CASE_STATUSES)}, round_id=an_id, unit_id=an_id)}},
         "/cases/{id}": {"get": _op("One case", "lifecycle", returns={"$ref": ref("Case")})},
-        "/tasks": {"get": _op("The caller's open tasks", "tasks", returns=LISTING) | {"parameters": paging}},
+        "/tasks": {"get": _op("The caller's open tasks", "tasks", returns=LISTING) | {"parameters": paging + query(
+            process_model=text, bpmn_id=text, step=text, unit_id=an_id)}},
         "/tasks/{id}": {"get": _op("A task with its form as JSON Schema", "tasks")},
         "/tasks/{id}/complete": {"post": _op("Complete a task with data fitting its form", "tasks",
                                              COMPLETE_REQUEST, returns=LISTING)},
-        "/stats": {"get": _op("Figures, counted from the records", "figures")},
-        "/warnings": {"get": _op("Warning board: open cases by colour, yellow and red listed", "figures")},
+        "/stats": {"get": _op("Figures, counted from the records", "figures") | {"parameters": of_round}},
+        "/warnings": {"get": _op("Warning board: open cases by colour, yellow and red listed", "figures")
+                      | {"parameters": of_round}},
         "/lists": {"get": _op("The whole ledger as one workbook, one sheet per list", "figures",
-                              returns={"type": "string", "format": "binary"}, media=XLSX)},
+                              returns={"type": "string", "format": "binary"}, media=XLSX)
+                  | {"parameters": list_filters}},
         "/cases/{id}/evidence": {"get": _op("Evidence of a case", "lifecycle", returns=listing_of["Evidence"]),
                                  "post": _op("Upload evidence (SHA-256 kept)", "lifecycle", upload, "201",
                                              content_type="multipart/form-data",
@@ -173,35 +189,36 @@ def document() -> dict:
         "/evidence/{id}/review": {"post": _op("Accept or reject one evidence file (office)", "supervision",
                                               EVIDENCE_REVIEW, returns={"$ref": ref("Evidence")})},
         "/notifications": {"get": _op("Leader notifications (leaders: their own; office: all)", "supervision",
-                                      returns=LISTING)},
+                                      returns=LISTING)
+                           | {"parameters": paging + query(round_id=an_id, pending={"enum": ["true", "false"]})}},
         "/notifications/{id}/acknowledge": {"post": _op("A leader acknowledges a notification", "supervision")},
         "/letters": {"get": _op("Recommendation letters (office; departments: their own)", "supervision",
-                                returns=LISTING)},
+                                returns=LISTING) | {"parameters": of_round}},
         "/rounds/{id}/clues": {"post": _op("Register a problem clue (the round's inspectors)", "clues",
                                            CLUE_REQUEST, "201")},
         "/clues": {"get": _op("The clue library (content only for discipline and the registering inspector)",
-                              "clues", returns=LISTING)},
+                              "clues", returns=LISTING) | {"parameters": paging + of_round}},
         "/clues/{id}": {"get": _op("One clue", "clues")},
         "/pools/inspectors": {"get": _op("Inspector talent pool", "pools", returns=LISTING)},
         "/pools/inspectors/{id}": {"put": _op("Set an inspector's specialties and conflicts of interest", "pools",
                                               INSPECTOR_PROFILE)},
         "/pools/experts": {"get": _op("Co-audit expert pool", "pools", returns=LISTING),
                            "post": _op("Add an expert", "pools", EXPERT_REQUEST, "201")},
-        "/audit-findings": {"get": _op("Audit findings", "pools", returns=LISTING),
+        "/audit-findings": {"get": _op("Audit findings", "pools", returns=LISTING) | {"parameters": of_round},
                             "post": _op("Record an audit finding, optionally linked to a problem", "pools",
                                         FINDING_REQUEST, "201")},
         "/audit-findings/{id}/link": {"post": _op("Link an audit finding to a problem (巡审结合)", "pools",
                                                   LINK_REQUEST)},
         "/process-instances": {"get": _op("Process instances the caller runs, failed first (office, designers); "
                                           "status=running|error|completed", "operations", returns=LISTING)
-                               | {"parameters": paging}},
+                               | {"parameters": paging + query(status={"enum": list(INSTANCE_STATUSES)})}},
         "/process-instances/{id}/retry": {"post": _op("Try a failed instance's timed step again now", "operations")},
         "/audit-log": {"get": _op("The audit log, newest first (audit administrator); action=, actor=", "audit",
-                                  returns=LISTING) | {"parameters": paging}},
+                                  returns=LISTING) | {"parameters": paging + query(action=text, actor=text)}},
         "/lists/{name}": {"get": _op("A list (problems, responsibilities, rectifications, supervision) as JSON, "
                                      "or with format=xlsx as the Excel ledger", "figures",
                                      returns={"allOf": [LISTING, {"required": ["columns"]}]}) | {"parameters": [
-                              {"name": "format", "in": "query", "schema": {"enum": ["json", "xlsx"]}}]}},
+                              {"name": "format", "in": "query", "schema": {"enum": ["json", "xlsx"]}}, *list_filters]}},
     }
     paths["/lists/{name}"]["get"]["responses"]["200"]["content"][XLSX] = {"schema": {"type": "string",
                                                                                    "format": "binary"}}

@@ -53,3 +53,13 @@ def test_deploying_a_diagram_again_answers_a_documented_status(api, district):
     again = designer.post("/process-models", data=B.one_task(), content_type="application/xml")
     assert (first.status_code, again.status_code) == (201, 200) and again.get_json()["created"] is False
     assert {"200", "201"} <= set(document()["paths"]["/process-models"]["post"]["responses"])
+
+
+@pytest.mark.parametrize("path, query", [("/units", {"kind": "district"}), ("/notifications", {"pending": "yes"})])
+def test_a_filter_value_the_document_does_not_list_is_refused_not_ignored(api, district, path, query):
+    """A misspelt filter used to answer as if it matched nothing (or had not been given)."""
+    r = api.as_("office1").get(path, query_string=query)
+    assert r.status_code == 400 and r.get_json()["code"] == "invalid_query", r.get_json()
+    name, value = next(iter(query.items()))
+    listed = next(p["schema"]["enum"] for p in document()["paths"][path]["get"]["parameters"] if p["name"] == name)
+    assert value not in listed
