@@ -258,6 +258,23 @@ def demo_template(tmp_path_factory, postgres, demo_seed):
         yield template
 
 
+@pytest.fixture(scope="session")
+def busy_template(tmp_path_factory, postgres, app_template, password_hash):
+    """The small district with records of every kind the API names by id (support.fuzzing.populate),
+    on what create_app made of an empty database: for the fuzz tests."""
+    from support.fuzzing import populate
+
+    folder = tmp_path_factory.mktemp("busy-template")
+
+    def build(url):
+        context = make_context(_settings(folder, url))
+        populate(context, build_district(context, password_hash))
+        context.db.engine.dispose()
+
+    with _template(folder, build, postgres, source=app_template) as template:
+        yield template
+
+
 @pytest.fixture
 def database_url(tmp_path, app_template):
     """A copy of the app template: the schema and the default models, nothing else."""
@@ -269,6 +286,13 @@ def database_url(tmp_path, app_template):
 def demo_database_url(tmp_path, demo_template):
     """A copy of the demo district (light password hashes)."""
     with demo_template.copy(tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+def busy_database_url(tmp_path, busy_template):
+    """A copy of the busy district (busy_template)."""
+    with busy_template.copy(tmp_path) as url:
         yield url
 
 
