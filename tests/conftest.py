@@ -66,6 +66,16 @@ def pytest_xdist_make_scheduler(config, log):
     return Groups(config, log)
 
 
+def pytest_collection_modifyitems(items):
+    """Every API operation's fuzz test (tests/test_api_fuzz.py) its own node id. schemathesis names
+    them `test[GET /units]`, but under pytest 9.2 their ids leave the operation out, so all of them
+    shared one id, and pytest-xdist, which hands out and reports tests by id, ran one of them."""
+    for item in items:
+        label = getattr(item, "operation_label", None)
+        if label and item.id.params is None:
+            item._id = item.id.with_params(label)
+
+
 @pytest.fixture(scope="session")
 def password_hash() -> str:
     """A real argon2 hash with light parameters: logins verify it the same way, just faster."""

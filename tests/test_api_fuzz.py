@@ -51,7 +51,7 @@ def service(environ, start_response):
 schema.app = service
 # function_scoped_fixture: the examples of one operation share its test's database on purpose (one
 # copy per operation, not per request), as requests to a running service share its database.
-SETTINGS = settings(max_examples=10, deadline=None, derandomize=True, database=None,
+SETTINGS = settings(max_examples=6, deadline=None, derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
