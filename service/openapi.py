@@ -115,6 +115,7 @@ def document() -> dict:
     upload = {"type": "object", "required": ["file"], "properties": {
         "file": {"type": "string", "format": "binary"}, "item_id": {"type": "integer", "minimum": 1},
         "effective_date": {"type": "string", "format": "date"}}}
+
     def query(**schemas) -> list[dict]:
         return [{"name": name, "in": "query", "schema": schema} for name, schema in schemas.items()]
 
@@ -124,9 +125,12 @@ def document() -> dict:
     # the filters of every list and of the ledger (api.stats._filters)
     list_filters = query(round_id=an_id, unit_id=an_id, industry=text, status=text, department_id=an_id,
                          overdue={"enum": ["true", "false"]})
-    password_change = deepcopy(PASSWORD_CHANGE)
+    password_change: dict = deepcopy(PASSWORD_CHANGE)
     password_change["properties"]["new_password"]["minLength"] = MIN_PASSWORD_LENGTH  # auth.change_own_password
-    ref = "#/components/schemas/".__add__
+
+    def ref(name: str) -> str:
+        return f"#/components/schemas/{name}"
+
     listing_of = {name: {"allOf": [LISTING, {"properties": {"items": {"items": {"$ref": ref(name)}}}}]}
                   for name in ("Case", "Evidence")}
     paths = {

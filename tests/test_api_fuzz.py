@@ -22,23 +22,27 @@ from support.fuzzing import LIAISON, TOKENS, known_names
 from service import auth
 from service.openapi import document
 
-CONFIG = SchemathesisConfig.from_dict({
+CONFIG = {
     # No NUL characters in generated text: the service refuses them in any text (400 unstorable_input
     # in a query or form, 422 unstorable_text in a JSON body), as PostgreSQL cannot store them, and
     # tests/test_input_edges.py holds it to that; generated at random they only hide other findings.
     "generation": {"database": "none", "allow-x00": False},
     # The coverage phase's boundary values (the shortest and longest text, the least and most of a
-    # number, each enum value) for valid requests only: its invalid ones come to some thousand
-    # requests per caller, past the time these tests may take; the fuzzing phase sends invalid ones.
+    # number, each enum value, methods a path does not take) for valid requests only: its invalid
+    # ones come to a thousand requests more per caller, past the time these tests may take; the
+    # fuzzing phase sends invalid ones.
     "phases": {"coverage": {"generation": {"mode": "positive"}}},
     "checks": {
         # The service refuses a request that fits the document but breaks a rule of the domain (an
         # id that names no unit, evidence before the self-check) with 422 and the rule's code;
-        # shape_refused below still fails a valid request refused for its shape.
-        "positive_data_acceptance": {"expected-statuses": ["2xx", "401", "403", "404", "409", "422"]},
+        # shape_refused below still fails a valid request refused for its shape. (429: a rate limit.)
+        "positive_data_acceptance": {"expected-statuses": ["2xx", "401", "403", "404", "409", "422", "429"]},
     },
-})
-schema = schemathesis.openapi.from_dict(document(), config=CONFIG)
+}
+# The boundary values test the shapes the document describes, which are the same whoever calls: the
+# office's tests send them, a liaison's (refused most operations, and scoped to its unit where not)
+# only the generated requests, within the time these tests may take.
+AS_LIAISON = {**CONFIG, "phases": {"coverage": {"enabled": False}}}
 SERVING: list = []  # the Flask app of the test that runs, over that test's own database
 
 
@@ -48,7 +52,6 @@ def service(environ, start_response):
     return SERVING[0](environ, start_response)
 
 
-schema.app = service
 # function_scoped_fixture: the examples of one operation share its test's database on purpose (one
 # copy per operation, not per request), as requests to a running service share its database.
 SETTINGS = settings(max_examples=6, deadline=None, derandomize=True, database=None,
@@ -73,7 +76,6 @@ SMALL_IDS = st.integers(min_value=1, max_value=12)
 KNOWN: dict[str, list[str]] = {}  # task ids and model keys of the running test's district
 
 
-@schema.hook
 def flatmap_case(context, case):
     """Ids and names the district has, some of the time (a generated one rarely names a row): small
     numbers for ids and versions, the open tasks' ids, the process models' keys."""
@@ -90,6 +92,17 @@ def flatmap_case(context, case):
         return case
 
     return st.one_of(st.just(case), SMALL_IDS.map(with_known))
+
+
+def fuzzed(config: dict):
+    """The document as schemathesis fuzzes it, its requests going to the running test's app."""
+    loaded = schemathesis.openapi.from_dict(document(), config=SchemathesisConfig.from_dict(config))
+    loaded.app = service
+    loaded.hook(flatmap_case)
+    return loaded
+
+
+office_schema, liaison_schema = fuzzed(CONFIG), fuzzed(AS_LIAISON)
 
 
 # Problem codes that refuse a request for its shape (what the document describes), not for a rule.
@@ -141,15 +154,15 @@ def call_and_validate(case) -> None:
         AUTH_ENFORCED.add(case.operation.label)
 
 
-@schema.auth(bearer("office1"), refresh_interval=None)
-@schema.parametrize()
+@office_schema.auth(bearer("office1"), refresh_interval=None)
+@office_schema.parametrize()
 @SETTINGS
 def test_api_as_the_office(case, district_app):
     call_and_validate(case)
 
 
-@schema.auth(bearer(LIAISON), refresh_interval=None)
-@schema.parametrize()
+@liaison_schema.auth(bearer(LIAISON), refresh_interval=None)
+@liaison_schema.parametrize()
 @SETTINGS
 def test_api_as_a_unit_liaison(case, district_app):
     call_and_validate(case)
