@@ -5,6 +5,7 @@ from flask import Flask, make_response, request
 from flask.json.provider import DefaultJSONProvider
 from flask.sessions import SecureCookieSessionInterface
 from flask_limiter import RateLimitExceeded
+from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import Settings
@@ -166,4 +167,9 @@ def _register_errors(app: Flask) -> None:
             response = make_response((body, body["status"], {"Content-Type": "application/problem+json"}))
         if "retry_after" in body:
             response.headers["Retry-After"] = str(body["retry_after"])
+        if isinstance(exc, HTTPException):
+            # what the status needs beside the body: the Allow header of a 405 (RFC 9110), ...
+            for name, value in exc.get_headers():
+                if name.lower() != "content-type":
+                    response.headers.setdefault(name, value)
         return response

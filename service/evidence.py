@@ -19,6 +19,7 @@ from .context import Context
 from .db import lock_row
 from .errors import Forbidden, TooLarge, Unprocessable
 from .models import BusinessKey, Case, Evidence, EvidenceBlob, KeyKind, RectificationItem
+from .validation import MAX_INT
 
 # The steps during which a unit gathers evidence: while it rectifies and when its head files.
 UPLOAD_STEPS = ("rectify", "attest_and_file")
@@ -98,7 +99,8 @@ def upload(ctx: Context, s: Session, p: Principal, case_id: int, filename: str, 
             raise Unprocessable.on_field("file", "file_not_utf8", "not UTF-8 text",
                                          "a .txt file must be UTF-8 text") from None
     if item_id is not None:
-        item = s.get(RectificationItem, item_id)
+        # an id past what the databases hold names no item (and would fail the query)
+        item = s.get(RectificationItem, item_id) if -MAX_INT <= item_id <= MAX_INT else None
         if item is None or item.case_id != case.id:
             raise Unprocessable.on_field("item_id", "unknown_item", f"unknown item {item_id}",
                                          "item_id is not an item of this case")

@@ -1,22 +1,100 @@
 """The OpenAPI 3 description of /api/v1, built from the same schemas the views validate with."""
 from __future__ import annotations
 
+from copy import deepcopy
 from functools import lru_cache
 
+from .validation import MAX_INT
+
 PROBLEM = {"$ref": "#/components/schemas/Problem"}
+OBJECT = {"type": "object"}
+LISTING = {"$ref": "#/components/schemas/Listing"}
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+STORED_INT = {"minimum": -MAX_INT, "maximum": MAX_INT}  # what validation.check_value lets through
 
 
 def _op(summary: str, tag: str, body: dict | None = None, ok: str = "200", public: bool = False,
-        content_type: str = "application/json") -> dict:
+        content_type: str = "application/json", returns: dict | None = OBJECT, media: str = "application/json",
+        also: dict | None = None) -> dict:
+    """One operation: its request body (`body` as `content_type`), its success (`ok`, a `returns`
+    body as `media`, or no body when `returns` is None), any `also` responses, and problem+json for
+    every 4xx."""
+    success: dict = {"description": "success"}
+    if returns is not None:
+        success["content"] = {media: {"schema": returns}}
     op = {"summary": summary, "tags": [tag], "responses": {
-        ok: {"description": "success"},
+        ok: success, **(also or {}),
         "4XX": {"description": "problem", "content": {"application/problem+json": {"schema": PROBLEM}}},
     }}
     if body is not None:
-        op["requestBody"] = {"required": True, "content": {content_type: {"schema": body}}}
+        op["requestBody"] = {"required": True, "content": {content_type: {"schema": _storable(body)}}}
     if public:
         op["security"] = []
     return op
+
+
+def _storable(schema: dict) -> dict:
+    """A request schema as the service takes it: its integers within what the databases hold, and a
+    free-form object's values storable JSON (validation.check_value refuses the rest as invalid_body)."""
+    schema = deepcopy(schema)
+    todo = [schema]
+    while todo:
+        node = todo.pop()
+        types = node.get("type")
+        types = types if isinstance(types, list) else [types]
+        if "integer" in types:
+            for key, value in STORED_INT.items():
+                node.setdefault(key, value)
+        if "object" in types and "properties" not in node and "additionalProperties" not in node:
+            node["additionalProperties"] = {"$ref": "#/components/schemas/StorableValue"}
+        todo.extend(v for v in (node.get("properties") or {}).values() if isinstance(v, dict))
+        if isinstance(node.get("items"), dict):
+            todo.append(node["items"])
+    return schema
+
+
+NULLABLE_INT = {"type": ["integer", "null"]}
+HEALTH = {"type": "object", "required": ["status", "database"],
+          "properties": {"status": {"enum": ["ok", "degraded"]}, "database": {"type": "string"}}}
+TOKEN = {"type": "object", "required": ["token", "user"],
+         "properties": {"token": {"type": "string"}, "user": {"$ref": "#/components/schemas/User"}}}
+DEPLOYED = {"type": "object", "required": ["key", "version", "process_ids", "created"]}
+CREATED_ROUND = {"type": "object", "required": ["id", "process_instance_id"],
+                 "properties": {"id": {"type": "integer"}, "process_instance_id": NULLABLE_INT}}
+SCHEMAS = {
+    # RFC 9457 problem details with the service's stable `code` (errors.problem)
+    "Problem": {"type": "object", "required": ["type", "title", "status", "code", "detail"], "properties": {
+        "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
+        "code": {"type": "string", "pattern": "^[a-z0-9_]+$"}, "detail": {"type": "string"},
+        "errors": {"type": "array", "items": {"type": "object", "required": ["code", "message"], "properties": {
+            "field": {"type": "string"}, "element_id": {"type": ["string", "null"]},
+            "code": {"type": "string"}, "message": {"type": "string"}}}}}},
+    "Listing": {"type": "object", "required": ["items", "total"], "properties": {
+        "items": {"type": "array", "items": {"type": "object"}}, "total": {"type": "integer", "minimum": 0}}},
+    "User": {"type": "object", "required": ["id", "username", "name", "roles", "unit_id"], "properties": {
+        "id": {"type": "integer"}, "username": {"type": "string"}, "name": {"type": "string"},
+        "roles": {"type": "array", "items": {"type": "string"}}, "unit_id": NULLABLE_INT}},
+    "Case": {"type": "object", "required": ["id", "unit_id", "round_id", "status", "due_at", "warning"],
+             "properties": {"id": {"type": "integer"}, "unit_id": {"type": "integer"},
+                            "round_id": {"type": "integer"}, "status": {"type": "string"},
+                            "due_at": {"type": ["string", "null"]}, "warning": {"type": "string"},
+                            "process_instance_id": NULLABLE_INT, "filed_at": {"type": ["string", "null"]},
+                            "closed_at": {"type": ["string", "null"]}}},
+    "Evidence": {"type": "object", "required": ["id", "case_id", "filename", "size", "sha256", "content_type",
+                                                "reviews"],
+                 "properties": {"id": {"type": "integer"}, "case_id": {"type": "integer"},
+                                "item_id": NULLABLE_INT, "filename": {"type": "string"},
+                                "size": {"type": "integer", "minimum": 0},
+                                "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                                "content_type": {"type": "string"}, "reviews": {"type": "array"}}},
+    # Any JSON value the service stores as it came: its integers within what the databases hold
+    "StorableValue": {"anyOf": [
+        {"type": ["null", "boolean", "string"]},
+        {"type": "integer", **STORED_INT},
+        {"type": "number", "not": {"type": "integer"}},
+        {"type": "array", "items": {"$ref": "#/components/schemas/StorableValue"}},
+        {"type": "object", "additionalProperties": {"$ref": "#/components/schemas/StorableValue"}}]},
+}
 
 
 @lru_cache(maxsize=1)
@@ -27,112 +105,170 @@ def document() -> dict:
     from .api.org import DECISION_REQUEST, ROLE_CHANGE_REQUEST, UNIT_REQUEST
     from .api.rounds import COMMON_PROBLEM_REQUEST, PROBLEM_REQUEST, ROUND_REQUEST
     from .api.tasks import COMPLETE_REQUEST
+    from .auth import MIN_PASSWORD_LENGTH
+    from .lists import LISTS
+    from .models import CASE_STATUSES, ROLES, UNIT_KINDS
+    from .operations import INSTANCE_STATUSES
 
     paging = [{"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500}},
-              {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0}}]
-    audit_filters = [
-        {"name": "action", "in": "query", "schema": {"type": "string"}},
-        {"name": "actor", "in": "query", "schema": {"type": "string"}},
-        {"name": "outcome", "in": "query", "schema": {"type": "string", "enum": ["ok", "refused"]}},
-        {"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}},
-        {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}},
-        {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["json", "xlsx", "csv"]}}]
-    upload = {"type": "object", "properties": {"file": {"type": "string", "format": "binary"},
-                                               "item_id": {"type": "integer"}}, "required": ["file"]}
+              {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": MAX_INT}}]
+    upload = {"type": "object", "required": ["file"], "properties": {
+        "file": {"type": "string", "format": "binary"}, "item_id": {"type": "integer", "minimum": 1},
+        "effective_date": {"type": "string", "format": "date"}}}
+
+    def query(**schemas) -> list[dict]:
+        return [{"name": name, "in": "query", "schema": schema} for name, schema in schemas.items()]
+
+    an_id = {"type": "integer", "minimum": 0, "maximum": MAX_INT}  # api.int_arg
+    text = {"type": "string"}
+    of_round = query(round_id=an_id)
+    # the filters of every list and of the ledger (api.stats._filters)
+    list_filters = query(round_id=an_id, unit_id=an_id, industry=text, status=text, department_id=an_id,
+                         overdue={"enum": ["true", "false"]})
+    audit_filters = query(action=text, actor=text, outcome={"enum": ["ok", "refused"]},
+                          **{"from": {"type": "string", "format": "date"}, "to": {"type": "string", "format": "date"},
+                             "format": {"enum": ["json", "xlsx", "csv"]}})
+    password_change: dict = deepcopy(PASSWORD_CHANGE)
+    password_change["properties"]["new_password"]["minLength"] = MIN_PASSWORD_LENGTH  # auth.change_own_password
+
+    def ref(name: str) -> str:
+        return f"#/components/schemas/{name}"
+
+    listing_of = {name: {"allOf": [LISTING, {"properties": {"items": {"items": {"$ref": ref(name)}}}}]}
+                  for name in ("Case", "Evidence")}
     paths = {
-        "/health": {"get": _op("Service and database health", "system", public=True)},
+        "/health": {"get": _op("Service and database health", "system", public=True, returns=HEALTH, also={
+            "503": {"description": "the database does not answer", "content": {"application/json": {"schema": HEALTH}}}})},
         "/openapi.json": {"get": _op("This document", "system", public=True)},
         "/auth/token": {"post": _op("Exchange username and password for a bearer token", "auth", TOKEN_REQUEST,
-                                    public=True),
-                        "delete": _op("Log out: the token the request carries ends", "auth", ok="204")},
+                                    public=True, returns=TOKEN),
+                        "delete": _op("Log out: the token the request carries ends", "auth", ok="204", returns=None)},
         "/auth/password": {"post": _op("Change the caller's password; every other token and page session of the "
-                                       "account ends", "auth", PASSWORD_CHANGE, "204")},
-        "/me": {"get": _op("The current user", "auth")},
+                                       "account ends", "auth", password_change, "204", returns=None)},
+        "/me": {"get": _op("The current user", "auth", returns={"$ref": ref("User")})},
         "/me/tokens": {"get": _op("The caller's API tokens that still work (never their secrets); `current` marks "
-                                  "the one the request came with", "auth")},
-        "/me/tokens/{id}": {"delete": _op("End one of the caller's own API tokens", "auth", ok="204")},
+                                  "the one the request came with", "auth",
+                                  returns={"type": "object", "required": ["items"]})},
+        "/me/tokens/{id}": {"delete": _op("End one of the caller's own API tokens", "auth", ok="204", returns=None)
+                            | {"parameters": [{"name": "id", "in": "path", "required": True, "schema": an_id}]}},
         "/me/totp": {"post": _op("Begin enrolling a TOTP authenticator: a new secret and its otpauth URI, active "
-                                 "once confirmed", "auth"),
-                     "delete": _op("Turn two-step verification off with a current code", "auth", TOTP_CODE, "204")},
+                                 "once confirmed", "auth",
+                                 returns={"type": "object", "required": ["otpauth_uri", "secret"]}),
+                     "delete": _op("Turn two-step verification off with a current code", "auth", TOTP_CODE, "204",
+                                   returns=None)},
         "/me/totp/confirm": {"post": _op("Confirm the enrolment with a code from the authenticator app and the "
-                                         "account's password", "auth", TOTP_CONFIRM, "204")},
-        "/units": {"get": _op("Units of the district", "organisation") | {"parameters": paging},
+                                         "account's password", "auth", TOTP_CONFIRM, "204", returns=None)},
+        "/units": {"get": _op("Units of the district", "organisation", returns=LISTING)
+                   | {"parameters": paging + query(kind={"enum": list(UNIT_KINDS)})},
                    "post": _op("Create a unit (admin)", "organisation", UNIT_REQUEST, "201")},
-        "/users": {"get": _op("Users, by role and unit (admin, security administrator, office)", "organisation")
-                   | {"parameters": paging}},
+        "/users": {"get": _op("Users, by role and unit (admin, security administrator, office)", "organisation",
+                              returns=LISTING)
+                   | {"parameters": paging + query(role={"enum": sorted(ROLES)}, unit_id=an_id)}},
         "/users/{id}/role-changes": {"post": _op("Propose a change of the account's roles (system or security "
                                                  "administrator; never one's own)", "organisation",
                                                  ROLE_CHANGE_REQUEST, "201")},
         "/users/{id}/unlock": {"post": _op("Lift the account's login lockout (security administrator)",
-                                           "organisation", ok="204")},
-        "/role-changes": {"get": _op("Role changes, pending first; state=pending|approved|rejected", "organisation")
-                          | {"parameters": paging}},
+                                           "organisation", ok="204", returns=None)},
+        "/role-changes": {"get": _op("Role changes, pending first", "organisation", returns=LISTING)
+                          | {"parameters": paging + query(state={"enum": ["pending", "approved", "rejected"]})}},
         "/role-changes/{id}/approve": {"post": _op("Approve a role change: an administrator of the other duty "
                                                    "than its proposer's", "organisation", DECISION_REQUEST)},
         "/role-changes/{id}/reject": {"post": _op("Reject a role change, with a comment", "organisation",
                                                   DECISION_REQUEST)},
         "/process-models": {
-            "get": _op("Process models and their latest versions", "models"),
-            "post": _op("Deploy a BPMN diagram as a new version", "models", {"type": "string"}, "201",
-                        content_type="application/xml")},
-        "/process-models/{key}/versions": {"get": _op("Versions of a model", "models")},
+            "get": _op("Process models and their latest versions", "models", returns=LISTING),
+            "post": _op("Deploy a BPMN diagram as a new version (201), or find it deployed already (200)", "models",
+                        {"type": "string"}, "201", content_type="application/xml", returns=DEPLOYED,
+                        also={"200": {"description": "the same diagram is deployed already",
+                                      "content": {"application/json": {"schema": DEPLOYED}}}})},
+        "/process-models/{key}/versions": {"get": _op("Versions of a model", "models", returns=LISTING)},
         "/process-models/{key}/versions/{version}": {"get": _op("One version's metadata", "models")},
-        "/process-models/{key}/versions/{version}/bpmn": {"get": _op("The BPMN XML as deployed", "models")},
-        "/rounds": {"post": _op("Start an inspection round (office)", "lifecycle", ROUND_REQUEST, "201")},
+        "/process-models/{key}/versions/{version}/bpmn": {"get": _op("The BPMN XML as deployed", "models",
+                                                                     returns={"type": "string"},
+                                                                     media="application/xml")},
+        "/rounds": {"post": _op("Start an inspection round (office)", "lifecycle", ROUND_REQUEST, "201",
+                                returns=CREATED_ROUND)},
         "/rounds/{id}": {"get": _op("A round with its problems and common problems", "lifecycle")},
         "/rounds/{id}/problems": {"post": _op("Record a problem (inspector of the round, office)", "lifecycle",
                                               PROBLEM_REQUEST, "201")},
         "/rounds/{id}/common-problems": {"post": _op("Distil a common problem (office)", "lifecycle",
                                                      COMMON_PROBLEM_REQUEST, "201")},
-        "/cases": {"get": _op("Per-unit rectification cases in the caller's scope", "lifecycle")
-                   | {"parameters": paging}},
-        "/cases/{id}": {"get": _op("One case", "lifecycle")},
-        "/tasks": {"get": _op("The caller's open tasks", "tasks") | {"parameters": paging}},
+        "/cases": {"get": _op("Per-unit rectification cases in the caller's scope", "lifecycle",
+                              returns=listing_of["Case"])
+                  | {"parameters": paging + query(status={"enum": list(CASE_STATUSES)}, round_id=an_id, unit_id=an_id)}},
+        "/cases/{id}": {"get": _op("One case", "lifecycle", returns={"$ref": ref("Case")})},
+        "/tasks": {"get": _op("The caller's open tasks", "tasks", returns=LISTING) | {"parameters": paging + query(
+            process_model=text, bpmn_id=text, step=text, unit_id=an_id)}},
         "/tasks/{id}": {"get": _op("A task with its form as JSON Schema", "tasks")},
         "/tasks/{id}/complete": {"post": _op("Complete a task with data fitting its form", "tasks",
-                                             COMPLETE_REQUEST)},
-        "/stats": {"get": _op("Figures, counted from the records", "figures")},
-        "/warnings": {"get": _op("Warning board: open cases by colour, yellow and red listed", "figures")},
-        "/lists": {"get": _op("The whole ledger as one workbook, one sheet per list", "figures")},
-        "/cases/{id}/evidence": {"get": _op("Evidence of a case", "lifecycle"),
+                                             COMPLETE_REQUEST, returns=LISTING)},
+        "/stats": {"get": _op("Figures, counted from the records", "figures") | {"parameters": of_round}},
+        "/warnings": {"get": _op("Warning board: open cases by colour, yellow and red listed", "figures")
+                      | {"parameters": of_round}},
+        "/lists": {"get": _op("The whole ledger as one workbook, one sheet per list", "figures",
+                              returns={"type": "string", "format": "binary"}, media=XLSX)
+                  | {"parameters": list_filters}},
+        "/cases/{id}/evidence": {"get": _op("Evidence of a case", "lifecycle", returns=listing_of["Evidence"]),
                                  "post": _op("Upload evidence (SHA-256 kept)", "lifecycle", upload, "201",
-                                             content_type="multipart/form-data")},
+                                             content_type="multipart/form-data",
+                                             returns={"$ref": ref("Evidence")})},
         "/cases/{id}/recheck": {"post": _op("Follow-up re-check (回头看): reopen a closed case (office)", "supervision",
-                                            RECHECK, "200")},
-        "/evidence/{id}/content": {"get": _op("Download an evidence file", "lifecycle")},
+                                            RECHECK, "200", returns={"$ref": ref("Case")})},
+        "/evidence/{id}/content": {"get": _op("Download an evidence file, as the type it was uploaded as",
+                                              "lifecycle", returns={"type": "string", "format": "binary"},
+                                              media="*/*")},
         "/evidence/{id}/review": {"post": _op("Accept or reject one evidence file (office)", "supervision",
-                                              EVIDENCE_REVIEW)},
-        "/notifications": {"get": _op("Leader notifications (leaders: their own; office: all)", "supervision")},
+                                              EVIDENCE_REVIEW, returns={"$ref": ref("Evidence")})},
+        "/notifications": {"get": _op("Leader notifications (leaders: their own; office: all)", "supervision",
+                                      returns=LISTING)
+                           | {"parameters": paging + query(round_id=an_id, pending={"enum": ["true", "false"]})}},
         "/notifications/{id}/acknowledge": {"post": _op("A leader acknowledges a notification", "supervision")},
-        "/letters": {"get": _op("Recommendation letters (office; departments: their own)", "supervision")},
+        "/letters": {"get": _op("Recommendation letters (office; departments: their own)", "supervision",
+                                returns=LISTING) | {"parameters": of_round}},
         "/rounds/{id}/clues": {"post": _op("Register a problem clue (the round's inspectors)", "clues",
                                            CLUE_REQUEST, "201")},
         "/clues": {"get": _op("The clue library (content only for discipline and the registering inspector)",
-                              "clues")},
+                              "clues", returns=LISTING) | {"parameters": paging + of_round}},
         "/clues/{id}": {"get": _op("One clue", "clues")},
-        "/pools/inspectors": {"get": _op("Inspector talent pool", "pools")},
+        "/pools/inspectors": {"get": _op("Inspector talent pool", "pools", returns=LISTING)},
         "/pools/inspectors/{id}": {"put": _op("Set an inspector's specialties and conflicts of interest", "pools",
                                               INSPECTOR_PROFILE)},
-        "/pools/experts": {"get": _op("Co-audit expert pool", "pools"),
+        "/pools/experts": {"get": _op("Co-audit expert pool", "pools", returns=LISTING),
                            "post": _op("Add an expert", "pools", EXPERT_REQUEST, "201")},
-        "/audit-findings": {"get": _op("Audit findings", "pools"),
+        "/audit-findings": {"get": _op("Audit findings", "pools", returns=LISTING) | {"parameters": of_round},
                             "post": _op("Record an audit finding, optionally linked to a problem", "pools",
                                         FINDING_REQUEST, "201")},
         "/audit-findings/{id}/link": {"post": _op("Link an audit finding to a problem (巡审结合)", "pools",
                                                   LINK_REQUEST)},
         "/process-instances": {"get": _op("Process instances the caller runs, failed first (office, designers); "
-                                          "status=running|error|completed", "operations") | {"parameters": paging}},
+                                          "status=running|error|completed", "operations", returns=LISTING)
+                               | {"parameters": paging + query(status={"enum": list(INSTANCE_STATUSES)})}},
         "/process-instances/{id}/retry": {"post": _op("Try a failed instance's timed step again now", "operations")},
         "/audit-log": {"get": _op("The audit log, newest first (audit administrator); action=, actor=, "
                                   "outcome=ok|refused, from= and to= (days, YYYY-MM-DD, in the configured zone, "
                                   "both included); format=xlsx|csv downloads every matching entry (at most 20,000; "
-                                  "each download is recorded as audit_exported)", "audit")
+                                  "each download is recorded as audit_exported)", "audit", returns=LISTING,
+                                  also={"200": {"description": "the entries, as JSON, Excel or CSV", "content": {
+                                      "application/json": {"schema": LISTING}, XLSX: {},
+                                      "text/csv": {}}}})
                        | {"parameters": paging + audit_filters}},
-        "/lists/{name}": {"get": _op("A list (problems, responsibilities, rectifications, supervision); "
-                                     "format=xlsx for the Excel ledger", "figures")},
+        "/lists/{name}": {"get": _op("A list (problems, responsibilities, rectifications, supervision) as JSON, "
+                                     "or with format=xlsx as the Excel ledger", "figures",
+                                     returns={"allOf": [LISTING, {"required": ["columns"]}]}) | {"parameters": [
+                              {"name": "format", "in": "query", "schema": {"enum": ["json", "xlsx"]}}, *list_filters]}},
     }
+    paths["/lists/{name}"]["get"]["responses"]["200"]["content"][XLSX] = {"schema": {"type": "string",
+                                                                                   "format": "binary"}}
+    paths["/process-models"]["post"]["requestBody"]["content"]["multipart/form-data"] = {"schema": {
+        "type": "object", "required": ["file"], "properties": {"file": {"type": "string", "format": "binary"}}}}
+    # Path parameters: what each route's converter takes (an int converter takes no sign, and the
+    # service answers 404 past what the databases hold).
+    path_schemas = {"id": {"type": "integer", "minimum": 0, "maximum": MAX_INT},
+                    "version": {"type": "integer", "minimum": 0, "maximum": MAX_INT},
+                    "key": {"type": "string", "minLength": 1}, "name": {"enum": list(LISTS)}}
     for path, ops in paths.items():
-        params = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        params = [{"name": name, "in": "path", "required": True,
+                   "schema": {"type": "string", "minLength": 1} if path.startswith("/tasks/") else path_schemas[name]}
                   for name in ("id", "key", "version", "name") if "{%s}" % name in path]
         if params:
             for op in ops.values():
@@ -140,14 +276,15 @@ def document() -> dict:
     return {
         "openapi": "3.1.0",
         "info": {"title": "rectiflow API", "version": "1",
-                 "description": "Inspection common-problem rectification: rounds, lists, per-unit cases, tasks."},
+                 "description": "Inspection common-problem rectification: rounds, lists, per-unit cases, tasks. "
+                                "Every error is application/problem+json with a stable snake_case `code`. Text "
+                                "holds no NUL character (refused: 400 unstorable_input in a query or form, 422 "
+                                "invalid_body in a JSON body), and integers lie within ±2147483647."},
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
         "paths": paths,
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            "schemas": {"Problem": {"type": "object", "properties": {
-                "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
-                "detail": {"type": "string"}, "errors": {"type": "array", "items": {"type": "object"}}}}},
+            "schemas": SCHEMAS,
         },
     }

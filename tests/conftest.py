@@ -67,6 +67,16 @@ def pytest_xdist_make_scheduler(config, log):
     return Groups(config, log)
 
 
+def pytest_collection_modifyitems(items):
+    """Every API operation's fuzz test (tests/test_api_fuzz.py) its own node id. schemathesis names
+    them `test[GET /units]`, but under pytest 9.2 their ids leave the operation out, so all of them
+    shared one id, and pytest-xdist, which hands out and reports tests by id, ran one of them."""
+    for item in items:
+        label = getattr(item, "operation_label", None)
+        if label and item.id.params is None:
+            item._id = item.id.with_params(label)
+
+
 @pytest.fixture(scope="session")
 def password_hash() -> str:
     """A real argon2 hash with light parameters: logins verify it the same way, just faster."""
@@ -266,6 +276,23 @@ def demo_template(tmp_path_factory, postgres, demo_seed):
         yield template
 
 
+@pytest.fixture(scope="session")
+def busy_template(tmp_path_factory, postgres, app_template, password_hash):
+    """The small district with records of every kind the API names by id (support.fuzzing.populate),
+    on what create_app made of an empty database: for the fuzz tests."""
+    from support.fuzzing import populate
+
+    folder = tmp_path_factory.mktemp("busy-template")
+
+    def build(url):
+        context = make_context(_settings(folder, url))
+        populate(context, build_district(context, password_hash))
+        context.db.engine.dispose()
+
+    with _template(folder, build, postgres, source=app_template) as template:
+        yield template
+
+
 @pytest.fixture
 def database_url(tmp_path, app_template):
     """A copy of the app template: the schema and the default models, nothing else."""
@@ -277,6 +304,13 @@ def database_url(tmp_path, app_template):
 def demo_database_url(tmp_path, demo_template):
     """A copy of the demo district (light password hashes)."""
     with demo_template.copy(tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+def busy_database_url(tmp_path, busy_template):
+    """A copy of the busy district (busy_template)."""
+    with busy_template.copy(tmp_path) as url:
         yield url
 
 

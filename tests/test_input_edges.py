@@ -85,6 +85,20 @@ def test_a_long_evidence_file_name_keeps_its_extension(api, district):
     assert stored.endswith(".pdf") and len(stored) <= 200 and stored.startswith("关于整改落实情况")
 
 
+
+@pytest.mark.parametrize("item_id", ["2147483648", "9223372036854775808"])
+def test_an_evidence_item_id_past_what_the_databases_hold_names_no_item(api, district, item_id):
+    """The id went to the database as it came, which PostgreSQL (past 2^31) and SQLite (past 2^63)
+    refused with a 500."""
+    mine, case, common = _self_checked(api, district)
+    mine.complete(mine.tasks(step="self_check")[0]["id"], {"items": [
+        {"common_problem_id": c["id"], "applicable": False, "problems_found": 0, "findings": "不涉及"}
+        for c in common]})
+    r = mine.post(f"/cases/{case['id']}/evidence", content_type="multipart/form-data",
+                  data={"file": (io.BytesIO(b"%PDF-1.7 body"), "报告.pdf"), "item_id": item_id})
+    assert r.status_code == 422 and r.get_json()["code"] == "unknown_item", r.get_json()
+    assert mine.get(f"/cases/{case['id']}/evidence").get_json()["total"] == 0
+
 # ------------------------------------------------------------------ counts
 @pytest.mark.parametrize("count", [2_147_483_647, 100_001])
 def test_a_count_past_any_sensible_number_is_refused_naming_the_field(api, district, ctx, count):

@@ -71,6 +71,17 @@ def int_arg(name: str, default: int | None = None, minimum: int = 0, maximum: in
     return value
 
 
+def choice_arg(name: str, choices) -> str | None:
+    """A query parameter that must be one of `choices` when given: a misspelt filter is refused,
+    not taken as one that matches nothing."""
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return None
+    if raw not in choices:
+        raise BadRequest(f"query parameter {name} must be one of {', '.join(choices)}", code="invalid_query")
+    return raw
+
+
 def page() -> tuple[int, int]:
     return int_arg("limit", 50, 1, 500) or 50, int_arg("offset", 0, 0) or 0
 

@@ -1,11 +1,9 @@
 """Clues, pools, audit findings, notifications and letters."""
 from __future__ import annotations
 
-from flask import request
-
 from .. import clues, pools, supervision
 from .. import letters as recommendation_letters
-from . import bp, ctx, int_arg, listing, page, payload, principal
+from . import bp, choice_arg, ctx, int_arg, listing, page, payload, principal
 
 CLUE_REQUEST = {"type": "object", "required": ["unit_id", "summary", "content"], "additionalProperties": False,
                 "properties": {"unit_id": {"type": "integer"},
@@ -111,7 +109,7 @@ def notifications():
     c = ctx()
     with c.db.read() as s:
         rows, total = supervision.list_notifications(s, principal(), int_arg("round_id"),
-                                                     request.args.get("pending") == "true", limit, offset)
+                                                     choice_arg("pending", ("true", "false")) == "true", limit, offset)
         return listing([supervision.notification_json(n, c) for n in rows], total)
 
 

@@ -4,7 +4,7 @@ from flask import request
 
 from .. import organisation, role_changes
 from ..models import UNIT_KINDS
-from . import bp, ctx, int_arg, listing, page, payload, principal
+from . import bp, choice_arg, ctx, int_arg, listing, page, payload, principal
 
 UNIT_REQUEST = {
     "type": "object", "required": ["code", "name", "kind"], "additionalProperties": False,
@@ -24,7 +24,7 @@ UNIT_REQUEST = {
 def units():
     limit, offset = page()
     with ctx().db.read() as s:
-        rows, total = organisation.list_units(s, request.args.get("kind"), limit, offset)
+        rows, total = organisation.list_units(s, choice_arg("kind", UNIT_KINDS), limit, offset)
         return listing([organisation.unit_json(u) for u in rows], total)
 
 
