@@ -7,24 +7,15 @@ from pathlib import Path
 
 import pytest
 from conftest import AUDIT_KEY
-from sqlalchemy import select, text
 from support.api import UserApi, liaison, publish_round
+from support.audit import entries, sql
 from support.concurrency import Call
 from support.district import PASSWORD
 from support.pages import Pages
 
 from service.cli import main
-from service.models import AuditEntry
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def entries(ctx, **where) -> list[AuditEntry]:
-    with ctx.db.read() as s:
-        query = select(AuditEntry).order_by(AuditEntry.id)
-        for name, value in where.items():
-            query = query.where(getattr(AuditEntry, name) == value)
-        return list(s.scalars(query))
 
 
 def summary(ctx, **where) -> list[tuple]:
@@ -38,11 +29,6 @@ def verify(monkeypatch, ctx, tmp_path, capsys, key: str = AUDIT_KEY) -> tuple[in
     capsys.readouterr()
     code = main(["audit", "verify"])
     return code, capsys.readouterr().out
-
-
-def sql(ctx, statement: str, **params) -> None:
-    with ctx.db.engine.begin() as conn:
-        conn.execute(text(statement), params)
 
 
 # ---------------------------------------------------------------- what is recorded

@@ -11,22 +11,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import select, text
+from sqlalchemy import text
+from support.audit import entries
 from support.district import PASSWORD
 from support.pages import Pages
 
 from service import audit, audit_log
-from service.models import AuditEntry
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-def entries(ctx, **where) -> list[AuditEntry]:
-    with ctx.db.read() as s:
-        query = select(AuditEntry).order_by(AuditEntry.id)
-        for name, value in where.items():
-            query = query.where(getattr(AuditEntry, name) == value)
-        return list(s.scalars(query))
 
 
 def write(ctx, *rows: tuple) -> None:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from conftest import AUDIT_KEY
 from sqlalchemy import insert, inspect, select, text
+from support.audit import entries, sql
 from support.pages import Pages
 
 from config import Settings, SettingsError
@@ -15,16 +16,6 @@ from service import audit
 from service.cli import main
 from service.db import create_schema
 from service.models import AuditEntry, AuditHead
-
-
-def entries(ctx) -> list[AuditEntry]:
-    with ctx.db.read() as s:
-        return list(s.scalars(select(AuditEntry).order_by(AuditEntry.id)))
-
-
-def sql(ctx, statement: str, **params) -> None:
-    with ctx.db.engine.begin() as conn:
-        conn.execute(text(statement), params)
 
 
 @pytest.fixture
