@@ -36,6 +36,13 @@ def require_reader(p: Principal) -> None:
         raise Forbidden("only an audit administrator reads the audit log", code="audit_admin_required")
 
 
+def admit(ctx: Context, p: Principal) -> None:
+    """`require_reader` at the door of the page or the API, where a refusal goes on the log itself:
+    who tried to read the audit log without the role is a security event too."""
+    with audit.refusals(ctx.db, "audit_log_refused", p, "audit-log"):
+        require_reader(p)
+
+
 def parse_filters(args: Mapping[str, str]) -> audit.Filters:
     """The filters of a query (`action`, `actor`, `outcome`, `from`, `to`: days as YYYY-MM-DD);
     every value that is not valid is named, as a field problem."""

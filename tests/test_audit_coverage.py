@@ -7,6 +7,7 @@ import io
 
 from sqlalchemy import select
 from support.api import liaison, publish_round
+from support.pages import Pages
 
 from service.models import AuditEntry, Case, Problem
 
@@ -80,3 +81,14 @@ def test_an_evidence_download_is_recorded_and_a_refused_one_is_not(api, ctx, dis
     assert log(ctx, before) == [("evidence_downloaded", "office1", f"evidence:{uploaded['id']}"),
                                 ("evidence_downloaded", f"{d.codes[d.units[2]].lower()}_liaison",
                                  f"evidence:{uploaded['id']}")], "a refused download leaves no entry"
+
+
+def test_an_attempt_to_read_the_audit_log_without_the_role_is_recorded(api, app, ctx, district):
+    pages = Pages(app.test_client())
+    pages.login("security1")
+    assert api.as_("admin").get("/audit-log").status_code == 403
+    assert pages.get("/audit/").status_code == 403
+    assert log(ctx)[-2:] == [("audit_log_refused", "admin", "audit-log"),
+                             ("audit_log_refused", "security1", "audit-log")]
+    assert api.as_("auditor1").get("/audit-log").status_code == 200
+    assert log(ctx)[-1][0] == "audit_log_refused", "reading it with the role is not an event"

@@ -239,7 +239,8 @@ def test_only_the_audit_administrator_reads_the_log(client, ctx, api, district, 
     assert [(e["target"], e["outcome"], e["address"]) for e in refused["items"]] == [
         ("user:office1", "refused", "127.0.0.1")]
     mine = reader.get("/audit-log", query_string={"actor": "admin", "limit": 1, "offset": 0}).get_json()
-    assert mine["total"] == 1 and mine["items"][0]["action"] == "token_issued" and len(mine["items"][0]["hash"]) == 64
+    # the admin's login, then the admin's refused attempt to read the log, newest first
+    assert mine["total"] == 2 and mine["items"][0]["action"] == "audit_log_refused" and len(mine["items"][0]["hash"]) == 64
     assert reader.get("/audit-log", query_string={"limit": 0}).get_json()["code"] == "invalid_query"
 
 

@@ -16,7 +16,7 @@ def audit_log_entries():
     (YYYY-MM-DD, in the configured zone, both included) filter; `limit` and `offset` page;
     `format=xlsx|csv` downloads every matching entry instead."""
     p, c = principal(), ctx()
-    audit_log.require_reader(p)
+    audit_log.admit(c, p)
     fmt = request.args.get("format") or "json"
     if fmt not in ("json", *audit_log.FORMATS):
         raise BadRequest("format must be json, xlsx or csv", code="invalid_query")

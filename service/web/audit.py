@@ -26,6 +26,11 @@ def _page() -> int:
     return max(request.args.get("page", 1, type=int) or 1, 1)
 
 
+@bp.before_request
+def only_the_audit_administrator():
+    audit_log.admit(ctx(), principal())
+
+
 @bp.get("/")
 def index():
     c, p, page = ctx(), principal(), _page()

@@ -244,6 +244,7 @@ LABELS: dict[str, dict] = {
         "account_unlocked": _l("Lockout lifted"),
         "audit_exported": _l("Audit log exported"),
         "audit_verified": _l("Audit log verified"),
+        "audit_log_refused": _l("Reading the audit log refused"),
         "audit_pruned": _l("Expired audit entries removed"),
         "sessions_ended": _l("Other sessions ended"),
         "totp_enrolment_started": _l("Two-step verification set-up started"),
