@@ -61,7 +61,8 @@ def complete(ctx: Context, s: Session, p: Principal, task_id: str, data: dict) -
     result = workflow.complete(ctx, s, p, task_id, data,
                                check=lambda r, d: workflow_events.check_before_complete(s, r, d))
     s.flush()
-    audit.record(s, "task_completed", p, f"task:{task_id}", detail={"step": row.step, "instance": row.instance_id})
+    audit.record(s, "task_completed", p, f"task:{task_id}", detail={"step": row.step, "task": row.name,
+                                                                         "instance": row.instance_id})
     nxt = s.scalars(select(HumanTask).where(HumanTask.instance_id == result.instance.id,
                                             HumanTask.state == "open", access.task_visible(p))).all()
     return [task_json(r, ctx) for r in nxt]

@@ -217,3 +217,13 @@ def test_every_action_the_service_records_has_a_word():
     recorded |= set(re.findall(r'"(\w+)" if approve else "(\w+)"', source)[0]) | {audit.PRUNED}
     assert {"login", "audit_exported", "role_change_rejected", "audit_pruned"} <= recorded
     assert sorted(recorded - set(LABELS["audit_action"])) == []
+
+
+def test_a_completed_task_reads_by_its_name_in_the_diagram_not_its_code(api, ctx, district, auditor):
+    office = api.as_("office1")
+    office.post("/rounds", json={"name": "轮次", "inspected_unit_ids": district.units[:1],
+                                 "inspector_ids": district.inspectors[:1]})
+    inspector = api.as_("inspector0")
+    inspector.complete(inspector.tasks(bpmn_id="record_findings")[0]["id"], {})
+    row = [r for r in rows_of(auditor.text("/audit/?action=task_completed"))][0]
+    assert "环节：" in row and "record_findings" not in row, row

@@ -12,7 +12,7 @@ from .. import audit, audit_log, lists
 from ..errors import ApiError
 from ..models import AuditEntry
 from . import ctx, principal
-from .i18n import LABELS, _, format_datetime, label, pgettext
+from .i18n import LABELS, _, format_datetime, label, pgettext, tc
 from .problems import error_text, errors_of
 
 bp: Blueprint = Blueprint("audit", __name__, url_prefix="/audit")
@@ -126,6 +126,8 @@ def _value(key: str, value) -> str:
         return "、".join(label("list", v) for v in value)
     if key == "action":
         return label("audit_action", value)
+    if key == "task":
+        return tc(str(value))
     if key == "outcome":
         return label("audit_outcome", value)
     if key == "cutoff":
@@ -156,6 +158,8 @@ def detail_pairs(entry: AuditEntry) -> list[tuple[str, str]]:
         if detail.get("base"):
             pairs.append((label("audit_detail", "base"), str(detail["base"])))
         return pairs
+    if detail.get("task"):  # a task's name from its diagram says more than the step's code
+        detail.pop("step", None)
     return [(label("audit_detail", key), _value(key, value)) for key, value in detail.items()]
 
 

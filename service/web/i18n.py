@@ -289,6 +289,7 @@ LABELS: dict[str, dict] = {
     "audit_detail": {  # the keys of an entry's detail
         "code": _lp("audit detail", "Reason"),
         "step": _lp("audit detail", "Step"),
+        "task": _lp("audit detail", "Step"),
         "instance": _lp("audit detail", "Process instance"),
         "evidence": _lp("audit detail", "Evidence file"),
         "sha256": "SHA-256",
