@@ -1,7 +1,7 @@
 """Units and users of the district."""
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from . import access, audit
@@ -69,12 +69,21 @@ def list_users(s: Session, p: Principal, role: str | None, unit_id: int | None, 
     p.require(*access.ACCOUNT_READERS)
     if role is not None and role not in ROLES:
         raise Unprocessable.on_field("role", "unknown_role", f"one of {', '.join(ROLES)}", "unknown role")
+    query = user_query(s, role=role, unit_id=unit_id)
+    total = s.scalar(select(func.count()).select_from(query.subquery()))
+    return s.scalars(query.order_by(User.id).limit(limit).offset(offset)).all(), total
+
+
+def user_query(s: Session, *, role: str | None = None, unit_id: int | None = None, text: str = ""):
+    """Accounts holding `role`, of `unit_id`, whose username or name holds `text` (each if given)."""
     query = select(User)
     if unit_id is not None:
         query = query.where(User.unit_id == unit_id)
+    if text:
+        like = f"%{text}%"
+        query = query.where(or_(User.username.ilike(like), User.name.ilike(like)))
     if role:
         # roles is a JSON list; filtering in Python keeps the query portable across databases
         ids = [u.id for u in s.scalars(select(User).order_by(User.id)) if role in u.roles]
         query = query.where(User.id.in_(ids))
-    total = s.scalar(select(func.count()).select_from(query.subquery()))
-    return s.scalars(query.order_by(User.id).limit(limit).offset(offset)).all(), total
+    return query

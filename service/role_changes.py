@@ -10,14 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from . import access, audit
+from . import access, audit, organisation
 from .auth import Principal, throttle_key
 from .db import lock_row
 from .errors import Conflict, Forbidden, NotFound, Unprocessable
-from .models import ROLES, LoginThrottle, RoleChange, Unit, User
+from .models import ROLES, LoginThrottle, RoleChange, User
 
 PENDING, APPROVED, REJECTED = "pending", "approved", "rejected"
 STATES = (PENDING, APPROVED, REJECTED)
@@ -168,16 +168,10 @@ def accounts(s: Session, p: Principal, text: str, role: str | None, limit: int, 
              now: datetime) -> tuple[list[Account], int]:
     """Accounts by username or name (`text`) and role, for the administrators' account page."""
     p.require(*access.ROLE_KEEPERS)
-    query = select(User)
-    if text:
-        like = f"%{text}%"
-        query = query.where(or_(User.username.ilike(like), User.name.ilike(like)))
-    users = s.scalars(query.order_by(User.username)).all()
-    if role:  # roles is a JSON list: filtered here, which keeps the query portable
-        users = [u for u in users if role in u.roles]
-    total, users = len(users), users[offset:offset + limit]
-    units: dict[int | None, str] = {uid: name for uid, name in s.execute(
-        select(Unit.id, Unit.name).where(Unit.id.in_({u.unit_id for u in users if u.unit_id is not None})))}
+    query = organisation.user_query(s, role=role, text=text)
+    total = s.scalar(select(func.count()).select_from(query.subquery())) or 0
+    users = s.scalars(query.order_by(User.username).limit(limit).offset(offset)).all()
+    units = organisation.unit_names(s, {u.unit_id for u in users})
     pending = set(s.scalars(select(RoleChange.user_id).where(
         RoleChange.state == PENDING, RoleChange.user_id.in_([u.id for u in users]))))
     locked = locked_ids(s, users, now)

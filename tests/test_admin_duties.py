@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 from support.api import publish_round
+from support.district import user_id as uid
 from support.pages import Pages
 
 from service.models import AuditEntry, RoleChange, User
@@ -14,11 +15,6 @@ from service.models import AuditEntry, RoleChange, User
 def roles_of(ctx, username: str) -> list[str]:
     with ctx.db.read() as s:
         return s.scalar(select(User.roles).where(User.username == username))
-
-
-def uid(ctx, username: str) -> int:
-    with ctx.db.read() as s:
-        return s.scalar(select(User.id).where(User.username == username))
 
 
 def _code(r, status: int) -> str:

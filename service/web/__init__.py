@@ -104,6 +104,11 @@ def _is_xhr() -> bool:
     return request.headers.get("X-Requested-With") == "XMLHttpRequest"
 
 
+def page_number() -> int:
+    """The list page asked for (`?page=`), 1 for anything that is not a page number."""
+    return max(request.args.get("page", 1, type=int) or 1, 1)
+
+
 def safe_next(target: str | None, default: str) -> str:
     """Only same-site paths, so a crafted link cannot bounce a user to another host after login."""
     if not target:

@@ -8,7 +8,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from .. import access, role_changes
 from ..errors import ApiError
 from ..models import ROLES
-from . import ctx, fmt_time, principal
+from . import ctx, fmt_time, page_number, principal
 from .i18n import _, label
 from .problems import error_text, errors_of, of_exception
 
@@ -17,15 +17,11 @@ bp: Blueprint = Blueprint("admin", __name__, url_prefix="/admin")
 PAGE_SIZE = 50
 
 
-def _page() -> int:
-    return max(request.args.get("page", 1, type=int) or 1, 1)
-
-
 @bp.get("/users")
 def users():
     text = request.args.get("q", "").strip()[:80]
     role = request.args.get("role") if request.args.get("role") in ROLES else None
-    page = _page()
+    page = page_number()
     c = ctx()
     with c.db.read() as s:
         rows, total = role_changes.accounts(s, principal(), text, role, PAGE_SIZE, (page - 1) * PAGE_SIZE, c.now())
@@ -61,7 +57,7 @@ def user_roles(user_id: int):
 
 @bp.get("/role-changes")
 def changes():
-    page = _page()
+    page = page_number()
     c = ctx()
     with c.db.read() as s:
         rows, total = role_changes.change_rows(s, principal(), PAGE_SIZE, (page - 1) * PAGE_SIZE)

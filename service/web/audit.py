@@ -11,7 +11,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from .. import audit, audit_log, lists
 from ..errors import ApiError
 from ..models import AuditEntry
-from . import ctx, principal
+from . import ctx, page_number, principal
 from .i18n import LABELS, _, format_datetime, label, pgettext, tc
 from .problems import error_text, errors_of
 
@@ -22,10 +22,6 @@ MIMETYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetm
              "csv": "text/csv; charset=utf-8"}
 
 
-def _page() -> int:
-    return max(request.args.get("page", 1, type=int) or 1, 1)
-
-
 @bp.before_request
 def only_the_audit_administrator():
     audit_log.admit(ctx(), principal())
@@ -33,7 +29,7 @@ def only_the_audit_administrator():
 
 @bp.get("/")
 def index():
-    c, p, page = ctx(), principal(), _page()
+    c, p, page = ctx(), principal(), page_number()
     errors: dict[str, list[str]] = {}
     with c.db.read() as s:
         try:

@@ -11,7 +11,7 @@ from datetime import datetime
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 
 from .. import instance_views, operations
-from . import ctx, fmt_time, principal
+from . import ctx, fmt_time, page_number, principal
 from .i18n import _, js_text, label, tc
 from .problems import failure_text
 
@@ -103,7 +103,7 @@ def index():
     """The instances the office and designers run, failed ones first: what needs someone's eye."""
     asked = request.args.get("status", "error")
     status = asked if asked in operations.INSTANCE_STATUSES else None
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_number()
     with ctx().db.read() as s:
         rows, total = operations.list_instances(ctx(), s, principal(), status, PAGE_SIZE, (page - 1) * PAGE_SIZE)
     items = [dict(_failure(row.instance, row.error_name), id=row.instance.id, model_name=tc(row.version.name),
