@@ -17,7 +17,7 @@ from SpiffWorkflow.util.task import TaskState
 
 # The project is not installed into the venv and setup.cfg sets no pytest pythonpath.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from workflows import scripting  # noqa: E402
+from workflows import scripting, spiff_patches  # noqa: E402
 from workflows.scripting import (  # noqa: E402
     SAFE_FUNCTIONS,
     ResourceLimitError,
@@ -452,6 +452,7 @@ def test_parallel_branches_do_not_leak_nested_mutations_into_each_other():
 def test_join_merge_does_not_rewrite_a_finished_branchs_data():
     # The join inherits one branch's data and merges the other into it; with SpiffWorkflow's
     # one-level copy that merge wrote into the dict the finished branch still held.
+    spiff_patches.apply()  # as every Engine does when it is made, whichever test made one first
     workflow = run_parallel(make_script_engine())
     assert task_data(workflow, "branch_b")["order"]["owner"] == {"name": "li"}
 
