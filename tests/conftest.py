@@ -9,6 +9,7 @@ models again. The Flask application, too, is made once per process; each test gi
 context of its own."""
 from __future__ import annotations
 
+import copy
 import os
 import shutil
 import sqlite3
@@ -293,10 +294,48 @@ def busy_template(tmp_path_factory, postgres, app_template, password_hash):
         yield template
 
 
+@dataclass
+class DistrictSeed:
+    template: Template  # the app template with the small district built into it
+    district: District  # its ids, the same in every copy
+
+
+def _district_seed(tmp_path_factory, name: str, server: _Postgres | None, source: Template, password_hash: str):
+    folder = tmp_path_factory.mktemp(name)
+    built: list[District] = []
+
+    def build(url):
+        context = make_context(_settings(folder, url))
+        built.append(build_district(context, password_hash))
+        context.db.engine.dispose()
+
+    with _template(folder, build, server, source=source) as template:
+        yield DistrictSeed(template, built[0])
+
+
+@pytest.fixture(scope="session")
+def district_seed(tmp_path_factory, postgres, app_template, password_hash):
+    """The small district (support.district) built once per test process, for every test that asks
+    for `district`: its database is a copy of this one."""
+    yield from _district_seed(tmp_path_factory, "district-template", postgres, app_template, password_hash)
+
+
+@pytest.fixture(scope="session")
+def sqlite_district_seed(tmp_path_factory, postgres, sqlite_app_template, district_seed, password_hash):
+    """The district template as a SQLite file, also when the suite runs on PostgreSQL (for the live server)."""
+    if postgres is None:
+        yield district_seed
+        return
+    yield from _district_seed(tmp_path_factory, "sqlite-district-template", None, sqlite_app_template, password_hash)
+
+
 @pytest.fixture
-def database_url(tmp_path, app_template):
-    """A copy of the app template: the schema and the default models, nothing else."""
-    with app_template.copy(tmp_path) as url:
+def database_url(request, tmp_path, app_template):
+    """A copy of the app template: the schema and the default models, nothing else; for a test that
+    asks for `district`, a copy of the district template instead (see `district`)."""
+    template = request.getfixturevalue("district_seed").template if "district" in request.fixturenames \
+        else app_template
+    with template.copy(tmp_path) as url:
         yield url
 
 
@@ -318,15 +357,6 @@ def busy_database_url(tmp_path, busy_template):
 def seeded_demo_database_url(tmp_path, demo_seed):
     """A copy of the demo district exactly as seed_demo left it, its own password hashes included."""
     with demo_seed.template.copy(tmp_path) as url:
-        yield url
-
-
-@pytest.fixture
-def sqlite_database_url(tmp_path, sqlite_app_template):
-    """A SQLite copy of the app template whatever the suite runs on: the live server's threads share it."""
-    folder = tmp_path / "live"  # beside, not in place of, a test's own database
-    folder.mkdir()
-    with sqlite_app_template.copy(folder) as url:
         yield url
 
 
@@ -400,8 +430,10 @@ def client(app):
 
 
 @pytest.fixture
-def district(ctx, password_hash) -> District:
-    return build_district(ctx, password_hash)
+def district(ctx, district_seed) -> District:
+    """The small district of support.district: already in this test's database, which `database_url`
+    copied from the district template."""
+    return copy.deepcopy(district_seed.district)
 
 
 @pytest.fixture

@@ -9,13 +9,14 @@ are sent. None of this intercepts requests, so Chromium's cache works as it does
 """
 from __future__ import annotations
 
+import copy
 import os
 import threading
 from pathlib import Path
 
 import pytest
 from support.browser import DESKTOP
-from support.district import build_district, user_id
+from support.district import user_id
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -46,11 +47,13 @@ class _QuietHandler(WSGIRequestHandler):
 
 
 @pytest.fixture
-def live_app(app_over, sqlite_database_url, password_hash):
+def live_app(app_over, tmp_path, sqlite_district_seed):
     """The application on a SQLite file (threads share it), with a small district."""
-    with app_over(sqlite_database_url) as app:
+    folder = tmp_path / "live"  # beside, not in place of, a test's own database
+    folder.mkdir()
+    with sqlite_district_seed.template.copy(folder) as url, app_over(url) as app:
         app.config["RECTIFLOW_I18N_STRICT"] = True
-        app.district = build_district(app.extensions["rectiflow"], password_hash)
+        app.district = copy.deepcopy(sqlite_district_seed.district)
         yield app
         del app.district
 
