@@ -7,6 +7,10 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 PYTEST_ARGS ?=
+# Each test process imports the service, SpiffWorkflow and pytest's rewritten plugins: let Python keep
+# their compiled bytecode (in __pycache__, ignored by git) even where the environment turns that off,
+# so the second process and the second pass do not compile everything again.
+PYTEST = PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest
 
 TRANSLATIONS = service/translations
 # gettext keywords besides pybabel's own (_, gettext, ngettext, pgettext, ...): lazy texts in tables
@@ -33,10 +37,10 @@ test: install
 	scripts/ensure-services
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -n 2 -q $(PYTEST_ARGS)
+	$(PYTEST) -n 2 -q $(PYTEST_ARGS)
 	# the browser tests serve their pages from SQLite in either pass (the live server's threads
 	# share one file), so the PostgreSQL pass leaves them out rather than repeat them unchanged
-	RECTIFLOW_DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -n 2 -q --ignore=tests/browser $(PYTEST_ARGS)
+	RECTIFLOW_DATABASE_URL=$(PG_URL) $(PYTEST) -n 2 -q --ignore=tests/browser $(PYTEST_ARGS)
 
 # UI texts (msgids in English) and model texts (msgids in Chinese): extract the templates, update
 # every catalogue, compile. Then translate what is new or fuzzy in zh_CN/messages.po (and
