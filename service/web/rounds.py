@@ -284,7 +284,8 @@ def setup_view(s: Session, p: Principal, form, unit_ids: list[int], inspector_id
                         "specialties": (profile.specialties if profile else []) or [],
                         "home": data.unit_names.get(profile.home_unit_id, "") if profile and profile.home_unit_id else "",
                         "conflicted": user.id in barred} for user, profile in data.inspectors],
-        "conflicts": [{"inspector": user.name, "unit": unit.name, "why": why} for user, unit, why in conflicts],
+        "conflicts": [{"inspector": user.name, "inspector_id": user.id, "unit": unit.name, "why": why}
+                      for user, unit, why in conflicts],
         "checked": checked or bool(conflicts), "errors": {},
     }
 

@@ -44,6 +44,16 @@
     else { setUnits(button.dataset.unpick, false); }
   });
 
+  /* The conflicts panel, refreshed by htmx, names the inspectors in conflict: mark them in the list. */
+  document.addEventListener('htmx:afterSwap', function (event) {
+    if (!event.detail.target || event.detail.target.id !== 'conflicts') { return; }
+    var holder = event.detail.target.querySelector('[data-conflicted]');
+    var ids = holder && holder.dataset.conflicted ? holder.dataset.conflicted.split(',') : [];
+    form.querySelectorAll('[data-conflict-tag]').forEach(function (tag) {
+      tag.hidden = ids.indexOf(tag.dataset.conflictTag) === -1;
+    });
+  });
+
   form.addEventListener('change', function (event) {
     if (event.target !== form) { recount(); }
   });
