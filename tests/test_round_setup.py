@@ -192,3 +192,15 @@ def test_a_rejected_evidence_file_needs_an_opinion(api, district):
     for username in NOT_OFFICE:
         assert api.as_(username).post(f"/evidence/{uploaded['id']}/review",
                                       json={"result": "accepted"}).status_code == 403, username
+
+
+def test_a_removed_problem_leaves_its_audit_finding_unlinked(api, district):
+    d = district
+    round_id, problems = _round_with_problems(api, d)
+    office = api.as_("office1")
+    r = office.post("/audit-findings", json={"round_id": round_id, "unit_id": d.units[0], "title": "专项资金挪用",
+                                             "problem_id": problems[0]})
+    assert r.status_code == 201, r.get_json()
+    assert office.delete(f"/rounds/{round_id}/problems/{problems[0]}").status_code == 204
+    finding = [f for f in office.get("/audit-findings").get_json()["items"] if f["id"] == r.get_json()["id"]][0]
+    assert (finding["title"], finding["problem_id"]) == ("专项资金挪用", None)

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 from support.api import Api, liaison, publish_round
 from support.pages import Pages
-from support.rounds import complete, record_problems, start_round
+from support.rounds import complete, open_task_id, record_problems, start_round
 
 from service.models import CommonProblem, Evidence, Problem, Round, Unit
 
@@ -157,6 +157,9 @@ def test_the_office_reviews_each_evidence_file_on_the_case_page(pages, client, c
     uploaded = unit.post(f"/cases/{case['id']}/evidence", data={"file": (io.BytesIO(b"%PDF-1.4 report"), "整改报告.pdf")},
                          content_type="multipart/form-data").get_json()
     pages.login("office1")
+    # the task page beside the unit's work links to the review, file by file
+    task_html = pages.text(f"/tasks/{open_task_id(ctx, 'u002_liaison', 'rectify')}")
+    assert f"/cases/{case['id']}#evidence-review" in task_html
     html = pages.text(f"/cases/{case['id']}")
     assert "逐个审核佐证材料" in html and "整改报告.pdf" in html and uploaded["sha256"] in html
     assert f"/evidence/{uploaded['id']}" in html and "未审核" in html
