@@ -29,6 +29,7 @@ OPERATORS = ("office", "designer")
 # ... and the discipline commission, for the clue hand-overs it alone acts on.
 INSTANCE_WATCHERS = (*OPERATORS, "discipline")
 OFFICE = ("office",)                                   # rounds, lists, cases, supervision, expert pool
+PROBLEM_KEEPERS = ("office", "inspector")              # correct a round's problems (see may_change_problem)
 ADMINISTRATORS = ("admin",)                            # accounts
 ORGANISATION_KEEPERS = ("admin", "office")             # units and departments
 ACCOUNT_READERS = ("admin", "security_admin", "office")  # the list of accounts
@@ -93,6 +94,11 @@ def may_upload_evidence(p: Principal, case: Case) -> bool:
     return p.has("unit_liaison", "unit_head") and p.unit_id == case.unit_id
 
 
+def may_review_evidence(p: Principal) -> bool:
+    """The office accepts or rejects each evidence file of a case, with its opinion."""
+    return p.has(*OFFICE)
+
+
 # ---------------------------------------------------------------- one's own account
 def own_token_scope(p: Principal):
     """SQL condition on ApiToken: a person lists and revokes their own tokens, and no one else's
@@ -135,6 +141,16 @@ def sees_all_findings(p: Principal, rnd: Round) -> bool:
 
 def may_record_findings(p: Principal, rnd: Round) -> bool:
     return p.has("office") or is_inspector_of(p, rnd)
+
+
+def may_start_round(p: Principal) -> bool:
+    """The office starts a round: picks its units and inspectors."""
+    return p.has(*OFFICE)
+
+
+def may_change_problem(p: Principal, rnd: Round, recorded_by: int) -> bool:
+    """The office corrects any problem of a round; an inspector of the round the ones they recorded."""
+    return p.has("office") or (is_inspector_of(p, rnd) and recorded_by == p.id)
 
 
 def may_distil_list(p: Principal) -> bool:

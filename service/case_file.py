@@ -74,7 +74,7 @@ def case_file(s: Session, p: Principal, case_id: int) -> CaseFile:
     files = s.scalars(select(Evidence).where(Evidence.case_id == case.id).order_by(Evidence.id)).all()
     filings = s.scalars(select(Filing).where(Filing.case_id == case.id).order_by(Filing.id)).all()
     people_ids = ({e.uploaded_by for e in files} | {f.filed_by for f in filings}
-                  | {f.reviewed_by for f in filings if f.reviewed_by})
+                  | {f.reviewed_by for f in filings if f.reviewed_by} | {e.reviewed_by for e in files if e.reviewed_by})
     people = {u.id: u.name for u in s.scalars(select(User).where(User.id.in_(people_ids)))}
     rnd = s.get(Round, case.round_id)
     return CaseFile(case, unit_name(s, case.unit_id), rnd.name if rnd else "", titles, list(checks), list(items),

@@ -214,6 +214,8 @@ ERROR_CODES: dict[str, str] = {
     "list_empty": N_("Distil at least one common problem first"),
     "not_a_department": N_("Choose a district department as the responsible department"),
     "not_in_round": N_("Choose problems of this round only"),
+    "list_approved": N_("The list is approved already; its problems and common problems can no longer change"),
+    "problem_not_yours": N_("Only the office, and the inspector who recorded it, correct a problem"),
     # cases and evidence
     "items_mismatch": N_("The items do not match the common-problem list"),
     "item_repeated": N_("Each common problem may appear once"),

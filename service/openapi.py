@@ -61,6 +61,10 @@ TOKEN = {"type": "object", "required": ["token", "user"],
 DEPLOYED = {"type": "object", "required": ["key", "version", "process_ids", "created"]}
 CREATED_ROUND = {"type": "object", "required": ["id", "process_instance_id"],
                  "properties": {"id": {"type": "integer"}, "process_instance_id": NULLABLE_INT}}
+CONFLICTS = {"type": "object", "required": ["conflicts"], "properties": {"conflicts": {"type": "array", "items": {
+    "type": "object", "required": ["inspector_id", "unit_id", "reason"],
+    "properties": {"inspector_id": {"type": "integer"}, "unit_id": {"type": "integer"},
+                   "reason": {"enum": ["home", "declared"]}}}}}}
 SCHEMAS = {
     # RFC 9457 problem details with the service's stable `code` (errors.problem)
     "Problem": {"type": "object", "required": ["type", "title", "status", "code", "detail"], "properties": {
@@ -103,7 +107,14 @@ def document() -> dict:
     from .api.cases import EVIDENCE_REVIEW, RECHECK
     from .api.library import CLUE_REQUEST, EXPERT_REQUEST, FINDING_REQUEST, INSPECTOR_PROFILE, LINK_REQUEST
     from .api.org import DECISION_REQUEST, ROLE_CHANGE_REQUEST, UNIT_REQUEST
-    from .api.rounds import COMMON_PROBLEM_REQUEST, PROBLEM_REQUEST, ROUND_REQUEST
+    from .api.rounds import (
+        COMMON_PROBLEM_CHANGE,
+        COMMON_PROBLEM_REQUEST,
+        PROBLEM_CHANGE,
+        PROBLEM_REQUEST,
+        ROUND_CHECK_REQUEST,
+        ROUND_REQUEST,
+    )
     from .api.tasks import COMPLETE_REQUEST
     from .auth import MIN_PASSWORD_LENGTH
     from .lists import LISTS
@@ -193,6 +204,18 @@ def document() -> dict:
                                               PROBLEM_REQUEST, "201")},
         "/rounds/{id}/common-problems": {"post": _op("Distil a common problem (office)", "lifecycle",
                                                      COMMON_PROBLEM_REQUEST, "201")},
+        "/rounds/conflicts": {"post": _op("Conflicts of interest between inspectors and units, before a round is "
+                                          "saved (office)", "lifecycle", ROUND_CHECK_REQUEST, returns=CONFLICTS)},
+        "/rounds/{id}/problems/{problem_id}": {
+            "patch": _op("Correct a problem until the list is approved (office; the inspector who recorded it)",
+                         "lifecycle", PROBLEM_CHANGE),
+            "delete": _op("Remove a problem until the list is approved (office; the inspector who recorded it)",
+                          "lifecycle", ok="204", returns=None)},
+        "/rounds/{id}/common-problems/{common_id}": {
+            "patch": _op("Correct a common problem until the list is approved (office)", "lifecycle",
+                         COMMON_PROBLEM_CHANGE),
+            "delete": _op("Remove a common problem until the list is approved (office)", "lifecycle",
+                          ok="204", returns=None)},
         "/cases": {"get": _op("Per-unit rectification cases in the caller's scope", "lifecycle",
                               returns=listing_of["Case"])
                   | {"parameters": paging + query(status={"enum": list(CASE_STATUSES)}, round_id=an_id, unit_id=an_id)}},
@@ -266,10 +289,11 @@ def document() -> dict:
     path_schemas = {"id": {"type": "integer", "minimum": 0, "maximum": MAX_INT},
                     "version": {"type": "integer", "minimum": 0, "maximum": MAX_INT},
                     "key": {"type": "string", "minLength": 1}, "name": {"enum": list(LISTS)}}
+    path_schemas["problem_id"] = path_schemas["common_id"] = path_schemas["id"]
     for path, ops in paths.items():
         params = [{"name": name, "in": "path", "required": True,
                    "schema": {"type": "string", "minLength": 1} if path.startswith("/tasks/") else path_schemas[name]}
-                  for name in ("id", "key", "version", "name") if "{%s}" % name in path]
+                  for name in ("id", "key", "version", "name", "problem_id", "common_id") if "{%s}" % name in path]
         if params:
             for op in ops.values():
                 op["parameters"] = params + op.get("parameters", [])

@@ -108,25 +108,34 @@ def declared_conflicts(s: Session, inspector_ids: list[int]) -> dict[int, set[in
     return declared
 
 
-def conflicts(s: Session, inspector_ids: list[int], unit_ids: list[int]) -> list[dict]:
-    """Field problems for inspectors who may not inspect one of the units: their home unit, or a unit
-    they have declared a conflict of interest with (now or before; see declared_conflicts)."""
+def conflict_pairs(s: Session, inspector_ids: list[int], unit_ids: list[int]) -> list[tuple[User, Unit, str]]:
+    """Every (inspector, unit, why) where the inspector may not inspect the unit: it is their home unit
+    ("home"), or a unit they have declared a conflict of interest with, now or before ("declared"; see
+    declared_conflicts). The one conflict-of-interest rule, for the check before saving and the save."""
     if not inspector_ids or not unit_ids:
         return []
     inspected = set(unit_ids)
-    names = {u.id: u.name for u in s.scalars(select(Unit).where(Unit.id.in_(unit_ids)))}
+    units = {u.id: u for u in s.scalars(select(Unit).where(Unit.id.in_(unit_ids)))}
     declared = declared_conflicts(s, inspector_ids)
-    problems = []
+    pairs = []
     rows = s.execute(select(User, InspectorProfile.home_unit_id)
                      .outerjoin(InspectorProfile, InspectorProfile.user_id == User.id)
                      .where(User.id.in_(inspector_ids)).order_by(User.id))
     for user, home_unit_id in rows:
         barred = ({home_unit_id} | declared.get(user.id, set())) & inspected
-        for unit_id in sorted(u for u in barred if u is not None):
-            reason = "is from" if unit_id == home_unit_id else "has declared a conflict of interest with"
-            problems.append({"field": "inspector_ids", "code": "conflict_of_interest",
-                             "message": f"inspector {user.name} ({user.username}) {reason} {names[unit_id]} "
-                                        "and may not inspect it"})
+        for unit_id in sorted(u for u in barred if u is not None and u in units):
+            pairs.append((user, units[unit_id], "home" if unit_id == home_unit_id else "declared"))
+    return pairs
+
+
+def conflicts(s: Session, inspector_ids: list[int], unit_ids: list[int]) -> list[dict]:
+    """Field problems for inspectors who may not inspect one of the units (see conflict_pairs)."""
+    problems = []
+    for user, unit, why in conflict_pairs(s, inspector_ids, unit_ids):
+        reason = "is from" if why == "home" else "has declared a conflict of interest with"
+        problems.append({"field": "inspector_ids", "code": "conflict_of_interest",
+                         "message": f"inspector {user.name} ({user.username}) {reason} {unit.name} "
+                                    "and may not inspect it"})
     return problems
 
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from workflows.engine import StepEvent
@@ -20,12 +20,14 @@ from . import access, audit, cases, letters, pools, workflow
 from .auth import Principal
 from .context import Context
 from .db import lock_row
-from .errors import Forbidden, NotFound, Unprocessable
+from .errors import Conflict, Forbidden, NotFound, Unprocessable
 from .models import (
     RECTIFYING_KINDS,
+    AuditFinding,
     BusinessKey,
     Clue,
     CommonProblem,
+    InspectorProfile,
     KeyKind,
     LeaderNotification,
     Problem,
@@ -47,15 +49,10 @@ LISTABLE = (RoundStatus.DISCOVERING, RoundStatus.LISTING)
 # ---------------------------------------------------------------- commands
 def create_round(ctx: Context, s: Session, p: Principal, name: str, unit_ids: list[int],
                  inspector_ids: list[int]) -> Round:
-    p.require(*access.OFFICE)
+    if not access.may_start_round(p):
+        p.require(*access.OFFICE)
     require_units(s, unit_ids, "inspected_unit_ids")
-    inspectors = s.scalars(select(User).where(User.id.in_(inspector_ids))).all() if inspector_ids else []
-    found = {u.id: u for u in inspectors}
-    bad = [i for i in inspector_ids if i not in found or "inspector" not in found[i].roles]
-    if bad:
-        raise Unprocessable("some inspector ids are not inspectors",
-                            [{"field": "inspector_ids", "code": "not_an_inspector",
-                              "message": f"not an inspector: {bad}"}], code="not_an_inspector")
+    require_inspectors(s, inspector_ids)
     barred = pools.conflicts(s, inspector_ids, unit_ids)
     if barred:
         raise Unprocessable("an inspector may not inspect a unit they have a conflict of interest with", barred,
@@ -100,17 +97,8 @@ def add_common_problem(ctx: Context, s: Session, p: Principal, round_id: int, ti
     s.refresh(rnd)
     if rnd.status not in LISTABLE:
         raise Unprocessable(f"round {round_id}'s list is already published", code="list_published", status=rnd.status)
-    dept = s.get(Unit, department_id)
-    if dept is None or dept.kind != "department":
-        raise Unprocessable("the responsible department must be a district department",
-                            [{"field": "responsible_department_id", "code": "not_a_department",
-                              "message": f"not a department: {department_id}"}], code="not_a_department")
-    problems = s.scalars(select(Problem).where(Problem.id.in_(problem_ids))).all() if problem_ids else []
-    bad = sorted(set(problem_ids) - {pr.id for pr in problems if pr.round_id == rnd.id})
-    if bad:
-        raise Unprocessable("problem ids must be problems of this round",
-                            [{"field": "problem_ids", "code": "not_in_round",
-                              "message": f"not problems of round {round_id}: {bad}"}], code="not_in_round")
+    _require_department(s, department_id)
+    problems = _problems_of_round(s, rnd, problem_ids)
     common = CommonProblem(round_id=rnd.id, title=title, description=description, category=category,
                            responsible_department_id=department_id, created_at=ctx.now())
     s.add(common)
@@ -120,6 +108,233 @@ def add_common_problem(ctx: Context, s: Session, p: Principal, round_id: int, ti
     audit.record(s, "common_problem_added", p, f"common_problem:{common.id}",
                  detail={"round": rnd.id, "problems": sorted(problem_ids)})
     return common
+
+
+def change_problem(ctx: Context, s: Session, p: Principal, round_id: int, problem_id: int, changes: dict) -> Problem:
+    """Correct a problem (unit, description, category, source) while the round's list may change."""
+    rnd, problem = _problem_to_change(s, p, round_id, problem_id)
+    if "description" in changes or "category" in changes:
+        require_lengths(description=(changes.get("description", problem.description), 5000),
+                        category=(changes.get("category", problem.category), 100))
+    if "source" in changes and changes["source"] not in ProblemSource.__members__.values():
+        raise Unprocessable.on_field("source", "unknown_source", f"one of {', '.join(ProblemSource)}", "unknown source")
+    if "unit_id" in changes:
+        require_units(s, [changes["unit_id"]], "unit_id")
+    for name in ("unit_id", "description", "category", "source"):
+        if name in changes:
+            setattr(problem, name, changes[name])
+    s.flush()
+    audit.record(s, "problem_changed", p, f"problem:{problem.id}",
+                 detail={"round": rnd.id, "unit": problem.unit_id})
+    return problem
+
+
+def remove_problem(ctx: Context, s: Session, p: Principal, round_id: int, problem_id: int) -> None:
+    """Take a problem off the round (recorded by mistake) while its list may change; an audit finding
+    linked to it stays, unlinked."""
+    rnd, problem = _problem_to_change(s, p, round_id, problem_id)
+    for finding in s.scalars(select(AuditFinding).where(AuditFinding.problem_id == problem.id)):
+        finding.problem_id = None
+    s.delete(problem)
+    s.flush()
+    audit.record(s, "problem_removed", p, f"problem:{problem_id}", detail={"round": rnd.id, "unit": problem.unit_id})
+
+
+def change_common_problem(ctx: Context, s: Session, p: Principal, round_id: int, common_id: int,
+                          changes: dict) -> CommonProblem:
+    """Correct a common problem (title, description, category, department, its problems) until the
+    list is approved."""
+    rnd, common = _common_to_change(s, p, round_id, common_id)
+    require_lengths(title=(changes.get("title", common.title), 300),
+                    category=(changes.get("category", common.category), 100),
+                    description=(changes.get("description", common.description) or "", 5000))
+    if "responsible_department_id" in changes:
+        _require_department(s, changes["responsible_department_id"])
+    if "problem_ids" in changes:
+        problems = _problems_of_round(s, rnd, changes["problem_ids"])
+        for pr in s.scalars(select(Problem).where(Problem.common_problem_id == common.id)):
+            pr.common_problem_id = None
+        for pr in problems:
+            pr.common_problem_id = common.id
+    for name in ("title", "description", "category", "responsible_department_id"):
+        if name in changes:
+            setattr(common, name, changes[name])
+    s.flush()
+    audit.record(s, "common_problem_changed", p, f"common_problem:{common.id}",
+                 detail={"round": rnd.id})
+    return common
+
+
+def remove_common_problem(ctx: Context, s: Session, p: Principal, round_id: int, common_id: int) -> None:
+    """Take a common problem off the list until it is approved; its problems go back to the ungrouped."""
+    rnd, common = _common_to_change(s, p, round_id, common_id)
+    for pr in s.scalars(select(Problem).where(Problem.common_problem_id == common.id)):
+        pr.common_problem_id = None
+    s.delete(common)
+    s.flush()
+    audit.record(s, "common_problem_removed", p, f"common_problem:{common_id}", detail={"round": rnd.id})
+
+
+def list_may_change(rnd: Round) -> bool:
+    """A round's problems and list may be corrected until the leading group approves the list."""
+    return rnd.status in LISTABLE and rnd.approved_at is None
+
+
+def _changeable_round(s: Session, p: Principal, round_id: int, lock: bool = True) -> Round:
+    rnd = get_round(s, p, round_id)
+    if lock:
+        # Take the round, as the publication does: a change either lands before the list goes out, or is refused.
+        lock_row(s, Round, rnd.id)
+        s.refresh(rnd)
+    return rnd
+
+
+def _refuse_if_settled(rnd: Round) -> None:
+    if not list_may_change(rnd):
+        raise Conflict(f"round {rnd.id}'s list is approved and can no longer change", code="list_approved",
+                       status=rnd.status)
+
+
+def _problem_to_change(s: Session, p: Principal, round_id: int, problem_id: int,
+                       lock: bool = True) -> tuple[Round, Problem]:
+    p.require(*access.PROBLEM_KEEPERS)
+    rnd = _changeable_round(s, p, round_id, lock)
+    problem = s.get(Problem, problem_id)
+    if problem is None or problem.round_id != rnd.id or not access.sees_all_findings(p, rnd):
+        raise NotFound(f"round {round_id} has no problem {problem_id}")
+    if not access.may_change_problem(p, rnd, problem.recorded_by):
+        raise Forbidden("the office, and the inspector who recorded it, correct a problem",
+                        code="problem_not_yours")
+    _refuse_if_settled(rnd)
+    return rnd, problem
+
+
+def _common_to_change(s: Session, p: Principal, round_id: int, common_id: int,
+                      lock: bool = True) -> tuple[Round, CommonProblem]:
+    p.require(*access.OFFICE)
+    rnd = _changeable_round(s, p, round_id, lock)
+    common = s.get(CommonProblem, common_id)
+    if common is None or common.round_id != rnd.id:
+        raise NotFound(f"round {round_id} has no common problem {common_id}")
+    _refuse_if_settled(rnd)
+    return rnd, common
+
+
+def _require_department(s: Session, department_id: int) -> None:
+    dept = s.get(Unit, department_id)
+    if dept is None or dept.kind != "department":
+        raise Unprocessable("the responsible department must be a district department",
+                            [{"field": "responsible_department_id", "code": "not_a_department",
+                              "message": f"not a department: {department_id}"}], code="not_a_department")
+
+
+def _problems_of_round(s: Session, rnd: Round, problem_ids: list[int]) -> list[Problem]:
+    problems = s.scalars(select(Problem).where(Problem.id.in_(problem_ids))).all() if problem_ids else []
+    bad = sorted(set(problem_ids) - {pr.id for pr in problems if pr.round_id == rnd.id})
+    if bad:
+        raise Unprocessable("problem ids must be problems of this round",
+                            [{"field": "problem_ids", "code": "not_in_round",
+                              "message": f"not problems of round {rnd.id}: {bad}"}], code="not_in_round")
+    return list(problems)
+
+
+@dataclass
+class ProblemEdit:
+    """What the page correcting a problem shows: the problem and the units it may name."""
+
+    round: Round
+    problem: Problem
+    units: list[Unit]
+
+
+@dataclass
+class CommonProblemEdit:
+    """What the page correcting a common problem shows: it, the problems it may group, the departments."""
+
+    round: Round
+    common: CommonProblem
+    problems: list[Problem]            # its own problems first, then those not grouped yet
+    departments: list[Unit]
+    unit_names: dict[int | None, str]
+
+
+def problem_edit(s: Session, p: Principal, round_id: int, problem_id: int) -> ProblemEdit:
+    rnd, problem = _problem_to_change(s, p, round_id, problem_id, lock=False)
+    return ProblemEdit(rnd, problem, _findings_units(s, rnd))
+
+
+def common_problem_edit(s: Session, p: Principal, round_id: int, common_id: int) -> CommonProblemEdit:
+    rnd, common = _common_to_change(s, p, round_id, common_id, lock=False)
+    problems = s.scalars(select(Problem).where(Problem.round_id == rnd.id, or_(
+        Problem.common_problem_id == common.id, Problem.common_problem_id.is_(None))).order_by(Problem.id)).all()
+    problems = sorted(problems, key=lambda pr: (pr.common_problem_id != common.id, pr.id))
+    departments = list(s.scalars(select(Unit).where(Unit.kind == "department", Unit.active.is_(True))
+                                 .order_by(Unit.code)))
+    if common.responsible_department_id not in {d.id for d in departments}:
+        departments += list(s.scalars(select(Unit).where(Unit.id == common.responsible_department_id)))
+    return CommonProblemEdit(rnd, common, problems, departments, unit_names(s, {pr.unit_id for pr in problems}))
+
+
+def changeable_problems(s: Session, p: Principal, rnd: Round) -> set[int]:
+    """The round's problems this user may correct or remove now."""
+    if not list_may_change(rnd) or not p.has(*access.PROBLEM_KEEPERS):
+        return set()
+    rows = s.execute(select(Problem.id, Problem.recorded_by).where(Problem.round_id == rnd.id))
+    return {pid for pid, by in rows if access.may_change_problem(p, rnd, by)}
+
+
+def _findings_units(s: Session, rnd: Round) -> list[Unit]:
+    """The units a problem may name: the inspected first (most findings are about them), then the others."""
+    inspected = {u.unit_id for u in rnd.inspected}
+    units = s.scalars(select(Unit).where(Unit.kind.in_(RECTIFYING_KINDS), Unit.active.is_(True))
+                      .order_by(Unit.code)).all()
+    return [u for u in units if u.id in inspected] + [u for u in units if u.id not in inspected]
+
+
+# ---------------------------------------------------------------- setting a round up
+@dataclass
+class RoundSetup:
+    """What the office picks a new round from: the units that may be inspected and the inspectors."""
+
+    units: list[Unit]                                     # active rectifying units, by kind and code
+    streets: list[Unit]                                   # the streets, whose units are picked together
+    industries: list[str]
+    inspectors: list[tuple[User, InspectorProfile | None]]
+    unit_names: dict[int, str]                            # every unit, by id (home units, parents)
+
+
+def round_setup(s: Session, p: Principal) -> RoundSetup:
+    if not access.may_start_round(p):
+        p.require(*access.OFFICE)
+    every = list(s.scalars(select(Unit).order_by(Unit.code)))
+    units = sorted((u for u in every if u.active and u.kind in RECTIFYING_KINDS),
+                   key=lambda u: (RECTIFYING_KINDS.index(u.kind), u.code))
+    streets = [u for u in units if u.kind == "street"]
+    industries = sorted({u.industry for u in units if u.industry})
+    rows = s.execute(select(User, InspectorProfile).outerjoin(InspectorProfile, InspectorProfile.user_id == User.id)
+                     .where(User.active.is_(True)).order_by(User.username)).all()
+    inspectors: list[tuple[User, InspectorProfile | None]] = [
+        (user, profile) for user, profile in rows if "inspector" in (user.roles or [])]
+    return RoundSetup(units, streets, industries, inspectors, {u.id: u.name for u in every})
+
+
+def check_round(s: Session, p: Principal, unit_ids: list[int], inspector_ids: list[int]) -> list[tuple[User, Unit, str]]:
+    """Before saving: which picked inspectors may not inspect which picked units (the rule the save applies)."""
+    if not access.may_start_round(p):
+        p.require(*access.OFFICE)
+    require_units(s, unit_ids, "inspected_unit_ids")
+    require_inspectors(s, inspector_ids)
+    return pools.conflict_pairs(s, inspector_ids, unit_ids)
+
+
+def require_inspectors(s: Session, inspector_ids: list[int]) -> None:
+    inspectors = s.scalars(select(User).where(User.id.in_(inspector_ids))).all() if inspector_ids else []
+    found = {u.id: u for u in inspectors}
+    bad = [i for i in inspector_ids if i not in found or "inspector" not in found[i].roles]
+    if bad:
+        raise Unprocessable("some inspector ids are not inspectors",
+                            [{"field": "inspector_ids", "code": "not_an_inspector",
+                              "message": f"not an inspector: {bad}"}], code="not_an_inspector")
 
 
 # ---------------------------------------------------------------- queries
@@ -142,6 +357,7 @@ class Findings:
     unit_names: dict[int | None, str]  # every unit a problem or clue names
     clues: list[tuple[Clue, bool]]    # the round's clues the user may know of, newest first; True: may read content
     task_id: str | None               # the user's open "record findings" task of this round
+    changeable: set[int] = field(default_factory=set)  # problems the user may correct or remove now
 
 
 @dataclass
@@ -153,6 +369,7 @@ class Distillation:
     recipients: Recipients            # who publishing the list reaches now
     leader_names: dict[int, str]      # the recipients' leaders in charge
     task_id: str | None               # the user's open "distil the list" task of this round
+    may_change: bool = False          # the list may still be corrected (not approved yet)
 
 
 def round_taking_findings(s: Session, p: Principal, round_id: int,
@@ -199,17 +416,14 @@ def findings(s: Session, p: Principal, round_id: int) -> Findings:
     if not access.may_record_findings(p, rnd):
         raise Forbidden("only the office and this round's inspectors record its findings")
     body = round_json(s, rnd)
-    inspected = set(body["inspected_unit_ids"])
-    units = s.scalars(select(Unit).where(Unit.kind.in_(RECTIFYING_KINDS), Unit.active.is_(True))
-                      .order_by(Unit.code)).all()
-    units = [u for u in units if u.id in inspected] + [u for u in units if u.id not in inspected]
+    units = _findings_units(s, rnd)
     round_clues = s.scalars(select(Clue).where(Clue.round_id == rnd.id, access.clue_scope(p))
                             .order_by(Clue.id.desc())).all()
     named: dict[int | None, str] = {u.id: u.name for u in units}
     others = {pr["unit_id"] for pr in body["problems"]} | {cl.unit_id for cl in round_clues}
     named.update(unit_names(s, others - set(named)))
     return Findings(rnd, body, units, named, [(cl, access.sees_clue_content(p, cl)) for cl in round_clues],
-                    _open_task(s, p, rnd.id, "record_findings"))
+                    _open_task(s, p, rnd.id, "record_findings"), changeable_problems(s, p, rnd))
 
 
 def distillation(s: Session, p: Principal, round_id: int) -> Distillation:
@@ -225,7 +439,7 @@ def distillation(s: Session, p: Principal, round_id: int) -> Distillation:
     leaders = {u.id: u.name for u in s.scalars(select(User).where(User.id.in_(list(to.leaders))))} if to.leaders \
         else {}
     return Distillation(rnd, body, units, departments, to, leaders,
-                        _open_task(s, p, rnd.id, "distill_list"))
+                        _open_task(s, p, rnd.id, "distill_list"), list_may_change(rnd))
 
 
 def _open_task(s: Session, p: Principal, round_id: int, step: str) -> str | None:
@@ -268,6 +482,11 @@ def round_json(s: Session, rnd: Round, p: Principal | None = None) -> dict:
                              "problem_ids": [pr.id for pr in problems if pr.common_problem_id == c.id]}
                             for c in common_problems(s, rnd.id)],
     }
+
+
+def common_problem_json(c: CommonProblem) -> dict:
+    return {"id": c.id, "title": c.title, "round_id": c.round_id, "description": c.description,
+            "category": c.category, "responsible_department_id": c.responsible_department_id}
 
 
 def problem_json(pr: Problem) -> dict:

@@ -9,7 +9,7 @@ from .auth import Principal
 from .cases import get_case
 from .context import Context
 from .db import lock_row
-from .errors import Conflict, Forbidden, NotFound
+from .errors import Conflict, Forbidden, NotFound, Unprocessable
 from .models import Evidence, EvidenceBlob, EvidenceReview, LeaderNotification
 
 
@@ -67,11 +67,24 @@ def evidence_content(s: Session, p: Principal, evidence_id: int) -> tuple[Eviden
     return evidence, content
 
 
-def review_evidence(ctx: Context, s: Session, p: Principal, evidence_id: int, result: str, comment: str | None) -> Evidence:
-    p.require(*access.OFFICE)
+def evidence_case_id(s: Session, p: Principal, evidence_id: int) -> int:
+    """The case an evidence file belongs to, for whoever may read that case."""
     evidence = s.get(Evidence, evidence_id)
     if evidence is None:
         raise NotFound(f"evidence {evidence_id} does not exist")
+    return get_case(s, p, evidence.case_id).id
+
+
+def review_evidence(ctx: Context, s: Session, p: Principal, evidence_id: int, result: str, comment: str | None) -> Evidence:
+    if not access.may_review_evidence(p):
+        p.require(*access.OFFICE)
+    evidence = s.get(Evidence, evidence_id)
+    if evidence is None:
+        raise NotFound(f"evidence {evidence_id} does not exist")
+    comment = (comment or "").strip() or None
+    if result == "rejected" and comment is None:
+        raise Unprocessable.on_field("comment", "opinion_required", "a rejected file needs the reviewer's opinion",
+                                     "say why the file is rejected")
     # Take the file, so two reviews at once are both kept, in the order they were made.
     lock_row(s, Evidence, evidence.id)
     s.refresh(evidence)

@@ -65,5 +65,65 @@ def add_common_problem(round_id):
     common = c.db.transaction(lambda s: rounds.add_common_problem(
         c, s, principal(), round_id, data["title"], data.get("description", ""), data["category"],
         data["responsible_department_id"], data.get("problem_ids", [])))
-    return {"id": common.id, "title": common.title, "round_id": common.round_id,
-            "responsible_department_id": common.responsible_department_id}, 201
+    return rounds.common_problem_json(common), 201
+
+
+ROUND_CHECK_REQUEST = {
+    "type": "object", "additionalProperties": False,
+    "properties": {
+        "inspected_unit_ids": {"type": "array", "items": {"type": "integer"}, "maxItems": 2000},
+        "inspector_ids": {"type": "array", "items": {"type": "integer"}, "maxItems": 500},
+    },
+}
+PROBLEM_CHANGE = {
+    "type": "object", "additionalProperties": False, "minProperties": 1,
+    "properties": {
+        "unit_id": {"type": "integer"},
+        "description": {"type": "string", "minLength": 1, "maxLength": 5000},
+        "category": {"type": "string", "minLength": 1, "maxLength": 100},
+        "source": {"enum": list(PROBLEM_SOURCES)},
+    },
+}
+COMMON_PROBLEM_CHANGE = {
+    "type": "object", "additionalProperties": False, "minProperties": 1,
+    "properties": COMMON_PROBLEM_REQUEST["properties"],
+}
+
+
+@bp.post("/rounds/conflicts")
+def check_round():
+    """Before a round is saved: the conflicts of interest between the picked inspectors and units."""
+    data = payload(ROUND_CHECK_REQUEST)
+    with ctx().db.read() as s:
+        pairs = rounds.check_round(s, principal(), data.get("inspected_unit_ids", []), data.get("inspector_ids", []))
+    return {"conflicts": [{"inspector_id": user.id, "unit_id": unit.id, "reason": why} for user, unit, why in pairs]}
+
+
+@bp.patch("/rounds/<int:round_id>/problems/<int:problem_id>")
+def change_problem(round_id, problem_id):
+    data = payload(PROBLEM_CHANGE)
+    c = ctx()
+    problem = c.db.transaction(lambda s: rounds.change_problem(c, s, principal(), round_id, problem_id, data))
+    return rounds.problem_json(problem)
+
+
+@bp.delete("/rounds/<int:round_id>/problems/<int:problem_id>")
+def remove_problem(round_id, problem_id):
+    c = ctx()
+    c.db.transaction(lambda s: rounds.remove_problem(c, s, principal(), round_id, problem_id))
+    return "", 204
+
+
+@bp.patch("/rounds/<int:round_id>/common-problems/<int:common_id>")
+def change_common_problem(round_id, common_id):
+    data = payload(COMMON_PROBLEM_CHANGE)
+    c = ctx()
+    common = c.db.transaction(lambda s: rounds.change_common_problem(c, s, principal(), round_id, common_id, data))
+    return rounds.common_problem_json(common)
+
+
+@bp.delete("/rounds/<int:round_id>/common-problems/<int:common_id>")
+def remove_common_problem(round_id, common_id):
+    c = ctx()
+    c.db.transaction(lambda s: rounds.remove_common_problem(c, s, principal(), round_id, common_id))
+    return "", 204

@@ -156,6 +156,11 @@ LABELS: dict[str, dict] = {
         "returned": _l("Returned"),
         "pending": _l("Awaiting review"),
     },
+    "evidence_review": {  # one evidence file's review (supervision.review_evidence)
+        "accepted": _lp("evidence review", "Accepted"),
+        "rejected": _lp("evidence review", "Rejected"),
+        "pending": _lp("evidence review", "Not reviewed yet"),
+    },
     "role_change": {
         "pending": _l("Awaiting approval"),
         "approved": _l("Approved"),
@@ -264,6 +269,10 @@ LABELS: dict[str, dict] = {
         "case_recheck_started": _l("Re-check started"),
         "notification_acknowledged": _l("Notice acknowledged"),
         "evidence_downloaded": _l("Evidence downloaded"),
+        "problem_changed": _l("Problem corrected"),
+        "problem_removed": _l("Problem removed"),
+        "common_problem_changed": _l("Common problem corrected"),
+        "common_problem_removed": _l("Common problem removed"),
     },
     "audit_outcome": {
         "ok": _l("Succeeded"),

@@ -12,12 +12,12 @@ from collections import Counter, defaultdict
 from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy.orm import Session
 
-from .. import clues
+from .. import access, clues
 from .. import rounds as inspection_rounds
 from ..auth import Principal
 from ..context import Context
 from ..errors import Unprocessable
-from ..models import PROBLEM_SOURCES, RECTIFYING_KINDS
+from ..models import PROBLEM_SOURCES, RECTIFYING_KINDS, Round
 from ..validation import bounded_int
 from . import bp, ctx, fmt_time, principal
 from .i18n import _
@@ -28,9 +28,10 @@ SUGGESTED_CATEGORIES = ("工程建设", "便民服务", "合同管理", "财务�
 
 @bp.get("/rounds")
 def rounds():
+    p = principal()
     with ctx().db.read() as s:
-        items = rounds_overview(s, principal())
-    return render_template("rounds.html", rounds=items)
+        items = rounds_overview(s, p)
+    return render_template("rounds.html", rounds=items, may_start=access.may_start_round(p))
 
 
 @bp.get("/rounds/<int:round_id>/findings")
@@ -118,6 +119,233 @@ def add_common_problem(round_id):
     return redirect(url_for("web.distill", round_id=round_id))
 
 
+# ------------------------------------------------------------------ a new round
+@bp.get("/rounds/new")
+def new_round():
+    with ctx().db.read() as s:
+        view = setup_view(s, principal(), {}, [], [])
+    return render_template("round_new.html", **view)
+
+
+@bp.post("/rounds/new")
+def create_round():
+    """One form, several buttons: pick a group of units, check for conflicts of interest, or save.
+    Without a script every button comes back here; with one, picking and checking happen in place."""
+    form = request.form
+    unit_ids = _ids(form.getlist("inspected_unit_ids"))
+    inspector_ids = _ids(form.getlist("inspector_ids"))
+    c, p = ctx(), principal()
+    pick, action = form.get("pick"), form.get("action")
+    errors: dict[str, list[str]] = {}
+    if pick is None and action == "save":
+        if not (form.get("name") or "").strip():
+            errors["name"] = [_("This field is required")]
+        if not unit_ids:
+            errors["inspected_unit_ids"] = [_("Pick at least one unit")]
+        if not inspector_ids:
+            errors["inspector_ids"] = [_("Pick at least one inspector")]
+        if not errors:
+            try:
+                rnd = c.db.transaction(lambda s: inspection_rounds.create_round(
+                    c, s, p, form["name"].strip(), unit_ids, inspector_ids))
+            except Unprocessable as exc:
+                errors = errors_of(exc, "name")
+            else:
+                flash(_("Round created: %(name)s. The inspectors now record its findings.", name=rnd.name), "success")
+                return redirect(url_for("web.rounds"))
+    with c.db.read() as s:
+        view = setup_view(s, p, form, unit_ids, inspector_ids, pick=pick, checked=action == "check" or bool(errors))
+    view["errors"] = errors
+    return render_template("round_new.html", **view), 422 if errors else 200
+
+
+@bp.post("/rounds/new/conflicts")
+def round_conflicts():
+    """The conflicts panel alone, refreshed in place (htmx) as units and inspectors are picked."""
+    with ctx().db.read() as s:
+        view = setup_view(s, principal(), request.form, _ids(request.form.getlist("inspected_unit_ids")),
+                          _ids(request.form.getlist("inspector_ids")), checked=True)
+    return render_template("_round_conflicts.html", **view)
+
+
+# ------------------------------------------------------------------ correcting the list
+@bp.get("/rounds/<int:round_id>/problems/<int:problem_id>")
+def edit_problem(round_id, problem_id):
+    with ctx().db.read() as s:
+        view = problem_edit_view(s, principal(), round_id, problem_id)
+    return render_template("problem_edit.html", **view)
+
+
+@bp.post("/rounds/<int:round_id>/problems/<int:problem_id>")
+def change_problem(round_id, problem_id):
+    form = request.form
+    errors = _required(form, ("unit_id", "category", "description"))
+    if form.get("source") not in PROBLEM_SOURCES:
+        errors["source"] = [_("Choose one option")]
+    changes = {"unit_id": _int(form.get("unit_id")), "category": form.get("category", "").strip(),
+               "description": form.get("description", "").strip(), "source": form.get("source")}
+    c, p = ctx(), principal()
+    if not errors:
+        try:
+            c.db.transaction(lambda s: inspection_rounds.change_problem(c, s, p, round_id, problem_id, changes))
+        except Unprocessable as exc:
+            errors = errors_of(exc, "description")
+        else:
+            flash(_("Problem corrected."), "success")
+            return redirect(url_for("web.findings", round_id=round_id) + "#problems")
+    with c.db.read() as s:
+        view = problem_edit_view(s, p, round_id, problem_id)
+    view.update(form=form.to_dict(), errors=errors)
+    return render_template("problem_edit.html", **view), 422
+
+
+@bp.post("/rounds/<int:round_id>/problems/<int:problem_id>/remove")
+def remove_problem(round_id, problem_id):
+    c, p = ctx(), principal()
+    c.db.transaction(lambda s: inspection_rounds.remove_problem(c, s, p, round_id, problem_id))
+    flash(_("Problem removed."), "success")
+    return redirect(safe_back(url_for("web.findings", round_id=round_id) + "#problems"))
+
+
+@bp.get("/rounds/<int:round_id>/common-problems/<int:common_id>")
+def edit_common_problem(round_id, common_id):
+    with ctx().db.read() as s:
+        view = common_edit_view(s, principal(), round_id, common_id)
+    return render_template("common_problem_edit.html", **view)
+
+
+@bp.post("/rounds/<int:round_id>/common-problems/<int:common_id>")
+def change_common_problem(round_id, common_id):
+    form = request.form
+    errors = _required(form, ("title", "category", "responsible_department_id"))
+    problem_ids = _ids(form.getlist("problem_ids"))
+    changes = {"title": form.get("title", "").strip(), "category": form.get("category", "").strip(),
+               "description": form.get("description", "").strip(),
+               "responsible_department_id": _int(form.get("responsible_department_id")), "problem_ids": problem_ids}
+    c, p = ctx(), principal()
+    if not errors:
+        try:
+            c.db.transaction(lambda s: inspection_rounds.change_common_problem(c, s, p, round_id, common_id, changes))
+        except Unprocessable as exc:
+            errors = errors_of(exc, "title")
+        else:
+            flash(_("Common problem corrected."), "success")
+            return redirect(url_for("web.distill", round_id=round_id))
+    with c.db.read() as s:
+        view = common_edit_view(s, p, round_id, common_id)
+    view.update(form=form.to_dict(), picked=set(problem_ids), errors=errors)
+    return render_template("common_problem_edit.html", **view), 422
+
+
+@bp.post("/rounds/<int:round_id>/common-problems/<int:common_id>/remove")
+def remove_common_problem(round_id, common_id):
+    c, p = ctx(), principal()
+    c.db.transaction(lambda s: inspection_rounds.remove_common_problem(c, s, p, round_id, common_id))
+    flash(_("Common problem removed; its problems are ungrouped again."), "success")
+    return redirect(url_for("web.distill", round_id=round_id))
+
+
+def safe_back(default: str) -> str:
+    from . import safe_next
+
+    return safe_next(request.form.get("next"), default)
+
+
+# ------------------------------------------------------------------ views
+def setup_view(s: Session, p: Principal, form, unit_ids: list[int], inspector_ids: list[int],
+               pick: str | None = None, checked: bool = False) -> dict:
+    """The new-round form: units by kind with select-all per kind, quick picks by street and by
+    industry, the inspectors of the pool, and the conflicts of interest between those picked."""
+    data = inspection_rounds.round_setup(s, p)
+    picked = set(unit_ids)
+    groups = unit_groups(data)
+    if pick:
+        picked = apply_pick(pick, picked, groups)
+    chosen_inspectors = set(inspector_ids)
+    conflicts = inspection_rounds.check_round(s, p, sorted(picked), sorted(chosen_inspectors)) \
+        if picked and chosen_inspectors else []
+    barred = {user.id for user, _unit, _why in conflicts}
+    kinds = []
+    for kind in RECTIFYING_KINDS:
+        units = [u for u in data.units if u.kind == kind]
+        if units:
+            kinds.append({"kind": kind, "key": f"kind:{kind}", "ids": [u.id for u in units],
+                          "picked": sum(1 for u in units if u.id in picked),
+                          "units": [{"id": u.id, "name": u.name, "industry": u.industry or "",
+                                     "parent": data.unit_names.get(u.parent_id, "") if u.parent_id else ""}
+                                    for u in units]})
+    return {
+        "name": (form.get("name") or "") if form else "",
+        "picked": picked, "picked_inspectors": chosen_inspectors,
+        "kinds": kinds,
+        "streets": [g for g in groups if g["key"].startswith("street:")],
+        "industries": [g for g in groups if g["key"].startswith("industry:")],
+        "inspectors": [{"id": user.id, "name": user.name, "username": user.username,
+                        "specialties": (profile.specialties if profile else []) or [],
+                        "home": data.unit_names.get(profile.home_unit_id, "") if profile and profile.home_unit_id else "",
+                        "conflicted": user.id in barred} for user, profile in data.inspectors],
+        "conflicts": [{"inspector": user.name, "inspector_id": user.id, "unit": unit.name, "why": why}
+                      for user, unit, why in conflicts],
+        "checked": checked or bool(conflicts), "errors": {},
+    }
+
+
+def unit_groups(data: inspection_rounds.RoundSetup) -> list[dict]:
+    """The groups a pick button takes at once: every unit of a kind, a street with the units under it,
+    every unit of an industry."""
+    groups = [{"key": f"kind:{kind}", "ids": [u.id for u in data.units if u.kind == kind]} for kind in RECTIFYING_KINDS]
+    for street in data.streets:
+        ids = [u.id for u in data.units if u.id == street.id or u.parent_id == street.id]
+        groups.append({"key": f"street:{street.id}", "name": street.name, "ids": ids})
+    for industry in data.industries:
+        groups.append({"key": f"industry:{industry}", "name": industry,
+                       "ids": [u.id for u in data.units if u.industry == industry]})
+    return groups
+
+
+def apply_pick(pick: str, picked: set[int], groups: list[dict]) -> set[int]:
+    """A pick button's effect: `none` clears, `-<group>` takes the group off, `<group>` adds it."""
+    if pick == "none":
+        return set()
+    drop = pick.startswith("-")
+    key = pick[1:] if drop else pick
+    ids = next((set(g["ids"]) for g in groups if g["key"] == key), set())
+    return picked - ids if drop else picked | ids
+
+
+def problem_edit_view(s: Session, p: Principal, round_id: int, problem_id: int) -> dict:
+    data = inspection_rounds.problem_edit(s, p, round_id, problem_id)
+    pr = data.problem
+    return {"round": _round_head(data.round), "problem_id": pr.id,
+            "units": [(u.id, u.name) for u in data.units],
+            "sources": PROBLEM_SOURCES,
+            "categories": sorted(set(SUGGESTED_CATEGORIES) | {pr.category}),
+            "form": {"unit_id": str(pr.unit_id), "category": pr.category, "description": pr.description,
+                     "source": pr.source},
+            "errors": {}}
+
+
+def common_edit_view(s: Session, p: Principal, round_id: int, common_id: int) -> dict:
+    data = inspection_rounds.common_problem_edit(s, p, round_id, common_id)
+    cp = data.common
+    return {"round": _round_head(data.round), "common_id": cp.id,
+            "problems": [{"id": pr.id, "description": pr.description, "category": pr.category,
+                          "unit": data.unit_names.get(pr.unit_id, ""), "source": pr.source} for pr in data.problems],
+            "departments": [(u.id, u.name) for u in data.departments],
+            "categories": sorted(set(SUGGESTED_CATEGORIES) | {cp.category}),
+            "form": {"title": cp.title, "category": cp.category, "description": cp.description or "",
+                     "responsible_department_id": str(cp.responsible_department_id)},
+            "picked": {pr.id for pr in data.problems if pr.common_problem_id == cp.id}, "errors": {}}
+
+
+def _round_head(rnd: Round) -> dict:
+    return {"id": rnd.id, "name": rnd.name, "status": rnd.status}
+
+
+def _ids(values) -> list[int]:
+    return list(dict.fromkeys(int(v) for v in values if v.isdigit() and len(v) < 10))
+
+
 # ------------------------------------------------------------------ views
 def rounds_overview(s: Session, p: Principal) -> list[dict]:
     return [{"id": row.round.id, "name": row.round.name, "status": row.round.status,
@@ -142,7 +370,7 @@ def findings_view(c: Context, s: Session, p: Principal, round_id: int) -> dict:
         "clues": [{"summary": cl.summary, "unit": names.get(cl.unit_id, ""),
                    "at": fmt_time(cl.registered_at), "content": cl.content if readable else None}
                   for cl, readable in data.clues],
-        "task_id": data.task_id,
+        "task_id": data.task_id, "changeable": data.changeable,
         "problem_form": {}, "problem_errors": {}, "clue_form": {}, "clue_errors": {},
     }
 
@@ -169,7 +397,7 @@ def distill_view(c: Context, s: Session, p: Principal, round_id: int, department
         "commons": commons, "departments": [(u.id, u.name) for u in data.departments],
         "categories": sorted(set(SUGGESTED_CATEGORIES) | {pr["category"] for pr in problems}),
         "preview": recipients_preview(data, department_id),
-        "task_id": data.task_id,
+        "task_id": data.task_id, "may_change": data.may_change,
         "cp_form": {"responsible_department_id": str(department_id) if department_id else ""},
         "picked": set(), "cp_errors": {},
     }

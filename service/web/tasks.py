@@ -12,15 +12,15 @@ from sqlalchemy.orm import Session
 
 from workflows.engine import InvalidTaskData, TaskNotOpen, WorkflowFailure
 
+from .. import access, evidence, limits, supervision, tasks
 from .. import case_file as case_reads
-from .. import evidence, limits, supervision, tasks
 from ..auth import Principal
 from ..context import Context
 from ..db import Conflict as RetryConflict
 from ..errors import ApiError, Conflict, Unprocessable
 from ..models import Evidence
 from . import bp, ctx, due_info, fmt_size, fmt_time, forms, principal
-from .i18n import _, tc
+from .i18n import _, label, tc
 from .inbox import SPECIAL_PAGES, task_url
 from .problems import errors_of, of_exception
 
@@ -63,10 +63,38 @@ def complete(task_id):
 
 @bp.get("/cases/<int:case_id>")
 def case_file(case_id):
-    c = ctx()
+    c, p = ctx(), principal()
     with c.db.read() as s:
-        view = case_view(c, case_reads.case_file(s, principal(), case_id))
-    return render_template("case.html", case=view)
+        data = case_reads.case_file(s, p, case_id)
+        view = case_view(c, data)
+    return render_template("case.html", case=view, review=review_view(data) if access.may_review_evidence(p) else None)
+
+
+@bp.post("/evidence/<int:evidence_id>/review")
+def review_evidence(evidence_id):
+    """The office accepts or rejects one evidence file; a rejection says why."""
+    form = request.form
+    result = form.get("result")
+    c, p = ctx(), principal()
+    errors: dict[str, list[str]] = {}
+    if result not in ("accepted", "rejected"):
+        errors["result"] = [_("Choose one option")]
+    else:
+        try:
+            row = c.db.transaction(lambda s: supervision.review_evidence(c, s, p, evidence_id, result,
+                                                                         form.get("comment")))
+        except Unprocessable as exc:
+            errors = errors_of(exc, "comment")
+        else:
+            flash(_("Reviewed: %(name)s, %(result)s.", name=row.filename,
+                    result=label("evidence_review", row.review)), "success")
+            return redirect(url_for("web.case_file", case_id=row.case_id) + f"#evidence-{row.id}")
+    with c.db.read() as s:
+        data = case_reads.case_file(s, p, supervision.evidence_case_id(s, p, evidence_id))
+        view = case_view(c, data)
+    review = review_view(data)
+    review.update(errors={evidence_id: errors}, form={evidence_id: form.to_dict()})
+    return render_template("case.html", case=view, review=review), 422
 
 
 @bp.post("/cases/<int:case_id>/evidence")
@@ -133,16 +161,19 @@ def task_view(c: Context, s: Session, p: Principal, task_id: str) -> dict:
         "open": row.state == "open", "actionable": page.actionable, "schema": page.form, "refs": refs,
         "form": forms.build(page.form, page.initial, None, refs),
         "special_url": task_url(row) if special else None,
-        "case": case_view(c, page.case) if page.case is not None else None,
+        "case": case_view(c, page.case, access.may_review_evidence(p)) if page.case is not None else None,
         "round": page.round, "letter": page.letter, "can_upload": page.can_upload,
         "upload_types": ", ".join(c.settings.evidence_types), "upload_mb": c.settings.max_upload_mb,
     }
 
 
-def case_view(c: Context, data: case_reads.CaseFile) -> dict:
-    """A unit's case so far, read-only: self-check, measures, institutions, evidence, filings."""
+def case_view(c: Context, data: case_reads.CaseFile, reviews: bool = False) -> dict:
+    """A unit's case so far, read-only: self-check, measures, institutions, evidence, filings
+    (`reviews`: the reader reviews its evidence file by file, on the case page)."""
     case, titles, people = data.case, data.titles, data.people
     return {
+        "review_url": url_for("web.case_file", case_id=case.id) + "#evidence-review"
+        if reviews and data.evidence else None,
         "id": case.id, "status": case.status, "warning": case.warning, "unit": data.unit,
         "round": data.round, "due": due_info(case.due_at, c.now()) if case.status != "closed" else
         {"text": "", "level": "none", "date": fmt_time(case.due_at)},
@@ -160,6 +191,20 @@ def case_view(c: Context, data: case_reads.CaseFile) -> dict:
                      "reviewed_at": fmt_time(f.reviewed_at), "review_comment": f.review_comment}
                     for f in data.filings],
     }
+
+
+def review_view(data: case_reads.CaseFile) -> dict:
+    """Each evidence file for the office to accept or reject: what it is, its fingerprint, its reviews."""
+    people, titles = data.people, data.titles
+    item_titles = {i.id: titles.get(i.common_problem_id, "") for i in data.items}
+    files = [{"id": e.id, "filename": e.filename, "label": item_titles.get(e.item_id, "") if e.item_id else "",
+              "size": fmt_size(e.size), "bytes": e.size, "sha256": e.sha256, "content_type": e.content_type,
+              "uploaded_at": fmt_time(e.uploaded_at), "uploaded_by": people.get(e.uploaded_by, ""),
+              "review": e.review or "pending", "comment": e.review_comment or "",
+              "reviewed_by": people.get(e.reviewed_by, "") if e.reviewed_by else "",
+              "reviewed_at": fmt_time(e.reviewed_at) if e.reviewed_at else "",
+              "earlier": max(len(e.reviews) - 1, 0)} for e in data.evidence]
+    return {"files": files, "errors": {}, "form": {}}
 
 
 def _evidence_item(e: Evidence, uploader: str) -> dict:
