@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from workflows.engine import StepEvent
 
-from . import access, audit, rounds, workflow
+from . import access, audit, notices, rounds, workflow
 from .auth import Principal
 from .context import Context
 from .errors import NotFound, Unprocessable
@@ -23,13 +23,11 @@ from .models import (
     Filing,
     Institution,
     KeyKind,
-    LeaderNotification,
     Measure,
     RectificationItem,
     Round,
     SelfCheckItem,
     SupervisionAction,
-    Unit,
     WarningLevel,
 )
 from .validation import MAX_COUNT
@@ -188,6 +186,7 @@ def on_reviewed(ctx: Context, s: Session, p: Principal | None, case_id: int, eve
         filing.review_comment = event.data.get("comment")
     if not accepted:
         case.status = CaseStatus.RETURNED
+        notices.on_returned(ctx, s, case, event.data.get("comment"))
         return
     case.status, case.closed_at = CaseStatus.CLOSED, now
     s.flush()
@@ -206,11 +205,8 @@ def on_warning(level: WarningLevel):
             case.warning = WarningLevel(case.warning).escalated_to(level)
         s.add(SupervisionAction(round_id=case.round_id, case_id=case_id, target_unit_id=case.unit_id,
                                 kind=f"warning_{level}", at=ctx.now(), detail=event.name))
-        if level == WarningLevel.YELLOW:
-            unit = s.get_one(Unit, case.unit_id)
-            if unit.leader_id is not None:
-                s.add(LeaderNotification(round_id=case.round_id, leader_id=unit.leader_id, kind="yellow_warning",
-                                         case_id=case_id, unit_ids=[unit.id], created_at=ctx.now()))
+        if level in (WarningLevel.YELLOW, WarningLevel.RED):
+            notices.on_warning(ctx, s, case, level)  # the unit is told; its leader in charge signs for it
     handle.__doc__ = f"The case reached the {level} point of the supervision ladder."
     return handle
 

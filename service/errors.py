@@ -220,6 +220,8 @@ ERROR_CODES: dict[str, str] = {
     "item_unknown": N_("Contains common problems not on this list"),
     "item_missing": N_("Self-check every common problem on the list"),
     "case_not_closed": N_("Only a closed case can be re-checked"),
+    "case_not_open": N_("Only a case the unit still has to work on can be urged"),
+    "case_not_governed": N_("Your department does not govern this case's common problems"),
     "evidence_not_open": N_("Evidence is added while the unit rectifies or files, not now"),
     "file_required": N_("Choose a file"),
     "file_type_refused": N_("This file type is not accepted; accepted: %(types)s"),
