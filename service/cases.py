@@ -15,7 +15,7 @@ from workflows.engine import StepEvent
 from . import access, audit, notices, rounds, workflow
 from .auth import Principal
 from .context import Context
-from .errors import NotFound, Unprocessable
+from .errors import Forbidden, NotFound, Unprocessable
 from .models import (
     BusinessKey,
     Case,
@@ -37,6 +37,10 @@ from .validation import MAX_COUNT
 def get_case(s: Session, p: Principal, case_id: int) -> Case:
     case = s.scalar(select(Case).where(Case.id == case_id, access.case_scope(p)))
     if case is None:
+        if access.may_list_governed_cases(p) and s.get(Case, case_id) is not None:
+            # a functional department reads the cases of the common problems it governs, not these
+            raise Forbidden(f"case {case_id} is not of a common problem the department governs",
+                            code="case_not_governed")
         raise NotFound(f"case {case_id} does not exist")
     return case
 
@@ -66,6 +70,8 @@ def recheck_case(ctx: Context, s: Session, p: Principal, case_id: int, comment: 
     instance starts at rectification, since the unit's self-check still stands.
     """
     p.require(*access.OFFICE)
+    if not (comment or "").strip():
+        raise Unprocessable.on_field("comment", "comment_required", "say why the case is re-checked")
     case = get_case(s, p, case_id)
     # Claim the case in one statement, so two re-checks at once cannot both reopen it.
     claimed = s.execute(update(Case).where(Case.id == case_id, Case.status == CaseStatus.CLOSED)

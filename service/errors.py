@@ -198,6 +198,7 @@ ERROR_CODES: dict[str, str] = {
     "dates_reversed": N_("The end date is before the start date"),
     "export_too_large": N_("An export holds at most %(limit)s entries; narrow the dates"),
     "reason_required": N_("Give a reason"),
+    "comment_required": N_("Write a few words"),
     "opinion_required": N_("Give your opinion"),
     "unknown_round": N_("Unknown round"),
     "unknown_expert": N_("Unknown expert"),

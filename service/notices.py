@@ -19,7 +19,7 @@ from . import access
 from .auth import Principal
 from .context import Context
 from .errors import NotFound
-from .models import BusinessKey, Case, KeyKind, LeaderNotification, Notice, Unit, User
+from .models import BusinessKey, Case, KeyKind, LeaderNotification, Notice, Round, Unit, User
 
 # What a notice tells of; the pages word each kind (web.i18n LABELS["notice"]).
 KINDS = ("task", "returned", "warning_yellow", "warning_red", "talk_reminder", "urge", "list_published",
@@ -90,8 +90,12 @@ def tell_leader(ctx: Context, s: Session, round_id: int, leader_id: int, kind: s
 
 def on_run(ctx: Context, s: Session, instance_id: int) -> None:
     """Tell whoever may do it of each task a workflow run opened (once per task); when the office
-    is to hold a talk with a still-late unit, the unit's leader in charge is told too."""
+    is to hold a talk with a still-late unit, the unit's leader in charge is told too. The notices
+    of tasks the run closed are read: there is nothing left to do about them."""
     s.flush()
+    s.execute(update(Notice).where(Notice.read_at.is_(None), Notice.task_id.in_(
+        select(HumanTask.id).where(HumanTask.instance_id == instance_id, HumanTask.state != "open")))
+        .values(read_at=ctx.now()))
     fresh = s.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id, HumanTask.state == "open",
                                               ~exists().where(Notice.task_id == HumanTask.id))
                       .order_by(HumanTask.created_at)).all()
@@ -178,6 +182,25 @@ def instructions_for(s: Session, case: Case) -> list[LeaderNotification]:
         or_(LeaderNotification.case_id == case.id, LeaderNotification.case_id.is_(None)))
         .order_by(LeaderNotification.id)).all()
     return [n for n in rows if n.case_id == case.id or case.unit_id in (n.unit_ids or [])]
+
+
+def names_for(s: Session, rows: Iterable[Notice | LeaderNotification]) -> tuple[dict[int, str], dict[int, str]]:
+    """The names of the units and rounds these notices are about, by id."""
+    rows = list(rows)
+    unit_ids: set[int] = set()
+    for n in rows:
+        unit_ids.update(getattr(n, "unit_ids", None) or [])
+        one = getattr(n, "unit_id", None)
+        if one is not None:
+            unit_ids.add(one)
+    return names(s, unit_ids, {n.round_id for n in rows if n.round_id})
+
+
+def names(s: Session, unit_ids: Iterable[int], round_ids: Iterable[int]) -> tuple[dict[int, str], dict[int, str]]:
+    unit_ids, round_ids = set(unit_ids), set(round_ids)
+    units = dict(s.execute(select(Unit.id, Unit.name).where(Unit.id.in_(unit_ids))).all()) if unit_ids else {}
+    rounds = dict(s.execute(select(Round.id, Round.name).where(Round.id.in_(round_ids))).all()) if round_ids else {}
+    return units, rounds
 
 
 def notice_json(n: Notice, ctx: Context) -> dict:

@@ -44,6 +44,8 @@ def acknowledge(ctx: Context, s: Session, p: Principal, notification_id: int,
         raise NotFound(f"notification {notification_id} does not exist")
     if note.leader_id != p.id:
         raise Forbidden("only the leader it was sent to acknowledges a notification")
+    if instruction is not None and len(instruction) > MAX_TEXT:
+        raise Unprocessable.on_field("instruction", "too_long", f"at most {MAX_TEXT} characters")
     # One statement that acknowledges only an unacknowledged notice: of two at once, the second
     # waits for the first and then finds it acknowledged, whose time stays.
     claimed = s.execute(update(LeaderNotification).where(
@@ -105,11 +107,24 @@ def review_evidence(ctx: Context, s: Session, p: Principal, evidence_id: int, re
 
 
 # ---------------------------------------------------------------- urging, and the departments' comments
+MAX_TEXT = 2000  # an urge's or a comment's words, an instruction
+
+
+def required_text(field: str, text: str | None) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise Unprocessable.on_field(field, "comment_required", "write a few words")
+    if len(text) > MAX_TEXT:
+        raise Unprocessable.on_field(field, "too_long", f"at most {MAX_TEXT} characters")
+    return text
+
+
 def urge(ctx: Context, s: Session, p: Principal, case_id: int, comment: str) -> SupervisionAction:
     """催办: the office presses a unit whose case is still its to do; its liaison and head are told,
     and the urge goes on the case's supervision record and the audit log."""
     if not access.may_urge(p):
         raise Forbidden("the inspection office urges units", code="role_required", roles=list(access.URGERS))
+    comment = required_text("comment", comment)
     case = get_case(s, p, case_id)
     if case.status not in Case.OPEN_STATUSES:
         raise Unprocessable(f"case {case_id} is {case.status}; only a case still the unit's to do is urged",
@@ -157,6 +172,7 @@ def add_comment(ctx: Context, s: Session, p: Principal, case_id: int, text: str)
     governed = s.scalar(select(Case.id).where(Case.id == case.id, access.governed_case_scope(p)))
     if governed is None:
         raise Forbidden("the department does not govern this case's common problems", code="case_not_governed")
+    text = required_text("comment", text)
     comment = CaseComment(case_id=case.id, department_id=p.unit_id, author_id=p.id, text=text, created_at=ctx.now())
     s.add(comment)
     s.flush()
@@ -174,3 +190,14 @@ def list_comments(s: Session, p: Principal, case_id: int) -> list[CaseComment]:
 def comment_json(c: CaseComment, ctx: Context) -> dict:
     return {"id": c.id, "case_id": c.case_id, "department_id": c.department_id, "author_id": c.author_id,
             "text": c.text, "created_at": ctx.local_iso(c.created_at)}
+
+
+def leader_notices(s: Session, p: Principal, limit: int, offset: int) -> tuple[list[LeaderNotification], int]:
+    """The notices of a leader's page: those still to sign for first, then the newest."""
+    if not access.may_read_notifications(p):
+        raise Forbidden("notifications go to leaders in charge; the office follows them")
+    query = select(LeaderNotification).where(access.notification_scope(p))
+    total = s.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = s.scalars(query.order_by(LeaderNotification.acknowledged_at.is_not(None), LeaderNotification.id.desc())
+                     .limit(limit).offset(offset)).all()
+    return list(rows), total
