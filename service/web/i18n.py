@@ -357,7 +357,7 @@ LABELS: dict[str, dict] = {
         "task": _l("New task"),
         "returned": _lp("notice", "Returned"),
         "warning_yellow": _l("Yellow warning"),
-        "warning_red": _lp("supervision", "Red warning"),
+        "warning_red": _l("Red warning"),
         "talk_reminder": _l("Reminder talk due"),
         "urge": _l("Urged"),
         "list_published": _l("List published"),
@@ -367,7 +367,7 @@ LABELS: dict[str, dict] = {
     "leader_notice": {  # what a leader in charge signs for (LeaderNotification.kind)
         "list": _l("List published"),
         "yellow_warning": _l("Yellow warning"),
-        "red_warning": _lp("supervision", "Red warning"),
+        "red_warning": _l("Red warning"),
         "talk_reminder": _l("Reminder talk due"),
     },
     "error": {

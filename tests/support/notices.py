@@ -24,3 +24,12 @@ def kinds(user_api, **params) -> list[str]:
 
 def unread(user_api) -> int:
     return user_api.get("/me").get_json()["unread_notices"]
+
+
+def pages_as(app, username: str):
+    """The pages as one person, logged in through the form in a browser of their own."""
+    from .pages import Pages
+
+    pages = Pages(app.test_client())
+    assert pages.login(username).status_code == 302
+    return pages
