@@ -125,3 +125,17 @@ def test_the_unread_count_in_the_top_bar_follows_the_messages(live_app, live_ser
     expect(phone.get_by_label("催办单位")).to_be_visible()
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
     shoot(phone, "case-urge-phone", full_page=True)
+
+    # 回头看 on a closed case: a confirmation first
+    ctx.db.transaction(lambda s: setattr(s.get(Case, case.id), "status", "closed"))
+    sign_in(phone, "office1", f"/cases/{case.id}/recheck")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    shoot(phone, "recheck-confirm-phone", full_page=True)
+    page = guard.watch(new_context().new_page())
+    sign_in(page, "office1", f"/cases/{case.id}")
+    page.get_by_role("link", name="回头看…").click()
+    expect(page.get_by_role("heading", name=re.compile("回头看"))).to_be_visible()
+    shoot(page, "recheck-confirm")
+    page.get_by_label("回头看的原因").fill("群众反映问题反弹")
+    page.get_by_role("button", name="启动回头看").click()
+    expect(page.locator(".flash")).to_contain_text("已启动回头看")
