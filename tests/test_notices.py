@@ -210,3 +210,17 @@ def test_a_department_reads_and_comments_on_the_cases_it_governs_and_no_other(ct
     assert notices(unit)[0]["kind"] == "comment"
     assert liaison(api, d, 4).get(path).status_code == 404
     assert [e.target for e in entries(ctx, action="case_commented")] == [f"case:{governed[d.units[2]]}"]
+
+
+def test_a_department_whose_governance_report_is_sent_back_is_told_why(api, district):
+    d = district
+    publish_round(api, d)
+    department, office = api.as_("u000_liaison"), api.as_("office1")
+    assert "task" in kinds(department), "the recommendation letter's plan is the department's task"
+    department.complete(department.tasks(bpmn_id="plan_governance")[0]["id"], {"plan": "开展合同管理专项治理"})
+    department.complete(department.tasks(bpmn_id="report_governance")[0]["id"],
+                        {"report": "已完成", "measures": 3, "institutions": 1})
+    office.complete(office.tasks(bpmn_id="evaluate_governance")[0]["id"],
+                    {"accepted": False, "comment": "制度建设不足，请补充。"})
+    returned = next(n for n in notices(department) if n["kind"] == "returned")
+    assert returned["detail"] == "制度建设不足，请补充。" and returned["unit_id"] == d.departments[0]
