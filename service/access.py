@@ -13,7 +13,19 @@ from sqlalchemy.orm import Session
 from workflows.tables import HumanTask, ProcessInstance, TaskCandidate
 
 from .auth import Principal
-from .models import ApiToken, Case, Clue, LeaderNotification, RecommendationLetter, RoleChange, Round, RoundInspector
+from .models import (
+    ApiToken,
+    Case,
+    Clue,
+    CommonProblem,
+    LeaderNotification,
+    Notice,
+    RecommendationLetter,
+    RoleChange,
+    Round,
+    RoundInspector,
+    Unit,
+)
 
 DISTRICT_WIDE = ("office", "leading_group")          # read every unit's case
 DASHBOARD_READERS = ("office", "leading_group", "leader")  # the dashboard, each inside their scope
@@ -75,7 +87,10 @@ def unit_scope(p: Principal, column):
 
 
 def case_scope(p: Principal):
-    """SQL condition on Case for the cases the principal may read."""
+    """SQL condition on Case for the cases the principal may read: those of the units they may read,
+    and for a functional department also those of the common problems it governs."""
+    if p.has("department"):
+        return or_(unit_scope(p, Case.unit_id), governed_case_scope(p))
     return unit_scope(p, Case.unit_id)
 
 
@@ -268,6 +283,35 @@ def letter_scope(p: Principal):
 
 def may_read_letters(p: Principal) -> bool:
     return p.has(*DISTRICT_WIDE) or (p.has("department") and p.unit_id is not None)
+
+
+# ---------------------------------------------------------------- messages, urging, departments
+URGERS = ("office",)                                  # 催办 a late unit; 回头看 a closed case
+COMMENTERS = ("department",)                           # a functional department's comment on a case
+
+
+def notice_scope(p: Principal):
+    """SQL condition on Notice: everyone reads their own messages, and no one else's."""
+    return Notice.user_id == p.id
+
+
+def governed_case_scope(p: Principal):
+    """SQL condition on Case for the cases a functional department reads because it governs their
+    common problems (管行业必须管共性问题整改): cases of the units whose industry it governs
+    (Unit.department_id), in rounds whose list makes it responsible for a common problem."""
+    if not p.has(*COMMENTERS) or p.unit_id is None:
+        return false()
+    return and_(exists().where(Unit.id == Case.unit_id, Unit.department_id == p.unit_id),
+                exists().where(CommonProblem.round_id == Case.round_id,
+                               CommonProblem.responsible_department_id == p.unit_id))
+
+
+def may_list_governed_cases(p: Principal) -> bool:
+    return p.has(*COMMENTERS) and p.unit_id is not None
+
+
+def may_urge(p: Principal) -> bool:
+    return p.has(*URGERS)
 
 
 # ---------------------------------------------------------------- administration duties

@@ -7,14 +7,14 @@ refused, since the task itself is theirs to see.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflows.tables import HumanTask
 
-from . import cases, evidence, letters, rounds, tasks
+from . import access, cases, evidence, letters, notices, rounds, tasks
 from .auth import Principal
 from .context import Context
 from .designs import model_names
@@ -22,13 +22,17 @@ from .errors import NotFound
 from .models import (
     BusinessKey,
     Case,
+    CaseComment,
     CommonProblem,
     Evidence,
     Filing,
     KeyKind,
+    LeaderNotification,
     RectificationItem,
     Round,
     SelfCheckItem,
+    SupervisionAction,
+    Unit,
     User,
 )
 from .organisation import unit_name
@@ -46,7 +50,12 @@ class CaseFile:
     items: list[RectificationItem]
     evidence: list[Evidence]
     filings: list[Filing]
-    people: dict[int, str]         # names of the uploaders, filers and reviewers
+    people: dict[int, str]         # names of the uploaders, filers, reviewers, leaders and commenters
+    instructions: list[LeaderNotification] = field(default_factory=list)  # leaders' 批示 about the case
+    comments: list[CaseComment] = field(default_factory=list)             # functional departments' 意见
+    history: list[SupervisionAction] = field(default_factory=list)        # warnings, urges, talks, re-checks
+    departments: dict[int, str] = field(default_factory=dict)             # the commenting departments' names
+    actions: frozenset[str] = frozenset()  # what the viewer may do here: urge, recheck, comment
 
 
 @dataclass
@@ -73,12 +82,33 @@ def case_file(s: Session, p: Principal, case_id: int) -> CaseFile:
                       .order_by(RectificationItem.id)).all()
     files = s.scalars(select(Evidence).where(Evidence.case_id == case.id).order_by(Evidence.id)).all()
     filings = s.scalars(select(Filing).where(Filing.case_id == case.id).order_by(Filing.id)).all()
+    instructions = notices.instructions_for(s, case)
+    comments = list(s.scalars(select(CaseComment).where(CaseComment.case_id == case.id).order_by(CaseComment.id)))
+    history = list(s.scalars(select(SupervisionAction).where(SupervisionAction.case_id == case.id)
+                             .order_by(SupervisionAction.at, SupervisionAction.id)))
     people_ids = ({e.uploaded_by for e in files} | {f.filed_by for f in filings}
-                  | {f.reviewed_by for f in filings if f.reviewed_by} | {e.reviewed_by for e in files if e.reviewed_by})
+                  | {f.reviewed_by for f in filings if f.reviewed_by} | {e.reviewed_by for e in files if e.reviewed_by}
+                  | {n.leader_id for n in instructions} | {c.author_id for c in comments}
+                  | {a.actor_id for a in history if a.actor_id})
     people = {u.id: u.name for u in s.scalars(select(User).where(User.id.in_(people_ids)))}
+    departments = dict(s.execute(select(Unit.id, Unit.name).where(
+        Unit.id.in_({c.department_id for c in comments}))).all())
     rnd = s.get(Round, case.round_id)
     return CaseFile(case, unit_name(s, case.unit_id), rnd.name if rnd else "", titles, list(checks), list(items),
-                    list(files), list(filings), people)
+                    list(files), list(filings), people, instructions, comments, history, departments,
+                    case_actions(s, p, case))
+
+
+def case_actions(s: Session, p: Principal, case: Case) -> frozenset[str]:
+    """What the viewer may do on the case page: 催办 a case still the unit's to do, 回头看 a closed
+    one (the office), comment on one whose common problems their department governs."""
+    actions = set()
+    if access.may_urge(p):
+        actions.add("urge" if case.status in Case.OPEN_STATUSES else "recheck" if case.status == "closed" else "")
+    if access.may_list_governed_cases(p) and s.scalar(
+            select(Case.id).where(Case.id == case.id, access.governed_case_scope(p))) is not None:
+        actions.add("comment")
+    return frozenset(actions - {""})
 
 
 def task_page(ctx: Context, s: Session, p: Principal, task_id: str) -> TaskPage:

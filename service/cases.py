@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session
 
 from workflows.engine import StepEvent
 
-from . import access, audit, rounds, workflow
+from . import access, audit, notices, rounds, workflow
 from .auth import Principal
 from .context import Context
-from .errors import NotFound, Unprocessable
+from .errors import Forbidden, NotFound, Unprocessable
 from .models import (
     BusinessKey,
     Case,
@@ -23,13 +23,11 @@ from .models import (
     Filing,
     Institution,
     KeyKind,
-    LeaderNotification,
     Measure,
     RectificationItem,
     Round,
     SelfCheckItem,
     SupervisionAction,
-    Unit,
     WarningLevel,
 )
 from .validation import MAX_COUNT
@@ -39,6 +37,10 @@ from .validation import MAX_COUNT
 def get_case(s: Session, p: Principal, case_id: int) -> Case:
     case = s.scalar(select(Case).where(Case.id == case_id, access.case_scope(p)))
     if case is None:
+        if access.may_list_governed_cases(p) and s.get(Case, case_id) is not None:
+            # a functional department reads the cases of the common problems it governs, not these
+            raise Forbidden(f"case {case_id} is not of a common problem the department governs",
+                            code="case_not_governed")
         raise NotFound(f"case {case_id} does not exist")
     return case
 
@@ -68,6 +70,8 @@ def recheck_case(ctx: Context, s: Session, p: Principal, case_id: int, comment: 
     instance starts at rectification, since the unit's self-check still stands.
     """
     p.require(*access.OFFICE)
+    if not (comment or "").strip():
+        raise Unprocessable.on_field("comment", "comment_required", "say why the case is re-checked")
     case = get_case(s, p, case_id)
     # Claim the case in one statement, so two re-checks at once cannot both reopen it.
     claimed = s.execute(update(Case).where(Case.id == case_id, Case.status == CaseStatus.CLOSED)
@@ -188,6 +192,7 @@ def on_reviewed(ctx: Context, s: Session, p: Principal | None, case_id: int, eve
         filing.review_comment = event.data.get("comment")
     if not accepted:
         case.status = CaseStatus.RETURNED
+        notices.on_returned(ctx, s, case, event.data.get("comment"))
         return
     case.status, case.closed_at = CaseStatus.CLOSED, now
     s.flush()
@@ -206,11 +211,8 @@ def on_warning(level: WarningLevel):
             case.warning = WarningLevel(case.warning).escalated_to(level)
         s.add(SupervisionAction(round_id=case.round_id, case_id=case_id, target_unit_id=case.unit_id,
                                 kind=f"warning_{level}", at=ctx.now(), detail=event.name))
-        if level == WarningLevel.YELLOW:
-            unit = s.get_one(Unit, case.unit_id)
-            if unit.leader_id is not None:
-                s.add(LeaderNotification(round_id=case.round_id, leader_id=unit.leader_id, kind="yellow_warning",
-                                         case_id=case_id, unit_ids=[unit.id], created_at=ctx.now()))
+        if level in (WarningLevel.YELLOW, WarningLevel.RED):
+            notices.on_warning(ctx, s, case, level)  # the unit is told; its leader in charge signs for it
     handle.__doc__ = f"The case reached the {level} point of the supervision ladder."
     return handle
 

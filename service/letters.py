@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from workflows.engine import StepEvent
 
-from . import access, workflow
+from . import access, notices, workflow
 from .auth import Principal
 from .context import Context
 from .errors import Forbidden
@@ -77,6 +77,15 @@ on_planned = _step("planned", "governance_plan", lambda d: f"专项治理方案�
 on_reported = _step("reported", "governance_report",
                     lambda d: f"专项治理情况：{d.get('report', '')}（措施 {d.get('measures', 0)} 项，"
                               f"制度 {d.get('institutions', 0)} 项）")
-on_evaluated = _step("accepted", "governance_evaluated",
-                     lambda d: ("评估通过" if d.get("accepted") else "评估未通过，退回")
-                     + (f"：{d['comment']}" if d.get("comment") else ""))
+_evaluated = _step("accepted", "governance_evaluated",
+                   lambda d: ("评估通过" if d.get("accepted") else "评估未通过，退回")
+                   + (f"：{d['comment']}" if d.get("comment") else ""))
+
+
+def on_evaluated(ctx: Context, s: Session, p: Principal | None, letter_id: int, event: StepEvent) -> None:
+    """The office's evaluation; a report sent back tells the department why."""
+    _evaluated(ctx, s, p, letter_id, event)
+    if not event.data.get("accepted"):
+        letter = s.get_one(RecommendationLetter, letter_id)
+        notices.tell(ctx, s, notices.people(s, "department", letter.department_id), "returned",
+                     round_id=letter.round_id, unit_id=letter.department_id, detail=event.data.get("comment"))

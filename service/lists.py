@@ -41,7 +41,7 @@ STATUS_LABELS = {"done": "已完成", "ongoing": "推进中", "not_done": "未�
 ACTION_LABELS = {"warning_green": "绿色提醒", "warning_yellow": "黄色预警", "warning_red": "红色逾期",
                  "tracking_letter": "跟踪督办", "talk_reminder": "谈话提醒", "special_inspection": "专项督查",
                  "recheck": "回头看", "recommendation_letter": "巡察建议书", "governance_plan": "专项治理方案",
-                 "governance_report": "专项治理情况", "governance_evaluated": "治理成效评估"}
+                 "governance_report": "专项治理情况", "governance_evaluated": "治理成效评估", "urge": "催办"}
 
 
 @dataclass(frozen=True)

@@ -463,11 +463,49 @@ class LeaderNotification(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("inspection_round.id"), index=True)
     leader_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(20), default="list")  # list|yellow_warning
+    kind: Mapped[str] = mapped_column(String(20), default="list")  # list|yellow_warning|red_warning|talk_reminder
     case_id: Mapped[int | None] = mapped_column(ForeignKey("rectification_case.id"))
     unit_ids: Mapped[list[int]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The leader's instruction (批示) written when signing for it; the office and the unit read it.
+    instruction: Mapped[str | None] = mapped_column(Text)
+
+
+class Notice(Base):
+    """One message in a person's message centre (消息): a new task, a return, a warning, an urge,
+    a published list, a leader's instruction, a department's comment. What it is about is named by
+    the ids it carries; its words are the page's (by `kind`), besides `detail`, which is what
+    someone wrote (a return's reason, an urge's comment)."""
+
+    __tablename__ = "notice"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    round_id: Mapped[int | None] = mapped_column(ForeignKey("inspection_round.id"))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("rectification_case.id"))
+    task_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    notification_id: Mapped[int | None] = mapped_column(ForeignKey("leader_notification.id"))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))  # the unit it is about
+    subject: Mapped[str | None] = mapped_column(String(400))  # a task's name, as its diagram words it
+    detail: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class CaseComment(Base):
+    """A functional department's comment (意见) on a case of a unit whose common problems it governs;
+    the unit reads it on its case page."""
+
+    __tablename__ = "case_comment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("rectification_case.id"), index=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class Clue(Base):

@@ -105,7 +105,15 @@ SCHEMAS = {
 def document() -> dict:
     from .api.auth import PASSWORD_CHANGE, TOKEN_REQUEST, TOTP_CODE, TOTP_CONFIRM
     from .api.cases import EVIDENCE_REVIEW, RECHECK
-    from .api.library import CLUE_REQUEST, EXPERT_REQUEST, FINDING_REQUEST, INSPECTOR_PROFILE, LINK_REQUEST
+    from .api.library import (
+        ACKNOWLEDGE,
+        CLUE_REQUEST,
+        EXPERT_REQUEST,
+        FINDING_REQUEST,
+        INSPECTOR_PROFILE,
+        LINK_REQUEST,
+    )
+    from .api.notices import COMMENT, URGE
     from .api.org import DECISION_REQUEST, ROLE_CHANGE_REQUEST, UNIT_REQUEST
     from .api.rounds import (
         COMMON_PROBLEM_CHANGE,
@@ -245,7 +253,9 @@ def document() -> dict:
         "/notifications": {"get": _op("Leader notifications (leaders: their own; office: all)", "supervision",
                                       returns=LISTING)
                            | {"parameters": paging + query(round_id=an_id, pending={"enum": ["true", "false"]})}},
-        "/notifications/{id}/acknowledge": {"post": _op("A leader acknowledges a notification", "supervision")},
+        "/notifications/{id}/acknowledge": {"post": _op("A leader signs for a notification (签收), with an "
+                                                        "instruction (批示) the office and the unit read",
+                                                        "supervision", ACKNOWLEDGE)},
         "/letters": {"get": _op("Recommendation letters (office; departments: their own)", "supervision",
                                 returns=LISTING) | {"parameters": of_round}},
         "/rounds/{id}/clues": {"post": _op("Register a problem clue (the round's inspectors)", "clues",
@@ -280,6 +290,25 @@ def document() -> dict:
                                      returns={"allOf": [LISTING, {"required": ["columns"]}]}) | {"parameters": [
                               {"name": "format", "in": "query", "schema": {"enum": ["json", "xlsx"]}}, *list_filters]}},
     }
+    paths.update({
+        "/notices": {"get": _op("The caller's own messages (消息), newest first, each with `read`; `unread` "
+                                "counts the unread ones", "notices",
+                                returns={"allOf": [LISTING, {"required": ["unread"]}]})
+                     | {"parameters": paging + query(unread={"enum": ["true", "false"]})}},
+        "/notices/{id}/read": {"post": _op("Mark one of the caller's messages read", "notices")},
+        "/notices/read-all": {"post": _op("Mark all the caller's messages read", "notices",
+                                          returns={"type": "object", "required": ["marked"]})},
+        "/cases/{id}/urge": {"post": _op("Urge (催办) a unit whose case is still its to do (office): its liaison "
+                                         "and head are told", "supervision", URGE, "201")},
+        "/cases/{id}/history": {"get": _op("A case's supervision record: warnings, urges, tracking, talks, "
+                                           "re-checks", "supervision", returns=LISTING)},
+        "/cases/{id}/comments": {"get": _op("Functional departments' comments on a case", "supervision",
+                                            returns=LISTING),
+                                 "post": _op("A functional department comments on a case of a common problem it "
+                                             "governs; the unit is told", "supervision", COMMENT, "201")},
+    })
+    # the leader's 签收 may come without a body
+    paths["/notifications/{id}/acknowledge"]["post"]["requestBody"]["required"] = False
     paths["/lists/{name}"]["get"]["responses"]["200"]["content"][XLSX] = {"schema": {"type": "string",
                                                                                    "format": "binary"}}
     paths["/process-models"]["post"]["requestBody"]["content"]["multipart/form-data"] = {"schema": {

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from workflows.engine import StepEvent
 from workflows.tables import HumanTask
 
-from . import access, audit, cases, letters, pools, workflow
+from . import access, audit, cases, letters, notices, pools, workflow
 from .auth import Principal
 from .context import Context
 from .db import lock_row
@@ -29,7 +29,6 @@ from .models import (
     CommonProblem,
     InspectorProfile,
     KeyKind,
-    LeaderNotification,
     Problem,
     ProblemSource,
     Round,
@@ -532,10 +531,9 @@ def publish(ctx: Context, s: Session, p: Principal | None, rnd: Round) -> None:
     listed = [{"id": c.id, "title": c.title} for c in common_problems(s, rnd.id)]
     due = now + timedelta(days=ctx.settings.deadline_days)
     for unit in to.units:
-        cases.open_case(ctx, s, p, rnd.id, unit.id, listed, due)
+        notices.on_list_published(ctx, s, cases.open_case(ctx, s, p, rnd.id, unit.id, listed, due))
     for leader_id, unit_ids in to.leaders.items():
-        s.add(LeaderNotification(round_id=rnd.id, leader_id=leader_id, kind="list", unit_ids=unit_ids,
-                                 created_at=now))
+        notices.tell_leader(ctx, s, rnd.id, leader_id, "list", unit_ids)
     for department_id, governed in to.departments.items():
         letters.send(ctx, s, p, rnd.id, department_id, governed, due)
 

@@ -56,6 +56,8 @@ def deliver_message(ctx: Context, s: Session, p: Principal | None, name: str, ke
 
 def _dispatch(ctx: Context, s: Session, p: Principal | None, result: RunResult) -> None:
     # Imported here: the handlers live in the modules that call this one (publishing a round starts cases).
+    from . import notices
     from .workflow_events import dispatch
 
     dispatch(ctx, s, p, result)
+    notices.on_run(ctx, s, result.instance.id)  # whoever may do a task it opened is told

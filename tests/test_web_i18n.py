@@ -17,7 +17,7 @@ from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir, extract_f
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-from service import lists, operations
+from service import lists, notices, operations
 from service.models import CASE_STATUSES, PROBLEM_SOURCES, ROLES, UNIT_KINDS, WARNINGS
 from service.web import dashboard, i18n, problems
 
@@ -133,6 +133,7 @@ def test_the_default_models_and_forms_read_in_english(model_texts, app):
     ("instance_status", operations.INSTANCE_STATUSES), ("figure", dashboard.FIGURES), ("list", lists.LISTS),
     ("supervision", lists.ACTION_LABELS),
     ("event", ("started", "task_completed", "timer_fired", "message", "completed", "failed", "retried")),
+    ("notice", notices.KINDS), ("leader_notice", notices.LEADER_KIND),
 ])
 def test_every_code_shown_as_a_word_has_one(kind, codes):
     assert [c for c in codes if c not in i18n.LABELS[kind]] == []

@@ -3,7 +3,7 @@ from __future__ import annotations
 from flask import request
 from sqlalchemy import text
 
-from .. import account, limits, totp
+from .. import account, limits, notices, totp
 from .. import auth as auth_service
 from . import bp, ctx, payload, principal
 
@@ -78,6 +78,8 @@ def me():
     body = p.as_json()
     body["portfolio"] = sorted(p.portfolio)
     body["totp"] = totp.status(ctx(), p).as_json()
+    with ctx().db.read() as s:
+        body["unread_notices"] = notices.unread_count(s, p)
     return body
 
 

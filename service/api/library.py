@@ -26,6 +26,9 @@ FINDING_REQUEST = {"type": "object", "required": ["unit_id", "title"], "addition
     "problem_id": {"type": ["integer", "null"]}, "expert_id": {"type": ["integer", "null"]}}}
 LINK_REQUEST = {"type": "object", "required": ["problem_id"], "additionalProperties": False,
                 "properties": {"problem_id": {"type": "integer"}}}
+# a leader's 签收, with their 批示 if they write one; the body may be left out
+ACKNOWLEDGE = {"type": "object", "additionalProperties": False,
+               "properties": {"instruction": {"type": "string", "maxLength": 2000}}}
 
 
 @bp.post("/rounds/<int:round_id>/clues")
@@ -115,8 +118,10 @@ def notifications():
 
 @bp.post("/notifications/<int:notification_id>/acknowledge")
 def acknowledge(notification_id):
+    data = payload(ACKNOWLEDGE, optional=True)
     c = ctx()
-    note = c.db.transaction(lambda s: supervision.acknowledge(c, s, principal(), notification_id))
+    note = c.db.transaction(lambda s: supervision.acknowledge(c, s, principal(), notification_id,
+                                                              data.get("instruction")))
     return supervision.notification_json(note, c)
 
 

@@ -30,8 +30,10 @@ from flask import (
     url_for,
 )
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from sqlalchemy.exc import SQLAlchemyError
 
 from .. import access, totp
+from .. import notices as message_centre
 from ..auth import Principal, load_principal
 from ..context import Context
 from . import assets, i18n
@@ -201,7 +203,9 @@ def _nav() -> list[dict]:
              ("instances.index", _("Processes"), access.INSTANCE_WATCHERS),
              ("admin.users", _("Accounts and roles"), access.ROLE_KEEPERS),
              ("admin.changes", _("Role changes"), access.ROLE_KEEPERS),
-             ("audit.index", _("Audit log"), access.AUDIT_READERS)]
+             ("audit.index", _("Audit log"), access.AUDIT_READERS),
+             ("web.leader_notices", _("Portfolio notices"), ("leader",)),
+             ("web.governed_cases", _("Governed cases"), access.COMMENTERS)]
     nav = []
     for endpoint, text, roles in items:
         if endpoint not in current_app.view_functions or (roles and not p.has(*roles)):
@@ -213,7 +217,20 @@ def _nav() -> list[dict]:
 
 
 def _template_context() -> dict:
-    return {"lang": get_language(), "principal": g.get("principal"), "nav": _nav()}
+    return {"lang": get_language(), "principal": g.get("principal"), "nav": _nav(),
+            "unread_notices": _unread_notices()}
+
+
+def _unread_notices() -> int | None:
+    """The logged-in user's unread messages, for the badge in the top bar."""
+    p = g.get("principal")
+    if p is None:
+        return None
+    try:
+        with ctx().db.read() as s:
+            return message_centre.unread_count(s, p)
+    except SQLAlchemyError:  # an error page while the database is away still renders
+        return None
 
 
 def init_app(app: Flask) -> None:
@@ -240,6 +257,6 @@ def ctx_settings(app: Flask):
 
 
 # the modules whose routes register on bp, and those with blueprints of their own
-from . import admin, audit, auth, dashboard, designer, inbox, instances, rounds, tasks  # noqa: E402,F401
+from . import admin, audit, auth, dashboard, designer, inbox, instances, notices, rounds, tasks  # noqa: E402,F401
 
 PAGE_BLUEPRINTS = (bp, designer.bp, instances.bp, dashboard.bp, admin.bp, audit.bp)

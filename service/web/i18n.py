@@ -150,6 +150,7 @@ LABELS: dict[str, dict] = {
         "governance_plan": _l("Special governance plan"),
         "governance_report": _l("Special governance report"),
         "governance_evaluated": _l("Governance evaluated"),
+        "urge": _l("Urged"),
     },
     "filing_result": {
         "accepted": _l("Accepted"),
@@ -273,6 +274,8 @@ LABELS: dict[str, dict] = {
         "problem_removed": _l("Problem removed"),
         "common_problem_changed": _l("Common problem corrected"),
         "common_problem_removed": _l("Common problem removed"),
+        "case_urged": _l("Unit urged"),
+        "case_commented": _l("Department's comment added"),
     },
     "audit_outcome": {
         "ok": _l("Succeeded"),
@@ -339,6 +342,7 @@ LABELS: dict[str, dict] = {
         "id": _lp("audit detail", "Number"),
         "conflict_units": _lp("audit detail", "Conflict-of-interest units"),
         "token_id": _lp("audit detail", "API token"),
+        "instruction": _lp("audit detail", "Instruction written"),
     },
     "audit_break": {  # why a verification of the audit log failed (service.audit.verify's `why`)
         "altered": _l("entry %(id)s was altered, or not written with this audit key"),
@@ -357,6 +361,23 @@ LABELS: dict[str, dict] = {
     "no_warning_units": {
         "red": _l("No unit is on red."),
         "yellow": _l("No unit is on yellow."),
+    },
+    "notice": {  # what a message in the message centre tells of (service.notices.KINDS)
+        "task": _l("New task"),
+        "returned": _lp("notice", "Returned"),
+        "warning_yellow": _l("Yellow warning"),
+        "warning_red": _l("Red warning"),
+        "talk_reminder": _l("Reminder talk due"),
+        "urge": _l("Urged"),
+        "list_published": _l("List published"),
+        "instruction": _l("Leader's instruction"),
+        "comment": _l("Department's comment"),
+    },
+    "leader_notice": {  # what a leader in charge signs for (LeaderNotification.kind)
+        "list": _l("List published"),
+        "yellow_warning": _l("Yellow warning"),
+        "red_warning": _l("Red warning"),
+        "talk_reminder": _l("Reminder talk due"),
     },
     "error": {
         400: _l("Bad request"),

@@ -190,6 +190,13 @@ def case_view(c: Context, data: case_reads.CaseFile, reviews: bool = False) -> d
                      "reviewed_by": people.get(f.reviewed_by, "") if f.reviewed_by else "",
                      "reviewed_at": fmt_time(f.reviewed_at), "review_comment": f.review_comment}
                     for f in data.filings],
+        "instructions": [{"id": n.id, "leader": people.get(n.leader_id, ""), "kind": n.kind,
+                          "at": fmt_time(n.acknowledged_at), "text": n.instruction} for n in data.instructions],
+        "comments": [{"department": data.departments.get(m.department_id, ""), "author": people.get(m.author_id, ""),
+                      "at": fmt_time(m.created_at), "text": m.text} for m in data.comments],
+        "history": [{"kind": a.kind, "at": fmt_time(a.at), "actor": people.get(a.actor_id, "") if a.actor_id else "",
+                     "detail": a.detail} for a in data.history],
+        "actions": sorted(data.actions),
     }
 
 

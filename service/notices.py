@@ -1,0 +1,210 @@
+"""The message centre (消息): what each person is told, and whether they have read it.
+
+Notices are made where the things they tell of happen, never by a page: every run of a workflow
+tells whoever may do each task it opened (`on_run`, called by `service.workflow` for every start,
+completion, timer and message); a return, a warning, a published list, an urge, a leader's
+instruction and a department's comment tell those they concern from the functions that record them.
+A leader in charge is told through `tell_leader`, which also leaves the notice they sign for.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import exists, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from workflows.tables import HumanTask
+
+from . import access
+from .auth import Principal
+from .context import Context
+from .errors import NotFound
+from .models import BusinessKey, Case, KeyKind, LeaderNotification, Notice, Round, Unit, User
+
+# What a notice tells of; the pages word each kind (web.i18n LABELS["notice"]).
+KINDS = ("task", "returned", "warning_yellow", "warning_red", "talk_reminder", "urge", "list_published",
+         "instruction", "comment")
+# A leader's notice (LeaderNotification.kind) as the message that tells them of it.
+LEADER_KIND = {"list": "list_published", "yellow_warning": "warning_yellow", "red_warning": "warning_red",
+               "talk_reminder": "talk_reminder"}
+UNIT_STAFF = ("unit_liaison", "unit_head")
+
+
+# ---------------------------------------------------------------- who is told
+def people(s: Session, role: str, unit_id: int | None = None) -> list[int]:
+    """The active accounts holding `role` (of one unit, when given)."""
+    query = select(User.id, User.roles).where(User.active.is_(True))
+    if unit_id is not None:
+        query = query.where(User.unit_id == unit_id)
+    return [uid for uid, roles in s.execute(query.order_by(User.id)) if role in (roles or [])]
+
+
+def unit_staff(s: Session, unit_id: int) -> list[int]:
+    """A unit's liaison and head: those who answer for its case."""
+    query = select(User.id, User.roles).where(User.active.is_(True), User.unit_id == unit_id).order_by(User.id)
+    return [uid for uid, roles in s.execute(query) if set(roles or []) & set(UNIT_STAFF)]
+
+
+def task_recipients(s: Session, task: HumanTask) -> list[int]:
+    """Whoever may do the task: the users it names, or the holders of its role (of its unit, for a
+    unit's role; the leader in charge of its unit, for a leader's)."""
+    if task.candidates:
+        return [c.user_id for c in task.candidates]
+    if task.role is None:
+        return []
+    if task.role == "leader":
+        leader = s.scalar(select(Unit.leader_id).where(Unit.id == task.unit_id)) if task.unit_id else None
+        return [leader] if leader else []
+    if task.role in access.UNIT_SCOPED:
+        return people(s, task.role, task.unit_id) if task.unit_id is not None else []
+    if task.role in access.ROLE_ONLY:
+        return people(s, task.role)
+    return []
+
+
+# ---------------------------------------------------------------- telling
+def tell(ctx: Context, s: Session, user_ids: Iterable[int | None], kind: str, *, round_id: int | None = None,
+         case_id: int | None = None, task_id: str | None = None, notification_id: int | None = None,
+         unit_id: int | None = None, subject: str | None = None, detail: str | None = None) -> int:
+    """A notice of `kind` to each of these users, once each; how many were told."""
+    now = ctx.now()
+    recipients = sorted({u for u in user_ids if u is not None})
+    for user_id in recipients:
+        s.add(Notice(user_id=user_id, kind=kind, round_id=round_id, case_id=case_id, task_id=task_id,
+                     notification_id=notification_id, unit_id=unit_id, subject=subject, detail=detail,
+                     created_at=now))
+    return len(recipients)
+
+
+def tell_leader(ctx: Context, s: Session, round_id: int, leader_id: int, kind: str, unit_ids: list[int],
+                case_id: int | None = None) -> LeaderNotification:
+    """A notice a leader in charge signs for (签收), and the message that tells them of it."""
+    note = LeaderNotification(round_id=round_id, leader_id=leader_id, kind=kind, case_id=case_id,
+                              unit_ids=unit_ids, created_at=ctx.now())
+    s.add(note)
+    s.flush()
+    tell(ctx, s, [leader_id], LEADER_KIND[kind], round_id=round_id, case_id=case_id, notification_id=note.id,
+         unit_id=unit_ids[0] if len(unit_ids) == 1 else None)
+    return note
+
+
+def on_run(ctx: Context, s: Session, instance_id: int) -> None:
+    """Tell whoever may do it of each task a workflow run opened (once per task); when the office
+    is to hold a talk with a still-late unit, the unit's leader in charge is told too. The notices
+    of tasks the run closed are read: there is nothing left to do about them."""
+    s.flush()
+    s.execute(update(Notice).where(Notice.read_at.is_(None), Notice.task_id.in_(
+        select(HumanTask.id).where(HumanTask.instance_id == instance_id, HumanTask.state != "open")))
+        .values(read_at=ctx.now()))
+    fresh = s.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id, HumanTask.state == "open",
+                                              ~exists().where(Notice.task_id == HumanTask.id))
+                      .order_by(HumanTask.created_at)).all()
+    for task in fresh:
+        key = BusinessKey.parse(task.business_key)
+        case = s.get(Case, key.id) if key is not None and key.kind == KeyKind.CASE else None
+        round_id = case.round_id if case is not None else (
+            key.id if key is not None and key.kind == KeyKind.ROUND else None)
+        told = tell(ctx, s, task_recipients(s, task), "task", round_id=round_id,
+                    case_id=case.id if case else None, task_id=task.id, unit_id=task.unit_id, subject=task.name)
+        if told and task.step == "talk_reminder" and case is not None:
+            leader = s.scalar(select(Unit.leader_id).where(Unit.id == case.unit_id))
+            if leader is not None:
+                tell_leader(ctx, s, case.round_id, leader, "talk_reminder", [case.unit_id], case.id)
+
+
+def on_warning(ctx: Context, s: Session, case: Case, level: str) -> None:
+    """A yellow or red warning: the unit's liaison and head are told, and its leader in charge
+    gets a notice to sign for."""
+    tell(ctx, s, unit_staff(s, case.unit_id), f"warning_{level}", round_id=case.round_id, case_id=case.id,
+         unit_id=case.unit_id)
+    leader = s.scalar(select(Unit.leader_id).where(Unit.id == case.unit_id))
+    if leader is not None:
+        tell_leader(ctx, s, case.round_id, leader, f"{level}_warning", [case.unit_id], case.id)
+
+
+def on_returned(ctx: Context, s: Session, case: Case, reason: str | None) -> None:
+    tell(ctx, s, unit_staff(s, case.unit_id), "returned", round_id=case.round_id, case_id=case.id,
+         unit_id=case.unit_id, detail=reason)
+
+
+def on_list_published(ctx: Context, s: Session, case: Case) -> None:
+    tell(ctx, s, unit_staff(s, case.unit_id), "list_published", round_id=case.round_id, case_id=case.id,
+         unit_id=case.unit_id)
+
+
+def on_instruction(ctx: Context, s: Session, note: LeaderNotification) -> None:
+    """A leader's instruction (批示): the office is told, and so is the unit of a case's notice."""
+    unit_id = note.unit_ids[0] if len(note.unit_ids) == 1 else None
+    told = people(s, "office")
+    if note.case_id is not None and unit_id is not None:
+        told += unit_staff(s, unit_id)
+    tell(ctx, s, told, "instruction", round_id=note.round_id, case_id=note.case_id, unit_id=unit_id,
+         detail=note.instruction)
+
+
+# ---------------------------------------------------------------- reading
+def list_notices(s: Session, p: Principal, unread: bool, limit: int, offset: int) -> tuple[list[Notice], int]:
+    query = select(Notice).where(access.notice_scope(p))
+    if unread:
+        query = query.where(Notice.read_at.is_(None))
+    total = s.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = s.scalars(query.order_by(Notice.id.desc()).limit(limit).offset(offset)).all()
+    return list(rows), total
+
+
+def unread_count(s: Session, p: Principal) -> int:
+    return s.scalar(select(func.count()).select_from(Notice).where(access.notice_scope(p),
+                                                                   Notice.read_at.is_(None))) or 0
+
+
+def mark_read(ctx: Context, s: Session, p: Principal, notice_id: int) -> Notice:
+    """Mark one's own notice read (again: it stays read at the first time)."""
+    notice = s.scalar(select(Notice).where(Notice.id == notice_id, access.notice_scope(p)))
+    if notice is None:
+        raise NotFound(f"notice {notice_id} does not exist")
+    if notice.read_at is None:
+        notice.read_at = ctx.now()
+        s.flush()
+    return notice
+
+
+def mark_all_read(ctx: Context, s: Session, p: Principal) -> int:
+    result = s.execute(update(Notice).where(access.notice_scope(p), Notice.read_at.is_(None))
+                       .values(read_at=ctx.now()))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def instructions_for(s: Session, case: Case) -> list[LeaderNotification]:
+    """The leaders' instructions about a case: on its own notices, and on its round's list notices
+    that name its unit."""
+    rows = s.scalars(select(LeaderNotification).where(
+        LeaderNotification.round_id == case.round_id, LeaderNotification.instruction.is_not(None),
+        or_(LeaderNotification.case_id == case.id, LeaderNotification.case_id.is_(None)))
+        .order_by(LeaderNotification.id)).all()
+    return [n for n in rows if n.case_id == case.id or case.unit_id in (n.unit_ids or [])]
+
+
+def names_for(s: Session, rows: Iterable[Notice | LeaderNotification]) -> tuple[dict[int, str], dict[int, str]]:
+    """The names of the units and rounds these notices are about, by id."""
+    rows = list(rows)
+    unit_ids: set[int] = set()
+    for n in rows:
+        unit_ids.update(getattr(n, "unit_ids", None) or [])
+        one = getattr(n, "unit_id", None)
+        if one is not None:
+            unit_ids.add(one)
+    return names(s, unit_ids, {n.round_id for n in rows if n.round_id})
+
+
+def names(s: Session, unit_ids: Iterable[int], round_ids: Iterable[int]) -> tuple[dict[int, str], dict[int, str]]:
+    unit_ids, round_ids = set(unit_ids), set(round_ids)
+    units = dict(s.execute(select(Unit.id, Unit.name).where(Unit.id.in_(unit_ids))).all()) if unit_ids else {}
+    rounds = dict(s.execute(select(Round.id, Round.name).where(Round.id.in_(round_ids))).all()) if round_ids else {}
+    return units, rounds
+
+
+def notice_json(n: Notice, ctx: Context) -> dict:
+    return {"id": n.id, "kind": n.kind, "round_id": n.round_id, "case_id": n.case_id, "task_id": n.task_id,
+            "notification_id": n.notification_id, "unit_id": n.unit_id, "subject": n.subject, "detail": n.detail,
+            "created_at": ctx.local_iso(n.created_at), "read": n.read_at is not None,
+            "read_at": ctx.local_iso(n.read_at) if n.read_at else None}
