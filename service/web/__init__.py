@@ -201,7 +201,11 @@ def _nav() -> list[dict]:
              ("instances.index", _("Processes"), access.INSTANCE_WATCHERS),
              ("admin.users", _("Accounts and roles"), access.ROLE_KEEPERS),
              ("admin.changes", _("Role changes"), access.ROLE_KEEPERS),
-             ("audit.index", _("Audit log"), access.AUDIT_READERS)]
+             ("audit.index", _("Audit log"), access.AUDIT_READERS),
+             ("library.clues_index", _("Clue library"), access.CLUE_READERS),
+             ("library.inspectors", _("Inspector pool"), access.POOL_KEEPERS),
+             ("library.experts", _("Expert pool"), access.POOL_KEEPERS),
+             ("library.findings", _("Audit findings"), access.AUDIT_FINDING_READERS)]
     nav = []
     for endpoint, text, roles in items:
         if endpoint not in current_app.view_functions or (roles and not p.has(*roles)):
@@ -241,5 +245,6 @@ def ctx_settings(app: Flask):
 
 # the modules whose routes register on bp, and those with blueprints of their own
 from . import admin, audit, auth, dashboard, designer, inbox, instances, rounds, tasks  # noqa: E402,F401
+from . import library  # noqa: E402
 
-PAGE_BLUEPRINTS = (bp, designer.bp, instances.bp, dashboard.bp, admin.bp, audit.bp)
+PAGE_BLUEPRINTS = (bp, designer.bp, instances.bp, dashboard.bp, admin.bp, audit.bp, library.bp)
