@@ -138,7 +138,10 @@ def _audit_side(ctx: Context, round_id: int) -> None:
         data = {"round_id": round_id, "unit_id": problem.unit_id, "title": title, "description": description,
                 "audit_ref": "审计报告〔2026〕12号", "expert_id": expert.id,
                 "problem_id": problem.id if link else None}
-        ctx.db.transaction(lambda s, data=data: pools.add_finding(ctx, s, auditor, data))
+
+        def register(s: Session, data: dict = data):
+            return pools.add_finding(ctx, s, auditor, data)
+        ctx.db.transaction(register)
 
 
 def _free_inspectors(s: Session, inspected: list[str], usernames: list[str]) -> list[int]:

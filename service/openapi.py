@@ -109,11 +109,11 @@ def document() -> dict:
         INSPECTOR_PROFILE,
         LINK_REQUEST,
     )
-    from .clues import STATUSES as CLUE_STATUSES
     from .api.org import DECISION_REQUEST, ROLE_CHANGE_REQUEST, UNIT_REQUEST
     from .api.rounds import COMMON_PROBLEM_REQUEST, PROBLEM_REQUEST, ROUND_REQUEST
     from .api.tasks import COMPLETE_REQUEST
     from .auth import MIN_PASSWORD_LENGTH
+    from .clues import STATUSES as CLUE_STATUSES
     from .lists import LISTS
     from .models import CASE_STATUSES, ROLES, UNIT_KINDS
     from .operations import INSTANCE_STATUSES

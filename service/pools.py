@@ -13,11 +13,11 @@ from .context import Context
 from .db import lock_row
 from .errors import NotFound, Unprocessable
 from .models import (
+    RECTIFYING_KINDS,
     AuditFinding,
     Expert,
     InspectorDeclaration,
     InspectorProfile,
-    RECTIFYING_KINDS,
     Problem,
     Round,
     RoundExpert,
@@ -62,10 +62,19 @@ def _histories(s: Session, user_ids: list[int]) -> dict[int, list[InspectorDecla
 
 
 def list_inspectors(ctx: Context, s: Session, p: Principal) -> list[dict]:
+    """Every inspector: those with a pool entry, and active inspector accounts that have none yet
+    (an empty entry, set by their first change)."""
     p.require(*access.POOL_KEEPERS)
     rows = s.execute(select(InspectorProfile, User).join(User, User.id == InspectorProfile.user_id).order_by(User.id)).all()
+    entered = {user.id for _, user in rows}
+    # roles are a JSON list: filtered here, as organisation.user_query does
+    fresh = [u for u in s.scalars(select(User).where(User.active.is_(True), User.id.not_in(entered)).order_by(User.id))
+             if "inspector" in (u.roles or [])]
     histories = _histories(s, [user.id for _, user in rows])
-    return [profile_json(profile, user, histories[user.id], ctx) for profile, user in rows]
+    listed = [profile_json(profile, user, histories[user.id], ctx) for profile, user in rows]
+    listed += [profile_json(InspectorProfile(user_id=u.id, specialties=[], conflict_unit_ids=[]), u, [], ctx)
+               for u in fresh]
+    return sorted(listed, key=lambda r: r["user_id"])
 
 
 def put_inspector(ctx: Context, s: Session, p: Principal, user_id: int, data: dict) -> dict:

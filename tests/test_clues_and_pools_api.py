@@ -3,9 +3,9 @@ through the API: who may do what (403 for everyone else), and bad input refused 
 from __future__ import annotations
 
 import pytest
+from support.rounds import as_user, publish_round, record_problems, start_round
 
 from service import clues
-from tests.support.rounds import as_user, publish_round, record_problems, start_round
 
 OTHERS = ("inspector0", "leading1", "leader0", "u000_liaison", "u002_head", "discipline1", "designer1", "admin",
           "security1", "auditor1")

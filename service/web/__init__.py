@@ -244,7 +244,17 @@ def ctx_settings(app: Flask):
 
 
 # the modules whose routes register on bp, and those with blueprints of their own
-from . import admin, audit, auth, dashboard, designer, inbox, instances, rounds, tasks  # noqa: E402,F401
-from . import library  # noqa: E402
+from . import (  # noqa: E402,F401
+    admin,
+    audit,
+    auth,
+    dashboard,
+    designer,
+    inbox,
+    instances,
+    library,  # noqa: E402
+    rounds,
+    tasks,
+)
 
 PAGE_BLUEPRINTS = (bp, designer.bp, instances.bp, dashboard.bp, admin.bp, audit.bp, library.bp)

@@ -207,7 +207,7 @@ def _findings_page(form: dict, errors: dict, status: int = 200):
         view = pools.findings_page(s, principal(), round_id, linked)
         items = [{"id": f.id, "title": f.title, "description": f.description, "audit_ref": f.audit_ref or "",
                   "unit": view.units.get(f.unit_id, ""), "round": view.rounds.get(f.round_id, "") if f.round_id else "",
-                  "recorded_at": fmt_time(f.recorded_at), "expert": view.experts.get(f.expert_id, ""),
+                  "recorded_at": fmt_time(f.recorded_at), "expert": view.experts.get(f.expert_id, "") if f.expert_id else "",
                   "problem": view.problems.get(f.problem_id) if f.problem_id else None, "problem_id": f.problem_id,
                   "candidates": [{"id": pr.id, "text": _problem_text(pr.description, pr.category)}
                                  for pr in view.candidates.get(f.id, [])]} for f in view.findings]
