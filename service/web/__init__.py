@@ -203,8 +203,7 @@ def _nav() -> list[dict]:
              ("admin.changes", _("Role changes"), access.ROLE_KEEPERS),
              ("audit.index", _("Audit log"), access.AUDIT_READERS),
              ("library.clues_index", _("Clue library"), access.CLUE_READERS),
-             ("library.inspectors", _("Inspector pool"), access.POOL_KEEPERS),
-             ("library.experts", _("Expert pool"), access.POOL_KEEPERS),
+             ("library.inspectors", pgettext("menu", "Pools"), access.POOL_KEEPERS),  # both pools link each other
              ("library.findings", _("Audit findings"), access.AUDIT_FINDING_READERS)]
     nav = []
     for endpoint, text, roles in items:

@@ -71,7 +71,7 @@ def test_clue_library_pools_and_audit_findings(live_app, live_server, new_contex
 
     # the office: the inspector pool (a conflict declared) and the expert pool (an expert assigned)
     sign_in(page, "office1")
-    page.get_by_role("link", name="巡察人才库").click()
+    page.get_by_role("link", name="人才库", exact=True).click()
     page.get_by_role("link", name=re.compile("编辑回避单位.*巡察员1")).click()
     page.get_by_label("单位4").check()
     page.get_by_label("专长").fill("工程审计、财务")
@@ -81,7 +81,7 @@ def test_clue_library_pools_and_audit_findings(live_app, live_server, new_contex
     assert_translated(page)
     _fits(page, size)
     shoot(page, f"inspector-pool-{tag}", full_page=True)
-    page.get_by_role("link", name="协审人才库").first.click()
+    page.get_by_role("link", name="协审人才库").click()
     page.get_by_label("姓名").fill("陈会计师")
     page.get_by_label("所在单位").fill("区审计局协审组")
     page.get_by_label("专长").fill("财务审计，工程结算")
