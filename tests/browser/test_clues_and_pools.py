@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 from support.browser import DESKTOP, PHONE, assert_translated
-from support.rounds import as_user, complete, open_task_id, publish_round
+from support.rounds import as_user, complete, open_task_id, publish_round, start_round
 
 from service import clues
 
@@ -24,8 +24,6 @@ def walked_round(live_app):
     ctx, d = live_app.extensions["rectiflow"], live_app.district
     round_id, _ = publish_round(ctx, d)
     # a second round, still open for findings, where an inspector registers a clue
-    from support.rounds import start_round
-
     open_round = start_round(ctx, d, "区委第二轮巡察")
     as_user(ctx, "inspector0", lambda s, p: clues.register(ctx, s, p, open_round, d.units[1], "工程验收问题线索",
                                                            SECRET))
@@ -35,7 +33,7 @@ def walked_round(live_app):
 @pytest.mark.parametrize("size, tag", [(DESKTOP, "desktop"), (PHONE, "phone")])
 def test_clue_library_pools_and_audit_findings(live_app, live_server, new_context, guard, sign_in, shoot,
                                                walked_round, size, tag):
-    ctx, d = live_app.extensions["rectiflow"], live_app.district
+    ctx = live_app.extensions["rectiflow"]
     page = guard.watch(new_context(viewport=size).new_page())
 
     # the office: the hand-over task shows the clue but never its content
