@@ -48,7 +48,13 @@ ACCOUNT_READERS = ("admin", "security_admin", "office")  # the list of accounts
 DESIGN_READERS = ("designer", "admin", "office")       # process models: read, validate, see versions
 DESIGNERS = ("designer", "admin")                      # process models: deploy and edit
 POOL_KEEPERS = ("office", "admin")                     # the inspector pool
-AUDIT_LINKERS = ("office", "leading_group")            # audit findings linked to a round's problems
+# Audit findings (巡审结合): the auditor registers what the audit found and links it to the round's
+# problem it corroborates; the office does both as well (it runs the round and knows its problems);
+# the leading group reads them.
+AUDIT_REGISTRARS = ("auditor", "office")               # register an audit finding
+AUDIT_LINKERS = ("auditor", "office")                  # link a finding to a problem of its unit
+AUDIT_FINDING_READERS = ("auditor", "office", "leading_group")  # the list of audit findings
+EXPERT_ASSIGNERS = ("office",)                         # co-audit experts assigned to a round
 CLUE_READERS = ("discipline", "office", "inspector")   # the clue library (content per clue_scope)
 # The security audit log is read by the audit administrator alone: not the system administrator,
 # whose own actions it records (separation of duties, GB/T 22239).
@@ -253,6 +259,15 @@ def clue_scope(p: Principal):
 
 def sees_clue_content(p: Principal, clue: Clue) -> bool:
     return p.has("discipline") or clue.registered_by == p.id
+
+
+def may_read_clue_library(p: Principal) -> bool:
+    return p.has(*CLUE_READERS)
+
+
+def sees_clue_process(p: Principal) -> bool:
+    """A clue's hand-over diagram and history are the discipline inspection's (see instance_scope)."""
+    return p.has("discipline")
 
 
 def may_register_clue(p: Principal, rnd: Round) -> bool:

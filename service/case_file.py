@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from workflows.tables import HumanTask
 
-from . import access, cases, evidence, letters, notices, rounds, tasks
+from . import access, cases, clues, evidence, letters, notices, rounds, tasks
 from .auth import Principal
 from .context import Context
 from .designs import model_names
@@ -71,6 +71,7 @@ class TaskPage:
     titles: dict[int, str]         # the common problems the form's rows may name
     initial: dict                  # what the form starts with
     can_upload: bool               # the page offers the evidence upload
+    clue: clues.ClueView | None = None  # a hand-over's clue (content only for who may see it)
 
 
 def case_file(s: Session, p: Principal, case_id: int) -> CaseFile:
@@ -129,12 +130,14 @@ def task_page(ctx: Context, s: Session, p: Principal, task_id: str) -> TaskPage:
             round_ = None
     elif key is not None and key.kind == KeyKind.LETTER:
         letter = letters.letter_summary(s, key.id)
+    clue = clues.task_clue_view(s, p, key.id) if key is not None and key.kind == KeyKind.CLUE else None
     titles = common_problem_titles(s, key)
     # evidence is uploaded on the steps that gather it, while the case takes it (never once closed)
     can_upload = (case is not None and row.state == "open" and body["actionable"]
                   and row.step in evidence.UPLOAD_STEPS and evidence.accepts_evidence(s, case.case))
     return TaskPage(row, body["form"], body["actionable"], model_names(s, [row.model_key]).get(row.model_key, ""),
-                    unit_name(s, row.unit_id), case, round_, letter, titles, initial_data(s, row), can_upload)
+                    unit_name(s, row.unit_id), case, round_, letter, titles, initial_data(s, row), can_upload,
+                    clue)
 
 
 def initial_data(s: Session, row: HumanTask) -> dict:

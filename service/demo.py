@@ -10,7 +10,7 @@ from functools import partial
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import clues, rounds, tasks
+from . import clues, pools, rounds, tasks
 from . import demo_data as D
 from .auth import Principal, hash_password, principal_for
 from .context import Context
@@ -26,6 +26,7 @@ def seed_demo(ctx: Context) -> str:
     finished = _finished_round(ctx)
     current = _current_round(ctx)
     _clues(ctx, current)
+    _audit_side(ctx, finished)
     return (f"demo district loaded: round {finished} closed out, round {current} in discovery; "
             f"log in as admin / office1 / {D.DEPARTMENTS[0]['code'].lower()}_liaison … "
             f"with the password from RECTIFLOW_DEMO_PASSWORD")
@@ -77,6 +78,7 @@ def _organisation(s: Session, password_hash: str) -> None:
     user("designer1", "流程设计 周工", ["designer"], office)
     user("leading1", "领导小组 成员", ["leading_group"], special["leading_group"].id)
     user("discipline1", "纪委监委 审查员", ["discipline"], special["discipline"].id)
+    user("shenji1", "区审计局 钱审计师", ["auditor"], by_code[D.AUDIT_DEPARTMENT].id)  # 审计: 巡审结合
     for inspector in D.INSPECTORS:
         user(inspector["username"], inspector["name"], ["inspector"], by_code.get(inspector["home_unit"], special["office"]).id)
     for index, (code, unit) in enumerate(by_code.items()):
@@ -117,6 +119,29 @@ def _clues(ctx: Context, round_id: int) -> None:
     _complete_all(ctx, discipline, "receive_clue", lambda s, key: {"received": True})
     _complete_all(ctx, discipline, "dispose_clue", lambda s, key: {"disposition": "case_filed", "people_count": 1,
                                                                    "comment": "已立案审查"})
+
+
+def _audit_side(ctx: Context, round_id: int) -> None:
+    """巡审结合 in the closed round: an expert assigned to it, and two audit findings of an inspected
+    unit, one linked to the inspection's problem it corroborates, one awaiting its link."""
+    office, auditor = _who(ctx, "office1"), _who(ctx, "shenji1")
+    with ctx.db.read() as s:
+        expert = s.scalars(select(Expert).order_by(Expert.id)).first()
+        problem = s.scalars(select(Problem).where(Problem.round_id == round_id).order_by(Problem.id)).first()
+    if expert is None or problem is None:
+        return
+    ctx.db.transaction(lambda s: pools.assign_expert(ctx, s, office, round_id, expert.id))
+    for title, description, link in (
+        ("工程结算未经审核即支付尾款", "抽查3个工程项目，结算未经第三方审核即支付尾款合计约45万元。", True),
+        ("合同台账登记不全", "部分采购合同未录入合同台账，合同履行情况无法追踪。", False),
+    ):
+        data = {"round_id": round_id, "unit_id": problem.unit_id, "title": title, "description": description,
+                "audit_ref": "审计报告〔2026〕12号", "expert_id": expert.id,
+                "problem_id": problem.id if link else None}
+
+        def register(s: Session, data: dict = data):
+            return pools.add_finding(ctx, s, auditor, data)
+        ctx.db.transaction(register)
 
 
 def _free_inspectors(s: Session, inspected: list[str], usernames: list[str]) -> list[int]:

@@ -401,3 +401,6 @@ CURRENT_ROUND: dict[str, Any] = {
          "description": "合作建房协议未经法律审查,违约责任条款缺失。"},
     ],
 }
+
+# The department whose auditor registers audit findings (巡审结合): 区审计局.
+AUDIT_DEPARTMENT = "D07"

@@ -208,6 +208,7 @@ ERROR_CODES: dict[str, str] = {
     "not_an_inspector": N_("Choose inspectors only"),
     "conflict_of_interest": N_("An inspector may not inspect a unit they have a conflict of interest with"),
     "other_unit": N_("The problem was found in another unit"),
+    "expert_inactive": N_("The expert is no longer in the pool"),
     # rounds and the list
     "unknown_source": N_("Choose where the problem came from"),
     "round_not_open": N_("This round no longer takes problems or clues"),

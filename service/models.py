@@ -40,6 +40,7 @@ ROLES = {
     "admin": "系统管理员",
     "security_admin": "安全管理员",
     "audit_admin": "审计管理员",
+    "auditor": "审计",
 }
 UNIT_KINDS = ("department", "street", "community", "company", "office", "leading_group", "discipline")
 # Units that receive every published list and rectify against it.
@@ -571,6 +572,17 @@ class Expert(Base):
     specialties: Mapped[list[str]] = mapped_column(JSON, default=list)
     contact: Mapped[str | None] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class RoundExpert(Base):
+    """A co-audit expert assigned to a round (协审人才库 → the round's audit support)."""
+
+    __tablename__ = "round_expert"
+
+    round_id: Mapped[int] = mapped_column(ForeignKey("inspection_round.id"), primary_key=True)
+    expert_id: Mapped[int] = mapped_column(ForeignKey("expert.id"), primary_key=True)
+    assigned_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class AuditFinding(Base):

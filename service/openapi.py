@@ -107,6 +107,7 @@ def document() -> dict:
     from .api.cases import EVIDENCE_REVIEW, RECHECK
     from .api.library import (
         ACKNOWLEDGE,
+        ASSIGN_REQUEST,
         CLUE_REQUEST,
         EXPERT_REQUEST,
         FINDING_REQUEST,
@@ -125,6 +126,7 @@ def document() -> dict:
     )
     from .api.tasks import COMPLETE_REQUEST
     from .auth import MIN_PASSWORD_LENGTH
+    from .clues import STATUSES as CLUE_STATUSES
     from .lists import LISTS
     from .models import CASE_STATUSES, ROLES, UNIT_KINDS
     from .operations import INSTANCE_STATUSES
@@ -261,18 +263,27 @@ def document() -> dict:
         "/rounds/{id}/clues": {"post": _op("Register a problem clue (the round's inspectors)", "clues",
                                            CLUE_REQUEST, "201")},
         "/clues": {"get": _op("The clue library (content only for discipline and the registering inspector)",
-                              "clues", returns=LISTING) | {"parameters": paging + of_round}},
+                              "clues", returns=LISTING) | {"parameters": paging + query(
+            round_id=an_id, unit_id=an_id, status={"enum": list(CLUE_STATUSES)})}},
         "/clues/{id}": {"get": _op("One clue", "clues")},
         "/pools/inspectors": {"get": _op("Inspector talent pool", "pools", returns=LISTING)},
         "/pools/inspectors/{id}": {"put": _op("Set an inspector's specialties and conflicts of interest", "pools",
                                               INSPECTOR_PROFILE)},
         "/pools/experts": {"get": _op("Co-audit expert pool", "pools", returns=LISTING),
                            "post": _op("Add an expert", "pools", EXPERT_REQUEST, "201")},
-        "/audit-findings": {"get": _op("Audit findings", "pools", returns=LISTING) | {"parameters": of_round},
+        "/audit-findings": {"get": _op("Audit findings (auditor, office, leading group); linked=true|false",
+                                       "pools", returns=LISTING)
+                            | {"parameters": query(round_id=an_id, linked={"enum": ["true", "false"]})},
                             "post": _op("Record an audit finding, optionally linked to a problem", "pools",
                                         FINDING_REQUEST, "201")},
         "/audit-findings/{id}/link": {"post": _op("Link an audit finding to a problem (巡审结合)", "pools",
                                                   LINK_REQUEST)},
+        "/rounds/{id}/experts": {"get": _op("Co-audit experts assigned to a round (office, admin)", "pools",
+                                            returns=LISTING),
+                                 "post": _op("Assign an expert of the pool to a round (office)", "pools",
+                                             ASSIGN_REQUEST, "201", returns=LISTING)},
+        "/rounds/{id}/experts/{expert_id}": {"delete": _op("Take an expert off a round (office)", "pools",
+                                                           ok="204", returns=None)},
         "/process-instances": {"get": _op("Process instances the caller runs, failed first (office, designers); "
                                           "status=running|error|completed", "operations", returns=LISTING)
                                | {"parameters": paging + query(status={"enum": list(INSTANCE_STATUSES)})}},
@@ -317,12 +328,14 @@ def document() -> dict:
     # service answers 404 past what the databases hold).
     path_schemas = {"id": {"type": "integer", "minimum": 0, "maximum": MAX_INT},
                     "version": {"type": "integer", "minimum": 0, "maximum": MAX_INT},
-                    "key": {"type": "string", "minLength": 1}, "name": {"enum": list(LISTS)}}
+                    "key": {"type": "string", "minLength": 1}, "name": {"enum": list(LISTS)},
+                    "expert_id": {"type": "integer", "minimum": 0, "maximum": MAX_INT}}
     path_schemas["problem_id"] = path_schemas["common_id"] = path_schemas["id"]
     for path, ops in paths.items():
         params = [{"name": name, "in": "path", "required": True,
                    "schema": {"type": "string", "minLength": 1} if path.startswith("/tasks/") else path_schemas[name]}
-                  for name in ("id", "key", "version", "name", "problem_id", "common_id") if "{%s}" % name in path]
+                  for name in ("id", "key", "version", "name", "problem_id", "common_id", "expert_id")
+                  if "{%s}" % name in path]
         if params:
             for op in ops.values():
                 op["parameters"] = params + op.get("parameters", [])

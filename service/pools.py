@@ -1,6 +1,7 @@
 """The inspector talent pool, the co-audit expert pool, and audit findings linked to problems."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -11,7 +12,18 @@ from .auth import Principal
 from .context import Context
 from .db import lock_row
 from .errors import NotFound, Unprocessable
-from .models import AuditFinding, Expert, InspectorDeclaration, InspectorProfile, Problem, Round, Unit, User
+from .models import (
+    RECTIFYING_KINDS,
+    AuditFinding,
+    Expert,
+    InspectorDeclaration,
+    InspectorProfile,
+    Problem,
+    Round,
+    RoundExpert,
+    Unit,
+    User,
+)
 
 
 def profile_json(profile: InspectorProfile, user: User, history: list[InspectorDeclaration] | None = None,
@@ -50,10 +62,19 @@ def _histories(s: Session, user_ids: list[int]) -> dict[int, list[InspectorDecla
 
 
 def list_inspectors(ctx: Context, s: Session, p: Principal) -> list[dict]:
+    """Every inspector: those with a pool entry, and active inspector accounts that have none yet
+    (an empty entry, set by their first change)."""
     p.require(*access.POOL_KEEPERS)
     rows = s.execute(select(InspectorProfile, User).join(User, User.id == InspectorProfile.user_id).order_by(User.id)).all()
+    entered = {user.id for _, user in rows}
+    # roles are a JSON list: filtered here, as organisation.user_query does
+    fresh = [u for u in s.scalars(select(User).where(User.active.is_(True), User.id.not_in(entered)).order_by(User.id))
+             if "inspector" in (u.roles or [])]
     histories = _histories(s, [user.id for _, user in rows])
-    return [profile_json(profile, user, histories[user.id], ctx) for profile, user in rows]
+    listed = [profile_json(profile, user, histories[user.id], ctx) for profile, user in rows]
+    listed += [profile_json(InspectorProfile(user_id=u.id, specialties=[], conflict_unit_ids=[]), u, [], ctx)
+               for u in fresh]
+    return sorted(listed, key=lambda r: r["user_id"])
 
 
 def put_inspector(ctx: Context, s: Session, p: Principal, user_id: int, data: dict) -> dict:
@@ -154,16 +175,20 @@ def add_expert(s: Session, p: Principal, data: dict) -> Expert:
     return expert
 
 
-def expert_json(e: Expert) -> dict:
-    return {"id": e.id, "name": e.name, "organisation": e.organisation, "specialties": e.specialties,
+def expert_json(e: Expert, round_ids: list[int] | None = None) -> dict:
+    body = {"id": e.id, "name": e.name, "organisation": e.organisation, "specialties": e.specialties,
             "contact": e.contact, "active": e.active}
+    if round_ids is not None:
+        body["round_ids"] = round_ids
+    return body
 
 
 def add_finding(ctx: Context, s: Session, p: Principal, data: dict) -> AuditFinding:
-    p.require(*access.OFFICE)
+    p.require(*access.AUDIT_REGISTRARS)
     if s.get(Unit, data["unit_id"]) is None:
         raise Unprocessable.on_field("unit_id", "unknown_unit", f"no unit {data['unit_id']}", "unknown unit")
-    if data.get("round_id") is not None and s.get(Round, data["round_id"]) is None:
+    rnd = s.get(Round, data["round_id"]) if data.get("round_id") is not None else None
+    if data.get("round_id") is not None and (rnd is None or not access.can_read_round(p, rnd)):
         raise Unprocessable.on_field("round_id", "unknown_round", f"no round {data['round_id']}", "unknown round")
     if data.get("expert_id") is not None and s.get(Expert, data["expert_id"]) is None:
         raise Unprocessable.on_field("expert_id", "unknown_expert", f"no expert {data['expert_id']}", "unknown expert")
@@ -179,27 +204,34 @@ def add_finding(ctx: Context, s: Session, p: Principal, data: dict) -> AuditFind
 
 
 def link_finding(s: Session, p: Principal, finding_id: int, problem_id: int) -> AuditFinding:
-    p.require(*access.OFFICE)
+    p.require(*access.AUDIT_LINKERS)
     finding = s.get(AuditFinding, finding_id)
     if finding is None:
         raise NotFound(f"audit finding {finding_id} does not exist")
     problem = s.get(Problem, problem_id)
-    if problem is None:
+    if problem is None or s.scalar(select(Round.id).where(Round.id == problem.round_id,
+                                                          access.findings_scope(p))) is None:
         raise Unprocessable.on_field("problem_id", "unknown_problem", f"no problem {problem_id}", "unknown problem")
     if problem.unit_id != finding.unit_id:
         raise Unprocessable.on_field("problem_id", "other_unit", "an audit finding links to a problem of the same unit",
                                      "the problem was found in another unit")
+    if finding.round_id is not None and problem.round_id != finding.round_id:
+        raise Unprocessable.on_field("problem_id", "not_in_round", "an audit finding of a round links to a problem "
+                                     "of that round", "the problem was found in another round")
     finding.problem_id = problem_id
     s.flush()
     audit.record(s, "audit_finding_linked", p, f"audit_finding:{finding.id}", detail={"problem": problem_id})
     return finding
 
 
-def list_findings(s: Session, p: Principal, round_id: int | None) -> tuple[list[AuditFinding], int]:
-    p.require(*access.AUDIT_LINKERS)
+def list_findings(s: Session, p: Principal, round_id: int | None,
+                  linked: bool | None = None) -> tuple[list[AuditFinding], int]:
+    p.require(*access.AUDIT_FINDING_READERS)
     query = select(AuditFinding)
     if round_id is not None:
         query = query.where(AuditFinding.round_id == round_id)
+    if linked is not None:
+        query = query.where(AuditFinding.problem_id.is_not(None) if linked else AuditFinding.problem_id.is_(None))
     total = s.scalar(select(func.count()).select_from(query.subquery())) or 0
     return list(s.scalars(query.order_by(AuditFinding.id))), total
 
@@ -208,3 +240,133 @@ def finding_json(f: AuditFinding, ctx: Context) -> dict:
     return {"id": f.id, "round_id": f.round_id, "unit_id": f.unit_id, "title": f.title,
             "description": f.description, "audit_ref": f.audit_ref, "problem_id": f.problem_id,
             "expert_id": f.expert_id, "recorded_at": ctx.local_iso(f.recorded_at)}
+
+
+# ---------------------------------------------------------------- co-audit experts of a round
+def round_experts(s: Session, p: Principal, round_id: int) -> list[Expert]:
+    """The experts assigned to a round, in the order they were assigned."""
+    p.require(*access.POOL_KEEPERS)
+    if s.get(Round, round_id) is None:
+        raise NotFound(f"round {round_id} does not exist")
+    return list(s.scalars(select(Expert).join(RoundExpert, RoundExpert.expert_id == Expert.id)
+                          .where(RoundExpert.round_id == round_id).order_by(RoundExpert.assigned_at, Expert.id)))
+
+
+def assign_expert(ctx: Context, s: Session, p: Principal, round_id: int, expert_id: int) -> list[Expert]:
+    """Assign an expert of the pool to a round; assigning one twice changes nothing."""
+    p.require(*access.EXPERT_ASSIGNERS)
+    if s.get(Round, round_id) is None:
+        raise NotFound(f"round {round_id} does not exist")
+    expert = s.get(Expert, expert_id)
+    if expert is None:
+        raise Unprocessable.on_field("expert_id", "unknown_expert", f"no expert {expert_id}", "unknown expert")
+    if not expert.active:
+        raise Unprocessable.on_field("expert_id", "expert_inactive", f"expert {expert_id} is no longer in the pool",
+                                     "the expert is no longer in the pool")
+    if s.get(RoundExpert, (round_id, expert_id)) is None:
+        s.add(RoundExpert(round_id=round_id, expert_id=expert_id, assigned_by=p.id, assigned_at=ctx.now()))
+        s.flush()
+        audit.record(s, "expert_assigned", p, f"expert:{expert_id}", detail={"round": round_id})
+    return round_experts(s, p, round_id)
+
+
+def unassign_expert(s: Session, p: Principal, round_id: int, expert_id: int) -> None:
+    p.require(*access.EXPERT_ASSIGNERS)
+    row = s.get(RoundExpert, (round_id, expert_id))
+    if row is None:
+        raise NotFound(f"expert {expert_id} is not assigned to round {round_id}")
+    s.delete(row)
+    s.flush()
+    audit.record(s, "expert_unassigned", p, f"expert:{expert_id}", detail={"round": round_id})
+
+
+def expert_rounds(s: Session, expert_ids: list[int]) -> dict[int, list[int]]:
+    """Per expert, the rounds they are assigned to."""
+    found: dict[int, list[int]] = {e: [] for e in expert_ids}
+    if expert_ids:
+        for round_id, expert_id in s.execute(select(RoundExpert.round_id, RoundExpert.expert_id)
+                                             .where(RoundExpert.expert_id.in_(expert_ids))
+                                             .order_by(RoundExpert.round_id)):
+            found[expert_id].append(round_id)
+    return found
+
+
+def link_candidates(s: Session, p: Principal, finding: AuditFinding) -> list[Problem]:
+    """The problems an audit finding may be linked to: those of its unit (and of its round, if it names one)."""
+    p.require(*access.AUDIT_LINKERS)
+    query = (select(Problem).join(Round, Round.id == Problem.round_id)
+             .where(Problem.unit_id == finding.unit_id, access.findings_scope(p)))
+    if finding.round_id is not None:
+        query = query.where(Problem.round_id == finding.round_id)
+    return list(s.scalars(query.order_by(Problem.id)))
+
+
+# ---------------------------------------------------------------- what the pages show
+@dataclass
+class InspectorPool:
+    inspectors: list[dict]             # profile_json, with history
+    units: dict[int, str]              # every unit, by id: names for the rows and choices for the form
+    names: dict[int, str]              # people who changed an entry
+
+
+def inspector_pool(ctx: Context, s: Session, p: Principal) -> InspectorPool:
+    rows = list_inspectors(ctx, s, p)
+    units = dict(s.execute(select(Unit.id, Unit.name).order_by(Unit.code)).all())
+    changers = {v["changed_by"] for r in rows for v in r["history"] if v["changed_by"]}
+    names = dict(s.execute(select(User.id, User.name).where(User.id.in_(changers))).all()) if changers else {}
+    return InspectorPool(rows, units, names)
+
+
+def inspector_entry(ctx: Context, s: Session, p: Principal, user_id: int) -> tuple[dict, dict[int, str]]:
+    """One inspector's entry (with its history) and every unit, for the edit form."""
+    entry = next((r for r in list_inspectors(ctx, s, p) if r["user_id"] == user_id), None)
+    if entry is None:
+        user = s.get(User, user_id)
+        if user is None or "inspector" not in user.roles:
+            raise NotFound(f"user {user_id} is not an inspector")
+        entry = {"user_id": user.id, "username": user.username, "name": user.name, "specialties": [],
+                 "home_unit_id": None, "conflict_unit_ids": [], "note": None, "history": []}
+    units = dict(s.execute(select(Unit.id, Unit.name).order_by(Unit.code)).all())
+    return entry, units
+
+
+@dataclass
+class ExpertPool:
+    experts: list[Expert]
+    rounds_of: dict[int, list[int]]    # per expert, the rounds they are assigned to
+    rounds: dict[int, str]             # every round, by id, newest first
+    may_assign: bool
+
+
+def expert_pool(s: Session, p: Principal) -> ExpertPool:
+    experts = list_experts(s, p)
+    rounds = dict(s.execute(select(Round.id, Round.name).order_by(Round.id.desc())).all())
+    return ExpertPool(experts, expert_rounds(s, [e.id for e in experts]), rounds, p.has(*access.EXPERT_ASSIGNERS))
+
+
+@dataclass
+class FindingsPage:
+    findings: list[AuditFinding]
+    total: int
+    units: dict[int, str]              # names of the findings' units, and the units a finding may name
+    rounds: dict[int, str]             # the rounds the reader may see, newest first
+    problems: dict[int, str]           # the linked problems' descriptions
+    candidates: dict[int, list[Problem]]  # per unlinked finding, the problems it may be linked to
+    experts: dict[int, str]            # names of the findings' experts
+    may_register: bool
+    may_link: bool
+
+
+def findings_page(s: Session, p: Principal, round_id: int | None, linked: bool | None) -> FindingsPage:
+    rows, total = list_findings(s, p, round_id, linked)
+    units = dict(s.execute(select(Unit.id, Unit.name).where(Unit.kind.in_(RECTIFYING_KINDS)).order_by(Unit.code)).all())
+    units.update(dict(s.execute(select(Unit.id, Unit.name).where(Unit.id.in_({f.unit_id for f in rows}))).all()))
+    rounds = dict(s.execute(select(Round.id, Round.name).where(access.round_scope(p)).order_by(Round.id.desc())).all())
+    linked_ids = {f.problem_id for f in rows if f.problem_id is not None}
+    problems = dict(s.execute(select(Problem.id, Problem.description).where(Problem.id.in_(linked_ids))).all())
+    may_link = p.has(*access.AUDIT_LINKERS)
+    candidates = {f.id: link_candidates(s, p, f) for f in rows if f.problem_id is None} if may_link else {}
+    expert_ids = {f.expert_id for f in rows if f.expert_id is not None}
+    experts = dict(s.execute(select(Expert.id, Expert.name).where(Expert.id.in_(expert_ids))).all())
+    return FindingsPage(rows, total, units, rounds, problems, candidates, experts,
+                        p.has(*access.AUDIT_REGISTRARS), may_link)

@@ -283,3 +283,13 @@ def test_evidence_review_and_follow_up_recheck_keep_history(client, demo):
     rect = client.get("/api/v1/lists/rectifications", headers=office,
                       query_string={"round_id": 1, "unit_id": units["C04"].id}).get_json()["items"]
     assert rect and all(r["case_status"] == "rectifying" for r in rect)
+
+
+def test_the_demo_auditor_has_findings_of_the_closed_round(client, demo):
+    units, users, as_ = demo
+    auditor = as_("shenji1")
+    found = client.get("/api/v1/audit-findings", headers=auditor, query_string={"round_id": 1}).get_json()
+    assert found["total"] == 2 and sum(f["problem_id"] is not None for f in found["items"]) == 1
+    experts = client.get("/api/v1/rounds/1/experts", headers=as_("office1")).get_json()["items"]
+    assert [e["name"] for e in experts] == ["陈会计师"]
+    assert client.get("/api/v1/clues", headers=auditor).status_code == 403

@@ -24,6 +24,8 @@ FINDING_REQUEST = {"type": "object", "required": ["unit_id", "title"], "addition
     "title": {"type": "string", "minLength": 1, "maxLength": 300},
     "description": {"type": "string", "maxLength": 5000}, "audit_ref": {"type": ["string", "null"], "maxLength": 100},
     "problem_id": {"type": ["integer", "null"]}, "expert_id": {"type": ["integer", "null"]}}}
+ASSIGN_REQUEST = {"type": "object", "required": ["expert_id"], "additionalProperties": False,
+                  "properties": {"expert_id": {"type": "integer"}}}
 LINK_REQUEST = {"type": "object", "required": ["problem_id"], "additionalProperties": False,
                 "properties": {"problem_id": {"type": "integer"}}}
 # a leader's 签收, with their 批示 if they write one; the body may be left out
@@ -45,7 +47,8 @@ def list_clues():
     limit, offset = page()
     c, p = ctx(), principal()
     with c.db.read() as s:
-        rows, total = clues.list_clues(s, p, int_arg("round_id"), limit, offset)
+        rows, total = clues.list_clues(s, p, int_arg("round_id"), limit, offset, unit_id=int_arg("unit_id"),
+                                       status=choice_arg("status", clues.STATUSES))
         return listing([clues.clue_json(p, r, c) for r in rows], total)
 
 
@@ -74,7 +77,8 @@ def put_inspector(user_id):
 def expert_pool():
     with ctx().db.read() as s:
         rows = pools.list_experts(s, principal())
-        return listing([pools.expert_json(e) for e in rows], len(rows))
+        assigned = pools.expert_rounds(s, [e.id for e in rows])
+        return listing([pools.expert_json(e, assigned[e.id]) for e in rows], len(rows))
 
 
 @bp.post("/pools/experts")
@@ -87,7 +91,9 @@ def add_expert():
 def audit_findings():
     c = ctx()
     with c.db.read() as s:
-        rows, total = pools.list_findings(s, principal(), int_arg("round_id"))
+        linked = choice_arg("linked", ("true", "false"))
+        rows, total = pools.list_findings(s, principal(), int_arg("round_id"),
+                                          None if linked is None else linked == "true")
         return listing([pools.finding_json(f, c) for f in rows], total)
 
 
@@ -104,6 +110,28 @@ def link_audit_finding(finding_id):
     c = ctx()
     return pools.finding_json(c.db.transaction(
         lambda s: pools.link_finding(s, principal(), finding_id, data["problem_id"])), c)
+
+
+@bp.get("/rounds/<int:round_id>/experts")
+def round_experts(round_id):
+    with ctx().db.read() as s:
+        rows = pools.round_experts(s, principal(), round_id)
+        return listing([pools.expert_json(e) for e in rows], len(rows))
+
+
+@bp.post("/rounds/<int:round_id>/experts")
+def assign_expert(round_id):
+    data = payload(ASSIGN_REQUEST)
+    c = ctx()
+    rows = c.db.transaction(lambda s: pools.assign_expert(c, s, principal(), round_id, data["expert_id"]))
+    return listing([pools.expert_json(e) for e in rows], len(rows)), 201
+
+
+@bp.delete("/rounds/<int:round_id>/experts/<int:expert_id>")
+def unassign_expert(round_id, expert_id):
+    c = ctx()
+    c.db.transaction(lambda s: pools.unassign_expert(s, principal(), round_id, expert_id))
+    return "", 204
 
 
 @bp.get("/notifications")

@@ -205,7 +205,10 @@ def _nav() -> list[dict]:
              ("admin.changes", _("Role changes"), access.ROLE_KEEPERS),
              ("audit.index", _("Audit log"), access.AUDIT_READERS),
              ("web.leader_notices", _("Portfolio notices"), ("leader",)),
-             ("web.governed_cases", _("Governed cases"), access.COMMENTERS)]
+             ("web.governed_cases", _("Governed cases"), access.COMMENTERS),
+             ("library.clues_index", _("Clue library"), access.CLUE_READERS),
+             ("library.inspectors", pgettext("menu", "Pools"), access.POOL_KEEPERS),  # both pools link each other
+             ("library.findings", _("Audit findings"), access.AUDIT_FINDING_READERS)]
     nav = []
     for endpoint, text, roles in items:
         if endpoint not in current_app.view_functions or (roles and not p.has(*roles)):
@@ -257,6 +260,18 @@ def ctx_settings(app: Flask):
 
 
 # the modules whose routes register on bp, and those with blueprints of their own
-from . import admin, audit, auth, dashboard, designer, inbox, instances, notices, rounds, tasks  # noqa: E402,F401
+from . import (  # noqa: E402,F401
+    admin,
+    audit,
+    auth,
+    dashboard,
+    designer,
+    inbox,
+    instances,
+    library,
+    notices,
+    rounds,
+    tasks,
+)
 
-PAGE_BLUEPRINTS = (bp, designer.bp, instances.bp, dashboard.bp, admin.bp, audit.bp)
+PAGE_BLUEPRINTS = (bp, designer.bp, instances.bp, dashboard.bp, admin.bp, audit.bp, library.bp)

@@ -99,6 +99,7 @@ LABELS: dict[str, dict] = {
         "admin": _l("Administrator"),
         "security_admin": _l("Security administrator"),
         "audit_admin": _l("Audit administrator"),
+        "auditor": _l("Auditor"),
     },
     "warning": {
         "none": _l("No warning"),
@@ -276,6 +277,8 @@ LABELS: dict[str, dict] = {
         "common_problem_removed": _l("Common problem removed"),
         "case_urged": _l("Unit urged"),
         "case_commented": _l("Department's comment added"),
+        "expert_assigned": _l("Expert assigned to a round"),
+        "expert_unassigned": _l("Expert taken off a round"),
     },
     "audit_outcome": {
         "ok": _l("Succeeded"),
@@ -390,6 +393,18 @@ LABELS: dict[str, dict] = {
         429: _l("Too many requests"),
         422: _l("Cannot be processed"),
         500: _l("Server error; nothing was saved"),
+    },
+    "clue_status": {  # service.clues.STATUSES
+        "registered": _l("Awaiting hand-over approval"),
+        "handed_over": _l("Handed over"),
+        "not_handed_over": _l("Not handed over"),
+        "received": _l("Received"),
+        "disposed": _l("Disposed"),
+    },
+    "disposition": {  # service.clues.DISPOSITIONS
+        "case_filed": _lp("disposition", "Case filed"),
+        "preliminary_check": _l("Preliminary check"),
+        "closed": _lp("disposition", "Closed"),
     },
 }
 

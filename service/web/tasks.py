@@ -163,8 +163,18 @@ def task_view(c: Context, s: Session, p: Principal, task_id: str) -> dict:
         "special_url": task_url(row) if special else None,
         "case": case_view(c, page.case, access.may_review_evidence(p)) if page.case is not None else None,
         "round": page.round, "letter": page.letter, "can_upload": page.can_upload,
+        "clue": clue_panel(page.clue),
         "upload_types": ", ".join(c.settings.evidence_types), "upload_mb": c.settings.max_upload_mb,
     }
+
+
+def clue_panel(view) -> dict | None:
+    """A hand-over task's clue, as the clue pages show it (content only when the viewer may see it)."""
+    if view is None:
+        return None
+    from .library import clue_row
+
+    return clue_row(view.clue, view.unit, view.round, view.registered_by, view.content)
 
 
 def case_view(c: Context, data: case_reads.CaseFile, reviews: bool = False) -> dict:

@@ -63,6 +63,7 @@ def build_district(ctx, password_hash: str, n_units: int = 6, n_departments: int
                  unit_id=office.id),
             User(username="discipline1", name="纪委", password_hash=password_hash, roles=["discipline"],
                  unit_id=disc.id),
+            User(username="shenji1", name="审计员", password_hash=password_hash, roles=["auditor"]),
         ])
         for i in range(2):
             u = User(username=f"inspector{i}", name=f"巡察员{i}", password_hash=password_hash,

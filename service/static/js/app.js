@@ -144,4 +144,8 @@
     button.disabled = true;
     xhr.send(new FormData(form));
   });
+
+  /* A refused form's error summary takes the focus, so a screen reader reads what to fix first. */
+  var summary = document.getElementById('form-errors');
+  if (summary && !document.querySelector('[autofocus]')) { summary.focus(); }
 }());
