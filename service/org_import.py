@@ -268,7 +268,10 @@ def _check_units(rows, units: dict, users: dict, user_rows, report: Report) -> d
     file_leaders = {v["username"].lower() for _, v in user_rows
                     if v["username"] and "leader" in (_roles(v["roles"]) or [])}
     planned: dict[str, dict] = {}
+    seen: set[str] = set()
     for number, v in rows:
+        duplicate = v["code"] in seen
+        seen.add(v["code"])
         if not _required(report, UNITS, number, v, UNIT_COLUMNS):
             continue
         problems = []
@@ -278,7 +281,7 @@ def _check_units(rows, units: dict, users: dict, user_rows, report: Report) -> d
             problems.append(("name", "too_long"))
         if len(v["industry"]) > 100:
             problems.append(("industry", "too_long"))
-        if v["code"] in planned:
+        if duplicate:
             problems.append(("code", "import_duplicate_row"))
         kind = _kind(v["kind"])
         if kind is None:
@@ -312,7 +315,7 @@ def _check_units(rows, units: dict, users: dict, user_rows, report: Report) -> d
     parents = {code: u.parent_id for code, u in units.items()}
     by_id = {u.id: code for code, u in units.items()}
     chain = {code: by_id.get(pid) for code, pid in parents.items()}
-    chain.update({code: plan["parent"] for code, plan in planned.items()})
+    chain.update({v["code"]: v["parent"] or None for _, v in rows if v["code"]})
     for code, plan in planned.items():
         seen, current = set(), plan["parent"]
         while current is not None and current not in seen:
@@ -327,15 +330,18 @@ def _check_units(rows, units: dict, users: dict, user_rows, report: Report) -> d
 def _check_users(rows, units: dict, users: dict, planned_units: dict, report: Report) -> dict[str, dict]:
     header = {key: title for key, title, _ in USER_COLUMNS}
     planned: dict[str, dict] = {}
+    seen: set[str] = set()
     for number, v in rows:
+        key = v["username"].lower()
+        duplicate = key in seen
+        seen.add(key)
         if not _required(report, USERS, number, v, USER_COLUMNS):
             continue
         problems = []
-        key = v["username"].lower()
         existing = users.get(key)
         if not administration.USERNAME.match(v["username"]):
             problems.append(("username", "invalid_username"))
-        if key in planned:
+        if duplicate:
             problems.append(("username", "import_duplicate_row"))
         if len(v["name"]) > 100:
             problems.append(("name", "too_long"))
