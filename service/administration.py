@@ -40,10 +40,18 @@ def _unit(s: Session, unit_id: int) -> Unit:
 
 
 def unit_problems(s: Session, data: dict, unit_id: int | None) -> list[tuple[str, str]]:
-    """What is wrong with a unit's values as (field, code) pairs, checked against the database;
-    shared by the form, the API and the import (which checks references of its own rows itself)."""
+    """What is wrong with a unit's values as (field, code) pairs, checked against the database
+    (`unit_id` None: a new unit); shared by the form and the API."""
     problems: list[tuple[str, str]] = []
-    if "kind" in data and data["kind"] not in UNIT_KINDS:
+    for name, limit in (("code", 40), ("name", 200), ("industry", 100)):
+        value = data.get(name)
+        if name != "industry" and (unit_id is None or name in data) and not (value or "").strip():
+            problems.append((name, "value_required"))
+        elif value and len(value) > limit:
+            problems.append((name, "too_long"))
+    if unit_id is None and not data.get("kind"):
+        problems.append(("kind", "value_required"))
+    if data.get("kind") and data["kind"] not in UNIT_KINDS:
         problems.append(("kind", "unknown_unit_kind"))
     parent_id = data.get("parent_id")
     if parent_id is not None:
@@ -96,7 +104,7 @@ def create_unit(s: Session, p: Principal, data: dict) -> Unit:
     p.require(*access.ADMINISTRATORS)
     _raise_problems(unit_problems(s, data, None))
     _code_taken(s, data["code"], None)
-    unit = Unit(code=data["code"], name=data["name"], kind=data["kind"], parent_id=data.get("parent_id"),
+    unit = Unit(code=data["code"].strip(), name=data["name"].strip(), kind=data["kind"], parent_id=data.get("parent_id"),
                 industry=data.get("industry") or None, department_id=data.get("department_id"),
                 leader_id=data.get("leader_id"), active=data.get("active", True) is not False)
     s.add(unit)
@@ -150,13 +158,13 @@ def unit_rows(s: Session, p: Principal, *, text: str = "", kind: str | None = No
     total = s.scalar(select(func.count()).select_from(query.subquery())) or 0
     units = s.scalars(query.order_by(Unit.code).limit(limit).offset(offset)).all()
     names = unit_choices_names(s, {u.parent_id for u in units} | {u.department_id for u in units})
-    leaders = dict(s.execute(select(User.id, User.name).where(
+    leaders: dict[int | None, str] = dict(s.execute(select(User.id, User.name).where(
         User.id.in_([u.leader_id for u in units if u.leader_id is not None]))).all())
     return [UnitRow(u, names.get(u.parent_id, ""), names.get(u.department_id, ""), leaders.get(u.leader_id, ""))
             for u in units], total
 
 
-def unit_choices_names(s: Session, ids) -> dict:
+def unit_choices_names(s: Session, ids) -> dict[int | None, str]:
     wanted = [i for i in ids if i is not None]
     return dict(s.execute(select(Unit.id, Unit.name).where(Unit.id.in_(wanted))).all()) if wanted else {}
 
@@ -195,10 +203,14 @@ def _user(s: Session, user_id: int) -> User:
 def user_problems(s: Session, data: dict, *, new: bool) -> list[tuple[str, str]]:
     """What is wrong with an account's values as (field, code) pairs (the import checks its own units)."""
     problems: list[tuple[str, str]] = []
-    if new and not USERNAME.match(data.get("username", "")):
+    if new and not data.get("username"):
+        problems.append(("username", "value_required"))
+    elif new and not USERNAME.match(data["username"]):
         problems.append(("username", "invalid_username"))
-    if "name" in data and not (data["name"] or "").strip():
+    if (new or "name" in data) and not (data.get("name") or "").strip():
         problems.append(("name", "value_required"))
+    elif len(data.get("name") or "") > 100:
+        problems.append(("name", "too_long"))
     unit_id = data.get("unit_id")
     if unit_id is not None and s.get(Unit, unit_id) is None:
         problems.append(("unit_id", "unknown_unit"))

@@ -100,10 +100,9 @@ SCHEMAS = {
 
 @lru_cache(maxsize=1)
 def document() -> dict:
-    from .api.auth import PASSWORD_CHANGE, TOKEN_REQUEST, TOTP_CODE, TOTP_CONFIRM
+    from .api.auth import MY_PASSWORD, PASSWORD_CHANGE, TOKEN_REQUEST, TOTP_CODE, TOTP_CONFIRM
     from .api.cases import EVIDENCE_REVIEW, RECHECK
     from .api.library import CLUE_REQUEST, EXPERT_REQUEST, FINDING_REQUEST, INSPECTOR_PROFILE, LINK_REQUEST
-    from .api.auth import MY_PASSWORD
     from .api.org import DECISION_REQUEST, ROLE_CHANGE_REQUEST, UNIT_PATCH, UNIT_REQUEST, USER_PATCH, USER_REQUEST
     from .api.rounds import COMMON_PROBLEM_REQUEST, PROBLEM_REQUEST, ROUND_REQUEST
     from .api.tasks import COMPLETE_REQUEST

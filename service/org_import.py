@@ -32,6 +32,7 @@ import time
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
@@ -44,12 +45,16 @@ from .auth import Principal
 from .errors import NotFound, TooLarge, Unprocessable
 from .models import ROLES, UNIT_KINDS, Unit, User
 
+if TYPE_CHECKING:
+    from .context import Context
+
 MAX_BYTES = 2 * 1024 * 1024
 MAX_UNPACKED = 40 * 1024 * 1024
 MAX_ROWS = 5000
 KEEP_HOURS = 24
 UNITS, USERS = "单位", "用户"
 TEMPLATE_NAME = "组织架构导入模板.xlsx"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # (key, header, required)
 UNIT_COLUMNS = (("code", "单位编码", True), ("name", "单位名称", True), ("kind", "单位类型", True),
                 ("parent", "上级单位编码", False), ("industry", "行业", False), ("leader", "分管区领导账号", False),
@@ -475,3 +480,24 @@ def forget(instance_dir: Path, name: str | None) -> None:
     if name and KEEP_NAME.match(name):
         (_folder(instance_dir) / f"{name}.xlsx").unlink(missing_ok=True)
 
+
+
+# ---------------------------------------------------------------- the pages' two steps
+def check_upload(ctx: Context, p: Principal, content: bytes) -> tuple[str | None, Report]:
+    """The preview of an uploaded workbook; when no row is bad the file is kept for its
+    confirmation, under the name returned (None when nothing was kept)."""
+    with ctx.db.read() as s:
+        report = run(s, p, content, dry_run=True)
+    name = keep(ctx.settings.instance_dir, content) if not report.errors else None
+    return name, report
+
+
+def confirm_upload(ctx: Context, p: Principal, name: str | None) -> Report:
+    """Write the workbook kept at the preview (checked again: the database may have changed since);
+    the file is gone afterwards, whether or not it was written."""
+    p.require(*access.ADMINISTRATORS)
+    content = kept(ctx.settings.instance_dir, name)
+    try:
+        return ctx.db.transaction(lambda s: run(s, p, content, dry_run=False))
+    finally:
+        forget(ctx.settings.instance_dir, name)

@@ -23,7 +23,7 @@ UNIT_REQUEST = {
     },
 }
 UNIT_PATCH = {**UNIT_REQUEST, "required": []}
-USER_REQUEST = {
+USER_REQUEST: dict = {
     "type": "object", "required": ["username", "name"], "additionalProperties": False,
     "properties": {
         "username": {"type": "string", "minLength": 1, "maxLength": 80},
@@ -35,7 +35,6 @@ USER_REQUEST = {
 }
 USER_PATCH = {"type": "object", "additionalProperties": False,
               "properties": {k: v for k, v in USER_REQUEST["properties"].items() if k != "username"}}
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @bp.get("/units")
@@ -83,7 +82,7 @@ def reset_password(user_id: int):
 @bp.get("/org/import-template")
 def import_template():
     principal().require(*org_import.access.ADMINISTRATORS)
-    return Response(org_import.template(), mimetype=XLSX, headers={
+    return Response(org_import.template(), mimetype=org_import.XLSX, headers={
         "Content-Disposition": f"attachment; filename=org-import.xlsx; filename*=UTF-8''{quote(org_import.TEMPLATE_NAME)}"})
 
 

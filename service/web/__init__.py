@@ -213,6 +213,8 @@ def _nav() -> list[dict]:
              ("instances.index", _("Processes"), access.INSTANCE_WATCHERS),
              ("admin.users", _("Accounts and roles"), access.ROLE_KEEPERS),
              ("admin.changes", _("Role changes"), access.ROLE_KEEPERS),
+             ("admin.units", _("Unit administration"), access.ADMINISTRATORS),
+             ("admin.org_import_page", _("Import organisation"), access.ADMINISTRATORS),
              ("audit.index", _("Audit log"), access.AUDIT_READERS)]
     nav = []
     for endpoint, text, roles in items:
