@@ -293,16 +293,21 @@ def user_for_edit(s: Session, p: Principal, user_id: int) -> User:
     return _user(s, user_id)
 
 
-def create_first_admin(s: Session, username: str, name: str, password: str) -> User:
-    """The first system administrator, made on the command line (`rectiflow create-admin`): the
-    one account a clean install needs. Its password is the one given, held to the policy."""
+def create_first_admin(s: Session, username: str, name: str, password: str, duty: str = "admin") -> User:
+    """An administrator of one duty (`access.ADMIN_DUTIES`), made on the command line (`rectiflow
+    create-admin`, by whoever runs the server): the system administrator a clean install needs
+    first, and the security and audit administrators, who cannot be made on the pages (an
+    administrator duty is granted there only by a change that the other duty approves). Its
+    password is the one given, held to the policy."""
+    if duty not in access.ADMIN_DUTIES:
+        raise Unprocessable.on_field("duty", "unknown_role", f"one of {', '.join(access.ADMIN_DUTIES)}")
     if not USERNAME.match(username):
         raise Unprocessable.on_field("username", "invalid_username", "letters, digits, dots, hyphens, underscores")
     auth.check_password_policy(password, "password")
     _username_taken(s, username)
-    user = User(username=username, name=name or username, roles=["admin"], active=True,
+    user = User(username=username, name=name or username, roles=[duty], active=True,
                 password_hash=auth.hash_password(password), must_change_password=False)
     s.add(user)
     s.flush()
-    audit.record(s, "admin_created", None, f"user:{username}", detail={"id": user.id, "via": "cli"})
+    audit.record(s, "admin_created", None, f"user:{username}", detail={"id": user.id, "via": "cli", "roles": [duty]})
     return user

@@ -47,14 +47,17 @@ def main(argv: list[str] | None = None) -> int:
     totp_reset = sub.add_parser("totp-reset", help="turn off an account's two-step verification (a lost phone): "
                                                    "its holder logs in with the password and enrols again")
     totp_reset.add_argument("username")
-    first_admin = sub.add_parser("create-admin", help="create a system administrator account (a clean install's "
-                                                      "first login); the password comes from "
-                                                      "RECTIFLOW_ADMIN_PASSWORD or is asked for twice")
+    first_admin = sub.add_parser("create-admin", help="create an administrator account (a clean install's first "
+                                                      "login); the password comes from RECTIFLOW_ADMIN_PASSWORD "
+                                                      "or is asked for twice")
     first_admin.add_argument("username")
     first_admin.add_argument("--name", default="", help="the person's name (default: the username)")
+    first_admin.add_argument("--duty", default="admin", choices=["admin", "security_admin", "audit_admin"],
+                             help="the administrator duty the account holds, alone (default: admin, the system "
+                                  "administrator)")
     args = parser.parse_args(argv)
     if args.command == "create-admin":
-        return _create_admin(args.username, args.name)
+        return _create_admin(args.username, args.name, args.duty)
     if args.command in ("backup", "restore"):
         return _backup_or_restore(args)
     if args.command == "audit":
@@ -183,7 +186,7 @@ def _reset_totp(username: str) -> int:
     return 0
 
 
-def _create_admin(username: str, name: str) -> int:
+def _create_admin(username: str, name: str, duty: str) -> int:
     """0 once the account exists; 1 when the password is refused (weak, or the two typed differ) or
     the username is taken; 2 when the settings or the database are not ready (run init-db first)."""
     import getpass
@@ -210,7 +213,7 @@ def _create_admin(username: str, name: str) -> int:
         return 2
     db = opened[2]
     try:
-        db.transaction(lambda s: administration.create_first_admin(s, username, name, password))
+        db.transaction(lambda s: administration.create_first_admin(s, username, name, password, duty))
     except ApiError as exc:
         print(f"rectiflow: {_admin_refusal(exc)}; nothing was created", file=sys.stderr)
         return 1
@@ -220,8 +223,8 @@ def _create_admin(username: str, name: str) -> int:
         return 2
     finally:
         db.engine.dispose()
-    print(f"system administrator {username} created: log in with this password; give units and accounts "
-          "on the administration pages")
+    print(f"{duty} {username} created: log in with this password" +
+          ("; units and accounts are given on the administration pages" if duty == "admin" else ""))
     return 0
 
 

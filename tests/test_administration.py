@@ -333,6 +333,9 @@ def test_create_admin_makes_the_first_account_and_refuses_a_weak_password_or_a_t
     r = _login(client, "root", "Strong-Pass-2026")
     assert r.status_code == 200 and r.get_json()["user"]["roles"] == ["admin"]
     assert r.get_json()["must_change_password"] is False
+    # the other two administrator duties are made the same way, each alone
+    assert cli.main(["create-admin", "sec", "--duty", "security_admin"]) == 0
+    assert _login(client, "sec", "Strong-Pass-2026").get_json()["user"]["roles"] == ["security_admin"]
     # asked for twice when the environment has none
     monkeypatch.delenv("RECTIFLOW_ADMIN_PASSWORD")
     answers = iter(["Another-Pass-1", "Another-Pass-2"])
