@@ -9,6 +9,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 from support.district import user_id
+from support.latin import latin_words
 from support.org_workbook import NEW_PASSWORD, district_rows, workbook
 from support.pages import Pages, session_login
 
@@ -154,3 +155,23 @@ def test_the_import_previews_names_the_bad_row_and_writes_only_once_fixed_and_co
     assert r.status_code == 422 and "该文件不是 Excel 工作簿" in r.get_data(as_text=True)
     template = admin.get("/admin/import/template")
     assert template.status_code == 200 and template.data[:2] == b"PK"
+
+
+def test_the_new_pages_read_in_chinese(client, ctx, district):
+    """No English on the administration pages: every Latin-script word is data (a username, a
+    code), the name of the file type (Excel, xlsx), a unit (KB) or the language switch."""
+    admin = _admin(client, ctx)
+    uid = user_id(ctx, "u002_head")
+    allowed = {"Excel", "xlsx", "KB", "English", "API", "admin"}  # "admin": the district's administrator's username
+
+    def english(html: str) -> set[str]:
+        return {w for w in latin_words(html) - allowed if not re.search(r"\d|_", w)}
+
+    for path in ("/admin/units", "/admin/units/new", f"/admin/units/{district.units[0]}/edit", "/admin/users",
+                 "/admin/users/new", f"/admin/users/{uid}/edit", "/admin/import"):
+        assert english(admin.text(path)) == set(), path
+    preview = admin.post("/admin/import", {"file": (io.BytesIO(workbook(*district_rows(bad=True))), "o.xlsx")},
+                         token_from="/admin/import", content_type="multipart/form-data")
+    assert english(preview.get_data(as_text=True)) == set()
+    reset = admin.post(f"/admin/users/{uid}/reset-password", {}, token_from="/admin/users")
+    assert english(reset.get_data(as_text=True)) == set()
