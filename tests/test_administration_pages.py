@@ -82,6 +82,7 @@ def test_a_new_account_sees_its_password_once_and_must_change_it_at_the_first_lo
                                         ("roles", "unit_liaison")], token_from="/admin/users/new")
     assert r.status_code == 200 and r.headers["Cache-Control"] == "no-store"
     temporary = _password_on(r.get_data(as_text=True))
+    assert "临时密码尚未修改" in admin.text("/admin/users?q=li4")
     refused = admin.post("/admin/users/new", [("username", "wang5"), ("name", "王五"), ("roles", "security_admin")],
                          token_from="/admin/users/new")
     assert refused.status_code == 422 and "管理员职责只能通过另一职责审批的角色变更授予" in refused.get_data(as_text=True)
@@ -101,6 +102,7 @@ def test_a_new_account_sees_its_password_once_and_must_change_it_at_the_first_lo
                                           "confirm_password": NEW_PASSWORD}, token_from="/account/password")
     assert r.status_code == 302 and r.headers["Location"].endswith("/inbox")
     assert person.get("/inbox").status_code == 200
+    assert "临时密码尚未修改" not in admin.text("/admin/users?q=li4")
 
 
 def test_an_account_is_edited_disabled_and_its_password_reset_on_the_pages(client, ctx, district):

@@ -37,7 +37,7 @@ def users():
         items = [{"id": a.user.id, "username": a.user.username, "name": a.user.name, "unit": a.unit,
                   "roles": [label("role", r) for r in sorted(a.user.roles)], "active": a.user.active,
                   "locked": a.locked, "pending": a.pending, "may_propose": a.may_propose, "may_unlock": a.may_unlock,
-                  "may_edit": a.may_edit, "may_reset": a.may_reset}
+                  "may_edit": a.may_edit, "may_reset": a.may_reset, "temporary": a.user.must_change_password}
                  for a in rows]
     return render_template("admin/users.html", items=items, total=total, page=page, page_size=PAGE_SIZE,
                            q=text, role=role, roles=list(ROLES), may_create=principal().has(*access.ADMINISTRATORS))
