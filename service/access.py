@@ -372,3 +372,40 @@ def needs_second_factor(p: Principal, policy: bool) -> bool:
 def may_read_audit_log(p: Principal) -> bool:
     """The audit log is read, exported and verified by the audit administrator alone."""
     return p.has(*AUDIT_READERS)
+
+
+# ---------------------------------------------------------------- accounts and units (the system administrator)
+def initial_roles_refusal(roles: list[str]) -> str | None:
+    """Why a new account (created by the system administrator, on a page, through the API or by the
+    organisation import) may not be given these roles at once, as an error code, or None. Roles of
+    the work take effect at creation; an administrator duty is granted only by a role change that
+    the other duty approves (`role_change_decision_refusal`), so no one administrator makes another."""
+    if any(r in ADMIN_DUTIES for r in roles):
+        return "admin_duty_by_change"
+    return roles_refusal(roles)
+
+
+def account_edit_refusal(p: Principal, user_id: int, user_roles: list[str], deactivate: bool) -> str | None:
+    """Why the principal may not edit this account (name, unit, enabled), as an error code, or None.
+    Roles are never changed this way (see role_changes). The accounts of the administrator duties
+    are left alone, so the system administrator cannot disable the one who checks them."""
+    if not p.has(*ADMINISTRATORS):
+        return "role_required"
+    if user_id == p.id and deactivate:
+        return "self_deactivation"
+    if user_id != p.id and any(r in ADMIN_DUTIES for r in user_roles):
+        return "admin_duty_protected"
+    return None
+
+
+def password_reset_refusal(p: Principal, user_id: int, user_roles: list[str]) -> str | None:
+    """Why the principal may not reset this account's password, as an error code, or None: the
+    system administrator resets the passwords of the accounts of the work; their own is changed on
+    their account page, and another administrator duty's is not theirs to take over."""
+    if not p.has(*ADMINISTRATORS):
+        return "role_required"
+    if user_id == p.id:
+        return "own_password_reset"
+    if any(r in ADMIN_DUTIES for r in user_roles):
+        return "admin_duty_protected"
+    return None

@@ -41,6 +41,44 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+# The password policy: at least MIN_PASSWORD_LENGTH characters of at least PASSWORD_CLASSES of the
+# four classes below. Every password a person sets meets it (a change, `rectiflow create-admin`);
+# the temporary ones an administrator hands out (`temporary_password`) are made to meet it.
+PASSWORD_CLASSES = 3
+
+
+def password_classes(password: str) -> int:
+    """How many of the classes a password draws on: lower-case, upper-case, digits, anything else."""
+    return sum((any(c.islower() for c in password), any(c.isupper() for c in password),
+                any(c.isdigit() for c in password), any(not c.isalnum() for c in password)))
+
+
+def check_password_policy(password: str, field: str = "new_password") -> None:
+    """Refuse a password the policy does not allow, naming `field`: `password_too_short`, or
+    `password_weak` when it draws on fewer than PASSWORD_CLASSES classes of characters."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise Unprocessable.on_field(field, "password_too_short", f"at least {MIN_PASSWORD_LENGTH} characters",
+                                     "the password is too short", limit=MIN_PASSWORD_LENGTH)
+    if password_classes(password) < PASSWORD_CLASSES:
+        raise Unprocessable.on_field(field, "password_weak",
+                                     f"at least {PASSWORD_CLASSES} of: lower-case letters, upper-case letters, "
+                                     "digits, other characters", "the password is too weak",
+                                     limit=PASSWORD_CLASSES)
+
+
+_TEMPORARY_ALPHABETS = ("abcdefghijkmnpqrstuvwxyz", "ABCDEFGHJKLMNPQRSTUVWXYZ", "23456789")
+
+
+def temporary_password(length: int = 12) -> str:
+    """A random password an administrator hands out once; it meets the policy (each of three
+    classes at least twice), and has no characters easily mistaken for each other."""
+    chars = [secrets.choice(alphabet) for alphabet in _TEMPORARY_ALPHABETS for _ in range(2)]
+    every = "".join(_TEMPORARY_ALPHABETS)
+    chars += [secrets.choice(every) for _ in range(length - len(chars))]
+    secrets.SystemRandom().shuffle(chars)
+    return "".join(chars)
+
+
 @dataclass(frozen=True)
 class Principal:
     id: int
@@ -50,6 +88,7 @@ class Principal:
     unit_id: int | None
     portfolio: frozenset[int]  # units whose leader in charge this user is
     session_epoch: int = 0  # the generation of page sessions the account is in (User.session_epoch)
+    must_change_password: bool = False  # a temporary password: nothing but changing it (User.must_change_password)
 
     def has(self, *roles: str) -> bool:
         return bool(self.roles.intersection(roles))
@@ -66,7 +105,7 @@ class Principal:
 def principal_for(session: Session, user: User) -> Principal:
     portfolio = frozenset(session.scalars(select(Unit.id).where(Unit.leader_id == user.id)))
     return Principal(user.id, user.username, user.name, frozenset(user.roles), user.unit_id, portfolio,
-                     user.session_epoch or 0)
+                     user.session_epoch or 0, bool(user.must_change_password))
 
 
 def verify_credentials(session: Session, username: str, password: str, now: datetime, *,
@@ -274,14 +313,15 @@ def issue_token(ctx: Context, username: str, password: str, code: str | None = N
         return ctx.db.transaction(work)
 
 
-def change_own_password(ctx: Context, p: Principal, current: str, new: str, keep_token: str | None = None) -> int:
+def change_own_password(ctx: Context, p: Principal, current: str, new: str, keep_token: str | None = None,
+                        field: str = "new_password") -> int:
     """`change_password` in a transaction of its own, recorded in the audit log; a wrong current
     password is recorded as refused."""
     settings = ctx.settings
     with audit.refusals(ctx.db, "password_change_refused", p, f"user:{p.username}"):
         return ctx.db.transaction(lambda s: change_password(
             s, p, current, new, ctx.now(), max_attempts=settings.login_attempts,
-            lockout_minutes=settings.lockout_minutes, keep_token=keep_token))
+            lockout_minutes=settings.lockout_minutes, keep_token=keep_token, field=field))
 
 
 def load_principal(session: Session, user_id: int, epoch: int = 0) -> Principal | None:
@@ -368,25 +408,24 @@ def prove_password(session: Session, p: Principal, password: str, now: datetime,
 
 
 def change_password(session: Session, p: Principal, current: str, new: str, now: datetime, *,
-                    max_attempts: int, lockout_minutes: int, keep_token: str | None = None) -> int:
+                    max_attempts: int, lockout_minutes: int, keep_token: str | None = None,
+                    field: str = "new_password") -> int:
     """Set a new password once the current one is proven (counted towards the lockout like a login).
     The new password may not be one of the account's last PASSWORD_HISTORY passwords. Every page
     session and every token of the account ends, except the token the change came with; the
     generation a page session must now carry is returned."""
-    if len(new) < MIN_PASSWORD_LENGTH:
-        raise Unprocessable.on_field("new_password", "password_too_short", f"at least {MIN_PASSWORD_LENGTH} characters",
-                                     "the new password is too short", limit=MIN_PASSWORD_LENGTH)
+    check_password_policy(new, field)
     prove_password(session, p, current, now, max_attempts=max_attempts, lockout_minutes=lockout_minutes)
     user = session.get(User, p.id)
     assert user is not None  # verify_credentials found it
     if any(_verify(hashed, new) for hashed in recent_passwords(session, user)):
-        raise Unprocessable.on_field("new_password", "password_reused",
+        raise Unprocessable.on_field(field, "password_reused",
                                      f"not one of the last {PASSWORD_HISTORY} passwords",
                                      f"the new password is one of the account's last {PASSWORD_HISTORY}",
                                      limit=PASSWORD_HISTORY)
     hashed = hash_password(new)
     _remember_password(session, user, hashed, now)
-    session.execute(update(User).where(User.id == p.id).values(password_hash=hashed))
+    session.execute(update(User).where(User.id == p.id).values(password_hash=hashed, must_change_password=False))
     kept = [ApiToken.token_sha256 != _digest(keep_token)] if keep_token else []
     session.execute(delete(ApiToken).where(ApiToken.user_id == p.id, *kept))
     epoch = end_page_sessions(session, p.id)

@@ -1,5 +1,5 @@
-"""The `rectiflow` command: init-db, seed-demo, run, fire-timers, deploy, backup, restore, audit verify|prune,
-totp-reset."""
+"""The `rectiflow` command: init-db, create-admin, seed-demo, run, fire-timers, deploy, backup, restore,
+audit verify|prune, totp-reset."""
 from __future__ import annotations
 
 import argparse
@@ -47,7 +47,17 @@ def main(argv: list[str] | None = None) -> int:
     totp_reset = sub.add_parser("totp-reset", help="turn off an account's two-step verification (a lost phone): "
                                                    "its holder logs in with the password and enrols again")
     totp_reset.add_argument("username")
+    first_admin = sub.add_parser("create-admin", help="create an administrator account (a clean install's first "
+                                                      "login); the password comes from RECTIFLOW_ADMIN_PASSWORD "
+                                                      "or is asked for twice")
+    first_admin.add_argument("username")
+    first_admin.add_argument("--name", default="", help="the person's name (default: the username)")
+    first_admin.add_argument("--duty", default="admin", choices=["admin", "security_admin", "audit_admin"],
+                             help="the administrator duty the account holds, alone (default: admin, the system "
+                                  "administrator)")
     args = parser.parse_args(argv)
+    if args.command == "create-admin":
+        return _create_admin(args.username, args.name, args.duty)
     if args.command in ("backup", "restore"):
         return _backup_or_restore(args)
     if args.command == "audit":
@@ -174,6 +184,58 @@ def _reset_totp(username: str) -> int:
         return 1
     print(f"two-step verification of {username} is off; they log in with the password and enrol again")
     return 0
+
+
+def _create_admin(username: str, name: str, duty: str) -> int:
+    """0 once the account exists; 1 when the password is refused (weak, or the two typed differ) or
+    the username is taken; 2 when the settings or the database are not ready (run init-db first)."""
+    import getpass
+    import os
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from . import administration
+    from .errors import ApiError
+
+    password = os.environ.get("RECTIFLOW_ADMIN_PASSWORD", "")
+    if not password:
+        try:
+            password = getpass.getpass(f"password for {username}: ")
+            again = getpass.getpass("the same password again: ")
+        except (EOFError, KeyboardInterrupt):
+            print("rectiflow: no password given (set RECTIFLOW_ADMIN_PASSWORD, or type it when asked)", file=sys.stderr)
+            return 1
+        if password != again:
+            print("rectiflow: the two passwords differ; nothing was created", file=sys.stderr)
+            return 1
+    opened = _keyed_database()
+    if opened is None:
+        return 2
+    db = opened[2]
+    try:
+        db.transaction(lambda s: administration.create_first_admin(s, username, name, password, duty))
+    except ApiError as exc:
+        print(f"rectiflow: {_admin_refusal(exc)}; nothing was created", file=sys.stderr)
+        return 1
+    except SQLAlchemyError as exc:
+        print(f"rectiflow: the database is not ready ({exc.__class__.__name__}): run `rectiflow init-db` first",
+              file=sys.stderr)
+        return 2
+    finally:
+        db.engine.dispose()
+    print(f"{duty} {username} created: log in with this password" +
+          ("; units and accounts are given on the administration pages" if duty == "admin" else ""))
+    return 0
+
+
+def _admin_refusal(exc) -> str:
+    from .auth import MIN_PASSWORD_LENGTH, PASSWORD_CLASSES
+
+    return {"password_too_short": f"the password is too short: at least {MIN_PASSWORD_LENGTH} characters",
+            "password_weak": f"the password is too weak: use at least {PASSWORD_CLASSES} of lower-case letters, "
+                             "upper-case letters, digits and other characters",
+            "duplicate_username": "an account with this username exists already",
+            "invalid_username": "a username is letters, digits, dots, hyphens and underscores"}.get(exc.code, exc.detail)
 
 
 def _broken(verdict) -> str:

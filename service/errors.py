@@ -269,6 +269,33 @@ ERROR_CODES: dict[str, str] = {
     "unsupported_extension": N_("camunda:%(tag)s is not supported by this engine"),
     "form_missing": N_("Form %(form)s does not exist under bpmn/forms"),
     "step_missing": N_("The model declares no step %(step)s, which the service needs"),
+    # administration: accounts, units, the organisation import, the password policy
+    "password_weak": N_("The password needs at least 3 of: lower-case letters, upper-case letters, digits, "
+                        "other characters"),
+    "password_change_required": N_("Set a password of your own before you go on"),
+    "duplicate_username": N_("An account with this username exists already"),
+    "invalid_username": N_("A username is letters, digits, dots, hyphens and underscores"),
+    "admin_duty_by_change": N_("An administrator duty is granted only by a role change that the other duty "
+                               "approves"),
+    "role_change_required": N_("Roles change only through a role change under the two-person rule"),
+    "admin_duty_protected": N_("The accounts of the administrator duties are not changed here"),
+    "self_deactivation": N_("You cannot disable your own account"),
+    "own_password_reset": N_("Change your own password on your account page"),
+    "unit_cycle": N_("A unit cannot be above itself"),
+    "inactive_unit": N_("The unit is disabled"),
+    "import_file_required": N_("Choose an Excel file (.xlsx)"),
+    "import_too_large": N_("The file is larger than %(limit_kb)s KB"),
+    "import_not_xlsx": N_("The file is not an Excel workbook (.xlsx)"),
+    "import_too_many_rows": N_("A sheet may have at most %(limit)s rows"),
+    "import_sheet_missing": N_("The workbook has no sheet named %(sheet)s; start from the template"),
+    "import_header_missing": N_("Sheet %(sheet)s has no column %(column)s; start from the template"),
+    "import_invalid": N_("Some rows are not valid; nothing was imported"),
+    "import_expired": N_("The uploaded file is no longer kept; upload it again"),
+    "import_formula": N_("Formulas are not accepted; enter the value itself"),
+    "import_duplicate_row": N_("The same code or username appears on an earlier row"),
+    "value_required": N_("This field is required"),
+    "unknown_value": N_("Not one of the accepted values"),
+    "not_active_user": N_("The account is disabled"),
 }
 
 # Field problems from a form's or a request's JSON Schema, by the rule that failed.

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     and_,
+    false,
 )
 from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -160,6 +161,9 @@ class User(Base):
     # Kept for databases of earlier releases; failed logins are counted in LoginThrottle now.
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Set when an administrator created the account or reset its password (a temporary password):
+    # until its holder sets a password of their own, the account does nothing else.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     unit: Mapped[Unit | None] = relationship(foreign_keys=[unit_id])
 

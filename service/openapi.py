@@ -56,8 +56,9 @@ def _storable(schema: dict) -> dict:
 NULLABLE_INT = {"type": ["integer", "null"]}
 HEALTH = {"type": "object", "required": ["status", "database"],
           "properties": {"status": {"enum": ["ok", "degraded"]}, "database": {"type": "string"}}}
-TOKEN = {"type": "object", "required": ["token", "user"],
-         "properties": {"token": {"type": "string"}, "user": {"$ref": "#/components/schemas/User"}}}
+TOKEN = {"type": "object", "required": ["token", "user", "must_change_password"],
+         "properties": {"token": {"type": "string"}, "user": {"$ref": "#/components/schemas/User"},
+                        "must_change_password": {"type": "boolean"}}}
 DEPLOYED = {"type": "object", "required": ["key", "version", "process_ids", "created"]}
 CREATED_ROUND = {"type": "object", "required": ["id", "process_instance_id"],
                  "properties": {"id": {"type": "integer"}, "process_instance_id": NULLABLE_INT}}
@@ -103,7 +104,7 @@ SCHEMAS = {
 
 @lru_cache(maxsize=1)
 def document() -> dict:
-    from .api.auth import PASSWORD_CHANGE, TOKEN_REQUEST, TOTP_CODE, TOTP_CONFIRM
+    from .api.auth import MY_PASSWORD, PASSWORD_CHANGE, TOKEN_REQUEST, TOTP_CODE, TOTP_CONFIRM
     from .api.cases import EVIDENCE_REVIEW, RECHECK
     from .api.library import (
         ACKNOWLEDGE,
@@ -115,7 +116,7 @@ def document() -> dict:
         LINK_REQUEST,
     )
     from .api.notices import COMMENT, URGE
-    from .api.org import DECISION_REQUEST, ROLE_CHANGE_REQUEST, UNIT_REQUEST
+    from .api.org import DECISION_REQUEST, ROLE_CHANGE_REQUEST, UNIT_PATCH, UNIT_REQUEST, USER_PATCH, USER_REQUEST
     from .api.rounds import (
         COMMON_PROBLEM_CHANGE,
         COMMON_PROBLEM_REQUEST,
@@ -151,6 +152,14 @@ def document() -> dict:
                              "format": {"enum": ["json", "xlsx", "csv"]}})
     password_change: dict = deepcopy(PASSWORD_CHANGE)
     password_change["properties"]["new_password"]["minLength"] = MIN_PASSWORD_LENGTH  # auth.change_own_password
+    my_password: dict = deepcopy(MY_PASSWORD)
+    my_password["properties"]["new"]["minLength"] = MIN_PASSWORD_LENGTH
+    import_report = {"type": "object", "required": ["units", "users", "errors"], "properties": {
+        "units": {"type": "object", "required": ["create", "update"]},
+        "users": {"type": "object", "required": ["create", "update"]},
+        "errors": {"type": "array", "items": {"type": "object", "required": ["sheet", "row", "field", "message"]}},
+        "passwords": {"type": "array", "items": {"type": "object",
+                                                 "required": ["username", "temporary_password"]}}}}
 
     def ref(name: str) -> str:
         return f"#/components/schemas/{name}"
@@ -167,6 +176,9 @@ def document() -> dict:
         "/auth/password": {"post": _op("Change the caller's password; every other token and page session of the "
                                        "account ends", "auth", password_change, "204", returns=None)},
         "/me": {"get": _op("The current user", "auth", returns={"$ref": ref("User")})},
+        "/me/password": {"post": _op("Change the caller's password (the only call an account with a temporary "
+                                     "password may make, besides logging out); every other token and page session "
+                                     "of the account ends", "auth", my_password, "204", returns=None)},
         "/me/tokens": {"get": _op("The caller's API tokens that still work (never their secrets); `current` marks "
                                   "the one the request came with", "auth",
                                   returns={"type": "object", "required": ["items"]})},
@@ -182,9 +194,28 @@ def document() -> dict:
         "/units": {"get": _op("Units of the district", "organisation", returns=LISTING)
                    | {"parameters": paging + query(kind={"enum": list(UNIT_KINDS)})},
                    "post": _op("Create a unit (admin)", "organisation", UNIT_REQUEST, "201")},
+        "/units/{id}": {"patch": _op("Change a unit; active=false disables it (units are never deleted) (admin)",
+                                     "organisation", UNIT_PATCH)},
+        "/users/{id}": {"patch": _op("Change an account's name, unit or state (admin); roles change through "
+                                     "role changes", "organisation", USER_PATCH)},
+        "/users/{id}/reset-password": {"post": _op("A new temporary password for the account, shown once; it must "
+                                                   "be changed at the next login (admin)", "organisation",
+                                                   returns={"type": "object", "required": ["temporary_password"]})},
+        "/org/import-template": {"get": _op("The organisation import workbook, with its sheets 单位 and 用户 (admin)",
+                                            "organisation", returns={"type": "string", "format": "binary"},
+                                            media=XLSX)},
+        "/org/import": {"post": _op("Check (dry_run=true, the default) or import (dry_run=false) a workbook of "
+                                    "units and accounts: all rows or none (admin)", "organisation",
+                                    {"type": "object", "required": ["file"],
+                                     "properties": {"file": {"type": "string", "format": "binary"}}},
+                                    content_type="multipart/form-data", returns=import_report)
+                        | {"parameters": query(dry_run={"enum": ["true", "false"]})}},
         "/users": {"get": _op("Users, by role and unit (admin, security administrator, office)", "organisation",
                               returns=LISTING)
-                   | {"parameters": paging + query(role={"enum": sorted(ROLES)}, unit_id=an_id)}},
+                   | {"parameters": paging + query(role={"enum": sorted(ROLES)}, unit_id=an_id)},
+                   "post": _op("Create an account with roles of the work and a temporary password, shown once "
+                               "(admin)", "organisation", USER_REQUEST, "201",
+                               returns={"type": "object", "required": ["id", "temporary_password"]})},
         "/users/{id}/role-changes": {"post": _op("Propose a change of the account's roles (system or security "
                                                  "administrator; never one's own)", "organisation",
                                                  ROLE_CHANGE_REQUEST, "201")},

@@ -4,10 +4,10 @@ from __future__ import annotations
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from . import access, audit
+from . import access
 from .auth import Principal
-from .errors import Conflict, Unprocessable
-from .models import ROLES, UNIT_KINDS, Unit, User
+from .errors import Unprocessable
+from .models import ROLES, Unit, User
 
 
 def unit_json(u: Unit) -> dict:
@@ -40,29 +40,6 @@ def list_units(s: Session, kind: str | None, limit: int, offset: int):
         query = query.where(Unit.kind == kind)
     total = s.scalar(select(func.count()).select_from(query.subquery()))
     return s.scalars(query.order_by(Unit.id).limit(limit).offset(offset)).all(), total
-
-
-def create_unit(s: Session, p: Principal, data: dict) -> Unit:
-    p.require(*access.ADMINISTRATORS)
-    if data["kind"] not in UNIT_KINDS:
-        raise Unprocessable.on_field("kind", "unknown_unit_kind", f"one of {', '.join(UNIT_KINDS)}", "unknown unit kind")
-    if s.scalar(select(Unit.id).where(Unit.code == data["code"])) is not None:
-        raise Conflict(f"a unit with code {data['code']!r} exists already", code="duplicate_code")
-    for field in ("parent_id", "department_id"):
-        if data.get(field) is not None and s.get(Unit, data[field]) is None:
-            raise Unprocessable.on_field(field, "unknown_unit", f"no unit {data[field]}", f"unknown {field}")
-    leader_id = data.get("leader_id")
-    if leader_id is not None:
-        leader = s.get(User, leader_id)
-        if leader is None or "leader" not in leader.roles:
-            raise Unprocessable.on_field("leader_id", "not_a_leader", f"not a leader: {leader_id}",
-                                         "leader_id must be a leader in charge")
-    unit = Unit(code=data["code"], name=data["name"], kind=data["kind"], parent_id=data.get("parent_id"),
-                industry=data.get("industry"), department_id=data.get("department_id"), leader_id=leader_id)
-    s.add(unit)
-    s.flush()
-    audit.record(s, "unit_created", p, f"unit:{unit.code}", detail={"id": unit.id, "kind": unit.kind})
-    return unit
 
 
 def list_users(s: Session, p: Principal, role: str | None, unit_id: int | None, limit: int, offset: int):

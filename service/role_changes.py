@@ -162,6 +162,8 @@ class Account:
     pending: bool        # a change of its roles waits for approval
     may_propose: bool    # the viewer may propose a change of its roles
     may_unlock: bool
+    may_edit: bool = False   # the viewer may change its name, unit and state (access.account_edit_refusal)
+    may_reset: bool = False  # the viewer may reset its password (access.password_reset_refusal)
 
 
 def accounts(s: Session, p: Principal, text: str, role: str | None, limit: int, offset: int,
@@ -177,7 +179,9 @@ def accounts(s: Session, p: Principal, text: str, role: str | None, limit: int, 
     locked = locked_ids(s, users, now)
     return [Account(u, units.get(u.unit_id, ""), u.id in locked, u.id in pending,
                     access.role_change_proposal_refusal(p, u.id) is None,
-                    p.has(*access.LOCK_KEEPERS) and u.id in locked) for u in users], total
+                    p.has(*access.LOCK_KEEPERS) and u.id in locked,
+                    access.account_edit_refusal(p, u.id, list(u.roles or []), False) is None,
+                    access.password_reset_refusal(p, u.id, list(u.roles or [])) is None) for u in users], total
 
 
 def proposal_subject(s: Session, p: Principal, user_id: int) -> User:

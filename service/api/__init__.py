@@ -8,7 +8,7 @@ from workflows.forms import schema_problems
 
 from ..auth import Principal, authenticate
 from ..context import Context
-from ..errors import BadRequest, Unauthorized, Unprocessable
+from ..errors import BadRequest, Forbidden, Unauthorized, Unprocessable
 from ..totp import check_enrolled
 from ..validation import MAX_INT, check_value
 
@@ -16,6 +16,9 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 PUBLIC_ENDPOINTS = {"api.health", "api.openapi", "api.issue_token"}
 # What an account that must enrol a second factor may still do before it has one: enrol, or log out.
 ENROLMENT_ENDPOINTS = {"api.start_totp", "api.confirm_totp", "api.revoke_token"}
+# What an account with a temporary password (created, or reset, by an administrator) may still do:
+# set a password of its own, or log out.
+PASSWORD_CHANGE_ENDPOINTS = {"api.change_my_password", "api.change_password", "api.revoke_token"}
 
 
 def ctx() -> Context:
@@ -36,7 +39,10 @@ def _authenticate() -> None:
         raise Unauthorized("send Authorization: Bearer <token> (POST /api/v1/auth/token to get one)")
     c = ctx()
     g.principal = authenticate(c, token.strip())
-    if request.endpoint not in ENROLMENT_ENDPOINTS:
+    if g.principal.must_change_password and request.endpoint not in PASSWORD_CHANGE_ENDPOINTS:
+        raise Forbidden("the account has a temporary password: set one of your own first "
+                        '(POST /api/v1/me/password {"current", "new"})', code="password_change_required")
+    if request.endpoint not in ENROLMENT_ENDPOINTS and not g.principal.must_change_password:
         with c.db.read() as s:
             check_enrolled(s, g.principal, c.settings)
 

@@ -40,7 +40,7 @@ def health():
 def issue_token():
     data = payload(TOKEN_REQUEST)
     token, p = auth_service.issue_token(ctx(), data["username"], data["password"], data.get("totp"))
-    return {"token": token, "user": p.as_json()}
+    return {"token": token, "user": p.as_json(), "must_change_password": p.must_change_password}
 
 
 PASSWORD_CHANGE = {
@@ -69,6 +69,24 @@ def change_password():
     data = payload(PASSWORD_CHANGE)
     auth_service.change_own_password(ctx(), principal(), data["current_password"], data["new_password"],
                                      keep_token=_bearer())
+    return "", 204
+
+
+MY_PASSWORD = {
+    "type": "object", "required": ["current", "new"], "additionalProperties": False,
+    "properties": {"current": {"type": "string", "minLength": 1, "maxLength": 200},
+                   "new": {"type": "string", "maxLength": 200}},
+}
+
+
+@bp.post("/me/password")
+@limits.limited(limits.CREDENTIAL)
+def change_my_password():
+    """A new password for the caller (the way out of a temporary one); every other token and every
+    page session of the account ends."""
+    data = payload(MY_PASSWORD)
+    auth_service.change_own_password(ctx(), principal(), data["current"], data["new"], keep_token=_bearer(),
+                                     field="new")
     return "", 204
 
 

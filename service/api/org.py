@@ -1,8 +1,11 @@
 from __future__ import annotations
 
-from flask import request
+from urllib.parse import quote
 
-from .. import organisation, role_changes
+from flask import Response, request
+
+from .. import administration, org_import, organisation, role_changes
+from ..errors import BadRequest
 from ..models import UNIT_KINDS
 from . import bp, choice_arg, ctx, int_arg, listing, page, payload, principal
 
@@ -16,8 +19,22 @@ UNIT_REQUEST = {
         "industry": {"type": ["string", "null"], "maxLength": 100},
         "department_id": {"type": ["integer", "null"]},
         "leader_id": {"type": ["integer", "null"]},
+        "active": {"type": "boolean"},
     },
 }
+UNIT_PATCH = {**UNIT_REQUEST, "required": []}
+USER_REQUEST: dict = {
+    "type": "object", "required": ["username", "name"], "additionalProperties": False,
+    "properties": {
+        "username": {"type": "string", "minLength": 1, "maxLength": 80},
+        "name": {"type": "string", "minLength": 1, "maxLength": 100},
+        "unit_id": {"type": ["integer", "null"]},
+        "roles": {"type": "array", "items": {"type": "string", "maxLength": 40}, "maxItems": 20},
+        "active": {"type": "boolean"},
+    },
+}
+USER_PATCH = {"type": "object", "additionalProperties": False,
+              "properties": {k: v for k, v in USER_REQUEST["properties"].items() if k != "username"}}
 
 
 @bp.get("/units")
@@ -31,8 +48,55 @@ def units():
 @bp.post("/units")
 def create_unit():
     data = payload(UNIT_REQUEST)
-    unit = ctx().db.transaction(lambda s: organisation.create_unit(s, principal(), data))
+    unit = ctx().db.transaction(lambda s: administration.create_unit(s, principal(), data))
     return organisation.unit_json(unit), 201
+
+
+@bp.patch("/units/<int:unit_id>")
+def update_unit(unit_id: int):
+    data = payload(UNIT_PATCH)
+    unit = ctx().db.transaction(lambda s: administration.update_unit(s, principal(), unit_id, data))
+    return organisation.unit_json(unit)
+
+
+@bp.post("/users")
+def create_user():
+    data = payload(USER_REQUEST)
+    user, password = ctx().db.transaction(lambda s: administration.create_user(s, principal(), data))
+    return {"id": user.id, "temporary_password": password}, 201
+
+
+@bp.patch("/users/<int:user_id>")
+def update_user(user_id: int):
+    data = payload(USER_PATCH)
+    user = ctx().db.transaction(lambda s: administration.update_user(s, principal(), user_id, data))
+    return organisation.user_json(user)
+
+
+@bp.post("/users/<int:user_id>/reset-password")
+def reset_password(user_id: int):
+    password = ctx().db.transaction(lambda s: administration.reset_password(s, principal(), user_id))
+    return {"temporary_password": password}
+
+
+@bp.get("/org/import-template")
+def import_template():
+    principal().require(*org_import.access.ADMINISTRATORS)
+    return Response(org_import.template(), mimetype=org_import.XLSX, headers={
+        "Content-Disposition": f"attachment; filename=org-import.xlsx; filename*=UTF-8''{quote(org_import.TEMPLATE_NAME)}"})
+
+
+@bp.post("/org/import")
+def import_organisation():
+    """Check (dry_run=true, the default) or write (dry_run=false) a workbook of units and accounts."""
+    dry_run = choice_arg("dry_run", ("true", "false")) != "false"
+    principal().require(*org_import.access.ADMINISTRATORS)
+    upload = request.files.get("file")
+    if upload is None:
+        raise BadRequest("send the workbook as the multipart field file", code="import_file_required")
+    content = upload.stream.read(org_import.MAX_BYTES + 1)
+    report = ctx().db.transaction(lambda s: org_import.run(s, principal(), content, dry_run))
+    return report.as_json()
 
 
 @bp.get("/users")

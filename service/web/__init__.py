@@ -47,6 +47,8 @@ log = logging.getLogger(__name__)
 PUBLIC_ENDPOINTS = {"web.login", "web.set_language"}
 # What an account that must enrol a second factor may still open before it has one.
 ENROLMENT_ENDPOINTS = {*PUBLIC_ENDPOINTS, "web.totp", "web.totp_start", "web.totp_confirm", "web.logout"}
+# What an account with a temporary password (created, or reset, by an administrator) may still open.
+PASSWORD_CHANGE_ENDPOINTS = {*PUBLIC_ENDPOINTS, "web.password", "web.logout"}
 
 
 def ctx() -> Context:
@@ -68,7 +70,7 @@ def _load_principal():
     if request.blueprint in (None, "api") or request.endpoint in (None, "static"):
         return None
     g.principal = None
-    must_enrol = False
+    must_enrol = must_change = False
     user_id = session.get("uid")
     idle = False
     if user_id is not None:
@@ -78,7 +80,11 @@ def _load_principal():
         if not idle:
             with c.db.read() as s:
                 g.principal = load_principal(s, user_id, session.get("epoch", 0))
-                must_enrol = (g.principal is not None and request.endpoint not in ENROLMENT_ENDPOINTS
+                must_change = (g.principal is not None and g.principal.must_change_password
+                               and request.endpoint not in PASSWORD_CHANGE_ENDPOINTS)
+                # a temporary password is replaced before a second factor is set up
+                must_enrol = (g.principal is not None and not g.principal.must_change_password
+                              and request.endpoint not in ENROLMENT_ENDPOINTS
                               and totp.enrolment_required(s, g.principal, c.settings))
         if g.principal is None:
             lang = session.get("lang")
@@ -93,6 +99,12 @@ def _load_principal():
         if request.headers.get("HX-Request") or _is_xhr():
             return _("Please log in first."), 401
         return redirect(url_for("web.login", next=request.full_path.rstrip("?")))
+    if must_change:
+        if request.headers.get("HX-Request") or _is_xhr():
+            from .problems import error_text
+
+            return error_text("password_change_required"), 403, {"Content-Type": "text/plain; charset=utf-8"}
+        return redirect(url_for("web.password"))
     if must_enrol:
         if request.headers.get("HX-Request") or _is_xhr():
             from .problems import error_text
@@ -203,6 +215,8 @@ def _nav() -> list[dict]:
              ("instances.index", _("Processes"), access.INSTANCE_WATCHERS),
              ("admin.users", _("Accounts and roles"), access.ROLE_KEEPERS),
              ("admin.changes", _("Role changes"), access.ROLE_KEEPERS),
+             ("admin.units", _("Unit administration"), access.ADMINISTRATORS),
+             ("admin.org_import_page", _("Import organisation"), access.ADMINISTRATORS),
              ("audit.index", _("Audit log"), access.AUDIT_READERS),
              ("web.leader_notices", _("Portfolio notices"), ("leader",)),
              ("web.governed_cases", _("Governed cases"), access.COMMENTERS),

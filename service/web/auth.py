@@ -97,6 +97,8 @@ def _logged_in(p, target: str):
     session["epoch"] = p.session_epoch  # the generation this session belongs to (see auth.load_principal)
     session["seen"] = int(ctx().now().timestamp())  # idle since (see web._load_principal)
     session.permanent = True
+    if p.must_change_password:  # a temporary password: a password of one's own first
+        return redirect(url_for("web.password"))
     return redirect(target)
 
 
@@ -164,8 +166,9 @@ def end_other_sessions():
 def password():
     """Change one's own password: every other page session and API token of the account ends,
     this session goes on."""
+    forced = principal().must_change_password
     if request.method == "GET":
-        return render_template("account_password.html", errors={},
+        return render_template("account_password.html", errors={}, forced=forced,
                                password_history=auth_service.PASSWORD_HISTORY)
     current, new = request.form.get("current_password", ""), request.form.get("new_password", "")
     errors: dict[str, list[str]] = {}
@@ -182,7 +185,7 @@ def password():
         else:
             flash(_("Your password is changed; your other sessions and API tokens have ended."), "success")
             return redirect(url_for("web.inbox"))
-    return render_template("account_password.html", errors=errors,
+    return render_template("account_password.html", errors=errors, forced=forced,
                            password_history=auth_service.PASSWORD_HISTORY), 422
 
 
