@@ -361,6 +361,16 @@ def seeded_demo_database_url(tmp_path, demo_seed):
 
 
 @pytest.fixture
+def sqlite_database_url(tmp_path, sqlite_app_template):
+    """A SQLite copy of the app template whatever the suite runs on (the live server's threads share
+    it): an install with nothing in it but the default models."""
+    folder = tmp_path / "live"  # beside, not in place of, a test's own database
+    folder.mkdir()
+    with sqlite_app_template.copy(folder) as url:
+        yield url
+
+
+@pytest.fixture
 def clock() -> Clock:
     return Clock()
 
