@@ -263,6 +263,11 @@ ERROR_CODES: dict[str, str] = {
     "unsupported_extension": N_("camunda:%(tag)s is not supported by this engine"),
     "form_missing": N_("Form %(form)s does not exist under bpmn/forms"),
     "step_missing": N_("The model declares no step %(step)s, which the service needs"),
+    # drafts and evidence removal
+    "draft_too_large": N_("A draft may hold at most %(limit_kb)s KB"),
+    "draft_not_found": N_("No draft is saved for this task"),
+    "evidence_locked": N_("Filed evidence can no longer be removed or replaced"),
+    "preview_unavailable": N_("Only images and PDF files are previewed; download the file instead"),
 }
 
 # Field problems from a form's or a request's JSON Schema, by the rule that failed.

@@ -608,3 +608,17 @@ class RoleChange(Base):
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     comment: Mapped[str | None] = mapped_column(String(500))
+
+
+class TaskDraft(Base):
+    """What one user has typed into a task's form and saved without submitting (暂存): kept per task
+    and user, restored when the form opens again, and dropped when the task is completed."""
+
+    __tablename__ = "task_draft"
+    __table_args__ = (UniqueConstraint("task_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[str] = mapped_column(String(36), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime())
