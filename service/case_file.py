@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from workflows.tables import HumanTask
 
-from . import cases, evidence, letters, rounds, tasks
+from . import access, cases, drafts, evidence, inbox, letters, rounds, tasks
 from .auth import Principal
 from .context import Context
 from .designs import model_names
@@ -29,6 +29,7 @@ from .models import (
     RectificationItem,
     Round,
     SelfCheckItem,
+    TaskDraft,
     User,
 )
 from .organisation import unit_name
@@ -47,6 +48,7 @@ class CaseFile:
     evidence: list[Evidence]
     filings: list[Filing]
     people: dict[int, str]         # names of the uploaders, filers and reviewers
+    removable: set[int]            # evidence the viewer may still remove or replace (not yet filed)
 
 
 @dataclass
@@ -62,6 +64,9 @@ class TaskPage:
     titles: dict[int, str]         # the common problems the form's rows may name
     initial: dict                  # what the form starts with
     can_upload: bool               # the page offers the evidence upload
+    descriptions: dict[int, str]   # the common problems' explanations, beside their titles
+    returned: inbox.Returned | None  # why the task came back, when a review returned it
+    draft: TaskDraft | None        # what the viewer saved of this form without submitting (暂存)
 
 
 def case_file(s: Session, p: Principal, case_id: int) -> CaseFile:
@@ -77,8 +82,9 @@ def case_file(s: Session, p: Principal, case_id: int) -> CaseFile:
                   | {f.reviewed_by for f in filings if f.reviewed_by})
     people = {u.id: u.name for u in s.scalars(select(User).where(User.id.in_(people_ids)))}
     rnd = s.get(Round, case.round_id)
+    removable = evidence.removable_ids(s, case, list(files)) if access.may_upload_evidence(p, case) else set()
     return CaseFile(case, unit_name(s, case.unit_id), rnd.name if rnd else "", titles, list(checks), list(items),
-                    list(files), list(filings), people)
+                    list(files), list(filings), people, removable)
 
 
 def task_page(ctx: Context, s: Session, p: Principal, task_id: str) -> TaskPage:
@@ -103,8 +109,11 @@ def task_page(ctx: Context, s: Session, p: Principal, task_id: str) -> TaskPage:
     # evidence is uploaded on the steps that gather it, while the case takes it (never once closed)
     can_upload = (case is not None and row.state == "open" and body["actionable"]
                   and row.step in evidence.UPLOAD_STEPS and evidence.accepts_evidence(s, case.case))
+    descriptions = common_problem_descriptions(s, key)
+    draft = drafts.find(s, p, row.id) if body["actionable"] and row.state == "open" else None
     return TaskPage(row, body["form"], body["actionable"], model_names(s, [row.model_key]).get(row.model_key, ""),
-                    unit_name(s, row.unit_id), case, round_, letter, titles, initial_data(s, row), can_upload)
+                    unit_name(s, row.unit_id), case, round_, letter, titles, initial_data(s, row), can_upload,
+                    descriptions, inbox.returns_of(s, [row]).get(row.id) if row.state == "open" else None, draft)
 
 
 def initial_data(s: Session, row: HumanTask) -> dict:
@@ -157,3 +166,12 @@ def common_problem_titles(s: Session, key: BusinessKey | None) -> dict[int, str]
         return {}
     return dict(s.execute(select(CommonProblem.id, CommonProblem.title)
                           .where(CommonProblem.round_id == round_id).order_by(CommonProblem.id)).all())
+
+
+def common_problem_descriptions(s: Session, key: BusinessKey | None) -> dict[int, str]:
+    """The explanations of the list's common problems (what each one means), for a case's forms."""
+    if key is None or key.kind != KeyKind.CASE:
+        return {}
+    round_id = s.scalar(select(Case.round_id).where(Case.id == key.id))
+    return {i: d for i, d in s.execute(select(CommonProblem.id, CommonProblem.description)
+                                       .where(CommonProblem.round_id == round_id)).all() if d}

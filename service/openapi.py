@@ -87,6 +87,9 @@ SCHEMAS = {
                                 "size": {"type": "integer", "minimum": 0},
                                 "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
                                 "content_type": {"type": "string"}, "reviews": {"type": "array"}}},
+    "Draft": {"type": "object", "required": ["task_id", "data", "saved_at"],
+              "properties": {"task_id": {"type": "string"}, "data": {"type": "object"},
+                             "saved_at": {"type": "string"}}},
     # Any JSON value the service stores as it came: its integers within what the databases hold
     "StorableValue": {"anyOf": [
         {"type": ["null", "boolean", "string"]},
@@ -104,7 +107,7 @@ def document() -> dict:
     from .api.library import CLUE_REQUEST, EXPERT_REQUEST, FINDING_REQUEST, INSPECTOR_PROFILE, LINK_REQUEST
     from .api.org import DECISION_REQUEST, ROLE_CHANGE_REQUEST, UNIT_REQUEST
     from .api.rounds import COMMON_PROBLEM_REQUEST, PROBLEM_REQUEST, ROUND_REQUEST
-    from .api.tasks import COMPLETE_REQUEST
+    from .api.tasks import COMPLETE_REQUEST, DRAFT_REQUEST
     from .auth import MIN_PASSWORD_LENGTH
     from .lists import LISTS
     from .models import CASE_STATUSES, ROLES, UNIT_KINDS
@@ -202,6 +205,12 @@ def document() -> dict:
         "/tasks/{id}": {"get": _op("A task with its form as JSON Schema", "tasks")},
         "/tasks/{id}/complete": {"post": _op("Complete a task with data fitting its form", "tasks",
                                              COMPLETE_REQUEST, returns=LISTING)},
+        "/tasks/{id}/draft": {
+            "get": _op("The caller's saved draft of a task's form (404 draft_not_found when none)", "tasks",
+                       returns={"$ref": ref("Draft")}),
+            "put": _op("Save the caller's unfinished form data (暂存): unchecked, at most 256 KB", "tasks",
+                       DRAFT_REQUEST, returns={"$ref": ref("Draft")}),
+            "delete": _op("Discard the caller's draft of a task", "tasks", ok="204", returns=None)},
         "/stats": {"get": _op("Figures, counted from the records", "figures") | {"parameters": of_round}},
         "/warnings": {"get": _op("Warning board: open cases by colour, yellow and red listed", "figures")
                       | {"parameters": of_round}},
@@ -217,6 +226,13 @@ def document() -> dict:
         "/evidence/{id}/content": {"get": _op("Download an evidence file, as the type it was uploaded as",
                                               "lifecycle", returns={"type": "string", "format": "binary"},
                                               media="*/*")},
+        "/evidence/{id}": {
+            "delete": _op("Remove a file not yet filed (unit liaison or head; 409 evidence_locked once filed)",
+                          "lifecycle", ok="204", returns=None),
+            "put": _op("Replace a file not yet filed with a new upload (the old one is removed)", "lifecycle",
+                       {k: v for k, v in upload.items() if k != "properties"}
+                       | {"properties": {k: v for k, v in upload["properties"].items() if k != "effective_date"}},
+                       content_type="multipart/form-data", returns={"$ref": ref("Evidence")})},
         "/evidence/{id}/review": {"post": _op("Accept or reject one evidence file (office)", "supervision",
                                               EVIDENCE_REVIEW, returns={"$ref": ref("Evidence")})},
         "/notifications": {"get": _op("Leader notifications (leaders: their own; office: all)", "supervision",

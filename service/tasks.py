@@ -51,6 +51,11 @@ def get_with_form(ctx: Context, s: Session, p: Principal, task_id: str) -> dict:
     body["actionable"] = bool(access.actionable_ids(s, p, [row.id]))
     draft = drafts.find(s, p, task_id)
     body["draft"] = drafts.draft_json(draft, ctx) if draft is not None else None
+    from .inbox import returns_of  # the inbox reads tasks through this module
+
+    returned = returns_of(s, [row]).get(row.id) if row.state == "open" else None
+    body["returned"] = {"opinion": returned.opinion, "by": returned.by, "at": ctx.local_iso(returned.at)} \
+        if returned is not None else None
     return body
 
 

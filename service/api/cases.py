@@ -80,6 +80,34 @@ def evidence_content(evidence_id):
     return evidence.download(row, content)
 
 
+@bp.delete("/evidence/<int:evidence_id>")
+def remove_evidence(evidence_id):
+    """Take back a file uploaded by mistake, until the case is filed (409 evidence_locked after)."""
+    c = ctx()
+    c.db.transaction(lambda s: evidence.remove(c, s, principal(), evidence_id))
+    return "", 204
+
+
+@bp.put("/evidence/<int:evidence_id>")
+@limits.limited(limits.UPLOAD)
+def replace_evidence(evidence_id):
+    """A new file in place of one not yet filed (multipart `file`, optional `item_id`): the new
+    evidence is answered; the old one is gone."""
+    upload = request.files.get("file")
+    if upload is None:
+        raise BadRequest("send the file as multipart/form-data field 'file'", code="file_required")
+    raw_item = request.form.get("item_id") or None
+    try:
+        item_id = int(raw_item) if raw_item is not None else None
+    except ValueError:
+        raise BadRequest.on_field("item_id", "not_an_integer", f"must be an integer, got {raw_item!r}") from None
+    content = upload.read()
+    c = ctx()
+    row = c.db.transaction(lambda s: evidence.replace(c, s, principal(), evidence_id, upload.filename or "file",
+                                                      content, item_id))
+    return evidence.evidence_json(row, c)
+
+
 @bp.post("/evidence/<int:evidence_id>/review")
 def review_evidence(evidence_id):
     data = payload(EVIDENCE_REVIEW)

@@ -40,6 +40,9 @@ class UserApi:
     def put(self, path, **kw):
         return self.client.put("/api/v1" + path, headers=self.headers, **kw)
 
+    def delete(self, path, **kw):
+        return self.client.delete("/api/v1" + path, headers=self.headers, **kw)
+
     def tasks(self, **params) -> list[dict]:
         r = self.get("/tasks", query_string={"limit": 500, **params})
         assert r.status_code == 200, r.get_json()
