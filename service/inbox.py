@@ -168,12 +168,14 @@ def round_names(s: Session, business_keys) -> dict[str | None, str]:
     by_kind: dict[KeyKind, set[int]] = {}
     for key in keys.values():
         by_kind.setdefault(key.kind, set()).add(key.id)
-    owners = {KeyKind.CASE: Case, KeyKind.LETTER: RecommendationLetter, KeyKind.CLUE: Clue}
+    owners = {KeyKind.CASE: (Case.id, Case.round_id),
+              KeyKind.LETTER: (RecommendationLetter.id, RecommendationLetter.round_id),
+              KeyKind.CLUE: (Clue.id, Clue.round_id)}
     round_of: dict[tuple[KeyKind, int], int] = {(KeyKind.ROUND, i): i for i in by_kind.get(KeyKind.ROUND, ())}
-    for kind, model in owners.items():
+    for kind, (id_column, round_column) in owners.items():
         ids = by_kind.get(kind)
         if ids:
-            for ident, round_id in s.execute(select(model.id, model.round_id).where(model.id.in_(ids))):
+            for ident, round_id in s.execute(select(id_column, round_column).where(id_column.in_(ids))):
                 round_of[(kind, ident)] = round_id
     names = dict(s.execute(select(Round.id, Round.name).where(Round.id.in_(set(round_of.values())))).all()) \
         if round_of else {}
@@ -184,7 +186,7 @@ def returns_of(s: Session, rows: list[HumanTask]) -> dict[str, Returned]:
     """Which of these tasks were sent back by a review, with its opinion: a task is returned when
     the last review of its instance before the task arrived (see RETURNS) decided against."""
     targets = {step for *_, steps in RETURNS.values() for step in steps}
-    wanted = [r for r in rows if r.step in targets]
+    wanted = [r for r in rows if r.step is not None and r.step in targets]
     if not wanted:
         return {}
     reviews = s.execute(
@@ -199,7 +201,8 @@ def returns_of(s: Session, rows: list[HumanTask]) -> dict[str, Returned]:
     for row in wanted:
         last = None
         for entry, step in reviews:
-            if entry.instance_id == row.instance_id and entry.at <= row.created_at and row.step in RETURNS[step][2]:
+            if (step is not None and entry.instance_id == row.instance_id and entry.at <= row.created_at
+                    and row.step in RETURNS[step][2]):
                 last = (entry, step)
         if last is None:
             continue
@@ -207,6 +210,6 @@ def returns_of(s: Session, rows: list[HumanTask]) -> dict[str, Returned]:
         decision, opinion, _ = RETURNS[step]
         data = entry.data or {}
         if data.get(decision) is False:
-            out[row.id] = Returned(str(data.get(opinion) or ""), names.get(entry.actor, entry.actor or ""),
+            out[row.id] = Returned(str(data.get(opinion) or ""), names.get(entry.actor or "", entry.actor or ""),
                                    entry.at, entry.name or "")
     return out

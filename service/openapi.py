@@ -119,6 +119,9 @@ def document() -> dict:
         "file": {"type": "string", "format": "binary"}, "item_id": {"type": "integer", "minimum": 1},
         "effective_date": {"type": "string", "format": "date"}}}
 
+    replacement = {"type": "object", "required": ["file"], "properties": {
+        "file": {"type": "string", "format": "binary"}, "item_id": {"type": "integer", "minimum": 1}}}
+
     def query(**schemas) -> list[dict]:
         return [{"name": name, "in": "query", "schema": schema} for name, schema in schemas.items()]
 
@@ -230,8 +233,7 @@ def document() -> dict:
             "delete": _op("Remove a file not yet filed (unit liaison or head; 409 evidence_locked once filed)",
                           "lifecycle", ok="204", returns=None),
             "put": _op("Replace a file not yet filed with a new upload (the old one is removed)", "lifecycle",
-                       {k: v for k, v in upload.items() if k != "properties"}
-                       | {"properties": {k: v for k, v in upload["properties"].items() if k != "effective_date"}},
+                       replacement,
                        content_type="multipart/form-data", returns={"$ref": ref("Evidence")})},
         "/evidence/{id}/review": {"post": _op("Accept or reject one evidence file (office)", "supervision",
                                               EVIDENCE_REVIEW, returns={"$ref": ref("Evidence")})},

@@ -5,8 +5,7 @@ from __future__ import annotations
 import io
 
 import pytest
-
-from tests.support.returns import OPINION, PDF, PNG, file_case, rectify, returned_case, self_check, unit_case
+from support.returns import OPINION, PDF, PNG, file_case, rectify, returned_case, self_check, unit_case
 
 
 @pytest.fixture
