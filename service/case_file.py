@@ -175,3 +175,13 @@ def common_problem_descriptions(s: Session, key: BusinessKey | None) -> dict[int
     round_id = s.scalar(select(Case.round_id).where(Case.id == key.id))
     return {i: d for i, d in s.execute(select(CommonProblem.id, CommonProblem.description)
                                        .where(CommonProblem.round_id == round_id)).all() if d}
+
+
+def instance_ids(s: Session, p: Principal, case_ids) -> dict[int, int]:
+    """The process instance of each case the viewer may read, by case id (list rows link to its diagram)."""
+    ids = {int(i) for i in case_ids if isinstance(i, int)}
+    if not ids:
+        return {}
+    return {case_id: instance_id for case_id, instance_id in s.execute(
+        select(Case.id, Case.process_instance_id).where(Case.id.in_(ids), access.case_scope(p)))
+        if instance_id is not None}

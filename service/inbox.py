@@ -213,3 +213,9 @@ def returns_of(s: Session, rows: list[HumanTask]) -> dict[str, Returned]:
             out[row.id] = Returned(str(data.get(opinion) or ""), names.get(entry.actor or "", entry.actor or ""),
                                    entry.at, entry.name or "")
     return out
+
+
+def returned_task(s: Session, p: Principal, task_id: str) -> Returned | None:
+    """Why an open task the viewer may see was sent back, or None (see `returns_of`)."""
+    row = tasks.get_visible(s, p, task_id)
+    return returns_of(s, [row]).get(row.id) if row.state == "open" else None

@@ -63,7 +63,7 @@ def test_a_returned_task_is_marked_in_the_inbox_and_says_why_at_the_top(client, 
 def test_a_list_sent_back_by_the_leading_group_is_marked_for_the_office(client, ctx, api, district):
     from support.api import round_awaiting_approval
 
-    round_awaiting_approval(api, district)
+    round_id = round_awaiting_approval(api, district)
     leading = api.as_("leading1")
     leading.complete(leading.tasks(bpmn_id="approve_list")[0]["id"], {"approved": False, "comment": "请合并相近问题"})
     session_login(client, ctx, "office1")
@@ -71,6 +71,11 @@ def test_a_list_sent_back_by_the_leading_group_is_marked_for_the_office(client, 
     assert "badge-returned" in inbox and ROUND in inbox
     body = api.as_("office1").get(f"/tasks/{_task_id(api, 'office1', 'distill_list')}").get_json()
     assert body["returned"]["opinion"] == "请合并相近问题"
+    # the list is worked on its own page: the reason stands at its top
+    page = _text(client, f"/rounds/{round_id}/distill")
+    assert page.index("请合并相近问题") < page.index('class="two-col')
+    # the rounds list and the dashboard's lists link to the process diagrams
+    assert "/instances/" in _text(client, "/rounds")
 
 
 def test_the_done_list_names_the_round_and_what_was_submitted(client, ctx, api, district):
