@@ -374,6 +374,7 @@ LABELS: dict[str, dict] = {
         "case_id": _lp("data", "Case"),
         "self_checked": _l("Self-checked"),
         "overdue": _lp("data", "Overdue"),
+        "business_key": _lp("data", "Record"),
     },
     "error": {
         400: _l("Bad request"),

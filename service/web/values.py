@@ -6,7 +6,8 @@ reads raw keys (`items`, `common_problem_id`, `status: ongoing`).
 from __future__ import annotations
 
 from .forms import REFERENCES, enum_options
-from .i18n import LABELS, _, ngettext, tc
+from ..models import BusinessKey
+from .i18n import LABELS, _, label, ngettext, tc
 
 MAX_CHARS = 400     # one line of a history cell; longer values are cut with an ellipsis
 SUMMARY_CHARS = 60  # one value in the done list's short summary
@@ -26,6 +27,10 @@ def key_label(key: str, prop: dict | None) -> str:
 def value_text(key: str, value, prop: dict | None, refs: dict) -> str:
     """One value as a person reads it."""
     prop = prop or {}
+    if key == "business_key" and isinstance(value, str):
+        record = BusinessKey.parse(value)
+        if record is not None:
+            return f"{label('audit_target', str(record.kind))} #{record.id}"
     if key in REFERENCES and not isinstance(value, (list, dict)):
         return str(refs.get(REFERENCES[key], {}).get(value, value))
     if isinstance(value, bool):

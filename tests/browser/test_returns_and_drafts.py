@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 from support.browser import DESKTOP, PHONE, assert_translated
-from support.returns import OPINION, PDF, PNG
+from support.returns import OPINION, PDF, png
 from support.rounds import as_user, case_of, complete, publish_round
 
 from service import evidence
@@ -81,7 +81,7 @@ def test_liaison_works_a_returned_filing_with_a_draft_and_a_replaced_file(live_a
 
     # upload a wrong file, see it previewed, replace it; the filed file cannot be touched
     page.locator("#evidence-file").set_input_files(files=[{"name": "错传的照片.png", "mimeType": "image/png",
-                                                           "buffer": PNG}])
+                                                           "buffer": png()}])
     page.get_by_role("button", name="上传", exact=True).click()
     wrong = page.locator("#evidence-list li", has_text="错传的照片.png")
     expect(wrong).to_be_visible()
@@ -109,7 +109,8 @@ def test_liaison_works_a_returned_filing_with_a_draft_and_a_replaced_file(live_a
     phone_page.goto(task_url)
     expect(phone_page.locator(".returned-reason")).to_be_in_viewport()
     assert phone_page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], "no sideways scrolling"
-    shoot(phone_page, "returns-task-phone", full_page=True)
+    shoot(phone_page, "returns-task-phone")
+    shoot(phone_page, "returns-task-phone-full", full_page=True)
 
     # submit; the head files again; the files are locked from then on
     for i in range(page.locator("#f-items-list > li").count()):
@@ -135,8 +136,10 @@ def test_liaison_works_a_returned_filing_with_a_draft_and_a_replaced_file(live_a
     expect(page.locator("#evidence-list").get_by_role("button", name="删除")).to_have_count(0)
     expect(page.locator(".evidence-replace")).to_have_count(0)
     page.get_by_role("link", name="流程图").click()
+    expect(page.locator("#rf-instance-canvas svg").first).to_be_visible()
     history = page.locator(".rf-history")
     expect(history).to_contain_text("审核通过（销号）")
     expect(history).to_contain_text(OPINION)
     expect(history).not_to_contain_text("common_problem_id")
+    expect(history).not_to_contain_text("business_key")
     shoot(page, "returns-instance-desktop", full_page=True)
