@@ -5,8 +5,8 @@ reads raw keys (`items`, `common_problem_id`, `status: ongoing`).
 """
 from __future__ import annotations
 
-from .forms import REFERENCES, enum_options
 from ..models import BusinessKey
+from .forms import REFERENCES, enum_options
 from .i18n import LABELS, _, label, ngettext, tc
 
 MAX_CHARS = 400     # one line of a history cell; longer values are cut with an ellipsis
