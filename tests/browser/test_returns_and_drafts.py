@@ -44,7 +44,8 @@ def test_liaison_works_a_returned_filing_with_a_draft_and_a_replaced_file(live_a
     row = page.locator("tbody tr", has_text="整改落实")
     expect(row.locator(".badge-returned")).to_have_text("退回")
     expect(row).to_contain_text("区委第一轮巡察")
-    expect(row.get_by_role("link", name="流程图")).to_have_attribute("href", f"/instances/{case_of(ctx, round_id, unit).process_instance_id}")
+    instance_id = case_of(ctx, round_id, unit).process_instance_id
+    expect(row.get_by_role("link", name="流程图")).to_have_attribute("href", f"/instances/{instance_id}")
     assert_translated(page)
     shoot(page, "returns-inbox-desktop")
     phone = new_context(viewport=PHONE, is_mobile=True, has_touch=True, storage_state=context.storage_state())
