@@ -18,7 +18,7 @@ from .cases import get_case
 from .context import Context
 from .db import lock_row
 from .errors import Conflict, Forbidden, NotFound, TooLarge, Unprocessable
-from .models import BusinessKey, Case, Evidence, EvidenceBlob, Filing, KeyKind, RectificationItem
+from .models import BusinessKey, Case, CommonProblem, Evidence, EvidenceBlob, Filing, KeyKind, RectificationItem
 from .validation import MAX_INT
 
 # The steps during which a unit gathers evidence: while it rectifies and when its head files.
@@ -65,7 +65,7 @@ def accepts_evidence(s: Session, case: Case) -> bool:
 
 
 def upload(ctx: Context, s: Session, p: Principal, case_id: int, filename: str, content: bytes,
-           item_id: int | None, effective_date: date | None = None) -> Evidence:
+           item_id: int | None, effective_date: date | None = None, common_problem_id: int | None = None) -> Evidence:
     case = get_case(s, p, case_id)
     if not access.may_upload_evidence(p, case):
         raise Forbidden("only the unit's liaison or head upload its evidence", code="evidence_not_yours")
@@ -98,17 +98,12 @@ def upload(ctx: Context, s: Session, p: Principal, case_id: int, filename: str, 
         except UnicodeDecodeError:
             raise Unprocessable.on_field("file", "file_not_utf8", "not UTF-8 text",
                                          "a .txt file must be UTF-8 text") from None
-    if item_id is not None:
-        # an id past what the databases hold names no item (and would fail the query)
-        item = s.get(RectificationItem, item_id) if -MAX_INT <= item_id <= MAX_INT else None
-        if item is None or item.case_id != case.id:
-            raise Unprocessable.on_field("item_id", "unknown_item", f"unknown item {item_id}",
-                                         "item_id is not an item of this case")
+    item_id, common_problem_id = _label(s, case, item_id, common_problem_id)
     digest = hashlib.sha256(content).hexdigest()
     if s.get(EvidenceBlob, digest) is None:
         s.add(EvidenceBlob(sha256=digest, size=len(content), content=content))
         s.flush()  # the blob row must exist before the evidence row that points at it
-    evidence = Evidence(case_id=case.id, item_id=item_id, filename=name,
+    evidence = Evidence(case_id=case.id, item_id=item_id, common_problem_id=common_problem_id, filename=name,
                         content_type=_CONTENT_TYPES.get(ext, "application/octet-stream"), size=len(content),
                         sha256=digest, uploaded_by=p.id, uploaded_at=ctx.now(), effective_date=effective_date,
                         reviews=[])
@@ -118,8 +113,33 @@ def upload(ctx: Context, s: Session, p: Principal, case_id: int, filename: str, 
     return evidence
 
 
+def _label(s: Session, case: Case, item_id: int | None, common_problem_id: int | None) -> tuple[int | None, int | None]:
+    """Which common problem a file is for, named by its item or by the common problem itself (before
+    the unit's first rectification report there are no items): both point at the same one."""
+    if item_id is not None:
+        # an id past what the databases hold names no item (and would fail the query)
+        item = s.get(RectificationItem, item_id) if -MAX_INT <= item_id <= MAX_INT else None
+        if item is None or item.case_id != case.id:
+            raise Unprocessable.on_field("item_id", "unknown_item", f"unknown item {item_id}",
+                                         "item_id is not an item of this case")
+        if common_problem_id is not None and common_problem_id != item.common_problem_id:
+            raise Unprocessable.on_field("common_problem_id", "item_unknown", "not the item's common problem",
+                                         "common_problem_id is not the common problem of item_id")
+        return item.id, item.common_problem_id
+    if common_problem_id is None:
+        return None, None
+    cp = s.get(CommonProblem, common_problem_id) if -MAX_INT <= common_problem_id <= MAX_INT else None
+    if cp is None or cp.round_id != case.round_id:
+        raise Unprocessable.on_field("common_problem_id", "item_unknown", f"unknown common problem {common_problem_id}",
+                                     "common_problem_id is not on this case's list")
+    item = s.scalar(select(RectificationItem).where(RectificationItem.case_id == case.id,
+                                                    RectificationItem.common_problem_id == cp.id))
+    return (item.id if item is not None else None), cp.id
+
+
 def evidence_json(e: Evidence, ctx: Context) -> dict:
-    return {"id": e.id, "case_id": e.case_id, "item_id": e.item_id, "filename": e.filename, "size": e.size,
+    return {"id": e.id, "case_id": e.case_id, "item_id": e.item_id, "common_problem_id": e.common_problem_id,
+            "filename": e.filename, "size": e.size,
             "sha256": e.sha256, "content_type": e.content_type, "uploaded_by": e.uploaded_by,
             "uploaded_at": ctx.local_iso(e.uploaded_at),
             "effective_date": e.effective_date.isoformat() if e.effective_date else None,
@@ -182,15 +202,16 @@ def remove(ctx: Context, s: Session, p: Principal, evidence_id: int) -> Evidence
 
 
 def replace(ctx: Context, s: Session, p: Principal, evidence_id: int, filename: str, content: bytes,
-            item_id: int | None = None) -> Evidence:
+            item_id: int | None = None, common_problem_id: int | None = None) -> Evidence:
     """A new file in place of one not yet filed: uploaded under the same item unless another is
     named, then the old one removed, in one transaction."""
     old = s.get(Evidence, evidence_id) if -MAX_INT <= evidence_id <= MAX_INT else None
     if old is None:
         raise NotFound(f"evidence {evidence_id} does not exist")
     _removable_or_refuse(s, p, old)
-    new = upload(ctx, s, p, old.case_id, filename, content, item_id if item_id is not None else old.item_id,
-                 old.effective_date)
+    named = item_id is not None or common_problem_id is not None  # else the new file keeps the old one's label
+    new = upload(ctx, s, p, old.case_id, filename, content, item_id if named else old.item_id, old.effective_date,
+                 common_problem_id if named else old.common_problem_id)
     remove(ctx, s, p, evidence_id)
     return new
 

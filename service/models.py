@@ -384,6 +384,9 @@ class Evidence(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("rectification_case.id"), index=True)
     item_id: Mapped[int | None] = mapped_column(ForeignKey("rectification_item.id"))
+    # The common problem the file is evidence for (its item's, or chosen before the item exists:
+    # a unit uploads while it first rectifies); None for the case as a whole.
+    common_problem_id: Mapped[int | None] = mapped_column(Integer)
     filename: Mapped[str] = mapped_column(String(255))
     content_type: Mapped[str] = mapped_column(String(100))
     size: Mapped[int] = mapped_column(Integer)

@@ -83,7 +83,8 @@ SCHEMAS = {
     "Evidence": {"type": "object", "required": ["id", "case_id", "filename", "size", "sha256", "content_type",
                                                 "reviews"],
                  "properties": {"id": {"type": "integer"}, "case_id": {"type": "integer"},
-                                "item_id": NULLABLE_INT, "filename": {"type": "string"},
+                                "item_id": NULLABLE_INT, "common_problem_id": NULLABLE_INT,
+                                "filename": {"type": "string"},
                                 "size": {"type": "integer", "minimum": 0},
                                 "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
                                 "content_type": {"type": "string"}, "reviews": {"type": "array"}}},
@@ -117,10 +118,12 @@ def document() -> dict:
               {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": MAX_INT}}]
     upload = {"type": "object", "required": ["file"], "properties": {
         "file": {"type": "string", "format": "binary"}, "item_id": {"type": "integer", "minimum": 1},
+        "common_problem_id": {"type": "integer", "minimum": 1},
         "effective_date": {"type": "string", "format": "date"}}}
 
     replacement = {"type": "object", "required": ["file"], "properties": {
-        "file": {"type": "string", "format": "binary"}, "item_id": {"type": "integer", "minimum": 1}}}
+        "file": {"type": "string", "format": "binary"}, "item_id": {"type": "integer", "minimum": 1},
+        "common_problem_id": {"type": "integer", "minimum": 1}}}
 
     def query(**schemas) -> list[dict]:
         return [{"name": name, "in": "query", "schema": schema} for name, schema in schemas.items()]

@@ -152,8 +152,30 @@ def test_a_replacement_is_checked_as_an_upload_and_names_the_field(api, uc):
     r = liaison.put(f"/evidence/{e['id']}", data={"file": (io.BytesIO(PDF), "x.pdf"), "item_id": "999999"},
                     content_type="multipart/form-data")
     assert r.status_code == 422 and r.get_json()["errors"][0]["field"] == "item_id"
+    r = liaison.put(f"/evidence/{e['id']}", data={"file": (io.BytesIO(PDF), "x.pdf"), "common_problem_id": "999999"},
+                    content_type="multipart/form-data")
+    assert r.status_code == 422 and r.get_json()["errors"][0]["field"] == "common_problem_id"
     assert [x["id"] for x in liaison.get(f"/cases/{uc.case_id}/evidence").get_json()["items"]] == [e["id"]]
     assert liaison.delete("/evidence/999999").status_code == 404
+
+
+def test_a_file_names_its_common_problem_before_and_after_the_items_exist(api, uc, district):
+    self_check(api, uc)
+    early = _upload(api, uc.liaison, uc.case_id, common_problem_id=str(uc.commons[0])).get_json()
+    assert early["common_problem_id"] == uc.commons[0] and early["item_id"] is None
+    r = _upload(api, uc.liaison, uc.case_id, common_problem_id="一")
+    assert r.status_code == 400 and r.get_json()["errors"][0]["field"] == "common_problem_id"
+    other_round = unit_case(api, district)  # another round's list
+    r = _upload(api, uc.liaison, uc.case_id, common_problem_id=str(other_round.commons[0]))
+    assert r.status_code == 422 and r.get_json()["errors"][0]["field"] == "common_problem_id"
+    rectify(api, uc)
+    item_id = api.as_(uc.liaison).get(f"/cases/{uc.case_id}").get_json()
+    later = _upload(api, uc.liaison, uc.case_id, common_problem_id=str(uc.commons[0])).get_json()
+    assert later["item_id"] is not None and later["common_problem_id"] == uc.commons[0], item_id
+    # the replacement keeps the label
+    r = api.as_(uc.liaison).put(f"/evidence/{early['id']}", data={"file": (io.BytesIO(PNG), "照片.png")},
+                                content_type="multipart/form-data")
+    assert r.get_json()["common_problem_id"] == uc.commons[0]
 
 
 def test_a_returned_task_says_why_in_the_task_listing_of_the_api(api, district):
@@ -163,3 +185,21 @@ def test_a_returned_task_says_why_in_the_task_listing_of_the_api(api, district):
     assert body["returned"]["opinion"] == OPINION and body["returned"]["by"] == "巡察办"
     office = api.as_("office1")
     assert all(office.get(f"/tasks/{t['id']}").get_json()["returned"] is None for t in office.tasks())
+
+
+def test_an_earlier_database_gains_drafts_and_the_evidence_label(ctx, api, uc):
+    from sqlalchemy import inspect, text
+
+    from service.db import create_schema
+
+    self_check(api, uc)
+    kept = _upload(api, uc.liaison, uc.case_id).get_json()
+    with ctx.db.engine.begin() as conn:
+        conn.execute(text("DROP TABLE task_draft"))
+        conn.execute(text("ALTER TABLE evidence DROP COLUMN common_problem_id"))
+    create_schema(ctx.db.engine)
+    schema = inspect(ctx.db.engine)
+    assert "task_draft" in schema.get_table_names()
+    assert "common_problem_id" in {c["name"] for c in schema.get_columns("evidence")}
+    items = api.as_(uc.liaison).get(f"/cases/{uc.case_id}/evidence").get_json()["items"]
+    assert [(e["id"], e["common_problem_id"]) for e in items] == [(kept["id"], None)]

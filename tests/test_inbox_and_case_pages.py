@@ -134,14 +134,14 @@ def test_a_draft_may_be_discarded(client, ctx, api, district):
 def test_evidence_is_labelled_previewed_and_taken_back_until_filed(client, ctx, api, district):
     uc = unit_case(api, district)
     self_check(api, uc)
-    rectify(api, uc)  # the items exist now: a file can name its common problem
-    items = api.as_(uc.liaison).get(f"/cases/{uc.case_id}").get_json()
-    token = session_login(client, ctx, uc.head)
-    item_id = _item_id(client, uc.case_id)
+    token = session_login(client, ctx, uc.liaison)
+    # while the unit first rectifies there are no items yet: the file names its common problem
+    page = _text(client, f"/tasks/{_task_id(api, uc.liaison, 'rectify')}")
+    assert 'name="common_problem_id"' in page and "共性问题0</option>" in page
     r = client.post(f"/cases/{uc.case_id}/evidence", data={
-        "csrf_token": token, "file": (io.BytesIO(PNG), "现场照片.png"), "item_id": str(item_id)},
+        "csrf_token": token, "file": (io.BytesIO(PNG), "现场照片.png"), "common_problem_id": str(uc.commons[0])},
         content_type="multipart/form-data")
-    assert r.status_code == 302, items
+    assert r.status_code == 302
     wrong = _upload(api, uc.head, uc.case_id, name="错传.pdf")
     page = _text(client, f"/cases/{uc.case_id}")
     assert "共性问题0" in _evidence(page, "现场照片.png")  # labelled with its common problem
@@ -170,6 +170,7 @@ def test_evidence_is_labelled_previewed_and_taken_back_until_filed(client, ctx, 
     assert f'data-evidence-id="{photo_id}"' not in page and "已替换为：整改照片说明.pdf" in page
     assert "共性问题0" in _evidence(page, "整改照片说明.pdf")  # the replacement keeps the label
 
+    rectify(api, uc)
     file_case(api, uc)
     page = _text(client, f"/cases/{uc.case_id}")
     assert ">删除<" not in page and ">替换<" not in page
@@ -178,18 +179,6 @@ def test_evidence_is_labelled_previewed_and_taken_back_until_filed(client, ctx, 
                     follow_redirects=True)
     assert "已备案的佐证材料不能再删除或替换" in r.get_data(as_text=True)
     assert "整改照片说明.pdf" in _text(client, f"/cases/{uc.case_id}")
-
-
-def _item_id(client, case_id):
-    page = _text(client, f"/cases/{case_id}")
-    del page
-    from support.rounds import principal
-
-    from service import case_file
-    ctx = client.application.extensions["rectiflow"]
-    with ctx.db.read() as s:
-        data = case_file.case_file(s, principal(ctx, "office1"), case_id)
-        return data.items[0].id
 
 
 def test_only_images_and_pdfs_are_previewed_and_only_for_readers_of_the_case(client, ctx, api, district):

@@ -80,14 +80,16 @@ def upload_evidence(case_id):
     back = _back_url(case_id)
     if upload is None or not upload.filename:
         return _upload_failed(_("Choose a file to upload."), 400, xhr, back)
-    raw_item = request.form.get("item_id") or None
+    raw_item, raw_common = request.form.get("item_id") or None, request.form.get("common_problem_id") or None
     try:
         item_id = int(raw_item) if raw_item is not None else None
+        common_problem_id = int(raw_common) if raw_common is not None else None
     except ValueError:
         return _upload_failed(_("This value is not valid"), 400, xhr, back)
     content, filename = upload.read(), upload.filename
     try:
-        row = c.db.transaction(lambda s: evidence.upload(c, s, p, case_id, filename, content, item_id))
+        row = c.db.transaction(lambda s: evidence.upload(c, s, p, case_id, filename, content, item_id,
+                                                         common_problem_id=common_problem_id))
     except ApiError as exc:
         return _upload_failed(of_exception(exc), exc.status, xhr, back)
     with c.db.read() as s:
@@ -229,8 +231,10 @@ def case_view(c: Context, data: case_reads.CaseFile) -> dict:
                    "measures": [{"description": m.description, "deadline": m.deadline.isoformat() if m.deadline else ""}
                                 for m in i.measures],
                    "institutions": [i2.title for i2 in i.institutions]} for i in data.items],
-        "evidence": [_evidence_item(e, people.get(e.uploaded_by, ""), item_titles.get(e.item_id or 0, ""),
+        "evidence": [_evidence_item(e, people.get(e.uploaded_by, ""),
+                                    titles.get(e.common_problem_id or 0) or item_titles.get(e.item_id or 0, ""),
                                     e.id in data.removable) for e in data.evidence],
+        "common_problems": list(titles.items()),
         "instance_url": url_for("instances.view", instance_id=case.process_instance_id)
         if case.process_instance_id else None,
         "filings": [{"filed_by": people.get(f.filed_by, ""), "filed_at": fmt_time(f.filed_at),

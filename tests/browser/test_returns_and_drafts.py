@@ -83,8 +83,10 @@ def test_liaison_works_a_returned_filing_with_a_draft_and_a_replaced_file(live_a
     # upload a wrong file, see it previewed, replace it; the filed file cannot be touched
     page.locator("#evidence-file").set_input_files(files=[{"name": "错传的照片.png", "mimeType": "image/png",
                                                            "buffer": png()}])
+    page.get_by_label("对应整改事项").select_option(label="工程项目建设监管不严")
     page.get_by_role("button", name="上传", exact=True).click()
     wrong = page.locator("#evidence-list li", has_text="错传的照片.png")
+    expect(wrong).to_contain_text("工程项目建设监管不严")
     expect(wrong).to_be_visible()
     page.reload()  # the new file is listed by the server with its actions
     wrong = page.locator("#evidence-list li", has_text="错传的照片.png")
@@ -101,7 +103,7 @@ def test_liaison_works_a_returned_filing_with_a_draft_and_a_replaced_file(live_a
     wrong.get_by_role("button", name="替换", exact=True).click()
     expect(page.locator(".flash-success")).to_contain_text("已替换为：整改台账.pdf")
     expect(page.locator("#evidence-list li", has_text="错传的照片.png")).to_have_count(0)
-    expect(page.locator("#evidence-list li", has_text="整改台账.pdf")).to_be_visible()
+    expect(page.locator("#evidence-list li", has_text="整改台账.pdf")).to_contain_text("工程项目建设监管不严")
     assert page.url == task_url
     # the draft is still filled in after the replacement
     expect(page.locator("#f-items-0-measures-0-description")).to_have_value("补充合同审核台账并逐份复核")
