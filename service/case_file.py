@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from workflows.tables import HumanTask
 
-from . import access, cases, drafts, evidence, inbox, letters, rounds, tasks
+from . import access, cases, drafts, evidence, inbox, instance_views, letters, rounds, tasks
 from .auth import Principal
 from .context import Context
 from .designs import model_names
@@ -67,6 +67,7 @@ class TaskPage:
     descriptions: dict[int, str]   # the common problems' explanations, beside their titles
     returned: inbox.Returned | None  # why the task came back, when a review returned it
     draft: TaskDraft | None        # what the viewer saved of this form without submitting (暂存)
+    diagram: bool                  # the viewer may open the task's process instance
 
 
 def case_file(s: Session, p: Principal, case_id: int) -> CaseFile:
@@ -113,7 +114,8 @@ def task_page(ctx: Context, s: Session, p: Principal, task_id: str) -> TaskPage:
     draft = drafts.find(s, p, row.id) if body["actionable"] and row.state == "open" else None
     return TaskPage(row, body["form"], body["actionable"], model_names(s, [row.model_key]).get(row.model_key, ""),
                     unit_name(s, row.unit_id), case, round_, letter, titles, initial_data(s, row), can_upload,
-                    descriptions, inbox.returns_of(s, [row]).get(row.id) if row.state == "open" else None, draft)
+                    descriptions, inbox.returns_of(s, [row]).get(row.id) if row.state == "open" else None, draft,
+                    row.instance_id in instance_views.visible_ids(s, p, [row.instance_id]))
 
 
 def initial_data(s: Session, row: HumanTask) -> dict:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from workflows.tables import HistoryEntry, HumanTask, ProcessInstance
 
-from . import access, tasks
+from . import access, instance_views, tasks
 from .auth import Principal
 from .context import Context
 from .designs import model_names
@@ -65,6 +65,7 @@ class InboxPage:
     cases: dict[str | None, Case]  # the rows' cases by business key (their warning colours)
     rounds: dict[str | None, str]  # the rows' rounds' names by business key
     returns: dict[str, Returned]   # the rows that were sent back, by task id
+    diagrams: set[int]             # the rows' process instances the viewer may open
 
 
 @dataclass
@@ -83,6 +84,7 @@ class DonePage:
     total: int
     units: dict[int | None, str]
     process_names: dict[str, str]
+    diagrams: set[int]             # the items' process instances the viewer may open
 
 
 def inbox_page(s: Session, p: Principal, now: datetime, *, process_model: str | None = None,
@@ -95,7 +97,7 @@ def inbox_page(s: Session, p: Principal, now: datetime, *, process_model: str | 
     units = unit_names(s, {r.unit_id for r in rows} | set(counted.units))
     keys = [r.business_key for r in rows]
     return InboxPage(list(rows), total, counted, units, cases_by_key(s, keys), round_names(s, keys),
-                     returns_of(s, rows))
+                     returns_of(s, rows), instance_views.visible_ids(s, p, {r.instance_id for r in rows}))
 
 
 def facets(s: Session, p: Principal, now: datetime) -> Facets:
@@ -150,7 +152,8 @@ def done_page(ctx: Context, s: Session, p: Principal, *, limit: int = 20, offset
     items = [DoneItem(entry, model_key, unit_id, cases.get(business_key) if business_key else None,
                       rounds.get(business_key, ""), ctx.engine.element_form(s, instance, entry.bpmn_id))
              for entry, model_key, unit_id, business_key, instance in rows]
-    return DonePage(items, total or 0, units, names)
+    return DonePage(items, total or 0, units, names,
+                    instance_views.visible_ids(s, p, {entry.instance_id for entry, *_ in rows}))
 
 
 def cases_by_key(s: Session, business_keys) -> dict[str | None, Case]:

@@ -105,3 +105,12 @@ def bpmn_xml(s: Session, p: Principal, instance_id: int) -> bytes:
     """The XML of the version this instance runs on (not the model's latest)."""
     instance = get_instance(s, p, instance_id)
     return s.get_one(ModelVersion, instance.model_version_id).bpmn_xml
+
+
+def visible_ids(s: Session, p: Principal, instance_ids) -> set[int]:
+    """Which of these instances the viewer may open (`access.instance_scope`), so that pages link
+    only to diagrams the viewer will see (a clue's hand-over is the discipline inspection's alone)."""
+    ids = {i for i in instance_ids if i is not None}
+    if not ids:
+        return set()
+    return set(s.scalars(select(ProcessInstance.id).where(ProcessInstance.id.in_(ids), access.instance_scope(p))))

@@ -205,3 +205,21 @@ def test_the_instance_history_shows_labels_and_words_not_keys(client, ctx, api, 
         assert words in history, words
     for key in ("common_problem_id", "problems_found", ">items<", "status: ", "done", "accepted"):
         assert key not in history, key
+
+
+def test_rows_link_only_to_diagrams_the_viewer_may_open(client, ctx, api, district):
+    office = api.as_("office1")
+    round_id = office.post("/rounds", json={"name": "线索轮次", "inspected_unit_ids": district.units[:2],
+                                            "inspector_ids": district.inspectors[:1]}).get_json()["id"]
+    r = api.as_("inspector0").post(f"/rounds/{round_id}/clues", json={
+        "unit_id": district.units[0], "summary": "涉嫌收受好处费", "content": "群众来信反映"})
+    assert r.status_code == 201, r.get_json()
+    handover = office.tasks(bpmn_id="approve_handover")[0]
+    session_login(client, ctx, "office1")
+    inbox = _text(client, "/inbox")
+    row = inbox[inbox.index(f'id="task-{handover["id"]}"') - 400:][:1200]
+    assert "线索轮次" in row
+    assert f'/instances/{handover["process_instance_id"]}"' not in inbox  # the hand-over is the commission's
+    page = _text(client, f"/tasks/{handover['id']}")
+    assert f'/instances/{handover["process_instance_id"]}"' not in page
+    assert client.get(f"/instances/{handover['process_instance_id']}").status_code == 404

@@ -67,7 +67,8 @@ def inbox_view(c: Context, s: Session, p: Principal, filters: dict, page: int) -
             "unit": units.get(r.unit_id, ""), "due": due_info(r.due_at, now), "created": fmt_time(r.created_at),
             "warning": case.warning if case is not None else "none", "url": task_url(r),
             "round": data.rounds.get(r.business_key, ""), "returned": r.id in data.returns,
-            "instance_url": url_for("instances.view", instance_id=r.instance_id),
+            "instance_url": url_for("instances.view", instance_id=r.instance_id)
+            if r.instance_id in data.diagrams else None,
         })
     return {
         "items": items, "total": data.total, "page": page, "page_size": PAGE_SIZE, "filters": filters,
@@ -94,7 +95,8 @@ def done_view(c: Context, s: Session, p: Principal, page: int) -> dict:
         refs = {"common_problem": titles[case.round_id] if case is not None else {}}
         items.append({"name": tc(entry.name or entry.bpmn_id), "round": it.round,
                       "submitted": values.summary(entry.data, it.form, refs),
-                      "instance_url": url_for("instances.view", instance_id=entry.instance_id),
+                      "instance_url": url_for("instances.view", instance_id=entry.instance_id)
+                      if entry.instance_id in data.diagrams else None,
                       "process": tc(data.process_names.get(it.model_key)) or it.model_key,
                       "unit": data.units.get(it.unit_id, ""), "at": fmt_time(entry.at),
                       "case_url": url_for("web.case_file", case_id=case.id) if case is not None else None,

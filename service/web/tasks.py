@@ -208,7 +208,7 @@ def task_view(c: Context, s: Session, p: Principal, task_id: str) -> dict:
         "draft": {"saved_at": fmt_time(draft.saved_at)} if draft is not None else None,
         "returned": {"opinion": returned.opinion, "by": returned.by, "at": fmt_time(returned.at),
                      "step": tc(returned.step_name)} if returned is not None else None,
-        "instance_url": url_for("instances.view", instance_id=row.instance_id),
+        "instance_url": url_for("instances.view", instance_id=row.instance_id) if page.diagram else None,
         "special_url": task_url(row) if special else None,
         "case": case_view(c, page.case) if page.case is not None else None,
         "round": page.round, "letter": page.letter, "can_upload": page.can_upload,
