@@ -96,6 +96,13 @@ def test_liaison_works_a_returned_filing_with_a_draft_and_a_replaced_file(live_a
     page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image.element_handle())
     filed = page.locator("#evidence-list li", has_text="首次备案材料.pdf")
     expect(filed.get_by_role("button", name="删除")).to_have_count(0)
+    # a PDF is shown in a frame whose response is its own sandbox (the browser's PDF viewer is not
+    # opened here: it is an extension, a request the guard counts as leaving the service)
+    preview = filed.locator(".evidence-preview iframe").get_attribute("src")
+    pdf = page.request.get(f"{base}{preview}")
+    assert pdf.headers["content-type"] == "application/pdf"
+    assert pdf.headers["content-security-policy"].startswith("sandbox")
+    assert pdf.headers["content-disposition"].startswith("inline")
     shoot(page, "returns-evidence-desktop", full_page=True)
     wrong.locator(".evidence-replace summary").click()
     wrong.get_by_label("用新文件替换“错传的照片.png”").set_input_files(
