@@ -86,7 +86,8 @@ def test_the_done_list_names_the_round_and_what_was_submitted(client, ctx, api, 
     assert "accepted" not in done
     session_login(client, ctx, uc.liaison)
     done = _text(client, "/done")
-    assert "对照自查" in done and "自查情况" in done and "共 1 项" in done and "/instances/" in done
+    assert "对照自查" in done and "自查情况" in done and "共 1 项" in done and "自查发现问题数合计 1" in done
+    assert "/instances/" in done
 
 
 def test_the_self_check_form_explains_each_common_problem(client, ctx, api, district):

@@ -85,10 +85,31 @@ def summary(data: dict | None, schema: dict | None, refs: dict, limit: int = 3) 
             continue
         prop = props.get(key) or {}
         if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
-            text = ngettext("%(num)d row", "%(num)d rows", len(value))
+            text = "；".join([ngettext("%(num)d row", "%(num)d rows", len(value)),
+                             *_row_figures(value, (prop.get("items") or {}).get("properties") or {})])
         else:
             text = value_text(key, value, prop, refs)
         out.append((key_label(key, prop), clip(text, SUMMARY_CHARS)))
         if len(out) >= limit:
             break
+    return out
+
+
+def _row_figures(rows: list[dict], props: dict) -> list[str]:
+    """What a repeated form's rows add up to: how many rows chose each option of its choice
+    fields (整改中 2), and the total of each count field (自查发现问题数 合计 12)."""
+    out = []
+    for key, prop in props.items():
+        if "enum" in prop or "oneOf" in prop:
+            labels = dict(enum_options(prop))
+            counts: dict[str, int] = {}
+            for row in rows:
+                if row.get(key) is not None:
+                    text = labels.get(str(row[key]), str(row[key]))
+                    counts[text] = counts.get(text, 0) + 1
+            out.extend(f"{text} {n}" for text, n in counts.items())
+        elif prop.get("type") == "integer" and key not in REFERENCES:
+            numbers = [row[key] for row in rows if isinstance(row.get(key), int) and not isinstance(row[key], bool)]
+            if numbers:
+                out.append(_("%(label)s in all %(sum)s", label=key_label(key, prop), sum=sum(numbers)))
     return out
