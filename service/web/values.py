@@ -98,7 +98,7 @@ def summary(data: dict | None, schema: dict | None, refs: dict, limit: int = 3) 
 def _row_figures(rows: list[dict], props: dict) -> list[str]:
     """What a repeated form's rows add up to: how many rows chose each option of its choice
     fields (整改中 2), and the total of each count field (自查发现问题数 合计 12)."""
-    out = []
+    out: list[str] = []
     for key, prop in props.items():
         if "enum" in prop or "oneOf" in prop:
             labels = dict(enum_options(prop))
