@@ -44,6 +44,7 @@ class Step:
     entry: HistoryEntry
     actor_name: str | None
     form: dict          # the completed task's form schema, to label its data ({} for other events)
+    element_name: str = ""  # the element's name as the model writes it, when the entry records only an id
 
 
 @dataclass
@@ -97,8 +98,12 @@ def history(ctx: Context, s: Session, instance: ProcessInstance) -> list[Step]:
     for row in rows:
         if row.event == "task_completed" and row.bpmn_id and row.bpmn_id not in forms:
             forms[row.bpmn_id] = ctx.engine.element_form(s, instance, row.bpmn_id)
+    # a message is recorded under its name, which models usually give the catching element as its id
+    element_names = {row.bpmn_id: ctx.engine.element_name(s, instance, row.bpmn_id) or ""
+                     for row in rows if row.bpmn_id and (not row.name or row.name == row.bpmn_id)}
     return [Step(row, names.get(row.actor, row.actor) if row.actor else None,
-                 forms.get(row.bpmn_id or "", {}) if row.event == "task_completed" else {}) for row in rows]
+                 forms.get(row.bpmn_id or "", {}) if row.event == "task_completed" else {},
+                 element_names.get(row.bpmn_id or "", "")) for row in rows]
 
 
 def bpmn_xml(s: Session, p: Principal, instance_id: int) -> bytes:

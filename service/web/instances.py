@@ -39,7 +39,7 @@ def history(steps: list[instance_views.Step], titles: dict[int, str] | None = No
         actor = step.actor_name if row.actor else _("System")
         out.append({"at": fmt_time(row.at), "actor": actor, "username": row.actor,
                     "event": label("event", row.event),
-                    "bpmn_id": row.bpmn_id, "name": tc(row.name) if row.name else "", "fields": fields})
+                    "bpmn_id": row.bpmn_id, "name": tc(step.element_name or row.name or ""), "fields": fields})
     return out
 
 
