@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, exists, select
 from sqlalchemy.orm import Session
 
 from workflows.tables import HumanTask
@@ -82,3 +82,14 @@ def discard(s: Session, p: Principal, task_id: str) -> None:
 def discard_all(s: Session, task_id: str) -> None:
     """A completed task's drafts, whoever saved them, are of no further use."""
     s.execute(delete(TaskDraft).where(TaskDraft.task_id == task_id))
+
+
+def prune_stale(ctx: Context) -> int:
+    """Delete the drafts of tasks no longer open (cancelled by the process rather than completed,
+    which drops its own); how many went is returned. Only writes when there is something to delete."""
+    stale = ~exists().where(HumanTask.id == TaskDraft.task_id, HumanTask.state == "open").correlate(TaskDraft)
+    with ctx.db.read() as s:
+        if not s.scalar(select(exists(select(TaskDraft.id).where(stale)))):
+            return 0
+    return ctx.db.transaction(lambda s: len(s.execute(
+        delete(TaskDraft).where(stale).returning(TaskDraft.id)).all()))

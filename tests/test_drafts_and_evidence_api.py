@@ -203,3 +203,18 @@ def test_an_earlier_database_gains_drafts_and_the_evidence_label(ctx, api, uc):
     assert "common_problem_id" in {c["name"] for c in schema.get_columns("evidence")}
     items = api.as_(uc.liaison).get(f"/cases/{uc.case_id}/evidence").get_json()["items"]
     assert [(e["id"], e["common_problem_id"]) for e in items] == [(kept["id"], None)]
+
+
+def test_drafts_of_tasks_the_process_cancelled_are_pruned(ctx, api, uc):
+    from sqlalchemy import update
+
+    from service import drafts
+    from workflows.tables import HumanTask
+
+    liaison = api.as_(uc.liaison)
+    task_id = _task(api, uc.liaison, "self_check")
+    liaison.put(f"/tasks/{task_id}/draft", json={"data": {"items": []}})
+    assert drafts.prune_stale(ctx) == 0  # the task is open: its draft stays
+    ctx.db.transaction(lambda s: s.execute(update(HumanTask).where(HumanTask.id == task_id).values(state="cancelled")))
+    assert drafts.prune_stale(ctx) == 1
+    assert liaison.get(f"/tasks/{task_id}/draft").status_code == 404
