@@ -206,8 +206,9 @@ def document() -> dict:
                               returns=listing_of["Case"])
                   | {"parameters": paging + query(status={"enum": list(CASE_STATUSES)}, round_id=an_id, unit_id=an_id)}},
         "/cases/{id}": {"get": _op("One case", "lifecycle", returns={"$ref": ref("Case")})},
-        "/tasks": {"get": _op("The caller's open tasks", "tasks", returns=LISTING) | {"parameters": paging + query(
-            process_model=text, bpmn_id=text, step=text, unit_id=an_id)}},
+        "/tasks": {"get": _op("The caller's open tasks (`returned`: sent back by a review)", "tasks",
+                              returns=LISTING)
+                   | {"parameters": paging + query(process_model=text, bpmn_id=text, step=text, unit_id=an_id)}},
         "/tasks/{id}": {"get": _op("A task with its form as JSON Schema", "tasks")},
         "/tasks/{id}/complete": {"post": _op("Complete a task with data fitting its form", "tasks",
                                              COMPLETE_REQUEST, returns=LISTING)},

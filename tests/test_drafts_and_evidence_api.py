@@ -183,8 +183,10 @@ def test_a_returned_task_says_why_in_the_task_listing_of_the_api(api, district):
     task_id = _task(api, uc.liaison, "rectify")
     body = api.as_(uc.liaison).get(f"/tasks/{task_id}").get_json()
     assert body["returned"]["opinion"] == OPINION and body["returned"]["by"] == "巡察办"
+    assert [t["returned"] for t in api.as_(uc.liaison).tasks()] == [True]
     office = api.as_("office1")
     assert all(office.get(f"/tasks/{t['id']}").get_json()["returned"] is None for t in office.tasks())
+    assert not any(t["returned"] for t in office.tasks())
 
 
 def test_an_earlier_database_gains_drafts_and_the_evidence_label(ctx, api, uc):

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from flask import request
 
-from .. import drafts, tasks
+from .. import drafts, inbox, tasks
 from . import bp, ctx, int_arg, listing, page, payload, principal
 
 DRAFT_REQUEST = {
@@ -24,7 +24,8 @@ def list_tasks():
                                       bpmn_id=request.args.get("bpmn_id"), step=request.args.get("step"),
                                       unit_id=int_arg("unit_id"),
                                       limit=limit, offset=offset)
-        return listing([tasks.task_json(r, c) for r in rows], total)
+        returns = inbox.returns_of(s, rows)
+        return listing([tasks.task_json(r, c) | {"returned": r.id in returns} for r in rows], total)
 
 
 @bp.get("/tasks/<task_id>")
