@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from workflows.tables import HumanTask
 
-from . import access, cases, clues, evidence, letters, notices, rounds, tasks
+from . import access, cases, clues, drafts, evidence, inbox, instance_views, letters, notices, rounds, tasks
 from .auth import Principal
 from .context import Context
 from .designs import model_names
@@ -32,6 +32,7 @@ from .models import (
     Round,
     SelfCheckItem,
     SupervisionAction,
+    TaskDraft,
     Unit,
     User,
 )
@@ -50,7 +51,8 @@ class CaseFile:
     items: list[RectificationItem]
     evidence: list[Evidence]
     filings: list[Filing]
-    people: dict[int, str]         # names of the uploaders, filers, reviewers, leaders and commenters
+    people: dict[int, str]         # names of the uploaders, filers and reviewers
+    removable: set[int]            # evidence the viewer may still remove or replace (not yet filed)
     instructions: list[LeaderNotification] = field(default_factory=list)  # leaders' 批示 about the case
     comments: list[CaseComment] = field(default_factory=list)             # functional departments' 意见
     history: list[SupervisionAction] = field(default_factory=list)        # warnings, urges, talks, re-checks
@@ -71,6 +73,10 @@ class TaskPage:
     titles: dict[int, str]         # the common problems the form's rows may name
     initial: dict                  # what the form starts with
     can_upload: bool               # the page offers the evidence upload
+    descriptions: dict[int, str]   # the common problems' explanations, beside their titles
+    returned: inbox.Returned | None  # why the task came back, when a review returned it
+    draft: TaskDraft | None        # what the viewer saved of this form without submitting (暂存)
+    diagram: bool                  # the viewer may open the task's process instance
     clue: clues.ClueView | None = None  # a hand-over's clue (content only for who may see it)
 
 
@@ -95,8 +101,9 @@ def case_file(s: Session, p: Principal, case_id: int) -> CaseFile:
     departments = dict(s.execute(select(Unit.id, Unit.name).where(
         Unit.id.in_({c.department_id for c in comments}))).all())
     rnd = s.get(Round, case.round_id)
+    removable = evidence.removable_ids(s, case, list(files)) if access.may_upload_evidence(p, case) else set()
     return CaseFile(case, unit_name(s, case.unit_id), rnd.name if rnd else "", titles, list(checks), list(items),
-                    list(files), list(filings), people, instructions, comments, history, departments,
+                    list(files), list(filings), people, removable, instructions, comments, history, departments,
                     case_actions(s, p, case))
 
 
@@ -135,9 +142,12 @@ def task_page(ctx: Context, s: Session, p: Principal, task_id: str) -> TaskPage:
     # evidence is uploaded on the steps that gather it, while the case takes it (never once closed)
     can_upload = (case is not None and row.state == "open" and body["actionable"]
                   and row.step in evidence.UPLOAD_STEPS and evidence.accepts_evidence(s, case.case))
+    descriptions = common_problem_descriptions(s, key)
+    draft = drafts.find(s, p, row.id) if body["actionable"] and row.state == "open" else None
     return TaskPage(row, body["form"], body["actionable"], model_names(s, [row.model_key]).get(row.model_key, ""),
                     unit_name(s, row.unit_id), case, round_, letter, titles, initial_data(s, row), can_upload,
-                    clue)
+                    descriptions, inbox.returns_of(s, [row]).get(row.id) if row.state == "open" else None, draft,
+                    row.instance_id in instance_views.visible_ids(s, p, [row.instance_id]), clue)
 
 
 def initial_data(s: Session, row: HumanTask) -> dict:
@@ -190,3 +200,22 @@ def common_problem_titles(s: Session, key: BusinessKey | None) -> dict[int, str]
         return {}
     return dict(s.execute(select(CommonProblem.id, CommonProblem.title)
                           .where(CommonProblem.round_id == round_id).order_by(CommonProblem.id)).all())
+
+
+def common_problem_descriptions(s: Session, key: BusinessKey | None) -> dict[int, str]:
+    """The explanations of the list's common problems (what each one means), for a case's forms."""
+    if key is None or key.kind != KeyKind.CASE:
+        return {}
+    round_id = s.scalar(select(Case.round_id).where(Case.id == key.id))
+    return {i: d for i, d in s.execute(select(CommonProblem.id, CommonProblem.description)
+                                       .where(CommonProblem.round_id == round_id)).all() if d}
+
+
+def instance_ids(s: Session, p: Principal, case_ids) -> dict[int, int]:
+    """The process instance of each case the viewer may read, by case id (list rows link to its diagram)."""
+    ids = {int(i) for i in case_ids if isinstance(i, int)}
+    if not ids:
+        return {}
+    return {case_id: instance_id for case_id, instance_id in s.execute(
+        select(Case.id, Case.process_instance_id).where(Case.id.in_(ids), access.case_scope(p)))
+        if instance_id is not None}

@@ -296,6 +296,11 @@ ERROR_CODES: dict[str, str] = {
     "value_required": N_("This field is required"),
     "unknown_value": N_("Not one of the accepted values"),
     "not_active_user": N_("The account is disabled"),
+    # drafts and evidence removal
+    "draft_too_large": N_("A draft may hold at most %(limit_kb)s KB"),
+    "draft_not_found": N_("No draft is saved for this task"),
+    "evidence_locked": N_("Filed evidence can no longer be removed or replaced"),
+    "preview_unavailable": N_("Only images and PDF files are previewed; download the file instead"),
 }
 
 # Field problems from a form's or a request's JSON Schema, by the rule that failed.

@@ -7,7 +7,7 @@ from datetime import date
 from urllib.parse import quote
 
 from flask import Response
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from workflows.tables import HumanTask, ProcessInstance
@@ -17,8 +17,8 @@ from .auth import Principal
 from .cases import get_case
 from .context import Context
 from .db import lock_row
-from .errors import Forbidden, TooLarge, Unprocessable
-from .models import BusinessKey, Case, Evidence, EvidenceBlob, KeyKind, RectificationItem
+from .errors import Conflict, Forbidden, NotFound, TooLarge, Unprocessable
+from .models import BusinessKey, Case, CommonProblem, Evidence, EvidenceBlob, Filing, KeyKind, RectificationItem
 from .validation import MAX_INT
 
 # The steps during which a unit gathers evidence: while it rectifies and when its head files.
@@ -65,7 +65,7 @@ def accepts_evidence(s: Session, case: Case) -> bool:
 
 
 def upload(ctx: Context, s: Session, p: Principal, case_id: int, filename: str, content: bytes,
-           item_id: int | None, effective_date: date | None = None) -> Evidence:
+           item_id: int | None, effective_date: date | None = None, common_problem_id: int | None = None) -> Evidence:
     case = get_case(s, p, case_id)
     if not access.may_upload_evidence(p, case):
         raise Forbidden("only the unit's liaison or head upload its evidence", code="evidence_not_yours")
@@ -98,17 +98,12 @@ def upload(ctx: Context, s: Session, p: Principal, case_id: int, filename: str, 
         except UnicodeDecodeError:
             raise Unprocessable.on_field("file", "file_not_utf8", "not UTF-8 text",
                                          "a .txt file must be UTF-8 text") from None
-    if item_id is not None:
-        # an id past what the databases hold names no item (and would fail the query)
-        item = s.get(RectificationItem, item_id) if -MAX_INT <= item_id <= MAX_INT else None
-        if item is None or item.case_id != case.id:
-            raise Unprocessable.on_field("item_id", "unknown_item", f"unknown item {item_id}",
-                                         "item_id is not an item of this case")
+    item_id, common_problem_id = _label(s, case, item_id, common_problem_id)
     digest = hashlib.sha256(content).hexdigest()
     if s.get(EvidenceBlob, digest) is None:
         s.add(EvidenceBlob(sha256=digest, size=len(content), content=content))
         s.flush()  # the blob row must exist before the evidence row that points at it
-    evidence = Evidence(case_id=case.id, item_id=item_id, filename=name,
+    evidence = Evidence(case_id=case.id, item_id=item_id, common_problem_id=common_problem_id, filename=name,
                         content_type=_CONTENT_TYPES.get(ext, "application/octet-stream"), size=len(content),
                         sha256=digest, uploaded_by=p.id, uploaded_at=ctx.now(), effective_date=effective_date,
                         reviews=[])
@@ -118,8 +113,33 @@ def upload(ctx: Context, s: Session, p: Principal, case_id: int, filename: str, 
     return evidence
 
 
+def _label(s: Session, case: Case, item_id: int | None, common_problem_id: int | None) -> tuple[int | None, int | None]:
+    """Which common problem a file is for, named by its item or by the common problem itself (before
+    the unit's first rectification report there are no items): both point at the same one."""
+    if item_id is not None:
+        # an id past what the databases hold names no item (and would fail the query)
+        item = s.get(RectificationItem, item_id) if -MAX_INT <= item_id <= MAX_INT else None
+        if item is None or item.case_id != case.id:
+            raise Unprocessable.on_field("item_id", "unknown_item", f"unknown item {item_id}",
+                                         "item_id is not an item of this case")
+        if common_problem_id is not None and common_problem_id != item.common_problem_id:
+            raise Unprocessable.on_field("common_problem_id", "item_unknown", "not the item's common problem",
+                                         "common_problem_id is not the common problem of item_id")
+        return item.id, item.common_problem_id
+    if common_problem_id is None:
+        return None, None
+    cp = s.get(CommonProblem, common_problem_id) if -MAX_INT <= common_problem_id <= MAX_INT else None
+    if cp is None or cp.round_id != case.round_id:
+        raise Unprocessable.on_field("common_problem_id", "item_unknown", f"unknown common problem {common_problem_id}",
+                                     "common_problem_id is not on this case's list")
+    item = s.scalar(select(RectificationItem).where(RectificationItem.case_id == case.id,
+                                                    RectificationItem.common_problem_id == cp.id))
+    return (item.id if item is not None else None), cp.id
+
+
 def evidence_json(e: Evidence, ctx: Context) -> dict:
-    return {"id": e.id, "case_id": e.case_id, "item_id": e.item_id, "filename": e.filename, "size": e.size,
+    return {"id": e.id, "case_id": e.case_id, "item_id": e.item_id, "common_problem_id": e.common_problem_id,
+            "filename": e.filename, "size": e.size,
             "sha256": e.sha256, "content_type": e.content_type, "uploaded_by": e.uploaded_by,
             "uploaded_at": ctx.local_iso(e.uploaded_at),
             "effective_date": e.effective_date.isoformat() if e.effective_date else None,
@@ -135,3 +155,95 @@ def download(row: Evidence, content: bytes) -> Response:
     return Response(content, mimetype=row.content_type, headers={
         "Content-Disposition": f"attachment; filename*=UTF-8''{quote(row.filename)}",
         "X-Content-Type-Options": "nosniff", "X-Evidence-SHA256": row.sha256})
+
+
+def _removable_or_refuse(s: Session, p: Principal, evidence: Evidence) -> Case:
+    """The rule for taking a file back: the unit's own liaison or head, while the case takes
+    evidence, and only a file added since the case was last filed (a filed file stays on record)."""
+    case = get_case(s, p, evidence.case_id)
+    if not access.may_upload_evidence(p, case):
+        raise Forbidden("only the unit's liaison or head remove or replace its evidence", code="evidence_not_yours")
+    if case.process_instance_id is not None:
+        lock_row(s, ProcessInstance, case.process_instance_id)
+    if not removable(s, case, evidence):
+        raise Conflict(f"evidence {evidence.id} was filed and stays on record", code="evidence_locked")
+    return case
+
+
+def removable(s: Session, case: Case, evidence: Evidence) -> bool:
+    """Not yet filed: the case takes evidence now, the file came after the case's last filing, and
+    nobody has reviewed it."""
+    if evidence.reviews or evidence.review is not None or not accepts_evidence(s, case):
+        return False
+    last_filed = s.scalar(select(func.max(Filing.filed_at)).where(Filing.case_id == case.id))
+    return last_filed is None or evidence.uploaded_at > last_filed
+
+
+def removable_ids(s: Session, case: Case, rows: list[Evidence]) -> set[int]:
+    """The files of a case that may still be taken back (see `removable`), in two queries."""
+    if not rows or not accepts_evidence(s, case):
+        return set()
+    last_filed = s.scalar(select(func.max(Filing.filed_at)).where(Filing.case_id == case.id))
+    return {e.id for e in rows if not e.reviews and e.review is None
+            and (last_filed is None or e.uploaded_at > last_filed)}
+
+
+def remove(ctx: Context, s: Session, p: Principal, evidence_id: int) -> Evidence:
+    """Take back a file uploaded by mistake, until the case is filed (never after)."""
+    evidence = s.get(Evidence, evidence_id) if -MAX_INT <= evidence_id <= MAX_INT else None
+    if evidence is None:
+        raise NotFound(f"evidence {evidence_id} does not exist")
+    case = _removable_or_refuse(s, p, evidence)
+    s.delete(evidence)
+    s.flush()
+    audit.record(s, "evidence_removed", p, f"case:{case.id}",
+                 detail={"evidence": evidence_id, "sha256": evidence.sha256})
+    return evidence
+
+
+def replace(ctx: Context, s: Session, p: Principal, evidence_id: int, filename: str, content: bytes,
+            item_id: int | None = None, common_problem_id: int | None = None) -> Evidence:
+    """A new file in place of one not yet filed: uploaded under the same item unless another is
+    named, then the old one removed, in one transaction."""
+    old = s.get(Evidence, evidence_id) if -MAX_INT <= evidence_id <= MAX_INT else None
+    if old is None:
+        raise NotFound(f"evidence {evidence_id} does not exist")
+    _removable_or_refuse(s, p, old)
+    named = item_id is not None or common_problem_id is not None  # else the new file keeps the old one's label
+    new = upload(ctx, s, p, old.case_id, filename, content, item_id if named else old.item_id, old.effective_date,
+                 common_problem_id if named else old.common_problem_id)
+    remove(ctx, s, p, evidence_id)
+    return new
+
+
+# Formats shown inside the page, recognised by their content, never by name or declared type alone.
+_PREVIEWABLE = {"application/pdf": b"%PDF-", "image/png": b"\x89PNG\r\n\x1a\n", "image/jpeg": b"\xff\xd8\xff"}
+
+
+def preview_type(row: Evidence, content: bytes) -> str | None:
+    """The type a file is shown inline as: a PDF, PNG or JPEG whose content is one; else None."""
+    for mimetype, magic in _PREVIEWABLE.items():
+        if row.content_type == mimetype and content.startswith(magic):
+            return mimetype
+    return None
+
+
+def previewable(row: Evidence) -> str | None:
+    """What the page offers to preview (by stored type; the preview itself checks the content)."""
+    if row.content_type.startswith("image/"):
+        return "image"
+    return "pdf" if row.content_type == "application/pdf" else None
+
+
+def inline(row: Evidence, content: bytes) -> Response:
+    """An image or PDF for the page's preview: inline, in a sandbox (no script, no same origin), and
+    only after its content proved to be what it claims; anything else is refused."""
+    mimetype = preview_type(row, content)
+    if mimetype is None:
+        raise Unprocessable("only images and PDF files are previewed", code="preview_unavailable")
+    return Response(content, mimetype=mimetype, headers={
+        "Content-Disposition": f"inline; filename*=UTF-8''{quote(row.filename)}",
+        "Content-Security-Policy": "sandbox; default-src 'none'; img-src 'self'; object-src 'self'; "
+                                   "frame-ancestors 'self'",
+        "X-Frame-Options": "SAMEORIGIN", "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "private, no-store", "X-Evidence-SHA256": row.sha256})

@@ -19,11 +19,29 @@ from sqlalchemy.orm import Session
 
 from workflows.tables import HistoryEntry, HumanTask, ProcessInstance
 
-from . import access, tasks
+from . import access, instance_views, tasks
 from .auth import Principal
+from .context import Context
 from .designs import model_names
-from .models import BusinessKey, Case, KeyKind
+from .models import BusinessKey, Case, Clue, KeyKind, RecommendationLetter, Round, User
 from .organisation import unit_names
+
+# The reviews that can send work back, by the step of the reviewing task: the field holding the
+# decision (false = returned), the field holding the opinion, and the steps the work returns to.
+RETURNS: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "review_filing": ("accepted", "comment", ("self_check", "rectify", "attest_and_file")),
+    "approve_list": ("approved", "comment", ("distill_list",)),
+}
+
+
+@dataclass
+class Returned:
+    """Why a task came back: the review that returned it, with its opinion."""
+
+    opinion: str
+    by: str          # the reviewer's name
+    at: datetime
+    step_name: str   # the reviewing task's name as the model writes it
 
 
 @dataclass
@@ -45,6 +63,9 @@ class InboxPage:
     facets: Facets
     units: dict[int | None, str]   # names of the rows' units and of every unit in the filter menu
     cases: dict[str | None, Case]  # the rows' cases by business key (their warning colours)
+    rounds: dict[str | None, str]  # the rows' rounds' names by business key
+    returns: dict[str, Returned]   # the rows that were sent back, by task id
+    diagrams: set[int]             # the rows' process instances the viewer may open
 
 
 @dataclass
@@ -53,6 +74,8 @@ class DoneItem:
     model_key: str
     unit_id: int | None
     case: Case | None
+    round: str                     # the round's name ("" when the task belongs to none)
+    form: dict                     # the task's form schema, to label what was submitted
 
 
 @dataclass
@@ -61,6 +84,7 @@ class DonePage:
     total: int
     units: dict[int | None, str]
     process_names: dict[str, str]
+    diagrams: set[int]             # the items' process instances the viewer may open
 
 
 def inbox_page(s: Session, p: Principal, now: datetime, *, process_model: str | None = None,
@@ -71,7 +95,9 @@ def inbox_page(s: Session, p: Principal, now: datetime, *, process_model: str | 
                                   limit=limit, offset=offset)
     counted = facets(s, p, now)
     units = unit_names(s, {r.unit_id for r in rows} | set(counted.units))
-    return InboxPage(list(rows), total, counted, units, cases_by_key(s, [r.business_key for r in rows]))
+    keys = [r.business_key for r in rows]
+    return InboxPage(list(rows), total, counted, units, cases_by_key(s, keys), round_names(s, keys),
+                     returns_of(s, rows), instance_views.visible_ids(s, p, {r.instance_id for r in rows}))
 
 
 def facets(s: Session, p: Principal, now: datetime) -> Facets:
@@ -108,21 +134,26 @@ def task_names(s: Session, task_models: dict[str, str]) -> dict[str, str]:
             for bpmn_id, model_key in task_models.items()}
 
 
-def done_page(s: Session, p: Principal, *, limit: int = 20, offset: int = 0) -> DonePage:
-    """The tasks the user completed, newest first, from the engine's history."""
+def done_page(ctx: Context, s: Session, p: Principal, *, limit: int = 20, offset: int = 0) -> DonePage:
+    """The tasks the user completed, newest first, from the engine's history, each with its round
+    and the form it was completed on (the model's versions are cached, so this loads no workflow)."""
     mine = (HistoryEntry.actor == p.username) & (HistoryEntry.event == "task_completed")
     total = s.scalar(select(func.count()).select_from(HistoryEntry).where(mine))
     rows = s.execute(
-        select(HistoryEntry, ProcessInstance.model_key, ProcessInstance.unit_id, ProcessInstance.business_key)
+        select(HistoryEntry, ProcessInstance.model_key, ProcessInstance.unit_id, ProcessInstance.business_key,
+               ProcessInstance)
         .join(ProcessInstance, ProcessInstance.id == HistoryEntry.instance_id)
         .where(mine).order_by(HistoryEntry.at.desc(), HistoryEntry.id.desc())
         .limit(limit).offset(offset)).all()
     units = unit_names(s, {r.unit_id for r in rows})
     names = model_names(s, {r.model_key for r in rows})
     cases = cases_by_key(s, [r.business_key for r in rows])
-    items = [DoneItem(entry, model_key, unit_id, cases.get(business_key) if business_key else None)
-             for entry, model_key, unit_id, business_key in rows]
-    return DonePage(items, total or 0, units, names)
+    rounds = round_names(s, [r.business_key for r in rows])
+    items = [DoneItem(entry, model_key, unit_id, cases.get(business_key) if business_key else None,
+                      rounds.get(business_key, ""), ctx.engine.element_form(s, instance, entry.bpmn_id))
+             for entry, model_key, unit_id, business_key, instance in rows]
+    return DonePage(items, total or 0, units, names,
+                    instance_views.visible_ids(s, p, {entry.instance_id for entry, *_ in rows}))
 
 
 def cases_by_key(s: Session, business_keys) -> dict[str | None, Case]:
@@ -131,3 +162,63 @@ def cases_by_key(s: Session, business_keys) -> dict[str | None, Case]:
     if not ids:
         return {}
     return {str(BusinessKey(KeyKind.CASE, c.id)): c for c in s.scalars(select(Case).where(Case.id.in_(ids)))}
+
+
+def round_names(s: Session, business_keys) -> dict[str | None, str]:
+    """The name of the round each business key's record belongs to (a round, a case, a letter, a
+    clue), by key: one query per kind of record on the page."""
+    keys = {k: key for k in business_keys if (key := BusinessKey.parse(k)) is not None}
+    by_kind: dict[KeyKind, set[int]] = {}
+    for key in keys.values():
+        by_kind.setdefault(key.kind, set()).add(key.id)
+    owners = {KeyKind.CASE: (Case.id, Case.round_id),
+              KeyKind.LETTER: (RecommendationLetter.id, RecommendationLetter.round_id),
+              KeyKind.CLUE: (Clue.id, Clue.round_id)}
+    round_of: dict[tuple[KeyKind, int], int] = {(KeyKind.ROUND, i): i for i in by_kind.get(KeyKind.ROUND, ())}
+    for kind, (id_column, round_column) in owners.items():
+        ids = by_kind.get(kind)
+        if ids:
+            for ident, round_id in s.execute(select(id_column, round_column).where(id_column.in_(ids))):
+                round_of[(kind, ident)] = round_id
+    names = dict(s.execute(select(Round.id, Round.name).where(Round.id.in_(set(round_of.values())))).all()) \
+        if round_of else {}
+    return {k: names.get(round_of.get((key.kind, key.id), 0), "") for k, key in keys.items()}
+
+
+def returns_of(s: Session, rows: list[HumanTask]) -> dict[str, Returned]:
+    """Which of these tasks were sent back by a review, with its opinion: a task is returned when
+    the last review of its instance before the task arrived (see RETURNS) decided against."""
+    targets = {step for *_, steps in RETURNS.values() for step in steps}
+    wanted = [r for r in rows if r.step is not None and r.step in targets]
+    if not wanted:
+        return {}
+    reviews = s.execute(
+        select(HistoryEntry, HumanTask.step)
+        .join(HumanTask, HumanTask.id == HistoryEntry.task_id)
+        .where(HistoryEntry.instance_id.in_({r.instance_id for r in wanted}),
+               HistoryEntry.event == "task_completed", HumanTask.step.in_(RETURNS))
+        .order_by(HistoryEntry.at, HistoryEntry.id)).all()
+    names = dict(s.execute(select(User.username, User.name)
+                           .where(User.username.in_({e.actor for e, _ in reviews if e.actor}))).all())
+    out: dict[str, Returned] = {}
+    for row in wanted:
+        last = None
+        for entry, step in reviews:
+            if (step is not None and entry.instance_id == row.instance_id and entry.at <= row.created_at
+                    and row.step in RETURNS[step][2]):
+                last = (entry, step)
+        if last is None:
+            continue
+        entry, step = last
+        decision, opinion, _ = RETURNS[step]
+        data = entry.data or {}
+        if data.get(decision) is False:
+            out[row.id] = Returned(str(data.get(opinion) or ""), names.get(entry.actor or "", entry.actor or ""),
+                                   entry.at, entry.name or "")
+    return out
+
+
+def returned_task(s: Session, p: Principal, task_id: str) -> Returned | None:
+    """Why an open task the viewer may see was sent back, or None (see `returns_of`)."""
+    row = tasks.get_visible(s, p, task_id)
+    return returns_of(s, [row]).get(row.id) if row.state == "open" else None

@@ -19,7 +19,7 @@ from . import access
 from .auth import Principal
 from .context import Context
 from .errors import NotFound
-from .models import Case, Round, Unit, User
+from .models import Case, CommonProblem, Round, Unit, User
 
 
 @dataclass
@@ -43,6 +43,8 @@ class Step:
 
     entry: HistoryEntry
     actor_name: str | None
+    form: dict          # the completed task's form schema, to label its data ({} for other events)
+    element_name: str = ""  # the element's name as the model writes it, when the entry records only an id
 
 
 @dataclass
@@ -50,6 +52,7 @@ class InstanceView:
     summary: Summary
     states: dict[str, list[str]]  # element ids: completed, active, waiting
     history: list[Step]
+    titles: dict[int, str]        # the round's common problems by id, to name them in the history
 
 
 def get_instance(s: Session, p: Principal, instance_id: int) -> ProcessInstance:
@@ -63,7 +66,11 @@ def instance_view(ctx: Context, s: Session, p: Principal, instance_id: int) -> I
     instance = get_instance(s, p, instance_id)
     states = ctx.engine.element_states(s, instance) if instance.state else {"completed": [], "active": [],
                                                                             "waiting": []}
-    return InstanceView(summary(ctx, s, p, instance), states, history(s, instance))
+    facts = summary(ctx, s, p, instance)
+    round_id = facts.case.round_id if facts.case else facts.round.id if facts.round else None
+    titles = dict(s.execute(select(CommonProblem.id, CommonProblem.title)
+                            .where(CommonProblem.round_id == round_id)).all()) if round_id else {}
+    return InstanceView(facts, states, history(ctx, s, instance), titles)
 
 
 def summary(ctx: Context, s: Session, p: Principal, instance: ProcessInstance) -> Summary:
@@ -81,16 +88,34 @@ def summary(ctx: Context, s: Session, p: Principal, instance: ProcessInstance) -
                    ctx.engine.element_name(s, instance, instance.error_element) or "", may_retry)
 
 
-def history(s: Session, instance: ProcessInstance) -> list[Step]:
+def history(ctx: Context, s: Session, instance: ProcessInstance) -> list[Step]:
     """Who did what when, oldest first, with the data each step submitted."""
     rows = s.scalars(select(HistoryEntry).where(HistoryEntry.instance_id == instance.id)
                      .order_by(HistoryEntry.at, HistoryEntry.id)).all()
     names = dict(s.execute(select(User.username, User.name)
                            .where(User.username.in_({r.actor for r in rows if r.actor}))).all())
-    return [Step(row, names.get(row.actor, row.actor) if row.actor else None) for row in rows]
+    forms: dict[str, dict] = {}
+    for row in rows:
+        if row.event == "task_completed" and row.bpmn_id and row.bpmn_id not in forms:
+            forms[row.bpmn_id] = ctx.engine.element_form(s, instance, row.bpmn_id)
+    # a message is recorded under its name, which models usually give the catching element as its id
+    element_names = {row.bpmn_id: ctx.engine.element_name(s, instance, row.bpmn_id) or ""
+                     for row in rows if row.bpmn_id and (not row.name or row.name == row.bpmn_id)}
+    return [Step(row, names.get(row.actor, row.actor) if row.actor else None,
+                 forms.get(row.bpmn_id or "", {}) if row.event == "task_completed" else {},
+                 element_names.get(row.bpmn_id or "", "")) for row in rows]
 
 
 def bpmn_xml(s: Session, p: Principal, instance_id: int) -> bytes:
     """The XML of the version this instance runs on (not the model's latest)."""
     instance = get_instance(s, p, instance_id)
     return s.get_one(ModelVersion, instance.model_version_id).bpmn_xml
+
+
+def visible_ids(s: Session, p: Principal, instance_ids) -> set[int]:
+    """Which of these instances the viewer may open (`access.instance_scope`), so that pages link
+    only to diagrams the viewer will see (a clue's hand-over is the discipline inspection's alone)."""
+    ids = {i for i in instance_ids if i is not None}
+    if not ids:
+        return set()
+    return set(s.scalars(select(ProcessInstance.id).where(ProcessInstance.id.in_(ids), access.instance_scope(p))))

@@ -389,6 +389,9 @@ class Evidence(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("rectification_case.id"), index=True)
     item_id: Mapped[int | None] = mapped_column(ForeignKey("rectification_item.id"))
+    # The common problem the file is evidence for (its item's, or chosen before the item exists:
+    # a unit uploads while it first rectifies); None for the case as a whole.
+    common_problem_id: Mapped[int | None] = mapped_column(Integer)
     filename: Mapped[str] = mapped_column(String(255))
     content_type: Mapped[str] = mapped_column(String(100))
     size: Mapped[int] = mapped_column(Integer)
@@ -662,3 +665,17 @@ class RoleChange(Base):
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     comment: Mapped[str | None] = mapped_column(String(500))
+
+
+class TaskDraft(Base):
+    """What one user has typed into a task's form and saved without submitting (暂存): kept per task
+    and user, restored when the form opens again, and dropped when the task is completed."""
+
+    __tablename__ = "task_draft"
+    __table_args__ = (UniqueConstraint("task_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[str] = mapped_column(String(36), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime())

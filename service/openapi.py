@@ -88,10 +88,14 @@ SCHEMAS = {
     "Evidence": {"type": "object", "required": ["id", "case_id", "filename", "size", "sha256", "content_type",
                                                 "reviews"],
                  "properties": {"id": {"type": "integer"}, "case_id": {"type": "integer"},
-                                "item_id": NULLABLE_INT, "filename": {"type": "string"},
+                                "item_id": NULLABLE_INT, "common_problem_id": NULLABLE_INT,
+                                "filename": {"type": "string"},
                                 "size": {"type": "integer", "minimum": 0},
                                 "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
                                 "content_type": {"type": "string"}, "reviews": {"type": "array"}}},
+    "Draft": {"type": "object", "required": ["task_id", "data", "saved_at"],
+              "properties": {"task_id": {"type": "string"}, "data": {"type": "object"},
+                             "saved_at": {"type": "string"}}},
     # Any JSON value the service stores as it came: its integers within what the databases hold
     "StorableValue": {"anyOf": [
         {"type": ["null", "boolean", "string"]},
@@ -125,7 +129,7 @@ def document() -> dict:
         ROUND_CHECK_REQUEST,
         ROUND_REQUEST,
     )
-    from .api.tasks import COMPLETE_REQUEST
+    from .api.tasks import COMPLETE_REQUEST, DRAFT_REQUEST
     from .auth import MIN_PASSWORD_LENGTH
     from .clues import STATUSES as CLUE_STATUSES
     from .lists import LISTS
@@ -136,7 +140,12 @@ def document() -> dict:
               {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": MAX_INT}}]
     upload = {"type": "object", "required": ["file"], "properties": {
         "file": {"type": "string", "format": "binary"}, "item_id": {"type": "integer", "minimum": 1},
+        "common_problem_id": {"type": "integer", "minimum": 1},
         "effective_date": {"type": "string", "format": "date"}}}
+
+    replacement = {"type": "object", "required": ["file"], "properties": {
+        "file": {"type": "string", "format": "binary"}, "item_id": {"type": "integer", "minimum": 1},
+        "common_problem_id": {"type": "integer", "minimum": 1}}}
 
     def query(**schemas) -> list[dict]:
         return [{"name": name, "in": "query", "schema": schema} for name, schema in schemas.items()]
@@ -261,11 +270,18 @@ def document() -> dict:
                               returns=listing_of["Case"])
                   | {"parameters": paging + query(status={"enum": list(CASE_STATUSES)}, round_id=an_id, unit_id=an_id)}},
         "/cases/{id}": {"get": _op("One case", "lifecycle", returns={"$ref": ref("Case")})},
-        "/tasks": {"get": _op("The caller's open tasks", "tasks", returns=LISTING) | {"parameters": paging + query(
-            process_model=text, bpmn_id=text, step=text, unit_id=an_id)}},
+        "/tasks": {"get": _op("The caller's open tasks (`returned`: sent back by a review)", "tasks",
+                              returns=LISTING)
+                   | {"parameters": paging + query(process_model=text, bpmn_id=text, step=text, unit_id=an_id)}},
         "/tasks/{id}": {"get": _op("A task with its form as JSON Schema", "tasks")},
         "/tasks/{id}/complete": {"post": _op("Complete a task with data fitting its form", "tasks",
                                              COMPLETE_REQUEST, returns=LISTING)},
+        "/tasks/{id}/draft": {
+            "get": _op("The caller's saved draft of a task's form (404 draft_not_found when none)", "tasks",
+                       returns={"$ref": ref("Draft")}),
+            "put": _op("Save the caller's unfinished form data (暂存): unchecked, at most 256 KB", "tasks",
+                       DRAFT_REQUEST, returns={"$ref": ref("Draft")}),
+            "delete": _op("Discard the caller's draft of a task", "tasks", ok="204", returns=None)},
         "/stats": {"get": _op("Figures, counted from the records", "figures") | {"parameters": of_round}},
         "/warnings": {"get": _op("Warning board: open cases by colour, yellow and red listed", "figures")
                       | {"parameters": of_round}},
@@ -281,6 +297,12 @@ def document() -> dict:
         "/evidence/{id}/content": {"get": _op("Download an evidence file, as the type it was uploaded as",
                                               "lifecycle", returns={"type": "string", "format": "binary"},
                                               media="*/*")},
+        "/evidence/{id}": {
+            "delete": _op("Remove a file not yet filed (unit liaison or head; 409 evidence_locked once filed)",
+                          "lifecycle", ok="204", returns=None),
+            "put": _op("Replace a file not yet filed with a new upload (the old one is removed)", "lifecycle",
+                       replacement,
+                       content_type="multipart/form-data", returns={"$ref": ref("Evidence")})},
         "/evidence/{id}/review": {"post": _op("Accept or reject one evidence file (office)", "supervision",
                                               EVIDENCE_REVIEW, returns={"$ref": ref("Evidence")})},
         "/notifications": {"get": _op("Leader notifications (leaders: their own; office: all)", "supervision",

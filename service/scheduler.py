@@ -1,5 +1,5 @@
 """The embedded timer scheduler: a daemon thread that fires due timers every few seconds, and
-deletes API tokens that have expired.
+deletes API tokens that have expired and drafts of tasks no longer open.
 
 In the scaled mode the same `run_due_timers` is called by a worker instead; both are safe to
 run side by side because each instance advances under its optimistic version check.
@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 
+from . import drafts
 from .account import prune_expired_tokens
 from .context import Context
 from .timers import run_due_timers
@@ -40,6 +41,12 @@ class TimerScheduler(threading.Thread):
                 log.info("%d expired API token(s) deleted", pruned)
         except Exception:  # the next tick tries again
             log.exception("pruning expired API tokens failed")
+        try:
+            stale = drafts.prune_stale(self.ctx)
+            if stale:
+                log.info("%d draft(s) of closed tasks deleted", stale)
+        except Exception:  # the next tick tries again
+            log.exception("pruning drafts failed")
 
     def stop(self) -> None:
         self._stop_event.set()

@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 
 from workflows.tables import HumanTask
 
-from . import access, audit, workflow, workflow_events
+from . import access, audit, drafts, workflow, workflow_events
 from .auth import Principal
 from .context import Context
 from .errors import Conflict, Forbidden, NotFound
@@ -49,6 +49,13 @@ def get_with_form(ctx: Context, s: Session, p: Principal, task_id: str) -> dict:
     body = task_json(row, ctx)
     body["form"] = ctx.engine.task_form(s, row)
     body["actionable"] = bool(access.actionable_ids(s, p, [row.id]))
+    draft = drafts.find(s, p, task_id)
+    body["draft"] = drafts.draft_json(draft, ctx) if draft is not None else None
+    from .inbox import returns_of  # the inbox reads tasks through this module
+
+    returned = returns_of(s, [row]).get(row.id) if row.state == "open" else None
+    body["returned"] = {"opinion": returned.opinion, "by": returned.by, "at": ctx.local_iso(returned.at)} \
+        if returned is not None else None
     return body
 
 
@@ -60,6 +67,7 @@ def complete(ctx: Context, s: Session, p: Principal, task_id: str, data: dict) -
         raise Conflict(f"task {task_id} is already {row.state}", code="task_not_open", state=row.state)
     result = workflow.complete(ctx, s, p, task_id, data,
                                check=lambda r, d: workflow_events.check_before_complete(s, r, d))
+    drafts.discard_all(s, task_id)
     s.flush()
     audit.record(s, "task_completed", p, f"task:{task_id}", detail={"step": row.step, "task": row.name,
                                                                          "instance": row.instance_id})

@@ -191,7 +191,7 @@ def test_instance_view_shows_states_and_history_to_those_who_may_see_it(web, ctx
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert '"active": ["task"]' in html and '"completed": ["start"]' in html
-    assert "流程启动" in html and "business_key" in html and f"t:{mine}" in html
+    assert "流程启动" in html and "关联事项" in html and f"t:{mine}" in html
     assert web.get(f"/instances/{instance_id}/bpmn").data.startswith(b"<?xml")
 
     session_login(web, ctx, f"{district.codes[other].lower()}_liaison")

@@ -397,6 +397,15 @@ class Engine:
             return None
         return spec.bpmn_name
 
+    def element_form(self, session: Session, instance: ProcessInstance, bpmn_id: str | None) -> dict:
+        """The form schema of an element of the version the instance runs on ({} when it has none),
+        so that data a completed task submitted can be shown under the form's own labels."""
+        try:
+            spec = self._spec_by_bpmn_id(self.registry.load(session, instance.model_version_id), bpmn_id or "")
+            return self.forms.schema_for(spec)
+        except Exception:  # noqa: BLE001 - an element or form gone from the model: no labels, not a failure
+            return {}
+
     @staticmethod
     def _spec_by_bpmn_id(model: LoadedModel, bpmn_id: str):
         for spec in [model.spec, *model.subprocess_specs.values()]:

@@ -50,11 +50,8 @@ def upload_evidence(case_id):
     upload = request.files.get("file")
     if upload is None:
         raise BadRequest("send the file as multipart/form-data field 'file'", code="file_required")
-    raw_item, raw_date = request.form.get("item_id") or None, request.form.get("effective_date") or None
-    try:
-        item_id = int(raw_item) if raw_item is not None else None
-    except ValueError:
-        raise BadRequest.on_field("item_id", "not_an_integer", f"must be an integer, got {raw_item!r}") from None
+    item_id, common_problem_id = _form_int("item_id"), _form_int("common_problem_id")
+    raw_date = request.form.get("effective_date") or None
     try:
         effective = date.fromisoformat(raw_date) if raw_date else None
     except ValueError:
@@ -62,8 +59,16 @@ def upload_evidence(case_id):
     content = upload.read()
     c = ctx()
     row = c.db.transaction(lambda s: evidence.upload(c, s, principal(), case_id, upload.filename or "file",
-                                                     content, item_id, effective))
+                                                     content, item_id, effective, common_problem_id))
     return evidence.evidence_json(row, c), 201
+
+
+def _form_int(name: str) -> int | None:
+    raw = request.form.get(name) or None
+    try:
+        return int(raw) if raw is not None else None
+    except ValueError:
+        raise BadRequest.on_field(name, "not_an_integer", f"must be an integer, got {raw!r}") from None
 
 
 @bp.get("/cases/<int:case_id>/evidence")
@@ -78,6 +83,30 @@ def case_evidence(case_id):
 def evidence_content(evidence_id):
     row, content = ctx().db.transaction(lambda s: supervision.evidence_content(s, principal(), evidence_id))
     return evidence.download(row, content)
+
+
+@bp.delete("/evidence/<int:evidence_id>")
+def remove_evidence(evidence_id):
+    """Take back a file uploaded by mistake, until the case is filed (409 evidence_locked after)."""
+    c = ctx()
+    c.db.transaction(lambda s: evidence.remove(c, s, principal(), evidence_id))
+    return "", 204
+
+
+@bp.put("/evidence/<int:evidence_id>")
+@limits.limited(limits.UPLOAD)
+def replace_evidence(evidence_id):
+    """A new file in place of one not yet filed (multipart `file`, optional `item_id` or
+    `common_problem_id`, else the old file's): the new evidence is answered; the old one is gone."""
+    upload = request.files.get("file")
+    if upload is None:
+        raise BadRequest("send the file as multipart/form-data field 'file'", code="file_required")
+    item_id, common_problem_id = _form_int("item_id"), _form_int("common_problem_id")
+    content = upload.read()
+    c = ctx()
+    row = c.db.transaction(lambda s: evidence.replace(c, s, principal(), evidence_id, upload.filename or "file",
+                                                      content, item_id, common_problem_id))
+    return evidence.evidence_json(row, c)
 
 
 @bp.post("/evidence/<int:evidence_id>/review")

@@ -2,9 +2,13 @@ from __future__ import annotations
 
 from flask import request
 
-from .. import tasks
+from .. import drafts, inbox, tasks
 from . import bp, ctx, int_arg, listing, page, payload, principal
 
+DRAFT_REQUEST = {
+    "type": "object", "required": ["data"], "additionalProperties": False,
+    "properties": {"data": {"type": "object"}},
+}
 COMPLETE_REQUEST = {
     "type": "object", "required": ["data"], "additionalProperties": False,
     "properties": {"data": {"type": "object"}},
@@ -20,7 +24,8 @@ def list_tasks():
                                       bpmn_id=request.args.get("bpmn_id"), step=request.args.get("step"),
                                       unit_id=int_arg("unit_id"),
                                       limit=limit, offset=offset)
-        return listing([tasks.task_json(r, c) for r in rows], total)
+        returns = inbox.returns_of(s, rows)
+        return listing([tasks.task_json(r, c) | {"returned": r.id in returns} for r in rows], total)
 
 
 @bp.get("/tasks/<task_id>")
@@ -36,3 +41,25 @@ def complete_task(task_id):
     c = ctx()
     nxt = c.db.transaction(lambda s: tasks.complete(c, s, principal(), task_id, data))
     return {"completed_task_id": task_id, "items": nxt, "total": len(nxt)}
+
+
+@bp.put("/tasks/<task_id>/draft")
+def save_draft(task_id):
+    """Keep the caller's unfinished form data (暂存): not checked against the form, only limited in size."""
+    data = payload(DRAFT_REQUEST)["data"]
+    c = ctx()
+    draft = c.db.transaction(lambda s: drafts.save(c, s, principal(), task_id, data))
+    return drafts.draft_json(draft, c)
+
+
+@bp.get("/tasks/<task_id>/draft")
+def get_draft(task_id):
+    c = ctx()
+    with c.db.read() as s:
+        return drafts.draft_json(drafts.get(s, principal(), task_id), c)
+
+
+@bp.delete("/tasks/<task_id>/draft")
+def delete_draft(task_id):
+    ctx().db.transaction(lambda s: drafts.discard(s, principal(), task_id))
+    return "", 204

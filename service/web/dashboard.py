@@ -10,6 +10,7 @@ from flask import Blueprint, Response, current_app, render_template, request
 from sqlalchemy.orm import Session
 
 from .. import access, lists
+from .. import case_file as case_reads
 from ..auth import Principal
 from ..dashboard import board, default_round_id
 from ..errors import BadRequest
@@ -59,7 +60,8 @@ def index():
         round_id = _round_arg(s, p)
         data = board(c, s, p, round_id)
         spec, rows = lists.rows(c, s, p, name, round_id)
-    return render_template("dashboard/index.html", data=data, figures=FIGURES, list_name=name,
+        diagrams = case_reads.instance_ids(s, p, [r.get("case_id") for r in rows[:MAX_TABLE_ROWS]])
+    return render_template("dashboard/index.html", diagrams=diagrams, data=data, figures=FIGURES, list_name=name,
                            list_names=list(lists.LISTS), spec=spec, rows=_shown(spec, rows[:MAX_TABLE_ROWS]),
                            headers=[_header(col) for col in spec.columns],
                            case_page="web.case_file" if "web.case_file" in current_app.view_functions else None,

@@ -30,6 +30,7 @@ class Row:
     title: str
     fields: list[Field]
     errors: list[str] = field(default_factory=list)
+    description: str = ""  # the referenced record's explanation (a common problem's), under its title
 
 
 @dataclass
@@ -156,11 +157,13 @@ def _field(key: str, prop: dict, value, required: bool, errors, refs, name: str,
 
 def _row(item: dict, values: dict, errors, refs, name: str, depth: int) -> Row:
     fields = _object_fields(item, values, errors, refs, name + ".", depth + 1)
-    title = ""
+    title = description = ""
     for key, ref_kind in REFERENCES.items():
         if key in values:
             title = str(refs.get(ref_kind, {}).get(values[key], values[key]))
-    return Row(name=name, dom_id=_dom_id(name), title=title, fields=fields, errors=list(errors.get(name, [])))
+            description = str(refs.get(ref_kind + "_description", {}).get(values[key], ""))
+    return Row(name=name, dom_id=_dom_id(name), title=title, fields=fields, errors=list(errors.get(name, [])),
+               description=description)
 
 
 def _kind(key: str, prop: dict) -> str:

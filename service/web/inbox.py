@@ -9,13 +9,14 @@ from sqlalchemy.orm import Session
 
 from workflows.tables import HumanTask
 
+from .. import case_file as case_reads
 from .. import inbox as inbox_reads
 from .. import operations
 from ..auth import Principal
 from ..context import Context
 from ..models import BusinessKey, KeyKind
 from ..validation import bounded_int
-from . import bp, ctx, due_info, fmt_time, principal
+from . import bp, ctx, due_info, fmt_time, principal, values
 from .i18n import tc
 
 PAGE_SIZE = 20
@@ -65,6 +66,9 @@ def inbox_view(c: Context, s: Session, p: Principal, filters: dict, page: int) -
             "process": process_names.get(r.model_key, r.model_key),
             "unit": units.get(r.unit_id, ""), "due": due_info(r.due_at, now), "created": fmt_time(r.created_at),
             "warning": case.warning if case is not None else "none", "url": task_url(r),
+            "round": data.rounds.get(r.business_key, ""), "returned": r.id in data.returns,
+            "instance_url": url_for("instances.view", instance_id=r.instance_id)
+            if r.instance_id in data.diagrams else None,
         })
     return {
         "items": items, "total": data.total, "page": page, "page_size": PAGE_SIZE, "filters": filters,
@@ -81,16 +85,27 @@ def inbox_view(c: Context, s: Session, p: Principal, filters: dict, page: int) -
 
 
 def done_view(c: Context, s: Session, p: Principal, page: int) -> dict:
-    data = inbox_reads.done_page(s, p, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    data = inbox_reads.done_page(c, s, p, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     items = []
+    titles: dict[int, dict[int, str]] = {}  # per round, read once for the page
     for it in data.items:
         entry, case = it.entry, it.case
-        items.append({"name": tc(entry.name or entry.bpmn_id),
+        if case is not None and case.round_id not in titles:
+            titles[case.round_id] = titles_of(s, case.round_id)
+        refs = {"common_problem": titles[case.round_id] if case is not None else {}}
+        items.append({"name": tc(entry.name or entry.bpmn_id), "round": it.round,
+                      "submitted": values.summary(entry.data, it.form, refs),
+                      "instance_url": url_for("instances.view", instance_id=entry.instance_id)
+                      if entry.instance_id in data.diagrams else None,
                       "process": tc(data.process_names.get(it.model_key)) or it.model_key,
                       "unit": data.units.get(it.unit_id, ""), "at": fmt_time(entry.at),
                       "case_url": url_for("web.case_file", case_id=case.id) if case is not None else None,
                       "case_status": case.status if case is not None else None})
     return {"items": items, "total": data.total, "page": page, "page_size": PAGE_SIZE}
+
+
+def titles_of(s: Session, round_id: int) -> dict[int, str]:
+    return case_reads.common_problem_titles(s, BusinessKey(KeyKind.ROUND, round_id))
 
 
 def task_url(row: HumanTask) -> str:

@@ -11,40 +11,13 @@ from datetime import datetime
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 
 from .. import instance_views, operations
-from . import ctx, fmt_time, page_number, principal
+from . import ctx, fmt_time, page_number, principal, values
 from .i18n import _, js_text, label, tc
 from .problems import failure_text
 
 bp: Blueprint = Blueprint("instances", __name__, url_prefix="/instances")
 
 PAGE_SIZE = 50
-MAX_VALUE_CHARS = 400  # one line of a history cell; longer values are cut with an ellipsis
-
-
-def _scalar(value) -> str:
-    if isinstance(value, bool):
-        return _("Yes") if value else _("No")
-    if isinstance(value, dict):
-        return "，".join(f"{k}: {_scalar(v)}" for k, v in value.items())
-    if isinstance(value, list):
-        return "[" + " | ".join(_scalar(v) for v in value) + "]" if value else "—"
-    return "—" if value is None else str(value)
-
-
-def _clip(text: str) -> str:
-    return text[:MAX_VALUE_CHARS] + "…" if len(text) > MAX_VALUE_CHARS else text
-
-
-def _lines(value) -> list[str]:
-    """A submitted value as readable lines: one per row of a repeated form (the self-check's
-    items), each row as `field: value` pairs, so the office reads it without parsing JSON."""
-    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
-        return [_clip("；".join(f"{k}: {_scalar(v)}" for k, v in row.items())) for row in value]
-    if isinstance(value, dict):
-        return [_clip("；".join(f"{k}: {_scalar(v)}" for k, v in value.items()))]
-    return [_clip(_scalar(value))]
-
-
 def _failure_fields(data: dict) -> list[dict]:
     """A recorded failure in the reader's words; the engine's message last, marked as English."""
     retry_at = data.get("retry_at")
@@ -52,21 +25,21 @@ def _failure_fields(data: dict) -> list[dict]:
             {"key": _("Failures in a row"), "lines": [str(data.get("attempt", ""))]},
             {"key": _("Next automatic retry"),
              "lines": [fmt_time(datetime.fromisoformat(retry_at)) if retry_at else _("None; needs someone")]},
-            {"key": _("Technical detail"), "lines": [_clip(str(data.get("message", "")))], "lang": "en"}]
+            {"key": _("Technical detail"), "lines": [values.clip(str(data.get("message", "")))], "lang": "en"}]
 
 
-def history(steps: list[instance_views.Step]) -> list[dict]:
-    """Who did what when, oldest first, with the data each step submitted as (field, lines) rows."""
+def history(steps: list[instance_views.Step], titles: dict[int, str] | None = None) -> list[dict]:
+    """Who did what when, oldest first, with the data each step submitted as (field, lines) rows,
+    under the form's labels and with the choices in words (`values.fields`)."""
     out = []
+    refs = {"common_problem": titles or {}}
     for step in steps:
         row = step.entry
-        fields = _failure_fields(row.data or {}) if row.event == "failed" else [
-            {"key": key, "lines": _lines(value)} for key, value in (row.data or {}).items()
-            if not str(key).startswith("__")]
+        fields = _failure_fields(row.data or {}) if row.event == "failed" else values.fields(row.data, step.form, refs)
         actor = step.actor_name if row.actor else _("System")
         out.append({"at": fmt_time(row.at), "actor": actor, "username": row.actor,
                     "event": label("event", row.event),
-                    "bpmn_id": row.bpmn_id, "name": tc(row.name) if row.name else "", "fields": fields})
+                    "bpmn_id": row.bpmn_id, "name": tc(step.element_name or row.name or ""), "fields": fields})
     return out
 
 
@@ -128,7 +101,7 @@ def view(instance_id: int):
     c = ctx()
     with c.db.read() as s:
         data = instance_views.instance_view(c, s, principal(), instance_id)
-        facts, states, steps = summary(data.summary), data.states, history(data.history)
+        facts, states, steps = summary(data.summary), data.states, history(data.history, data.titles)
     failure = {"element_id": facts["error_element"], "message": facts["reason"]} if facts["error"] else None
     config = {"states": states, "failure": failure, "urls": {"bpmn": url_for("instances.bpmn", instance_id=instance_id)},
               "messages": {"load_failed": _("The diagram could not be loaded."),

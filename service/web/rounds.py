@@ -12,7 +12,7 @@ from collections import Counter, defaultdict
 from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy.orm import Session
 
-from .. import access, clues
+from .. import access, clues, inbox
 from .. import rounds as inspection_rounds
 from ..auth import Principal
 from ..context import Context
@@ -20,7 +20,7 @@ from ..errors import Unprocessable
 from ..models import PROBLEM_SOURCES, RECTIFYING_KINDS, Round
 from ..validation import bounded_int
 from . import bp, ctx, fmt_time, principal
-from .i18n import _
+from .i18n import _, tc
 from .problems import errors_of
 
 SUGGESTED_CATEGORIES = ("工程建设", "便民服务", "合同管理", "财务管理", "资产管理", "选人用人", "作风建设", "基层党建")
@@ -352,7 +352,9 @@ def rounds_overview(s: Session, p: Principal) -> list[dict]:
              "created": fmt_time(row.round.created_at, False),
              "problems": row.problems, "common_problems": row.common_problems,
              "findings_url": url_for("web.findings", round_id=row.round.id) if row.may_record else None,
-             "distill_url": url_for("web.distill", round_id=row.round.id) if row.may_distil else None}
+             "distill_url": url_for("web.distill", round_id=row.round.id) if row.may_distil else None,
+             "diagram_url": url_for("instances.view", instance_id=row.round.process_instance_id)
+             if row.round.process_instance_id and access.sees_district_figures(p) else None}
             for row in inspection_rounds.overview(s, p)]
 
 
@@ -398,9 +400,17 @@ def distill_view(c: Context, s: Session, p: Principal, round_id: int, department
         "categories": sorted(set(SUGGESTED_CATEGORIES) | {pr["category"] for pr in problems}),
         "preview": recipients_preview(data, department_id),
         "task_id": data.task_id, "may_change": data.may_change,
+        "returned": _returned(s, p, data.task_id),
         "cp_form": {"responsible_department_id": str(department_id) if department_id else ""},
         "picked": set(), "cp_errors": {},
     }
+
+
+def _returned(s: Session, p: Principal, task_id: str | None) -> dict | None:
+    """Why the list came back from the leading group, when it did (at the top of the page)."""
+    returned = inbox.returned_task(s, p, task_id) if task_id else None
+    return {"opinion": returned.opinion, "by": returned.by, "at": fmt_time(returned.at),
+            "step": tc(returned.step_name)} if returned is not None else None
 
 
 def recipients_preview(data: inspection_rounds.Distillation, department_id: int | None) -> dict:

@@ -12,14 +12,14 @@ from sqlalchemy.orm import Session
 
 from workflows.engine import InvalidTaskData, TaskNotOpen, WorkflowFailure
 
-from .. import access, evidence, limits, supervision, tasks
+from .. import access, drafts, evidence, limits, supervision, tasks
 from .. import case_file as case_reads
 from ..auth import Principal
 from ..context import Context
 from ..db import Conflict as RetryConflict
 from ..errors import ApiError, Conflict, Unprocessable
 from ..models import Evidence
-from . import bp, ctx, due_info, fmt_size, fmt_time, forms, principal
+from . import bp, ctx, due_info, fmt_size, fmt_time, forms, principal, safe_next
 from .i18n import _, label, tc
 from .inbox import SPECIAL_PAGES, task_url
 from .problems import errors_of, of_exception
@@ -108,19 +108,23 @@ def upload_evidence(case_id):
     back = _back_url(case_id)
     if upload is None or not upload.filename:
         return _upload_failed(_("Choose a file to upload."), 400, xhr, back)
-    raw_item = request.form.get("item_id") or None
+    raw_item, raw_common = request.form.get("item_id") or None, request.form.get("common_problem_id") or None
     try:
         item_id = int(raw_item) if raw_item is not None else None
+        common_problem_id = int(raw_common) if raw_common is not None else None
     except ValueError:
         return _upload_failed(_("This value is not valid"), 400, xhr, back)
     content, filename = upload.read(), upload.filename
     try:
-        row = c.db.transaction(lambda s: evidence.upload(c, s, p, case_id, filename, content, item_id))
+        row = c.db.transaction(lambda s: evidence.upload(c, s, p, case_id, filename, content, item_id,
+                                                         common_problem_id=common_problem_id))
     except ApiError as exc:
         return _upload_failed(of_exception(exc), exc.status, xhr, back)
-    item = _evidence_item(row, p.name)
+    with c.db.read() as s:
+        item = next((i for i in case_view(c, case_reads.case_file(s, p, case_id))["evidence"] if i["id"] == row.id),
+                    _evidence_item(row, p.name))
     if xhr:
-        return render_template("_evidence_item.html", e=item), 201
+        return render_template("_evidence_item.html", e=item, back=back), 201
     flash(_("Uploaded: %(name)s", name=row.filename), "success")
     return redirect(back)
 
@@ -132,9 +136,76 @@ def download_evidence(evidence_id):
     return evidence.download(row, content)
 
 
-def _back_url(case_id: int) -> str:
-    from . import safe_next
+@bp.get("/evidence/<int:evidence_id>/preview")
+def preview_evidence(evidence_id):
+    """An image or PDF shown inside the case file, in a sandbox (`evidence.inline`)."""
+    row, content = ctx().db.transaction(lambda s: supervision.evidence_content(s, principal(), evidence_id))
+    return evidence.inline(row, content)
 
+
+@bp.post("/evidence/<int:evidence_id>/delete")
+def remove_evidence(evidence_id):
+    """Take back a file uploaded by mistake; refused once the case is filed."""
+    c = ctx()
+    p = principal()
+    back = safe_next(request.form.get("next"), url_for("web.inbox"))
+    try:
+        row = c.db.transaction(lambda s: evidence.remove(c, s, p, evidence_id))
+    except ApiError as exc:
+        flash(_("Not removed: %(reason)s", reason=of_exception(exc)), "error")
+        return redirect(back)
+    flash(_("Removed: %(name)s", name=row.filename), "success")
+    return redirect(back)
+
+
+@bp.post("/evidence/<int:evidence_id>/replace")
+@limits.limited(limits.UPLOAD)
+def replace_evidence(evidence_id):
+    """A corrected file in place of one not yet filed, under the same common problem."""
+    c = ctx()
+    p = principal()
+    back = safe_next(request.form.get("next"), url_for("web.inbox"))
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return _upload_failed(_("Choose a file to upload."), 400, False, back)
+    content, filename = upload.read(), upload.filename
+    try:
+        row = c.db.transaction(lambda s: evidence.replace(c, s, p, evidence_id, filename, content))
+    except ApiError as exc:
+        return _upload_failed(of_exception(exc), exc.status, False, back)
+    flash(_("Replaced with: %(name)s", name=row.filename), "success")
+    return redirect(back)
+
+
+@bp.post("/tasks/<task_id>/draft")
+def save_draft(task_id):
+    """Keep what was typed so far (暂存), unchecked, to finish later."""
+    c = ctx()
+    p = principal()
+    with c.db.read() as s:
+        view = task_view(c, s, p, task_id)
+    data = forms.parse(view["schema"], request.form)
+    try:
+        c.db.transaction(lambda s: drafts.save(c, s, p, task_id, data))
+    except (Conflict, TaskNotOpen, RetryConflict):
+        flash(_("This task was already completed; nothing was submitted twice."), "warning")
+        return redirect(url_for("web.inbox"))
+    except ApiError as exc:
+        flash(_("The draft was not saved: %(reason)s", reason=of_exception(exc)), "error")
+        return redirect(url_for("web.task", task_id=task_id))
+    flash(_("Draft saved. It is here when you open this task again; nothing was submitted."), "success")
+    return redirect(url_for("web.task", task_id=task_id))
+
+
+@bp.post("/tasks/<task_id>/draft/delete")
+def discard_draft(task_id):
+    c = ctx()
+    c.db.transaction(lambda s: drafts.discard(s, principal(), task_id))
+    flash(_("Draft discarded; the form starts afresh."), "info")
+    return redirect(url_for("web.task", task_id=task_id))
+
+
+def _back_url(case_id: int) -> str:
     return safe_next(request.form.get("next"), url_for("web.case_file", case_id=case_id))
 
 
@@ -151,15 +222,21 @@ def task_view(c: Context, s: Session, p: Principal, task_id: str) -> dict:
     """Everything the task page shows (`service.case_file.task_page`), in the page's language."""
     page = case_reads.task_page(c, s, p, task_id)
     row = page.task
-    refs = {"common_problem": page.titles}
+    refs = {"common_problem": page.titles, "common_problem_description": page.descriptions}
     special = SPECIAL_PAGES.get(row.step)
+    draft = page.draft
+    returned = page.returned
     return {
         "task": {"id": row.id, "name": tc(row.name), "bpmn_id": row.bpmn_id, "state": row.state,
                  "process": tc(page.process_name) or row.model_key,
                  "role": row.role, "unit": page.unit, "due": due_info(row.due_at, c.now()),
                  "created": fmt_time(row.created_at)},
         "open": row.state == "open", "actionable": page.actionable, "schema": page.form, "refs": refs,
-        "form": forms.build(page.form, page.initial, None, refs),
+        "form": forms.build(page.form, draft.data if draft is not None else page.initial, None, refs),
+        "draft": {"saved_at": fmt_time(draft.saved_at)} if draft is not None else None,
+        "returned": {"opinion": returned.opinion, "by": returned.by, "at": fmt_time(returned.at),
+                     "step": tc(returned.step_name)} if returned is not None else None,
+        "instance_url": url_for("instances.view", instance_id=row.instance_id) if page.diagram else None,
         "special_url": task_url(row) if special else None,
         "case": case_view(c, page.case, access.may_review_evidence(p)) if page.case is not None else None,
         "round": page.round, "letter": page.letter, "can_upload": page.can_upload,
@@ -181,6 +258,7 @@ def case_view(c: Context, data: case_reads.CaseFile, reviews: bool = False) -> d
     """A unit's case so far, read-only: self-check, measures, institutions, evidence, filings
     (`reviews`: the reader reviews its evidence file by file, on the case page)."""
     case, titles, people = data.case, data.titles, data.people
+    item_titles = {i.id: titles.get(i.common_problem_id, str(i.common_problem_id)) for i in data.items}
     return {
         "review_url": url_for("web.case_file", case_id=case.id) + "#evidence-review"
         if reviews and data.evidence else None,
@@ -194,7 +272,12 @@ def case_view(c: Context, data: case_reads.CaseFile, reviews: bool = False) -> d
                    "measures": [{"description": m.description, "deadline": m.deadline.isoformat() if m.deadline else ""}
                                 for m in i.measures],
                    "institutions": [i2.title for i2 in i.institutions]} for i in data.items],
-        "evidence": [_evidence_item(e, people.get(e.uploaded_by, "")) for e in data.evidence],
+        "evidence": [_evidence_item(e, people.get(e.uploaded_by, ""),
+                                    titles.get(e.common_problem_id or 0) or item_titles.get(e.item_id or 0, ""),
+                                    e.id in data.removable) for e in data.evidence],
+        "common_problems": list(titles.items()),
+        "instance_url": url_for("instances.view", instance_id=case.process_instance_id)
+        if case.process_instance_id else None,
         "filings": [{"filed_by": people.get(f.filed_by, ""), "filed_at": fmt_time(f.filed_at),
                      "comment": f.attest_comment, "result": f.result or "pending",
                      "reviewed_by": people.get(f.reviewed_by, "") if f.reviewed_by else "",
@@ -224,6 +307,9 @@ def review_view(data: case_reads.CaseFile) -> dict:
     return {"files": files, "errors": {}, "form": {}}
 
 
-def _evidence_item(e: Evidence, uploader: str) -> dict:
+def _evidence_item(e: Evidence, uploader: str, item_title: str = "", removable: bool = False) -> dict:
+    """One file as the case file lists it: which common problem it is for, a preview of an image or
+    PDF, and while not yet filed the buttons that remove or replace it."""
     return {"id": e.id, "filename": e.filename, "size": fmt_size(e.size), "bytes": e.size, "sha256": e.sha256,
-            "uploaded_at": fmt_time(e.uploaded_at), "uploaded_by": uploader, "item_id": e.item_id}
+            "uploaded_at": fmt_time(e.uploaded_at), "uploaded_by": uploader, "item_id": e.item_id,
+            "item_title": item_title, "removable": removable, "preview": evidence.previewable(e)}
