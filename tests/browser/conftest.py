@@ -45,10 +45,20 @@ class _QuietHandler(WSGIRequestHandler):
         pass
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "demo_district: the live server serves the demo district (seed-demo)")
+
+
 @pytest.fixture
-def live_app(app_over, sqlite_database_url, password_hash):
-    """The application on a SQLite file (threads share it), with a small district."""
-    with app_over(sqlite_database_url) as app:
+def live_app(request, app_over, password_hash):
+    """The application on a SQLite file (threads share it), with a small district; for a test marked
+    demo_district, on a copy of the demo district instead (seeded once per test process)."""
+    if request.node.get_closest_marker("demo_district"):
+        with app_over(request.getfixturevalue("demo_database_url")) as app:
+            app.config["RECTIFLOW_I18N_STRICT"] = True
+            yield app
+        return
+    with app_over(request.getfixturevalue("sqlite_database_url")) as app:
         app.config["RECTIFLOW_I18N_STRICT"] = True
         app.district = build_district(app.extensions["rectiflow"], password_hash)
         yield app

@@ -3,6 +3,11 @@
  * Camunda 7 properties panel (group and field labels, tooltips, element type names in its
  * header). Keys are bpmn-js's English templates as passed to `translate`; a `{name}` in a key is
  * a placeholder that the translation keeps. Anything missing stays English.
+ *
+ * The designer page does not use this built-in dictionary: it gives the modeler the whole one at run
+ * time (service/static/js/modeler-zh.js, ~490 texts: replace menu, every properties-panel entry,
+ * tooltips and validation messages), so that a text needs no rebuild. On the next rebuild, take the
+ * entries from there.
  */
 export default {
   'Activate hand tool': '抓手工具', 'Activate lasso tool': '套索工具',

@@ -19,9 +19,14 @@
   var cfg = JSON.parse(configEl.textContent);
   var M = cfg.messages || {};
 
-  // bpmn-js draws its palette, context pad, menus and properties panel in English; the bundle's
-  // translate module (frontend/src/translations/zh.js) turns them Chinese on a Chinese page.
+  // bpmn-js draws its palette, context pad, menus, properties panel and its validation messages in
+  // English; on a Chinese page the whole dictionary of modeler-zh.js (loaded by the page) turns them
+  // Chinese, in place of the bundle's smaller one (frontend/src/translations/zh.js).
   var options = { language: cfg.language };
+  if (window.RectiflowModelerZh && String(cfg.language || '').toLowerCase().indexOf('zh') === 0) {
+    options = { additionalModules: [window.RectiflowModelerZh.module] };
+    window.RectiflowModelerZh.watch('#rf-properties');
+  }
   var modeler = cfg.can_edit
     ? window.RectiflowModeler.createModeler('#rf-canvas', '#rf-properties', options)
     : window.RectiflowModeler.createViewer('#rf-canvas', options);

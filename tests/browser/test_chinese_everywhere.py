@@ -1,0 +1,90 @@
+"""Nothing on a Chinese page is English: every page reachable by links is walked as each role of the
+demo district, in Chinese, and each page's texts are held to the rule in tests/support/chinese.py.
+
+The walk crawls (it names no page): from the inbox, breadth first, every same-origin link the pages
+show, GET only, never logout, exports or file downloads; one page per path shape (/cases/3 and
+/cases/4 are one page), at most PAGES_PER_ROLE shapes a role. Pages added later are found the same
+way, as soon as some page links to them. The error pages (404, 403, 405) are walked too.
+"""
+from __future__ import annotations
+
+from collections import deque
+
+import pytest
+from sqlalchemy import select
+from support.browser import DESKTOP
+from support.chinese import COLLECT, findings, page_pattern, same_origin_links
+
+from service.models import User
+
+pytestmark = pytest.mark.demo_district
+
+# one login per role of the demo district (README "Roles and demo logins"); d01_liaison is both a
+# department's and a unit's liaison
+LOGINS = ["admin", "security1", "auditor1", "office1", "inspector1", "leading1", "leader_li", "d01_liaison",
+          "s01_liaison", "c01_liaison", "c01_head", "discipline1", "designer1"]
+PAGES_PER_ROLE = 60
+ERROR_PAGES = {"/no-such-page": 404, "/admin/users": 403, "/logout": 405}
+
+
+def walk(page, origin: str, names: frozenset[str]) -> tuple[list[str], dict[str, list[str]]]:
+    """The page shapes walked from the inbox, and the English found on each page."""
+    queue = deque([f"{origin}/inbox"])
+    seen: set[str] = set()
+    walked: list[str] = []
+    found: dict[str, list[str]] = {}
+    while queue and len(walked) < PAGES_PER_ROLE:
+        url = queue.popleft()
+        shape = page_pattern(url)
+        if shape in seen:
+            continue
+        seen.add(shape)
+        response = page.goto(url)
+        if response is None or not response.headers.get("content-type", "").startswith("text/html"):
+            continue
+        page.wait_for_load_state("load")
+        walked.append(shape)
+        collected = page.evaluate(COLLECT)
+        bad = findings(collected, names)
+        if bad:
+            found[url[len(origin):]] = bad
+        queue.extend(u for u in same_origin_links(origin, page.url, collected["links"]) if page_pattern(u) not in seen)
+    return walked, found
+
+
+def test_every_page_of_every_role_is_chinese(live_app, live_server, new_context, guard, sign_in):
+    ctx = live_app.extensions["rectiflow"]
+    with ctx.db.read() as s:
+        names = frozenset(s.scalars(select(User.username)))
+    page = guard.watch(new_context(viewport=DESKTOP).new_page())
+    english: dict[str, dict[str, list[str]]] = {}
+    shapes: set[str] = set()
+    for username in LOGINS:
+        sign_in(page, username)
+        walked, found = walk(page, live_server, names)
+        assert len(walked) > 2, f"{username} reached {walked} only"
+        shapes.update(walked)
+        if found:
+            english[username] = found
+    where: dict[str, list[str]] = {}  # each text once, with the first pages it was on
+    for user, pages in english.items():
+        for path, texts in pages.items():
+            for text in texts:
+                where.setdefault(text, []).append(f"{user} {path}")
+    assert english == {}, "English on Chinese pages:\n" + "\n".join(
+        f"{text}   on {', '.join(on[:3])}{' …' if len(on) > 3 else ''}" for text, on in where.items())
+    # the walk reaches the pages of every part of the service, not just the inbox
+    for shape in ("/inbox", "/done", "/designer/", "/dashboard/", "/audit/", "/admin/users"):
+        assert shape in shapes, f"no role reached {shape}: {sorted(shapes)}"
+
+
+def test_error_pages_are_chinese(live_app, live_server, new_context, guard, sign_in):
+    ctx = live_app.extensions["rectiflow"]
+    with ctx.db.read() as s:
+        names = frozenset(s.scalars(select(User.username)))
+    page = guard.watch(new_context(viewport=DESKTOP).new_page())
+    sign_in(page, "c01_liaison")
+    for path, status in ERROR_PAGES.items():
+        response = page.goto(f"{live_server}{path}")
+        assert response is not None and response.status == status, path
+        assert findings(page.evaluate(COLLECT), names) == [], path

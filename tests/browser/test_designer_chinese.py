@@ -1,0 +1,98 @@
+"""The process designer's modeler speaks Chinese on a Chinese page: the palette, the context pad,
+the replace menu, the properties panel (every group opened, for each kind of element in the model)
+and its validation messages; on an English page it stays English."""
+from __future__ import annotations
+
+from playwright.sync_api import expect
+from sqlalchemy import select
+from support.browser import DESKTOP, PHONE
+from support.chinese import COLLECT, findings
+
+from service.models import User
+
+SELECT_AND_OPEN = """
+async (id) => {
+  const d = window.rfDesigner, m = d.modeler;
+  const element = id ? m.get('elementRegistry').get(id) : m.get('canvas').getRootElement();
+  await d.frame();
+  m.get('selection').select(id ? element : []);
+  await d.frame();
+  for (const header of document.querySelectorAll('#rf-properties .bio-properties-panel-group-header:not(.open)')) {
+    header.click();
+  }
+  await d.frame();
+  for (const item of document.querySelectorAll('#rf-properties .bio-properties-panel-collapsible-entry-header')) {
+    item.click();
+  }
+  await d.frame();
+}
+"""
+
+# one element of each kind the model holds (the panel shows different groups for each)
+ONE_OF_EACH_KIND = """
+() => {
+  const seen = new Set(), ids = [];
+  for (const e of window.rfDesigner.modeler.get('elementRegistry').getAll()) {
+    const kind = e.type + (e.businessObject.eventDefinitions || []).map(d => d.$type).join();
+    if (!seen.has(kind) && e.type !== 'label') { seen.add(kind); ids.push(e.id); }
+  }
+  return ids;
+}
+"""
+
+
+def _open(page, live_server, query="?key=unit_rectification"):
+    page.goto(f"{live_server}/designer/{query}")
+    expect(page.locator("#rf-designer")).to_have_attribute("data-ready", "true")
+
+
+def test_the_modeler_is_chinese(live_app, live_server, new_context, guard, sign_in, shoot):
+    ctx = live_app.extensions["rectiflow"]
+    with ctx.db.read() as s:
+        names = frozenset(s.scalars(select(User.username)))
+    page = guard.watch(new_context(viewport=DESKTOP).new_page())
+    sign_in(page, "designer1")
+    _open(page, live_server)
+    expect(page.locator(".djs-palette .entry[data-action='create.task']")).to_have_attribute("aria-label", "创建任务")
+    english = {}
+    ids = page.evaluate(ONE_OF_EACH_KIND)
+    assert len(ids) > 8, ids
+    for element_id in [None] + ids:
+        page.evaluate(SELECT_AND_OPEN, element_id)
+        english.update({f"{element_id}: {f}": 1 for f in findings(page.evaluate(COLLECT), names)})
+
+    # the context pad and the replace menu of a user task
+    task = page.evaluate("window.rfDesigner.modeler.get('elementRegistry').filter(e => e.type === 'bpmn:UserTask')[0].id")
+    page.evaluate(SELECT_AND_OPEN, task)
+    pad = page.locator(".djs-context-pad.open")
+    expect(pad).to_be_visible()
+    expect(pad.locator(".entry[data-action='delete']")).to_have_attribute("title", "删除")
+    pad.locator(".entry[data-action='replace']").click()
+    menu = page.locator(".djs-popup")
+    expect(menu).to_be_visible()
+    expect(menu).to_contain_text("子流程（折叠）")
+    english.update({f"replace menu: {f}": 1 for f in findings(page.evaluate(COLLECT), names)})
+    shoot(page, "designer-zh-replace-menu")
+    page.keyboard.press("Escape")
+
+    # a validation message of the properties panel
+    page.evaluate(SELECT_AND_OPEN, task)
+    field_id = page.locator("#rf-properties input[name='id']")
+    field_id.fill("has space")
+    expect(page.locator("#rf-properties .bio-properties-panel-error")).to_have_text("标识不能含空格。")
+    english.update({f"validation: {f}": 1 for f in findings(page.evaluate(COLLECT), names)})
+    assert english == {}, "English in the modeler:\n" + "\n".join(english)
+    shoot(page, "designer-zh-desktop")
+
+    phone = guard.watch(new_context(viewport=PHONE).new_page())
+    sign_in(phone, "designer1")
+    _open(phone, live_server)
+    shoot(phone, "designer-zh-phone")
+
+
+def test_the_modeler_stays_english_on_an_english_page(live_app, live_server, new_context, guard, sign_in):
+    page = guard.watch(new_context(viewport=DESKTOP).new_page())
+    sign_in(page, "designer1")
+    page.get_by_role("button", name="English").click()
+    _open(page, live_server)
+    expect(page.locator(".djs-palette .entry[data-action='create.task']")).to_have_attribute("aria-label", "Create task")
