@@ -62,7 +62,7 @@ def _matching(spec: lists.ListSpec, rows: list[dict], searched: list[str]) -> li
     if not searched:
         return rows
     needles = [q.lower() for q in searched]
-    return [row for row, shown in zip(rows, _shown(spec, rows))
+    return [row for row, shown in zip(rows, _shown(spec, rows), strict=True)
             if all(n in "".join("" if v is None else str(v) for v in shown.values()).lower() for n in needles)]
 
 

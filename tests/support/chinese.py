@@ -57,7 +57,8 @@ COLLECT = r"""
     const t = n.nodeValue.trim();
     if (t && !exempt(n.parentElement)) texts.push([t, where(n.parentElement)]);
   }
-  for (const el of document.body.querySelectorAll('[title], [aria-label], [placeholder], [alt], input[type=submit], input[type=button]')) {
+  const READ = '[title], [aria-label], [placeholder], [alt], input[type=submit], input[type=button]';
+  for (const el of document.body.querySelectorAll(READ)) {
     if (exempt(el)) continue;
     for (const a of ['title', 'aria-label', 'placeholder', 'alt']) {
       const v = el.getAttribute(a);
