@@ -12,17 +12,13 @@ from collections import deque
 
 import pytest
 from sqlalchemy import select
-from support.browser import DESKTOP
+from support.browser import DEMO_LOGINS, DESKTOP
 from support.chinese import COLLECT, findings, page_pattern, same_origin_links
 
 from service.models import User
 
 pytestmark = pytest.mark.demo_district
 
-# one login per role of the demo district (README "Roles and demo logins"); d01_liaison is both a
-# department's and a unit's liaison
-LOGINS = ["admin", "security1", "auditor1", "office1", "inspector1", "leading1", "leader_li", "d01_liaison",
-          "s01_liaison", "c01_liaison", "c01_head", "discipline1", "designer1"]
 PAGES_PER_ROLE = 60
 ERROR_PAGES = {"/no-such-page": 404, "/admin/users": 403, "/logout": 405}
 
@@ -59,7 +55,7 @@ def test_every_page_of_every_role_is_chinese(live_app, live_server, new_context,
     page = guard.watch(new_context(viewport=DESKTOP).new_page())
     english: dict[str, dict[str, list[str]]] = {}
     shapes: set[str] = set()
-    for username in LOGINS:
+    for username in DEMO_LOGINS:
         sign_in(page, username)
         walked, found = walk(page, live_server, names)
         assert len(walked) > 2, f"{username} reached {walked} only"
