@@ -46,7 +46,7 @@ def _open(page, live_server, query="?key=unit_rectification"):
     expect(page.locator("#rf-designer")).to_have_attribute("data-ready", "true")
 
 
-def test_the_modeler_is_chinese(live_app, live_server, new_context, guard, sign_in, shoot):
+def test_the_modeler_is_chinese(live_app, live_server, new_context, guard, sign_in, shoot, tmp_path):
     ctx = live_app.extensions["rectiflow"]
     with ctx.db.read() as s:
         names = frozenset(s.scalars(select(User.username)))
@@ -83,6 +83,13 @@ def test_the_modeler_is_chinese(live_app, live_server, new_context, guard, sign_
     english.update({f"validation: {f}": 1 for f in findings(page.evaluate(COLLECT), names)})
     assert english == {}, "English in the modeler:\n" + "\n".join(english)
     shoot(page, "designer-zh-desktop")
+
+    # a file bpmn-js cannot open: the reason in Chinese too
+    page.on("dialog", lambda dialog: dialog.accept())  # the open diagram has changes: discard them
+    broken = tmp_path / "broken.bpmn"
+    broken.write_text("<notbpmn/>", encoding="utf-8")
+    page.set_input_files("#rf-upload", str(broken))
+    expect(page.locator("#rf-status")).to_have_text("无法打开该流程图：文件不是 BPMN 2.0 流程图（找不到 bpmn:Definitions）")
 
     phone = guard.watch(new_context(viewport=PHONE).new_page())
     sign_in(phone, "designer1")

@@ -23,9 +23,11 @@
   // English; on a Chinese page the whole dictionary of modeler-zh.js (loaded by the page) turns them
   // Chinese, in place of the bundle's smaller one (frontend/src/translations/zh.js).
   var options = { language: cfg.language };
-  if (window.RectiflowModelerZh && String(cfg.language || '').toLowerCase().indexOf('zh') === 0) {
-    options = { additionalModules: [window.RectiflowModelerZh.module] };
-    window.RectiflowModelerZh.watch('#rf-properties');
+  var zh = window.RectiflowModelerZh && String(cfg.language || '').toLowerCase().indexOf('zh') === 0
+    ? window.RectiflowModelerZh : null;
+  if (zh) {
+    options = { additionalModules: [zh.module] };
+    zh.watch('#rf-properties');
   }
   var modeler = cfg.can_edit
     ? window.RectiflowModeler.createModeler('#rf-canvas', '#rf-properties', options)
@@ -168,7 +170,11 @@
       setStatus(warnings.length ? fmt(counted(M.opened_with_warnings, warnings.length), { n: warnings.length }) : M.opened, warnings.length ? 'warn' : 'ok');
       return true;
     } catch (err) {
-      setStatus(fmt(M.import_failed, { detail: err.message || String(err) }), 'error');
+      var detail = err.message || String(err);
+      if (zh) {  // the library's reason, in Chinese words
+        detail = zh.importError(detail);
+      }
+      setStatus(fmt(M.import_failed, { detail: detail }), 'error');
       return false;
     }
   }

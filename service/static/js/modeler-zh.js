@@ -587,7 +587,23 @@
                      attributeFilter: ATTRIBUTES });
   }
 
+  /** Why bpmn-js could not open a file, in Chinese (its own message is English and technical). */
+  function importError(message) {
+    var text = String(message || '');
+    if (/failed to parse document as <bpmn:Definitions>/.test(text)) {
+      return '文件不是 BPMN 2.0 流程图（找不到 bpmn:Definitions）';
+    }
+    if (/no diagram to display|no process or collaboration to display/.test(text)) {
+      return '文件中没有可显示的流程图';
+    }
+    if (/unparsable content|unexpected end of file|unclosed|missing|illegal|mismatch/.test(text)) {
+      return '文件不是格式正确的 XML';
+    }
+    return '文件不是有效的 BPMN 2.0 流程图';
+  }
+
   window.RectiflowModelerZh = {
+    importError: importError,
     dictionary: ZH,
     translate: translate,
     watch: watch,
