@@ -2,7 +2,8 @@
 
 What is checked: every text node under <body> (hidden ones too: a message a script shows later is
 on the page already) and the attributes people read or hear: title, aria-label, placeholder, alt,
-and the value of button-like inputs; also the document's <title>.
+and the value of button-like inputs; the document's <title>; and the "messages" a page's script
+shows, from its JSON config (<script type="application/json">).
 
 What is not UI text, and so may be Latin script:
 - the contents of <script>, <style>, <template>, <code>, <kbd>, <samp>, <pre>, and of any element
@@ -68,9 +69,28 @@ COLLECT = r"""
       texts.push([el.value, where(el) + '@value']);
     }
   }
+  // the texts a page's script shows later come in its JSON config: every "messages" string in it
+  for (const script of document.querySelectorAll('script[type="application/json"]')) {
+    let config;
+    try { config = JSON.parse(script.textContent); } catch (e) { continue; }
+    const walk = (value, path) => {
+      if (typeof value === 'string') { texts.push([value, 'script#' + script.id + ' ' + path]); }
+      else if (value && typeof value === 'object') {
+        for (const [k, v] of Object.entries(value)) walk(v, path + '.' + k);
+      }
+    };
+    walk(config && config.messages, 'messages');
+  }
   const links = Array.from(document.querySelectorAll('a[href]'))
     .filter(a => !a.hasAttribute('download'))
     .map(a => a.href);
+  // a filter form sent as it stands is a page too (GET forms only; nothing with a file)
+  for (const form of document.querySelectorAll('form')) {
+    if ((form.getAttribute('method') || 'get').toLowerCase() !== 'get' || form.querySelector('input[type=file]')) continue;
+    const url = new URL(form.getAttribute('action') || '', location.href);  // form.action may be a field
+    url.search = new URLSearchParams(new FormData(form)).toString();
+    links.push(url.href);
+  }
   return {texts, links};
 }
 """
