@@ -13,7 +13,7 @@ from collections import deque
 
 import pytest
 from sqlalchemy import select
-from support.browser import DEMO_LOGINS, DESKTOP
+from support.browser import DEMO_LOGINS, DESKTOP, PHONE
 from support.chinese import COLLECT, findings, page_pattern, same_origin_links
 
 from service.models import User
@@ -86,13 +86,15 @@ def test_every_page_of_every_role_is_chinese(live_app, live_server, new_context,
         assert shape in shapes, f"no role reached {shape}: {sorted(shapes)}"
 
 
-def test_error_pages_are_chinese(live_app, live_server, new_context, guard, sign_in):
+def test_error_pages_are_chinese(live_app, live_server, new_context, guard, sign_in, shoot):
     ctx = live_app.extensions["rectiflow"]
     with ctx.db.read() as s:
         names = frozenset(s.scalars(select(User.username)))
-    page = guard.watch(new_context(viewport=DESKTOP).new_page())
-    sign_in(page, "c01_liaison")
-    for path, status in ERROR_PAGES.items():
-        response = page.goto(f"{live_server}{path}")
-        assert response is not None and response.status == status, path
-        assert findings(page.evaluate(COLLECT), names) == [], path
+    for viewport, size in ((DESKTOP, "desktop"), (PHONE, "phone")):
+        page = guard.watch(new_context(viewport=viewport).new_page())
+        sign_in(page, "c01_liaison")
+        for path, status in ERROR_PAGES.items():
+            response = page.goto(f"{live_server}{path}")
+            assert response is not None and response.status == status, path
+            assert findings(page.evaluate(COLLECT), names) == [], path
+            shoot(page, f"error-{status}-{size}")
