@@ -5,7 +5,7 @@ The walk crawls (it names no page): from the inbox, breadth first, every same-or
 show and the filter forms as they stand, GET only, never logout, exports or file downloads; two
 pages of a record's shape (/cases/3 and /cases/4 are one shape), one of any other, at most
 PAGES_PER_ROLE pages a role. Pages added later are found the same way, as soon as some page links
-to them. The error pages (404, 403, 405) are walked too.
+to them. The login page and the error pages (404, 403, 405) are walked too.
 """
 from __future__ import annotations
 
@@ -86,12 +86,14 @@ def test_every_page_of_every_role_is_chinese(live_app, live_server, new_context,
         assert shape in shapes, f"no role reached {shape}: {sorted(shapes)}"
 
 
-def test_error_pages_are_chinese(live_app, live_server, new_context, guard, sign_in, shoot):
+def test_the_login_page_and_the_error_pages_are_chinese(live_app, live_server, new_context, guard, sign_in, shoot):
     ctx = live_app.extensions["rectiflow"]
     with ctx.db.read() as s:
         names = frozenset(s.scalars(select(User.username)))
     for viewport, size in ((DESKTOP, "desktop"), (PHONE, "phone")):
         page = guard.watch(new_context(viewport=viewport).new_page())
+        page.goto(f"{live_server}/login")  # the one page before a login
+        assert findings(page.evaluate(COLLECT), names) == [], "/login"
         sign_in(page, "c01_liaison")
         for path, status in ERROR_PAGES.items():
             response = page.goto(f"{live_server}{path}")
