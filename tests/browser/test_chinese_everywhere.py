@@ -5,7 +5,8 @@ The walk crawls (it names no page): from the inbox, breadth first, every same-or
 show and the filter forms as they stand, GET only, never logout, exports or file downloads; two
 pages of a record's shape (/cases/3 and /cases/4 are one shape), one of any other, at most
 PAGES_PER_ROLE pages a role. Pages added later are found the same way, as soon as some page links
-to them. The login page and the error pages (404, 403, 405) are walked too.
+to them. The login page and the error pages (404, 403, 405) are walked too. The walk is on a
+390 px phone, and a page that scrolls sideways there fails it as well.
 """
 from __future__ import annotations
 
@@ -33,7 +34,8 @@ ERROR_PAGES = {"/no-such-page": 404, "/admin/users": 403, "/logout": 405}
 
 
 def walk(page, origin: str, names: frozenset[str]) -> tuple[list[str], dict[str, list[str]]]:
-    """The page shapes walked from the inbox, and the English found on each page."""
+    """The page shapes walked from the inbox, and the English found on each page (and, as the walk
+    is on a phone, each page that scrolls sideways)."""
     queue = deque([f"{origin}/inbox"])
     seen: dict[str, int] = {}
     visited: set[str] = set()
@@ -53,6 +55,9 @@ def walk(page, origin: str, names: frozenset[str]) -> tuple[list[str], dict[str,
         walked.append(shape)  # a shape twice when two pages of it were walked
         collected = page.evaluate(COLLECT)
         bad = findings(collected, names)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > page.viewport_size["width"]:
+            bad.append(f"(the page is {width} px wide: it scrolls sideways on the phone)")
         if bad:
             found[url[len(origin):]] = bad
         queue.extend(u for u in same_origin_links(origin, page.url, collected["links"])
@@ -64,7 +69,7 @@ def test_every_page_of_every_role_is_chinese(live_app, live_server, new_context,
     ctx = live_app.extensions["rectiflow"]
     with ctx.db.read() as s:
         names = frozenset(s.scalars(select(User.username)))
-    page = guard.watch(new_context(viewport=DESKTOP).new_page())
+    page = guard.watch(new_context(viewport=PHONE).new_page())  # phones are where pages go wrong first
     english: dict[str, dict[str, list[str]]] = {}
     shapes: set[str] = set()
     for username in DEMO_LOGINS:
