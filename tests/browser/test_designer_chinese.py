@@ -41,6 +41,32 @@ ONE_OF_EACH_KIND = """
 """
 
 
+# Elements of the kinds the default models lack, made in the first pool: their panels have groups
+# of their own (timers, messages, scripts, called elements, implementations, ...).
+MORE_KINDS = [
+    ("bpmn:ServiceTask", None), ("bpmn:ScriptTask", None), ("bpmn:SendTask", None), ("bpmn:ReceiveTask", None),
+    ("bpmn:BusinessRuleTask", None), ("bpmn:ManualTask", None), ("bpmn:CallActivity", None),
+    ("bpmn:SubProcess", None), ("bpmn:InclusiveGateway", None), ("bpmn:EventBasedGateway", None),
+    ("bpmn:IntermediateCatchEvent", "bpmn:TimerEventDefinition"),
+    ("bpmn:IntermediateCatchEvent", "bpmn:MessageEventDefinition"),
+    ("bpmn:IntermediateCatchEvent", "bpmn:SignalEventDefinition"),
+    ("bpmn:IntermediateCatchEvent", "bpmn:ConditionalEventDefinition"),
+    ("bpmn:IntermediateThrowEvent", "bpmn:EscalationEventDefinition"),
+    ("bpmn:EndEvent", "bpmn:ErrorEventDefinition"), ("bpmn:EndEvent", "bpmn:TerminateEventDefinition"),
+    ("bpmn:DataObjectReference", None), ("bpmn:DataStoreReference", None),
+]
+MAKE = """
+([type, definition]) => {
+  const m = window.rfDesigner.modeler, reg = m.get('elementRegistry');
+  const pool = reg.filter(e => e.type === 'bpmn:Participant')[0] || m.get('canvas').getRootElement();
+  const lane = reg.filter(e => e.type === 'bpmn:Lane' && e.parent === pool)[0] || pool;
+  const shape = m.get('elementFactory').createShape(definition ? {type, eventDefinitionType: definition} : {type});
+  const made = m.get('modeling').createShape(shape, {x: lane.x + 60, y: lane.y + lane.height / 2}, lane);
+  return made.id;
+}
+"""
+
+
 def _open(page, live_server, query="?key=unit_rectification"):
     page.goto(f"{live_server}/designer/{query}")
     expect(page.locator("#rf-designer")).to_have_attribute("data-ready", "true")
@@ -55,11 +81,22 @@ def test_the_modeler_is_chinese(live_app, live_server, new_context, guard, sign_
     _open(page, live_server)
     expect(page.locator(".djs-palette .entry[data-action='create.task']")).to_have_attribute("aria-label", "创建任务")
     english = {}
-    ids = page.evaluate(ONE_OF_EACH_KIND)
-    assert len(ids) > 8, ids
-    for element_id in [None] + ids:
-        page.evaluate(SELECT_AND_OPEN, element_id)
-        english.update({f"{element_id}: {f}": 1 for f in findings(page.evaluate(COLLECT), names)})
+    keys = page.eval_on_selector_all("#rf-models a[data-key]", "links => [...new Set(links.map(a => a.dataset.key))]")
+    assert len(keys) >= 4, keys
+    for key in keys:  # every element kind of every default model, each with its panel opened up
+        _open(page, live_server, f"?key={key}")
+        ids = page.evaluate(ONE_OF_EACH_KIND)
+        assert len(ids) > 4, (key, ids)
+        for element_id in [None] + ids:
+            page.evaluate(SELECT_AND_OPEN, element_id)
+            english.update({f"{key} {element_id}: {f}": 1 for f in findings(page.evaluate(COLLECT), names)})
+    _open(page, live_server)
+    for kind in MORE_KINDS:
+        made = page.evaluate(MAKE, list(kind))
+        page.evaluate(SELECT_AND_OPEN, made)
+        english.update({f"{kind}: {f}": 1 for f in findings(page.evaluate(COLLECT), names)})
+        page.evaluate("id => window.rfDesigner.modeler.get('modeling').removeElements([window.rfDesigner.modeler"
+                      ".get('elementRegistry').get(id)])", made)
 
     # the context pad and the replace menu of a user task
     task = page.evaluate("window.rfDesigner.modeler.get('elementRegistry').filter(e => e.type === 'bpmn:UserTask')[0].id")

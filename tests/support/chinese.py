@@ -26,7 +26,7 @@ ABBREVIATIONS = frozenset({
     "BPMN", "XML", "PDF", "Excel", "CSV", "ID", "OK", "xlsx", "csv", "pdf", "png", "jpg", "jpeg", "docx",
     "doc", "xls", "bpmn", "svg", "zip", "JSON", "API", "URL", "HTTP", "HTTPS", "UTC", "TOTP", "App", "APP",
     "Word", "WPS", "KB", "MB", "GB", "Camunda", "English", "bpmn.io", "SHA", "QR", "PNG", "JPG", "Rectiflow",
-    "FEEL", "EL", "DMN", "QName", "ISO", "cron", "Java", "Modeler", "Microsoft", "Google", "Authenticator", "FreeOTP",
+    "FEEL", "EL", "DMN", "CMMN", "QName", "ISO", "cron", "Java", "Modeler", "Microsoft", "Google", "Authenticator", "FreeOTP",
 })
 
 # JavaScript run in the page: the texts to check, each with where it was found, and the page's links.
