@@ -98,6 +98,19 @@ def test_the_modeler_is_chinese(live_app, live_server, new_context, guard, sign_
         page.evaluate("id => window.rfDesigner.modeler.get('modeling').removeElements([window.rfDesigner.modeler"
                       ".get('elementRegistry').get(id)])", made)
 
+    # the popup menus of the context pad (change type, append ...) of every element kind
+    _open(page, live_server)
+    for element_id in page.evaluate(ONE_OF_EACH_KIND):
+        page.evaluate(SELECT_AND_OPEN, element_id)
+        for action in ("replace", "append"):
+            entry = page.locator(f".djs-context-pad.open .entry[data-action='{action}']")
+            if entry.count() == 0:
+                continue
+            entry.click()
+            expect(page.locator(".djs-popup")).to_be_visible()
+            english.update({f"{element_id} {action}: {f}": 1 for f in findings(page.evaluate(COLLECT), names)})
+            page.keyboard.press("Escape")
+
     # the context pad and the replace menu of a user task
     task = page.evaluate("window.rfDesigner.modeler.get('elementRegistry').filter(e => e.type === 'bpmn:UserTask')[0].id")
     page.evaluate(SELECT_AND_OPEN, task)

@@ -495,6 +495,7 @@
     "Align elements top": "顶端对齐",
     "Align elements middle": "垂直居中对齐",
     "Align elements bottom": "底端对齐",
+    "Empty pool/participant (removes content)": "空池/参与者（会移除其中内容）",
     "External": "外部",
     "Complex Gateway": "复杂网关",
     "Ad Hoc Sub Process": "自由子流程",
