@@ -20,8 +20,8 @@
   var M = cfg.messages || {};
 
   // bpmn-js draws its palette, context pad, menus, properties panel and its validation messages in
-  // English; on a Chinese page the whole dictionary of modeler-zh.js (loaded by the page) turns them
-  // Chinese, in place of the bundle's smaller one (frontend/src/translations/zh.js).
+  // English; on a Chinese page the dictionary of modeler-zh.js (loaded by the page) turns them
+  // Chinese, in place of the copy built into the bundle, which may be older.
   var options = { language: cfg.language };
   var zh = window.RectiflowModelerZh && String(cfg.language || '').toLowerCase().indexOf('zh') === 0
     ? window.RectiflowModelerZh : null;

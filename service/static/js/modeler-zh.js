@@ -4,10 +4,11 @@
  *
  * bpmn-js, diagram-js and the properties panel pass every label, tooltip and validation message
  * through translate(template, replacements); this looks the English template up here and fills its
- * {name} parts. It is the whole dictionary: it replaces the smaller one built into the bundle
- * (frontend/src/translations/zh.js, which the next rebuild should take from here), so the bundle
- * need not be rebuilt for a text. Keys are bpmn-js's English templates exactly as the bundle passes
- * them; anything missing stays English, which tests/browser/test_designer_chinese.py looks for.
+ * {name} parts. It is the whole dictionary and replaces the bundle's own, so a text needs no
+ * rebuild of the bundle; frontend/src/translations/zh.js (built into the bundle) holds the same
+ * entries (tests/test_modeler_dictionary.py): change both. Keys are bpmn-js's English templates
+ * exactly as the bundle passes them; anything missing stays English, which
+ * tests/browser/test_designer_chinese.py looks for.
  */
 (function () {
   'use strict';
