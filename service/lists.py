@@ -261,10 +261,14 @@ def csv_table(spec: ListSpec, data: list[dict]) -> bytes:
     return out.getvalue().encode("utf-8-sig")
 
 
-def exported(ctx: Context, p: Principal, names: list[str], content: bytes, filters: Filters | None = None) -> bytes:
+def exported(ctx: Context, p: Principal, names: list[str], content: bytes, filters: Filters | None = None,
+             searched: str | None = None) -> bytes:
     """Lists leaving the service as a workbook: recorded in the audit log (in a transaction of its
-    own: reading them changes nothing), with the filters they were narrowed by."""
+    own: reading them changes nothing), with the filters they were narrowed by and the words the
+    rows were searched for (the dashboard's search box)."""
     detail = {"lists": names, **{k: v for k, v in asdict(filters or Filters()).items() if v is not None}}
+    if searched:
+        detail["searched"] = searched
     audit.event(ctx.db, "list_exported", p, f"list:{names[0] if len(names) == 1 else 'ledger'}", detail=detail)
     return content
 
@@ -319,4 +323,3 @@ def export_name(title: str, round_title: str | None, extension: str, searched: s
     otherwise) and what the rows were searched for."""
     parts = [title, round_title or "全部轮次"] + ([f"含“{searched[:20]}”"] if searched else [])
     return "-".join(parts) + "." + extension
-

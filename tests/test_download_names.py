@@ -8,6 +8,7 @@ from urllib.parse import unquote
 
 from openpyxl import load_workbook
 from support.api import publish_round
+from support.audit import entries
 from support.pages import session_login
 
 from service import lists
@@ -42,6 +43,8 @@ def test_the_dashboard_list_is_named_in_chinese_and_narrowed_as_the_page(ctx, ap
     sheet = load_workbook(io.BytesIO(narrowed.data)).active
     assert 0 < sheet.max_row - 1 == shown < every
     assert {sheet.cell(row=i, column=2).value for i in range(2, sheet.max_row + 1)} == {unit_name}
+    recorded = entries(ctx, action="list_exported")[-1]
+    assert recorded.detail == {"lists": ["responsibilities"], "round_id": round_id, "searched": unit_name}
 
     everything = client.get("/dashboard/lists/problems.xlsx", query_string={"round_id": ""})
     assert names(everything) == ("problems.xlsx", "问题清单-全部轮次.xlsx")

@@ -136,6 +136,7 @@ def list_workbook(name: str):
     rows = _matching(spec, rows, searched)  # the rows the page shows for the same filters, every one
     fallback = f"{name}-round-{round_id}.xlsx" if round_id else f"{name}.xlsx"
     filename = lists.export_name(spec.title, round_title, "xlsx", " ".join(searched))
-    return Response(lists.exported(c, p, [name], lists.workbook(spec, rows), lists.Filters(round_id=round_id)),
+    return Response(lists.exported(c, p, [name], lists.workbook(spec, rows), lists.Filters(round_id=round_id),
+                                   " ".join(searched)),
                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     headers={"Content-Disposition": lists.attachment(filename, fallback)})
