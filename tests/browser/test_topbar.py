@@ -31,7 +31,7 @@ def test_the_top_bar_fits_a_phone_for_every_role(live_app, live_server, new_cont
         sign_in(desktop, username)
         wide = desktop.evaluate(MEASURE)
         assert all(i["lines"] == 1 and i["height"] < 44 for i in wide["items"]), (username, wide)
-        assert wide["bar"] < 80, (username, wide["bar"])  # one row on a desktop
+        assert wide["bar"] < 140, (username, wide["bar"])  # a row, or two when a role has many pages
         shoot(desktop, f"topbar-{username}-desktop")
 
         sign_in(phone, username)
