@@ -69,7 +69,7 @@ def validate(ctx: Context, p: Principal, xml: bytes) -> list[dict]:
         raise TooLarge(f"a BPMN file may be at most {ctx.settings.max_bpmn_kb} KB", code="bpmn_too_large",
                        limit_kb=ctx.settings.max_bpmn_kb)
     if not xml.strip():
-        return [{"element_id": None, "message": "the BPMN document is empty"}]
+        return [{"element_id": None, "code": "bpmn_empty", "message": "the BPMN document is empty"}]
     try:
         ctx.engine.registry.validate(xml)
     except DeployError as exc:

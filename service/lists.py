@@ -12,6 +12,7 @@ import io
 import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from urllib.parse import quote
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -260,10 +261,14 @@ def csv_table(spec: ListSpec, data: list[dict]) -> bytes:
     return out.getvalue().encode("utf-8-sig")
 
 
-def exported(ctx: Context, p: Principal, names: list[str], content: bytes, filters: Filters | None = None) -> bytes:
+def exported(ctx: Context, p: Principal, names: list[str], content: bytes, filters: Filters | None = None,
+             searched: str | None = None) -> bytes:
     """Lists leaving the service as a workbook: recorded in the audit log (in a transaction of its
-    own: reading them changes nothing), with the filters they were narrowed by."""
+    own: reading them changes nothing), with the filters they were narrowed by and the words the
+    rows were searched for (the dashboard's search box)."""
     detail = {"lists": names, **{k: v for k, v in asdict(filters or Filters()).items() if v is not None}}
+    if searched:
+        detail["searched"] = searched
     audit.event(ctx.db, "list_exported", p, f"list:{names[0] if len(names) == 1 else 'ledger'}", detail=detail)
     return content
 
@@ -292,3 +297,29 @@ def ledger(sheets: list[tuple[ListSpec, list[dict]]]) -> bytes:
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
+
+
+# ---------------------------------------------------------------- file names of downloads
+LEDGER_TITLE = "整改工作台账"
+_UNSAFE_IN_NAME = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
+
+
+def attachment(filename: str, fallback: str) -> str:
+    """The Content-Disposition of a download named `filename` (Chinese as a rule): RFC 6266 with the
+    name in RFC 5987 form (`filename*=UTF-8''…`, which every current browser uses), and an ASCII
+    `filename=` for the clients that know only that."""
+    name = _UNSAFE_IN_NAME.sub("_", filename).strip() or fallback
+    plain = re.sub(r"[^A-Za-z0-9._-]+", "_", fallback) or "download"
+    return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
+def round_name(s: Session, round_id: int | None) -> str | None:
+    """A round's name for a file name; None for every round or a round that is not there."""
+    return s.scalar(select(Round.name).where(Round.id == round_id)) if round_id is not None else None
+
+
+def export_name(title: str, round_title: str | None, extension: str, searched: str | None = None) -> str:
+    """`问题清单-2026年第二轮巡察.xlsx`: what the file holds, the round it is narrowed to (全部轮次
+    otherwise) and what the rows were searched for."""
+    parts = [title, round_title or "全部轮次"] + ([f"含“{searched[:20]}”"] if searched else [])
+    return "-".join(parts) + "." + extension

@@ -7,6 +7,7 @@ import csv
 import io
 import re
 from datetime import UTC, datetime
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -125,7 +126,9 @@ def test_the_page_exports_the_filtered_entries_as_a_workbook_and_records_it(ctx,
     assert "outcome=refused" in link and "actor=leading1" in link
     assert 'href="/audit/export.csv?' in html
     r = auditor.get(link)
-    assert r.status_code == 200 and r.headers["Content-Disposition"] == 'attachment; filename="audit-log.xlsx"'
+    day = ctx.clock.now().astimezone(ctx.zone).date().isoformat()
+    assert r.status_code == 200 and r.headers["Content-Disposition"] == (
+        f"attachment; filename=\"audit-log-{day}.xlsx\"; filename*=UTF-8''{quote(f'审计日志-{day}.xlsx')}")
     sheet = load_workbook(io.BytesIO(r.data)).active
     assert sheet.title == "审计日志"
     values = [[c.value for c in row] for row in sheet.iter_rows()]

@@ -2,6 +2,7 @@
 "validate" reports, that "deploy" makes a new version, and that instances stay need-to-know."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import bpmn_snippets as B
@@ -215,3 +216,16 @@ def test_instance_history_records_who_completed_what(web, ctx, district, api):
     assert "完成任务" in html and "巡察办" in html  # the actor's name, not only the login
     assert '"completed": ["end", "start", "task"]' in html
     assert "已结束" in html
+
+
+def test_every_refusal_of_the_designer_reads_in_chinese(web, ctx, district):
+    token = session_login(web, ctx, "designer1")
+    cjk = re.compile(r"[\u4e00-\u9fff]")
+    empty = post_xml(web, "/designer/validate", b"  ", token).get_json()
+    assert empty["errors"] and all(cjk.search(e["message"]) for e in empty["errors"]), empty  # was English
+    for xml in (B.with_script("import os"), B.with_condition("__import__('os').getcwd()"), b"<not-bpmn/>"):
+        body = post_xml(web, "/designer/validate", xml, token).get_json()
+        assert body["errors"] and all(cjk.search(e["message"]) for e in body["errors"]), body
+    refused = post_xml(web, "/designer/deploy", b"<not-bpmn/>", token)
+    assert refused.status_code == 422 and cjk.search(refused.get_json()["detail"])
+    assert all(cjk.search(e["message"]) for e in refused.get_json().get("errors", []))

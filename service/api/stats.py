@@ -37,9 +37,11 @@ def _filters() -> lists.Filters:
                          overdue=None if overdue in (None, "") else overdue == "true")
 
 
-def _xlsx(content: bytes, name: str) -> Response:
+def _xlsx(content: bytes, name: str, title: str, round_title: str | None) -> Response:
+    """A workbook named in Chinese (问题清单-2026年第二轮巡察.xlsx), `name.xlsx` for ASCII-only clients."""
     return Response(content, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})
+                    headers={"Content-Disposition": lists.attachment(lists.export_name(title, round_title, "xlsx"),
+                                                                     f"{name}.xlsx")})
 
 
 @bp.get("/lists/<name>")
@@ -50,8 +52,10 @@ def list_rows(name):
     c, filters = ctx(), _filters()
     with c.db.read() as s:
         spec, rows = lists.rows(c, s, principal(), name, filters=filters)
+        round_title = lists.round_name(s, filters.round_id)
     if fmt == "xlsx":
-        return _xlsx(lists.exported(c, principal(), [name], lists.workbook(spec, rows), filters), name)
+        return _xlsx(lists.exported(c, principal(), [name], lists.workbook(spec, rows), filters), name,
+                     spec.title, round_title)
     body = listing(rows, len(rows))
     body["columns"] = [{"key": col.key, "header": col.header,
                         **({"labels": {k: v for k, v in col.labels.items() if k is not None}} if col.labels else {})}
@@ -65,4 +69,6 @@ def all_lists():
     c, filters = ctx(), _filters()
     with c.db.read() as s:
         sheets = [lists.rows(c, s, principal(), name, filters=filters) for name in lists.LISTS]
-    return _xlsx(lists.exported(c, principal(), list(lists.LISTS), lists.ledger(sheets), filters), "ledger")
+        round_title = lists.round_name(s, filters.round_id)
+    return _xlsx(lists.exported(c, principal(), list(lists.LISTS), lists.ledger(sheets), filters), "ledger",
+                 lists.LEDGER_TITLE, round_title)

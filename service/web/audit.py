@@ -192,5 +192,9 @@ def export_file(entries: list[AuditEntry], fmt: str) -> bytes:
 
 
 def download(content: bytes, fmt: str) -> Response:
+    """The export as a file named in the page's language and dated (审计日志-2026-05-01.xlsx)."""
+    c = ctx()
+    day = c.clock.now().astimezone(c.zone).date().isoformat()
+    name = f"{_('Audit log')}-{day}.{fmt}"
     return Response(content, mimetype=MIMETYPES[fmt],
-                    headers={"Content-Disposition": f'attachment; filename="audit-log.{fmt}"'})
+                    headers={"Content-Disposition": lists.attachment(name, f"audit-log-{day}.{fmt}")})

@@ -50,20 +50,39 @@ def _list_name() -> str:
     return name if name in lists.LISTS else "problems"
 
 
+def _searched() -> list[str]:
+    """`?q=` narrows the list to the rows whose text, as the table shows it, holds these words (the
+    search box above the table; its script narrows the shown rows further as one types, and the
+    download link then carries both searches: `q` may come more than once, and every one must match)."""
+    return [q.strip()[:100] for q in request.args.getlist("q") if q.strip()][:5]
+
+
+def _matching(spec: lists.ListSpec, rows: list[dict], searched: list[str]) -> list[dict]:
+    """The rows whose shown text (the page's words, cells joined as the table's row reads) holds
+    every one of `searched`, case aside; the rows themselves keep their codes (the workbook words them)."""
+    if not searched:
+        return rows
+    needles = [q.lower() for q in searched]
+    return [row for row, shown in zip(rows, _shown(spec, rows), strict=True)
+            if all(n in "".join("" if v is None else str(v) for v in shown.values()).lower() for n in needles)]
+
+
 @bp.get("/")
 def index():
     c = ctx()
     p = principal()
     p.require(*access.DASHBOARD_READERS)
     name = _list_name()
+    searched = _searched()
     with c.db.read() as s:
         round_id = _round_arg(s, p)
         data = board(c, s, p, round_id)
         spec, rows = lists.rows(c, s, p, name, round_id)
+        rows = _matching(spec, rows, searched)
         diagrams = case_reads.instance_ids(s, p, [r.get("case_id") for r in rows[:MAX_TABLE_ROWS]])
     return render_template("dashboard/index.html", diagrams=diagrams, data=data, figures=FIGURES, list_name=name,
                            list_names=list(lists.LISTS), spec=spec, rows=_shown(spec, rows[:MAX_TABLE_ROWS]),
-                           headers=[_header(col) for col in spec.columns],
+                           headers=[_header(col) for col in spec.columns], searched=" ".join(searched),
                            case_page="web.case_file" if "web.case_file" in current_app.view_functions else None,
                            total_rows=len(rows), max_rows=MAX_TABLE_ROWS,
                            config={"data": data, "messages": chart_messages()})
@@ -111,10 +130,15 @@ def list_workbook(name: str):
     c = ctx()
     p = principal()
     p.require(*access.DASHBOARD_READERS)
+    searched = _searched()
     with c.db.read() as s:
         round_id = _round_arg(s, p)
         spec, rows = lists.rows(c, s, p, name, round_id)
-    filename = f"{name}-round-{round_id}.xlsx" if round_id else f"{name}.xlsx"
-    return Response(lists.exported(c, p, [name], lists.workbook(spec, rows), lists.Filters(round_id=round_id)),
+        round_title = lists.round_name(s, round_id)
+    rows = _matching(spec, rows, searched)  # the rows the page shows for the same filters, every one
+    fallback = f"{name}-round-{round_id}.xlsx" if round_id else f"{name}.xlsx"
+    filename = lists.export_name(spec.title, round_title, "xlsx", " ".join(searched))
+    return Response(lists.exported(c, p, [name], lists.workbook(spec, rows), lists.Filters(round_id=round_id),
+                                   " ".join(searched)),
                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+                    headers={"Content-Disposition": lists.attachment(filename, fallback)})

@@ -353,6 +353,7 @@ LABELS: dict[str, dict] = {
         "conflict_units": _lp("audit detail", "Conflict-of-interest units"),
         "token_id": _lp("audit detail", "API token"),
         "instruction": _lp("audit detail", "Instruction written"),
+        "searched": _lp("audit detail", "Searched for"),
     },
     "audit_break": {  # why a verification of the audit log failed (service.audit.verify's `why`)
         "altered": _l("entry %(id)s was altered, or not written with this audit key"),

@@ -46,9 +46,19 @@ class _QuietHandler(WSGIRequestHandler):
         pass
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "demo_district: the live server serves the demo district (seed-demo)")
+
+
 @pytest.fixture
-def live_app(app_over, tmp_path, sqlite_district_seed):
-    """The application on a SQLite file (threads share it), with a small district."""
+def live_app(request, app_over, tmp_path, sqlite_district_seed):
+    """The application on a SQLite file (threads share it), with a small district; for a test marked
+    demo_district, on a copy of the demo district instead (seeded once per test process)."""
+    if request.node.get_closest_marker("demo_district"):
+        with app_over(request.getfixturevalue("demo_database_url")) as app:
+            app.config["RECTIFLOW_I18N_STRICT"] = True
+            yield app
+        return
     folder = tmp_path / "live"  # beside, not in place of, a test's own database
     folder.mkdir()
     with sqlite_district_seed.template.copy(folder) as url, app_over(url) as app:

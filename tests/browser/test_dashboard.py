@@ -78,21 +78,29 @@ def test_office_dashboard_charts_lists_and_download(live_app, live_server, new_c
     expect(red_units).to_have_count(late)
     expect(red_units.first).to_contain_text("单位")
 
-    # the rectification list, narrowed on screen, downloaded whole
+    # the rectification list, narrowed on screen, downloaded as narrowed, under a Chinese name
     page.get_by_role("link", name="整改清单").click()
     expect(page.locator(".rf-tabs a[aria-current=page]")).to_have_text("整改清单")
     expect(page.locator("#rf-dashboard")).to_have_attribute("data-ready", "true")  # the script is listening
     rows = page.locator("#rf-list-table tbody tr")
     expect(rows).to_have_count(4)  # the two units that rectified × two common problems
-    total = rows.count()
     page.locator("#rf-list-filter").fill("单位0")
     expect(page.locator("#rf-list-table tbody tr:visible")).to_have_count(2)
     with page.expect_download() as download:
         page.get_by_role("link", name="下载 Excel").click()
+    assert download.value.suggested_filename == "整改清单-区委第一轮巡察-含“单位0”.xlsx"
     sheet = load_workbook(io.BytesIO(open(download.value.path(), "rb").read())).active
-    assert sheet.title == "整改清单" and sheet["A1"].value == "案件编号" and sheet.max_row == total + 1
+    assert sheet.title == "整改清单" and sheet["A1"].value == "案件编号" and sheet.max_row == 2 + 1
+    assert {sheet.cell(row=r, column=2).value for r in (2, 3)} == {"单位0"}
+    # the search works without the script too, and the download keeps it
+    page.get_by_role("button", name="查找").click()
+    expect(page).to_have_url(re.compile(r"q=%E5%8D%95%E4%BD%8D0"))
+    expect(rows).to_have_count(2)
     page.locator("#rf-list-filter").fill("")
     page.locator("#rf-list-filter").blur()
+    with page.expect_download() as download:
+        page.get_by_role("link", name="下载 Excel").click()
+    assert load_workbook(io.BytesIO(open(download.value.path(), "rb").read())).active.max_row == 2 + 1
 
     assert_translated(page)
     assert OUR_KEYS.findall(page.inner_text("body")) == []

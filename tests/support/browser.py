@@ -15,3 +15,8 @@ def assert_translated(page) -> None:
     """No catalogue key among the visible text of the page."""
     text = page.inner_text("body")
     assert KEY_LIKE.findall(text) == [], KEY_LIKE.findall(text)
+
+# one login per role of the demo district (README "Roles and demo logins"); d01_liaison is both a
+# department's and a unit's liaison
+DEMO_LOGINS = ("admin", "security1", "auditor1", "office1", "inspector1", "leading1", "leader_li", "d01_liaison",
+               "s01_liaison", "c01_liaison", "c01_head", "discipline1", "designer1")

@@ -1,4 +1,5 @@
 /* rectiflow pages: the little script they need. Every page works without it; it adds
+   - the phone menu's current item scrolled into view,
    - the CSRF header to htmx requests,
    - a question before forms that end something (data-confirm),
    - one-shot submit buttons (a second click does not post twice),
@@ -6,6 +7,21 @@
    - evidence upload with a progress bar. */
 (function () {
   'use strict';
+
+  /* On a phone the main menu is one row that scrolls sideways: start with the current page's item
+     in view (the row alone scrolls, never the page). */
+  var menuRow = document.querySelector('.mainnav ul');
+  var currentItem = document.querySelector('.mainnav a[aria-current="page"]');
+  if (menuRow && currentItem && menuRow.scrollWidth > menuRow.clientWidth) {
+    menuRow.scrollLeft = currentItem.offsetLeft - menuRow.offsetLeft - (menuRow.clientWidth - currentItem.offsetWidth) / 2;
+  }
+  if (menuRow) {  // an item reached by Tab is shown whole (the browser shows a part of it at most)
+    menuRow.addEventListener('focusin', function (event) {
+      if (menuRow.scrollWidth > menuRow.clientWidth && event.target.scrollIntoView) {
+        event.target.scrollIntoView({ block: 'nearest', inline: 'nearest' });
+      }
+    });
+  }
 
   var meta = document.querySelector('meta[name="csrf-token"]');
   var csrfToken = meta ? meta.getAttribute('content') : '';

@@ -179,8 +179,15 @@
   }
   var original = count ? count.textContent : '';
   var rows = Array.prototype.slice.call(table.tBodies[0].rows);
+  var download = document.getElementById('rf-xlsx');
   input.addEventListener('input', function () {
     var needle = input.value.trim().toLowerCase();
+    if (download && download.dataset.baseHref) {
+      // the download holds what the table shows: the same search, done again on the server
+      var words = input.value.trim();
+      var base = download.dataset.baseHref;
+      download.href = words ? base + (base.indexOf('?') === -1 ? '?' : '&') + 'q=' + encodeURIComponent(words) : base;
+    }
     var shown = 0;
     rows.forEach(function (row) {
       var hit = !needle || row.textContent.toLowerCase().indexOf(needle) !== -1;

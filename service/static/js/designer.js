@@ -19,9 +19,16 @@
   var cfg = JSON.parse(configEl.textContent);
   var M = cfg.messages || {};
 
-  // bpmn-js draws its palette, context pad, menus and properties panel in English; the bundle's
-  // translate module (frontend/src/translations/zh.js) turns them Chinese on a Chinese page.
+  // bpmn-js draws its palette, context pad, menus, properties panel and its validation messages in
+  // English; on a Chinese page the dictionary of modeler-zh.js (loaded by the page) turns them
+  // Chinese, in place of the copy built into the bundle, which may be older.
   var options = { language: cfg.language };
+  var zh = window.RectiflowModelerZh && String(cfg.language || '').toLowerCase().indexOf('zh') === 0
+    ? window.RectiflowModelerZh : null;
+  if (zh) {
+    options = { additionalModules: [zh.module] };
+    zh.watch('#rf-properties');
+  }
   var modeler = cfg.can_edit
     ? window.RectiflowModeler.createModeler('#rf-canvas', '#rf-properties', options)
     : window.RectiflowModeler.createViewer('#rf-canvas', options);
@@ -163,7 +170,11 @@
       setStatus(warnings.length ? fmt(counted(M.opened_with_warnings, warnings.length), { n: warnings.length }) : M.opened, warnings.length ? 'warn' : 'ok');
       return true;
     } catch (err) {
-      setStatus(fmt(M.import_failed, { detail: err.message || String(err) }), 'error');
+      var detail = err.message || String(err);
+      if (zh) {  // the library's reason, in Chinese words
+        detail = zh.importError(detail);
+      }
+      setStatus(fmt(M.import_failed, { detail: detail }), 'error');
       return false;
     }
   }
