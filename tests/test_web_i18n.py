@@ -18,7 +18,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
 from service import lists, notices, operations
-from service.models import CASE_STATUSES, PROBLEM_SOURCES, ROLES, UNIT_KINDS, WARNINGS
+from service.models import CASE_STATUSES, PROBLEM_SOURCES, ROLES, UNIT_KINDS, WARNINGS, KeyKind
 from service.web import dashboard, i18n, problems
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -134,6 +134,7 @@ def test_the_default_models_and_forms_read_in_english(model_texts, app):
     ("supervision", lists.ACTION_LABELS),
     ("event", ("started", "task_completed", "timer_fired", "message", "completed", "failed", "retried")),
     ("notice", notices.KINDS), ("leader_notice", notices.LEADER_KIND),
+    ("audit_target", [str(kind) for kind in KeyKind]),  # a business key in a history reads as the record's kind
 ])
 def test_every_code_shown_as_a_word_has_one(kind, codes):
     assert [c for c in codes if c not in i18n.LABELS[kind]] == []

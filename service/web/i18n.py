@@ -303,6 +303,7 @@ LABELS: dict[str, dict] = {
         "problem": _lp("audit target", "Problem"),
         "common_problem": _lp("audit target", "Common problem"),
         "clue": _lp("audit target", "Clue"),
+        "letter": _lp("audit target", "Recommendation letter"),
         "expert": _lp("audit target", "Expert"),
         "audit_finding": _lp("audit target", "Audit finding"),
         "notification": _lp("audit target", "Notice"),
