@@ -114,7 +114,8 @@ def _published(ctx, round_id: int) -> tuple[str, list[int], Counter]:
 
 
 def test_a_publication_killed_half_way_publishes_nothing_and_then_exactly_once(ctx, api, password_hash, service):
-    d = build_district(ctx, password_hash, n_units=40)
+    # enough units that the fan-out outlasts the pause below several times over on a quiet machine
+    d = build_district(ctx, password_hash, n_units=100)
     ctx.db.transaction(lambda s: ctx.engine.deploy(s, slow_start_model(), deployed_by="designer1"))
     round_id = round_awaiting_approval(api, d)
 

@@ -22,7 +22,7 @@ from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import delete, or_, select
-from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm import Session
 
 from . import datacopy, serializer, spiff_patches
 from . import forms as form_schemas
@@ -208,7 +208,7 @@ class Engine:
     def complete_task(self, session: Session, task_id: str, data: dict, *, actor: str,
                       check: Callable[[HumanTask, dict], None] | None = None) -> RunResult:
         """Complete a READY user task. `check` runs the caller's own rules once the data fits the form."""
-        row = session.get(HumanTask, task_id, options=[lazyload(HumanTask.candidates)])
+        row = session.get(HumanTask, task_id)
         if row is None:
             raise TaskNotFound(f"task {task_id} does not exist")
         if row.state != "open":
@@ -481,10 +481,8 @@ class Engine:
     def _index_human_tasks(self, session, instance, workflow, model, now) -> None:
         ready = {str(t.id): t for t in _ready_human_tasks(workflow)}
         candidates = workflow.data.get("__candidates__", {})
-        # Only their state changes here: their candidates are loaded if someone reads them.
         open_rows = {r.id: r for r in session.scalars(
-            select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.state == "open")
-            .options(lazyload(HumanTask.candidates)))}
+            select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.state == "open"))}
         for task_id, row in open_rows.items():
             if task_id not in ready:
                 spiff_task = self._find_task(workflow, task_id)

@@ -123,9 +123,9 @@ class HumanTask(EngineBase):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     completed_by: Mapped[str | None] = mapped_column(String(200))
 
-    candidates: Mapped[list[TaskCandidate]] = relationship(
-        cascade="all, delete-orphan", lazy="selectin"
-    )
+    # Read only when a task is handed to named people; every list of tasks would otherwise pay a
+    # second query for them.
+    candidates: Mapped[list[TaskCandidate]] = relationship(cascade="all, delete-orphan")
 
 
 class TaskCandidate(EngineBase):
