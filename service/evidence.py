@@ -4,7 +4,6 @@ from __future__ import annotations
 import hashlib
 import re
 from datetime import date
-from urllib.parse import quote
 
 from flask import Response
 from sqlalchemy import exists, func, select
@@ -12,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from workflows.tables import HumanTask, ProcessInstance
 
-from . import access, audit
+from . import access, audit, downloads
 from .auth import Principal
 from .cases import get_case
 from .context import Context
@@ -153,7 +152,7 @@ def evidence_json(e: Evidence, ctx: Context) -> dict:
 def download(row: Evidence, content: bytes) -> Response:
     """A file as an attachment, never rendered inline: evidence is whatever a unit uploaded."""
     return Response(content, mimetype=row.content_type, headers={
-        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(row.filename)}",
+        "Content-Disposition": downloads.disposition(row.filename, downloads.fallback_name(f"evidence-{row.id}", row.filename)),
         "X-Content-Type-Options": "nosniff", "X-Evidence-SHA256": row.sha256})
 
 
@@ -242,7 +241,8 @@ def inline(row: Evidence, content: bytes) -> Response:
     if mimetype is None:
         raise Unprocessable("only images and PDF files are previewed", code="preview_unavailable")
     return Response(content, mimetype=mimetype, headers={
-        "Content-Disposition": f"inline; filename*=UTF-8''{quote(row.filename)}",
+        "Content-Disposition": downloads.disposition(
+            row.filename, downloads.fallback_name(f"evidence-{row.id}", row.filename), inline=True),
         "Content-Security-Policy": "sandbox; default-src 'none'; img-src 'self'; object-src 'self'; "
                                    "frame-ancestors 'self'",
         "X-Frame-Options": "SAMEORIGIN", "X-Content-Type-Options": "nosniff",

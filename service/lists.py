@@ -12,7 +12,6 @@ import io
 import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from urllib.parse import quote
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -301,18 +300,6 @@ def ledger(sheets: list[tuple[ListSpec, list[dict]]]) -> bytes:
 
 # ---------------------------------------------------------------- file names of downloads
 LEDGER_TITLE = "整改工作台账"
-_UNSAFE_IN_NAME = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
-
-
-def attachment(filename: str, fallback: str) -> str:
-    """The Content-Disposition of a download named `filename` (Chinese as a rule): RFC 6266 with the
-    name in RFC 5987 form (`filename*=UTF-8''…`, which every current browser uses), and an ASCII
-    `filename=` for the clients that know only that."""
-    name = _UNSAFE_IN_NAME.sub("_", filename).strip() or fallback
-    plain = re.sub(r"[^A-Za-z0-9._-]+", "_", fallback) or "download"
-    return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(name, safe='')}"
-
-
 def round_name(s: Session, round_id: int | None) -> str | None:
     """A round's name for a file name; None for every round or a round that is not there."""
     return s.scalar(select(Round.name).where(Round.id == round_id)) if round_id is not None else None

@@ -11,7 +11,7 @@ from support.api import publish_round
 from support.audit import entries
 from support.pages import session_login
 
-from service import lists
+from service import downloads, lists
 
 
 def names(response) -> tuple[str, str]:
@@ -60,7 +60,22 @@ def test_the_api_lists_and_ledger_are_named_in_chinese(api, district):
     assert names(ledger) == ("ledger.xlsx", f"{lists.LEDGER_TITLE}-全部轮次.xlsx")
 
 
+def test_uploaded_evidence_and_the_import_template_download_under_their_names_with_an_ascii_one(api, district):
+    from support.returns import PDF, self_check, unit_case
+
+    uc = unit_case(api, district)
+    self_check(api, uc)  # evidence comes with the rectification
+    liaison = api.as_(uc.liaison)
+    up = liaison.post(f"/cases/{uc.case_id}/evidence", data={"file": (io.BytesIO(PDF), "整改报告.pdf")},
+                      content_type="multipart/form-data")
+    assert up.status_code == 201, up.get_json()
+    evidence_id = up.get_json()["id"]
+    assert names(liaison.get(f"/evidence/{evidence_id}/content")) == (f"evidence-{evidence_id}.pdf", "整改报告.pdf")
+    template = api.as_("admin").get("/org/import-template")
+    assert names(template)[0] == "org-import.xlsx" and names(template)[1].endswith(".xlsx")
+
+
 def test_a_name_never_breaks_the_header():
-    header = lists.attachment('清单/"甲"\r\n.xlsx', "list.xlsx")
+    header = downloads.disposition('清单/"甲"\r\n.xlsx', "list.xlsx")
     assert "\r" not in header and "\n" not in header and '"甲"' not in header
     assert header.startswith('attachment; filename="list.xlsx"; filename*=UTF-8\'\'')

@@ -1,10 +1,8 @@
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from flask import Response, request
 
-from .. import administration, org_import, organisation, role_changes
+from .. import administration, downloads, org_import, organisation, role_changes
 from ..errors import BadRequest
 from ..models import UNIT_KINDS
 from . import bp, choice_arg, ctx, int_arg, listing, page, payload, principal
@@ -83,7 +81,7 @@ def reset_password(user_id: int):
 def import_template():
     principal().require(*org_import.access.ADMINISTRATORS)
     return Response(org_import.template(), mimetype=org_import.XLSX, headers={
-        "Content-Disposition": f"attachment; filename=org-import.xlsx; filename*=UTF-8''{quote(org_import.TEMPLATE_NAME)}"})
+        "Content-Disposition": downloads.disposition(org_import.TEMPLATE_NAME, "org-import.xlsx")})
 
 
 @bp.post("/org/import")

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from flask import Response, request
 
-from .. import lists, stats
+from .. import downloads, lists, stats
 from ..errors import BadRequest
 from ..openapi import document
 from . import bp, ctx, int_arg, listing, principal
@@ -40,7 +40,7 @@ def _filters() -> lists.Filters:
 def _xlsx(content: bytes, name: str, title: str, round_title: str | None) -> Response:
     """A workbook named in Chinese (问题清单-2026年第二轮巡察.xlsx), `name.xlsx` for ASCII-only clients."""
     return Response(content, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"Content-Disposition": lists.attachment(lists.export_name(title, round_title, "xlsx"),
+                    headers={"Content-Disposition": downloads.disposition(lists.export_name(title, round_title, "xlsx"),
                                                                      f"{name}.xlsx")})
 
 

@@ -10,11 +10,9 @@ The import keeps the uploaded workbook on the server between the preview and the
 under a random name held only in the uploader's session (`org_import.keep`)."""
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
 
-from .. import access, administration, org_import, role_changes
+from .. import access, administration, downloads, org_import, role_changes
 from ..errors import ApiError
 from ..models import ROLES, UNIT_KINDS
 from . import ctx, fmt_time, page_number, principal
@@ -268,8 +266,7 @@ def org_import_page():
 def org_import_template():
     principal().require(*access.ADMINISTRATORS)
     return Response(org_import.template(), mimetype=org_import.XLSX, headers={
-        "Content-Disposition": f"attachment; filename=org-import.xlsx; "
-                               f"filename*=UTF-8''{quote(org_import.TEMPLATE_NAME)}"})
+        "Content-Disposition": downloads.disposition(org_import.TEMPLATE_NAME, "org-import.xlsx")})
 
 
 @bp.post("/import")

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 
-from .. import audit, audit_log, lists
+from .. import audit, audit_log, downloads, lists
 from ..errors import ApiError
 from ..models import AuditEntry
 from . import ctx, page_number, principal
@@ -197,4 +197,4 @@ def download(content: bytes, fmt: str) -> Response:
     day = c.clock.now().astimezone(c.zone).date().isoformat()
     name = f"{_('Audit log')}-{day}.{fmt}"
     return Response(content, mimetype=MIMETYPES[fmt],
-                    headers={"Content-Disposition": lists.attachment(name, f"audit-log-{day}.{fmt}")})
+                    headers={"Content-Disposition": downloads.disposition(name, f"audit-log-{day}.{fmt}")})

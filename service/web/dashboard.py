@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, render_template, request
 from sqlalchemy.orm import Session
 
-from .. import access, lists
+from .. import access, downloads, lists
 from .. import case_file as case_reads
 from ..auth import Principal
 from ..dashboard import board, default_round_id
@@ -141,4 +141,4 @@ def list_workbook(name: str):
     return Response(lists.exported(c, p, [name], lists.workbook(spec, rows), lists.Filters(round_id=round_id),
                                    " ".join(searched)),
                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"Content-Disposition": lists.attachment(filename, fallback)})
+                    headers={"Content-Disposition": downloads.disposition(filename, fallback)})
