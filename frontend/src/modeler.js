@@ -16,7 +16,7 @@ import {
 } from 'bpmn-js-properties-panel';
 import CamundaPlatformBehaviorsModule from 'camunda-bpmn-js-behaviors/lib/camunda-platform';
 import camundaModdleDescriptors from 'camunda-bpmn-moddle/resources/camunda.json';
-import { translateModule } from './translate';
+import { DICTIONARIES, translateModule } from './translate';
 
 const STATE_MARKERS = {
   completed: 'rf-completed',
@@ -221,6 +221,7 @@ function markErrors(diagram, errors) {
 }
 
 export {
+  DICTIONARIES as dictionaries,
   createModeler,
   createViewer,
   highlight,

@@ -6,7 +6,8 @@
  */
 import zh from './translations/zh';
 
-const DICTIONARIES = { zh: zh };
+/** The dictionaries by language; the page's own scripts read them too (RectiflowModeler.dictionaries). */
+export const DICTIONARIES = { zh: zh };
 
 /**
  * @param {string} [language] the page's language: 'zh' (or 'zh-CN', 'zh_Hans_CN') or 'en'

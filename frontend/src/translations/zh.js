@@ -5,9 +5,9 @@
  * `translate`; a `{name}` in a key is a placeholder that the translation keeps. Anything missing
  * stays English.
  *
- * The same dictionary as service/static/js/modeler-zh.js, which the designer page gives the modeler
- * at run time (so that a text needs no rebuild); tests/test_modeler_dictionary.py keeps the two
- * equal. Change both.
+ * The bundle exports it (RectiflowModeler.dictionaries.zh) for service/static/js/modeler-zh.js,
+ * which also words the texts the properties panel renders without `translate`. After a change run
+ * frontend/build.sh: tests/test_modeler_dictionary.py checks that the bundle carries every entry.
  */
 export default {
   "Activate hand tool": "抓手工具",
