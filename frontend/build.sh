@@ -35,6 +35,21 @@ mkdir -p "$VENDOR/bpmn/bpmn-font/css" "$VENDOR/bpmn/bpmn-font/font" \
   --log-level=warning \
   --outfile="$VENDOR/bpmn/rectiflow-modeler.js"
 
+# 1b. the read-only viewer bundle for the instance view: window.RectiflowViewer (its packages are a
+#     subset of the modeler bundle's, whose licences step 4 collects)
+./node_modules/.bin/esbuild src/viewer.js \
+  --bundle \
+  --minify \
+  --format=iife \
+  --global-name=RectiflowViewer \
+  --target=es2019 \
+  --platform=browser \
+  --charset=utf8 \
+  --legal-comments=eof \
+  --define:process.env.NODE_ENV='"production"' \
+  --log-level=warning \
+  --outfile="$VENDOR/bpmn/rectiflow-viewer.js"
+
 # 2. stylesheets and the BPMN icon font (bpmn.css loads ../font/bpmn.*)
 NM="$FRONTEND/node_modules"
 cp "$NM/bpmn-js/dist/assets/diagram-js.css" "$VENDOR/bpmn/"

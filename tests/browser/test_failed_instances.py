@@ -49,6 +49,8 @@ def test_office_sees_a_failed_instance_and_retries_it(live_app, live_server, new
         expect(alert).to_contain_text("本环节的脚本或表达式执行出错")
         expect(page.locator("#rf-instance")).to_have_attribute("data-ready", "true")
         expect(page.locator(".djs-element.rf-error")).to_have_count(1)  # the failed step, marked on the diagram
+        # drawn by the read-only viewer bundle, without the modeler's tools and properties panel
+        assert page.evaluate("[!!window.RectiflowViewer, !!window.RectiflowModeler]") == [True, False]
         assert_translated(page)
         shoot(page, f"instance-failed-{suffix}", full_page=True)
 

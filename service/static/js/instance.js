@@ -13,11 +13,11 @@
 
   var configEl = document.getElementById('rf-instance-config');
   var root = document.getElementById('rf-instance');
-  if (!configEl || !root || !window.RectiflowModeler) {
+  if (!configEl || !root || !window.RectiflowViewer) {
     return;
   }
   var cfg = JSON.parse(configEl.textContent);
-  var viewer = window.RectiflowModeler.createViewer('#rf-instance-canvas');
+  var viewer = window.RectiflowViewer.createViewer('#rf-instance-canvas');
   var statusEl = document.getElementById('rf-instance-status');
   var focused = null;
 
@@ -58,9 +58,9 @@
       return;
     }
     fit();
-    var missing = window.RectiflowModeler.highlight(viewer, cfg.states);
+    var missing = window.RectiflowViewer.highlight(viewer, cfg.states);
     if (cfg.failure && cfg.failure.element_id) {  // where the instance's last timed step failed
-      window.RectiflowModeler.markErrors(viewer, [cfg.failure]);
+      window.RectiflowViewer.markErrors(viewer, [cfg.failure]);
     }
     statusEl.textContent = missing.length ? cfg.messages.missing.replace('{ids}', missing.join(', ')) : '';
   }
