@@ -60,8 +60,21 @@ cp "$NM/@bpmn-io/properties-panel/dist/assets/properties-panel.css" "$VENDOR/bpm
 cp "$FRONTEND/src/rectiflow-bpmn.css" "$VENDOR/bpmn/"
 
 # 3. prebuilt libraries used as they ship
-cp "$NM/echarts/dist/echarts.min.js" "$VENDOR/echarts/"
 cp "$NM/htmx.org/dist/htmx.min.js" "$VENDOR/htmx/"
+
+# 3b. ECharts with the dashboard's charts only (echarts/core, which embeds zrender and tslib)
+./node_modules/.bin/esbuild src/charts.js \
+  --bundle \
+  --minify \
+  --format=iife \
+  --global-name=echarts \
+  --target=es2019 \
+  --platform=browser \
+  --charset=utf8 \
+  --legal-comments=eof \
+  --define:process.env.NODE_ENV='"production"' \
+  --log-level=warning \
+  --outfile="$VENDOR/echarts/echarts.min.js"
 
 # 4. licences of everything in the bundle (from the metafile) and in the copied files; README.md
 node scripts/vendor-meta.mjs "$WORK/meta.json" "$VENDOR"

@@ -30,7 +30,8 @@ const COPIED = [
   { file: 'bpmn/bpmn-font/font/bpmn.eot', pkg: 'bpmn-js', from: 'dist/assets/bpmn-font/font/bpmn.eot' },
   { file: 'bpmn/bpmn-font/font/bpmn.svg', pkg: 'bpmn-js', from: 'dist/assets/bpmn-font/font/bpmn.svg' },
   { file: 'bpmn/properties-panel.css', pkg: '@bpmn-io/properties-panel', from: 'dist/assets/properties-panel.css' },
-  { file: 'echarts/echarts.min.js', pkg: 'echarts', from: 'dist/echarts.min.js', embeds: ['zrender', 'tslib'] },
+  { file: 'echarts/echarts.min.js', pkg: 'echarts', from: 'echarts/core with bar, line and pie charts (built from frontend/src/charts.js)',
+    embeds: ['zrender', 'tslib'] },
   { file: 'htmx/htmx.min.js', pkg: 'htmx.org', from: 'dist/htmx.min.js' }
 ];
 
@@ -249,7 +250,8 @@ ${allRows.join('\n')}
 <link rel="stylesheet" href="/static/vendor/bpmn/properties-panel.css">   <!-- modeler only -->
 <link rel="stylesheet" href="/static/vendor/bpmn/rectiflow-bpmn.css">     <!-- rf-* markers -->
 <script src="/static/vendor/bpmn/rectiflow-modeler.js"></script>          <!-- window.RectiflowModeler -->
-<script src="/static/vendor/echarts/echarts.min.js"></script>             <!-- window.echarts -->
+<script src="/static/vendor/bpmn/rectiflow-viewer.js"></script>           <!-- window.RectiflowViewer: read-only pages -->
+<script src="/static/vendor/echarts/echarts.min.js"></script>             <!-- window.echarts (init, use): bar, line, pie -->
 <script src="/static/vendor/htmx/htmx.min.js"></script>                   <!-- window.htmx -->
 \`\`\`
 
