@@ -111,7 +111,8 @@ def test_the_task_page_gives_the_browser_the_same_limits(app, client, ctx, task_
     '<camunda:constraint name="validator" config="x.Y"/>',     # a Java validator class
 ], ids=["length-on-number", "limit-not-a-number", "custom-validator"])
 def test_a_constraint_that_cannot_be_enforced_is_refused_at_deploy(api, district, constraint):
-    fields = f'<camunda:formField id="n" label="数" type="long"><camunda:validation>{constraint}</camunda:validation></camunda:formField>'
+    fields = (f'<camunda:formField id="n" label="数" type="long"><camunda:validation>{constraint}'
+              '</camunda:validation></camunda:formField>')
     r = api.as_("designer1").post("/process-models", data=B.form_task(fields), content_type="application/xml")
     assert r.status_code == 422
     errors = r.get_json()["errors"]
