@@ -6,6 +6,7 @@ import bpmn_snippets as B
 import pytest
 from support.pages import session_login
 
+from service.context import BPMN_DIR
 from service.web.problems import field_text
 
 # One field per constraint kind, written as Camunda Modeler writes them (`required` has no config).
@@ -43,6 +44,7 @@ def _without(key):
 CASES = [
     ("required text missing", _without("title"), "title", "required"),
     ("required text empty", dict(VALID, title=""), "title", "min_length"),
+    ("required text only spaces", dict(VALID, title="   "), "title", "required"),
     ("minlength", dict(VALID, title="案"), "title", "min_length"),
     ("maxlength", dict(VALID, title="很" * 11), "title", "max_length"),
     ("pattern", dict(VALID, doc_no="gm-1"), "doc_no", "pattern"),
@@ -124,3 +126,22 @@ def test_a_longer_minimum_length_reads_as_a_length(app):
         assert field_text({"code": "min_length", "limit": 1}) == "此项必填"
         assert field_text({"code": "min_length", "limit": 5}) == "至少 5 个字"
         assert field_text({"code": "readonly"}) == "此项不可修改"
+
+
+def test_the_shipped_models_keep_their_constraints(ctx):
+    """The mechanism's own diagrams: decisions are required, counts cannot go below zero."""
+    seen = {}
+    for path in sorted(BPMN_DIR.glob("*.bpmn")):
+        _, _, _, spec, subprocesses = ctx.engine.registry.validate(path.read_bytes())
+        for s in [spec, *subprocesses.values()]:
+            for ts in s.task_specs.values():
+                form = getattr(ts, "form", None)
+                if form is not None and form.fields and not form.key:
+                    seen[(path.stem, ts.bpmn_id)] = ctx.engine.forms.schema_for(ts)
+    assert seen
+    for (model, task), schema in seen.items():
+        for name in schema["properties"]:
+            if name in ("approved", "accepted", "received", "disposition", "plan", "report"):
+                assert name in schema["required"], (model, task, name)
+    measures = [sch["properties"]["measures"] for sch in seen.values() if "measures" in sch["properties"]]
+    assert measures and all(m["minimum"] >= 0 for m in measures)

@@ -120,6 +120,7 @@ def _carry(field, prop: dict, name: str, config) -> bool:
             return False
         if text:
             prop["minLength"] = max(prop.get("minLength", 0), 1)
+            prop["x-not-blank"] = True  # spaces alone are not an answer either
         return True
     if name == "readonly":
         if str(config or "").strip().lower() != "false":
@@ -177,11 +178,16 @@ def validate(schema: dict, data) -> list[dict]:
     """Field problems of data against a form's schema; empty when the data fits.
 
     A `readOnly` property (a formData field with the `readonly` constraint) may be left out or sent
-    back with its default; any other value is refused with code `readonly`, not silently kept.
+    back with its default; any other value is refused with code `readonly`, not silently kept. A
+    required formData text (`x-not-blank`) holding only spaces is refused as `required`.
     """
     problems = schema_problems(Draft202012Validator(schema, format_checker=FormatChecker()), data, root="data")
     if isinstance(data, dict):
         for key, prop in (schema.get("properties") or {}).items():
+            value = data.get(key)
+            if isinstance(prop, dict) and prop.get("x-not-blank") and isinstance(value, str) and value \
+                    and not value.strip():
+                problems.append({"field": key, "code": "required", "message": f"{key!r} is a required property"})
             if isinstance(prop, dict) and prop.get("readOnly") and key in data and data[key] != prop.get("default"):
                 problems = [p for p in problems if p["field"] != key]
                 problems.append({"field": key, "code": "readonly", "message": f"{key!r} cannot be changed"})
