@@ -145,3 +145,19 @@ def test_the_shipped_models_keep_their_constraints(ctx):
                 assert name in schema["required"], (model, task, name)
     measures = [sch["properties"]["measures"] for sch in seen.values() if "measures" in sch["properties"]]
     assert measures and all(m["minimum"] >= 0 for m in measures)
+
+
+def test_a_readonly_choice_offers_only_its_own_value(app, client, ctx, api, district):
+    fields = """<camunda:formField id="kind" label="类别" type="enum" defaultValue="b">
+      <camunda:validation><camunda:constraint name="readonly"/></camunda:validation>
+      <camunda:value id="a" name="甲"/><camunda:value id="b" name="乙"/></camunda:formField>"""
+    assert api.as_("designer1").post("/process-models", data=B.form_task(fields, pid="fixed_choice"),
+                                     content_type="application/xml").status_code == 201
+    ctx.db.transaction(lambda s: ctx.engine.start(s, "fixed_choice", {}, actor="office1"))
+    office = api.as_("office1")
+    task = office.tasks(process_model="fixed_choice")[0]["id"]
+    session_login(client, ctx, "office1")
+    html = client.get(f"/tasks/{task}").get_data(as_text=True)
+    assert 'value="a" disabled' in html and 'value="b" checked>' in html
+    assert office.complete(task, {"kind": "a"}, expect=422)["errors"][0]["code"] == "readonly"
+    office.complete(task, {"kind": "b"})
