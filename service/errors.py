@@ -269,6 +269,7 @@ ERROR_CODES: dict[str, str] = {
     "unsupported_extension": N_("camunda:%(tag)s is not supported by this engine"),
     "form_missing": N_("Form %(form)s does not exist under bpmn/forms"),
     "step_missing": N_("The model declares no step %(step)s, which the service needs"),
+    "form_constraint_invalid": N_("Form field %(field)s: the constraint %(constraint)s cannot be used here"),
     # administration: accounts, units, the organisation import, the password policy
     "password_weak": N_("The password needs at least 3 of: lower-case letters, upper-case letters, digits, "
                         "other characters"),
@@ -320,6 +321,9 @@ FIELD_CODES: dict[str, str] = {
     "type_boolean": N_("Choose one option"),
     "any_of": N_("Choose one option"),
     "one_of": N_("Choose one option"),
+    "min_length_chars": N_("At least %(limit)s characters"),
+    "pattern": N_("Does not match the required format"),
+    "readonly": N_("This field cannot be changed"),
 }
 
 # Why a process instance's timed step failed, as the instance keeps it until it runs again. The step

@@ -118,3 +118,18 @@ def loop_back(limit: int, pid: str = "looping") -> bytes:
       {flow("f_loop", "again", "count", f"n &lt; {limit}")}{flow("f_done", "again", "after")}
       {flow("f3", "after", "end")}"""
     return doc(pid, body)
+
+
+def form_task(fields: str, pid: str = "constrained", lane: str = "巡察办") -> bytes:
+    """One office task whose camunda:formData holds the given formField elements, as Modeler writes them."""
+    body = f"""
+      <bpmn:laneSet id="ls"><bpmn:lane id="lane_office" name="{lane}">
+        <bpmn:flowNodeRef>start</bpmn:flowNodeRef><bpmn:flowNodeRef>task</bpmn:flowNodeRef>
+        <bpmn:flowNodeRef>end</bpmn:flowNodeRef></bpmn:lane></bpmn:laneSet>
+      <bpmn:startEvent id="start"/>
+      <bpmn:userTask id="task" name="登记">
+        <bpmn:extensionElements><camunda:formData>{fields}</camunda:formData></bpmn:extensionElements>
+      </bpmn:userTask>
+      <bpmn:endEvent id="end"/>
+      {flow("f1", "start", "task")}{flow("f2", "task", "end")}"""
+    return doc(pid, body)

@@ -18,6 +18,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from . import forms as form_schemas
 from .parser import Parser, expression_body
 from .scripting import check_expression, check_script
 from .steps import STEP_PROPERTY, declared_steps
@@ -292,6 +293,12 @@ class ModelRegistry:
                 if form is not None and form.key and not self.forms.exists(form.key):
                     errors.append({"element_id": ts.bpmn_id, "code": "form_missing", "form": form.key,
                                    "message": f"form {form.key!r} does not exist under bpmn/forms"})
+                elif form is not None and not form.key:
+                    try:
+                        form_schemas.schema_from_fields(form.fields)
+                    except form_schemas.ConstraintError as exc:
+                        errors.append({"element_id": ts.bpmn_id, "code": "form_constraint_invalid",
+                                       "field": exc.field, "constraint": exc.constraint, "message": str(exc)})
         return errors
 
     def load(self, session: Session, version_id: int) -> LoadedModel:

@@ -52,6 +52,10 @@ class Field:
     item_label: str = ""
     minimum: Any = None
     maximum: Any = None
+    min_length: int | None = None
+    max_length: int | None = None
+    pattern: str | None = None  # as HTML takes it: the whole value must match
+    readonly: bool = False
     next_index: int = 0
 
     @property
@@ -132,7 +136,9 @@ def _field(key: str, prop: dict, value, required: bool, errors, refs, name: str,
     kind = _kind(key, prop)
     f = Field(kind=kind, name=name, dom_id=_dom_id(name), label=tc(prop.get("title") or key),
               description=tc(prop.get("description")), required=required, errors=list(errors.get(name, [])),
-              minimum=prop.get("minimum"), maximum=prop.get("maximum"))
+              minimum=prop.get("minimum"), maximum=prop.get("maximum"),
+              min_length=prop.get("minLength"), max_length=prop.get("maxLength"),
+              pattern=prop.get("x-pattern"), readonly=bool(prop.get("readOnly")))
     if value is _MISSING and "default" in prop:
         value = prop["default"]
     f.value = None if value is _MISSING else value

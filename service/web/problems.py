@@ -48,6 +48,8 @@ def field_text(problem: dict) -> str:
     code = problem.get("code") or ""
     if code in ("type", "format"):
         code = f"{code}_{problem.get('expected')}"
+    elif code == "min_length" and isinstance(problem.get("limit"), int) and problem["limit"] > 1:
+        code = "min_length_chars"  # a minimum of one character reads as "required"
     if code in FIELD_CODES:
         return _fill(FIELD_CODES[code], problem)
     return error_text(code, problem, _("This value is not valid"))
