@@ -65,6 +65,7 @@ def complete(ctx: Context, s: Session, p: Principal, task_id: str, data: dict) -
         raise Forbidden(f"task {task_id} is for the role {row.role!r}, which you do not hold here")
     if row.state != "open":
         raise Conflict(f"task {task_id} is already {row.state}", code="task_not_open", state=row.state)
+    workflow_events.check_decision(row, data)
     result = workflow.complete(ctx, s, p, task_id, data,
                                check=lambda r, d: workflow_events.check_before_complete(s, r, d))
     drafts.discard_all(s, task_id)
