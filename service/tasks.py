@@ -59,6 +59,11 @@ def get_with_form(ctx: Context, s: Session, p: Principal, task_id: str) -> dict:
     return body
 
 
+def check_decision(s: Session, p: Principal, task_id: str, data: dict) -> None:
+    """The decision rules alone (`workflow_events.check_decision`), for a page that says everything at once."""
+    workflow_events.check_decision(get_visible(s, p, task_id), data)
+
+
 def complete(ctx: Context, s: Session, p: Principal, task_id: str, data: dict) -> list[dict]:
     row = get_visible(s, p, task_id)
     if not access.actionable_ids(s, p, [row.id]):

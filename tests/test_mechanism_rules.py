@@ -136,7 +136,11 @@ def test_the_approval_page_asks_for_a_decision_an_opinion_and_a_confirmation(app
     page = f"/tasks/{task}"
     html = pages.text(page)
     assert 'name="confirmed"' in html and "我已核对以上内容，确认提交（提交后不能撤回）" in html
-    # neither 是 nor 否: an unchecked radio sends nothing, or an empty value
+    # neither 是 nor 否: an unchecked radio sends nothing, or an empty value; unconfirmed, both are said
+    r = pages.post(page, {}, token_from=page)
+    assert r.status_code == 422
+    _summary_and_field(r.get_data(as_text=True), "f-approved", "请选择“是”或“否”")
+    _summary_and_field(r.get_data(as_text=True), "f-confirmed", "此步提交后不能撤回，请勾选确认")
     for form in ({"comment": "同意", "confirmed": "true"}, {"approved": "", "confirmed": "true"}):
         r = pages.post(page, form, token_from=page)
         assert r.status_code == 422

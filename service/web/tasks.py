@@ -44,9 +44,16 @@ def complete(task_id):
         view = task_view(c, s, p, task_id)
     data = forms.parse(view["page_schema"], request.form)
     if view["confirm"] and data.pop(CONFIRM_FIELD, None) is not True:
-        # an irreversible step is submitted only once its page's confirmation box is ticked
-        view["form"] = forms.build(view["page_schema"], data, {CONFIRM_FIELD: [error_text("confirmation_required")]},
-                                   view["refs"])
+        # an irreversible step is submitted only once its page's confirmation box is ticked; what else
+        # the decision lacks is said at the same time
+        errors: dict[str, list[str]] = {}
+        try:
+            with c.db.read() as s:
+                tasks.check_decision(s, p, task_id, data)
+        except Unprocessable as exc:
+            errors = errors_of(exc, "data")
+        errors[CONFIRM_FIELD] = [error_text("confirmation_required")]
+        view["form"] = forms.build(view["page_schema"], data, errors, view["refs"])
         return render_template("task.html", **view), 422
     try:
         c.db.transaction(lambda s: tasks.complete(c, s, p, task_id, data))
