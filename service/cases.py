@@ -20,6 +20,7 @@ from .models import (
     BusinessKey,
     Case,
     CaseStatus,
+    Evidence,
     Filing,
     Institution,
     KeyKind,
@@ -138,6 +139,47 @@ def check_self_check(s: Session, case_id: int, data: dict) -> None:
 
 def check_rectification(s: Session, case_id: int, data: dict) -> None:
     check_items(s, case_id, data, every_problem=False)
+    # a common problem the self-check found applicable is rectified by at least one measure
+    applicable = _applicable(s, case_id)
+    titles = {c.id: c.title for c in rounds.common_problems(s, s.get_one(Case, case_id).round_id)}
+    errors = [_no_measure(f"items.{index}.measures", item["common_problem_id"], titles)
+              for index, item in enumerate(data.get("items", []))
+              if item.get("common_problem_id") in applicable and not item.get("measures")]
+    if errors:
+        raise Unprocessable("every applicable common problem needs at least one measure", errors,
+                            code="measures_required")
+
+
+def check_filing(s: Session, case_id: int, data: dict) -> None:
+    """A case is filed only with a measure for every common problem that applies to the unit (the
+    self-check says which; one that does not apply states why there) and at least one evidence file."""
+    errors = []
+    recorded = {i.common_problem_id: i for i in s.scalars(
+        select(RectificationItem).where(RectificationItem.case_id == case_id))}
+    case = s.get_one(Case, case_id)
+    titles = {c.id: c.title for c in rounds.common_problems(s, case.round_id)}
+    applicable = _applicable(s, case_id)
+    for index, common_problem_id in enumerate(titles):
+        item = recorded.get(common_problem_id)
+        if common_problem_id in applicable and (item is None or not item.measures):
+            errors.append(_no_measure(f"items.{index}.measures", common_problem_id, titles))
+    if not s.scalar(select(func.count()).select_from(Evidence).where(Evidence.case_id == case_id)):
+        errors.append({"field": "evidence", "code": "evidence_required",
+                       "message": "attach at least one evidence file before filing"})
+    if errors:
+        raise Unprocessable("the case cannot be filed yet", errors, code=errors[0]["code"])
+
+
+def _no_measure(field: str, common_problem_id: int, titles: dict[int, str]) -> dict:
+    title = titles.get(common_problem_id, str(common_problem_id))
+    return {"field": field, "code": "measures_required", "common_problem_id": common_problem_id, "title": title,
+            "message": f"{title!r} applies to the unit: give at least one measure"}
+
+
+def _applicable(s: Session, case_id: int) -> set[int]:
+    """The common problems the unit's self-check found to apply to it."""
+    return set(s.scalars(select(SelfCheckItem.common_problem_id).where(
+        SelfCheckItem.case_id == case_id, SelfCheckItem.applicable.is_(True))))
 
 
 # ---------------------------------------------------------------- what the case's steps mean

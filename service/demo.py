@@ -10,7 +10,7 @@ from functools import partial
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import clues, pools, rounds, tasks
+from . import clues, evidence, pools, rounds, tasks
 from . import demo_data as D
 from .auth import Principal, hash_password, principal_for
 from .context import Context
@@ -203,6 +203,7 @@ def _finished_round(ctx: Context) -> int:
         liaison, head = _unit_user(ctx, case.unit_id, "liaison"), _unit_user(ctx, case.unit_id, "head")
         _complete_all(ctx, liaison, "self_check", lambda s, key, n=n: _self_check(commons, n))
         _complete_all(ctx, liaison, "rectify", lambda s, key, n=n: _rectify(commons, n))
+        _attach_report(ctx, liaison, case.id)  # no filing without evidence
         _complete_all(ctx, head, "attest_and_file", lambda s, key: {"attest": True})
     returned = {cases[0].id}  # one filing goes back for rework, as in practice
 
@@ -217,6 +218,30 @@ def _finished_round(ctx: Context) -> int:
     _complete_all(ctx, office, "review_filing", review)
     _complete_all(ctx, office, "round_summary", lambda s, key: {"summary": "本轮共性问题已全部整改销号。"})
     return rnd.id
+
+
+def _attach_report(ctx: Context, liaison: Principal, case_id: int) -> None:
+    ctx.db.transaction(lambda s: evidence.upload(ctx, s, liaison, case_id, "整改情况报告.pdf",
+                                                 _pdf(f"Rectification report, case {case_id}"), None))
+
+
+def _pdf(text: str) -> bytes:
+    """A one-page PDF saying `text` (ASCII): enough for the demo's evidence to open and preview."""
+    stream = f"BT /F1 14 Tf 72 760 Td ({text}) Tj ET".encode("ascii")
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+               b"/Resources << /Font << /F1 5 0 R >> >> >>",
+               b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream),
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
 
 
 def _self_check(commons: list[dict], n: int) -> dict:

@@ -302,6 +302,11 @@ ERROR_CODES: dict[str, str] = {
     "draft_not_found": N_("No draft is saved for this task"),
     "evidence_locked": N_("Filed evidence can no longer be removed or replaced"),
     "preview_unavailable": N_("Only images and PDF files are previewed; download the file instead"),
+    # the mechanism's rules: filing, decisions, returns, confirmations
+    "measures_required": N_("“%(title)s” applies to the unit: give at least one measure"),
+    "evidence_required": N_("Attach at least one evidence file before filing"),
+    "decision_required": N_("Choose yes or no"),
+    "confirmation_required": N_("Tick the box to confirm; this step cannot be undone"),
 }
 
 # Field problems from a form's or a request's JSON Schema, by the rule that failed.

@@ -59,12 +59,18 @@ def get_with_form(ctx: Context, s: Session, p: Principal, task_id: str) -> dict:
     return body
 
 
+def check_decision(s: Session, p: Principal, task_id: str, data: dict) -> None:
+    """The decision rules alone (`workflow_events.check_decision`), for a page that says everything at once."""
+    workflow_events.check_decision(get_visible(s, p, task_id), data)
+
+
 def complete(ctx: Context, s: Session, p: Principal, task_id: str, data: dict) -> list[dict]:
     row = get_visible(s, p, task_id)
     if not access.actionable_ids(s, p, [row.id]):
         raise Forbidden(f"task {task_id} is for the role {row.role!r}, which you do not hold here")
     if row.state != "open":
         raise Conflict(f"task {task_id} is already {row.state}", code="task_not_open", state=row.state)
+    workflow_events.check_decision(row, data)
     result = workflow.complete(ctx, s, p, task_id, data,
                                check=lambda r, d: workflow_events.check_before_complete(s, r, d))
     drafts.discard_all(s, task_id)

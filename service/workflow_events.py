@@ -19,6 +19,7 @@ from workflows.tables import HumanTask
 from . import cases, clues, letters, rounds
 from .auth import Principal
 from .context import Context
+from .errors import Unprocessable
 from .models import BusinessKey, KeyKind, WarningLevel
 
 Handler = Callable[[Context, Session, "Principal | None", int, StepEvent], None]
@@ -51,7 +52,8 @@ STEPS = (
          cases.on_self_check, cases.check_self_check),
     Step(KeyKind.CASE, "rectify", "the unit's measures and institutions are recorded on its case",
          cases.on_rectify, cases.check_rectification),
-    Step(KeyKind.CASE, "attest_and_file", "the head's attestation files the case", cases.on_filed),
+    Step(KeyKind.CASE, "attest_and_file", "the head's attestation files the case", cases.on_filed,
+         cases.check_filing),
     Step(KeyKind.CASE, "review_filing", "the office's review closes or returns the case", cases.on_reviewed),
     Step(KeyKind.CASE, "warn_green", "the green reminder is recorded", cases.on_warning(WarningLevel.GREEN)),
     Step(KeyKind.CASE, "warn_yellow", "the yellow warning is recorded and the leader told",
@@ -96,3 +98,33 @@ def check_before_complete(s: Session, task: HumanTask, data: dict) -> None:
     step = _BY_KEY.get((key.kind, task.step))
     if step is not None and step.check is not None:
         step.check(s, key.id, data)
+
+
+# Steps that decide: the field the decision is in, chosen explicitly (是 or 否), and a no explained by an opinion.
+DECISIONS: dict[tuple[KeyKind, str], str] = {
+    (KeyKind.ROUND, "approve_list"): "approved",
+    (KeyKind.CASE, "review_filing"): "accepted",
+}
+OPINION_FIELD = "comment"
+
+
+def decision_field(task: HumanTask) -> str | None:
+    """The field a deciding task's choice is in; None for a task that decides nothing."""
+    key = BusinessKey.parse(task.business_key)
+    return DECISIONS.get((key.kind, task.step or "")) if key is not None else None
+
+
+def check_decision(task: HumanTask, data: dict) -> None:
+    """A decision is chosen, never assumed from a missing answer; a return or rejection says why.
+    Runs before the form's own checks, so a model whose form forgot `required` keeps the rule."""
+    field = decision_field(task)
+    if field is None or not isinstance(data, dict):
+        return
+    choice = data.get(field)
+    if choice is None or choice == "":
+        raise Unprocessable.on_field(field, "decision_required", "choose yes or no",
+                                     f"the decision {field!r} is not chosen")
+    opinion = data.get(OPINION_FIELD)
+    if choice is False and not (isinstance(opinion, str) and opinion.strip()):
+        raise Unprocessable.on_field(OPINION_FIELD, "opinion_required", "a return or rejection needs an opinion",
+                                     "say why: the next handler reads it at the top of their task")

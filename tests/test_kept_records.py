@@ -33,6 +33,7 @@ def _file_case(api, d, round_id, index, measures, institutions=()):
                                                                 for m in measures],
         "institutions": [{"title": t} for t in institutions]}]})
     head = api.as_(f"{code}_head")
+    head.attach_evidence(_case(api, d, round_id, index)["id"])
     head.complete(head.tasks(bpmn_id="attest_and_file")[0]["id"], {"attest": True, "comment": "属实"})
 
 
@@ -135,7 +136,7 @@ def test_records_of_an_earlier_release_are_kept_as_the_first_version(ctx, api, d
     with ctx.db.read() as s:
         assert s.scalar(select(Measure.pass_number)) == 1
 
-    old = office.get(f"/cases/{case['id']}/evidence").get_json()["items"][0]
+    old = next(e for e in office.get(f"/cases/{case['id']}/evidence").get_json()["items"] if e["filename"] == "old.pdf")
     assert (old["review"], old["reviews"]) == ("rejected", [])
     reviewed = office.post(f"/evidence/{old['id']}/review", json={"result": "accepted"}).get_json()
     assert [r["result"] for r in reviewed["reviews"]] == ["rejected", "accepted"]

@@ -163,6 +163,7 @@ def test_the_office_urges_a_late_unit_whose_liaison_and_head_are_told(ctx, api, 
         {"common_problem_id": cp, "applicable": False, "problems_found": 0, "findings": "不涉及"}]})
     unit.complete(unit.tasks(bpmn_id="rectify")[0]["id"], {"items": []})
     head = _head(api, d, 0)
+    head.attach_evidence(_case_of(api, d.units[0])["id"])
     head.complete(head.tasks(bpmn_id="attest_and_file")[0]["id"], {"attest": True})
     filed = _case_of(api, d.units[0])
     r = office.post(f"/cases/{filed['id']}/urge", json={"comment": "请抓紧"})

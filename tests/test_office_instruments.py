@@ -100,6 +100,9 @@ def test_lists_figures_and_ledger_match_hand_counts(client, demo):
         {"common_problem_id": cp1, "applicable": False, "reason": "无工程项目", "problems_found": 0, "findings": "不涉及"},
         {"common_problem_id": cp2, "applicable": False, "reason": "无", "problems_found": 0, "findings": "不涉及"}]})
     _complete(client, lb, "rectify", {"items": []})
+    case_b = client.get("/api/v1/cases", headers=lb, query_string={"round_id": round_id}).get_json()["items"][0]
+    _post(client, lb, f"/cases/{case_b['id']}/evidence", data={"file": (io.BytesIO(b"%PDF-1.4 b"), "说明.pdf")},
+          content_type="multipart/form-data")
     _complete(client, hb, "attest_and_file", {"attest": True})
     _complete(client, office, "review_filing", {"accepted": False, "comment": "自查不深入"}, unit_id=b.id)
 

@@ -76,6 +76,7 @@ def test_evidence_sent_while_the_head_files_is_refused_once_the_case_is_filed(ap
     unit.complete(unit.tasks(bpmn_id="rectify")[0]["id"], {"items": [
         {"common_problem_id": cp, "status": "done", "measures": [{"description": "补充法律审核", "deadline": "2027-01-31"}],
          "institutions": []}]})
+    report = head.attach_evidence(case["id"], "整改报告.pdf")  # what the head files with
     filing = Call(app, api, f"{d.codes[d.units[2]].lower()}_head", "post",
                   f"/tasks/{head.tasks(bpmn_id='attest_and_file')[0]['id']}/complete", json={"data": {"attest": True}})
     upload = Call(app, api, f"{d.codes[d.units[2]].lower()}_liaison", "post", f"/cases/{case['id']}/evidence",
@@ -95,7 +96,7 @@ def test_evidence_sent_while_the_head_files_is_refused_once_the_case_is_filed(ap
     assert (status, body.get("code")) == (422, "evidence_not_open"), body
     filed = office.get(f"/cases/{case['id']}").get_json()
     assert filed["status"] == "filed"
-    assert office.get(f"/cases/{case['id']}/evidence").get_json()["items"] == [], \
+    assert [e["id"] for e in office.get(f"/cases/{case['id']}/evidence").get_json()["items"]] == [report["id"]], \
         "nothing was added to the case after its head attested and filed it"
 
 

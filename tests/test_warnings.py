@@ -47,6 +47,8 @@ def test_warnings_escalate_once_each_as_the_clock_moves(ctx, api, district, cloc
         {"common_problem_id": common[0]["id"], "applicable": False, "problems_found": 0, "findings": "不涉及"}]})
     early.complete(early.tasks(bpmn_id="rectify")[0]["id"], {"items": []})
     head = api.as_(f"{d.codes[d.units[0]].lower()}_head")
+    head.attach_evidence(next(c["id"] for c in office.get("/cases", query_string={"limit": 500}).get_json()["items"]
+                              if c["unit_id"] == d.units[0]))
     head.complete(head.tasks(bpmn_id="attest_and_file")[0]["id"], {"attest": True})
     late_units = set(d.units[1:])
 

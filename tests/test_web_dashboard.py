@@ -154,7 +154,8 @@ def test_the_lists_show_words_for_their_codes_in_the_pages_language(web, ctx, di
     round_id, cps = publish_with_two_common_problems(ctx, d)
     liaison = f"{d.codes[d.units[2]].lower()}_liaison"
     complete(ctx, liaison, "self_check", {"items": [
-        {"common_problem_id": cp, "applicable": True, "problems_found": 1, "findings": "x"} for cp in cps]})
+        {"common_problem_id": cps[0], "applicable": True, "problems_found": 1, "findings": "x"},
+        {"common_problem_id": cps[1], "applicable": False, "reason": "无此业务", "problems_found": 0, "findings": "x"}]})
     complete(ctx, liaison, "rectify", {"items": [
         {"common_problem_id": cps[0], "status": "done", "institutions": [],
          "measures": [{"description": "重新招标", "deadline": "2027-01-31"}]},

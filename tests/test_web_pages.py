@@ -272,7 +272,9 @@ def test_rectify_rows_added_and_removed_in_place(pages, ctx, district):
             "items.0.measures.2.__row": "1", "items.0.measures.2.description": "约谈项目负责人",
             "items.0.measures.2.deadline": "",
             "items.0.institutions.0.__row": "1", "items.0.institutions.0.title": "《工程项目监管办法》",
-            "items.1.__row": "1", "items.1.common_problem_id": str(cps[1]), "items.1.status": "ongoing"}
+            "items.1.__row": "1", "items.1.common_problem_id": str(cps[1]), "items.1.status": "ongoing",
+            "items.1.measures.0.__row": "1", "items.1.measures.0.description": "合同逐份审核",
+            "items.1.measures.0.deadline": "2027-03-31"}
     r = pages.post(f"/tasks/{task_id}", form)
     assert r.status_code == 422  # the second measure has no deadline: renumbered, the message is beside it
     html = r.get_data(as_text=True)
@@ -285,7 +287,7 @@ def test_rectify_rows_added_and_removed_in_place(pages, ctx, district):
         items = s.scalars(select(RectificationItem).where(
             RectificationItem.case_id == case_of(ctx, round_id, d.units[2]).id).order_by(RectificationItem.id)).all()
         assert [(i.status, [m.description for m in i.measures], [x.title for x in i.institutions]) for i in items] == [
-            ("done", ["重新招标", "约谈项目负责人"], ["《工程项目监管办法》"]), ("ongoing", [], [])]
+            ("done", ["重新招标", "约谈项目负责人"], ["《工程项目监管办法》"]), ("ongoing", ["合同逐份审核"], [])]
         assert s.scalar(select(Measure.deadline).where(Measure.description == "约谈项目负责人")).isoformat() == "2027-02-28"
 
 
@@ -293,7 +295,8 @@ def test_evidence_upload_and_attest(pages, ctx, district):
     d = district
     round_id, cps = publish_round(ctx, d)
     complete(ctx, _liaison(d), "self_check", {"items": [
-        {"common_problem_id": cp, "applicable": True, "problems_found": 1, "findings": "x"} for cp in cps]})
+        {"common_problem_id": cps[0], "applicable": True, "problems_found": 1, "findings": "x"},
+        {"common_problem_id": cps[1], "applicable": False, "reason": "无此业务", "problems_found": 0, "findings": "x"}]})
     case = case_of(ctx, round_id, d.units[2])
     pages.login(_liaison(d))
     rectify = open_task_id(ctx, _liaison(d), "rectify")
@@ -327,7 +330,8 @@ def test_evidence_upload_and_attest(pages, ctx, district):
     assert download.data == b"%PDF-1.4 report" and download.headers["Content-Disposition"].startswith("attachment")
     assert f"/evidence/{files[0].id}" in html, "the list links each file for download"
     complete(ctx, _liaison(d), "rectify", {"items": [
-        {"common_problem_id": cps[0], "status": "done", "measures": [], "institutions": []}]})
+        {"common_problem_id": cps[0], "status": "done", "institutions": [],
+         "measures": [{"description": "重新招标", "deadline": "2027-01-31"}]}]})
 
     # another unit cannot fetch the file
     pages.post("/logout")
@@ -352,7 +356,7 @@ def test_evidence_upload_and_attest(pages, ctx, district):
     review = open_task_id(ctx, "office1", "review_filing", d.units[2])
     html = pages.text(f"/tasks/{review}")
     assert 'name="accepted" value="true"' in html and "审核通过（销号）" in html
-    r = pages.post(f"/tasks/{review}", {"accepted": "true", "comment": "同意销号"})
+    r = pages.post(f"/tasks/{review}", {"accepted": "true", "comment": "同意销号", "confirmed": "true"})
     assert r.status_code == 302
     assert case_of(ctx, round_id, d.units[2]).status == "closed"
     html = pages.text(f"/cases/{case.id}")
@@ -504,7 +508,7 @@ def test_distillation_page_groups_problems_and_previews_recipients(pages, ctx, d
     approve = open_task_id(ctx, "leading1", "approve_list")
     html = pages.text(f"/tasks/{approve}")
     assert "批准清单" in html and "工程项目建设监管不严" in html
-    assert pages.post(f"/tasks/{approve}", {"approved": "true"}).status_code == 302
+    assert pages.post(f"/tasks/{approve}", {"approved": "true", "confirmed": "true"}).status_code == 302
     assert case_of(ctx, round_id, d.units[0]) is not None
 
 

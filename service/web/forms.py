@@ -94,8 +94,12 @@ class Form:
                 links.extend((_dom_id(name), _("%(where)s: %(message)s", where=labels[name], message=m))
                              for m in messages)
             else:
-                links.extend(("form-errors", m) for m in messages)
+                links.extend((OUTSIDE_ANCHORS.get(name, "form-errors"), m) for m in messages)
         return links
+
+
+# Errors about something the page holds outside the task's form: where the summary's link leads.
+OUTSIDE_ANCHORS = {"evidence": "evidence-file"}  # no filing without evidence: the upload beside the form
 
 
 # ------------------------------------------------------------------ schema -> fields

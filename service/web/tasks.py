@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from workflows.engine import InvalidTaskData, TaskNotOpen, WorkflowFailure
 
-from .. import access, drafts, evidence, limits, supervision, tasks
+from .. import access, drafts, evidence, limits, supervision, tasks, workflow_events
 from .. import case_file as case_reads
 from ..auth import Principal
 from ..context import Context
@@ -22,7 +22,7 @@ from ..models import Evidence
 from . import bp, ctx, due_info, fmt_size, fmt_time, forms, principal, safe_next
 from .i18n import _, label, tc
 from .inbox import SPECIAL_PAGES, task_url
-from .problems import errors_of, of_exception
+from .problems import error_text, errors_of, of_exception
 
 
 @bp.get("/tasks/<task_id>")
@@ -42,7 +42,19 @@ def complete(task_id):
     p = principal()
     with c.db.read() as s:
         view = task_view(c, s, p, task_id)
-    data = forms.parse(view["schema"], request.form)
+    data = forms.parse(view["page_schema"], request.form)
+    if view["confirm"] and data.pop(CONFIRM_FIELD, None) is not True:
+        # an irreversible step is submitted only once its page's confirmation box is ticked; what else
+        # the decision lacks is said at the same time
+        errors: dict[str, list[str]] = {}
+        try:
+            with c.db.read() as s:
+                tasks.check_decision(s, p, task_id, data)
+        except Unprocessable as exc:
+            errors = errors_of(exc, "data")
+        errors[CONFIRM_FIELD] = [error_text("confirmation_required")]
+        view["form"] = forms.build(view["page_schema"], data, errors, view["refs"])
+        return render_template("task.html", **view), 422
     try:
         c.db.transaction(lambda s: tasks.complete(c, s, p, task_id, data))
     except (Conflict, TaskNotOpen, RetryConflict):
@@ -55,7 +67,7 @@ def complete(task_id):
                 for m in messages:
                     flash(m, "error")
             return redirect(view["special_url"])
-        view["form"] = forms.build(view["schema"], data, errors, view["refs"])
+        view["form"] = forms.build(view["page_schema"], data, errors, view["refs"])
         return render_template("task.html", **view), 422
     flash(_("Completed: %(name)s.", name=view["task"]["name"]), "success")
     return redirect(url_for("web.inbox"))
@@ -226,13 +238,16 @@ def task_view(c: Context, s: Session, p: Principal, task_id: str) -> dict:
     special = SPECIAL_PAGES.get(row.step)
     draft = page.draft
     returned = page.returned
+    confirm = workflow_events.decision_field(row) is not None and row.state == "open"
+    page_schema = with_confirmation(page.form) if confirm else page.form
     return {
         "task": {"id": row.id, "name": tc(row.name), "bpmn_id": row.bpmn_id, "state": row.state,
                  "process": tc(page.process_name) or row.model_key,
                  "role": row.role, "unit": page.unit, "due": due_info(row.due_at, c.now()),
                  "created": fmt_time(row.created_at)},
         "open": row.state == "open", "actionable": page.actionable, "schema": page.form, "refs": refs,
-        "form": forms.build(page.form, draft.data if draft is not None else page.initial, None, refs),
+        "page_schema": page_schema, "confirm": confirm,
+        "form": forms.build(page_schema, draft.data if draft is not None else page.initial, None, refs),
         "draft": {"saved_at": fmt_time(draft.saved_at)} if draft is not None else None,
         "returned": {"opinion": returned.opinion, "by": returned.by, "at": fmt_time(returned.at),
                      "step": tc(returned.step_name)} if returned is not None else None,
@@ -243,6 +258,19 @@ def task_view(c: Context, s: Session, p: Principal, task_id: str) -> dict:
         "clue": clue_panel(page.clue),
         "upload_types": ", ".join(c.settings.evidence_types), "upload_mb": c.settings.max_upload_mb,
     }
+
+
+# A deciding step cannot be undone (an approval publishes the list, an accepted filing closes the case): its
+# page asks for a ticked box besides the decision. The API is unaffected; the box is not part of the task's data.
+CONFIRM_FIELD = "confirmed"
+
+
+def with_confirmation(schema: dict) -> dict:
+    """The task's form with the page's confirmation box last."""
+    box = {"type": "boolean", "const": True,
+           "title": _("I have checked the above and confirm it; once submitted this cannot be undone")}
+    return {**schema, "properties": {**(schema.get("properties") or {}), CONFIRM_FIELD: box},
+            "required": [*(schema.get("required") or []), CONFIRM_FIELD]}
 
 
 def clue_panel(view) -> dict | None:

@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 from playwright.sync_api import expect
 from sqlalchemy import select
 from support.browser import assert_translated
-from support.rounds import complete, principal, publish_round
+from support.rounds import attach_evidence, complete, principal, publish_round
 
 from service import stats
 from service.models import Case
@@ -34,6 +34,7 @@ def _work_a_round(ctx, d, clock) -> tuple[int, int]:
         complete(ctx, f"{code}_liaison", "self_check", {"items": items}, unit_id=unit)
         if n < 2:
             complete(ctx, f"{code}_liaison", "rectify", {"items": measures}, unit_id=unit)
+            attach_evidence(ctx, f"{code}_head", unit_id=unit)
             complete(ctx, f"{code}_head", "attest_and_file", {"attest": True}, unit_id=unit)
     complete(ctx, "office1", "review_filing", {"accepted": True, "comment": "同意销号"}, unit_id=d.units[0])
     with ctx.db.read() as s:

@@ -118,6 +118,7 @@ def test_liaison_self_checks_rectifies_head_files_office_closes(live_app, live_s
     page.get_by_role("link", name="审核备案").click()
     page.locator("#f-accepted").get_by_label("是").check()
     page.get_by_label("审核意见").fill("材料齐全，同意销号")
+    page.get_by_label("我已核对以上内容，确认提交（提交后不能撤回）").check()
     page.get_by_role("button", name="提交并办结").click()
     page.wait_for_url(f"{base}/inbox")
     case = case_of(ctx, round_id, unit)
@@ -189,6 +190,11 @@ def test_inspector_records_office_distils_leading_group_approves(live_app, live_
     expect(page.locator("aside")).to_contain_text("工程项目建设监管不严")
     page.locator("#f-approved").get_by_label("是").check()
     page.get_by_role("button", name="提交并办结").click()
+    # approving publishes the list: once more, with the confirmation ticked
+    expect(page.locator("#f-confirmed-error")).to_have_text("此步提交后不能撤回，请勾选确认")
+    expect(page.locator("#f-approved").get_by_label("是")).to_be_checked()  # the choice is kept
+    page.get_by_label("我已核对以上内容，确认提交（提交后不能撤回）").check()
+    page.get_by_role("button", name="提交并办结").click()
     page.wait_for_url(f"{base}/inbox")
     assert case_of(ctx, round_id, d.units[5]).status == "self_check", "published: every unit has its case"
 
@@ -226,7 +232,7 @@ def test_office_inbox_shows_urgency_and_warnings(live_app, live_server, new_cont
     from datetime import timedelta
 
     from sqlalchemy import select
-    from support.rounds import complete
+    from support.rounds import attach_evidence, complete
 
     from service.models import Case
     from workflows.tables import HumanTask
@@ -239,7 +245,9 @@ def test_office_inbox_shows_urgency_and_warnings(live_app, live_server, new_cont
         complete(ctx, f"{code}_liaison", "self_check", {"items": [
             {"common_problem_id": cp, "applicable": True, "problems_found": 1, "findings": "发现问题"} for cp in cps]})
         complete(ctx, f"{code}_liaison", "rectify", {"items": [
-            {"common_problem_id": cp, "status": "done", "measures": [], "institutions": []} for cp in cps]})
+            {"common_problem_id": cp, "status": "done", "institutions": [],
+             "measures": [{"description": "建立台账", "deadline": "2027-01-31"}]} for cp in cps]})
+        attach_evidence(ctx, f"{code}_head")
         complete(ctx, f"{code}_head", "attest_and_file", {"attest": True})
 
     def urgency(s):

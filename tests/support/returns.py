@@ -63,6 +63,7 @@ def rectify(api, uc: UnitCase) -> None:
 
 def file_case(api, uc: UnitCase) -> None:
     head = api.as_(uc.head)
+    head.attach_evidence(uc.case_id)
     head.complete(head.tasks(bpmn_id="attest_and_file")[0]["id"], {"attest": True})
 
 

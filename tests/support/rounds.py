@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from service import rounds, tasks
+from service import evidence, rounds, tasks
 from service.auth import principal_for
 from service.models import Case, CommonProblem, User
+from workflows.tables import HumanTask
 
 
 def principal(ctx, username: str):
@@ -30,6 +31,15 @@ def open_task_id(ctx, username: str, bpmn_id: str, unit_id: int | None = None) -
 def complete(ctx, username: str, bpmn_id: str, data: dict, unit_id: int | None = None):
     task_id = open_task_id(ctx, username, bpmn_id, unit_id)
     return as_user(ctx, username, lambda s, p: tasks.complete(ctx, s, p, task_id, data))
+
+
+def attach_evidence(ctx, username: str, unit_id: int | None = None, name: str = "整改报告.pdf") -> int:
+    """An evidence file on the case whose filing `username` (the unit's head) has open: no filing without one."""
+    task_id = open_task_id(ctx, username, "attest_and_file", unit_id)
+    with ctx.db.read() as s:
+        case_id = s.scalar(select(Case.id).where(Case.process_instance_id == s.get(HumanTask, task_id).instance_id))
+    row = as_user(ctx, username, lambda s, p: evidence.upload(ctx, s, p, case_id, name, b"%PDF-1.4 report", None))
+    return row.id
 
 
 def start_round(ctx, d, name: str = "区委第一轮巡察") -> int:
