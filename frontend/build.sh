@@ -15,40 +15,26 @@ npm ci --no-audit --no-fund
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 
+# One browser bundle: SOURCE as an IIFE that sets window.GLOBAL, minified, written to OUT.
+bundle() {
+  local source="$1" global="$2" out="$3"
+  shift 3
+  ./node_modules/.bin/esbuild "$source" --bundle --minify --format=iife --global-name="$global" \
+    --target=es2019 --platform=browser --charset=utf8 --legal-comments=eof \
+    --define:process.env.NODE_ENV='"production"' --log-level=warning --outfile="$out" "$@"
+}
+
 # Only the directories this script owns are replaced.
 rm -rf "$VENDOR/bpmn" "$VENDOR/echarts" "$VENDOR/htmx" "$VENDOR/LICENSES"
 mkdir -p "$VENDOR/bpmn/bpmn-font/css" "$VENDOR/bpmn/bpmn-font/font" \
          "$VENDOR/echarts" "$VENDOR/htmx" "$VENDOR/LICENSES"
 
 # 1. the modeler/viewer bundle: window.RectiflowModeler
-./node_modules/.bin/esbuild src/modeler.js \
-  --bundle \
-  --minify \
-  --format=iife \
-  --global-name=RectiflowModeler \
-  --target=es2019 \
-  --platform=browser \
-  --charset=utf8 \
-  --legal-comments=eof \
-  --define:process.env.NODE_ENV='"production"' \
-  --metafile="$WORK/meta.json" \
-  --log-level=warning \
-  --outfile="$VENDOR/bpmn/rectiflow-modeler.js"
+bundle src/modeler.js RectiflowModeler "$VENDOR/bpmn/rectiflow-modeler.js" --metafile="$WORK/meta.json"
 
 # 1b. the read-only viewer bundle for the instance view: window.RectiflowViewer (its packages are a
 #     subset of the modeler bundle's, whose licences step 4 collects)
-./node_modules/.bin/esbuild src/viewer.js \
-  --bundle \
-  --minify \
-  --format=iife \
-  --global-name=RectiflowViewer \
-  --target=es2019 \
-  --platform=browser \
-  --charset=utf8 \
-  --legal-comments=eof \
-  --define:process.env.NODE_ENV='"production"' \
-  --log-level=warning \
-  --outfile="$VENDOR/bpmn/rectiflow-viewer.js"
+bundle src/viewer.js RectiflowViewer "$VENDOR/bpmn/rectiflow-viewer.js"
 
 # 2. stylesheets and the BPMN icon font (bpmn.css loads ../font/bpmn.*)
 NM="$FRONTEND/node_modules"
@@ -63,18 +49,7 @@ cp "$FRONTEND/src/rectiflow-bpmn.css" "$VENDOR/bpmn/"
 cp "$NM/htmx.org/dist/htmx.min.js" "$VENDOR/htmx/"
 
 # 3b. ECharts with the dashboard's charts only (echarts/core, which embeds zrender and tslib)
-./node_modules/.bin/esbuild src/charts.js \
-  --bundle \
-  --minify \
-  --format=iife \
-  --global-name=echarts \
-  --target=es2019 \
-  --platform=browser \
-  --charset=utf8 \
-  --legal-comments=eof \
-  --define:process.env.NODE_ENV='"production"' \
-  --log-level=warning \
-  --outfile="$VENDOR/echarts/echarts.min.js"
+bundle src/charts.js echarts "$VENDOR/echarts/echarts.min.js"
 
 # 4. licences of everything in the bundle (from the metafile) and in the copied files; README.md
 node scripts/vendor-meta.mjs "$WORK/meta.json" "$VENDOR"

@@ -18,6 +18,7 @@ from . import access, audit, auth
 from .auth import Principal
 from .errors import Conflict, Forbidden, NotFound, Unprocessable
 from .models import ROLES, UNIT_KINDS, ApiToken, Unit, User
+from .organisation import unit_names
 
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
 UNIT_FIELDS = ("code", "name", "kind", "parent_id", "industry", "leader_id", "department_id", "active")
@@ -157,16 +158,13 @@ def unit_rows(s: Session, p: Principal, *, text: str = "", kind: str | None = No
         query = query.where(Unit.active.is_(active))
     total = s.scalar(select(func.count()).select_from(query.subquery())) or 0
     units = s.scalars(query.order_by(Unit.code).limit(limit).offset(offset)).all()
-    names = unit_choices_names(s, {u.parent_id for u in units} | {u.department_id for u in units})
+    names = unit_names(s, {u.parent_id for u in units} | {u.department_id for u in units})
     leaders: dict[int | None, str] = dict(s.execute(select(User.id, User.name).where(
         User.id.in_([u.leader_id for u in units if u.leader_id is not None]))).all())
     return [UnitRow(u, names.get(u.parent_id, ""), names.get(u.department_id, ""), leaders.get(u.leader_id, ""))
             for u in units], total
 
 
-def unit_choices_names(s: Session, ids) -> dict[int | None, str]:
-    wanted = [i for i in ids if i is not None]
-    return dict(s.execute(select(Unit.id, Unit.name).where(Unit.id.in_(wanted))).all()) if wanted else {}
 
 
 @dataclass(frozen=True)

@@ -33,10 +33,9 @@ from .models import (
     SelfCheckItem,
     SupervisionAction,
     TaskDraft,
-    Unit,
     User,
 )
-from .organisation import unit_name
+from .organisation import unit_name, unit_names
 
 
 @dataclass
@@ -56,7 +55,7 @@ class CaseFile:
     instructions: list[LeaderNotification] = field(default_factory=list)  # leaders' 批示 about the case
     comments: list[CaseComment] = field(default_factory=list)             # functional departments' 意见
     history: list[SupervisionAction] = field(default_factory=list)        # warnings, urges, talks, re-checks
-    departments: dict[int, str] = field(default_factory=dict)             # the commenting departments' names
+    departments: dict[int | None, str] = field(default_factory=dict)             # the commenting departments' names
     actions: frozenset[str] = frozenset()  # what the viewer may do here: urge, recheck, comment
 
 
@@ -98,8 +97,7 @@ def case_file(s: Session, p: Principal, case_id: int) -> CaseFile:
                   | {n.leader_id for n in instructions} | {c.author_id for c in comments}
                   | {a.actor_id for a in history if a.actor_id})
     people = {u.id: u.name for u in s.scalars(select(User).where(User.id.in_(people_ids)))}
-    departments = dict(s.execute(select(Unit.id, Unit.name).where(
-        Unit.id.in_({c.department_id for c in comments}))).all())
+    departments = unit_names(s, {c.department_id for c in comments})
     rnd = s.get(Round, case.round_id)
     removable = evidence.removable_ids(s, case, list(files)) if access.may_upload_evidence(p, case) else set()
     return CaseFile(case, unit_name(s, case.unit_id), rnd.name if rnd else "", titles, list(checks), list(items),

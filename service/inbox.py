@@ -19,11 +19,11 @@ from sqlalchemy.orm import Session
 
 from workflows.tables import HistoryEntry, HumanTask, ProcessInstance
 
-from . import access, instance_views, tasks
+from . import access, instance_views, organisation, tasks
 from .auth import Principal
 from .context import Context
 from .designs import model_names
-from .models import BusinessKey, Case, Clue, KeyKind, RecommendationLetter, Round, User
+from .models import BusinessKey, Case, Clue, KeyKind, RecommendationLetter, User
 from .organisation import unit_names
 
 # The reviews that can send work back, by the step of the reviewing task: the field holding the
@@ -180,8 +180,7 @@ def round_names(s: Session, business_keys) -> dict[str | None, str]:
         if ids:
             for ident, round_id in s.execute(select(id_column, round_column).where(id_column.in_(ids))):
                 round_of[(kind, ident)] = round_id
-    names = dict(s.execute(select(Round.id, Round.name).where(Round.id.in_(set(round_of.values())))).all()) \
-        if round_of else {}
+    names = organisation.round_names(s, round_of.values())
     return {k: names.get(round_of.get((key.kind, key.id), 0), "") for k, key in keys.items()}
 
 

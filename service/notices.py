@@ -19,7 +19,8 @@ from . import access
 from .auth import Principal
 from .context import Context
 from .errors import NotFound
-from .models import BusinessKey, Case, KeyKind, LeaderNotification, Notice, Round, Unit, User
+from .models import BusinessKey, Case, KeyKind, LeaderNotification, Notice, Unit, User
+from .organisation import round_names, unit_names
 
 # What a notice tells of; the pages word each kind (web.i18n LABELS["notice"]).
 KINDS = ("task", "returned", "warning_yellow", "warning_red", "talk_reminder", "urge", "list_published",
@@ -184,7 +185,7 @@ def instructions_for(s: Session, case: Case) -> list[LeaderNotification]:
     return [n for n in rows if n.case_id == case.id or case.unit_id in (n.unit_ids or [])]
 
 
-def names_for(s: Session, rows: Iterable[Notice | LeaderNotification]) -> tuple[dict[int, str], dict[int, str]]:
+def names_for(s: Session, rows: Iterable[Notice | LeaderNotification]) -> tuple[dict[int | None, str], dict[int | None, str]]:
     """The names of the units and rounds these notices are about, by id."""
     rows = list(rows)
     unit_ids: set[int] = set()
@@ -196,11 +197,8 @@ def names_for(s: Session, rows: Iterable[Notice | LeaderNotification]) -> tuple[
     return names(s, unit_ids, {n.round_id for n in rows if n.round_id})
 
 
-def names(s: Session, unit_ids: Iterable[int], round_ids: Iterable[int]) -> tuple[dict[int, str], dict[int, str]]:
-    unit_ids, round_ids = set(unit_ids), set(round_ids)
-    units = dict(s.execute(select(Unit.id, Unit.name).where(Unit.id.in_(unit_ids))).all()) if unit_ids else {}
-    rounds = dict(s.execute(select(Round.id, Round.name).where(Round.id.in_(round_ids))).all()) if round_ids else {}
-    return units, rounds
+def names(s: Session, unit_ids: Iterable[int], round_ids: Iterable[int]) -> tuple[dict[int | None, str], dict[int | None, str]]:
+    return unit_names(s, unit_ids), round_names(s, round_ids)
 
 
 def notice_json(n: Notice, ctx: Context) -> dict:

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 from . import access
 from .auth import Principal
 from .errors import Unprocessable
-from .models import ROLES, Unit, User
+from .models import ROLES, Round, Unit, User
 
 
 def unit_json(u: Unit) -> dict:
@@ -18,6 +18,12 @@ def unit_json(u: Unit) -> dict:
 def user_json(u: User) -> dict:
     return {"id": u.id, "username": u.username, "name": u.name, "roles": u.roles, "unit_id": u.unit_id,
             "active": u.active}
+
+
+def round_names(s: Session, round_ids) -> dict[int | None, str]:
+    """The names of these rounds (None ids are skipped), in one query."""
+    ids = {r for r in round_ids if r is not None}
+    return dict(s.execute(select(Round.id, Round.name).where(Round.id.in_(ids))).all()) if ids else {}
 
 
 def unit_names(s: Session, unit_ids) -> dict[int | None, str]:

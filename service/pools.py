@@ -24,6 +24,7 @@ from .models import (
     Unit,
     User,
 )
+from .organisation import unit_names
 
 
 def profile_json(profile: InspectorProfile, user: User, history: list[InspectorDeclaration] | None = None,
@@ -348,7 +349,7 @@ def expert_pool(s: Session, p: Principal) -> ExpertPool:
 class FindingsPage:
     findings: list[AuditFinding]
     total: int
-    units: dict[int, str]              # names of the findings' units, and the units a finding may name
+    units: dict[int | None, str]       # names of the findings' units, and the units a finding may name
     rounds: dict[int, str]             # the rounds the reader may see, newest first
     problems: dict[int, str]           # the linked problems' descriptions
     candidates: dict[int, list[Problem]]  # per unlinked finding, the problems it may be linked to
@@ -359,8 +360,9 @@ class FindingsPage:
 
 def findings_page(s: Session, p: Principal, round_id: int | None, linked: bool | None) -> FindingsPage:
     rows, total = list_findings(s, p, round_id, linked)
-    units = dict(s.execute(select(Unit.id, Unit.name).where(Unit.kind.in_(RECTIFYING_KINDS)).order_by(Unit.code)).all())
-    units.update(dict(s.execute(select(Unit.id, Unit.name).where(Unit.id.in_({f.unit_id for f in rows}))).all()))
+    units: dict[int | None, str] = dict(s.execute(select(Unit.id, Unit.name).where(Unit.kind.in_(RECTIFYING_KINDS))
+                                                 .order_by(Unit.code)).all())
+    units.update(unit_names(s, {f.unit_id for f in rows}))
     rounds = dict(s.execute(select(Round.id, Round.name).where(access.round_scope(p)).order_by(Round.id.desc())).all())
     linked_ids = {f.problem_id for f in rows if f.problem_id is not None}
     problems = dict(s.execute(select(Problem.id, Problem.description).where(Problem.id.in_(linked_ids))).all())
