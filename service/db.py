@@ -80,6 +80,27 @@ def lock_row(s: Session, entity, ident: int) -> None:
         s.execute(select(key).where(key == ident).with_for_update())
 
 
+def _hold_what_sessions_load(factory: sessionmaker) -> None:
+    """Keep every object a session has loaded or added until the session closes.
+
+    SQLAlchemy's identity map holds its objects weakly: a Case read by one step of a request and
+    dropped was read again by the next (three times per task completion). Held, `Session.get`
+    answers from memory. What a request loads is alive for the request anyway; a session only
+    lives for one request or one unit of work."""
+    @event.listens_for(factory, "pending_to_persistent")
+    @event.listens_for(factory, "deleted_to_persistent")
+    @event.listens_for(factory, "detached_to_persistent")
+    @event.listens_for(factory, "loaded_as_persistent")
+    def hold(session, instance) -> None:
+        session.info.setdefault("held", {})[id(instance)] = instance
+
+    @event.listens_for(factory, "persistent_to_detached")
+    @event.listens_for(factory, "persistent_to_deleted")
+    @event.listens_for(factory, "persistent_to_transient")
+    def release(session, instance) -> None:
+        session.info.get("held", {}).pop(id(instance), None)
+
+
 class Database:
     def __init__(self, url: str, audit_key: str = "", clock: Clock | None = None) -> None:
         self.engine = make_engine(url)
@@ -87,6 +108,7 @@ class Database:
         # the service's clock, for the time of each entry (the wall clock when there is none)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False,
                                      info={"audit_key": audit_key, "clock": clock})
+        _hold_what_sessions_load(self.sessions)
 
     @contextmanager
     def read(self):

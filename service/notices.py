@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import exists, func, or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
+from workflows.engine import RunResult
 from workflows.tables import HumanTask
 
 from . import access
@@ -89,18 +90,14 @@ def tell_leader(ctx: Context, s: Session, round_id: int, leader_id: int, kind: s
     return note
 
 
-def on_run(ctx: Context, s: Session, instance_id: int) -> None:
-    """Tell whoever may do it of each task a workflow run opened (once per task); when the office
-    is to hold a talk with a still-late unit, the unit's leader in charge is told too. The notices
-    of tasks the run closed are read: there is nothing left to do about them."""
-    s.flush()
-    s.execute(update(Notice).where(Notice.read_at.is_(None), Notice.task_id.in_(
-        select(HumanTask.id).where(HumanTask.instance_id == instance_id, HumanTask.state != "open")))
-        .values(read_at=ctx.now()))
-    fresh = s.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id, HumanTask.state == "open",
-                                              ~exists().where(Notice.task_id == HumanTask.id))
-                      .order_by(HumanTask.created_at)).all()
-    for task in fresh:
+def on_run(ctx: Context, s: Session, result: RunResult) -> None:
+    """Tell whoever may do it of each task a workflow run opened; when the office is to hold a talk
+    with a still-late unit, the unit's leader in charge is told too. The notices of tasks the run
+    closed are read: there is nothing left to do about them."""
+    if result.closed:
+        s.execute(update(Notice).where(Notice.read_at.is_(None), Notice.task_id.in_(result.closed))
+                  .values(read_at=ctx.now()))
+    for task in result.opened:
         key = BusinessKey.parse(task.business_key)
         case = s.get(Case, key.id) if key is not None and key.kind == KeyKind.CASE else None
         round_id = case.round_id if case is not None else (

@@ -60,4 +60,4 @@ def _dispatch(ctx: Context, s: Session, p: Principal | None, result: RunResult) 
     from .workflow_events import dispatch
 
     dispatch(ctx, s, p, result)
-    notices.on_run(ctx, s, result.instance.id)  # whoever may do a task it opened is told
+    notices.on_run(ctx, s, result)  # whoever may do a task it opened is told

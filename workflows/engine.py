@@ -124,6 +124,8 @@ class StepEvent:
 class RunResult:
     instance: ProcessInstance
     events: list[StepEvent]
+    opened: list[HumanTask] = field(default_factory=list)  # the task rows this run opened, in tree order
+    closed: list[str] = field(default_factory=list)  # the ids of the task rows it completed or cancelled
 
 
 def _all_tasks(workflow: BpmnWorkflow, **filters):
@@ -131,6 +133,13 @@ def _all_tasks(workflow: BpmnWorkflow, **filters):
     for sub in workflow.subprocesses.values():
         tasks.extend(sub.get_tasks(**filters))
     return tasks
+
+
+def _engine_work_left(workflow: BpmnWorkflow) -> bool:
+    """Whether a READY step is the engine's to run, read from the flat task maps (a walk of the task
+    tree, which `do_engine_steps` begins with even when there is nothing to do, costs far more)."""
+    return any(t.state == TaskState.READY and not t.task_spec.manual
+               for wf in [workflow, *workflow.subprocesses.values()] for t in wf.tasks.values())
 
 
 def _ready_human_tasks(workflow: BpmnWorkflow) -> list:
@@ -202,8 +211,7 @@ class Engine:
         session.flush()
         self._history(session, instance, "started", actor, data={"business_key": business_key})
         events = self._run(workflow, model)
-        self._save(session, instance, workflow, model, events, actor)
-        return RunResult(instance, events)
+        return RunResult(instance, events, *self._save(session, instance, workflow, model, events, actor))
 
     def complete_task(self, session: Session, task_id: str, data: dict, *, actor: str,
                       check: Callable[[HumanTask, dict], None] | None = None) -> RunResult:
@@ -237,8 +245,7 @@ class Engine:
         self._history(session, instance, "task_completed", actor, task.task_spec.bpmn_id,
                       task.task_spec.bpmn_name, task_id, data)
         events += self._run(workflow, model)
-        self._save(session, instance, workflow, model, events, actor)
-        return RunResult(instance, events)
+        return RunResult(instance, events, *self._save(session, instance, workflow, model, events, actor))
 
     def instance_data(self, session: Session, instance: ProcessInstance) -> dict:
         """The workflow's latest data (for detail views; the inbox never needs this)."""
@@ -347,8 +354,7 @@ class Engine:
         events += self._run(workflow, model)  # _run refreshes timers, so the marked ones move
         if instance.status == "error":  # the step that failed before has now gone through
             self._clear_failure(instance)
-        self._save(session, instance, workflow, model, events, None)
-        return RunResult(instance, events)
+        return RunResult(instance, events, *self._save(session, instance, workflow, model, events, None))
 
     # ----------------------------------------------------------------- messages
     def deliver_message(self, session: Session, name: str, correlation_key: str | None,
@@ -363,8 +369,8 @@ class Engine:
             workflow.catch(BpmnEvent(definition, payload={"payload": payload or {}, "result_var": name}))
             self._history(session, instance, "message", actor, name, name, None, payload or {})
             events = self._run(workflow, model)
-            self._save(session, instance, workflow, model, events, actor)
-            results.append(RunResult(instance, events))
+            changes = self._save(session, instance, workflow, model, events, actor)
+            results.append(RunResult(instance, events, *changes))
         return results
 
     # ----------------------------------------------------------------- internals
@@ -434,9 +440,9 @@ class Engine:
 
         try:
             with self.script_account():
-                workflow.do_engine_steps(did_complete_task=did_complete)
-                workflow.refresh_timers()
-                workflow.do_engine_steps(did_complete_task=did_complete)
+                workflow.do_engine_steps(did_complete_task=did_complete)  # ends by looking at the timers
+                if _engine_work_left(workflow):  # a timer that is due now: run what follows it
+                    workflow.do_engine_steps(did_complete_task=did_complete)
         except SpiffWorkflowException as exc:
             element = getattr(getattr(exc, "task", None), "task_spec", None)
             code = "timer_invalid" if isinstance(exc, spiff_patches.TimerValueError) else _failure_code(exc)
@@ -462,7 +468,9 @@ class Engine:
         return events
 
     def _save(self, session: Session, instance: ProcessInstance, workflow: BpmnWorkflow,
-              model: LoadedModel, events: list[StepEvent], actor: str | None) -> None:
+              model: LoadedModel, events: list[StepEvent], actor: str | None) -> tuple[list[HumanTask], list[str]]:
+        """Store the state and bring the task, timer and message rows in line with it; the task rows
+        opened and the ids of those closed, for the caller to tell people of."""
         now = self.clock.now()
         state = serializer.dumps(workflow)
         if len(state) > MAX_STATE_CHARS:
@@ -474,17 +482,20 @@ class Engine:
         if workflow.is_completed():
             instance.status = "completed"
             self._history(session, instance, "completed", actor)
-        self._index_human_tasks(session, instance, workflow, model, now)
+        changes = self._index_human_tasks(session, instance, workflow, model, now)
         self._index_waits(session, instance, workflow)
         session.flush()
+        return changes
 
-    def _index_human_tasks(self, session, instance, workflow, model, now) -> None:
+    def _index_human_tasks(self, session, instance, workflow, model, now) -> tuple[list[HumanTask], list[str]]:
         ready = {str(t.id): t for t in _ready_human_tasks(workflow)}
         candidates = workflow.data.get("__candidates__", {})
         open_rows = {r.id: r for r in session.scalars(
             select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.state == "open"))}
+        opened, closed = [], []
         for task_id, row in open_rows.items():
             if task_id not in ready:
+                closed.append(task_id)
                 spiff_task = self._find_task(workflow, task_id)
                 row.state = "completed" if spiff_task is not None and spiff_task.state == TaskState.COMPLETED \
                     else "cancelled"
@@ -504,6 +515,8 @@ class Engine:
             )
             row.candidates = [TaskCandidate(user_id=int(u)) for u in candidates.get(role or "", [])]
             session.add(row)
+            opened.append(row)
+        return opened, closed
 
     def _due_at(self, task) -> datetime | None:
         expression = getattr(task.task_spec, "due_date", None)
