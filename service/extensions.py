@@ -115,7 +115,7 @@ def pending(s: Session, p: Principal) -> list[tuple[ExtensionRequest, Case]]:
     return [(r, c) for r, c in s.execute(
         select(ExtensionRequest, Case).join(Case, Case.id == ExtensionRequest.case_id)
         .where(ExtensionRequest.state == PENDING, access.case_scope(p))
-        .order_by(ExtensionRequest.requested_at, ExtensionRequest.id)).tuples()]
+        .order_by(ExtensionRequest.requested_at, ExtensionRequest.id))]
 
 
 def extension_json(r: ExtensionRequest, ctx: Context) -> dict:

@@ -167,7 +167,7 @@ def cases_by_key(s: Session, business_keys) -> dict[str | None, Case]:
     if measure_ids:  # a followed-up measure's task belongs to the measure's case
         for measure_id, case in s.execute(
                 select(Measure.id, Case).join(RectificationItem, RectificationItem.id == Measure.item_id)
-                .join(Case, Case.id == RectificationItem.case_id).where(Measure.id.in_(measure_ids))).tuples():
+                .join(Case, Case.id == RectificationItem.case_id).where(Measure.id.in_(measure_ids))):
             found[str(BusinessKey(KeyKind.MEASURE, measure_id))] = case
     return found
 

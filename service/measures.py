@@ -101,7 +101,7 @@ def overdue_measures(s: Session, p: Principal, round_id: int | None = None) -> l
              .order_by(Measure.deadline, Measure.id))
     if round_id is not None:
         query = query.where(Case.round_id == round_id)
-    return [(m, c) for m, c in s.execute(query).tuples()]
+    return [(m, c) for m, c in s.execute(query)]
 
 
 def measure_json(m: Measure) -> dict:
