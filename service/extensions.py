@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from . import access, audit, notices, workflow
@@ -17,7 +17,8 @@ from .cases import get_case
 from .context import Context
 from .db import lock_row
 from .errors import Conflict, Forbidden, NotFound, Unprocessable
-from .models import Case, ExtensionRequest, SupervisionAction
+from .models import Case, ExtensionRequest, SupervisionAction, User
+from .organisation import round_names, unit_names
 from .validation import MAX_INT
 
 PENDING, APPROVED, REFUSED = "pending", "approved", "refused"
@@ -125,3 +126,21 @@ def extension_json(r: ExtensionRequest, ctx: Context) -> dict:
             "due_after": ctx.local_iso(r.due_after) if r.due_after else None,
             "decided_by": r.decided_by, "decided_at": ctx.local_iso(r.decided_at) if r.decided_at else None,
             "opinion": r.opinion}
+
+
+def pending_rows(s: Session, p: Principal) -> list[dict]:
+    """The waiting requests as the office's list shows them: unit, round, who asked, for how long."""
+    rows = pending(s, p)
+    units = unit_names(s, {c.unit_id for _, c in rows})
+    rounds = round_names(s, {c.round_id for _, c in rows})
+    people = dict(s.execute(select(User.id, User.name).where(User.id.in_({r.requested_by for r, _ in rows}))).all())
+    return [{"request": r, "case": c, "unit": units.get(c.unit_id, ""), "round": rounds.get(c.round_id, ""),
+             "requested_by": people.get(r.requested_by, "")} for r, c in rows]
+
+
+def pending_count(s: Session, p: Principal) -> int:
+    """How many requests wait for the office (0 for anyone who does not decide them)."""
+    if not access.may_decide_extension(p):
+        return 0
+    return s.scalar(select(func.count()).select_from(ExtensionRequest).join(Case, Case.id == ExtensionRequest.case_id)
+                    .where(ExtensionRequest.state == PENDING, access.case_scope(p))) or 0

@@ -29,6 +29,7 @@ from .models import (
     RectificationItem,
     SupervisionAction,
 )
+from .organisation import round_names, unit_names
 
 
 def deadline_at(ctx: Context, deadline: date) -> datetime:
@@ -88,9 +89,9 @@ def _record(ctx: Context, s: Session, p: Principal | None, measure: Measure, kin
 
 def open_followup_task(s: Session, measure_id: int) -> bool:
     """The unit's task to report the measure done is open: evidence for it is taken meanwhile."""
-    return s.scalar(select(func.count()).select_from(HumanTask).where(
+    return (s.scalar(select(func.count()).select_from(HumanTask).where(
         HumanTask.business_key == str(BusinessKey(KeyKind.MEASURE, measure_id)), HumanTask.state == "open",
-        HumanTask.step == "report_measure")) > 0
+        HumanTask.step == "report_measure")) or 0) > 0
 
 
 def overdue_measures(s: Session, p: Principal, round_id: int | None = None) -> list[tuple[Measure, Case]]:
@@ -116,3 +117,22 @@ def of_case(s: Session, p: Principal, case_id: int) -> list[Measure]:
     case = get_case(s, p, case_id)
     return list(s.scalars(select(Measure).join(RectificationItem, RectificationItem.id == Measure.item_id)
                           .where(RectificationItem.case_id == case.id).order_by(Measure.id)))
+
+
+def overdue_rows(s: Session, p: Principal, case_id: int | None = None) -> list[dict]:
+    """Overdue measures as the pages show them, with their unit and round; of one case when given."""
+    rows = [(m, c) for m, c in overdue_measures(s, p) if case_id is None or c.id == case_id]
+    units = unit_names(s, {c.unit_id for _, c in rows})
+    rounds = round_names(s, {c.round_id for _, c in rows})
+    return [{"measure": m, "case": c, "unit": units.get(c.unit_id, ""), "round": rounds.get(c.round_id, "")}
+            for m, c in rows]
+
+
+def overdue_count(s: Session, p: Principal) -> int:
+    """How many followed-up measures are overdue in the office's view (0 for other roles)."""
+    if not access.may_urge(p):
+        return 0
+    return s.scalar(select(func.count()).select_from(Measure)
+                    .join(RectificationItem, RectificationItem.id == Measure.item_id)
+                    .join(Case, Case.id == RectificationItem.case_id)
+                    .where(Measure.overdue_at.is_not(None), Measure.done_at.is_(None), access.case_scope(p))) or 0

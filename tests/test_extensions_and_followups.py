@@ -6,13 +6,10 @@ import io
 from datetime import datetime, timedelta
 
 from support.api import liaison, publish_round
+from support.followups import case_of as _case
+from support.followups import close_with_measures as _close_with_measures
 
 from service.timers import run_due_timers
-
-
-def _case(api, d, round_id, index):
-    return [c for c in api.as_("office1").get("/cases", query_string={"round_id": round_id}).get_json()["items"]
-            if c["unit_id"] == d.units[index]][0]
 
 
 def _warning(api, case_id):
@@ -97,24 +94,6 @@ def test_a_refused_extension_changes_nothing_and_requests_are_checked(ctx, api, 
     due = datetime.fromisoformat(case["due_at"])
     _mover(api, clock, ctx)(due - timedelta(days=10) + timedelta(minutes=1))
     assert _warning(api, case["id"]) == "yellow", "the warnings stay where they were"
-
-
-def _close_with_measures(api, d, round_id, index, measures):
-    """Self-check, rectify with `measures` (description, deadline), file with evidence, and close."""
-    unit, code = liaison(api, d, index), d.codes[d.units[index]].lower()
-    office = api.as_("office1")
-    cp = office.get(f"/rounds/{round_id}").get_json()["common_problems"][0]["id"]
-    unit.complete(unit.tasks(bpmn_id="self_check")[0]["id"], {"items": [
-        {"common_problem_id": cp, "applicable": True, "problems_found": 1, "findings": "合同未审"}]})
-    unit.complete(unit.tasks(bpmn_id="rectify")[0]["id"], {"items": [{
-        "common_problem_id": cp, "status": "ongoing",
-        "measures": [{"description": m, "deadline": when} for m, when in measures], "institutions": []}]})
-    head = api.as_(f"{code}_head")
-    case = _case(api, d, round_id, index)
-    head.attach_evidence(case["id"])
-    head.complete(head.tasks(bpmn_id="attest_and_file")[0]["id"], {"attest": True, "comment": "属实"})
-    office.complete(office.tasks(bpmn_id="review_filing", unit_id=d.units[index])[0]["id"], {"accepted": True})
-    return case
 
 
 def test_a_measure_due_after_close_out_is_reported_with_evidence_or_flagged_overdue(ctx, api, district, clock):
