@@ -167,7 +167,7 @@ def _rectifications(ctx, s, p, f: Filters):
             "earlier_institutions": "；".join(f"{_pass_label(i.pass_number)}{i.title}"
                                             for i in item.institutions if i.pass_number < current),
             # measures due after close-out: the item shows its most pressing one (overdue, open, done)
-            "followup": max((m.followup or "" for m in followed), key=lambda f: _FOLLOWUP_RANK.get(f, 0), default=None),
+            "followup": max((m.followup or "" for m in followed), key=lambda f: _FOLLOWUP_RANK.get(f, 0), default=""),
             "followup_measures": "；".join(f"【{FOLLOWUP_LABELS[m.followup or '']}】{m.description}"
                                           f"（{m.deadline.isoformat() if m.deadline else ''}）" for m in followed)})
     return rows

@@ -323,6 +323,7 @@ LABELS: dict[str, dict] = {
         "common_problem": _lp("audit target", "Common problem"),
         "clue": _lp("audit target", "Clue"),
         "letter": _lp("audit target", "Recommendation letter"),
+        "measure": _lp("audit target", "Measure followed up"),
         "expert": _lp("audit target", "Expert"),
         "audit_finding": _lp("audit target", "Audit finding"),
         "notification": _lp("audit target", "Notice"),
