@@ -98,6 +98,11 @@ class Settings:
     talk_days: int = field(default_factory=lambda: _int("TALK_DAYS", 10))
     # Days a unit has for a follow-up re-check (回头看) of a closed case.
     recheck_days: int = field(default_factory=lambda: _int("RECHECK_DAYS", 30))
+    # Days before a measure's own deadline (one due after its case closed) that the unit is asked to
+    # report it done with evidence.
+    measure_notice_days: int = field(default_factory=lambda: _int("MEASURE_NOTICE_DAYS", 7))
+    # The most days one extension request (延期申请) may ask for.
+    extension_max_days: int = field(default_factory=lambda: _int("EXTENSION_MAX_DAYS", 60))
     # Days a department has to plan its special governance after a recommendation letter.
     plan_days: int = field(default_factory=lambda: _int("PLAN_DAYS", 30))
     timezone: str = field(default_factory=lambda: _env("TIMEZONE", "Asia/Shanghai"))
@@ -149,6 +154,8 @@ class Settings:
             raise SettingsError("RECTIFLOW_TIMER_RETRIES must be zero or more")
         if self.talk_days < 1 or self.recheck_days < 1 or self.plan_days < 1:
             raise SettingsError("RECTIFLOW_TALK_DAYS, RECTIFLOW_RECHECK_DAYS and RECTIFLOW_PLAN_DAYS must be positive")
+        if self.measure_notice_days < 1 or self.extension_max_days < 1:
+            raise SettingsError("RECTIFLOW_MEASURE_NOTICE_DAYS and RECTIFLOW_EXTENSION_MAX_DAYS must be positive")
         for name in ("login", "credential", "upload", "public", "api"):
             _rate(f"RATE_LIMIT_{name.upper()}", getattr(self, f"rate_limit_{name}"))
         if self.trusted_proxies < 0:

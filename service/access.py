@@ -115,6 +115,16 @@ def may_upload_evidence(p: Principal, case: Case) -> bool:
     return p.has("unit_liaison", "unit_head") and p.unit_id == case.unit_id
 
 
+def may_request_extension(p: Principal, case: Case) -> bool:
+    """More time to file is asked for by the unit itself: its liaison or head."""
+    return p.has("unit_liaison", "unit_head") and p.unit_id == case.unit_id
+
+
+def may_decide_extension(p: Principal) -> bool:
+    """The office approves or refuses an extension request."""
+    return p.has(*OFFICE)
+
+
 def may_review_evidence(p: Principal) -> bool:
     """The office accepts or rejects each evidence file of a case, with its opinion."""
     return p.has(*OFFICE)

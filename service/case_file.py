@@ -25,9 +25,11 @@ from .models import (
     CaseComment,
     CommonProblem,
     Evidence,
+    ExtensionRequest,
     Filing,
     KeyKind,
     LeaderNotification,
+    Measure,
     RectificationItem,
     Round,
     SelfCheckItem,
@@ -56,7 +58,8 @@ class CaseFile:
     comments: list[CaseComment] = field(default_factory=list)             # functional departments' 意见
     history: list[SupervisionAction] = field(default_factory=list)        # warnings, urges, talks, re-checks
     departments: dict[int | None, str] = field(default_factory=dict)             # the commenting departments' names
-    actions: frozenset[str] = frozenset()  # what the viewer may do here: urge, recheck, comment
+    actions: frozenset[str] = frozenset()  # what the viewer may do here: urge, recheck, comment, extension…
+    extensions: list[ExtensionRequest] = field(default_factory=list)      # the unit's requests for more time
 
 
 @dataclass
@@ -77,6 +80,7 @@ class TaskPage:
     draft: TaskDraft | None        # what the viewer saved of this form without submitting (暂存)
     diagram: bool                  # the viewer may open the task's process instance
     clue: clues.ClueView | None = None  # a hand-over's clue (content only for who may see it)
+    measure: Measure | None = None      # a followed-up measure's task: the measure it reports done
 
 
 def case_file(s: Session, p: Principal, case_id: int) -> CaseFile:
@@ -92,7 +96,10 @@ def case_file(s: Session, p: Principal, case_id: int) -> CaseFile:
     comments = list(s.scalars(select(CaseComment).where(CaseComment.case_id == case.id).order_by(CaseComment.id)))
     history = list(s.scalars(select(SupervisionAction).where(SupervisionAction.case_id == case.id)
                              .order_by(SupervisionAction.at, SupervisionAction.id)))
+    requests = list(s.scalars(select(ExtensionRequest).where(ExtensionRequest.case_id == case.id)
+                              .order_by(ExtensionRequest.id)))
     people_ids = ({e.uploaded_by for e in files} | {f.filed_by for f in filings}
+                  | {r.requested_by for r in requests} | {r.decided_by for r in requests if r.decided_by}
                   | {f.reviewed_by for f in filings if f.reviewed_by} | {e.reviewed_by for e in files if e.reviewed_by}
                   | {n.leader_id for n in instructions} | {c.author_id for c in comments}
                   | {a.actor_id for a in history if a.actor_id})
@@ -102,13 +109,20 @@ def case_file(s: Session, p: Principal, case_id: int) -> CaseFile:
     removable = evidence.removable_ids(s, case, list(files)) if access.may_upload_evidence(p, case) else set()
     return CaseFile(case, unit_name(s, case.unit_id), rnd.name if rnd else "", titles, list(checks), list(items),
                     list(files), list(filings), people, removable, instructions, comments, history, departments,
-                    case_actions(s, p, case))
+                    case_actions(s, p, case, requests), requests)
 
 
-def case_actions(s: Session, p: Principal, case: Case) -> frozenset[str]:
+def case_actions(s: Session, p: Principal, case: Case, requests: list[ExtensionRequest] | None = None) -> frozenset[str]:
     """What the viewer may do on the case page: 催办 a case still the unit's to do, 回头看 a closed
-    one (the office), comment on one whose common problems their department governs."""
+    one (the office), comment on one whose common problems their department governs; ask for more
+    time (the unit, while it still has to file and no request waits) or decide a waiting request
+    (the office)."""
     actions = set()
+    waiting = any(r.state == "pending" for r in requests or [])
+    if case.status in Case.OPEN_STATUSES and access.may_request_extension(p, case) and not waiting:
+        actions.add("extension")
+    if waiting and access.may_decide_extension(p):
+        actions.add("decide_extension")
     if access.may_urge(p):
         actions.add("urge" if case.status in Case.OPEN_STATUSES else "recheck" if case.status == "closed" else "")
     if access.may_list_governed_cases(p) and s.scalar(
@@ -135,17 +149,26 @@ def task_page(ctx: Context, s: Session, p: Principal, task_id: str) -> TaskPage:
             round_ = None
     elif key is not None and key.kind == KeyKind.LETTER:
         letter = letters.letter_summary(s, key.id)
+    measure = None
+    if key is not None and key.kind == KeyKind.MEASURE:
+        measure = s.get(Measure, key.id)
+        owner = notices.measure_case(s, key.id)
+        try:
+            case = case_file(s, p, owner.id) if owner is not None else None
+        except NotFound:
+            case = None
     clue = clues.task_clue_view(s, p, key.id) if key is not None and key.kind == KeyKind.CLUE else None
     titles = common_problem_titles(s, key)
     # evidence is uploaded on the steps that gather it, while the case takes it (never once closed)
     can_upload = (case is not None and row.state == "open" and body["actionable"]
-                  and row.step in evidence.UPLOAD_STEPS and evidence.accepts_evidence(s, case.case))
+                  and (row.step in evidence.UPLOAD_STEPS and evidence.accepts_evidence(s, case.case)
+                       or measure is not None and row.step == "report_measure"))
     descriptions = common_problem_descriptions(s, key)
     draft = drafts.find(s, p, row.id) if body["actionable"] and row.state == "open" else None
     return TaskPage(row, body["form"], body["actionable"], model_names(s, [row.model_key]).get(row.model_key, ""),
                     unit_name(s, row.unit_id), case, round_, letter, titles, initial_data(s, row), can_upload,
                     descriptions, inbox.returns_of(s, [row]).get(row.id) if row.state == "open" else None, draft,
-                    row.instance_id in instance_views.visible_ids(s, p, [row.instance_id]), clue)
+                    row.instance_id in instance_views.visible_ids(s, p, [row.instance_id]), clue, measure)
 
 
 def initial_data(s: Session, row: HumanTask) -> dict:

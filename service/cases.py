@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from workflows.engine import StepEvent
 
-from . import access, audit, notices, rounds, workflow
+from . import access, audit, measures, notices, rounds, workflow
 from .auth import Principal
 from .context import Context
 from .errors import Forbidden, NotFound, Unprocessable
@@ -238,6 +238,7 @@ def on_reviewed(ctx: Context, s: Session, p: Principal | None, case_id: int, eve
         return
     case.status, case.closed_at = CaseStatus.CLOSED, now
     s.flush()
+    measures.follow_up_after_close(ctx, s, p, case)  # measures due after today stay followed
     # Two last reviews at once must not both count the other case as open: take the round first.
     s.get_one(Round, case.round_id, with_for_update=True, populate_existing=True)
     still_open = s.scalar(select(func.count()).select_from(Case).where(

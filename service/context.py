@@ -16,7 +16,8 @@ from .db import Database
 from .models import ROLES
 
 BPMN_DIR = Path(__file__).resolve().parent.parent / "bpmn"
-DEFAULT_MODELS = ("inspection_round", "unit_rectification", "recommendation_letter", "clue_handover")
+DEFAULT_MODELS = ("inspection_round", "unit_rectification", "recommendation_letter", "clue_handover",
+                  "measure_followup")
 _ROLE_BY_NAME = {name: code for code, name in ROLES.items()}
 
 

@@ -14,11 +14,12 @@ from sqlalchemy import case as sql_case
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from . import access, rounds, stats
+from . import access, measures, rounds, stats
 from .auth import Principal
 from .context import Context
 from .errors import NotFound
 from .models import CASE_STATUSES, Case, Round, Unit
+from .organisation import unit_names
 
 
 def _cases(p: Principal, round_id: int | None):
@@ -58,7 +59,13 @@ def warning_board(ctx: Context, s: Session, p: Principal, round_id: int | None) 
     for row in listed:
         row["process_instance_id"] = instances.get(row["case_id"])
         row["due_date"] = row["due_at"][:10]
-    return {"counts": board_["counts"], "red_units": board_["red"], "yellow_units": board_["yellow"]}
+    # measures due after their case closed and unreported by their deadline: still the unit's to finish
+    late = measures.overdue_measures(s, p, round_id)
+    names = unit_names(s, {c.unit_id for _, c in late})
+    overdue = [{"case_id": c.id, "unit": names.get(c.unit_id, ""), "description": m.description,
+                "deadline": m.deadline.isoformat() if m.deadline else ""} for m, c in late]
+    return {"counts": board_["counts"], "red_units": board_["red"], "yellow_units": board_["yellow"],
+            "overdue_measures": overdue}
 
 
 def by_industry(s: Session, p: Principal, round_id: int | None) -> list[dict]:

@@ -305,6 +305,12 @@ ERROR_CODES: dict[str, str] = {
     # the mechanism's rules: filing, decisions, returns, confirmations
     "measures_required": N_("“%(title)s” applies to the unit: give at least one measure"),
     "evidence_required": N_("Attach at least one evidence file before filing"),
+    "extension_not_yours": N_("Only the unit's liaison or head may ask for more time"),
+    "days_out_of_range": N_("Ask for a whole number of days from 1 to %(limit)s"),
+    "extension_not_open": N_("The case is no longer the unit's to file: its deadline does not move"),
+    "extension_pending": N_("An extension request of this case is already waiting for the office"),
+    "extension_decided": N_("This extension request has already been decided"),
+    "measure_unknown": N_("This is not a followed-up measure of the case"),
     "decision_required": N_("Choose yes or no"),
     "confirmation_required": N_("Tick the box to confirm; this step cannot be undone"),
 }

@@ -11,13 +11,23 @@ from sqlalchemy.orm import Session
 
 from workflows.tables import HumanTask, ProcessInstance
 
-from . import access, audit, downloads
+from . import access, audit, downloads, measures
 from .auth import Principal
 from .cases import get_case
 from .context import Context
 from .db import lock_row
 from .errors import Conflict, Forbidden, NotFound, TooLarge, Unprocessable
-from .models import BusinessKey, Case, CommonProblem, Evidence, EvidenceBlob, Filing, KeyKind, RectificationItem
+from .models import (
+    BusinessKey,
+    Case,
+    CommonProblem,
+    Evidence,
+    EvidenceBlob,
+    Filing,
+    KeyKind,
+    Measure,
+    RectificationItem,
+)
 from .validation import MAX_INT
 
 # The steps during which a unit gathers evidence: while it rectifies and when its head files.
@@ -64,15 +74,24 @@ def accepts_evidence(s: Session, case: Case) -> bool:
 
 
 def upload(ctx: Context, s: Session, p: Principal, case_id: int, filename: str, content: bytes,
-           item_id: int | None, effective_date: date | None = None, common_problem_id: int | None = None) -> Evidence:
+           item_id: int | None, effective_date: date | None = None, common_problem_id: int | None = None,
+           measure_id: int | None = None) -> Evidence:
     case = get_case(s, p, case_id)
     if not access.may_upload_evidence(p, case):
         raise Forbidden("only the unit's liaison or head upload its evidence", code="evidence_not_yours")
+    measure = _followed_measure(s, case, measure_id) if measure_id is not None else None
     # Take the case's process first: a step completing now (the head filing) either finishes
     # before the check below sees the case, or waits until this upload is in.
-    if case.process_instance_id is not None:
-        lock_row(s, ProcessInstance, case.process_instance_id)
-    if not accepts_evidence(s, case):
+    instance_id = measure.followup_instance_id if measure is not None else case.process_instance_id
+    if instance_id is not None:
+        lock_row(s, ProcessInstance, instance_id)
+    if measure is not None:
+        # a measure followed after close-out takes evidence while its report task is open
+        if not measures.open_followup_task(s, measure.id):
+            raise Unprocessable(f"measure {measure.id} takes evidence while the unit's task to report it done "
+                                "is open", code="evidence_not_open", status=measure.followup or "")
+        item_id, common_problem_id = measure.item_id, None
+    elif not accepts_evidence(s, case):
         raise Unprocessable(f"case {case_id} takes evidence while the unit rectifies or files, not when it is "
                             f"{case.status}", code="evidence_not_open", status=case.status)
     name = clean_filename(filename)
@@ -102,7 +121,8 @@ def upload(ctx: Context, s: Session, p: Principal, case_id: int, filename: str, 
     if s.get(EvidenceBlob, digest) is None:
         s.add(EvidenceBlob(sha256=digest, size=len(content), content=content))
         s.flush()  # the blob row must exist before the evidence row that points at it
-    evidence = Evidence(case_id=case.id, item_id=item_id, common_problem_id=common_problem_id, filename=name,
+    evidence = Evidence(case_id=case.id, item_id=item_id, common_problem_id=common_problem_id,
+                        measure_id=measure.id if measure is not None else None, filename=name,
                         content_type=_CONTENT_TYPES.get(ext, "application/octet-stream"), size=len(content),
                         sha256=digest, uploaded_by=p.id, uploaded_at=ctx.now(), effective_date=effective_date,
                         reviews=[])
@@ -136,8 +156,19 @@ def _label(s: Session, case: Case, item_id: int | None, common_problem_id: int |
     return (item.id if item is not None else None), cp.id
 
 
+def _followed_measure(s: Session, case: Case, measure_id: int) -> Measure:
+    """The measure a file is evidence for: one of this case's, followed up after close-out."""
+    measure = s.get(Measure, measure_id) if -MAX_INT <= measure_id <= MAX_INT else None
+    item = s.get(RectificationItem, measure.item_id) if measure is not None else None
+    if measure is None or item is None or item.case_id != case.id or measure.followup_instance_id is None:
+        raise Unprocessable.on_field("measure_id", "measure_unknown", f"unknown measure {measure_id}",
+                                     "measure_id is not a followed-up measure of this case")
+    return measure
+
+
 def evidence_json(e: Evidence, ctx: Context) -> dict:
     return {"id": e.id, "case_id": e.case_id, "item_id": e.item_id, "common_problem_id": e.common_problem_id,
+            "measure_id": e.measure_id,
             "filename": e.filename, "size": e.size,
             "sha256": e.sha256, "content_type": e.content_type, "uploaded_by": e.uploaded_by,
             "uploaded_at": ctx.local_iso(e.uploaded_at),

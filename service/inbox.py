@@ -23,7 +23,7 @@ from . import access, instance_views, organisation, tasks
 from .auth import Principal
 from .context import Context
 from .designs import model_names
-from .models import BusinessKey, Case, Clue, KeyKind, RecommendationLetter, User
+from .models import BusinessKey, Case, Clue, KeyKind, Measure, RecommendationLetter, RectificationItem, User
 from .organisation import unit_names
 
 # The reviews that can send work back, by the step of the reviewing task: the field holding the
@@ -158,10 +158,18 @@ def done_page(ctx: Context, s: Session, p: Principal, *, limit: int = 20, offset
 
 def cases_by_key(s: Session, business_keys) -> dict[str | None, Case]:
     """The cases that business keys name (`case:12`), by key; other keys are left out."""
-    ids = {key.id for key in map(BusinessKey.parse, business_keys) if key is not None and key.kind == KeyKind.CASE}
-    if not ids:
-        return {}
-    return {str(BusinessKey(KeyKind.CASE, c.id)): c for c in s.scalars(select(Case).where(Case.id.in_(ids)))}
+    keys = [key for key in map(BusinessKey.parse, business_keys) if key is not None]
+    ids = {key.id for key in keys if key.kind == KeyKind.CASE}
+    found: dict[str | None, Case] = {}
+    if ids:
+        found.update({str(BusinessKey(KeyKind.CASE, c.id)): c for c in s.scalars(select(Case).where(Case.id.in_(ids)))})
+    measure_ids = {key.id for key in keys if key.kind == KeyKind.MEASURE}
+    if measure_ids:  # a followed-up measure's task belongs to the measure's case
+        for measure_id, case in s.execute(
+                select(Measure.id, Case).join(RectificationItem, RectificationItem.id == Measure.item_id)
+                .join(Case, Case.id == RectificationItem.case_id).where(Measure.id.in_(measure_ids))):
+            found[str(BusinessKey(KeyKind.MEASURE, measure_id))] = case
+    return found
 
 
 def round_names(s: Session, business_keys) -> dict[str | None, str]:
@@ -180,6 +188,12 @@ def round_names(s: Session, business_keys) -> dict[str | None, str]:
         if ids:
             for ident, round_id in s.execute(select(id_column, round_column).where(id_column.in_(ids))):
                 round_of[(kind, ident)] = round_id
+    measure_ids = by_kind.get(KeyKind.MEASURE)
+    if measure_ids:
+        for ident, round_id in s.execute(
+                select(Measure.id, Case.round_id).join(RectificationItem, RectificationItem.id == Measure.item_id)
+                .join(Case, Case.id == RectificationItem.case_id).where(Measure.id.in_(measure_ids))):
+            round_of[(KeyKind.MEASURE, ident)] = round_id
     names = organisation.round_names(s, round_of.values())
     return {k: names.get(round_of.get((key.kind, key.id), 0), "") for k, key in keys.items()}
 

@@ -41,7 +41,10 @@ STATUS_LABELS = {"done": "已完成", "ongoing": "推进中", "not_done": "未�
 ACTION_LABELS = {"warning_green": "绿色提醒", "warning_yellow": "黄色预警", "warning_red": "红色逾期",
                  "tracking_letter": "跟踪督办", "talk_reminder": "谈话提醒", "special_inspection": "专项督查",
                  "recheck": "回头看", "recommendation_letter": "巡察建议书", "governance_plan": "专项治理方案",
-                 "governance_report": "专项治理情况", "governance_evaluated": "治理成效评估", "urge": "催办"}
+                 "governance_report": "专项治理情况", "governance_evaluated": "治理成效评估", "urge": "催办",
+                 "extension_approved": "延期获批", "extension_refused": "延期未获批", "measure_done": "措施报告完成",
+                 "measure_overdue": "措施逾期"}
+FOLLOWUP_LABELS = {"open": "未到期（跟踪中）", "overdue": "逾期未完成", "done": "已报告完成"}
 
 
 @dataclass(frozen=True)
@@ -149,6 +152,7 @@ def _rectifications(ctx, s, p, f: Filters):
         current = case.pass_number
         measures = [m for m in item.measures if m.pass_number == current]
         earlier = [m for m in item.measures if m.pass_number < current]
+        followed = [m for m in measures if m.followup]
         rows.append({
             "case_id": case.id, "unit": uname, "common_problem": title,
             # this pass's measures and institutions (after a follow-up re-check, the re-check's own)
@@ -161,8 +165,15 @@ def _rectifications(ctx, s, p, f: Filters):
             "pass_number": current,
             "earlier_measures": "；".join(f"{_pass_label(m.pass_number)}{m.description}" for m in earlier),
             "earlier_institutions": "；".join(f"{_pass_label(i.pass_number)}{i.title}"
-                                            for i in item.institutions if i.pass_number < current)})
+                                            for i in item.institutions if i.pass_number < current),
+            # measures due after close-out: the item shows its most pressing one (overdue, open, done)
+            "followup": max((m.followup or "" for m in followed), key=lambda f: _FOLLOWUP_RANK.get(f, 0), default=""),
+            "followup_measures": "；".join(f"【{FOLLOWUP_LABELS[m.followup or '']}】{m.description}"
+                                          f"（{m.deadline.isoformat() if m.deadline else ''}）" for m in followed)})
     return rows
+
+
+_FOLLOWUP_RANK = {"overdue": 3, "open": 2, "done": 1}
 
 
 def _pass_label(number: int) -> str:
@@ -197,7 +208,8 @@ LISTS = {
         Column("status", "整改状态", 10, STATUS_LABELS), Column("case_status", "案件状态", 10, STATUS_LABELS),
         Column("evidence", "佐证材料数", 10),
         Column("filed_at", "备案时间", 18), Column("closed_at", "销号时间", 18),
-        Column("earlier_measures", "回头看前的整改措施", 40), Column("earlier_institutions", "回头看前的完善制度", 30)),
+        Column("earlier_measures", "回头看前的整改措施", 40), Column("earlier_institutions", "回头看前的完善制度", 30),
+        Column("followup", "销号后措施跟踪", 14, FOLLOWUP_LABELS), Column("followup_measures", "跟踪中的措施", 40)),
         _rectifications),
     "supervision": ListSpec("督查清单", (
         Column("id", "编号", 8), Column("at", "时间", 18), Column("kind", "督查方式", 12, ACTION_LABELS),

@@ -101,6 +101,7 @@ class KeyKind(StrEnum):
     CASE = "case"
     LETTER = "letter"
     CLUE = "clue"
+    MEASURE = "measure"  # a measure followed after its case closed (measure_followup)
 
 
 @dataclass(frozen=True)
@@ -362,6 +363,19 @@ class Measure(Base):
     deadline: Mapped[date | None] = mapped_column(Date)
     # The rectification pass that recorded it (see Case.pass_number); a re-check adds, never replaces.
     pass_number: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # A measure due after its case closed is followed up (measures.py): its process, when the unit
+    # reported it done (with evidence) and when it was found overdue.
+    followup_instance_id: Mapped[int | None] = mapped_column(Integer)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    done_comment: Mapped[str | None] = mapped_column(Text)
+    overdue_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    @property
+    def followup(self) -> str | None:
+        """Where a followed-up measure stands: open, overdue or done; None when not followed up."""
+        if self.followup_instance_id is None:
+            return None
+        return "done" if self.done_at else "overdue" if self.overdue_at else "open"
 
 
 class Institution(Base):
@@ -399,6 +413,8 @@ class Evidence(Base):
     uploaded_by: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime())
     effective_date: Mapped[date | None] = mapped_column(Date)  # the date the document itself bears
+    # The followed-up measure the file shows done (uploaded with its follow-up task open); else None.
+    measure_id: Mapped[int | None] = mapped_column(ForeignKey("measure.id"), index=True)
     # The latest review (accepted|rejected); every review, this one included, is in `reviews`.
     review: Mapped[str | None] = mapped_column(String(20))
     review_comment: Mapped[str | None] = mapped_column(Text)
@@ -420,6 +436,26 @@ class EvidenceReview(Base):
     # None for a review made before reviews were kept one by one, taken over from the evidence row
     reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ExtensionRequest(Base):
+    """A unit's request for more time to file (延期申请), decided by the office; an approval moves
+    the case's deadline and its warning timers."""
+
+    __tablename__ = "extension_request"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("rectification_case.id"), index=True)
+    days: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(20), default="pending", index=True)  # pending|approved|refused
+    requested_by: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    due_before: Mapped[datetime] = mapped_column(UTCDateTime())  # the deadline when it was asked for
+    due_after: Mapped[datetime | None] = mapped_column(UTCDateTime())  # the deadline it was moved to
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    opinion: Mapped[str | None] = mapped_column(Text)
 
 
 class Filing(Base):

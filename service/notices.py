@@ -20,12 +20,12 @@ from . import access
 from .auth import Principal
 from .context import Context
 from .errors import NotFound
-from .models import BusinessKey, Case, KeyKind, LeaderNotification, Notice, Unit, User
+from .models import BusinessKey, Case, KeyKind, LeaderNotification, Measure, Notice, RectificationItem, Unit, User
 from .organisation import round_names, unit_names
 
 # What a notice tells of; the pages word each kind (web.i18n LABELS["notice"]).
 KINDS = ("task", "returned", "warning_yellow", "warning_red", "talk_reminder", "urge", "list_published",
-         "instruction", "comment")
+         "instruction", "comment", "extension_requested", "extension_approved", "extension_refused")
 # A leader's notice (LeaderNotification.kind) as the message that tells them of it.
 LEADER_KIND = {"list": "list_published", "yellow_warning": "warning_yellow", "red_warning": "warning_red",
                "talk_reminder": "talk_reminder"}
@@ -99,7 +99,8 @@ def on_run(ctx: Context, s: Session, result: RunResult) -> None:
                   .values(read_at=ctx.now()))
     for task in result.opened:
         key = BusinessKey.parse(task.business_key)
-        case = s.get(Case, key.id) if key is not None and key.kind == KeyKind.CASE else None
+        case = s.get(Case, key.id) if key is not None and key.kind == KeyKind.CASE else (
+            measure_case(s, key.id) if key is not None and key.kind == KeyKind.MEASURE else None)
         round_id = case.round_id if case is not None else (
             key.id if key is not None and key.kind == KeyKind.ROUND else None)
         told = tell(ctx, s, task_recipients(s, task), "task", round_id=round_id,
@@ -108,6 +109,12 @@ def on_run(ctx: Context, s: Session, result: RunResult) -> None:
             leader = s.scalar(select(Unit.leader_id).where(Unit.id == case.unit_id))
             if leader is not None:
                 tell_leader(ctx, s, case.round_id, leader, "talk_reminder", [case.unit_id], case.id)
+
+
+def measure_case(s: Session, measure_id: int) -> Case | None:
+    """The case a followed-up measure belongs to: its task's notice links there."""
+    return s.scalar(select(Case).join(RectificationItem, RectificationItem.case_id == Case.id)
+                    .join(Measure, Measure.item_id == RectificationItem.id).where(Measure.id == measure_id))
 
 
 def on_warning(ctx: Context, s: Session, case: Case, level: str) -> None:

@@ -89,7 +89,7 @@ SCHEMAS = {
                                                 "reviews"],
                  "properties": {"id": {"type": "integer"}, "case_id": {"type": "integer"},
                                 "item_id": NULLABLE_INT, "common_problem_id": NULLABLE_INT,
-                                "filename": {"type": "string"},
+                                "measure_id": NULLABLE_INT, "filename": {"type": "string"},
                                 "size": {"type": "integer", "minimum": 0},
                                 "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
                                 "content_type": {"type": "string"}, "reviews": {"type": "array"}}},
@@ -109,7 +109,7 @@ SCHEMAS = {
 @lru_cache(maxsize=1)
 def document() -> dict:
     from .api.auth import MY_PASSWORD, PASSWORD_CHANGE, TOKEN_REQUEST, TOTP_CODE, TOTP_CONFIRM
-    from .api.cases import EVIDENCE_REVIEW, RECHECK
+    from .api.cases import EVIDENCE_REVIEW, EXTENSION_DECISION, EXTENSION_REQUEST, RECHECK
     from .api.library import (
         ACKNOWLEDGE,
         ASSIGN_REQUEST,
@@ -141,6 +141,7 @@ def document() -> dict:
     upload = {"type": "object", "required": ["file"], "properties": {
         "file": {"type": "string", "format": "binary"}, "item_id": {"type": "integer", "minimum": 1},
         "common_problem_id": {"type": "integer", "minimum": 1},
+        "measure_id": {"type": "integer", "minimum": 1},  # a measure followed after close-out, its task open
         "effective_date": {"type": "string", "format": "date"}}}
 
     replacement = {"type": "object", "required": ["file"], "properties": {
@@ -294,6 +295,21 @@ def document() -> dict:
                                              returns={"$ref": ref("Evidence")})},
         "/cases/{id}/recheck": {"post": _op("Follow-up re-check (回头看): reopen a closed case (office)", "supervision",
                                             RECHECK, "200", returns={"$ref": ref("Case")})},
+        "/cases/{id}/extension": {"post": _op("Ask for more days to file (延期申请; the unit's liaison or head): "
+                                              "422 days_out_of_range / reason_required, 409 extension_pending / "
+                                              "extension_not_open", "supervision", EXTENSION_REQUEST, "201")},
+        "/cases/{id}/extensions": {"get": _op("A case's extension requests, oldest first", "supervision",
+                                              returns=LISTING)},
+        "/extensions": {"get": _op("Extension requests waiting for the office (office)", "supervision",
+                                   returns=LISTING)},
+        "/extensions/{id}/approve": {"post": _op("Approve an extension: the deadline and its warning timers move "
+                                                 "(office)", "supervision", EXTENSION_DECISION)},
+        "/extensions/{id}/refuse": {"post": _op("Refuse an extension, with an opinion (422 opinion_required; office)",
+                                                "supervision", EXTENSION_DECISION)},
+        "/cases/{id}/measures": {"get": _op("A case's measures, with their follow-up after close-out "
+                                            "(open, overdue, done)", "lifecycle", returns=LISTING)},
+        "/measures/overdue": {"get": _op("Measures unreported past their deadline after close-out (for 回头看)",
+                                         "supervision", returns=LISTING) | {"parameters": of_round}},
         "/evidence/{id}/content": {"get": _op("Download an evidence file, as the type it was uploaded as",
                                               "lifecycle", returns={"type": "string", "format": "binary"},
                                               media="*/*")},

@@ -45,6 +45,15 @@ def fire_timers(ctx: Context, s: Session, instance_id: int, now: datetime | None
     return result
 
 
+def change_data(ctx: Context, s: Session, p: Principal | None, instance_id: int, changes: dict) -> RunResult:
+    """Values of a running instance's data changed (an approved extension's deadline); its waiting
+    timers and open tasks' due dates follow, and whatever that sets off is applied as usual."""
+    with ctx.engine.script_account():
+        result = ctx.engine.change_data(s, instance_id, changes, actor=p.username if p else None)
+        _dispatch(ctx, s, p, result)
+    return result
+
+
 def deliver_message(ctx: Context, s: Session, p: Principal | None, name: str, key: BusinessKey,
                     payload: dict | None = None) -> list[RunResult]:
     with ctx.engine.script_account():

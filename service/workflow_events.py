@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from workflows.engine import RunResult, StepEvent
 from workflows.tables import HumanTask
 
-from . import cases, clues, letters, rounds
+from . import cases, clues, letters, measures, rounds
 from .auth import Principal
 from .context import Context
 from .errors import Unprocessable
@@ -26,7 +26,8 @@ Handler = Callable[[Context, Session, "Principal | None", int, StepEvent], None]
 Check = Callable[[Session, int, dict], None]
 
 MODEL_OF = {KeyKind.ROUND: "inspection_round", KeyKind.CASE: "unit_rectification",
-            KeyKind.LETTER: "recommendation_letter", KeyKind.CLUE: "clue_handover"}
+            KeyKind.LETTER: "recommendation_letter", KeyKind.CLUE: "clue_handover",
+            KeyKind.MEASURE: "measure_followup"}
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,10 @@ STEPS = (
     Step(KeyKind.CASE, "warn_red", "the red (overdue) warning is recorded", cases.on_warning(WarningLevel.RED)),
     Step(KeyKind.CASE, "track_supervision", "the office's tracking of an overdue case is recorded", cases.on_tracked),
     Step(KeyKind.CASE, "talk_reminder", "the talk with a still-late unit's head is recorded", cases.on_talked),
+    Step(KeyKind.MEASURE, "report_measure", "the unit's report that a measure is done (with evidence) is recorded",
+         measures.on_reported, measures.check_reported),
+    Step(KeyKind.MEASURE, "measure_overdue", "a measure unreported at its deadline is flagged overdue",
+         measures.on_overdue),
     Step(KeyKind.LETTER, "plan_governance", "the department's governance plan is recorded", letters.on_planned),
     Step(KeyKind.LETTER, "report_governance", "the department's governance report is recorded", letters.on_reported),
     Step(KeyKind.LETTER, "evaluate_governance", "the office's evaluation is recorded", letters.on_evaluated),

@@ -138,6 +138,29 @@ def test_timer_fires_by_the_engine_clock_once(ctx, clock):
         assert [h.bpmn_id for h in fired] == ["wait"]
 
 
+def test_changed_data_moves_a_waiting_timer_that_was_computed_from_it(ctx, clock):
+    """SpiffWorkflow keeps a waiting timer's value once computed: change_data computes it again."""
+    due = datetime(2031, 3, 1, 9, 0, tzinfo=timezone(timedelta(hours=8)))
+    later = due + timedelta(days=15)
+    deploy(ctx, B.timer("due"))
+    instance = start(ctx, "timed", {"due": due.isoformat()})
+    ctx.db.transaction(lambda s: ctx.engine.change_data(s, instance, {"due": later.isoformat()}, actor="office1"))
+    with ctx.db.read() as s:
+        assert [t.due_at for t in s.scalars(select(Timer))] == [later.astimezone(UTC)]
+        assert ctx.engine.instance_data(s, s.get_one(ProcessInstance, instance))["due"] == later.isoformat()
+    clock.move_to(due + timedelta(seconds=1))
+    with ctx.db.read() as s:
+        assert ctx.engine.due_timer_instances(s) == [], "nothing is due at the old point"
+    clock.move_to(later + timedelta(seconds=1))
+    ctx.db.transaction(lambda s: ctx.engine.fire_timers(s, instance))
+    assert [t.bpmn_id for t in open_tasks(ctx, instance)] == ["after"]
+    ended = start(ctx, "timed", {"due": due.isoformat()})
+    ctx.db.transaction(lambda s: ctx.engine.fire_timers(s, ended))
+    complete(ctx, open_tasks(ctx, ended)[0].id)
+    with pytest.raises(TaskNotOpen):
+        ctx.db.transaction(lambda s: ctx.engine.change_data(s, ended, {"due": later.isoformat()}, actor="office1"))
+
+
 def test_naive_timer_values_are_read_in_the_district_zone_not_the_servers(ctx, monkeypatch):
     import time
 

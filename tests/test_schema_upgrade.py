@@ -28,3 +28,19 @@ def test_an_earlier_releases_database_gains_the_new_columns_and_keeps_its_rows(c
         instance = s.scalar(select(ProcessInstance))
         assert instance.status == "running" and instance.failures == 0 and instance.retry_at is None
     assert office.get(f"/rounds/{round_id}").get_json()["name"] == "旧库轮次"
+
+
+def test_a_database_without_follow_ups_and_extensions_gains_them(ctx, api, district):
+    """Measures' follow-up columns and the extension requests' table arrive with an upgrade."""
+    followup = ("followup_instance_id", "done_at", "done_comment", "overdue_at")
+    with ctx.db.engine.begin() as conn:
+        conn.execute(text("DROP TABLE extension_request"))
+        for column in followup:
+            conn.execute(text(f"ALTER TABLE measure DROP COLUMN {column}"))
+
+    create_schema(ctx.db.engine)
+
+    schema = inspect(ctx.db.engine)
+    assert set(followup) <= {c["name"] for c in schema.get_columns("measure")}
+    assert "extension_request" in schema.get_table_names()
+    assert "measure_id" in {c["name"] for c in schema.get_columns("evidence")}

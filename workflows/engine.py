@@ -16,7 +16,7 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnEvent
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimeDateEventDefinition, TimerEventDefinition
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition as CamundaMessage
 from SpiffWorkflow.exceptions import SpiffWorkflowException
@@ -355,6 +355,48 @@ class Engine:
         if instance.status == "error":  # the step that failed before has now gone through
             self._clear_failure(instance)
         return RunResult(instance, events, *self._save(session, instance, workflow, model, events, None))
+
+    def change_data(self, session: Session, instance_id: int, changes: dict, *, actor: str | None) -> RunResult:
+        """Set values in a running instance's data (a deadline moved) and let what was computed from
+        them follow: the date timers still waiting and the due dates of open user tasks.
+
+        SpiffWorkflow 3.2 evaluates a timeDate expression once, when its timer starts waiting, and
+        keeps the result in the waiting task's internal data (`event_value`); changing the data alone
+        would leave every timer at its old point. So each waiting timeDate is evaluated again here
+        against the changed data. Every task holding a changed name gets the new value, finished ones
+        too: a loop's next pass and the instance's data view read theirs.
+        """
+        instance = self._lock(session, instance_id)
+        if instance.status not in ("running", "error"):
+            raise TaskNotOpen(f"process instance {instance_id} is {instance.status}")
+        model, workflow = self._load(session, instance)
+        fresh = datacopy.deepcopy(changes)
+        for wf in [workflow, *workflow.subprocesses.values()]:
+            if set(fresh) & set(wf.data):
+                wf.data.update(datacopy.deepcopy(fresh))
+            for task in wf.tasks.values():
+                if set(fresh) & set(task.data):
+                    task.data = datacopy.deepcopy(task.data)
+                    task.data.update(datacopy.deepcopy(fresh))
+        try:
+            for task in workflow.event_manager.tasks.values():
+                definition = getattr(task.task_spec, "event_definition", None)
+                if task.state == TaskState.WAITING and isinstance(definition, TimeDateEventDefinition):
+                    with self.script_account():
+                        value = self.script_engine.evaluate(task, definition.expression)
+                    task._set_internal_data(event_value=value)
+        except SpiffWorkflowException as exc:
+            element = getattr(getattr(exc, "task", None), "task_spec", None)
+            raise WorkflowFailure(str(exc).split("\n")[0], getattr(element, "bpmn_id", None), "timer_invalid") from exc
+        for row in session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id,
+                                                           HumanTask.state == "open")):
+            task = self._find_task(workflow, row.id)
+            if task is not None:
+                row.due_at = self._due_at(task)
+        self._history(session, instance, "data_changed", actor, data=changes)
+        events = self._run(workflow, model)
+        self._save(session, instance, workflow, model, events, actor)
+        return RunResult(instance, events)
 
     # ----------------------------------------------------------------- messages
     def deliver_message(self, session: Session, name: str, correlation_key: str | None,

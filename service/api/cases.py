@@ -5,7 +5,7 @@ from datetime import date
 from flask import request
 from sqlalchemy import func, select
 
-from .. import access, evidence, limits, supervision
+from .. import access, evidence, extensions, limits, measures, supervision
 from .. import cases as rectification_cases
 from ..errors import BadRequest
 from ..models import CASE_STATUSES, Case
@@ -50,7 +50,7 @@ def upload_evidence(case_id):
     upload = request.files.get("file")
     if upload is None:
         raise BadRequest("send the file as multipart/form-data field 'file'", code="file_required")
-    item_id, common_problem_id = _form_int("item_id"), _form_int("common_problem_id")
+    item_id, common_problem_id, measure_id = _form_int("item_id"), _form_int("common_problem_id"), _form_int("measure_id")
     raw_date = request.form.get("effective_date") or None
     try:
         effective = date.fromisoformat(raw_date) if raw_date else None
@@ -59,7 +59,7 @@ def upload_evidence(case_id):
     content = upload.read()
     c = ctx()
     row = c.db.transaction(lambda s: evidence.upload(c, s, principal(), case_id, upload.filename or "file",
-                                                     content, item_id, effective, common_problem_id))
+                                                     content, item_id, effective, common_problem_id, measure_id))
     return evidence.evidence_json(row, c), 201
 
 
@@ -124,3 +124,71 @@ def recheck(case_id):
     c = ctx()
     case = c.db.transaction(lambda s: rectification_cases.recheck_case(c, s, principal(), case_id, data["comment"]))
     return rectification_cases.case_json(case, c)
+
+
+EXTENSION_REQUEST = {"type": "object", "required": ["days", "reason"], "additionalProperties": False,
+                     "properties": {"days": {"type": "integer"}, "reason": {"type": "string", "maxLength": 2000}}}
+EXTENSION_DECISION = {"type": "object", "additionalProperties": False,
+                      "properties": {"opinion": {"type": "string", "maxLength": 2000}}}
+
+
+@bp.post("/cases/<int:case_id>/extension")
+def request_extension(case_id):
+    """The unit asks for more days to file (延期申请); the office decides."""
+    data = payload(EXTENSION_REQUEST)
+    c = ctx()
+    row = c.db.transaction(lambda s: extensions.request_extension(c, s, principal(), case_id, data["days"],
+                                                                  data["reason"]))
+    return extensions.extension_json(row, c), 201
+
+
+@bp.get("/cases/<int:case_id>/extensions")
+def case_extensions(case_id):
+    c = ctx()
+    with c.db.read() as s:
+        rows = extensions.of_case(s, principal(), case_id)
+        return listing([extensions.extension_json(r, c) for r in rows], len(rows))
+
+
+@bp.get("/extensions")
+def pending_extensions():
+    """The extension requests waiting for the office."""
+    c = ctx()
+    with c.db.read() as s:
+        rows = extensions.pending(s, principal())
+        return listing([extensions.extension_json(r, c) for r, _ in rows], len(rows))
+
+
+@bp.post("/extensions/<int:request_id>/approve")
+def approve_extension(request_id):
+    data = payload(EXTENSION_DECISION, optional=True)
+    c = ctx()
+    row = c.db.transaction(lambda s: extensions.decide(c, s, principal(), request_id, True, data.get("opinion")))
+    return extensions.extension_json(row, c)
+
+
+@bp.post("/extensions/<int:request_id>/refuse")
+def refuse_extension(request_id):
+    data = payload(EXTENSION_DECISION, optional=True)
+    c = ctx()
+    row = c.db.transaction(lambda s: extensions.decide(c, s, principal(), request_id, False, data.get("opinion")))
+    return extensions.extension_json(row, c)
+
+
+@bp.get("/cases/<int:case_id>/measures")
+def case_measures(case_id):
+    """The case's measures with their follow-up after close-out (open, overdue, done)."""
+    c = ctx()
+    with c.db.read() as s:
+        rows = measures.of_case(s, principal(), case_id)
+        return listing([measures.measure_json(m) for m in rows], len(rows))
+
+
+@bp.get("/measures/overdue")
+def overdue_measures():
+    """Measures followed after close-out and unreported past their deadline (for 回头看)."""
+    c = ctx()
+    with c.db.read() as s:
+        rows = measures.overdue_measures(s, principal(), int_arg("round_id"))
+        return listing([measures.measure_json(m) | {"case_id": case.id, "unit_id": case.unit_id}
+                        for m, case in rows], len(rows))

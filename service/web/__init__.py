@@ -280,6 +280,7 @@ from . import (  # noqa: E402,F401
     auth,
     dashboard,
     designer,
+    extensions,
     inbox,
     instances,
     library,

@@ -152,6 +152,10 @@ LABELS: dict[str, dict] = {
         "governance_report": _l("Special governance report"),
         "governance_evaluated": _l("Governance evaluated"),
         "urge": _l("Urged"),
+        "extension_approved": _l("Extension approved"),
+        "extension_refused": _l("Extension refused"),
+        "measure_done": _l("Measure reported done"),
+        "measure_overdue": _l("Measure overdue"),
     },
     "filing_result": {
         "accepted": _l("Accepted"),
@@ -162,6 +166,16 @@ LABELS: dict[str, dict] = {
         "accepted": _lp("evidence review", "Accepted"),
         "rejected": _lp("evidence review", "Rejected"),
         "pending": _lp("evidence review", "Not reviewed yet"),
+    },
+    "extension": {  # an extension request's state (service.extensions)
+        "pending": _lp("extension", "Awaiting the office"),
+        "approved": _lp("extension", "Approved"),
+        "refused": _lp("extension", "Refused"),
+    },
+    "measure_followup": {  # a measure followed after close-out (Measure.followup)
+        "open": _lp("measure", "Open"),
+        "overdue": _lp("measure", "Overdue"),
+        "done": _lp("measure", "Done"),
     },
     "role_change": {
         "pending": _l("Awaiting approval"),
@@ -181,6 +195,7 @@ LABELS: dict[str, dict] = {
         "completed": _lp("history event", "Completed"),
         "failed": _lp("history event", "Failed"),
         "retried": _l("Retried by hand"),
+        "data_changed": _l("Data changed (deadline moved)"),
     },
     "figure": {
         "common_problems": _l("Common problems"),
@@ -230,6 +245,8 @@ LABELS: dict[str, dict] = {
         "target": _l("Target"),
         "actor": _lp("list column", "By"),
         "detail": _l("Detail"),
+        "followup": _l("Follow-up after close-out"),
+        "followup_measures": _l("Measures followed up"),
     },
     "audit_action": {  # what the audit log records (service.audit.record's actions)
         "login": _l("Logged in"),
@@ -286,6 +303,8 @@ LABELS: dict[str, dict] = {
         "expert_assigned": _l("Expert assigned to a round"),
         "expert_unassigned": _l("Expert taken off a round"),
         "evidence_removed": _l("Evidence removed"),
+        "extension_requested": _l("Extension requested"),
+        "extension_decided": _l("Extension decided"),
     },
     "audit_outcome": {
         "ok": _l("Succeeded"),
@@ -304,6 +323,7 @@ LABELS: dict[str, dict] = {
         "common_problem": _lp("audit target", "Common problem"),
         "clue": _lp("audit target", "Clue"),
         "letter": _lp("audit target", "Recommendation letter"),
+        "measure": _lp("audit target", "Measure followed up"),
         "expert": _lp("audit target", "Expert"),
         "audit_finding": _lp("audit target", "Audit finding"),
         "notification": _lp("audit target", "Notice"),
@@ -384,6 +404,9 @@ LABELS: dict[str, dict] = {
         "list_published": _l("List published"),
         "instruction": _l("Leader's instruction"),
         "comment": _l("Department's comment"),
+        "extension_requested": _l("Extension requested"),
+        "extension_approved": _l("Extension approved"),
+        "extension_refused": _l("Extension refused"),
     },
     "leader_notice": {  # what a leader in charge signs for (LeaderNotification.kind)
         "list": _l("List published"),

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 from workflows.tables import HumanTask
 
 from .. import case_file as case_reads
+from .. import extensions, measures, operations
 from .. import inbox as inbox_reads
-from .. import operations
 from ..auth import Principal
 from ..context import Context
 from ..models import BusinessKey, KeyKind
@@ -81,6 +81,8 @@ def inbox_view(c: Context, s: Session, p: Principal, filters: dict, page: int) -
                                key=lambda o: o[1]),
         "filtered": any(v is not None for v in filters.values()),
         "failed_instances": operations.failed_count(s, p),
+        "pending_extensions": extensions.pending_count(s, p),
+        "overdue_measures": measures.overdue_count(s, p),
     }
 
 

@@ -169,8 +169,7 @@ def recheck_confirm(case_id):
         data = case_reads.case_file(s, principal(), case_id)
     if "recheck" not in data.actions:
         return redirect(url_for("web.case_file", case_id=case_id))
-    return render_template("recheck.html", case={"id": case_id, "unit": data.unit, "round": data.round},
-                           errors={}, comment="")
+    return render_template("recheck.html", case=_recheck_case(data), errors={}, comment="")
 
 
 @bp.post("/cases/<int:case_id>/recheck")
@@ -184,10 +183,18 @@ def recheck_case(case_id):
             raise
         with c.db.read() as s:
             data = case_reads.case_file(s, principal(), case_id)
-        return render_template("recheck.html", case={"id": case_id, "unit": data.unit, "round": data.round},
-                               errors=errors_of(exc, "comment"), comment=text), 422
+        return render_template("recheck.html", case=_recheck_case(data), errors=errors_of(exc, "comment"),
+                               comment=text), 422
     flash(_("Re-check started: the unit rectifies again, and is told."), "success")
     return redirect(url_for("web.case_file", case_id=case_id))
+
+
+def _recheck_case(data: case_reads.CaseFile) -> dict:
+    """The case the re-check page names, with the measures followed after close-out and now overdue:
+    what a re-check is often started for."""
+    overdue = [{"description": m.description, "deadline": m.deadline.isoformat() if m.deadline else ""}
+               for item in data.items for m in item.measures if m.followup == "overdue"]
+    return {"id": data.case.id, "unit": data.unit, "round": data.round, "overdue": overdue}
 
 
 def _case_page(case_id: int, errors: dict, entered: dict):

@@ -121,15 +121,17 @@ def upload_evidence(case_id):
     if upload is None or not upload.filename:
         return _upload_failed(_("Choose a file to upload."), 400, xhr, back)
     raw_item, raw_common = request.form.get("item_id") or None, request.form.get("common_problem_id") or None
+    raw_measure = request.form.get("measure_id") or None
     try:
         item_id = int(raw_item) if raw_item is not None else None
         common_problem_id = int(raw_common) if raw_common is not None else None
+        measure_id = int(raw_measure) if raw_measure is not None else None
     except ValueError:
         return _upload_failed(_("This value is not valid"), 400, xhr, back)
     content, filename = upload.read(), upload.filename
     try:
         row = c.db.transaction(lambda s: evidence.upload(c, s, p, case_id, filename, content, item_id,
-                                                         common_problem_id=common_problem_id))
+                                                         common_problem_id=common_problem_id, measure_id=measure_id))
     except ApiError as exc:
         return _upload_failed(of_exception(exc), exc.status, xhr, back)
     with c.db.read() as s:
@@ -256,6 +258,9 @@ def task_view(c: Context, s: Session, p: Principal, task_id: str) -> dict:
         "case": case_view(c, page.case, access.may_review_evidence(p)) if page.case is not None else None,
         "round": page.round, "letter": page.letter, "can_upload": page.can_upload,
         "clue": clue_panel(page.clue),
+        "measure": {"id": page.measure.id, "description": page.measure.description,
+                    "deadline": page.measure.deadline.isoformat() if page.measure.deadline else "",
+                    "followup": page.measure.followup} if page.measure is not None else None,
         "upload_types": ", ".join(c.settings.evidence_types), "upload_mb": c.settings.max_upload_mb,
     }
 
@@ -297,8 +302,8 @@ def case_view(c: Context, data: case_reads.CaseFile, reviews: bool = False) -> d
                         "reason": i.reason, "problems_found": i.problems_found, "findings": i.findings}
                        for i in data.self_check],
         "items": [{"id": i.id, "title": titles.get(i.common_problem_id, i.common_problem_id), "status": i.status,
-                   "measures": [{"description": m.description, "deadline": m.deadline.isoformat() if m.deadline else ""}
-                                for m in i.measures],
+                   "measures": [{"description": m.description, "deadline": m.deadline.isoformat() if m.deadline else "",
+                                 "followup": m.followup} for m in i.measures],
                    "institutions": [i2.title for i2 in i.institutions]} for i in data.items],
         "evidence": [_evidence_item(e, people.get(e.uploaded_by, ""),
                                     titles.get(e.common_problem_id or 0) or item_titles.get(e.item_id or 0, ""),
@@ -318,6 +323,12 @@ def case_view(c: Context, data: case_reads.CaseFile, reviews: bool = False) -> d
         "history": [{"kind": a.kind, "at": fmt_time(a.at), "actor": people.get(a.actor_id, "") if a.actor_id else "",
                      "detail": a.detail} for a in data.history],
         "actions": sorted(data.actions),
+        "extensions": [{"id": r.id, "days": r.days, "reason": r.reason, "state": r.state,
+                        "by": people.get(r.requested_by, ""), "at": fmt_time(r.requested_at),
+                        "decided_by": people.get(r.decided_by, "") if r.decided_by else "",
+                        "decided_at": fmt_time(r.decided_at) if r.decided_at else "", "opinion": r.opinion,
+                        "due_after": fmt_time(r.due_after) if r.due_after else ""} for r in data.extensions],
+        "extension_max_days": c.settings.extension_max_days,
     }
 
 
