@@ -395,8 +395,7 @@ class Engine:
                 row.due_at = self._due_at(task)
         self._history(session, instance, "data_changed", actor, data=changes)
         events = self._run(workflow, model)
-        self._save(session, instance, workflow, model, events, actor)
-        return RunResult(instance, events)
+        return RunResult(instance, events, *self._save(session, instance, workflow, model, events, actor))
 
     # ----------------------------------------------------------------- messages
     def deliver_message(self, session: Session, name: str, correlation_key: str | None,
