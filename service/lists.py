@@ -172,7 +172,7 @@ def _pass_label(number: int) -> str:
 
 def _supervision(ctx, s, p, f: Filters):
     actor = aliased(User)
-    query = (select(SupervisionAction, Unit.name, actor.name, Document.number, Document.sha256)
+    query = (select(SupervisionAction, Unit.name, actor.name, Document.id, Document.number, Document.sha256)
              .outerjoin(Unit, Unit.id == SupervisionAction.target_unit_id)
              .outerjoin(actor, actor.id == SupervisionAction.actor_id)
              .outerjoin(Document, Document.action_id == SupervisionAction.id)
@@ -181,9 +181,9 @@ def _supervision(ctx, s, p, f: Filters):
     query = f.apply(query, round_col=SupervisionAction.round_id, unit=Unit, status_col=SupervisionAction.kind)
     # the document a step issued (巡察建议书, 督办函, 谈话提醒记录): its number and fingerprint
     return [{"id": a.id, "at": _local(ctx, a.at), "kind": a.kind, "target": uname or "",
-             "actor": aname, "detail": a.detail or "", "document_number": number or "",
-             "document_sha256": sha256 or ""}
-            for a, uname, aname, number, sha256 in s.execute(query)]
+             "actor": aname, "detail": a.detail or "", "document_id": document_id,
+             "document_number": number or "", "document_sha256": sha256 or ""}
+            for a, uname, aname, document_id, number, sha256 in s.execute(query)]
 
 
 LISTS = {

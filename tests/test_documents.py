@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import docx
+import openpyxl
 from sqlalchemy import select
 from support.api import liaison, publish_round
 from support.district import user_id
@@ -215,3 +216,44 @@ def test_tracking_steps_of_the_office_issue_the_letter_and_the_record(ctx, api, 
     texts = [_text(office.get(f"/documents/{x['id']}/content").data)
              for x in office.get(f"/cases/{case['id']}/documents").get_json()["items"]]
     assert "限期三日内说明情况" in texts[0] and "限期十日内完成整改" in texts[1] and "2027年2月10日" in texts[1]
+
+
+def test_the_case_page_the_letter_task_and_the_supervision_list_link_the_documents(ctx, api, district, client, clock):
+    from support.pages import session_login
+
+    d = district
+    clock.move_to(datetime(2026, 3, 5, 10, 0, tzinfo=SHANGHAI))
+    round_id = publish_round(api, d)
+    office = api.as_("office1")
+    common = office.get(f"/rounds/{round_id}").get_json()["common_problems"][0]
+    case_id = next(c["id"] for c in office.get("/cases", query_string={"round_id": round_id, "limit": 500})
+                   .get_json()["items"] if c["unit_id"] == d.units[2])
+    _file_case(api, d, 2, case_id, common["id"])
+    [report] = office.get(f"/cases/{case_id}/documents").get_json()["items"]
+
+    session_login(client, ctx, "u002_head")
+    page = client.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert "文书" in page and "整改报告 光巡报〔2026〕1号" in page and report["sha256"] in page
+    download = client.get(f"/documents/{report['id']}")
+    assert download.status_code == 200 and hashlib.sha256(download.data).hexdigest() == report["sha256"]
+    assert "attachment;" in download.headers["Content-Disposition"]
+
+    # the department's letter, on the task it plans its special governance from
+    session_login(client, ctx, "u000_liaison")
+    plan = liaison(api, d, 0).tasks(bpmn_id="plan_governance")[0]
+    page = client.get(f"/tasks/{plan['id']}").get_data(as_text=True)
+    assert "巡察建议书 光巡建〔2026〕1号" in page
+    assert client.get(f"/documents/{report['id']}").status_code == 404, "not the department's case"
+
+    session_login(client, ctx, "office1")
+    page = client.get("/dashboard/", query_string={"list": "supervision"}).get_data(as_text=True)
+    assert "光巡建〔2026〕1号" in page
+    rows = office.get("/lists/supervision", query_string={"unit_id": d.units[0], "status": "recommendation_letter"}
+                      ).get_json()["items"]
+    assert rows[0]["document_number"] == "光巡建〔2026〕1号"
+    xlsx = office.get("/lists/supervision", query_string={"format": "xlsx", "unit_id": d.units[0],
+                                                          "status": "recommendation_letter"})
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx.data)).active
+    headers = [c.value for c in sheet[1]]
+    assert headers[-2:] == ["文书文号", "文书SHA-256"]
+    assert [c.value for c in sheet[2]][-2:] == ["光巡建〔2026〕1号", rows[0]["document_sha256"]]

@@ -153,6 +153,12 @@ LABELS: dict[str, dict] = {
         "governance_evaluated": _l("Governance evaluated"),
         "urge": _l("Urged"),
     },
+    "document": {  # the documents the service issues (service.documents)
+        "recommendation_letter": _lp("document", "Recommendation letter"),
+        "tracking_letter": _l("Tracking letter"),
+        "report": _l("Rectification report"),
+        "talk_record": _l("Record of the reminder talk"),
+    },
     "filing_result": {
         "accepted": _l("Accepted"),
         "returned": _l("Returned"),
@@ -230,6 +236,8 @@ LABELS: dict[str, dict] = {
         "target": _l("Target"),
         "actor": _lp("list column", "By"),
         "detail": _l("Detail"),
+        "document_number": _l("Document number"),
+        "document_sha256": _l("Document SHA-256"),
     },
     "audit_action": {  # what the audit log records (service.audit.record's actions)
         "login": _l("Logged in"),
@@ -286,6 +294,7 @@ LABELS: dict[str, dict] = {
         "expert_assigned": _l("Expert assigned to a round"),
         "expert_unassigned": _l("Expert taken off a round"),
         "evidence_removed": _l("Evidence removed"),
+        "document_downloaded": _l("Document downloaded"),
     },
     "audit_outcome": {
         "ok": _l("Succeeded"),
@@ -307,6 +316,7 @@ LABELS: dict[str, dict] = {
         "expert": _lp("audit target", "Expert"),
         "audit_finding": _lp("audit target", "Audit finding"),
         "notification": _lp("audit target", "Notice"),
+        "document": _lp("audit target", "Document"),
         "audit-log": _l("The audit log"),
     },
     "audit_detail": {  # the keys of an entry's detail
@@ -318,6 +328,7 @@ LABELS: dict[str, dict] = {
         "sha256": "SHA-256",
         "case": _lp("audit detail", "Case"),
         "result": _lp("audit detail", "Result"),
+        "number": _lp("audit detail", "Document number"),
         "lists": _lp("audit detail", "Lists"),
         "round_id": _lp("audit detail", "Round"),
         "unit_id": _lp("audit detail", "Unit"),
