@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import threading
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -11,6 +12,7 @@ import docx
 import openpyxl
 from sqlalchemy import select
 from support.api import liaison, publish_round
+from support.concurrency import hold
 from support.district import user_id
 
 from service import documents
@@ -65,7 +67,8 @@ def test_each_kind_is_issued_numbered_and_holds_the_unit_round_problems_number_a
     assert letter.mimetype == "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
     assert "filename*=UTF-8''" in letter.headers["Content-Disposition"]
     text = _text(letter.data)
-    for words in ("单位0", "轮次", common["title"], "光巡建〔2026〕1号", "2026年3月5日", "中共深圳市光明区委巡察工作领导小组办公室"):
+    for words in ("单位0", "轮次", common["title"], "光巡建〔2026〕1号", "2026年3月5日",
+                  "中共深圳市光明区委巡察工作领导小组办公室"):
         assert words in text, words
 
     # a unit files: its 整改报告, with its evidence's SHA-256 and the head's attestation
@@ -137,6 +140,34 @@ def test_numbers_follow_each_kinds_sequence_and_start_again_in_a_new_year(ctx, a
     assert talk == "光巡谈〔2027〕1号"
     with ctx.db.read() as s:
         assert s.scalars(select(Document.seq).where(Document.kind == "recommendation_letter")).all() == [1]
+
+
+def test_documents_issued_at_once_get_consecutive_numbers(ctx, api, district, clock):
+    """The second waits for the first's number instead of taking the same one."""
+    d = district
+    clock.move_to(datetime(2026, 6, 1, 9, 0, tzinfo=SHANGHAI))
+    round_id = publish_round(api, d)
+    case_ids = [c["id"] for c in api.as_("office1").get("/cases", query_string={"round_id": round_id})
+                .get_json()["items"]]
+    p = _office(ctx)
+    numbers: dict[str, str] = {}
+
+    def issue(name: str, case_id: int) -> None:
+        numbers[name] = ctx.db.transaction(lambda s: documents.issue_tracking_letter(
+            ctx, s, p, s.get_one(Case, case_id), demand="尽快整改").number)
+
+    first = threading.Thread(target=issue, args=("first", case_ids[0]), daemon=True)
+    second = threading.Thread(target=issue, args=("second", case_ids[1]), daemon=True)
+    with hold(ctx.db.engine, "INSERT INTO document", first, timeout=10) as (reached, release):
+        first.start()
+        assert reached.wait(10), "the first reached its insert"
+        second.start()
+        second.join(1.0)
+        assert second.is_alive(), "the second waits while the first holds the sequence"
+        release.set()
+        first.join(30)
+        second.join(30)
+    assert numbers == {"first": "光巡督〔2026〕1号", "second": "光巡督〔2026〕2号"}
 
 
 def test_two_downloads_are_the_same_bytes_as_listed_and_another_unit_cannot_download(ctx, api, district, clock):
