@@ -64,7 +64,9 @@ def letter_summary(s: Session, letter_id: int) -> dict | None:
 def letter_json(letter: RecommendationLetter, ctx: Context) -> dict:
     return {"id": letter.id, "round_id": letter.round_id, "department_id": letter.department_id,
             "common_problem_ids": letter.common_problem_ids, "status": letter.status,
-            "process_instance_id": letter.process_instance_id, "created_at": ctx.local_iso(letter.created_at)}
+            "process_instance_id": letter.process_instance_id, "created_at": ctx.local_iso(letter.created_at),
+            "documents": [{"id": d.id, "kind": d.kind, "number": d.number, "sha256": d.sha256}
+                          for d in letter.documents]}
 
 
 def _step(status: str, kind: str, detail):

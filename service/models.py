@@ -474,6 +474,11 @@ class RecommendationLetter(Base):
     process_instance_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
+    # the 巡察建议书 issued with it (see service.documents)
+    documents: Mapped[list[Document]] = relationship(
+        primaryjoin="RecommendationLetter.id == foreign(Document.letter_id)", order_by="Document.id", viewonly=True,
+        lazy="selectin")
+
 
 class Document(Base):
     """A generated .docx, kept as issued: its bytes and their SHA-256 never change, so every

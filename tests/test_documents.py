@@ -288,3 +288,15 @@ def test_the_case_page_the_letter_task_and_the_supervision_list_link_the_documen
     headers = [c.value for c in sheet[1]]
     assert headers[-2:] == ["文书文号", "文书SHA-256"]
     assert [c.value for c in sheet[2]][-2:] == ["光巡建〔2026〕1号", rows[0]["document_sha256"]]
+
+
+def test_a_department_reads_its_own_letters_document_and_no_other(ctx, api, district):
+    d = district
+    publish_round(api, d)
+    own = liaison(api, d, 0)
+    [letter] = own.get("/letters").get_json()["items"]
+    [document] = letter["documents"]
+    assert document["kind"] == "recommendation_letter"
+    assert own.get(f"/documents/{document['id']}/content").status_code == 200
+    assert liaison(api, d, 1).get(f"/documents/{document['id']}/content").status_code == 404, "another department"
+    assert api.as_("leading1").get(f"/documents/{document['id']}/content").status_code == 200
