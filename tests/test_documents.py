@@ -300,3 +300,27 @@ def test_a_department_reads_its_own_letters_document_and_no_other(ctx, api, dist
     assert own.get(f"/documents/{document['id']}/content").status_code == 200
     assert liaison(api, d, 1).get(f"/documents/{document['id']}/content").status_code == 404, "another department"
     assert api.as_("leading1").get(f"/documents/{document['id']}/content").status_code == 200
+
+
+def test_a_tracking_letter_needs_a_demand_a_sensible_reply_time_and_the_office(ctx, api, district):
+    from service.errors import Forbidden, Unprocessable
+
+    d = district
+    round_id = publish_round(api, d)
+    case_id = api.as_("office1").get("/cases", query_string={"round_id": round_id}).get_json()["items"][0]["id"]
+    office = _office(ctx)
+    with ctx.db.read() as s:
+        unit_head = load_principal(s, user_id(ctx, "u000_head"))
+
+    def refused(p, **kw):
+        try:
+            ctx.db.transaction(lambda s: documents.issue_tracking_letter(ctx, s, p, s.get_one(Case, case_id), **kw))
+        except (Unprocessable, Forbidden) as exc:
+            return exc.code
+        return None
+
+    assert refused(office, demand="  ") == "value_required"
+    assert refused(office, demand="尽快整改", reply_days=0) == "out_of_range"
+    assert refused(unit_head, demand="尽快整改") == "role_required"
+    with ctx.db.read() as s:
+        assert s.scalars(select(Document).where(Document.kind == "tracking_letter")).all() == [], "nothing half-written"
