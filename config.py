@@ -11,6 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 MIN_AUDIT_RETENTION_DAYS = 180  # GB/T 22239 level 3: audit records are kept at least this long
+# The prefix of each kind of document's number, until RECTIFLOW_DOCUMENT_PREFIX_<KIND> says otherwise.
+DOCUMENT_PREFIXES = {"recommendation_letter": "光巡建", "tracking_letter": "光巡督", "report": "光巡报",
+                     "talk_record": "光巡谈"}
 
 
 class SettingsError(ValueError):
@@ -105,6 +108,14 @@ class Settings:
     extension_max_days: int = field(default_factory=lambda: _int("EXTENSION_MAX_DAYS", 60))
     # Days a department has to plan its special governance after a recommendation letter.
     plan_days: int = field(default_factory=lambda: _int("PLAN_DAYS", 30))
+    # The documents the office issues (巡察建议书, 督办函, 整改报告, 谈话提醒记录): the issuing body at the
+    # head of each, and per kind the prefix of its number (光巡建〔2026〕3号).
+    document_issuer: str = field(default_factory=lambda: _env(
+        "DOCUMENT_ISSUER", "中共深圳市光明区委巡察工作领导小组办公室"))
+    document_prefixes: dict[str, str] = field(default_factory=lambda: {
+        kind: _env(f"DOCUMENT_PREFIX_{kind.upper()}", default) for kind, default in DOCUMENT_PREFIXES.items()})
+    # Days a late unit has to reply to a tracking letter (督办函) unless the office names others.
+    reply_days: int = field(default_factory=lambda: _int("REPLY_DAYS", 10))
     timezone: str = field(default_factory=lambda: _env("TIMEZONE", "Asia/Shanghai"))
     token_hours: int = field(default_factory=lambda: _int("TOKEN_HOURS", 12))
     max_upload_mb: int = field(default_factory=lambda: _int("MAX_UPLOAD_MB", 20))
@@ -156,6 +167,13 @@ class Settings:
             raise SettingsError("RECTIFLOW_TALK_DAYS, RECTIFLOW_RECHECK_DAYS and RECTIFLOW_PLAN_DAYS must be positive")
         if self.measure_notice_days < 1 or self.extension_max_days < 1:
             raise SettingsError("RECTIFLOW_MEASURE_NOTICE_DAYS and RECTIFLOW_EXTENSION_MAX_DAYS must be positive")
+        if self.reply_days < 1:
+            raise SettingsError("RECTIFLOW_REPLY_DAYS must be positive")
+        for kind, prefix in self.document_prefixes.items():
+            if not prefix.strip() or len(prefix) > 20:
+                raise SettingsError(f"RECTIFLOW_DOCUMENT_PREFIX_{kind.upper()} must be 1 to 20 characters, got {prefix!r}")
+        if not self.document_issuer.strip():
+            raise SettingsError("RECTIFLOW_DOCUMENT_ISSUER must name the issuing body")
         for name in ("login", "credential", "upload", "public", "api"):
             _rate(f"RATE_LIMIT_{name.upper()}", getattr(self, f"rate_limit_{name}"))
         if self.trusted_proxies < 0:

@@ -18,6 +18,7 @@ from .models import (
     Case,
     Clue,
     CommonProblem,
+    Document,
     LeaderNotification,
     Notice,
     RecommendationLetter,
@@ -308,6 +309,26 @@ def letter_scope(p: Principal):
 
 def may_read_letters(p: Principal) -> bool:
     return p.has(*DISTRICT_WIDE) or (p.has("department") and p.unit_id is not None)
+
+
+# ---------------------------------------------------------------- documents
+DOCUMENT_ISSUERS = ("office",)                         # 督办函 and 谈话提醒记录
+
+
+def may_issue_documents(p: Principal) -> bool:
+    return p.has(*DOCUMENT_ISSUERS)
+
+
+def document_scope(p: Principal):
+    """SQL condition on Document: who may read a case reads its documents; a recommendation letter's
+    are read by who reads the letter (the office, the leading group, its department) and by who
+    reads the case of that department in the letter's round."""
+    of_readable_case = exists().where(Case.id == Document.case_id, case_scope(p))
+    departments_case = exists().where(Case.round_id == RecommendationLetter.round_id,
+                                      Case.unit_id == RecommendationLetter.department_id, case_scope(p))
+    of_readable_letter = exists().where(RecommendationLetter.id == Document.letter_id,
+                                        or_(letter_scope(p), departments_case))
+    return or_(of_readable_case, of_readable_letter)
 
 
 # ---------------------------------------------------------------- messages, urging, departments

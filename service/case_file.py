@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from workflows.tables import HumanTask
 
-from . import access, cases, clues, drafts, evidence, inbox, instance_views, letters, notices, rounds, tasks
+from . import access, cases, clues, documents, drafts, evidence, inbox, instance_views, letters, notices, rounds, tasks
 from .auth import Principal
 from .context import Context
 from .designs import model_names
@@ -24,6 +24,7 @@ from .models import (
     Case,
     CaseComment,
     CommonProblem,
+    Document,
     Evidence,
     ExtensionRequest,
     Filing,
@@ -60,6 +61,7 @@ class CaseFile:
     departments: dict[int | None, str] = field(default_factory=dict)             # the commenting departments' names
     actions: frozenset[str] = frozenset()  # what the viewer may do here: urge, recheck, comment, extension…
     extensions: list[ExtensionRequest] = field(default_factory=list)      # the unit's requests for more time
+    documents: list[Document] = field(default_factory=list)  # 整改报告, 督办函, 谈话提醒记录, 巡察建议书
 
 
 @dataclass
@@ -109,7 +111,7 @@ def case_file(s: Session, p: Principal, case_id: int) -> CaseFile:
     removable = evidence.removable_ids(s, case, list(files)) if access.may_upload_evidence(p, case) else set()
     return CaseFile(case, unit_name(s, case.unit_id), rnd.name if rnd else "", titles, list(checks), list(items),
                     list(files), list(filings), people, removable, instructions, comments, history, departments,
-                    case_actions(s, p, case, requests), requests)
+                    case_actions(s, p, case, requests), requests, documents.of_case(s, case))
 
 
 def case_actions(s: Session, p: Principal, case: Case, requests: list[ExtensionRequest] | None = None) -> frozenset[str]:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from workflows.engine import StepEvent
 
-from . import access, audit, measures, notices, rounds, workflow
+from . import access, audit, documents, measures, notices, rounds, workflow
 from .auth import Principal
 from .context import Context
 from .errors import Forbidden, NotFound, Unprocessable
@@ -218,9 +218,12 @@ def on_rectify(ctx: Context, s: Session, p: Principal | None, case_id: int, even
 def on_filed(ctx: Context, s: Session, p: Principal | None, case_id: int, event: StepEvent) -> None:
     case = s.get_one(Case, case_id)
     now = ctx.now()
-    s.add(Filing(case_id=case_id, filed_by=p.id if p else None, filed_at=now,
-                 attest_comment=event.data.get("comment"), pass_number=case.pass_number))
+    filing = Filing(case_id=case_id, filed_by=p.id if p else None, filed_at=now,
+                    attest_comment=event.data.get("comment"), pass_number=case.pass_number)
+    s.add(filing)
     case.status, case.filed_at = CaseStatus.FILED, now
+    s.flush()
+    documents.issue_report(ctx, s, p, case, filing)  # the 整改报告 the unit files, as filed
 
 
 def on_reviewed(ctx: Context, s: Session, p: Principal | None, case_id: int, event: StepEvent) -> None:
@@ -260,20 +263,31 @@ def on_warning(level: WarningLevel):
     return handle
 
 
+# What a tracking letter demands when the office's tracking step says nothing more.
+DEFAULT_DEMAND = "请你单位高度重视，立即组织整改，按要求报送整改报告及佐证材料。"
+
+
 def on_tracked(ctx: Context, s: Session, p: Principal | None, case_id: int, event: StepEvent) -> None:
+    """The office's tracking of an overdue case; a tracking letter (督办函) is issued as a document."""
     case = s.get_one(Case, case_id)
+    if (event.data.get("action") or "tracking_letter") == "tracking_letter":
+        documents.issue_tracking_letter(ctx, s, p, case, demand=event.data.get("comment") or DEFAULT_DEMAND)
+        return
     s.add(SupervisionAction(round_id=case.round_id, case_id=case_id, target_unit_id=case.unit_id,
                             kind=event.data.get("action") or "tracking_letter", at=ctx.now(),
                             actor_id=p.id if p else None, detail=event.data.get("comment")))
 
 
 def on_talked(ctx: Context, s: Session, p: Principal | None, case_id: int, event: StepEvent) -> None:
+    """The talk with a still-late unit's head, kept as a talk record (谈话提醒记录)."""
     case = s.get_one(Case, case_id)
     d = event.data
-    s.add(SupervisionAction(round_id=case.round_id, case_id=case_id, target_unit_id=case.unit_id,
-                            kind="talk_reminder", at=ctx.now(), actor_id=p.id if p else None,
-                            detail=f"{d.get('talked_by')} 于 {d.get('talked_on')} 与 {d.get('talked_with')} 谈话："
-                                   f"{d.get('summary') or ''}".rstrip("：")))
+    talked_on = d.get("talked_on")
+    documents.issue_talk_record(ctx, s, p, case, talked_with=str(d.get("talked_with") or ""),
+                                talked_by=str(d.get("talked_by") or ""),
+                                talked_at=_date(talked_on if isinstance(talked_on, str) else None)
+                                or ctx.now().astimezone(ctx.zone).date(),
+                                summary=str(d.get("summary") or ""))
 
 
 def _date(value: str | None) -> date | None:

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import random
 import time
+import zlib
 from collections.abc import Callable
 from contextlib import contextmanager
 from typing import TypeVar
 
-from sqlalchemy import create_engine, event, inspect, select, text, update
+from sqlalchemy import create_engine, event, false, func, inspect, select, text, update
 from sqlalchemy.engine import Engine as SAEngine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -99,6 +100,20 @@ def _hold_what_sessions_load(factory: sessionmaker) -> None:
     @event.listens_for(factory, "persistent_to_transient")
     def release(session, instance) -> None:
         session.info.get("held", {}).pop(id(instance), None)
+
+
+def lock_sequence(s: Session, entity, name: str) -> None:
+    """Take the lock of a named sequence (a kind of document's numbers in a year) for the rest of
+    this transaction, so two transactions that number the same sequence do it one after the other
+    and the second reads the first's number.
+
+    PostgreSQL: a transaction-level advisory lock on the name's hash. SQLite: the database's one
+    write lock, taken by a write to `entity`'s table that changes no row."""
+    if s.get_bind().dialect.name == "sqlite":
+        key = inspect(entity).primary_key[0]
+        s.execute(update(entity).where(false()).values({key.name: key}))
+    else:
+        s.execute(select(func.pg_advisory_xact_lock(zlib.crc32(name.encode()))))
 
 
 class Database:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from workflows.engine import StepEvent
 
-from . import access, notices, workflow
+from . import access, documents, notices, workflow
 from .auth import Principal
 from .context import Context
 from .errors import Forbidden
@@ -32,9 +32,12 @@ def send(ctx: Context, s: Session, p: Principal | None, round_id: int, departmen
          "report_due_at": ctx.local_iso(report_due)},
         BusinessKey(KeyKind.LETTER, letter.id), unit_id=department_id)
     letter.process_instance_id = instance.id
-    s.add(SupervisionAction(round_id=round_id, target_unit_id=department_id, kind="recommendation_letter",
-                            at=now, actor_id=p.id if p else None,
-                            detail="巡察建议书：" + "；".join(c.title for c in governed)))
+    action = SupervisionAction(round_id=round_id, target_unit_id=department_id, kind="recommendation_letter",
+                               at=now, actor_id=p.id if p else None,
+                               detail="巡察建议书：" + "；".join(c.title for c in governed))
+    s.add(action)
+    s.flush()
+    documents.issue_recommendation_letter(ctx, s, p, letter, action)
     return letter
 
 
@@ -54,13 +57,16 @@ def letter_summary(s: Session, letter_id: int) -> dict | None:
         return None
     titles = s.scalars(select(CommonProblem.title).where(CommonProblem.id.in_(letter.common_problem_ids))
                        .order_by(CommonProblem.id)).all()
-    return {"department": unit_name(s, letter.department_id), "common_problems": list(titles)}
+    return {"department": unit_name(s, letter.department_id), "common_problems": list(titles),
+            "documents": documents.of_letter(s, letter.id)}
 
 
 def letter_json(letter: RecommendationLetter, ctx: Context) -> dict:
     return {"id": letter.id, "round_id": letter.round_id, "department_id": letter.department_id,
             "common_problem_ids": letter.common_problem_ids, "status": letter.status,
-            "process_instance_id": letter.process_instance_id, "created_at": ctx.local_iso(letter.created_at)}
+            "process_instance_id": letter.process_instance_id, "created_at": ctx.local_iso(letter.created_at),
+            "documents": [{"id": d.id, "kind": d.kind, "number": d.number, "sha256": d.sha256}
+                          for d in letter.documents]}
 
 
 def _step(status: str, kind: str, detail):

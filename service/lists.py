@@ -26,6 +26,7 @@ from .errors import Forbidden, NotFound
 from .models import (
     Case,
     CommonProblem,
+    Document,
     Evidence,
     Problem,
     RectificationItem,
@@ -182,15 +183,18 @@ def _pass_label(number: int) -> str:
 
 def _supervision(ctx, s, p, f: Filters):
     actor = aliased(User)
-    query = (select(SupervisionAction, Unit.name, actor.name)
+    query = (select(SupervisionAction, Unit.name, actor.name, Document.id, Document.number, Document.sha256)
              .outerjoin(Unit, Unit.id == SupervisionAction.target_unit_id)
              .outerjoin(actor, actor.id == SupervisionAction.actor_id)
+             .outerjoin(Document, Document.action_id == SupervisionAction.id)
              .where(access.unit_scope(p, SupervisionAction.target_unit_id))
              .order_by(SupervisionAction.at, SupervisionAction.id))
     query = f.apply(query, round_col=SupervisionAction.round_id, unit=Unit, status_col=SupervisionAction.kind)
+    # the document a step issued (巡察建议书, 督办函, 谈话提醒记录): its number and fingerprint
     return [{"id": a.id, "at": _local(ctx, a.at), "kind": a.kind, "target": uname or "",
-             "actor": aname, "detail": a.detail or ""}
-            for a, uname, aname in s.execute(query)]
+             "actor": aname, "detail": a.detail or "", "document_id": document_id,
+             "document_number": number or "", "document_sha256": sha256 or ""}
+            for a, uname, aname, document_id, number, sha256 in s.execute(query)]
 
 
 LISTS = {
@@ -214,7 +218,8 @@ LISTS = {
     "supervision": ListSpec("督查清单", (
         Column("id", "编号", 8), Column("at", "时间", 18), Column("kind", "督查方式", 12, ACTION_LABELS),
         Column("target", "督查对象", 24), Column("actor", "督查人", 12, {None: "系统"}),
-        Column("detail", "情况", 40)), _supervision),
+        Column("detail", "情况", 40), Column("document_number", "文书文号", 18),
+        Column("document_sha256", "文书SHA-256", 66)), _supervision),
 }
 
 

@@ -94,6 +94,15 @@ class ProblemSource(StrEnum):
     AUDIT = "audit"
 
 
+class DocumentKind(StrEnum):
+    """The documents the service writes, each numbered in its own sequence per year."""
+
+    RECOMMENDATION_LETTER = "recommendation_letter"  # 巡察建议书, to a responsible department
+    TRACKING_LETTER = "tracking_letter"              # 督办函, to a late unit
+    REPORT = "report"                                # 整改报告, what a unit files
+    TALK_RECORD = "talk_record"                      # 谈话提醒记录
+
+
 class KeyKind(StrEnum):
     """What a process instance is about: the record its business key names."""
 
@@ -123,6 +132,7 @@ class BusinessKey:
 
 
 CASE_STATUSES = tuple(CaseStatus)
+DOCUMENT_KINDS = tuple(DocumentKind)
 WARNINGS = tuple(WarningLevel)
 PROBLEM_SOURCES = tuple(ProblemSource)
 
@@ -499,6 +509,38 @@ class RecommendationLetter(Base):
     status: Mapped[str] = mapped_column(String(20), default="sent")  # sent|planned|reported|accepted
     process_instance_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    # the 巡察建议书 issued with it (see service.documents)
+    documents: Mapped[list[Document]] = relationship(
+        primaryjoin="RecommendationLetter.id == foreign(Document.letter_id)", order_by="Document.id", viewonly=True,
+        lazy="selectin")
+
+
+class Document(Base):
+    """A generated .docx, kept as issued: its bytes and their SHA-256 never change, so every
+    download is the same file. Numbered `光巡建〔2026〕3号`: `seq` counts per kind and year."""
+
+    __tablename__ = "document"
+    __table_args__ = (UniqueConstraint("kind", "year", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    number: Mapped[str] = mapped_column(String(60))
+    year: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(300))
+    round_id: Mapped[int] = mapped_column(ForeignKey("inspection_round.id"), index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("rectification_case.id"), index=True)
+    letter_id: Mapped[int | None] = mapped_column(ForeignKey("recommendation_letter.id"), index=True)
+    filing_id: Mapped[int | None] = mapped_column(ForeignKey("filing.id"))
+    # the supervision step the document was issued for (the supervision list shows its number)
+    action_id: Mapped[int | None] = mapped_column(ForeignKey("supervision_action.id"), index=True)
+    issued_on: Mapped[date] = mapped_column(Date)  # the date the document bears (local)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
 
 
 class LeaderNotification(Base):

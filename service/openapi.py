@@ -10,6 +10,7 @@ PROBLEM = {"$ref": "#/components/schemas/Problem"}
 OBJECT = {"type": "object"}
 LISTING = {"$ref": "#/components/schemas/Listing"}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 STORED_INT = {"minimum": -MAX_INT, "maximum": MAX_INT}  # what validation.check_value lets through
 
 
@@ -93,6 +94,14 @@ SCHEMAS = {
                                 "size": {"type": "integer", "minimum": 0},
                                 "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
                                 "content_type": {"type": "string"}, "reviews": {"type": "array"}}},
+    "Document": {"type": "object", "required": ["id", "kind", "number", "sha256"],
+                 "properties": {"id": {"type": "integer"},
+                                "kind": {"enum": ["report", "tracking_letter", "talk_record", "recommendation_letter"]},
+                                "number": {"type": "string"}, "title": {"type": "string"},
+                                "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                                "size": {"type": "integer", "minimum": 0}, "issued_on": {"type": "string"},
+                                "created_at": {"type": "string"}, "case_id": NULLABLE_INT,
+                                "letter_id": NULLABLE_INT}},
     "Draft": {"type": "object", "required": ["task_id", "data", "saved_at"],
               "properties": {"task_id": {"type": "string"}, "data": {"type": "object"},
                              "saved_at": {"type": "string"}}},
@@ -175,7 +184,7 @@ def document() -> dict:
         return f"#/components/schemas/{name}"
 
     listing_of = {name: {"allOf": [LISTING, {"properties": {"items": {"items": {"$ref": ref(name)}}}}]}
-                  for name in ("Case", "Evidence")}
+                  for name in ("Case", "Evidence", "Document")}
     paths = {
         "/health": {"get": _op("Service and database health", "system", public=True, returns=HEALTH, also={
             "503": {"description": "the database does not answer", "content": {"application/json": {"schema": HEALTH}}}})},
@@ -293,6 +302,13 @@ def document() -> dict:
                                  "post": _op("Upload evidence (SHA-256 kept)", "lifecycle", upload, "201",
                                              content_type="multipart/form-data",
                                              returns={"$ref": ref("Evidence")})},
+        "/cases/{id}/documents": {"get": _op("The documents of a case: its reports (整改报告), tracking letters (督办函), "
+                                             "talk records (谈话提醒记录) and its department's recommendation letter "
+                                             "(巡察建议书), each with its number and SHA-256", "lifecycle",
+                                             returns=listing_of["Document"])},
+        "/documents/{id}/content": {"get": _op("Download a document as issued (.docx); every download is the same "
+                                               "bytes, whose SHA-256 the list gives", "lifecycle",
+                                               returns={"type": "string", "format": "binary"}, media=DOCX)},
         "/cases/{id}/recheck": {"post": _op("Follow-up re-check (回头看): reopen a closed case (office)", "supervision",
                                             RECHECK, "200", returns={"$ref": ref("Case")})},
         "/cases/{id}/extension": {"post": _op("Ask for more days to file (延期申请; the unit's liaison or head): "

@@ -5,7 +5,7 @@ from datetime import date
 from flask import request
 from sqlalchemy import func, select
 
-from .. import access, evidence, extensions, limits, measures, supervision
+from .. import access, documents, evidence, extensions, limits, measures, supervision
 from .. import cases as rectification_cases
 from ..errors import BadRequest
 from ..models import CASE_STATUSES, Case
@@ -192,3 +192,19 @@ def overdue_measures():
         rows = measures.overdue_measures(s, principal(), int_arg("round_id"))
         return listing([measures.measure_json(m) | {"case_id": case.id, "unit_id": case.unit_id}
                         for m, case in rows], len(rows))
+
+
+@bp.get("/cases/<int:case_id>/documents")
+def case_documents(case_id):
+    """The documents of a case (整改报告, 督办函, 谈话提醒记录, and its department's 巡察建议书)."""
+    c = ctx()
+    with c.db.read() as s:
+        rows = documents.case_documents(s, principal(), case_id)
+        return listing([documents.document_json(d, c) for d in rows], len(rows))
+
+
+@bp.get("/documents/<int:document_id>/content")
+def document_content(document_id):
+    """A document as issued (.docx): the same bytes, and SHA-256, at every download."""
+    row, data = ctx().db.transaction(lambda s: documents.content(s, principal(), document_id))
+    return documents.download(row, data)

@@ -82,6 +82,7 @@ def index():
         rows = _matching(spec, rows, searched)
         diagrams = case_reads.instance_ids(s, p, [r.get("case_id") for r in rows[:MAX_TABLE_ROWS]])
     return render_template("dashboard/index.html", diagrams=diagrams, data=data, figures=FIGURES, list_name=name,
+                           documents=[r.get("document_id") for r in rows[:MAX_TABLE_ROWS]],
                            list_names=list(lists.LISTS), spec=spec, rows=_shown(spec, rows[:MAX_TABLE_ROWS]),
                            headers=[_header(col) for col in spec.columns], searched=" ".join(searched),
                            case_page="web.case_file" if "web.case_file" in current_app.view_functions else None,

@@ -157,6 +157,12 @@ LABELS: dict[str, dict] = {
         "measure_done": _l("Measure reported done"),
         "measure_overdue": _l("Measure overdue"),
     },
+    "document": {  # the documents the service issues (service.documents)
+        "recommendation_letter": _lp("document", "Recommendation letter"),
+        "tracking_letter": _l("Tracking letter"),
+        "report": _l("Rectification report"),
+        "talk_record": _l("Record of the reminder talk"),
+    },
     "filing_result": {
         "accepted": _l("Accepted"),
         "returned": _l("Returned"),
@@ -247,6 +253,8 @@ LABELS: dict[str, dict] = {
         "detail": _l("Detail"),
         "followup": _l("Follow-up after close-out"),
         "followup_measures": _l("Measures followed up"),
+        "document_number": _l("Document number"),
+        "document_sha256": _l("Document SHA-256"),
     },
     "audit_action": {  # what the audit log records (service.audit.record's actions)
         "login": _l("Logged in"),
@@ -305,6 +313,7 @@ LABELS: dict[str, dict] = {
         "evidence_removed": _l("Evidence removed"),
         "extension_requested": _l("Extension requested"),
         "extension_decided": _l("Extension decided"),
+        "document_downloaded": _l("Document downloaded"),
     },
     "audit_outcome": {
         "ok": _l("Succeeded"),
@@ -327,6 +336,7 @@ LABELS: dict[str, dict] = {
         "expert": _lp("audit target", "Expert"),
         "audit_finding": _lp("audit target", "Audit finding"),
         "notification": _lp("audit target", "Notice"),
+        "document": _lp("audit target", "Document"),
         "audit-log": _l("The audit log"),
     },
     "audit_detail": {  # the keys of an entry's detail
@@ -338,6 +348,7 @@ LABELS: dict[str, dict] = {
         "sha256": "SHA-256",
         "case": _lp("audit detail", "Case"),
         "result": _lp("audit detail", "Result"),
+        "number": _lp("audit detail", "Document number"),
         "lists": _lp("audit detail", "Lists"),
         "round_id": _lp("audit detail", "Round"),
         "unit_id": _lp("audit detail", "Unit"),

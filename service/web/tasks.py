@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from workflows.engine import InvalidTaskData, TaskNotOpen, WorkflowFailure
 
-from .. import access, drafts, evidence, limits, supervision, tasks, workflow_events
+from .. import access, documents, drafts, evidence, limits, supervision, tasks, workflow_events
 from .. import case_file as case_reads
 from ..auth import Principal
 from ..context import Context
@@ -150,6 +150,13 @@ def download_evidence(evidence_id):
     return evidence.download(row, content)
 
 
+@bp.get("/documents/<int:document_id>")
+def download_document(document_id):
+    """A document as issued (.docx), for whoever may read its case or letter."""
+    row, data = ctx().db.transaction(lambda s: documents.content(s, principal(), document_id))
+    return documents.download(row, data)
+
+
 @bp.get("/evidence/<int:evidence_id>/preview")
 def preview_evidence(evidence_id):
     """An image or PDF shown inside the case file, in a sandbox (`evidence.inline`)."""
@@ -256,7 +263,9 @@ def task_view(c: Context, s: Session, p: Principal, task_id: str) -> dict:
         "instance_url": url_for("instances.view", instance_id=row.instance_id) if page.diagram else None,
         "special_url": task_url(row) if special else None,
         "case": case_view(c, page.case, access.may_review_evidence(p)) if page.case is not None else None,
-        "round": page.round, "letter": page.letter, "can_upload": page.can_upload,
+        "round": page.round, "can_upload": page.can_upload,
+        "letter": {**page.letter, "documents": [document_item(d) for d in page.letter["documents"]]}
+        if page.letter else None,
         "clue": clue_panel(page.clue),
         "measure": {"id": page.measure.id, "description": page.measure.description,
                     "deadline": page.measure.deadline.isoformat() if page.measure.deadline else "",
@@ -329,7 +338,14 @@ def case_view(c: Context, data: case_reads.CaseFile, reviews: bool = False) -> d
                         "decided_at": fmt_time(r.decided_at) if r.decided_at else "", "opinion": r.opinion,
                         "due_after": fmt_time(r.due_after) if r.due_after else ""} for r in data.extensions],
         "extension_max_days": c.settings.extension_max_days,
+        "documents": [document_item(d) for d in data.documents],
     }
+
+
+def document_item(d) -> dict:
+    """One issued document as the case and letter panels list it: what, which number, when, its fingerprint."""
+    return {"id": d.id, "kind": d.kind, "number": d.number, "issued_on": d.issued_on.isoformat(),
+            "sha256": d.sha256, "size": fmt_size(d.size), "url": url_for("web.download_document", document_id=d.id)}
 
 
 def review_view(data: case_reads.CaseFile) -> dict:

@@ -127,6 +127,22 @@ def test_liaison_self_checks_rectifies_head_files_office_closes(live_app, live_s
     expect(page.locator(".case-file")).to_contain_text("已销号")
     expect(page.locator(".case-file")).to_contain_text("材料齐全，同意销号")
 
+    # the report the head filed, as a numbered document with its fingerprint, downloaded as issued
+    issued = page.locator(".document-list li", has_text="整改报告 光巡报〔")
+    expect(issued).to_be_visible()
+    with page.expect_download() as download:
+        issued.get_by_role("link").click()
+    content = open(download.value.path(), "rb").read()
+    expect(issued).to_contain_text(hashlib.sha256(content).hexdigest())
+    assert download.value.suggested_filename.startswith("整改报告-光巡报") and content.startswith(b"PK")
+    shoot(page, "case-documents", full_page=True)
+    phone = new_context(viewport=PHONE, is_mobile=True, has_touch=True, storage_state=context.storage_state())
+    phone_page = guard.watch(phone.new_page())
+    phone_page.goto(f"{base}/cases/{case.id}")
+    expect(phone_page.locator(".document-list")).to_contain_text("光巡报〔")
+    assert phone_page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], "no sideways scrolling"
+    shoot(phone_page, "case-documents-phone", full_page=True)
+
     # the same pages in English
     page.get_by_role("button", name="English").click()
     expect(page.locator(".case-file")).to_contain_text("Closed out")
