@@ -96,6 +96,8 @@ class Settings:
     yellow_days: int = field(default_factory=lambda: _int("YELLOW_DAYS", 10))
     # The second step of the ladder: days after the deadline when a still-late unit's head is talked to.
     talk_days: int = field(default_factory=lambda: _int("TALK_DAYS", 10))
+    # Days a unit has to answer a tracking letter (督办函) when the office does not set them on the letter.
+    reply_days: int = field(default_factory=lambda: _int("REPLY_DAYS", 5))
     # Days a unit has for a follow-up re-check (回头看) of a closed case.
     recheck_days: int = field(default_factory=lambda: _int("RECHECK_DAYS", 30))
     # Days a department has to plan its special governance after a recommendation letter.
@@ -147,8 +149,9 @@ class Settings:
             raise SettingsError("need 0 < RECTIFLOW_YELLOW_DAYS < RECTIFLOW_GREEN_DAYS < RECTIFLOW_DEADLINE_DAYS")
         if self.timer_retries < 0:
             raise SettingsError("RECTIFLOW_TIMER_RETRIES must be zero or more")
-        if self.talk_days < 1 or self.recheck_days < 1 or self.plan_days < 1:
-            raise SettingsError("RECTIFLOW_TALK_DAYS, RECTIFLOW_RECHECK_DAYS and RECTIFLOW_PLAN_DAYS must be positive")
+        if self.talk_days < 1 or self.recheck_days < 1 or self.plan_days < 1 or self.reply_days < 1:
+            raise SettingsError("RECTIFLOW_TALK_DAYS, RECTIFLOW_RECHECK_DAYS, RECTIFLOW_PLAN_DAYS and "
+                                "RECTIFLOW_REPLY_DAYS must be positive")
         for name in ("login", "credential", "upload", "public", "api"):
             _rate(f"RATE_LIMIT_{name.upper()}", getattr(self, f"rate_limit_{name}"))
         if self.trusted_proxies < 0:

@@ -184,6 +184,11 @@ def _is_candidate(p: Principal):
     return exists().where(TaskCandidate.task_id == HumanTask.id, TaskCandidate.user_id == p.id)
 
 
+def may_be_sent_to_inspect(roles: list[str]) -> bool:
+    """Who the office may send on a special inspection (专项督查) of a unit: inspectors."""
+    return "inspector" in roles
+
+
 def task_actionable(p: Principal):
     """SQL condition on HumanTask for the tasks the principal may complete."""
     conditions: list[ColumnElement[bool]] = []

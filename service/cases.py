@@ -99,7 +99,8 @@ def _start(ctx: Context, s: Session, p: Principal | None, case: Case, listed: li
         ctx, s, p, "unit_rectification",
         {"case_id": case.id, "unit_id": case.unit_id, "round_id": case.round_id, "common_problems": listed,
          "due_at": ctx.local_iso(case.due_at), "green_days": ctx.settings.green_days,
-         "yellow_days": ctx.settings.yellow_days, "talk_days": ctx.settings.talk_days, "recheck": recheck},
+         "yellow_days": ctx.settings.yellow_days, "talk_days": ctx.settings.talk_days,
+         "reply_days_default": ctx.settings.reply_days, "recheck": recheck},
         BusinessKey(KeyKind.CASE, case.id), unit_id=case.unit_id)
     case.process_instance_id = instance.id
 
@@ -257,22 +258,6 @@ def on_warning(level: WarningLevel):
             notices.on_warning(ctx, s, case, level)  # the unit is told; its leader in charge signs for it
     handle.__doc__ = f"The case reached the {level} point of the supervision ladder."
     return handle
-
-
-def on_tracked(ctx: Context, s: Session, p: Principal | None, case_id: int, event: StepEvent) -> None:
-    case = s.get_one(Case, case_id)
-    s.add(SupervisionAction(round_id=case.round_id, case_id=case_id, target_unit_id=case.unit_id,
-                            kind=event.data.get("action") or "tracking_letter", at=ctx.now(),
-                            actor_id=p.id if p else None, detail=event.data.get("comment")))
-
-
-def on_talked(ctx: Context, s: Session, p: Principal | None, case_id: int, event: StepEvent) -> None:
-    case = s.get_one(Case, case_id)
-    d = event.data
-    s.add(SupervisionAction(round_id=case.round_id, case_id=case_id, target_unit_id=case.unit_id,
-                            kind="talk_reminder", at=ctx.now(), actor_id=p.id if p else None,
-                            detail=f"{d.get('talked_by')} 于 {d.get('talked_on')} 与 {d.get('talked_with')} 谈话："
-                                   f"{d.get('summary') or ''}".rstrip("：")))
 
 
 def _date(value: str | None) -> date | None:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from workflows.engine import RunResult, StepEvent
 from workflows.tables import HumanTask
 
-from . import cases, clues, letters, rounds
+from . import cases, clues, letters, rounds, supervision_steps
 from .auth import Principal
 from .context import Context
 from .errors import Unprocessable
@@ -59,8 +59,16 @@ STEPS = (
     Step(KeyKind.CASE, "warn_yellow", "the yellow warning is recorded and the leader told",
          cases.on_warning(WarningLevel.YELLOW)),
     Step(KeyKind.CASE, "warn_red", "the red (overdue) warning is recorded", cases.on_warning(WarningLevel.RED)),
-    Step(KeyKind.CASE, "track_supervision", "the office's tracking of an overdue case is recorded", cases.on_tracked),
-    Step(KeyKind.CASE, "talk_reminder", "the talk with a still-late unit's head is recorded", cases.on_talked),
+    Step(KeyKind.CASE, "track_supervision", "the office's choice on an overdue case is put into effect",
+         supervision_steps.on_tracked, supervision_steps.check_tracking),
+    Step(KeyKind.CASE, "talk_reminder", "the talk with a still-late unit's head is recorded",
+         supervision_steps.on_talked, supervision_steps.check_talk),
+    Step(KeyKind.CASE, "reply_tracking_letter", "the unit's reply to a tracking letter is recorded",
+         supervision_steps.on_replied, supervision_steps.check_reply),
+    Step(KeyKind.CASE, "tracking_reply_late", "a tracking letter left unanswered is recorded and the office told",
+         supervision_steps.on_reply_late),
+    Step(KeyKind.CASE, "special_inspection_check", "the special inspection's result is recorded; a failure "
+         "sends the case back", supervision_steps.on_inspected, supervision_steps.check_inspection),
     Step(KeyKind.LETTER, "plan_governance", "the department's governance plan is recorded", letters.on_planned),
     Step(KeyKind.LETTER, "report_governance", "the department's governance report is recorded", letters.on_reported),
     Step(KeyKind.LETTER, "evaluate_governance", "the office's evaluation is recorded", letters.on_evaluated),
