@@ -86,7 +86,7 @@ def _inspector_problems(s: Session, case: Case, names: str | None) -> list[dict]
     if not wanted:
         return [_missing("inspectors", "inspectors_required", "name at least one inspector (their account)")]
     if len(wanted) > MAX_NAMES:
-        return [{"field": "inspectors", "code": "too_many", "message": f"at most {MAX_NAMES} inspectors"}]
+        return [{"field": "inspectors", "code": "max_items", "limit": MAX_NAMES, "message": f"at most {MAX_NAMES} inspectors"}]
     found = _inspectors(s, wanted)
     unknown = [n for n in wanted if n not in {u.username for u in found}]
     if unknown:
@@ -98,7 +98,7 @@ def _inspector_problems(s: Session, case: Case, names: str | None) -> list[dict]
 def _expert_problems(s: Session, names: str | None) -> list[dict]:
     wanted = _names(names)
     if len(wanted) > MAX_NAMES:
-        return [{"field": "experts", "code": "too_many", "message": f"at most {MAX_NAMES} experts"}]
+        return [{"field": "experts", "code": "max_items", "limit": MAX_NAMES, "message": f"at most {MAX_NAMES} experts"}]
     known = {e.name for e in _experts(s, wanted)}
     unknown = [n for n in wanted if n not in known]
     if unknown:

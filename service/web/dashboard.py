@@ -28,7 +28,8 @@ FIGURES = ("common_problems", "problems_found", "measures", "institutions", "rec
 MAX_TABLE_ROWS = 1000  # the page shows this many; the Excel download always holds every row
 # The list columns that hold codes, and the catalogue's kind of word for them: the rows carry codes
 # (the workbook shows its own Chinese words), the page shows them in its language.
-CODE_COLUMNS = {"source": "source", "status": "item_status", "case_status": "case_status", "kind": "supervision"}
+CODE_COLUMNS = {"source": "source", "status": "item_status", "case_status": "case_status", "kind": "supervision",
+                "outcome": "supervision_outcome"}
 
 
 def _round_arg(s: Session, p: Principal) -> int | None:
