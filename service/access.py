@@ -97,7 +97,19 @@ def case_scope(p: Principal):
     and for a functional department also those of the common problems it governs."""
     if p.has("department"):
         return or_(unit_scope(p, Case.unit_id), governed_case_scope(p))
+    if p.has("inspector"):
+        return or_(unit_scope(p, Case.unit_id), inspected_case_scope(p))
     return unit_scope(p, Case.unit_id)
+
+
+SPECIAL_INSPECTION_STEP = "special_inspection_check"
+
+
+def inspected_case_scope(p: Principal):
+    """An inspector sent on a special inspection (专项督查) reads the case they were sent to check."""
+    sent = (select(HumanTask.instance_id).join(TaskCandidate, TaskCandidate.task_id == HumanTask.id)
+            .where(TaskCandidate.user_id == p.id, HumanTask.step == SPECIAL_INSPECTION_STEP))
+    return Case.process_instance_id.in_(sent)
 
 
 def may_read_lists(p: Principal) -> bool:

@@ -39,7 +39,7 @@ SOURCE_LABELS = {"inspection": "巡察发现", "resident_report": "群众反映"
 STATUS_LABELS = {"done": "已完成", "ongoing": "推进中", "not_done": "未完成", "self_check": "对照自查",
                  "rectifying": "整改中", "filed": "已备案", "returned": "退回整改", "closed": "已销号"}
 ACTION_LABELS = {"warning_green": "绿色提醒", "warning_yellow": "黄色预警", "warning_red": "红色逾期",
-                 "tracking_letter": "跟踪督办", "talk_reminder": "谈话提醒", "special_inspection": "专项督查",
+                 "tracking_letter": "跟踪督办函", "talk_reminder": "谈话提醒", "special_inspection": "专项督查",
                  "recheck": "回头看", "recommendation_letter": "巡察建议书", "governance_plan": "专项治理方案",
                  "governance_report": "专项治理情况", "governance_evaluated": "治理成效评估", "urge": "催办",
                  "tracking_reply": "督办函答复", "tracking_reply_late": "督办函逾期未复", "inspection_check": "专项督查核查"}

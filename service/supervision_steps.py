@@ -33,7 +33,7 @@ REPLY, REPLY_LATE, CHECK = "tracking_reply", "tracking_reply_late", "inspection_
 # How a step ended (SupervisionAction.outcome).
 OUTCOMES = ("awaiting_reply", "replied", "reply_late", "recorded", "assigned", "passed", "failed")
 # The user tasks a choice opens (their `rectiflow.step`), which the choice's record fills in.
-REPLY_STEP, CHECK_STEP = "reply_tracking_letter", "special_inspection_check"
+REPLY_STEP, CHECK_STEP = "reply_tracking_letter", access.SPECIAL_INSPECTION_STEP
 TALK_FIELDS = ("talked_by", "talked_with", "talked_on", "summary")
 MAX_NAMES = 20  # inspectors or experts named on one special inspection
 

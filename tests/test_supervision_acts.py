@@ -173,3 +173,14 @@ def test_an_unanswered_letter_is_on_record_and_the_office_chooses_again(ctx, api
     assert rows[-2]["outcome"] == "reply_late" and rows[-1]["actor"] is None
     told = office.get("/notices", query_string={"limit": 500}).get_json()["items"]
     assert any(n["kind"] == "tracking_reply_late" and n["unit_id"] == d.units[2] for n in told)
+
+    # the office chooses the talk itself, on its tracking task: recorded, the leader in charge told
+    track = next(t for t in office.tasks(bpmn_id="track_supervision") if t["unit_id"] == d.units[2])
+    office.complete(track["id"], {"action": "talk_reminder", "talked_by": "五人小组：王书记", "talked_with": "负责人2",
+                                  "talked_on": "2027-02-05", "summary": "督促三日内备案"})
+    rows = office.get("/lists/supervision", query_string={"unit_id": d.units[2]}).get_json()["items"]
+    assert rows[-1]["kind"] == "talk_reminder" and rows[-1]["outcome"] == "recorded"
+    notes = api.as_("leader0").get("/notifications", query_string={"limit": 500}).get_json()["items"]
+    assert [n["unit_ids"] for n in notes if n["kind"] == "talk_record"] == [[d.units[2]]]
+    assert [t["unit_id"] for t in office.tasks(bpmn_id="track_supervision")].count(d.units[2]) == 1, \
+        "the office chooses again"

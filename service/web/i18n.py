@@ -143,7 +143,7 @@ LABELS: dict[str, dict] = {
         "warning_green": _l("Green reminder"),
         "warning_yellow": _l("Yellow warning"),
         "warning_red": _lp("supervision", "Red warning"),
-        "tracking_letter": _l("Tracking and supervision"),
+        "tracking_letter": _l("Tracking letter"),
         "talk_reminder": _l("Reminder talk"),
         "special_inspection": _l("Special inspection"),
         "recheck": _l("Follow-up re-check"),
