@@ -39,16 +39,17 @@ MAX_NAMES = 20  # inspectors or experts named on one special inspection
 
 
 # ---------------------------------------------------------------- checks before a task completes
-def check_tracking(s: Session, case_id: int, data: dict) -> None:
+def check_tracking(s: Session, case_id: int, data: dict, offered: frozenset[str]) -> None:
     """Each choice carries what it needs: a letter its demand, a talk its record, an inspection
-    its inspectors (who may inspect the unit) and, if any, experts of the pool."""
+    its inspectors (who may inspect the unit) and, if any, experts of the pool. A field the form does
+    not offer (a task of an earlier model version) is not asked for."""
     action = data.get("action")
     errors: list[dict] = []
-    if action == TRACKING_LETTER and not _text(data.get("demand")):
+    if action == TRACKING_LETTER and "demand" in offered and not _text(data.get("demand")):
         errors.append(_missing("demand", "demand_required", "say what the tracking letter demands of the unit"))
     elif action == TALK:
-        errors += _talk_problems(data)
-    elif action == SPECIAL_INSPECTION:
+        errors += _talk_problems(data, offered)
+    elif action == SPECIAL_INSPECTION and "inspectors" in offered:
         case = s.get_one(Case, case_id)
         errors += _inspector_problems(s, case, data.get("inspectors"))
         errors += _expert_problems(s, data.get("experts"))
@@ -56,9 +57,9 @@ def check_tracking(s: Session, case_id: int, data: dict) -> None:
         raise Unprocessable("the chosen supervision lacks what it needs", errors, code=errors[0]["code"])
 
 
-def check_talk(s: Session, case_id: int, data: dict) -> None:
+def check_talk(s: Session, case_id: int, data: dict, offered: frozenset[str]) -> None:
     """A talk is recorded with who talked, with whom, when, and what was said."""
-    errors = _talk_problems(data)
+    errors = _talk_problems(data, offered)
     if errors:
         raise Unprocessable("the talk record is incomplete", errors, code=errors[0]["code"])
 
@@ -75,10 +76,10 @@ def check_inspection(s: Session, case_id: int, data: dict) -> None:
                                      "the findings of the check are empty")
 
 
-def _talk_problems(data: dict) -> list[dict]:
+def _talk_problems(data: dict, offered: frozenset[str]) -> list[dict]:
     return [_missing(field, "talk_record_required", "the talk record needs who talked, with whom, when and "
                                                     "what was said")
-            for field in TALK_FIELDS if not _text(data.get(field))]
+            for field in TALK_FIELDS if field in offered and not _text(data.get(field))]
 
 
 def _inspector_problems(s: Session, case: Case, names: str | None) -> list[dict]:

@@ -24,6 +24,9 @@ from .models import BusinessKey, KeyKind, WarningLevel
 
 Handler = Callable[[Context, Session, "Principal | None", int, StepEvent], None]
 Check = Callable[[Session, int, dict], None]
+# A check of what a form offers: a rule about a field applies only when the task's form has the field,
+# so a task of an earlier model version (whose form lacked it) can still be completed.
+FormCheck = Callable[[Session, int, dict, frozenset[str]], None]
 
 MODEL_OF = {KeyKind.ROUND: "inspection_round", KeyKind.CASE: "unit_rectification",
             KeyKind.LETTER: "recommendation_letter", KeyKind.CLUE: "clue_handover"}
@@ -36,6 +39,7 @@ class Step:
     purpose: str  # why the service needs the step: named when a model version lacks it
     handler: Handler | None = None
     check: Check | None = None
+    form_check: FormCheck | None = None
 
 
 STEPS = (
@@ -60,9 +64,9 @@ STEPS = (
          cases.on_warning(WarningLevel.YELLOW)),
     Step(KeyKind.CASE, "warn_red", "the red (overdue) warning is recorded", cases.on_warning(WarningLevel.RED)),
     Step(KeyKind.CASE, "track_supervision", "the office's choice on an overdue case is put into effect",
-         supervision_steps.on_tracked, supervision_steps.check_tracking),
+         supervision_steps.on_tracked, form_check=supervision_steps.check_tracking),
     Step(KeyKind.CASE, "talk_reminder", "the talk with a still-late unit's head is recorded",
-         supervision_steps.on_talked, supervision_steps.check_talk),
+         supervision_steps.on_talked, form_check=supervision_steps.check_talk),
     Step(KeyKind.CASE, "reply_tracking_letter", "the unit's reply to a tracking letter is recorded",
          supervision_steps.on_replied, supervision_steps.check_reply),
     Step(KeyKind.CASE, "tracking_reply_late", "a tracking letter left unanswered is recorded and the office told",
@@ -98,14 +102,17 @@ def dispatch(ctx: Context, s: Session, p: Principal | None, result: RunResult) -
             step.handler(ctx, s, p, key.id, event)
 
 
-def check_before_complete(s: Session, task: HumanTask, data: dict) -> None:
-    """The domain's rules for a user task's data, beyond its form (ids that must belong to this round…)."""
+def check_before_complete(s: Session, task: HumanTask, data: dict, offered: frozenset[str] = frozenset()) -> None:
+    """The domain's rules for a user task's data, beyond its form (ids that must belong to this round…);
+    `offered` names the fields the task's form has."""
     key = BusinessKey.parse(task.business_key)
     if key is None:
         return
     step = _BY_KEY.get((key.kind, task.step))
     if step is not None and step.check is not None:
         step.check(s, key.id, data)
+    if step is not None and step.form_check is not None:
+        step.form_check(s, key.id, data, offered)
 
 
 # Steps that decide: the field the decision is in, chosen explicitly (是 or 否), and a no explained by an opinion.
