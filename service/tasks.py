@@ -71,7 +71,7 @@ def complete(ctx: Context, s: Session, p: Principal, task_id: str, data: dict) -
     if row.state != "open":
         raise Conflict(f"task {task_id} is already {row.state}", code="task_not_open", state=row.state)
     workflow_events.check_decision(row, data)
-    offered = frozenset((ctx.engine.task_form(s, row).get("properties") or {}))
+    offered = frozenset(ctx.engine.task_form(s, row).get("properties") or {})
     result = workflow.complete(ctx, s, p, task_id, data,
                                check=lambda r, d: workflow_events.check_before_complete(s, r, d, offered))
     drafts.discard_all(s, task_id)

@@ -195,3 +195,32 @@ def test_a_tracking_task_of_an_earlier_model_version_is_not_asked_for_fields_its
     earlier = frozenset({"action", "comment"})
     for action in ("tracking_letter", "talk_reminder", "special_inspection"):
         check_tracking(None, 0, {"action": action}, earlier)  # type: ignore[arg-type]
+
+
+def test_a_failed_check_before_filing_returns_the_case_and_the_unit_keeps_rectifying(ctx, api, district, clock):
+    d = district
+    round_id = publish_round(api, d)
+    office = api.as_("office1")
+    case = next(c for c in office.get("/cases", query_string={"limit": 500}).get_json()["items"]
+                if c["unit_id"] == d.units[4])
+    common = office.get(f"/rounds/{round_id}").get_json()["common_problems"]
+    unit = liaison(api, d, 4)
+    unit.complete(unit.tasks(bpmn_id="self_check")[0]["id"], {"items": [
+        {"common_problem_id": common[0]["id"], "applicable": True, "problems_found": 2, "findings": "两处"}]})
+    clock.move_to(datetime.fromisoformat(case["due_at"]) + timedelta(minutes=1))
+    api.tokens.clear()
+    run_due_timers(ctx)
+    office = api.as_("office1")
+    track = next(t for t in office.tasks(bpmn_id="track_supervision") if t["unit_id"] == d.units[4])
+    office.complete(track["id"], {"action": "special_inspection", "inspectors": "inspector0"})
+    inspector = api.as_("inspector0")
+    inspector.complete(inspector.tasks(bpmn_id="inspect_unit")[0]["id"],
+                       {"findings": "整改措施未落实", "result": "failed"})
+    assert office.get(f"/cases/{case['id']}").get_json()["status"] == "returned"
+    unit = liaison(api, d, 4)
+    assert len(unit.tasks(bpmn_id="rectify")) == 1, "the unit goes on with its rectification"
+    told = unit.get("/notices", query_string={"limit": 500}).get_json()["items"]
+    assert any(n["kind"] == "returned" and n["detail"] == "整改措施未落实" for n in told)
+    rows = office.get("/lists/supervision", query_string={"unit_id": d.units[4]}).get_json()["items"]
+    assert [(r["kind"], r["outcome"]) for r in rows][-2:] == [("special_inspection", "failed"),
+                                                              ("inspection_check", "failed")]
