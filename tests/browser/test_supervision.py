@@ -48,3 +48,9 @@ def test_the_office_sends_a_tracking_letter_and_the_head_answers_it_on_a_phone(
     expect(record).to_contain_text("已答复")
     expect(record).to_contain_text("督办函答复")
     shoot(page, "case-supervision-record", full_page=True)
+
+    # the instance view draws the supervision cycle, the unit's answer done and the office's next choice open
+    page.goto(f"{live_server}/instances/{case.process_instance_id}")
+    expect(page.locator("#rf-instance")).to_have_attribute("data-ready", "true")
+    expect(page.locator('.djs-element.rf-active[data-element-id="track_supervision"]')).to_have_count(1)
+    shoot(page, "supervision-instance-view", full_page=True)
