@@ -202,10 +202,9 @@ def _send_inspectors(ctx: Context, s: Session, p: Principal | None, case: Case, 
     task = _open_task(s, case, CHECK_STEP)
     if task is not None:
         task.candidates = [TaskCandidate(user_id=u.id) for u in inspectors]
-    names = "、".join(u.name for u in inspectors)
-    detail = f"督查人员：{names}" + (f"；协审专家：{'、'.join(e.name for e in experts)}" if experts else "")
-    if _text(d.get("comment")):
-        detail += f"；{_text(d.get('comment'))}"
+    parts = [f"督查人员：{'、'.join(u.name for u in inspectors)}" if inspectors else "",
+             f"协审专家：{'、'.join(e.name for e in experts)}" if experts else "", _text(d.get("comment"))]
+    detail = "；".join(part for part in parts if part)
     _add(ctx, s, p, case, SPECIAL_INSPECTION, detail, outcome="assigned",
          data={"inspector_ids": [u.id for u in inspectors], "expert_ids": [e.id for e in experts]})
 

@@ -141,6 +141,11 @@ def test_a_late_unit_is_tracked_talked_to_inspected_sent_back_and_closed(ctx, ap
     assert by_kind["talk_reminder"]["outcome"] == "recorded" and "张书记" in by_kind["talk_reminder"]["detail"]
     assert "巡察员1" in by_kind["special_inspection"]["detail"] and "王协审" in by_kind["special_inspection"]["detail"]
     assert by_kind["inspection_check"]["outcome"] == "failed" and by_kind["inspection_check"]["actor"] == "巡察员1"
+    history = office.get(f"/cases/{case['id']}/history").get_json()["items"]
+    letter = next(a for a in history if a["kind"] == "tracking_letter")
+    assert letter["outcome"] == "replied" and letter["due_at"] and letter["data"] == {"demand": "七日内书面报告整改进展"}
+    reply = next(a for a in history if a["kind"] == "tracking_reply")
+    assert len(reply["data"]["evidence_ids"]) == 1, "the evidence sent with the reply"
     with ctx.db.read() as s:
         assert s.get(Case, case["id"]).status == "closed"
         assert s.scalar(select(LeaderNotification.kind).where(LeaderNotification.kind == "talk_record"))
