@@ -99,6 +99,8 @@ class Settings:
     yellow_days: int = field(default_factory=lambda: _int("YELLOW_DAYS", 10))
     # The second step of the ladder: days after the deadline when a still-late unit's head is talked to.
     talk_days: int = field(default_factory=lambda: _int("TALK_DAYS", 10))
+    # Days a unit has to answer a tracking letter (督办函) when the office does not set them on the letter.
+    reply_days: int = field(default_factory=lambda: _int("REPLY_DAYS", 10))
     # Days a unit has for a follow-up re-check (回头看) of a closed case.
     recheck_days: int = field(default_factory=lambda: _int("RECHECK_DAYS", 30))
     # Days before a measure's own deadline (one due after its case closed) that the unit is asked to
@@ -114,8 +116,6 @@ class Settings:
         "DOCUMENT_ISSUER", "中共深圳市光明区委巡察工作领导小组办公室"))
     document_prefixes: dict[str, str] = field(default_factory=lambda: {
         kind: _env(f"DOCUMENT_PREFIX_{kind.upper()}", default) for kind, default in DOCUMENT_PREFIXES.items()})
-    # Days a late unit has to reply to a tracking letter (督办函) unless the office names others.
-    reply_days: int = field(default_factory=lambda: _int("REPLY_DAYS", 10))
     timezone: str = field(default_factory=lambda: _env("TIMEZONE", "Asia/Shanghai"))
     token_hours: int = field(default_factory=lambda: _int("TOKEN_HOURS", 12))
     max_upload_mb: int = field(default_factory=lambda: _int("MAX_UPLOAD_MB", 20))
@@ -163,12 +163,11 @@ class Settings:
             raise SettingsError("need 0 < RECTIFLOW_YELLOW_DAYS < RECTIFLOW_GREEN_DAYS < RECTIFLOW_DEADLINE_DAYS")
         if self.timer_retries < 0:
             raise SettingsError("RECTIFLOW_TIMER_RETRIES must be zero or more")
-        if self.talk_days < 1 or self.recheck_days < 1 or self.plan_days < 1:
-            raise SettingsError("RECTIFLOW_TALK_DAYS, RECTIFLOW_RECHECK_DAYS and RECTIFLOW_PLAN_DAYS must be positive")
+        if self.talk_days < 1 or self.recheck_days < 1 or self.plan_days < 1 or self.reply_days < 1:
+            raise SettingsError("RECTIFLOW_TALK_DAYS, RECTIFLOW_RECHECK_DAYS, RECTIFLOW_PLAN_DAYS and "
+                                "RECTIFLOW_REPLY_DAYS must be positive")
         if self.measure_notice_days < 1 or self.extension_max_days < 1:
             raise SettingsError("RECTIFLOW_MEASURE_NOTICE_DAYS and RECTIFLOW_EXTENSION_MAX_DAYS must be positive")
-        if self.reply_days < 1:
-            raise SettingsError("RECTIFLOW_REPLY_DAYS must be positive")
         for kind, prefix in self.document_prefixes.items():
             if not prefix.strip() or len(prefix) > 20:
                 raise SettingsError(f"RECTIFLOW_DOCUMENT_PREFIX_{kind.upper()} must be 1 to 20 characters, got {prefix!r}")

@@ -98,7 +98,19 @@ def case_scope(p: Principal):
     and for a functional department also those of the common problems it governs."""
     if p.has("department"):
         return or_(unit_scope(p, Case.unit_id), governed_case_scope(p))
+    if p.has("inspector"):
+        return or_(unit_scope(p, Case.unit_id), inspected_case_scope(p))
     return unit_scope(p, Case.unit_id)
+
+
+SPECIAL_INSPECTION_STEP = "special_inspection_check"
+
+
+def inspected_case_scope(p: Principal):
+    """An inspector sent on a special inspection (专项督查) reads the case they were sent to check."""
+    sent = (select(HumanTask.instance_id).join(TaskCandidate, TaskCandidate.task_id == HumanTask.id)
+            .where(TaskCandidate.user_id == p.id, HumanTask.step == SPECIAL_INSPECTION_STEP))
+    return Case.process_instance_id.in_(sent)
 
 
 def may_read_lists(p: Principal) -> bool:
@@ -193,6 +205,11 @@ def may_distil_list(p: Principal) -> bool:
 # ---------------------------------------------------------------- tasks and instances
 def _is_candidate(p: Principal):
     return exists().where(TaskCandidate.task_id == HumanTask.id, TaskCandidate.user_id == p.id)
+
+
+def may_be_sent_to_inspect(roles: list[str]) -> bool:
+    """Who the office may send on a special inspection (专项督查) of a unit: inspectors."""
+    return "inspector" in roles
 
 
 def task_actionable(p: Principal):

@@ -99,7 +99,8 @@ def _start(ctx: Context, s: Session, p: Principal | None, case: Case, listed: li
         ctx, s, p, "unit_rectification",
         {"case_id": case.id, "unit_id": case.unit_id, "round_id": case.round_id, "common_problems": listed,
          "due_at": ctx.local_iso(case.due_at), "green_days": ctx.settings.green_days,
-         "yellow_days": ctx.settings.yellow_days, "talk_days": ctx.settings.talk_days, "recheck": recheck},
+         "yellow_days": ctx.settings.yellow_days, "talk_days": ctx.settings.talk_days,
+         "reply_days_default": ctx.settings.reply_days, "recheck": recheck},
         BusinessKey(KeyKind.CASE, case.id), unit_id=case.unit_id)
     case.process_instance_id = instance.id
 
@@ -261,33 +262,6 @@ def on_warning(level: WarningLevel):
             notices.on_warning(ctx, s, case, level)  # the unit is told; its leader in charge signs for it
     handle.__doc__ = f"The case reached the {level} point of the supervision ladder."
     return handle
-
-
-# What a tracking letter demands when the office's tracking step says nothing more.
-DEFAULT_DEMAND = "请你单位高度重视，立即组织整改，按要求报送整改报告及佐证材料。"
-
-
-def on_tracked(ctx: Context, s: Session, p: Principal | None, case_id: int, event: StepEvent) -> None:
-    """The office's tracking of an overdue case; a tracking letter (督办函) is issued as a document."""
-    case = s.get_one(Case, case_id)
-    if (event.data.get("action") or "tracking_letter") == "tracking_letter":
-        documents.issue_tracking_letter(ctx, s, p, case, demand=event.data.get("comment") or DEFAULT_DEMAND)
-        return
-    s.add(SupervisionAction(round_id=case.round_id, case_id=case_id, target_unit_id=case.unit_id,
-                            kind=event.data.get("action") or "tracking_letter", at=ctx.now(),
-                            actor_id=p.id if p else None, detail=event.data.get("comment")))
-
-
-def on_talked(ctx: Context, s: Session, p: Principal | None, case_id: int, event: StepEvent) -> None:
-    """The talk with a still-late unit's head, kept as a talk record (谈话提醒记录)."""
-    case = s.get_one(Case, case_id)
-    d = event.data
-    talked_on = d.get("talked_on")
-    documents.issue_talk_record(ctx, s, p, case, talked_with=str(d.get("talked_with") or ""),
-                                talked_by=str(d.get("talked_by") or ""),
-                                talked_at=_date(talked_on if isinstance(talked_on, str) else None)
-                                or ctx.now().astimezone(ctx.zone).date(),
-                                summary=str(d.get("summary") or ""))
 
 
 def _date(value: str | None) -> date | None:

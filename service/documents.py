@@ -132,11 +132,11 @@ def issue_report(ctx: Context, s: Session, p: Principal | None, case: Case, fili
 
 
 def issue_tracking_letter(ctx: Context, s: Session, p: Principal | None, case: Case, *, demand: str,
-                          reply_days: int | None = None) -> Document:
+                          reply_days: int | None = None, action: SupervisionAction | None = None) -> Document:
     """督办函 to a late unit: its case, the common problems, how many days it is overdue, what the office
-    demands and by when it replies (`reply_days`, else RECTIFLOW_REPLY_DAYS). Records the tracking step
-    (a `tracking_letter` supervision action, which the supervision list shows with the number):
-    callers record no other."""
+    demands and by when it replies (`reply_days`, else RECTIFLOW_REPLY_DAYS). The letter belongs to the
+    tracking step `action` (the supervision list shows it with the number); without one, the step is
+    recorded here."""
     _may_issue(p)
     demand = _text("demand", demand)
     days = ctx.settings.reply_days if reply_days is None else reply_days
@@ -150,7 +150,7 @@ def issue_tracking_letter(ctx: Context, s: Session, p: Principal | None, case: C
     due_on = case.due_at.astimezone(ctx.zone).date()
     overdue = max((issued_on - due_on).days, 0)
     reply_by = issued_on + timedelta(days=days)
-    action = _action(ctx, s, p, case, "tracking_letter", demand)
+    action = action or _action(ctx, s, p, case, "tracking_letter", demand)
 
     def blocks(number: str) -> tuple[Block, ...]:
         return (
@@ -170,9 +170,11 @@ def issue_tracking_letter(ctx: Context, s: Session, p: Principal | None, case: C
 
 
 def issue_talk_record(ctx: Context, s: Session, p: Principal | None, case: Case, *, talked_with: str, talked_by: str,
-                      talked_at: date, summary: str) -> Document:
+                      talked_at: date, summary: str,
+                      action: SupervisionAction | None = None) -> Document:
     """谈话提醒记录 of a talk with a still-late unit's head: who talked with whom, when, and what was said.
-    Records the talk (a `talk_reminder` supervision action, shown with the number): callers record no other."""
+    The record belongs to the talk's supervision step `action` (shown with the number); without one, the
+    step is recorded here."""
     _may_issue(p)
     talked_with, talked_by = _text("talked_with", talked_with), _text("talked_by", talked_by)
     summary = (summary or "").strip()
@@ -185,8 +187,8 @@ def issue_talk_record(ctx: Context, s: Session, p: Principal | None, case: Case,
     titles = [c.title for c in _common_problems(s, case.round_id)]
     issued_on = _today(ctx)
     overdue = max((talked_at - case.due_at.astimezone(ctx.zone).date()).days, 0)
-    action = _action(ctx, s, p, case, "talk_reminder",
-                     f"{talked_by} 于 {talked_at.isoformat()} 与 {talked_with} 谈话：{summary}".rstrip("："))
+    action = action or _action(ctx, s, p, case, "talk_reminder",
+                               f"{talked_by} 于 {talked_at.isoformat()} 与 {talked_with} 谈话：{summary}".rstrip("："))
 
     def blocks(number: str) -> tuple[Block, ...]:
         return (

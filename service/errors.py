@@ -313,6 +313,12 @@ ERROR_CODES: dict[str, str] = {
     "measure_unknown": N_("This is not a followed-up measure of the case"),
     "decision_required": N_("Choose yes or no"),
     "confirmation_required": N_("Tick the box to confirm; this step cannot be undone"),
+    # supervision of an overdue case: what each choice needs
+    "demand_required": N_("Say what the tracking letter demands of the unit"),
+    "talk_record_required": N_("Record who talked, with whom, when and what was said"),
+    "inspectors_required": N_("Name at least one inspector for the special inspection"),
+    "reply_required": N_("Answer the tracking letter"),
+    "findings_required": N_("Record what the on-site check found"),
 }
 
 # Field problems from a form's or a request's JSON Schema, by the rule that failed.

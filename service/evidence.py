@@ -31,7 +31,7 @@ from .models import (
 from .validation import MAX_INT
 
 # The steps during which a unit gathers evidence: while it rectifies and when its head files.
-UPLOAD_STEPS = ("rectify", "attest_and_file")
+UPLOAD_STEPS = ("rectify", "attest_and_file", "reply_tracking_letter")  # a tracking letter's reply may bring evidence
 
 _SAFE_NAME = re.compile(r"[^\w.\-\u4e00-\u9fff ]+")
 # Magic numbers of the formats we accept, so a renamed executable is not filed as a PDF.

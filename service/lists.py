@@ -40,12 +40,15 @@ SOURCE_LABELS = {"inspection": "巡察发现", "resident_report": "群众反映"
 STATUS_LABELS = {"done": "已完成", "ongoing": "推进中", "not_done": "未完成", "self_check": "对照自查",
                  "rectifying": "整改中", "filed": "已备案", "returned": "退回整改", "closed": "已销号"}
 ACTION_LABELS = {"warning_green": "绿色提醒", "warning_yellow": "黄色预警", "warning_red": "红色逾期",
-                 "tracking_letter": "跟踪督办", "talk_reminder": "谈话提醒", "special_inspection": "专项督查",
+                 "tracking_letter": "跟踪督办函", "talk_reminder": "谈话提醒", "special_inspection": "专项督查",
                  "recheck": "回头看", "recommendation_letter": "巡察建议书", "governance_plan": "专项治理方案",
                  "governance_report": "专项治理情况", "governance_evaluated": "治理成效评估", "urge": "催办",
                  "extension_approved": "延期获批", "extension_refused": "延期未获批", "measure_done": "措施报告完成",
-                 "measure_overdue": "措施逾期"}
+                 "measure_overdue": "措施逾期",
+                 "tracking_reply": "督办函答复", "tracking_reply_late": "督办函逾期未复", "inspection_check": "专项督查核查"}
 FOLLOWUP_LABELS = {"open": "未到期（跟踪中）", "overdue": "逾期未完成", "done": "已报告完成"}
+OUTCOME_LABELS = {"awaiting_reply": "待答复", "replied": "已答复", "reply_late": "逾期未复", "recorded": "已记录",
+                  "assigned": "已指派", "passed": "通过", "failed": "未通过（退回整改）"}
 
 
 @dataclass(frozen=True)
@@ -192,8 +195,8 @@ def _supervision(ctx, s, p, f: Filters):
     query = f.apply(query, round_col=SupervisionAction.round_id, unit=Unit, status_col=SupervisionAction.kind)
     # the document a step issued (巡察建议书, 督办函, 谈话提醒记录): its number and fingerprint
     return [{"id": a.id, "at": _local(ctx, a.at), "kind": a.kind, "target": uname or "",
-             "actor": aname, "detail": a.detail or "", "document_id": document_id,
-             "document_number": number or "", "document_sha256": sha256 or ""}
+             "actor": aname, "detail": a.detail or "", "outcome": a.outcome or "", "due": _local(ctx, a.due_at),
+             "document_id": document_id, "document_number": number or "", "document_sha256": sha256 or ""}
             for a, uname, aname, document_id, number, sha256 in s.execute(query)]
 
 
@@ -218,7 +221,8 @@ LISTS = {
     "supervision": ListSpec("督查清单", (
         Column("id", "编号", 8), Column("at", "时间", 18), Column("kind", "督查方式", 12, ACTION_LABELS),
         Column("target", "督查对象", 24), Column("actor", "督查人", 12, {None: "系统"}),
-        Column("detail", "情况", 40), Column("document_number", "文书文号", 18),
+        Column("detail", "情况", 40), Column("outcome", "结果", 14, OUTCOME_LABELS),
+        Column("due", "答复期限", 18), Column("document_number", "文书文号", 18),
         Column("document_sha256", "文书SHA-256", 66)), _supervision),
 }
 

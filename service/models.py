@@ -496,6 +496,13 @@ class SupervisionAction(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     detail: Mapped[str | None] = mapped_column(Text)
+    # How the step ended (service.supervision_steps.OUTCOMES): a letter awaiting its reply, replied or
+    # left unanswered; a check passed or failed. None for a step that has no outcome (a warning).
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    # By when the unit must answer (a tracking letter).
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # What the step's form recorded, field by field (the talk's people, the inspectors chosen…).
+    data: Mapped[dict | None] = mapped_column(JSON)
 
 
 class RecommendationLetter(Base):
@@ -549,7 +556,7 @@ class LeaderNotification(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("inspection_round.id"), index=True)
     leader_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(20), default="list")  # list|yellow_warning|red_warning|talk_reminder
+    kind: Mapped[str] = mapped_column(String(20), default="list")  # list|yellow_warning|red_warning|talk_reminder|talk_record
     case_id: Mapped[int | None] = mapped_column(ForeignKey("rectification_case.id"))
     unit_ids: Mapped[list[int]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

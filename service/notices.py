@@ -25,10 +25,11 @@ from .organisation import round_names, unit_names
 
 # What a notice tells of; the pages word each kind (web.i18n LABELS["notice"]).
 KINDS = ("task", "returned", "warning_yellow", "warning_red", "talk_reminder", "urge", "list_published",
-         "instruction", "comment", "extension_requested", "extension_approved", "extension_refused")
+         "instruction", "comment", "extension_requested", "extension_approved", "extension_refused",
+         "tracking_letter", "tracking_replied", "tracking_reply_late", "talk_recorded")
 # A leader's notice (LeaderNotification.kind) as the message that tells them of it.
 LEADER_KIND = {"list": "list_published", "yellow_warning": "warning_yellow", "red_warning": "warning_red",
-               "talk_reminder": "talk_reminder"}
+               "talk_reminder": "talk_reminder", "talk_record": "talk_recorded"}
 UNIT_STAFF = ("unit_liaison", "unit_head")
 
 
@@ -45,6 +46,11 @@ def unit_staff(s: Session, unit_id: int) -> list[int]:
     """A unit's liaison and head: those who answer for its case."""
     query = select(User.id, User.roles).where(User.active.is_(True), User.unit_id == unit_id).order_by(User.id)
     return [uid for uid, roles in s.execute(query) if set(roles or []) & set(UNIT_STAFF)]
+
+
+def leader_of(s: Session, unit_id: int) -> int | None:
+    """The unit's leader in charge (分管区领导), if it has one."""
+    return s.scalar(select(Unit.leader_id).where(Unit.id == unit_id))
 
 
 def task_recipients(s: Session, task: HumanTask) -> list[int]:

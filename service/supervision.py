@@ -161,7 +161,8 @@ def case_history(s: Session, p: Principal, case_id: int) -> list[SupervisionActi
 
 def action_json(a: SupervisionAction, ctx: Context) -> dict:
     return {"id": a.id, "case_id": a.case_id, "kind": a.kind, "at": ctx.local_iso(a.at), "actor_id": a.actor_id,
-            "detail": a.detail}
+            "detail": a.detail, "outcome": a.outcome, "due_at": ctx.local_iso(a.due_at) if a.due_at else None,
+            "data": a.data}
 
 
 def governed_cases(s: Session, p: Principal, limit: int, offset: int) -> tuple[list[Case], int]:

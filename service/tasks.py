@@ -71,8 +71,9 @@ def complete(ctx: Context, s: Session, p: Principal, task_id: str, data: dict) -
     if row.state != "open":
         raise Conflict(f"task {task_id} is already {row.state}", code="task_not_open", state=row.state)
     workflow_events.check_decision(row, data)
+    offered = frozenset(ctx.engine.task_form(s, row).get("properties") or {})
     result = workflow.complete(ctx, s, p, task_id, data,
-                               check=lambda r, d: workflow_events.check_before_complete(s, r, d))
+                               check=lambda r, d: workflow_events.check_before_complete(s, r, d, offered))
     drafts.discard_all(s, task_id)
     s.flush()
     audit.record(s, "task_completed", p, f"task:{task_id}", detail={"step": row.step, "task": row.name,

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from workflows.engine import RunResult, StepEvent
 from workflows.tables import HumanTask
 
-from . import cases, clues, letters, measures, rounds
+from . import cases, clues, letters, measures, rounds, supervision_steps
 from .auth import Principal
 from .context import Context
 from .errors import Unprocessable
@@ -24,6 +24,9 @@ from .models import BusinessKey, KeyKind, WarningLevel
 
 Handler = Callable[[Context, Session, "Principal | None", int, StepEvent], None]
 Check = Callable[[Session, int, dict], None]
+# A check of what a form offers: a rule about a field applies only when the task's form has the field,
+# so a task of an earlier model version (whose form lacked it) can still be completed.
+FormCheck = Callable[[Session, int, dict, frozenset[str]], None]
 
 MODEL_OF = {KeyKind.ROUND: "inspection_round", KeyKind.CASE: "unit_rectification",
             KeyKind.LETTER: "recommendation_letter", KeyKind.CLUE: "clue_handover",
@@ -37,6 +40,7 @@ class Step:
     purpose: str  # why the service needs the step: named when a model version lacks it
     handler: Handler | None = None
     check: Check | None = None
+    form_check: FormCheck | None = None
 
 
 STEPS = (
@@ -60,8 +64,16 @@ STEPS = (
     Step(KeyKind.CASE, "warn_yellow", "the yellow warning is recorded and the leader told",
          cases.on_warning(WarningLevel.YELLOW)),
     Step(KeyKind.CASE, "warn_red", "the red (overdue) warning is recorded", cases.on_warning(WarningLevel.RED)),
-    Step(KeyKind.CASE, "track_supervision", "the office's tracking of an overdue case is recorded", cases.on_tracked),
-    Step(KeyKind.CASE, "talk_reminder", "the talk with a still-late unit's head is recorded", cases.on_talked),
+    Step(KeyKind.CASE, "track_supervision", "the office's choice on an overdue case is put into effect",
+         supervision_steps.on_tracked, form_check=supervision_steps.check_tracking),
+    Step(KeyKind.CASE, "talk_reminder", "the talk with a still-late unit's head is recorded",
+         supervision_steps.on_talked, form_check=supervision_steps.check_talk),
+    Step(KeyKind.CASE, "reply_tracking_letter", "the unit's reply to a tracking letter is recorded",
+         supervision_steps.on_replied, supervision_steps.check_reply),
+    Step(KeyKind.CASE, "tracking_reply_late", "a tracking letter left unanswered is recorded and the office told",
+         supervision_steps.on_reply_late),
+    Step(KeyKind.CASE, "special_inspection_check", "the special inspection's result is recorded; a failure "
+         "sends the case back", supervision_steps.on_inspected, supervision_steps.check_inspection),
     Step(KeyKind.MEASURE, "report_measure", "the unit's report that a measure is done (with evidence) is recorded",
          measures.on_reported, measures.check_reported),
     Step(KeyKind.MEASURE, "measure_overdue", "a measure unreported at its deadline is flagged overdue",
@@ -95,14 +107,17 @@ def dispatch(ctx: Context, s: Session, p: Principal | None, result: RunResult) -
             step.handler(ctx, s, p, key.id, event)
 
 
-def check_before_complete(s: Session, task: HumanTask, data: dict) -> None:
-    """The domain's rules for a user task's data, beyond its form (ids that must belong to this round…)."""
+def check_before_complete(s: Session, task: HumanTask, data: dict, offered: frozenset[str] = frozenset()) -> None:
+    """The domain's rules for a user task's data, beyond its form (ids that must belong to this round…);
+    `offered` names the fields the task's form has."""
     key = BusinessKey.parse(task.business_key)
     if key is None:
         return
     step = _BY_KEY.get((key.kind, task.step))
     if step is not None and step.check is not None:
         step.check(s, key.id, data)
+    if step is not None and step.form_check is not None:
+        step.form_check(s, key.id, data, offered)
 
 
 # Steps that decide: the field the decision is in, chosen explicitly (是 or 否), and a no explained by an opinion.

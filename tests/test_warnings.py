@@ -84,7 +84,8 @@ def test_warnings_escalate_once_each_as_the_clock_moves(ctx, api, district, cloc
     assert mine["counts"]["red"] == 1 and [r["unit_id"] for r in mine["red"]] == [d.units[2]]
 
     office = api.as_("office1")
-    office.complete(tracking[0]["id"], {"action": "tracking_letter", "comment": "发出跟踪督办函"})
+    office.complete(tracking[0]["id"], {"action": "tracking_letter", "comment": "发出跟踪督办函",
+                                         "demand": "五日内报告整改进展"})
     actions, alerts = _counts(ctx)
     assert actions == {"warning_green": 5, "warning_yellow": 5, "warning_red": 5, "tracking_letter": 1}
     assert alerts == 5
@@ -106,7 +107,7 @@ def test_warnings_escalate_once_each_as_the_clock_moves(ctx, api, district, cloc
                                  "summary": "限期十日内完成整改"})
     ladder = office.get("/lists/supervision", query_string={"unit_id": target}).get_json()["items"]
     assert [r["kind"] for r in ladder] == ["warning_green", "warning_yellow", "warning_red", "tracking_letter",
-                                         "talk_reminder"]
+                                         "tracking_reply_late", "talk_reminder"], "the letter went unanswered"
     assert "区委五人小组" in ladder[-1]["detail"] and "单位主要负责人" in ladder[-1]["detail"]
     early_rows = office.get("/lists/supervision", query_string={"unit_id": d.units[0]}).get_json()["items"]
     assert [r["kind"] for r in early_rows] == ["recommendation_letter"], "the early unit (a department) only got its letter"

@@ -131,7 +131,7 @@ def test_the_default_models_and_forms_read_in_english(model_texts, app):
     ("unit_kind", UNIT_KINDS), ("round_status", ("discovering", "listing", "published", "closed")),
     ("item_status", ("done", "ongoing", "not_done")), ("filing_result", ("accepted", "returned", "pending")),
     ("instance_status", operations.INSTANCE_STATUSES), ("figure", dashboard.FIGURES), ("list", lists.LISTS),
-    ("supervision", lists.ACTION_LABELS), ("document", DOCUMENT_KINDS),
+    ("supervision", lists.ACTION_LABELS), ("supervision_outcome", lists.OUTCOME_LABELS), ("document", DOCUMENT_KINDS),
     ("event", ("started", "task_completed", "timer_fired", "message", "completed", "failed", "retried")),
     ("notice", notices.KINDS), ("leader_notice", notices.LEADER_KIND),
     ("audit_target", [str(kind) for kind in KeyKind]),  # a business key in a history reads as the record's kind

@@ -29,7 +29,7 @@ MAX_TABLE_ROWS = 1000  # the page shows this many; the Excel download always hol
 # The list columns that hold codes, and the catalogue's kind of word for them: the rows carry codes
 # (the workbook shows its own Chinese words), the page shows them in its language.
 CODE_COLUMNS = {"source": "source", "status": "item_status", "case_status": "case_status", "kind": "supervision",
-                "followup": "measure_followup"}
+                "followup": "measure_followup", "outcome": "supervision_outcome"}
 
 
 def _round_arg(s: Session, p: Principal) -> int | None:

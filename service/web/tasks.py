@@ -330,7 +330,8 @@ def case_view(c: Context, data: case_reads.CaseFile, reviews: bool = False) -> d
         "comments": [{"department": data.departments.get(m.department_id, ""), "author": people.get(m.author_id, ""),
                       "at": fmt_time(m.created_at), "text": m.text} for m in data.comments],
         "history": [{"kind": a.kind, "at": fmt_time(a.at), "actor": people.get(a.actor_id, "") if a.actor_id else "",
-                     "detail": a.detail} for a in data.history],
+                     "detail": a.detail, "outcome": a.outcome, "due": fmt_time(a.due_at) if a.due_at else ""}
+                    for a in data.history],
         "actions": sorted(data.actions),
         "extensions": [{"id": r.id, "days": r.days, "reason": r.reason, "state": r.state,
                         "by": people.get(r.requested_by, ""), "at": fmt_time(r.requested_at),
