@@ -100,7 +100,7 @@ class Settings:
     # The second step of the ladder: days after the deadline when a still-late unit's head is talked to.
     talk_days: int = field(default_factory=lambda: _int("TALK_DAYS", 10))
     # Days a unit has to answer a tracking letter (督办函) when the office does not set them on the letter.
-    reply_days: int = field(default_factory=lambda: _int("REPLY_DAYS", 10))
+    reply_days: int = field(default_factory=lambda: _int("REPLY_DAYS", 5))
     # Days a unit has for a follow-up re-check (回头看) of a closed case.
     recheck_days: int = field(default_factory=lambda: _int("RECHECK_DAYS", 30))
     # Days before a measure's own deadline (one due after its case closed) that the unit is asked to

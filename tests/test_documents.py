@@ -233,7 +233,7 @@ def test_tracking_steps_of_the_office_issue_the_letter_and_the_record(ctx, api, 
     api.tokens.clear()
     office = api.as_("office1")
     task = next(t for t in office.tasks(bpmn_id="track_supervision") if t["unit_id"] == d.units[3])
-    office.complete(task["id"], {"action": "tracking_letter", "comment": "限期三日内说明情况"})
+    office.complete(task["id"], {"action": "tracking_letter", "demand": "限期三日内说明情况"})
     clock.move_to(due + timedelta(days=ctx.settings.talk_days, minutes=1))
     run_due_timers(ctx)
     run_due_timers(ctx)

@@ -162,7 +162,7 @@ LABELS: dict[str, dict] = {
     },
     "document": {  # the documents the service issues (service.documents)
         "recommendation_letter": _lp("document", "Recommendation letter"),
-        "tracking_letter": _l("Tracking letter"),
+        "tracking_letter": _lp("document", "Tracking letter"),
         "report": _l("Rectification report"),
         "talk_record": _l("Record of the reminder talk"),
     },
