@@ -35,6 +35,17 @@ from .validation import MAX_COUNT
 
 
 # ---------------------------------------------------------------- queries
+def list_cases(s: Session, p: Principal, *, round_id: int | None, unit_id: int | None, status: str | None,
+               limit: int, offset: int) -> tuple[list[Case], int]:
+    """The cases the reader may see, narrowed as asked, in id order; and how many there are in all."""
+    query = select(Case).where(access.case_scope(p))
+    for column, value in ((Case.round_id, round_id), (Case.unit_id, unit_id), (Case.status, status)):
+        if value is not None:
+            query = query.where(column == value)
+    total = s.scalar(select(func.count()).select_from(query.subquery())) or 0
+    return list(s.scalars(query.order_by(Case.id).limit(limit).offset(offset))), total
+
+
 def get_case(s: Session, p: Principal, case_id: int) -> Case:
     case = s.scalar(select(Case).where(Case.id == case_id, access.case_scope(p)))
     if case is None:

@@ -138,6 +138,22 @@ def test_timer_fires_by_the_engine_clock_once(ctx, clock):
         assert [h.bpmn_id for h in fired] == ["wait"]
 
 
+def test_a_timer_waits_for_the_engine_clock_even_when_the_wall_clock_is_past_it(ctx, clock):
+    """The service's clock is the authority: a service whose clock reads an earlier day than the
+    machine's sees a timer wait until its own time, not fire because the wall clock has passed it."""
+    clock.move_to(datetime(2020, 1, 1, 9, 0, tzinfo=UTC))
+    due = datetime(2020, 6, 1, 9, 0, tzinfo=UTC)  # long past by the wall clock
+    deploy(ctx, B.timer("due"))
+    instance = start(ctx, "timed", {"due": due.isoformat()})
+    assert open_tasks(ctx, instance) == []
+    with ctx.db.read() as s:
+        assert [t.due_at for t in s.scalars(select(Timer))] == [due]
+        assert ctx.engine.due_timer_instances(s) == []
+    clock.move_to(due + timedelta(seconds=1))
+    ctx.db.transaction(lambda s: ctx.engine.fire_timers(s, instance))
+    assert [t.bpmn_id for t in open_tasks(ctx, instance)] == ["after"]
+
+
 def test_changed_data_moves_a_waiting_timer_that_was_computed_from_it(ctx, clock):
     """SpiffWorkflow keeps a waiting timer's value once computed: change_data computes it again."""
     due = datetime(2031, 3, 1, 9, 0, tzinfo=timezone(timedelta(hours=8)))

@@ -775,4 +775,6 @@ class SafeScriptEngine(PythonScriptEngine):
 
 
 def make_script_engine(clock=None, zone=None) -> PythonScriptEngine:
-    return SafeScriptEngine(environment=SafeEnvironment(clock, zone=zone))
+    engine = SafeScriptEngine(environment=SafeEnvironment(clock, zone=zone))
+    engine.clock = clock  # what the timers compare against (spiff_patches)
+    return engine

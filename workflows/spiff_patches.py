@@ -12,12 +12,19 @@ is not a date, a duration in a timeDate, a date past the year 9999) escapes as a
 TypeError or OverflowError that names no task. Those become `TimerValueError`, a task exception
 naming the timer, which the engine reports as `timer_invalid`. A duration of more than a hundred
 years is one of them, refused before 3.2 counts through its months one by one.
+
+3.2 compares timers with the wall clock (`datetime.now` in its timer module). While a timer is
+checked here, "now" is the engine's clock instead (the script engine carries it), so a service whose
+clock is set, or moved in a test, never sees a timer fire by the wall clock before its time.
 """
 from __future__ import annotations
 
 import functools
+from contextvars import ContextVar
+from datetime import datetime
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.bpmn.specs.event_definitions import timer as timer_module
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
     DurationTimerEventDefinition,
@@ -37,9 +44,22 @@ class TimerValueError(WorkflowTaskException):
     """A timer's value is no time the engine can wait for."""
 
 
+_clock: ContextVar = ContextVar("timer_clock", default=None)  # the engine's clock while a timer is checked
+
+
+class _EngineTime(datetime):
+    """`datetime` as SpiffWorkflow's timer module sees it: `now` reads the engine's clock when it has one."""
+
+    @classmethod
+    def now(cls, tz=None):
+        clock = _clock.get()
+        return clock().astimezone(tz) if clock is not None else datetime.now(tz)
+
+
 def _timer_guard(method):
     @functools.wraps(method)
     def guarded(self, my_task):
+        token = _clock.set(getattr(my_task.workflow.script_engine, "clock", None))
         try:
             return method(self, my_task)
         except SpiffWorkflowException:
@@ -47,6 +67,8 @@ def _timer_guard(method):
         except Exception as exc:  # SpiffWorkflow raises bare Exceptions for bad ISO text
             raise TimerValueError(f"the timer {my_task.task_spec.bpmn_id} has no valid time: {exc}",
                                   task=my_task, exception=exc) from exc
+        finally:
+            _clock.reset(token)
     return guarded
 
 
@@ -62,6 +84,7 @@ def apply() -> None:
     global _applied
     if not _applied:
         deep_merge.copy = datacopy.deepcopy
+        timer_module.datetime = _EngineTime
         TimeDateEventDefinition.has_fired = _timer_guard(TimeDateEventDefinition.has_fired)
         DurationTimerEventDefinition.has_fired = _timer_guard(DurationTimerEventDefinition.has_fired)
         CycleTimerEventDefinition.cycle_complete = _timer_guard(CycleTimerEventDefinition.cycle_complete)

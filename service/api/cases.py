@@ -3,12 +3,11 @@ from __future__ import annotations
 from datetime import date
 
 from flask import request
-from sqlalchemy import func, select
 
-from .. import access, documents, evidence, extensions, limits, measures, supervision
 from .. import cases as rectification_cases
+from .. import documents, evidence, extensions, limits, measures, supervision
 from ..errors import BadRequest
-from ..models import CASE_STATUSES, Case
+from ..models import CASE_STATUSES
 from . import bp, ctx, int_arg, listing, page, payload, principal
 
 EVIDENCE_REVIEW = {"type": "object", "required": ["result"], "additionalProperties": False,
@@ -24,16 +23,11 @@ def cases():
     status = request.args.get("status")
     if status and status not in CASE_STATUSES:
         raise BadRequest(f"status must be one of {', '.join(CASE_STATUSES)}", code="invalid_query")
-    query = select(Case).where(access.case_scope(principal()))
-    for column, value in ((Case.round_id, int_arg("round_id")), (Case.unit_id, int_arg("unit_id"))):
-        if value is not None:
-            query = query.where(column == value)
-    if status:
-        query = query.where(Case.status == status)
     c = ctx()
     with c.db.read() as s:
-        total = s.scalar(select(func.count()).select_from(query.subquery()))
-        rows = s.scalars(query.order_by(Case.id).limit(limit).offset(offset)).all()
+        rows, total = rectification_cases.list_cases(s, principal(), round_id=int_arg("round_id"),
+                                                     unit_id=int_arg("unit_id"), status=status or None,
+                                                     limit=limit, offset=offset)
         return listing([rectification_cases.case_json(r, c) for r in rows], total)
 
 
