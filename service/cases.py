@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from workflows.engine import StepEvent
 
-from . import access, audit, notices, rounds, workflow
+from . import access, audit, notices, rounds, targets, workflow
 from .auth import Principal
 from .context import Context
 from .errors import Forbidden, NotFound, Unprocessable
@@ -20,6 +20,7 @@ from .models import (
     BusinessKey,
     Case,
     CaseStatus,
+    CommonProblem,
     Evidence,
     Filing,
     Institution,
@@ -54,13 +55,15 @@ def case_json(case: Case, ctx: Context) -> dict:
 
 
 # ---------------------------------------------------------------- commands
-def open_case(ctx: Context, s: Session, p: Principal | None, round_id: int, unit_id: int, listed: list[dict],
-              due: datetime) -> Case:
+def open_case(ctx: Context, s: Session, p: Principal | None, round_id: int, unit_id: int,
+              sent: list[CommonProblem], due: datetime) -> Case:
+    """A unit's case against the common problems sent to it, which are all it self-checks and files."""
     case = Case(round_id=round_id, unit_id=unit_id, status=CaseStatus.SELF_CHECK, warning=WarningLevel.NONE,
                 due_at=due, created_at=ctx.now())
     s.add(case)
     s.flush()
-    _start(ctx, s, p, case, listed, recheck=False)
+    targets.record(s, case, sent)
+    _start(ctx, s, p, case, [{"id": c.id, "title": c.title} for c in sent], recheck=False)
     return case
 
 
@@ -88,7 +91,7 @@ def recheck_case(ctx: Context, s: Session, p: Principal, case_id: int, comment: 
     case.due_at = now + timedelta(days=ctx.settings.recheck_days)
     s.add(SupervisionAction(round_id=case.round_id, case_id=case.id, target_unit_id=case.unit_id, kind="recheck",
                             at=now, actor_id=p.id, detail=comment))
-    listed = [{"id": c.id, "title": c.title} for c in rounds.common_problems(s, case.round_id)]
+    listed = [{"id": c.id, "title": c.title} for c in targets.received(s, case)]
     _start(ctx, s, p, case, listed, recheck=True)
     audit.record(s, "case_recheck_started", p, f"case:{case.id}")
     return case
@@ -106,10 +109,10 @@ def _start(ctx: Context, s: Session, p: Principal | None, case: Case, listed: li
 
 # ---------------------------------------------------------------- what the case's steps need
 def check_items(s: Session, case_id: int, data: dict, *, every_problem: bool) -> None:
-    """Self-check and rectification items name the list's common problems, each once; the
+    """Self-check and rectification items name the common problems sent to the unit, each once; the
     self-check names every one of them."""
     case = s.get_one(Case, case_id)
-    expected = {c.id for c in rounds.common_problems(s, case.round_id)}
+    expected = {c.id for c in targets.received(s, case)}
     given = [item.get("common_problem_id") for item in data.get("items", [])]
     errors = []
     if len(given) != len(set(given)):
@@ -117,7 +120,7 @@ def check_items(s: Session, case_id: int, data: dict, *, every_problem: bool) ->
     unknown = sorted(set(given) - expected)
     if unknown:
         errors.append({"field": "items", "code": "item_unknown",
-                       "message": f"not common problems of this list: {unknown}"})
+                       "message": f"not common problems sent to this unit: {unknown}"})
     missing = sorted(expected - set(given)) if every_problem else []
     if missing:
         errors.append({"field": "items", "code": "item_missing",
@@ -141,7 +144,7 @@ def check_rectification(s: Session, case_id: int, data: dict) -> None:
     check_items(s, case_id, data, every_problem=False)
     # a common problem the self-check found applicable is rectified by at least one measure
     applicable = _applicable(s, case_id)
-    titles = {c.id: c.title for c in rounds.common_problems(s, s.get_one(Case, case_id).round_id)}
+    titles = {c.id: c.title for c in targets.received(s, s.get_one(Case, case_id))}
     errors = [_no_measure(f"items.{index}.measures", item["common_problem_id"], titles)
               for index, item in enumerate(data.get("items", []))
               if item.get("common_problem_id") in applicable and not item.get("measures")]
@@ -157,7 +160,7 @@ def check_filing(s: Session, case_id: int, data: dict) -> None:
     recorded = {i.common_problem_id: i for i in s.scalars(
         select(RectificationItem).where(RectificationItem.case_id == case_id))}
     case = s.get_one(Case, case_id)
-    titles = {c.id: c.title for c in rounds.common_problems(s, case.round_id)}
+    titles = {c.id: c.title for c in targets.received(s, case)}
     applicable = _applicable(s, case_id)
     for index, common_problem_id in enumerate(titles):
         item = recorded.get(common_problem_id)

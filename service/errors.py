@@ -215,6 +215,8 @@ ERROR_CODES: dict[str, str] = {
     "list_published": N_("The list is published already and can no longer change"),
     "list_empty": N_("Distil at least one common problem first"),
     "not_a_department": N_("Choose a district department as the responsible department"),
+    "targets_reach_no_unit": N_("The chosen recipients reach no unit that rectifies: choose other kinds, industries, "
+                                "streets or units, or none to send it to every unit"),
     "not_in_round": N_("Choose problems of this round only"),
     "list_approved": N_("The list is approved already; its problems and common problems can no longer change"),
     "problem_not_yours": N_("Only the office, and the inspector who recorded it, correct a problem"),
