@@ -185,7 +185,8 @@ def initial_data(s: Session, row: HumanTask) -> dict:
                                        "deadline": m.deadline.isoformat() if m.deadline else ""}
                                       for m in measures] or ([{}] if current > 1 else []),
                          "institutions": [{"title": i.title} for i in done.institutions
-                                          if i.pass_number == current]})
+                                          if i.pass_number == current],
+                         **({"reason": done.reason} if done.reason else {})})
         elif not checks or checks.get(cp.id) is None or checks[cp.id].applicable:
             rows.append({"common_problem_id": cp.id, "measures": [{}], "institutions": []})
     return {"items": rows}

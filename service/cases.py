@@ -131,6 +131,17 @@ def check_items(s: Session, case_id: int, data: dict, *, every_problem: bool) ->
 
 def check_self_check(s: Session, case_id: int, data: dict) -> None:
     check_items(s, case_id, data, every_problem=True)
+    # a common problem marked as not applying says why: the office reviews that claim like a measure
+    titles = {c.id: c.title for c in targets.received(s, s.get_one(Case, case_id))}
+    unexplained = [{"field": f"items.{index}.reason", "code": "not_applicable_reason_required",
+                    "common_problem_id": item.get("common_problem_id"),
+                    "title": titles.get(item.get("common_problem_id"), str(item.get("common_problem_id"))),
+                    "message": "a common problem that does not apply needs the reason"}
+                   for index, item in enumerate(data.get("items", []))
+                   if item.get("applicable") is False and not (item.get("reason") or "").strip()]
+    if unexplained:
+        raise Unprocessable("say why each common problem marked as not applying does not apply", unexplained,
+                            code="not_applicable_reason_required")
     # the shipped form says so too; a designer's own form may not, and the district sums these
     errors = [{"field": f"items.{index}.problems_found", "code": "maximum", "limit": MAX_COUNT,
                "message": f"{item['problems_found']} is greater than the maximum of {MAX_COUNT}"}
@@ -147,15 +158,17 @@ def check_rectification(s: Session, case_id: int, data: dict) -> None:
     titles = {c.id: c.title for c in targets.received(s, s.get_one(Case, case_id))}
     errors = [_no_measure(f"items.{index}.measures", item["common_problem_id"], titles)
               for index, item in enumerate(data.get("items", []))
-              if item.get("common_problem_id") in applicable and not item.get("measures")]
+              if item.get("common_problem_id") in applicable and not item.get("measures")
+              and not (item.get("reason") or "").strip()]
     if errors:
-        raise Unprocessable("every applicable common problem needs at least one measure", errors,
-                            code="measures_required")
+        raise Unprocessable("every applicable common problem needs at least one measure or the reason there is none",
+                            errors, code="measures_required")
 
 
 def check_filing(s: Session, case_id: int, data: dict) -> None:
-    """A case is filed only with a measure for every common problem that applies to the unit (the
-    self-check says which; one that does not apply states why there) and at least one evidence file."""
+    """A case is filed only with a measure, or the reason there is none, for every common problem that
+    applies to the unit (the self-check says which; one that does not apply states why there) and at
+    least one evidence file."""
     errors = []
     recorded = {i.common_problem_id: i for i in s.scalars(
         select(RectificationItem).where(RectificationItem.case_id == case_id))}
@@ -164,7 +177,7 @@ def check_filing(s: Session, case_id: int, data: dict) -> None:
     applicable = _applicable(s, case_id)
     for index, common_problem_id in enumerate(titles):
         item = recorded.get(common_problem_id)
-        if common_problem_id in applicable and (item is None or not item.measures):
+        if common_problem_id in applicable and (item is None or not (item.measures or (item.reason or "").strip())):
             errors.append(_no_measure(f"items.{index}.measures", common_problem_id, titles))
     if not s.scalar(select(func.count()).select_from(Evidence).where(Evidence.case_id == case_id)):
         errors.append({"field": "evidence", "code": "evidence_required",
@@ -176,7 +189,7 @@ def check_filing(s: Session, case_id: int, data: dict) -> None:
 def _no_measure(field: str, common_problem_id: int, titles: dict[int, str]) -> dict:
     title = titles.get(common_problem_id, str(common_problem_id))
     return {"field": field, "code": "measures_required", "common_problem_id": common_problem_id, "title": title,
-            "message": f"{title!r} applies to the unit: give at least one measure"}
+            "message": f"{title!r} applies to the unit: give at least one measure, or the reason there is none"}
 
 
 def _applicable(s: Session, case_id: int) -> set[int]:
@@ -208,6 +221,7 @@ def on_rectify(ctx: Context, s: Session, p: Principal | None, case_id: int, even
             item = RectificationItem(case_id=case_id, common_problem_id=entry["common_problem_id"])
             s.add(item)
         item.status = entry["status"]
+        item.reason = (entry.get("reason") or "").strip() or None
         # This pass's measures and institutions are as now reported; earlier passes' stay as they were.
         current = case.pass_number
         item.measures = [m for m in item.measures if m.pass_number < current] + [

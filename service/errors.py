@@ -305,7 +305,8 @@ ERROR_CODES: dict[str, str] = {
     "evidence_locked": N_("Filed evidence can no longer be removed or replaced"),
     "preview_unavailable": N_("Only images and PDF files are previewed; download the file instead"),
     # the mechanism's rules: filing, decisions, returns, confirmations
-    "measures_required": N_("“%(title)s” applies to the unit: give at least one measure"),
+    "measures_required": N_("“%(title)s” applies to the unit: give at least one measure, or say why there is none"),
+    "not_applicable_reason_required": N_("“%(title)s” does not apply to the unit: say why"),
     "evidence_required": N_("Attach at least one evidence file before filing"),
     "decision_required": N_("Choose yes or no"),
     "confirmation_required": N_("Tick the box to confirm; this step cannot be undone"),

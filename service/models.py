@@ -382,6 +382,8 @@ class RectificationItem(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("rectification_case.id"), index=True)
     common_problem_id: Mapped[int] = mapped_column(ForeignKey("common_problem.id"))
     status: Mapped[str] = mapped_column(String(20))  # done|ongoing|not_done
+    # Why an applicable common problem has no measure (this pass); a filing needs a measure or this.
+    reason: Mapped[str | None] = mapped_column(Text)
 
     measures: Mapped[list[Measure]] = relationship(cascade="all, delete-orphan", lazy="selectin")
     institutions: Mapped[list[Institution]] = relationship(cascade="all, delete-orphan", lazy="selectin")

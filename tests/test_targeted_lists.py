@@ -240,8 +240,10 @@ def test_a_database_of_an_earlier_release_gains_targets_and_its_cases_keep_the_w
         conn.execute(text("DROP TABLE case_common_problem"))
         conn.execute(text("DROP TABLE common_problem_co_department"))
         conn.execute(text("ALTER TABLE common_problem DROP COLUMN targets"))
+        conn.execute(text("ALTER TABLE rectification_item DROP COLUMN reason"))
     create_schema(ctx.db.engine)
     schema = inspect(ctx.db.engine)
+    assert "reason" in {c["name"] for c in schema.get_columns("rectification_item")}
     assert "targets" in {c["name"] for c in schema.get_columns("common_problem")}
     assert {"case_common_problem", "common_problem_co_department"} <= set(schema.get_table_names())
     assert _self_check(_liaison(api, d, d.units[3]), commons).status_code == 200, "a case of then had the whole list"

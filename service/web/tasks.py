@@ -297,6 +297,7 @@ def case_view(c: Context, data: case_reads.CaseFile, reviews: bool = False) -> d
                         "reason": i.reason, "problems_found": i.problems_found, "findings": i.findings}
                        for i in data.self_check],
         "items": [{"id": i.id, "title": titles.get(i.common_problem_id, i.common_problem_id), "status": i.status,
+                   "reason": i.reason,
                    "measures": [{"description": m.description, "deadline": m.deadline.isoformat() if m.deadline else ""}
                                 for m in i.measures],
                    "institutions": [i2.title for i2 in i.institutions]} for i in data.items],
