@@ -126,7 +126,7 @@ def test_the_task_page_offers_a_row_for_each_problem_sent_and_no_other(client, a
     assert "乙：单位2" not in html and "丁：行业1" not in html
 
 
-def test_a_co_responsible_department_gets_its_letter_and_reads_the_governed_case(api, district, targeted):
+def test_a_co_responsible_department_gets_its_letter_and_reads_the_governed_case(client, api, district, targeted):
     d, t = district, targeted
     _approve(api, t["round"])
     cases = _cases(api, t["round"])
@@ -146,6 +146,10 @@ def test_a_co_responsible_department_gets_its_letter_and_reads_the_governed_case
     # its recommendation-letter task names B as shared, with the lead department
     task = sharing.tasks(process_model="recommendation_letter")
     assert task, "the co-responsible department works its letter"
+    pages = Pages(client)
+    pages.login(f"{d.codes[d.departments[1]].lower()}_liaison")
+    html = pages.text(f"/tasks/{task[0]['id']}")
+    assert "作为协同责任部门参与" in html and "乙：单位2" in html and "牵头部门：单位0" in html
 
 
 def test_an_untargeted_list_still_reaches_every_unit_with_the_whole_list(api, district):
