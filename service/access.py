@@ -16,7 +16,9 @@ from .auth import Principal
 from .models import (
     ApiToken,
     Case,
+    CaseProblem,
     Clue,
+    CoDepartment,
     CommonProblem,
     Document,
     LeaderNotification,
@@ -202,6 +204,11 @@ def may_distil_list(p: Principal) -> bool:
     return p.has("office")
 
 
+def may_preview_recipients(p: Principal) -> bool:
+    """Who a list reaches is seen before it goes out by those who distil it and those who approve it."""
+    return p.has("office", "leading_group")
+
+
 # ---------------------------------------------------------------- tasks and instances
 def _is_candidate(p: Principal):
     return exists().where(TaskCandidate.task_id == HumanTask.id, TaskCandidate.user_id == p.id)
@@ -361,12 +368,18 @@ def notice_scope(p: Principal):
 def governed_case_scope(p: Principal):
     """SQL condition on Case for the cases a functional department reads because it governs their
     common problems (管行业必须管共性问题整改): cases of the units whose industry it governs
-    (Unit.department_id), in rounds whose list makes it responsible for a common problem."""
+    (Unit.department_id) that were sent a common problem it leads or shares (协同责任部门) — a
+    case published before lists were targeted was sent the whole list."""
     if not p.has(*COMMENTERS) or p.unit_id is None:
         return false()
+    shares = exists().where(CoDepartment.common_problem_id == CommonProblem.id,
+                            CoDepartment.department_id == p.unit_id)
+    sent = or_(exists().where(CaseProblem.case_id == Case.id, CaseProblem.common_problem_id == CommonProblem.id)
+               .correlate(Case, CommonProblem),
+               ~exists().where(CaseProblem.case_id == Case.id).correlate(Case))
     return and_(exists().where(Unit.id == Case.unit_id, Unit.department_id == p.unit_id),
-                exists().where(CommonProblem.round_id == Case.round_id,
-                               CommonProblem.responsible_department_id == p.unit_id))
+                exists().where(CommonProblem.round_id == Case.round_id, sent,
+                               or_(CommonProblem.responsible_department_id == p.unit_id, shares)))
 
 
 def may_list_governed_cases(p: Principal) -> bool:

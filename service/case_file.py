@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from workflows.tables import HumanTask
 
-from . import access, cases, clues, documents, drafts, evidence, inbox, instance_views, letters, notices, rounds, tasks
+from . import access, cases, clues, documents, drafts, evidence, inbox, instance_views, letters, notices, rounds, targets, tasks
 from .auth import Principal
 from .context import Context
 from .designs import model_names
@@ -62,6 +62,8 @@ class CaseFile:
     actions: frozenset[str] = frozenset()  # what the viewer may do here: urge, recheck, comment, extension…
     extensions: list[ExtensionRequest] = field(default_factory=list)      # the unit's requests for more time
     documents: list[Document] = field(default_factory=list)  # 整改报告, 督办函, 谈话提醒记录, 巡察建议书
+    # each common problem's lead department and co-responsible departments (协同责任部门), by name
+    responsible: dict[int, tuple[str, list[str]]] = field(default_factory=dict)
 
 
 @dataclass
@@ -87,8 +89,8 @@ class TaskPage:
 
 def case_file(s: Session, p: Principal, case_id: int) -> CaseFile:
     case = cases.get_case(s, p, case_id)  # the need-to-know rule for cases
-    titles = dict(s.execute(select(CommonProblem.id, CommonProblem.title)
-                            .where(CommonProblem.round_id == case.round_id).order_by(CommonProblem.id)).all())
+    sent = targets.received(s, case)
+    titles = {c.id: c.title for c in sent}
     checks = s.scalars(select(SelfCheckItem).where(SelfCheckItem.case_id == case.id).order_by(SelfCheckItem.id)).all()
     items = s.scalars(select(RectificationItem).where(RectificationItem.case_id == case.id)
                       .order_by(RectificationItem.id)).all()
@@ -106,12 +108,14 @@ def case_file(s: Session, p: Principal, case_id: int) -> CaseFile:
                   | {n.leader_id for n in instructions} | {c.author_id for c in comments}
                   | {a.actor_id for a in history if a.actor_id})
     people = {u.id: u.name for u in s.scalars(select(User).where(User.id.in_(people_ids)))}
-    departments = unit_names(s, {c.department_id for c in comments})
+    departments = unit_names(s, {c.department_id for c in comments} | {d for c in sent for d in c.department_ids()})
+    responsible = {c.id: (departments.get(c.responsible_department_id, ""),
+                          [departments.get(d, "") for d in c.co_department_ids]) for c in sent}
     rnd = s.get(Round, case.round_id)
     removable = evidence.removable_ids(s, case, list(files)) if access.may_upload_evidence(p, case) else set()
     return CaseFile(case, unit_name(s, case.unit_id), rnd.name if rnd else "", titles, list(checks), list(items),
                     list(files), list(filings), people, removable, instructions, comments, history, departments,
-                    case_actions(s, p, case, requests), requests, documents.of_case(s, case))
+                    case_actions(s, p, case, requests), requests, documents.of_case(s, case), responsible)
 
 
 def case_actions(s: Session, p: Principal, case: Case, requests: list[ExtensionRequest] | None = None) -> frozenset[str]:
@@ -183,7 +187,7 @@ def initial_data(s: Session, row: HumanTask) -> dict:
     if key is None or key.kind != KeyKind.CASE or row.step not in ("self_check", "rectify"):
         return {}
     case = s.get_one(Case, key.id)
-    commons = rounds.common_problems(s, case.round_id)
+    commons = targets.received(s, case)
     checks = {i.common_problem_id: i for i in s.scalars(select(SelfCheckItem).where(SelfCheckItem.case_id == case.id))}
     if row.step == "self_check":
         items: list[dict] = []
@@ -206,7 +210,8 @@ def initial_data(s: Session, row: HumanTask) -> dict:
                                        "deadline": m.deadline.isoformat() if m.deadline else ""}
                                       for m in measures] or ([{}] if current > 1 else []),
                          "institutions": [{"title": i.title} for i in done.institutions
-                                          if i.pass_number == current]})
+                                          if i.pass_number == current],
+                         **({"reason": done.reason} if done.reason else {})})
         elif not checks or checks.get(cp.id) is None or checks[cp.id].applicable:
             rows.append({"common_problem_id": cp.id, "measures": [{}], "institutions": []})
     return {"items": rows}
@@ -216,7 +221,8 @@ def common_problem_titles(s: Session, key: BusinessKey | None) -> dict[int, str]
     """The titles of the list's common problems, for a task of a case or of a round."""
     round_id = None
     if key is not None and key.kind == KeyKind.CASE:
-        round_id = s.scalar(select(Case.round_id).where(Case.id == key.id))
+        case = s.get(Case, key.id)
+        return {c.id: c.title for c in targets.received(s, case)} if case is not None else {}
     elif key is not None and key.kind == KeyKind.ROUND:
         round_id = key.id
     if round_id is None:

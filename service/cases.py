@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from workflows.engine import StepEvent
 
-from . import access, audit, documents, measures, notices, rounds, workflow
+from . import access, audit, documents, measures, notices, rounds, targets, workflow
 from .auth import Principal
 from .context import Context
 from .errors import Forbidden, NotFound, Unprocessable
@@ -20,6 +20,7 @@ from .models import (
     BusinessKey,
     Case,
     CaseStatus,
+    CommonProblem,
     Evidence,
     Filing,
     Institution,
@@ -65,13 +66,15 @@ def case_json(case: Case, ctx: Context) -> dict:
 
 
 # ---------------------------------------------------------------- commands
-def open_case(ctx: Context, s: Session, p: Principal | None, round_id: int, unit_id: int, listed: list[dict],
-              due: datetime) -> Case:
+def open_case(ctx: Context, s: Session, p: Principal | None, round_id: int, unit_id: int,
+              sent: list[CommonProblem], due: datetime) -> Case:
+    """A unit's case against the common problems sent to it, which are all it self-checks and files."""
     case = Case(round_id=round_id, unit_id=unit_id, status=CaseStatus.SELF_CHECK, warning=WarningLevel.NONE,
                 due_at=due, created_at=ctx.now())
     s.add(case)
     s.flush()
-    _start(ctx, s, p, case, listed, recheck=False)
+    targets.record(s, case, sent)
+    _start(ctx, s, p, case, [{"id": c.id, "title": c.title} for c in sent], recheck=False)
     return case
 
 
@@ -99,7 +102,7 @@ def recheck_case(ctx: Context, s: Session, p: Principal, case_id: int, comment: 
     case.due_at = now + timedelta(days=ctx.settings.recheck_days)
     s.add(SupervisionAction(round_id=case.round_id, case_id=case.id, target_unit_id=case.unit_id, kind="recheck",
                             at=now, actor_id=p.id, detail=comment))
-    listed = [{"id": c.id, "title": c.title} for c in rounds.common_problems(s, case.round_id)]
+    listed = [{"id": c.id, "title": c.title} for c in targets.received(s, case)]
     _start(ctx, s, p, case, listed, recheck=True)
     audit.record(s, "case_recheck_started", p, f"case:{case.id}")
     return case
@@ -118,10 +121,10 @@ def _start(ctx: Context, s: Session, p: Principal | None, case: Case, listed: li
 
 # ---------------------------------------------------------------- what the case's steps need
 def check_items(s: Session, case_id: int, data: dict, *, every_problem: bool) -> None:
-    """Self-check and rectification items name the list's common problems, each once; the
+    """Self-check and rectification items name the common problems sent to the unit, each once; the
     self-check names every one of them."""
     case = s.get_one(Case, case_id)
-    expected = {c.id for c in rounds.common_problems(s, case.round_id)}
+    expected = {c.id for c in targets.received(s, case)}
     given = [item.get("common_problem_id") for item in data.get("items", [])]
     errors = []
     if len(given) != len(set(given)):
@@ -129,7 +132,7 @@ def check_items(s: Session, case_id: int, data: dict, *, every_problem: bool) ->
     unknown = sorted(set(given) - expected)
     if unknown:
         errors.append({"field": "items", "code": "item_unknown",
-                       "message": f"not common problems of this list: {unknown}"})
+                       "message": f"not common problems sent to this unit: {unknown}"})
     missing = sorted(expected - set(given)) if every_problem else []
     if missing:
         errors.append({"field": "items", "code": "item_missing",
@@ -140,6 +143,17 @@ def check_items(s: Session, case_id: int, data: dict, *, every_problem: bool) ->
 
 def check_self_check(s: Session, case_id: int, data: dict) -> None:
     check_items(s, case_id, data, every_problem=True)
+    # a common problem marked as not applying says why: the office reviews that claim like a measure
+    titles = {c.id: c.title for c in targets.received(s, s.get_one(Case, case_id))}
+    unexplained = [{"field": f"items.{index}.reason", "code": "not_applicable_reason_required",
+                    "common_problem_id": item.get("common_problem_id"),
+                    "title": titles.get(item.get("common_problem_id"), str(item.get("common_problem_id"))),
+                    "message": "a common problem that does not apply needs the reason"}
+                   for index, item in enumerate(data.get("items", []))
+                   if item.get("applicable") is False and not (item.get("reason") or "").strip()]
+    if unexplained:
+        raise Unprocessable("say why each common problem marked as not applying does not apply", unexplained,
+                            code="not_applicable_reason_required")
     # the shipped form says so too; a designer's own form may not, and the district sums these
     errors = [{"field": f"items.{index}.problems_found", "code": "maximum", "limit": MAX_COUNT,
                "message": f"{item['problems_found']} is greater than the maximum of {MAX_COUNT}"}
@@ -153,27 +167,29 @@ def check_rectification(s: Session, case_id: int, data: dict) -> None:
     check_items(s, case_id, data, every_problem=False)
     # a common problem the self-check found applicable is rectified by at least one measure
     applicable = _applicable(s, case_id)
-    titles = {c.id: c.title for c in rounds.common_problems(s, s.get_one(Case, case_id).round_id)}
+    titles = {c.id: c.title for c in targets.received(s, s.get_one(Case, case_id))}
     errors = [_no_measure(f"items.{index}.measures", item["common_problem_id"], titles)
               for index, item in enumerate(data.get("items", []))
-              if item.get("common_problem_id") in applicable and not item.get("measures")]
+              if item.get("common_problem_id") in applicable and not item.get("measures")
+              and not (item.get("reason") or "").strip()]
     if errors:
-        raise Unprocessable("every applicable common problem needs at least one measure", errors,
-                            code="measures_required")
+        raise Unprocessable("every applicable common problem needs at least one measure or the reason there is none",
+                            errors, code="measures_required")
 
 
 def check_filing(s: Session, case_id: int, data: dict) -> None:
-    """A case is filed only with a measure for every common problem that applies to the unit (the
-    self-check says which; one that does not apply states why there) and at least one evidence file."""
+    """A case is filed only with a measure, or the reason there is none, for every common problem that
+    applies to the unit (the self-check says which; one that does not apply states why there) and at
+    least one evidence file."""
     errors = []
     recorded = {i.common_problem_id: i for i in s.scalars(
         select(RectificationItem).where(RectificationItem.case_id == case_id))}
     case = s.get_one(Case, case_id)
-    titles = {c.id: c.title for c in rounds.common_problems(s, case.round_id)}
+    titles = {c.id: c.title for c in targets.received(s, case)}
     applicable = _applicable(s, case_id)
     for index, common_problem_id in enumerate(titles):
         item = recorded.get(common_problem_id)
-        if common_problem_id in applicable and (item is None or not item.measures):
+        if common_problem_id in applicable and (item is None or not (item.measures or (item.reason or "").strip())):
             errors.append(_no_measure(f"items.{index}.measures", common_problem_id, titles))
     if not s.scalar(select(func.count()).select_from(Evidence).where(Evidence.case_id == case_id)):
         errors.append({"field": "evidence", "code": "evidence_required",
@@ -185,7 +201,7 @@ def check_filing(s: Session, case_id: int, data: dict) -> None:
 def _no_measure(field: str, common_problem_id: int, titles: dict[int, str]) -> dict:
     title = titles.get(common_problem_id, str(common_problem_id))
     return {"field": field, "code": "measures_required", "common_problem_id": common_problem_id, "title": title,
-            "message": f"{title!r} applies to the unit: give at least one measure"}
+            "message": f"{title!r} applies to the unit: give at least one measure, or the reason there is none"}
 
 
 def _applicable(s: Session, case_id: int) -> set[int]:
@@ -217,6 +233,7 @@ def on_rectify(ctx: Context, s: Session, p: Principal | None, case_id: int, even
             item = RectificationItem(case_id=case_id, common_problem_id=entry["common_problem_id"])
             s.add(item)
         item.status = entry["status"]
+        item.reason = (entry.get("reason") or "").strip() or None
         # This pass's measures and institutions are as now reported; earlier passes' stay as they were.
         current = case.pass_number
         item.measures = [m for m in item.measures if m.pass_number < current] + [

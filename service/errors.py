@@ -215,6 +215,8 @@ ERROR_CODES: dict[str, str] = {
     "list_published": N_("The list is published already and can no longer change"),
     "list_empty": N_("Distil at least one common problem first"),
     "not_a_department": N_("Choose a district department as the responsible department"),
+    "targets_reach_no_unit": N_("The chosen recipients reach no unit that rectifies: choose other kinds, industries, "
+                                "streets or units, or none to send it to every unit"),
     "not_in_round": N_("Choose problems of this round only"),
     "list_approved": N_("The list is approved already; its problems and common problems can no longer change"),
     "problem_not_yours": N_("Only the office, and the inspector who recorded it, correct a problem"),
@@ -303,7 +305,8 @@ ERROR_CODES: dict[str, str] = {
     "evidence_locked": N_("Filed evidence can no longer be removed or replaced"),
     "preview_unavailable": N_("Only images and PDF files are previewed; download the file instead"),
     # the mechanism's rules: filing, decisions, returns, confirmations
-    "measures_required": N_("“%(title)s” applies to the unit: give at least one measure"),
+    "measures_required": N_("“%(title)s” applies to the unit: give at least one measure, or say why there is none"),
+    "not_applicable_reason_required": N_("“%(title)s” does not apply to the unit: say why"),
     "evidence_required": N_("Attach at least one evidence file before filing"),
     "extension_not_yours": N_("Only the unit's liaison or head may ask for more time"),
     "days_out_of_range": N_("Ask for a whole number of days from 1 to %(limit)s"),

@@ -19,6 +19,8 @@ from .organisation import unit_name
 
 def send(ctx: Context, s: Session, p: Principal | None, round_id: int, department_id: int,
          governed: list[CommonProblem], report_due: datetime) -> RecommendationLetter:
+    """The letter to a department about the common problems it leads or shares (协同), each marked so:
+    a co-responsible department governs its own industry's part of the problem beside the lead."""
     now = ctx.now()
     letter = RecommendationLetter(round_id=round_id, department_id=department_id,
                                   common_problem_ids=[c.id for c in governed], created_at=now)
@@ -27,18 +29,24 @@ def send(ctx: Context, s: Session, p: Principal | None, round_id: int, departmen
     instance = workflow.start(
         ctx, s, p, "recommendation_letter",
         {"letter_id": letter.id, "department_id": department_id,
-         "common_problems": [{"id": c.id, "title": c.title} for c in governed],
+         "common_problems": [{"id": c.id, "title": c.title, "role": role(c, department_id)} for c in governed],
          "plan_due_at": ctx.local_iso(now + timedelta(days=ctx.settings.plan_days)),
          "report_due_at": ctx.local_iso(report_due)},
         BusinessKey(KeyKind.LETTER, letter.id), unit_id=department_id)
     letter.process_instance_id = instance.id
     action = SupervisionAction(round_id=round_id, target_unit_id=department_id, kind="recommendation_letter",
                                at=now, actor_id=p.id if p else None,
-                               detail="巡察建议书：" + "；".join(c.title for c in governed))
+                               detail="巡察建议书：" + "；".join(
+                                   c.title + ("（协同）" if role(c, department_id) == "co" else "") for c in governed))
     s.add(action)
     s.flush()
     documents.issue_recommendation_letter(ctx, s, p, letter, action)
     return letter
+
+
+def role(common: CommonProblem, department_id: int) -> str:
+    """`lead` for the responsible department (牵头), `co` for a co-responsible one (协同)."""
+    return "lead" if common.responsible_department_id == department_id else "co"
 
 
 def list_letters(s: Session, p: Principal, round_id: int | None) -> list[RecommendationLetter]:
@@ -51,19 +59,31 @@ def list_letters(s: Session, p: Principal, round_id: int | None) -> list[Recomme
 
 
 def letter_summary(s: Session, letter_id: int) -> dict | None:
-    """The department a letter goes to and the titles of the common problems it governs."""
+    """The department a letter goes to and the titles of the common problems it governs, those it
+    shares with a lead department (协同) apart."""
     letter = s.get(RecommendationLetter, letter_id)
     if letter is None:
         return None
-    titles = s.scalars(select(CommonProblem.title).where(CommonProblem.id.in_(letter.common_problem_ids))
-                       .order_by(CommonProblem.id)).all()
-    return {"department": unit_name(s, letter.department_id), "common_problems": list(titles),
+    commons = s.scalars(select(CommonProblem).where(CommonProblem.id.in_(letter.common_problem_ids))
+                        .order_by(CommonProblem.id)).all()
+    leads = [c.title for c in commons if role(c, letter.department_id) == "lead"]
+    shared = [(c.title, unit_name(s, c.responsible_department_id)) for c in commons
+              if role(c, letter.department_id) == "co"]
+    return {"department": unit_name(s, letter.department_id), "common_problems": leads, "shared": shared,
             "documents": documents.of_letter(s, letter.id)}
 
 
-def letter_json(letter: RecommendationLetter, ctx: Context) -> dict:
+def co_ids(s: Session, letter: RecommendationLetter) -> list[int]:
+    """The letter's common problems the department shares (协同) rather than leads."""
+    return list(s.scalars(select(CommonProblem.id).where(
+        CommonProblem.id.in_(letter.common_problem_ids),
+        CommonProblem.responsible_department_id != letter.department_id).order_by(CommonProblem.id)))
+
+
+def letter_json(letter: RecommendationLetter, ctx: Context, s: Session) -> dict:
     return {"id": letter.id, "round_id": letter.round_id, "department_id": letter.department_id,
             "common_problem_ids": letter.common_problem_ids, "status": letter.status,
+            "co_common_problem_ids": co_ids(s, letter),
             "process_instance_id": letter.process_instance_id, "created_at": ctx.local_iso(letter.created_at),
             "documents": [{"id": d.id, "kind": d.kind, "number": d.number, "sha256": d.sha256}
                           for d in letter.documents]}

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
-from sqlalchemy import func, not_, select
+from sqlalchemy import exists, func, not_, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from . import access, audit
@@ -25,6 +25,7 @@ from .context import Context
 from .errors import Forbidden, NotFound
 from .models import (
     Case,
+    CaseProblem,
     CommonProblem,
     Document,
     Evidence,
@@ -35,6 +36,7 @@ from .models import (
     Unit,
     User,
 )
+from .organisation import unit_names
 
 SOURCE_LABELS = {"inspection": "巡察发现", "resident_report": "群众反映", "audit": "审计发现"}
 STATUS_LABELS = {"done": "已完成", "ongoing": "推进中", "not_done": "未完成", "self_check": "对照自查",
@@ -116,20 +118,25 @@ def _problems(ctx, s, p, f: Filters):
 
 def _responsibilities(ctx, s, p, f: Filters):
     dept = aliased(Unit)
+    # each case with the common problems sent to it (the whole list for a case of an untargeted era)
+    sent = or_(exists().where(CaseProblem.case_id == Case.id, CaseProblem.common_problem_id == CommonProblem.id),
+               ~exists().where(CaseProblem.case_id == Case.id))
     query = (select(Case, Unit, CommonProblem, dept.name)
              .join(Unit, Unit.id == Case.unit_id)
              .join(CommonProblem, CommonProblem.round_id == Case.round_id)
              .join(dept, dept.id == CommonProblem.responsible_department_id)
-             .where(access.case_scope(p)).order_by(Case.id, CommonProblem.id))
+             .where(access.case_scope(p), sent).order_by(Case.id, CommonProblem.id))
     query = f.apply(query, round_col=Case.round_id, unit=Unit, department_col=CommonProblem.responsible_department_id,
                     status_col=Case.status, case=Case, now=ctx.now())
     rows = s.execute(query).all()
     staff = _staff(s, {c.unit_id for c, *_ in rows})
     leaders = {u.id: u.name for u in s.scalars(select(User).where(User.id.in_({u.leader_id for _, u, *_ in rows
                                                                                if u.leader_id})))}
+    sharing = unit_names(s, {d for _, _, cp, _ in rows for d in cp.co_department_ids})
     return [{"case_id": case.id, "unit": unit.name, "common_problem": cp.title,
              "head": staff.get((unit.id, "unit_head"), ""), "liaison": staff.get((unit.id, "unit_liaison"), ""),
-             "leader": leaders.get(unit.leader_id, ""), "department": dname}
+             "leader": leaders.get(unit.leader_id, ""), "department": dname,
+             "co_departments": "；".join(sharing.get(d, "") for d in cp.co_department_ids)}
             for case, unit, cp, dname in rows]
 
 
@@ -208,7 +215,8 @@ LISTS = {
     "responsibilities": ListSpec("责任清单", (
         Column("case_id", "案件编号", 10), Column("unit", "责任单位", 24), Column("common_problem", "共性问题", 30),
         Column("head", "主要负责人", 12), Column("liaison", "联络员", 12), Column("leader", "分管区领导", 16),
-        Column("department", "责任职能部门", 20)), _responsibilities),
+        Column("department", "责任职能部门", 20), Column("co_departments", "协同责任部门", 24)),
+        _responsibilities),
     "rectifications": ListSpec("整改清单", (
         Column("case_id", "案件编号", 10), Column("unit", "单位", 24), Column("common_problem", "共性问题", 30),
         Column("measures", "整改措施", 50), Column("deadlines", "完成时限", 14), Column("institutions", "完善制度", 30),

@@ -298,6 +298,40 @@ class CommonProblem(Base):
     category: Mapped[str] = mapped_column(String(100))
     responsible_department_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Who it goes to: None (or nothing chosen) for every rectifying unit, else
+    # {"kinds", "industries", "parent_ids", "unit_ids"}; a unit matching any of them receives it.
+    targets: Mapped[dict | None] = mapped_column(JSON)
+
+    co_departments: Mapped[list[CoDepartment]] = relationship(cascade="all, delete-orphan", lazy="selectin",
+                                                              order_by="CoDepartment.department_id")
+
+    @property
+    def co_department_ids(self) -> list[int]:
+        return [c.department_id for c in self.co_departments]
+
+    def department_ids(self) -> list[int]:
+        """The lead department first, then the co-responsible ones: each gets a recommendation letter."""
+        return [self.responsible_department_id, *(d for d in self.co_department_ids
+                                                  if d != self.responsible_department_id)]
+
+
+class CoDepartment(Base):
+    """A co-responsible functional department (协同责任部门) of a common problem, beside its lead."""
+
+    __tablename__ = "common_problem_co_department"
+
+    common_problem_id: Mapped[int] = mapped_column(ForeignKey("common_problem.id"), primary_key=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), primary_key=True, index=True)
+
+
+class CaseProblem(Base):
+    """A common problem sent to a case at publication: what the unit self-checks, rectifies and files.
+    A case without such rows (published before lists were targeted) received the whole list."""
+
+    __tablename__ = "case_common_problem"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("rectification_case.id"), primary_key=True)
+    common_problem_id: Mapped[int] = mapped_column(ForeignKey("common_problem.id"), primary_key=True, index=True)
 
 
 class Case(Base):
@@ -359,6 +393,8 @@ class RectificationItem(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("rectification_case.id"), index=True)
     common_problem_id: Mapped[int] = mapped_column(ForeignKey("common_problem.id"))
     status: Mapped[str] = mapped_column(String(20))  # done|ongoing|not_done
+    # Why an applicable common problem has no measure (this pass); a filing needs a measure or this.
+    reason: Mapped[str | None] = mapped_column(Text)
 
     measures: Mapped[list[Measure]] = relationship(cascade="all, delete-orphan", lazy="selectin")
     institutions: Mapped[list[Institution]] = relationship(cascade="all, delete-orphan", lazy="selectin")

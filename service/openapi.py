@@ -264,6 +264,10 @@ def document() -> dict:
                                               PROBLEM_REQUEST, "201")},
         "/rounds/{id}/common-problems": {"post": _op("Distil a common problem (office)", "lifecycle",
                                                      COMMON_PROBLEM_REQUEST, "201")},
+        "/rounds/{id}/recipients": {"get": _op(
+            "Who publishing the list reaches, before approval (office, leading group): per common problem its "
+            "units (`unit_ids`), per unit its common problems, the leaders in charge and the departments with "
+            "the common problems they lead (`leads`) or share", "lifecycle")},
         "/rounds/conflicts": {"post": _op("Conflicts of interest between inspectors and units, before a round is "
                                           "saved (office)", "lifecycle", ROUND_CHECK_REQUEST, returns=CONFLICTS)},
         "/rounds/{id}/problems/{problem_id}": {

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from workflows.engine import StepEvent
 from workflows.tables import HumanTask
 
-from . import access, audit, cases, letters, notices, pools, workflow
+from . import access, audit, cases, letters, notices, pools, targets, workflow
 from .auth import Principal
 from .context import Context
 from .db import lock_row
@@ -26,6 +26,7 @@ from .models import (
     AuditFinding,
     BusinessKey,
     Clue,
+    CoDepartment,
     CommonProblem,
     InspectorProfile,
     KeyKind,
@@ -87,7 +88,10 @@ def add_problem(ctx: Context, s: Session, p: Principal, round_id: int, unit_id: 
 
 
 def add_common_problem(ctx: Context, s: Session, p: Principal, round_id: int, title: str, description: str,
-                       category: str, department_id: int, problem_ids: list[int]) -> CommonProblem:
+                       category: str, department_id: int, problem_ids: list[int], chosen: dict | None = None,
+                       co_department_ids: list[int] | None = None) -> CommonProblem:
+    """A common problem on the round's list: to every unit, or to those `chosen` (see `targets`), with a
+    lead department and any co-responsible ones."""
     p.require(*access.OFFICE)
     require_lengths(title=(title, 300), category=(category, 100), description=(description or "", 5000))
     rnd = get_round(s, p, round_id)
@@ -97,15 +101,18 @@ def add_common_problem(ctx: Context, s: Session, p: Principal, round_id: int, ti
     if rnd.status not in LISTABLE:
         raise Unprocessable(f"round {round_id}'s list is already published", code="list_published", status=rnd.status)
     _require_department(s, department_id)
+    co = _co_departments(s, department_id, co_department_ids or [])
+    aimed = _targets(s, chosen)
     problems = _problems_of_round(s, rnd, problem_ids)
     common = CommonProblem(round_id=rnd.id, title=title, description=description, category=category,
-                           responsible_department_id=department_id, created_at=ctx.now())
+                           responsible_department_id=department_id, created_at=ctx.now(), targets=aimed,
+                           co_departments=[CoDepartment(department_id=d) for d in co])
     s.add(common)
     s.flush()
     for pr in problems:
         pr.common_problem_id = common.id
     audit.record(s, "common_problem_added", p, f"common_problem:{common.id}",
-                 detail={"round": rnd.id, "problems": sorted(problem_ids)})
+                 detail={"round": rnd.id, "problems": sorted(problem_ids), "targets": aimed, "co_departments": co})
     return common
 
 
@@ -141,14 +148,20 @@ def remove_problem(ctx: Context, s: Session, p: Principal, round_id: int, proble
 
 def change_common_problem(ctx: Context, s: Session, p: Principal, round_id: int, common_id: int,
                           changes: dict) -> CommonProblem:
-    """Correct a common problem (title, description, category, department, its problems) until the
-    list is approved."""
+    """Correct a common problem (title, description, category, departments, its problems, who it goes
+    to) until the list is approved."""
     rnd, common = _common_to_change(s, p, round_id, common_id)
     require_lengths(title=(changes.get("title", common.title), 300),
                     category=(changes.get("category", common.category), 100),
                     description=(changes.get("description", common.description) or "", 5000))
     if "responsible_department_id" in changes:
         _require_department(s, changes["responsible_department_id"])
+    lead = changes.get("responsible_department_id", common.responsible_department_id)
+    if "co_department_ids" in changes or "responsible_department_id" in changes:
+        co = _co_departments(s, lead, changes.get("co_department_ids", common.co_department_ids) or [])
+        common.co_departments = [CoDepartment(department_id=d) for d in co]
+    if "targets" in changes:
+        common.targets = _targets(s, changes["targets"])
     if "problem_ids" in changes:
         problems = _problems_of_round(s, rnd, changes["problem_ids"])
         for pr in s.scalars(select(Problem).where(Problem.common_problem_id == common.id)):
@@ -227,6 +240,34 @@ def _require_department(s: Session, department_id: int) -> None:
                               "message": f"not a department: {department_id}"}], code="not_a_department")
 
 
+def _co_departments(s: Session, lead: int, department_ids: list[int]) -> list[int]:
+    """The co-responsible departments, each once and without the lead; each must be a department."""
+    chosen = [d for d in dict.fromkeys(department_ids) if d != lead]
+    found = set(s.scalars(select(Unit.id).where(Unit.id.in_(chosen), Unit.kind == "department"))) if chosen else set()
+    bad = [d for d in chosen if d not in found]
+    if bad:
+        raise Unprocessable("co-responsible departments must be district departments",
+                            [{"field": "co_department_ids", "code": "not_a_department",
+                              "message": f"not departments: {bad}"}], code="not_a_department")
+    return chosen
+
+
+def _targets(s: Session, chosen: dict | None) -> dict | None:
+    """The chosen recipients as stored; a choice that reaches no active rectifying unit is refused."""
+    aimed = targets.normalised(s, chosen)
+    if aimed is not None and not any(targets.reaches(aimed, u) for u in _rectifying_units(s)):
+        raise Unprocessable("the chosen recipients reach no unit that rectifies",
+                            [{"field": "targets", "code": "targets_reach_no_unit",
+                              "message": "no active rectifying unit matches the choice"}],
+                            code="targets_reach_no_unit")
+    return aimed
+
+
+def _rectifying_units(s: Session) -> list[Unit]:
+    return list(s.scalars(select(Unit).where(Unit.active.is_(True), Unit.kind.in_(RECTIFYING_KINDS))
+                          .order_by(Unit.id)))
+
+
 def _problems_of_round(s: Session, rnd: Round, problem_ids: list[int]) -> list[Problem]:
     problems = s.scalars(select(Problem).where(Problem.id.in_(problem_ids))).all() if problem_ids else []
     bad = sorted(set(problem_ids) - {pr.id for pr in problems if pr.round_id == rnd.id})
@@ -247,14 +288,32 @@ class ProblemEdit:
 
 
 @dataclass
+class TargetChoices:
+    """What a common problem may be sent to: the active rectifying units (by kind and code), the
+    streets among them and their industries."""
+
+    units: list[Unit]
+    streets: list[Unit]
+    industries: list[str]
+
+
+def target_choices(s: Session) -> TargetChoices:
+    units = sorted(_rectifying_units(s), key=lambda u: (RECTIFYING_KINDS.index(u.kind), u.code))
+    return TargetChoices(units, [u for u in units if u.kind == "street"],
+                         sorted({u.industry for u in units if u.industry}))
+
+
+@dataclass
 class CommonProblemEdit:
-    """What the page correcting a common problem shows: it, the problems it may group, the departments."""
+    """What the page correcting a common problem shows: it, the problems it may group, the departments,
+    and whom it may be sent to."""
 
     round: Round
     common: CommonProblem
     problems: list[Problem]            # its own problems first, then those not grouped yet
     departments: list[Unit]
     unit_names: dict[int | None, str]
+    choices: TargetChoices | None = None
 
 
 def problem_edit(s: Session, p: Principal, round_id: int, problem_id: int) -> ProblemEdit:
@@ -269,9 +328,11 @@ def common_problem_edit(s: Session, p: Principal, round_id: int, common_id: int)
     problems = sorted(problems, key=lambda pr: (pr.common_problem_id != common.id, pr.id))
     departments = list(s.scalars(select(Unit).where(Unit.kind == "department", Unit.active.is_(True))
                                  .order_by(Unit.code)))
-    if common.responsible_department_id not in {d.id for d in departments}:
-        departments += list(s.scalars(select(Unit).where(Unit.id == common.responsible_department_id)))
-    return CommonProblemEdit(rnd, common, problems, departments, unit_names(s, {pr.unit_id for pr in problems}))
+    named = {common.responsible_department_id, *common.co_department_ids} - {d.id for d in departments}
+    if named:
+        departments += list(s.scalars(select(Unit).where(Unit.id.in_(named))))
+    return CommonProblemEdit(rnd, common, problems, departments, unit_names(s, {pr.unit_id for pr in problems}),
+                             target_choices(s))
 
 
 def changeable_problems(s: Session, p: Principal, rnd: Round) -> set[int]:
@@ -369,6 +430,7 @@ class Distillation:
     leader_names: dict[int, str]      # the recipients' leaders in charge
     task_id: str | None               # the user's open "distil the list" task of this round
     may_change: bool = False          # the list may still be corrected (not approved yet)
+    choices: TargetChoices | None = None  # whom a common problem may be sent to
 
 
 def round_taking_findings(s: Session, p: Principal, round_id: int,
@@ -425,20 +487,37 @@ def findings(s: Session, p: Principal, round_id: int) -> Findings:
                     _open_task(s, p, rnd.id, "record_findings"), changeable_problems(s, p, rnd))
 
 
-def distillation(s: Session, p: Principal, round_id: int) -> Distillation:
+def distillation(s: Session, p: Principal, round_id: int, drafted: dict | None = None) -> Distillation:
     """What the distillation page shows: the round's problems and list, the district's departments,
-    and who publishing the list reaches (`recipients`, as the publication fans it out)."""
+    and who publishing the list reaches (`recipients`, as the publication fans it out), counting the
+    common problem being written (`drafted`: its department, co-responsible ones and targets) as if saved."""
     if not access.may_distil_list(p):
         raise Forbidden("only the office distils a round's list")
     rnd = get_round(s, p, round_id)
     body = round_json(s, rnd)
     units = {u.id: u for u in s.scalars(select(Unit))}
     departments = sorted((u for u in units.values() if u.kind == "department" and u.active), key=lambda u: u.code)
-    to = recipients(s, rnd.id)
+    to = recipients(s, rnd.id, _draft(s, drafted) if drafted else None)
     leaders = {u.id: u.name for u in s.scalars(select(User).where(User.id.in_(list(to.leaders))))} if to.leaders \
         else {}
     return Distillation(rnd, body, units, departments, to, leaders,
-                        _open_task(s, p, rnd.id, "distill_list"), list_may_change(rnd))
+                        _open_task(s, p, rnd.id, "distill_list"), list_may_change(rnd), target_choices(s))
+
+
+def _draft(s: Session, drafted: dict) -> CommonProblem | None:
+    """A common problem being written, unsaved, for the preview; None when it names no department yet.
+    Choices that name nothing known are left out rather than refused: the save refuses them."""
+    lead = drafted.get("responsible_department_id")
+    if lead is None:
+        return None
+    known = set(s.scalars(select(Unit.id).where(Unit.kind == "department")))
+    try:
+        aimed = targets.normalised(s, drafted.get("targets"))
+    except Unprocessable:
+        aimed = None
+    return CommonProblem(title="", responsible_department_id=lead, targets=aimed,
+                         co_departments=[CoDepartment(department_id=d) for d in drafted.get("co_department_ids", [])
+                                         if d in known and d != lead])
 
 
 def _open_task(s: Session, p: Principal, round_id: int, step: str) -> str | None:
@@ -449,13 +528,19 @@ def _open_task(s: Session, p: Principal, round_id: int, step: str) -> str | None
 
 
 def list_summary(s: Session, rnd: Round) -> dict:
-    """The round's list as the leading group approves it: common problems, departments, problems."""
+    """The round's list as the leading group approves it: common problems, their lead and
+    co-responsible departments, problems, and how many units each reaches (and the list as a whole)."""
     body = round_json(s, rnd)
-    departments = {u.id: u.name for u in s.scalars(select(Unit).where(
-        Unit.id.in_({cp["responsible_department_id"] for cp in body["common_problems"]})))}
+    departments = unit_names(s, {d for cp in body["common_problems"]
+                                 for d in [cp["responsible_department_id"], *cp["co_department_ids"]]})
+    to = recipients(s, rnd.id)
     return {"id": rnd.id, "name": rnd.name, "status": rnd.status, "problems": len(body["problems"]),
+            "units": len(to.units),
             "common_problems": [{"title": cp["title"], "category": cp["category"], "description": cp["description"],
                                  "department": departments.get(cp["responsible_department_id"], ""),
+                                 "co_departments": [departments.get(d, "") for d in cp["co_department_ids"]],
+                                 "targeted": any(cp["targets"].values()),
+                                 "units": len(to.per_problem.get(cp["id"], [])),
                                  "problems": len(cp["problem_ids"])} for cp in body["common_problems"]]}
 
 
@@ -478,6 +563,7 @@ def round_json(s: Session, rnd: Round, p: Principal | None = None) -> dict:
         "problems": [problem_json(pr) for pr in problems],
         "common_problems": [{"id": c.id, "title": c.title, "description": c.description, "category": c.category,
                              "responsible_department_id": c.responsible_department_id,
+                             "co_department_ids": c.co_department_ids, "targets": _targets_json(c.targets),
                              "problem_ids": [pr.id for pr in problems if pr.common_problem_id == c.id]}
                             for c in common_problems(s, rnd.id)],
     }
@@ -485,7 +571,13 @@ def round_json(s: Session, rnd: Round, p: Principal | None = None) -> dict:
 
 def common_problem_json(c: CommonProblem) -> dict:
     return {"id": c.id, "title": c.title, "round_id": c.round_id, "description": c.description,
-            "category": c.category, "responsible_department_id": c.responsible_department_id}
+            "category": c.category, "responsible_department_id": c.responsible_department_id,
+            "co_department_ids": c.co_department_ids, "targets": _targets_json(c.targets)}
+
+
+def _targets_json(aimed: dict | None) -> dict:
+    """Every key present (empty lists: every unit), for clients that read them without checking."""
+    return {key: list((aimed or {}).get(key, [])) for key in targets.KEYS}
 
 
 def problem_json(pr: Problem) -> dict:
@@ -497,30 +589,60 @@ def problem_json(pr: Problem) -> dict:
 # ---------------------------------------------------------------- publication
 @dataclass
 class Recipients:
-    """Who a round's list goes to: every rectifying unit, the leaders in charge of them (with their
-    portfolios) and the departments responsible for a common problem (with what they govern)."""
+    """Who a round's list goes to: the rectifying units that receive at least one of its common
+    problems (each with what it receives), the leaders in charge of them (with their portfolios)
+    and the departments leading or sharing a common problem (with what they govern)."""
 
     units: list[Unit]
     leaders: dict[int, list[int]]
     departments: dict[int, list[CommonProblem]]
+    per_unit: dict[int, list[CommonProblem]] = field(default_factory=dict)
+    per_problem: dict[int, list[Unit]] = field(default_factory=dict)
 
 
-def recipients(s: Session, round_id: int) -> Recipients:
-    """The one computation of a publication's recipients, for the publication and for its preview."""
-    units = list(s.scalars(select(Unit).where(Unit.active.is_(True), Unit.kind.in_(RECTIFYING_KINDS))
-                           .order_by(Unit.id)))
+def recipients(s: Session, round_id: int, extra: CommonProblem | None = None) -> Recipients:
+    """The one computation of a publication's recipients, for the publication and for its preview
+    (`extra`: a common problem being written, not saved yet, counted as if it were)."""
+    every = _rectifying_units(s)
+    commons = common_problems(s, round_id) + ([extra] if extra is not None else [])
+    per_problem = {c.id: [u for u in every if targets.reaches(c.targets, u)] for c in commons}
+    per_unit: dict[int, list[CommonProblem]] = {}
+    for common in commons:
+        for unit in per_problem[common.id]:
+            per_unit.setdefault(unit.id, []).append(common)
+    # an empty list (it cannot be published so) is previewed as reaching everyone, as it will by default
+    units = [u for u in every if u.id in per_unit] if commons else every
     leaders: dict[int, list[int]] = defaultdict(list)
     for unit in units:
         if unit.leader_id is not None:
             leaders[unit.leader_id].append(unit.id)
     departments: dict[int, list[CommonProblem]] = defaultdict(list)
-    for common in common_problems(s, round_id):
-        departments[common.responsible_department_id].append(common)
-    return Recipients(units, dict(leaders), dict(departments))
+    for common in commons:
+        for department_id in common.department_ids():
+            departments[department_id].append(common)
+    return Recipients(units, dict(leaders), dict(departments), per_unit, per_problem)
+
+
+def preview(s: Session, p: Principal, round_id: int) -> dict:
+    """Before approval and publication: who receives what, per common problem and per unit."""
+    if not access.may_preview_recipients(p):
+        raise Forbidden("the office and the leading group see who a list goes to")
+    rnd = get_round(s, p, round_id)
+    to = recipients(s, rnd.id)
+    return {"round_id": rnd.id, "units": len(to.units),
+            "common_problems": [{"id": cid, "units": len(units), "unit_ids": [u.id for u in units]}
+                                for cid, units in to.per_problem.items()],
+            "per_unit": [{"unit_id": u.id, "common_problem_ids": [c.id for c in to.per_unit[u.id]]}
+                         for u in to.units],
+            "leaders": [{"leader_id": lid, "unit_ids": ids} for lid, ids in to.leaders.items()],
+            "departments": [{"department_id": d, "common_problem_ids": [c.id for c in governed],
+                             "leads": [c.id for c in governed if c.responsible_department_id == d]}
+                            for d, governed in to.departments.items()]}
 
 
 def publish(ctx: Context, s: Session, p: Principal | None, rnd: Round) -> None:
-    """Fan out: a case for every unit, the list to every leader in charge, a letter to every department."""
+    """Fan out: a case for every unit the list reaches (with the common problems sent to it), the list
+    to every leader in charge, a letter to every department leading or sharing a common problem."""
     now = ctx.now()
     # Take the round before reading its list, so that a common problem added meanwhile is either
     # committed first (and published here) or made to wait and refused (see add_common_problem).
@@ -528,10 +650,11 @@ def publish(ctx: Context, s: Session, p: Principal | None, rnd: Round) -> None:
     s.refresh(rnd)
     rnd.status, rnd.published_at = RoundStatus.PUBLISHED, now
     to = recipients(s, rnd.id)
-    listed = [{"id": c.id, "title": c.title} for c in common_problems(s, rnd.id)]
     due = now + timedelta(days=ctx.settings.deadline_days)
     for unit in to.units:
-        notices.on_list_published(ctx, s, cases.open_case(ctx, s, p, rnd.id, unit.id, listed, due))
+        sent = to.per_unit[unit.id]
+        case = cases.open_case(ctx, s, p, rnd.id, unit.id, sent, due)
+        notices.on_list_published(ctx, s, case)
     for leader_id, unit_ids in to.leaders.items():
         notices.tell_leader(ctx, s, rnd.id, leader_id, "list", unit_ids)
     for department_id, governed in to.departments.items():

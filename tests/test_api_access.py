@@ -56,7 +56,8 @@ def test_task_data_that_misses_the_form_is_422_naming_the_field(api, district):
     assert r.status_code == 422
     assert any(e["field"].startswith("items.0") for e in r.get_json()["errors"])
     common = api.as_("office1").get(f"/rounds/{round_id}").get_json()["common_problems"]
-    only_one = [{"common_problem_id": common[0]["id"], "applicable": False, "problems_found": 0, "findings": "无"}]
+    only_one = [{"common_problem_id": common[0]["id"], "applicable": False, "reason": "无", "problems_found": 0,
+                 "findings": "无"}]
     r = mine.post(f"/tasks/{task['id']}/complete", json={"data": {"items": only_one}})
     assert r.status_code == 422 and "missing" in r.get_json()["errors"][0]["message"]
     # nothing moved: the task is still open and the case still in self-check
@@ -130,7 +131,7 @@ def test_evidence_checks_type_size_and_content(api, district, app):
     round_id = mine.get("/cases").get_json()["items"][0]["round_id"]
     common = mine.get(f"/rounds/{round_id}").get_json()["common_problems"]
     mine.complete(mine.tasks(step="self_check")[0]["id"], {"items": [
-        {"common_problem_id": c["id"], "applicable": False, "problems_found": 0, "findings": "不涉及"}
+        {"common_problem_id": c["id"], "applicable": False, "reason": "无", "problems_found": 0, "findings": "不涉及"}
         for c in common]})
 
     ok = upload(b"%PDF-1.7 body", "整改报告.pdf")

@@ -70,7 +70,7 @@ def test_an_evidence_download_is_recorded_and_a_refused_one_is_not(api, ctx, dis
         case_id = s.scalar(select(Case.id).where(Case.unit_id == d.units[2]))
     round_id = unit.get("/cases").get_json()["items"][0]["round_id"]
     unit.complete(unit.tasks(step="self_check")[0]["id"], {"items": [
-        {"common_problem_id": c["id"], "applicable": False, "problems_found": 0, "findings": "不涉及"}
+        {"common_problem_id": c["id"], "applicable": False, "reason": "本单位不涉及", "problems_found": 0, "findings": "不涉及"}
         for c in unit.get(f"/rounds/{round_id}").get_json()["common_problems"]]})
     uploaded = unit.post(f"/cases/{case_id}/evidence", data={"file": (io.BytesIO(EVIDENCE), "r.pdf")},
                          content_type="multipart/form-data").get_json()

@@ -160,7 +160,7 @@ def test_completions_under_load_survive_a_kill_neither_lost_nor_doubled(ctx, api
         common_ids = s.scalars(select(CommonProblem.id).where(CommonProblem.round_id == round_id)).all()
     service.start()
     liaisons = {unit: service.token(f"{d.codes[unit].lower()}_liaison") for unit in d.units}
-    items = {"items": [{"common_problem_id": c, "applicable": False, "problems_found": 0, "findings": "不涉及"}
+    items = {"items": [{"common_problem_id": c, "applicable": False, "reason": "无", "problems_found": 0, "findings": "不涉及"}
                        for c in common_ids]}
     answers: dict[int, int] = {}
 

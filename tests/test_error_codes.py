@@ -44,7 +44,7 @@ def test_every_kind_of_error_carries_a_code(client, api, district):
     assert body["errors"][0]["code"] == "type"
     assert _problem(unit.post(f"/tasks/{task['id']}/complete", json={"data": {"items": []}}), 422,
                     "invalid_task_data")["errors"][0]["code"] == "min_items"
-    row = {"common_problem_id": 999999, "applicable": False, "problems_found": 0, "findings": "无"}
+    row = {"common_problem_id": 999999, "applicable": False, "reason": "本单位不涉及", "problems_found": 0, "findings": "无"}
     body = _problem(unit.post(f"/tasks/{task['id']}/complete", json={"data": {"items": [row]}}), 422,
                     "items_mismatch")
     assert {e["code"] for e in body["errors"]} == {"item_unknown", "item_missing"}

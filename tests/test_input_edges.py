@@ -74,7 +74,7 @@ def _self_checked(api, d, problems_found=1):
 def test_a_long_evidence_file_name_keeps_its_extension(api, district):
     mine, case, common = _self_checked(api, district)
     mine.complete(mine.tasks(step="self_check")[0]["id"], {"items": [
-        {"common_problem_id": c["id"], "applicable": False, "problems_found": 0, "findings": "不涉及"}
+        {"common_problem_id": c["id"], "applicable": False, "reason": "本单位不涉及", "problems_found": 0, "findings": "不涉及"}
         for c in common]})
     name = "关于" + "整改落实情况" * 60 + "的报告.pdf"
     assert len(name) > 200
@@ -92,7 +92,7 @@ def test_an_evidence_item_id_past_what_the_databases_hold_names_no_item(api, dis
     refused with a 500."""
     mine, case, common = _self_checked(api, district)
     mine.complete(mine.tasks(step="self_check")[0]["id"], {"items": [
-        {"common_problem_id": c["id"], "applicable": False, "problems_found": 0, "findings": "不涉及"}
+        {"common_problem_id": c["id"], "applicable": False, "reason": "本单位不涉及", "problems_found": 0, "findings": "不涉及"}
         for c in common]})
     r = mine.post(f"/cases/{case['id']}/evidence", content_type="multipart/form-data",
                   data={"file": (io.BytesIO(b"%PDF-1.7 body"), "报告.pdf"), "item_id": item_id})

@@ -83,6 +83,47 @@ def test_a_problem_that_does_not_apply_needs_no_measure(api, district):
     head.complete(head.tasks(bpmn_id="attest_and_file")[0]["id"], {"attest": True})
 
 
+def test_an_applicable_problem_without_a_measure_is_filed_with_the_reason_there_is_none(api, district):
+    uc = unit_case(api, district)
+    liaison, head = api.as_(uc.liaison), api.as_(uc.head)
+    self_check(api, uc)  # it applies
+    task = liaison.tasks(bpmn_id="rectify")[0]["id"]
+    row = {"common_problem_id": uc.commons[0], "status": "ongoing", "measures": [], "institutions": []}
+    for blank in ("", "   "):
+        _refused(liaison.post(f"/tasks/{task}/complete", json={"data": {"items": [dict(row, reason=blank)]}}),
+                 "measures_required", "items.0.measures")
+    liaison.complete(task, {"items": [dict(row, reason="已于上一轮整改到位，本轮无新增问题")]})
+    head.attach_evidence(uc.case_id)
+    head.complete(head.tasks(bpmn_id="attest_and_file")[0]["id"], {"attest": True})
+    office = api.as_("office1")
+    assert office.get(f"/cases/{uc.case_id}").get_json()["status"] == "filed"
+    assert "已于上一轮整改到位" in _pages_text(api, uc, f"/cases/{uc.case_id}")
+
+
+def _pages_text(api, uc: UnitCase, path: str) -> str:
+    pages = Pages(api.client)
+    pages.login(uc.liaison)
+    return pages.text(path)
+
+
+def test_marking_a_problem_not_applicable_needs_the_reason(api, district):
+    uc = unit_case(api, district)
+    liaison = api.as_(uc.liaison)
+    task = liaison.tasks(bpmn_id="self_check")[0]["id"]
+    rows = [{"common_problem_id": c, "applicable": True, "problems_found": 1, "findings": "有"} for c in uc.commons]
+    rows[0] = {"common_problem_id": uc.commons[0], "applicable": False, "problems_found": 0, "findings": "不涉及"}
+    body = _refused(liaison.post(f"/tasks/{task}/complete", json={"data": {"items": rows}}),
+                    "not_applicable_reason_required", "items.0.reason")
+    assert body["errors"][0]["common_problem_id"] == uc.commons[0]
+    rows[0]["reason"] = "  "
+    _refused(liaison.post(f"/tasks/{task}/complete", json={"data": {"items": rows}}),
+             "not_applicable_reason_required",
+             "items.0.reason")
+    assert liaison.get(f"/tasks/{task}").get_json()["state"] == "open"
+    rows[0]["reason"] = "本单位无工程项目"
+    liaison.complete(task, {"items": rows})
+
+
 # ------------------------------------------------------------------ decisions and opinions
 DECIDING = [("approve_list", "approved", "leading1"), ("review_filing", "accepted", "office1")]
 NO_DECISION = [{}, {"comment": "同意"}]
@@ -212,3 +253,18 @@ def test_the_rectify_page_names_the_row_without_a_measure(app, api, district):
                           "items.0.status": "ongoing"}, token_from=page)
     assert r.status_code == 422
     _summary_and_field(r.get_data(as_text=True), "f-items-0-measures", "适用于本单位，请至少填写一项整改措施")
+
+
+def test_the_self_check_page_names_the_row_marked_not_applicable_without_a_reason(app, api, district):
+    uc = unit_case(api, district)
+    task = api.as_(uc.liaison).tasks(bpmn_id="self_check")[0]["id"]
+    pages = _pages(app, uc.liaison)
+    page = f"/tasks/{task}"
+    data = {}
+    for n, c in enumerate(uc.commons):
+        data.update({f"items.{n}.__row": "1", f"items.{n}.common_problem_id": str(c),
+                     f"items.{n}.applicable": "false" if n == 0 else "true",
+                     f"items.{n}.problems_found": "0", f"items.{n}.findings": "不涉及"})
+    r = pages.post(page, data, token_from=page)
+    assert r.status_code == 422
+    _summary_and_field(r.get_data(as_text=True), "f-items-0-reason", "不适用于本单位，请说明理由")

@@ -52,7 +52,7 @@ def test_a_published_list_and_new_tasks_reach_whoever_does_them_and_are_read_one
     common = api.as_("office1").get("/cases").get_json()["items"][0]["round_id"]
     cp = api.as_("office1").get(f"/rounds/{common}").get_json()["common_problems"][0]["id"]
     other.complete(other.tasks(bpmn_id="self_check")[0]["id"], {"items": [
-        {"common_problem_id": cp, "applicable": False, "problems_found": 0, "findings": "不涉及"}]})
+        {"common_problem_id": cp, "applicable": False, "reason": "本单位不涉及", "problems_found": 0, "findings": "不涉及"}]})
     assert [n["kind"] for n in notices(other, unread="true")] == ["task", "list_published"]
     assert notices(other, unread="true")[0]["subject"] != task_notice["subject"], "the rectify task, new"
 
@@ -160,7 +160,7 @@ def test_the_office_urges_a_late_unit_whose_liaison_and_head_are_told(ctx, api, 
     round_id = case["round_id"]
     cp = office.get(f"/rounds/{round_id}").get_json()["common_problems"][0]["id"]
     unit.complete(unit.tasks(bpmn_id="self_check")[0]["id"], {"items": [
-        {"common_problem_id": cp, "applicable": False, "problems_found": 0, "findings": "不涉及"}]})
+        {"common_problem_id": cp, "applicable": False, "reason": "本单位不涉及", "problems_found": 0, "findings": "不涉及"}]})
     unit.complete(unit.tasks(bpmn_id="rectify")[0]["id"], {"items": []})
     head = _head(api, d, 0)
     head.attach_evidence(_case_of(api, d.units[0])["id"])

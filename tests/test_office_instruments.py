@@ -125,7 +125,7 @@ def test_lists_figures_and_ledger_match_hand_counts(client, demo):
     leader = next(u for u in users.values() if u.id == a.leader_id)
     assert [r for r in resp if r["unit"] == a.name] == [
         {"case_id": case_a["id"], "unit": a.name, "common_problem": t, "head": users["c04_head"].name,
-         "liaison": users["c04_liaison"].name, "leader": leader.name, "department": d}
+         "liaison": users["c04_liaison"].name, "leader": leader.name, "department": d, "co_departments": ""}
         for t, d in (("工程项目建设监管不严", units["D05"].name), ("政府合同管理不规范", units["D03"].name))]
     assert len(rows("responsibilities", industry="集体经济")) == 22 * 2
     assert len(rows("responsibilities", status="closed")) == 2

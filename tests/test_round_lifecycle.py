@@ -64,7 +64,8 @@ def test_full_round_with_40_units(ctx, api, password_hash):
         assert liaison.get("/cases").get_json()["total"] == 1
 
         items = [{"common_problem_id": cid, "applicable": (n + j) % 2 == 0, "problems_found": (n + j) % 3,
-                  "findings": "自查发现问题若干"} for j, cid in enumerate(common_ids)]
+                  "findings": "自查发现问题若干", **({} if (n + j) % 2 == 0 else {"reason": "本单位无此类业务"})}
+                 for j, cid in enumerate(common_ids)]
         totals["problems_found"] += sum(i["problems_found"] for i in items)
         liaison.complete(mine[0]["id"], {"items": items})
 

@@ -44,7 +44,7 @@ def test_warnings_escalate_once_each_as_the_clock_moves(ctx, api, district, cloc
     round_id = case["round_id"]
     common = office.get(f"/rounds/{round_id}").get_json()["common_problems"]
     early.complete(early.tasks(bpmn_id="self_check")[0]["id"], {"items": [
-        {"common_problem_id": common[0]["id"], "applicable": False, "problems_found": 0, "findings": "不涉及"}]})
+        {"common_problem_id": common[0]["id"], "applicable": False, "reason": "无", "problems_found": 0, "findings": "不涉及"}]})
     early.complete(early.tasks(bpmn_id="rectify")[0]["id"], {"items": []})
     head = api.as_(f"{d.codes[d.units[0]].lower()}_head")
     head.attach_evidence(next(c["id"] for c in office.get("/cases", query_string={"limit": 500}).get_json()["items"]

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from .. import rounds
-from ..models import PROBLEM_SOURCES
+from ..models import PROBLEM_SOURCES, RECTIFYING_KINDS
 from . import bp, ctx, payload, principal
 
 ROUND_REQUEST = {
@@ -29,6 +29,23 @@ COMMON_PROBLEM_REQUEST = {
         "category": {"type": "string", "minLength": 1, "maxLength": 100},
         "responsible_department_id": {"type": "integer"},
         "problem_ids": {"type": "array", "items": {"type": "integer"}, "maxItems": 1000},
+        "co_department_ids": {
+            "type": "array", "items": {"type": "integer"}, "maxItems": 100,
+            "description": "co-responsible departments (协同责任部门): each gets a recommendation letter "
+                           "and reads the governed cases like the lead department"},
+        "targets": {
+            "type": ["object", "null"], "additionalProperties": False,
+            "description": "who receives the common problem: a unit matching any of the chosen kinds, "
+                           "industries, parent units (a street and the units under it) or units; "
+                           "absent, null or all empty = every rectifying unit",
+            "properties": {
+                "kinds": {"type": "array", "items": {"enum": list(RECTIFYING_KINDS)}, "maxItems": 10},
+                "industries": {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": 100},
+                               "maxItems": 200},
+                "parent_ids": {"type": "array", "items": {"type": "integer"}, "maxItems": 2000},
+                "unit_ids": {"type": "array", "items": {"type": "integer"}, "maxItems": 5000},
+            },
+        },
     },
 }
 
@@ -64,8 +81,16 @@ def add_common_problem(round_id):
     c = ctx()
     common = c.db.transaction(lambda s: rounds.add_common_problem(
         c, s, principal(), round_id, data["title"], data.get("description", ""), data["category"],
-        data["responsible_department_id"], data.get("problem_ids", [])))
+        data["responsible_department_id"], data.get("problem_ids", []), data.get("targets"),
+        data.get("co_department_ids", [])))
     return rounds.common_problem_json(common), 201
+
+
+@bp.get("/rounds/<int:round_id>/recipients")
+def recipients(round_id):
+    """Before approval and publication: who receives what."""
+    with ctx().db.read() as s:
+        return rounds.preview(s, principal(), round_id)
 
 
 ROUND_CHECK_REQUEST = {

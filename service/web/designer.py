@@ -118,6 +118,9 @@ def js_messages() -> dict:
             "%(n)s problem found; fix it before deploying.", "%(n)s problems found; fix them before deploying.",
             k, n="{n}")),
         "valid": _("Valid: ready to deploy."), "deploying": _("Deploying…"),
+        "confirm_deploy": _("Deploy the open diagram as a new version? New instances will start on it; running "
+                            "instances keep their version. A deployment cannot be taken back."),
+        "deploy_cancelled": _("Not deployed."),
         "deployed": js_text(_("Deployed: %(key)s version %(version)s.")),
         "unchanged": js_text(_("Unchanged: still %(key)s version %(version)s.")),
         "deploy_refused": js_counted(lambda k: ngettext(

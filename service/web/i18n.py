@@ -250,6 +250,7 @@ LABELS: dict[str, dict] = {
         "liaison": _l("Liaison"),
         "leader": _l("Leader in charge"),
         "department": _l("Responsible department"),
+        "co_departments": _l("Co-responsible departments"),
         "measures": _l("Measures"),
         "deadlines": _l("Deadlines"),
         "institutions": _l("Institutions"),

@@ -82,16 +82,18 @@ def _record_finding(round_id: int, kind: str, errors: dict, main_field: str, sav
 def distill(round_id):
     c = ctx()
     with c.db.read() as s:
-        view = distill_view(c, s, principal(), round_id, _int(request.args.get("department_id")))
+        view = distill_view(c, s, principal(), round_id, {"responsible_department_id":
+                                                           _int(request.args.get("department_id"))})
     return render_template("distill.html", **view)
 
 
 @bp.get("/rounds/<int:round_id>/distill/preview")
 def distill_preview(round_id):
-    """The recipients panel alone, refreshed by htmx when the chosen department changes."""
+    """The recipients panel alone, refreshed by htmx when the department, the co-responsible ones or
+    the chosen recipients change."""
     c = ctx()
     with c.db.read() as s:
-        view = distill_view(c, s, principal(), round_id, _int(request.args.get("responsible_department_id")))
+        view = distill_view(c, s, principal(), round_id, drafted(request.args))
     return render_template("_recipients.html", preview=view["preview"])
 
 
@@ -101,19 +103,20 @@ def add_common_problem(round_id):
     errors = _required(form, ("title", "category", "responsible_department_id"))
     department_id = _int(form.get("responsible_department_id"))
     problem_ids = [int(v) for v in form.getlist("problem_ids") if v.isdigit()]
+    draft = drafted(form)
     c = ctx()
     p = principal()
     if not errors:
         try:
             c.db.transaction(lambda s: inspection_rounds.add_common_problem(
                 c, s, p, round_id, form["title"].strip(), form.get("description", "").strip(),
-                form["category"].strip(), department_id, problem_ids))
+                form["category"].strip(), department_id, problem_ids, draft["targets"], draft["co_department_ids"]))
         except Unprocessable as exc:
-            errors = errors_of(exc, "title")
+            errors = _placed(errors_of(exc, "title"))
     if errors:
         with c.db.read() as s:
-            view = distill_view(c, s, p, round_id, _int(form.get("responsible_department_id")))
-        view.update(cp_form=form.to_dict(), picked=set(problem_ids), cp_errors=errors)
+            view = distill_view(c, s, p, round_id, draft)
+        view.update(cp_form=form.to_dict(), picked=set(problem_ids), cp_errors=errors, chosen=_chosen(draft))
         return render_template("distill.html", **view), 422
     flash(_("Added to the list."), "success")
     return redirect(url_for("web.distill", round_id=round_id))
@@ -219,21 +222,23 @@ def change_common_problem(round_id, common_id):
     form = request.form
     errors = _required(form, ("title", "category", "responsible_department_id"))
     problem_ids = _ids(form.getlist("problem_ids"))
+    draft = drafted(form)
     changes = {"title": form.get("title", "").strip(), "category": form.get("category", "").strip(),
                "description": form.get("description", "").strip(),
-               "responsible_department_id": _int(form.get("responsible_department_id")), "problem_ids": problem_ids}
+               "responsible_department_id": _int(form.get("responsible_department_id")), "problem_ids": problem_ids,
+               "targets": draft["targets"], "co_department_ids": draft["co_department_ids"]}
     c, p = ctx(), principal()
     if not errors:
         try:
             c.db.transaction(lambda s: inspection_rounds.change_common_problem(c, s, p, round_id, common_id, changes))
         except Unprocessable as exc:
-            errors = errors_of(exc, "title")
+            errors = _placed(errors_of(exc, "title"))
         else:
             flash(_("Common problem corrected."), "success")
             return redirect(url_for("web.distill", round_id=round_id))
     with c.db.read() as s:
         view = common_edit_view(s, p, round_id, common_id)
-    view.update(form=form.to_dict(), picked=set(problem_ids), errors=errors)
+    view.update(form=form.to_dict(), picked=set(problem_ids), errors=errors, chosen=_chosen(draft))
     return render_template("common_problem_edit.html", **view), 422
 
 
@@ -243,6 +248,46 @@ def remove_common_problem(round_id, common_id):
     c.db.transaction(lambda s: inspection_rounds.remove_common_problem(c, s, p, round_id, common_id))
     flash(_("Common problem removed; its problems are ungrouped again."), "success")
     return redirect(url_for("web.distill", round_id=round_id))
+
+
+TARGET_FIELDS = {"kinds": "target_kinds", "industries": "target_industries", "parent_ids": "target_parent_ids",
+                 "unit_ids": "target_unit_ids"}
+
+
+def drafted(form) -> dict:
+    """A common problem's departments and chosen recipients as the form (or the preview's query) sends them."""
+    chosen = {key: form.getlist(name) if key in ("kinds", "industries") else _ids(form.getlist(name))
+              for key, name in TARGET_FIELDS.items()}
+    return {"responsible_department_id": _int(form.get("responsible_department_id")),
+            "co_department_ids": _ids(form.getlist("co_department_ids")),
+            "targets": chosen if any(chosen.values()) else None}
+
+
+def _chosen(draft: dict) -> dict:
+    """What the form's boxes show ticked: each choice as text, beside the co-responsible departments."""
+    aimed = draft.get("targets") or {}
+    return {**{key: {str(v) for v in aimed.get(key, [])} for key in TARGET_FIELDS},
+            "co_department_ids": {str(d) for d in draft.get("co_department_ids", [])}}
+
+
+def _placed(errors: dict[str, list[str]]) -> dict[str, list[str]]:
+    """The recipients' refusals (`targets.kinds` …) shown once, beside the recipients' fieldset."""
+    placed: dict[str, list[str]] = {}
+    for name, messages in errors.items():
+        placed.setdefault("targets" if name.startswith("targets") else name, []).extend(messages)
+    return placed
+
+
+def target_options(choices: inspection_rounds.TargetChoices | None, names: dict) -> dict:
+    """The boxes of the recipients' fieldset: kinds, streets, industries, and every unit by kind."""
+    if choices is None:
+        return {}
+    return {"kinds": [k for k in RECTIFYING_KINDS if any(u.kind == k for u in choices.units)],
+            "streets": [(u.id, u.name) for u in choices.streets],
+            "industries": choices.industries,
+            "units": [(k, [(u.id, u.name, u.industry or "", names.get(u.parent_id, "") if u.parent_id else "")
+                           for u in choices.units if u.kind == k]) for k in RECTIFYING_KINDS
+                      if any(u.kind == k for u in choices.units)]}
 
 
 def safe_back(default: str) -> str:
@@ -335,7 +380,10 @@ def common_edit_view(s: Session, p: Principal, round_id: int, common_id: int) ->
             "categories": sorted(set(SUGGESTED_CATEGORIES) | {cp.category}),
             "form": {"title": cp.title, "category": cp.category, "description": cp.description or "",
                      "responsible_department_id": str(cp.responsible_department_id)},
-            "picked": {pr.id for pr in data.problems if pr.common_problem_id == cp.id}, "errors": {}}
+            "picked": {pr.id for pr in data.problems if pr.common_problem_id == cp.id}, "errors": {},
+            "options": target_options(data.choices, {u.id: u.name for u in data.choices.streets}
+                                      if data.choices else {}),
+            "chosen": _chosen({"targets": cp.targets, "co_department_ids": cp.co_department_ids})}
 
 
 def _round_head(rnd: Round) -> dict:
@@ -377,8 +425,9 @@ def findings_view(c: Context, s: Session, p: Principal, round_id: int) -> dict:
     }
 
 
-def distill_view(c: Context, s: Session, p: Principal, round_id: int, department_id: int | None) -> dict:
-    data = inspection_rounds.distillation(s, p, round_id)
+def distill_view(c: Context, s: Session, p: Principal, round_id: int, draft: dict) -> dict:
+    data = inspection_rounds.distillation(s, p, round_id, draft)
+    department_id = draft.get("responsible_department_id")
     rnd, body, units = data.round, data.body, data.units
     problems = [dict(pr, unit=units[pr["unit_id"]].name if pr["unit_id"] in units else "") for pr in body["problems"]]
     grouped = defaultdict(list)
@@ -389,8 +438,11 @@ def distill_view(c: Context, s: Session, p: Principal, round_id: int, department
     for pr in problems:
         if pr["common_problem_id"] is None:
             unassigned[pr["category"]].append(pr)
-    commons = [dict(cp, department=units[cp["responsible_department_id"]].name
-                    if cp["responsible_department_id"] in units else "", problems=grouped.get(cp["id"], []))
+    names = {u.id: u.name for u in units.values()}
+    commons = [dict(cp, department=names.get(cp["responsible_department_id"], ""), problems=grouped.get(cp["id"], []),
+                    co_departments=[names.get(d, "") for d in cp["co_department_ids"]],
+                    reaches=len(data.recipients.per_problem.get(cp["id"], [])),
+                    targeted=any(cp["targets"].values()))
                for cp in body["common_problems"]]
     return {
         "round": {"id": rnd.id, "name": rnd.name, "status": rnd.status},
@@ -398,11 +450,12 @@ def distill_view(c: Context, s: Session, p: Principal, round_id: int, department
         "unassigned": sorted(unassigned.items()), "unassigned_count": sum(len(v) for v in unassigned.values()),
         "commons": commons, "departments": [(u.id, u.name) for u in data.departments],
         "categories": sorted(set(SUGGESTED_CATEGORIES) | {pr["category"] for pr in problems}),
-        "preview": recipients_preview(data, department_id),
+        "preview": recipients_preview(data),
         "task_id": data.task_id, "may_change": data.may_change,
         "returned": _returned(s, p, data.task_id),
         "cp_form": {"responsible_department_id": str(department_id) if department_id else ""},
         "picked": set(), "cp_errors": {},
+        "options": target_options(data.choices, names), "chosen": _chosen({}),
     }
 
 
@@ -413,19 +466,29 @@ def _returned(s: Session, p: Principal, task_id: str | None) -> dict | None:
             "step": tc(returned.step_name)} if returned is not None else None
 
 
-def recipients_preview(data: inspection_rounds.Distillation, department_id: int | None) -> dict:
+def recipients_preview(data: inspection_rounds.Distillation) -> dict:
     """Who publishing the list reaches (`rounds.recipients`, the publication's own computation),
     with the department being chosen in the form shown as new when the list does not name it yet."""
     to, units = data.recipients, data.units
     by_kind = Counter(u.kind for u in to.units)
-    departments = [{"name": units[d].name if d in units else str(d), "new": False, "common_problems": len(governed)}
-                   for d, governed in to.departments.items()]
-    if department_id is not None and department_id not in to.departments and department_id in units:
-        departments.append({"name": units[department_id].name, "new": True, "common_problems": 1})
+    saved = {c["id"] for c in data.body["common_problems"]}
+    titles = {c["id"]: c["title"] for c in data.body["common_problems"]}
+    departments = []
+    for d, governed in to.departments.items():
+        mine = [c for c in governed if c.id in saved]
+        departments.append({"name": units[d].name if d in units else str(d), "new": len(mine) < len(governed),
+                            "common_problems": len(governed),
+                            "shared": sum(1 for c in governed if c.responsible_department_id != d)})
+    reached = [{"title": titles[cid], "units": [u.name for u in got]}
+               for cid, got in to.per_problem.items() if cid in saved]
+    draft = next((got for cid, got in to.per_problem.items() if cid not in saved), None)
+    per_unit = [{"name": u.name, "titles": [titles[c.id] for c in to.per_unit.get(u.id, []) if c.id in saved]}
+                for u in to.units]
     return {"units": len(to.units), "by_kind": sorted(by_kind.items(), key=lambda kv: RECTIFYING_KINDS.index(kv[0])),
             "leaders": sorted(({"name": data.leader_names.get(lid, str(lid)), "units": len(unit_ids)}
                                for lid, unit_ids in to.leaders.items()), key=lambda x: x["name"]),
-            "departments": departments}
+            "departments": departments, "per_problem": reached, "per_unit": per_unit,
+            "draft": None if draft is None else len(draft)}
 
 
 def _required(form, names) -> dict[str, list[str]]:

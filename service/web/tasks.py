@@ -311,6 +311,7 @@ def case_view(c: Context, data: case_reads.CaseFile, reviews: bool = False) -> d
                         "reason": i.reason, "problems_found": i.problems_found, "findings": i.findings}
                        for i in data.self_check],
         "items": [{"id": i.id, "title": titles.get(i.common_problem_id, i.common_problem_id), "status": i.status,
+                   "reason": i.reason,
                    "measures": [{"description": m.description, "deadline": m.deadline.isoformat() if m.deadline else "",
                                  "followup": m.followup} for m in i.measures],
                    "institutions": [i2.title for i2 in i.institutions]} for i in data.items],
@@ -318,6 +319,9 @@ def case_view(c: Context, data: case_reads.CaseFile, reviews: bool = False) -> d
                                     titles.get(e.common_problem_id or 0) or item_titles.get(e.item_id or 0, ""),
                                     e.id in data.removable) for e in data.evidence],
         "common_problems": list(titles.items()),
+        # what the unit was sent, each with its lead and co-responsible departments (协同责任部门)
+        "received": [{"title": title, "lead": data.responsible.get(cid, ("", []))[0],
+                      "co": data.responsible.get(cid, ("", []))[1]} for cid, title in titles.items()],
         "instance_url": url_for("instances.view", instance_id=case.process_instance_id)
         if case.process_instance_id else None,
         "filings": [{"filed_by": people.get(f.filed_by, ""), "filed_at": fmt_time(f.filed_at),

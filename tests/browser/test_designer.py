@@ -139,6 +139,16 @@ def test_designer_adds_an_office_task_and_new_instances_put_it_in_the_office_inb
     page.get_by_role("button", name="校验").click()
     expect(_status(page)).to_have_text("校验通过，可以部署。")
 
+    # deploying asks first: declined, nothing is deployed
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    page.get_by_role("button", name="部署为新版本").click()
+    expect(_status(page)).to_have_text("未部署。")
+    assert asked and "部署为新版本" in asked[0]
+    with ctx.db.read() as s:
+        assert s.scalar(select(ModelVersion.id).where(ModelVersion.key == "unit_rectification",
+                                                      ModelVersion.version == 2)) is None
+    page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="部署为新版本").click()
     expect(_status(page)).to_have_text("已部署：unit_rectification 第 2 版。")
     expect(page.locator("#rf-current")).to_have_text("unit_rectification · 第 2 版")

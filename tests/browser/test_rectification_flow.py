@@ -185,7 +185,7 @@ def test_inspector_records_office_distils_leading_group_approves(live_app, live_
     sign_in(page, "office1")
     page.get_by_role("link", name="提炼共性问题").click()
     page.wait_for_url(f"{base}/rounds/{round_id}/distill")
-    expect(page.locator("#recipients")).to_contain_text("全区 6 个单位对照自查")
+    expect(page.locator("#recipients")).to_contain_text("6 个单位对照自查")
     page.get_by_label("负责部门（“解铃人”）").select_option(str(d.departments[0]))
     expect(page.locator("#recipients")).to_contain_text("（新增）")  # the preview follows the choice
     page.get_by_label("工程项目未按规定公开招标").check()

@@ -31,7 +31,8 @@ def populate(ctx, d: District) -> None:
         commons = list(s.scalars(select(CommonProblem.id).where(CommonProblem.round_id == round_id)))
         case_id = s.scalar(select(Case.id).where(Case.round_id == round_id, Case.unit_id == unit))
     complete(ctx, LIAISON, "self_check", {"items": [
-        {"common_problem_id": c, "applicable": False, "problems_found": 0, "findings": "不涉及"} for c in commons]})
+        {"common_problem_id": c, "applicable": False, "reason": "无", "problems_found": 0, "findings": "不涉及"}
+        for c in commons]})
     as_user(ctx, LIAISON, lambda s, p: evidence.upload(ctx, s, p, case_id, "整改报告.pdf", b"%PDF-1.7 report",
                                                        None, None))
     second = start_round(ctx, d, "区委第二轮巡察")

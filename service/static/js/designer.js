@@ -252,7 +252,13 @@
     }
   }
 
+  /* A deployment cannot be taken back (new instances start on it), so it is confirmed first, as the
+     pages confirm approvals, reviews and other steps that cannot be undone. */
   async function deploy() {
+    if (!window.confirm(M.confirm_deploy)) {
+      setStatus(M.deploy_cancelled, '');
+      return null;
+    }
     setStatus(M.deploying, '');
     var r = await postXml(cfg.urls.deploy);
     if (r.status === 200 || r.status === 201) {

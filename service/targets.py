@@ -1,0 +1,64 @@
+"""Who a common problem goes to (定向下发) and which common problems a case received.
+
+A common problem goes to every rectifying unit unless the office chose unit kinds, industries,
+streets (a parent unit: the street and the units under it) or single units; a unit matching any
+of the choices receives it. What a case received is fixed at publication (`CaseProblem`), so a
+unit moved to another street later keeps the problems it was sent.
+"""
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .errors import Unprocessable
+from .models import RECTIFYING_KINDS, Case, CaseProblem, CommonProblem, Unit
+
+KEYS = ("kinds", "industries", "parent_ids", "unit_ids")
+
+
+def normalised(s: Session, raw: dict | None, field: str = "targets") -> dict | None:
+    """The targets as stored: None for every unit, else each key's distinct values (empty ones dropped).
+    Unknown kinds or units are refused, naming the key."""
+    if not raw:
+        return None
+    out = {key: list(dict.fromkeys(raw.get(key) or [])) for key in KEYS}
+    errors = []
+    bad_kinds = [k for k in out["kinds"] if k not in RECTIFYING_KINDS]
+    if bad_kinds:
+        errors.append({"field": f"{field}.kinds", "code": "unknown_unit_kind",
+                       "message": f"not kinds of rectifying units: {bad_kinds}"})
+    for key in ("parent_ids", "unit_ids"):
+        ids = out[key]
+        found = set(s.scalars(select(Unit.id).where(Unit.id.in_(ids)))) if ids else set()
+        missing = [i for i in ids if i not in found]
+        if missing:
+            errors.append({"field": f"{field}.{key}", "code": "unknown_unit",
+                           "message": f"unknown unit ids: {missing}"})
+    out["industries"] = [i.strip() for i in out["industries"] if isinstance(i, str) and i.strip()]
+    if errors:
+        raise Unprocessable("the chosen recipients name what is not there", errors, code=errors[0]["code"])
+    out = {key: values for key, values in out.items() if values}
+    return out or None
+
+
+def reaches(targets: dict | None, unit: Unit) -> bool:
+    """Whether a common problem with these targets goes to this (rectifying) unit."""
+    if not targets:
+        return True
+    return (unit.kind in targets.get("kinds", ()) or (unit.industry or "") in targets.get("industries", ())
+            or unit.id in targets.get("parent_ids", ()) or unit.parent_id in targets.get("parent_ids", ())
+            or unit.id in targets.get("unit_ids", ()))
+
+
+def received(s: Session, case: Case) -> list[CommonProblem]:
+    """The common problems sent to a case, in list order (the whole list for a case published
+    before lists were targeted)."""
+    sent = select(CaseProblem.common_problem_id).where(CaseProblem.case_id == case.id)
+    query = select(CommonProblem).where(CommonProblem.round_id == case.round_id)
+    if s.scalar(sent.limit(1)) is not None:
+        query = query.where(CommonProblem.id.in_(sent))
+    return list(s.scalars(query.order_by(CommonProblem.id)))
+
+
+def record(s: Session, case: Case, commons: list[CommonProblem]) -> None:
+    s.add_all(CaseProblem(case_id=case.id, common_problem_id=c.id) for c in commons)
