@@ -9,8 +9,8 @@ from .. import access, extensions, measures
 from ..errors import ApiError
 from . import bp, ctx, fmt_time, principal
 from .i18n import _
-from .notices import _case_page
 from .problems import errors_of
+from .tasks import case_page
 
 
 @bp.post("/cases/<int:case_id>/extension")
@@ -24,7 +24,7 @@ def request_extension(case_id):
         if exc.status not in (409, 422):
             raise
         errors = errors_of(exc, "reason")
-        return _case_page(case_id, errors, {"days": raw_days, "reason": reason}), exc.status
+        return case_page(case_id, errors, {"days": raw_days, "reason": reason}), exc.status
     flash(_("Your extension request was sent to the inspection office."), "success")
     return redirect(url_for("web.case_file", case_id=case_id) + "#case-extensions")
 
@@ -40,7 +40,7 @@ def decide_extension(request_id):
     except ApiError as exc:
         if exc.status not in (409, 422) or case_id is None:
             raise
-        return _case_page(case_id, errors_of(exc, "opinion"), {"opinion": opinion}), exc.status
+        return case_page(case_id, errors_of(exc, "opinion"), {"opinion": opinion}), exc.status
     flash(_("Extension approved: the deadline and its warnings moved.") if approve else
           _("Extension refused; the unit is told why."), "success")
     return redirect(url_for("web.case_file", case_id=case_id) + "#case-extensions" if case_id

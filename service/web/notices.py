@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 
-from .. import access, cases, notices, supervision
 from .. import case_file as case_reads
+from .. import cases, notices, supervision
 from ..errors import ApiError, Conflict
 from ..models import LeaderNotification, Notice
 from . import bp, ctx, due_info, fmt_time, page_number, principal
 from .i18n import _, label, tc
 from .problems import errors_of, of_exception
+from .tasks import case_page
 
 PAGE_SIZE = 20
 
@@ -142,7 +143,7 @@ def comment_on_case(case_id):
     except ApiError as exc:
         if exc.status != 422:
             raise
-        return _case_page(case_id, errors_of(exc, "comment"), {"comment": text}), 422
+        return case_page(case_id, errors_of(exc, "comment"), {"comment": text}), 422
     flash(_("Your comment was sent to the unit."), "success")
     return redirect(url_for("web.case_file", case_id=case_id) + "#case-comments")
 
@@ -157,7 +158,7 @@ def urge_case(case_id):
     except ApiError as exc:
         if exc.status != 422:
             raise
-        return _case_page(case_id, errors_of(exc, "comment"), {"urge": text}), 422
+        return case_page(case_id, errors_of(exc, "comment"), {"urge": text}), 422
     flash(_("The unit's liaison and head were urged."), "success")
     return redirect(url_for("web.case_file", case_id=case_id) + "#case-history")
 
@@ -195,14 +196,3 @@ def _recheck_case(data: case_reads.CaseFile) -> dict:
     overdue = [{"description": m.description, "deadline": m.deadline.isoformat() if m.deadline else ""}
                for item in data.items for m in item.measures if m.followup == "overdue"]
     return {"id": data.case.id, "unit": data.unit, "round": data.round, "overdue": overdue}
-
-
-def _case_page(case_id: int, errors: dict, entered: dict):
-    from .tasks import case_view, review_view
-
-    c, p = ctx(), principal()
-    with c.db.read() as s:
-        data = case_reads.case_file(s, p, case_id)
-        view = case_view(c, data)
-    review = review_view(data) if access.may_review_evidence(p) else None
-    return render_template("case.html", case=view, errors=errors, entered=entered, review=review)

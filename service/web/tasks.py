@@ -75,11 +75,17 @@ def complete(task_id):
 
 @bp.get("/cases/<int:case_id>")
 def case_file(case_id):
+    return case_page(case_id)
+
+
+def case_page(case_id: int, errors: dict | None = None, entered: dict | None = None) -> str:
+    """The case file; again after one of its forms failed, with the errors and what was entered."""
     c, p = ctx(), principal()
     with c.db.read() as s:
         data = case_reads.case_file(s, p, case_id)
         view = case_view(c, data)
-    return render_template("case.html", case=view, review=review_view(data) if access.may_review_evidence(p) else None)
+    review = review_view(data) if access.may_review_evidence(p) else None
+    return render_template("case.html", case=view, errors=errors or {}, entered=entered or {}, review=review)
 
 
 @bp.post("/evidence/<int:evidence_id>/review")
