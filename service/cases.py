@@ -191,11 +191,25 @@ def check_filing(s: Session, case_id: int, data: dict) -> None:
         item = recorded.get(common_problem_id)
         if common_problem_id in applicable and (item is None or not (item.measures or (item.reason or "").strip())):
             errors.append(_no_measure(f"items.{index}.measures", common_problem_id, titles))
-    if not s.scalar(select(func.count()).select_from(Evidence).where(Evidence.case_id == case_id)):
+    evidence = select(func.count()).select_from(Evidence).where(Evidence.case_id == case_id)
+    began = _recheck_began(s, case)
+    if began is not None:
+        evidence = evidence.where(Evidence.uploaded_at >= began)
+    if not s.scalar(evidence):
         errors.append({"field": "evidence", "code": "evidence_required",
-                       "message": "attach at least one evidence file before filing"})
+                       "message": "attach at least one evidence file before filing" if case.pass_number == 1
+                       else "attach at least one evidence file of this follow-up re-check before filing"})
     if errors:
         raise Unprocessable("the case cannot be filed yet", errors, code=errors[0]["code"])
+
+
+def _recheck_began(s: Session, case: Case) -> datetime | None:
+    """When the case's latest follow-up re-check (回头看) began, if it is in one: that pass's filing
+    needs evidence of its own; what the earlier pass filed stays on record."""
+    if case.pass_number == 1:
+        return None
+    return s.scalar(select(func.max(SupervisionAction.at)).where(
+        SupervisionAction.case_id == case.id, SupervisionAction.kind == "recheck"))
 
 
 def _no_measure(field: str, common_problem_id: int, titles: dict[int, str]) -> dict:

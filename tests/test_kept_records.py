@@ -4,6 +4,7 @@ follow-up re-check (回头看) are kept beside what came after them."""
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 
 from sqlalchemy import select, text
 from support.api import liaison, publish_round
@@ -109,6 +110,30 @@ def test_a_follow_up_recheck_keeps_the_first_pass_measures_and_filing(app, ctx, 
     assert row["earlier_measures"] == "【首次整改】重新招标；【首次整改】约谈项目负责人"
     assert row["earlier_institutions"] == "【首次整改】《工程项目监管办法》"
     assert office.get("/stats", query_string={"round_id": round_id}).get_json()["measures"] == 3
+
+
+def test_a_follow_up_recheck_is_filed_only_with_evidence_of_its_own(api, district, clock):
+    """The first pass's files stay on record, but they are not the re-check's: its filing needs one more."""
+    d = district
+    round_id = publish_round(api, d)
+    case = _case(api, d, round_id, 2)
+    office = api.as_("office1")
+    _file_case(api, d, round_id, 2, ["重新招标"])
+    office.complete(office.tasks(bpmn_id="review_filing", unit_id=d.units[2])[0]["id"], {"accepted": True})
+    clock.advance(timedelta(minutes=1))
+    office.post(f"/cases/{case['id']}/recheck", json={"comment": "回头看"})
+    unit, head = liaison(api, d, 2), api.as_(f"{d.codes[d.units[2]].lower()}_head")
+    cp = office.get(f"/rounds/{round_id}").get_json()["common_problems"][0]["id"]
+    unit.complete(unit.tasks(bpmn_id="rectify")[0]["id"], {"items": [{
+        "common_problem_id": cp, "status": "done", "institutions": [],
+        "measures": [{"description": "建立台账", "deadline": "2027-01-31"}]}]})
+    attest = head.tasks(bpmn_id="attest_and_file")[0]["id"]
+    r = head.post(f"/tasks/{attest}/complete", json={"data": {"attest": True, "comment": "属实"}})
+    assert r.status_code == 422 and r.get_json()["code"] == "evidence_required", r.get_json()
+    assert len(office.get(f"/cases/{case['id']}/evidence").get_json()["items"]) == 1, "the first pass's file is kept"
+    head.attach_evidence(case["id"])
+    head.complete(attest, {"attest": True, "comment": "属实"})
+    assert office.get(f"/cases/{case['id']}").get_json()["status"] == "filed"
 
 
 def test_records_of_an_earlier_release_are_kept_as_the_first_version(ctx, api, district):
