@@ -48,6 +48,9 @@
       option.tooltip.renderMode = 'richText';
     }
     option.animation = false;  // the board is read at a glance; also keeps screenshots stable
+    // ECharts names the chart for screen readers with its series and figures (the locale follows
+    // <html lang>); the same figures are in the table under each chart ("View as table")
+    option.aria = { enabled: true, decal: { show: false } };
     chart.setOption(option);
     charts[id] = chart;
     return chart;
