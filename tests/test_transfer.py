@@ -8,6 +8,7 @@ import re
 
 import brotli
 import pytest
+from openpyxl import load_workbook
 from support.pages import Pages
 from support.returns import PDF, file_case, rectify, self_check, unit_case
 
@@ -51,6 +52,7 @@ def test_pages_json_and_scripts_are_compressed_when_the_browser_asks(office, api
     raw = office.get(script)
     js = office.get(script, headers={"Accept-Encoding": f"{encoding}, identity"})
     assert js.headers["Content-Encoding"] == encoding and _decoded(js) == raw.data
+    assert office.get(script, headers={"Accept-Encoding": encoding}).data == js.data  # kept, not compressed again
     assert js.headers["Cache-Control"] == "public, max-age=31536000, immutable"
     assert js.headers["ETag"] != raw.headers["ETag"]  # each encoding its own validator
     assert office.get(script, headers={"Accept-Encoding": encoding,
@@ -107,18 +109,31 @@ def test_downloads_are_the_same_bytes_with_or_without_compression(office, api, d
     evidence_id = upload.get_json()["id"]
     file_case(api, uc)  # the unit's 整改报告 (docx) is issued
     [report] = unit.get(f"/cases/{uc.case_id}/documents").get_json()["items"]
-    downloads = [
+    stored = [  # kept as uploaded or as issued: the very bytes every time
         lambda **kw: unit.get(f"/evidence/{evidence_id}/content", **kw),
-        lambda **kw: office.get(f"/dashboard/lists/rectifications.xlsx?round_id={uc.round_id}", **kw),
         lambda **kw: unit.get(f"/documents/{report['id']}/content", **kw),
-        lambda **kw: api.as_("admin").get("/org/import-template", **kw),
     ]
-    for download in downloads:
+    for download in stored:
         plain = download()
-        assert plain.status_code == 200
+        assert plain.status_code == 200 and "Content-Encoding" not in plain.headers
         for encoding in ("gzip", "br", "gzip, deflate, br, zstd"):
             packed = download(headers={"Accept-Encoding": encoding})
             assert packed.status_code == 200 and _decoded(packed) == plain.data
             assert int(packed.headers["Content-Length"]) == len(packed.data)
-    assert plain.data.startswith(b"PK")  # an xlsx
-    assert downloads[0]().data == PDF
+    assert stored[0]().data == PDF
+    assert stored[1]().data.startswith(b"PK")  # the 整改报告, a docx
+    # workbooks made at each request (their zip entries carry the time): sent as made, never re-encoded
+    generated = [
+        lambda **kw: office.get(f"/dashboard/lists/rectifications.xlsx?round_id={uc.round_id}", **kw),
+        lambda **kw: api.as_("admin").get("/org/import-template", **kw),
+    ]
+    for download in generated:
+        packed = download(headers={"Accept-Encoding": "gzip, deflate, br, zstd"})
+        assert packed.status_code == 200 and "Content-Encoding" not in packed.headers
+        assert int(packed.headers["Content-Length"]) == len(packed.data)
+        assert _cells(packed.data) == _cells(download().data)
+
+
+def _cells(workbook: bytes) -> list[list]:
+    sheet = load_workbook(io.BytesIO(workbook)).active
+    return [[cell.value for cell in row] for row in sheet.iter_rows()]
