@@ -23,7 +23,7 @@ def _one_unit_rectifying(ctx, d):
     return round_id
 
 
-def test_a_refused_form_and_an_upload_take_the_focus(live_app, live_server, new_context, guard, sign_in):
+def test_a_refused_form_and_an_upload_take_the_focus(live_app, live_server, new_context, guard, sign_in, shoot):
     ctx = live_app.extensions["rectiflow"]
     d = live_app.district
     publish_round(ctx, d)
@@ -37,6 +37,8 @@ def test_a_refused_form_and_an_upload_take_the_focus(live_app, live_server, new_
     summary = page.locator("#form-errors")
     expect(summary).to_contain_text("需要修改")
     expect(summary).to_be_focused()  # a screen reader reads what to fix first
+    page.keyboard.press("Tab")  # the first error's link: the focus ring on a red summary
+    shoot(page, "focus-error-summary")
 
     rows = page.locator("#f-items-list > li")
     for n in range(2):
@@ -55,6 +57,7 @@ def test_a_refused_form_and_an_upload_take_the_focus(live_app, live_server, new_
     expect(row).to_be_focused()  # the new file's row: its name, preview and remove come next
     page.keyboard.press("Tab")
     expect(row.get_by_role("link", name="整改台账.pdf")).to_be_focused()
+    shoot(page, "focus-uploaded-file")
 
 
 def test_each_chart_has_its_figures_as_a_table(live_app, live_server, new_context, guard, sign_in, shoot):
