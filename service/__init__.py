@@ -16,7 +16,7 @@ from .context import deploy_default_models, make_context
 from .db import create_schema
 from .errors import BadRequest, NotFound, as_problem, problem
 from .validation import MAX_INT, MAX_JSON_DEPTH, bad_text, check_value, json_depth
-from .web import page_error
+from .web import page_error, transfer
 
 
 class _Utf8Json(DefaultJSONProvider):
@@ -26,6 +26,7 @@ class _Utf8Json(DefaultJSONProvider):
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> Flask:
     settings = settings or Settings()
     app = Flask(__name__, instance_path=str(settings.instance_dir))
+    transfer.init_app(app)  # first registered, so its after_request runs last: compression, ETags
     settings.require_audit_key()  # nothing is recorded unsealed
     app.config.update(SECRET_KEY=settings.require_secret_key(),
                       MAX_CONTENT_LENGTH=(settings.max_upload_mb + 1) * 1024 * 1024)

@@ -320,9 +320,11 @@ def test_evidence_upload_and_attest(pages, ctx, district):
     # without script the same endpoint takes a plain post and returns to the page
     r = pages.post(f"/cases/{case.id}/evidence", {"file": (io.BytesIO(b"\x89PNG\r\n\x1a\nimg"), "现场照片.png"),
                                                  "next": f"/tasks/{rectify}"}, content_type="multipart/form-data")
-    assert r.status_code == 302 and r.headers["Location"].endswith(f"/tasks/{rectify}")
+    # ... at the new file's row, which takes the focus
+    assert r.status_code == 302 and re.search(rf"/tasks/{rectify}#evidence-file-\d+$", r.headers["Location"])
     html = pages.text(f"/tasks/{rectify}")
     assert "现场照片.png" in html and "已上传：现场照片.png" in html
+    assert f'id="{r.headers["Location"].split("#")[1]}"' in html
     with ctx.db.read() as s:
         files = s.scalars(select(Evidence).where(Evidence.case_id == case.id).order_by(Evidence.id)).all()
         assert len(files) == 2

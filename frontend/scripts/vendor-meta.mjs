@@ -30,7 +30,7 @@ const COPIED = [
   { file: 'bpmn/bpmn-font/font/bpmn.eot', pkg: 'bpmn-js', from: 'dist/assets/bpmn-font/font/bpmn.eot' },
   { file: 'bpmn/bpmn-font/font/bpmn.svg', pkg: 'bpmn-js', from: 'dist/assets/bpmn-font/font/bpmn.svg' },
   { file: 'bpmn/properties-panel.css', pkg: '@bpmn-io/properties-panel', from: 'dist/assets/properties-panel.css' },
-  { file: 'echarts/echarts.min.js', pkg: 'echarts', from: 'echarts/core with bar, line and pie charts (built from frontend/src/charts.js)',
+  { file: 'echarts/echarts.min.js', pkg: 'echarts', from: 'echarts/core with bar, line and pie charts and the aria option (built from frontend/src/charts.js)',
     embeds: ['zrender', 'tslib'] },
   { file: 'htmx/htmx.min.js', pkg: 'htmx.org', from: 'dist/htmx.min.js' }
 ];

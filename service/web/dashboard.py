@@ -113,7 +113,11 @@ def chart_messages() -> dict:
             "status": {st: label("case_status", st) for st in CASE_STATUSES},
             "warning": {w: label("warning", w) for w in ("none", "green", "yellow", "red")},
             "figure": {k: label("figure", k) for k in FIGURES},
-            "rows": js_counted(lambda k: ngettext("%(n)s row", "%(n)s rows", k, n="{n}"))}
+            "rows": js_counted(lambda k: ngettext("%(n)s row", "%(n)s rows", k, n="{n}")),
+            "progress_description": js_counted(lambda k: ngettext(
+                "Progress per unit, %(n)s unit: its cases by status are in the table under the chart.",
+                "Progress per unit, %(n)s units: their cases by status are in the table under the chart.",
+                k, n="{n}"))}
 
 
 @bp.get("/data.json")

@@ -146,7 +146,7 @@ def upload_evidence(case_id):
     if xhr:
         return render_template("_evidence_item.html", e=item, back=back), 201
     flash(_("Uploaded: %(name)s", name=row.filename), "success")
-    return redirect(back)
+    return redirect(f"{back.split('#')[0]}#evidence-file-{row.id}")  # the page opens at, and focuses, the new file
 
 
 @bp.get("/evidence/<int:evidence_id>")

@@ -34,19 +34,19 @@ class UserApi:
         self.client, self.headers = client, headers
 
     def get(self, path, **kw):
-        return self.client.get("/api/v1" + path, headers=self.headers, **kw)
+        return self.client.get("/api/v1" + path, headers={**self.headers, **kw.pop("headers", {})}, **kw)
 
     def post(self, path, **kw):
-        return self.client.post("/api/v1" + path, headers=self.headers, **kw)
+        return self.client.post("/api/v1" + path, headers={**self.headers, **kw.pop("headers", {})}, **kw)
 
     def put(self, path, **kw):
-        return self.client.put("/api/v1" + path, headers=self.headers, **kw)
+        return self.client.put("/api/v1" + path, headers={**self.headers, **kw.pop("headers", {})}, **kw)
 
     def patch(self, path, **kw):
-        return self.client.patch("/api/v1" + path, headers=self.headers, **kw)
+        return self.client.patch("/api/v1" + path, headers={**self.headers, **kw.pop("headers", {})}, **kw)
 
     def delete(self, path, **kw):
-        return self.client.delete("/api/v1" + path, headers=self.headers, **kw)
+        return self.client.delete("/api/v1" + path, headers={**self.headers, **kw.pop("headers", {})}, **kw)
 
     def tasks(self, **params) -> list[dict]:
         r = self.get("/tasks", query_string={"limit": 500, **params})

@@ -127,8 +127,10 @@
       button.disabled = false;
       if (xhr.status === 201) {
         var list = document.getElementById(form.dataset.list);
+        var row = null;
         if (list) {
           list.insertAdjacentHTML('beforeend', xhr.responseText);
+          row = list.lastElementChild;
           var empty = list.parentElement.querySelector('.evidence-empty');
           if (empty) { empty.hidden = true; }
         }
@@ -140,6 +142,10 @@
         input.value = '';
         var chosen = document.getElementById(input.id + '-name');
         if (chosen) { chosen.textContent = chosen.dataset.empty; }
+        if (row) {  // the new file's row takes the focus: its name, its preview and remove are next
+          row.setAttribute('tabindex', '-1');
+          row.focus();
+        }
       } else {
         status.classList.add('is-error');
         status.textContent = xhr.responseText;
@@ -161,7 +167,16 @@
     xhr.send(new FormData(form));
   });
 
-  /* A refused form's error summary takes the focus, so a screen reader reads what to fix first. */
-  var summary = document.getElementById('form-errors');
-  if (summary && !document.querySelector('[autofocus]')) { summary.focus(); }
+  /* A refused form's error summary takes the focus, so a screen reader reads what to fix first
+     (the page's, or one that htmx swapped in, as the evidence review does). */
+  function focusSummary(root) {
+    var summary = root.querySelector('.error-summary[tabindex="-1"]');
+    if (summary) { summary.focus(); }
+    return summary;
+  }
+  if (!document.querySelector('[autofocus]')) { focusSummary(document); }
+  document.addEventListener('htmx:afterSettle', function (event) {
+    var target = event.detail && event.detail.elt;
+    if (target && target.querySelector) { focusSummary(target); }
+  });
 }());

@@ -48,6 +48,9 @@
       option.tooltip.renderMode = 'richText';
     }
     option.animation = false;  // the board is read at a glance; also keeps screenshots stable
+    // ECharts names the chart for screen readers with its series and figures (the locale follows
+    // <html lang>); the same figures are in the table under each chart ("View as table")
+    option.aria = Object.assign({ enabled: true, decal: { show: false } }, option.aria);
     chart.setOption(option);
     charts[id] = chart;
     return chart;
@@ -58,7 +61,10 @@
     if (!p.units.length) {
       return null;
     }
+    var described = p.units.length === 1 ? M.progress_description.one : M.progress_description.other;
     return {
+      // ECharts' own description of a horizontal stacked bar reads its coordinates, not the counts
+      aria: { label: { description: described.replace('{n}', p.units.length) } },
       tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' } },
       legend: { top: 0, type: 'scroll' },
       grid: { left: 8, right: 24, top: 32, bottom: 28, containLabel: true },
