@@ -23,6 +23,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import delete, insert, or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from . import datacopy, fanout, serializer, spiff_patches
 from . import forms as form_schemas
@@ -558,7 +559,10 @@ class Engine:
                     name=row["name"], lane=row["lane"], role=row["role"], unit_id=instance.unit_id,
                     business_key=instance.business_key, form_key=row["form_key"], due_at=row["due_at"],
                     state="open", created_at=now)
-                task.candidates = [TaskCandidate(user_id=u) for u in row["candidates"]]
+                if row["candidates"]:
+                    task.candidates = [TaskCandidate(user_id=u) for u in row["candidates"]]
+                else:  # known to be none: no load when read, and no collection bookkeeping to write
+                    set_committed_value(task, "candidates", [])
                 opened.append(task)
             session.add_all(opened)
             timers += [{"instance_id": instance.id, "task_id": task_id, "bpmn_id": bpmn_id, "due_at": due}

@@ -25,11 +25,12 @@ The rule that makes a derivation exact:
 from __future__ import annotations
 
 import json
+import os
 import re
 import types
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
-from uuid import uuid4
+from uuid import UUID
 
 from . import datacopy, serializer
 
@@ -101,25 +102,25 @@ def groups(referenced: frozenset[str], data: list[dict], candidates: list[dict])
 
 @dataclass
 class Template:
-    """A run's state with slots where the group's differing values go, and its task ids."""
+    """A run's state cut where its task ids and the group's differing values stand: `literals` are
+    the text between, `holes` say what goes in each gap (a task id's number, or len(task_ids) plus
+    a slot's number)."""
 
-    text: str
+    literals: list[str]
+    holes: list[int]
     keys: list[str]  # the data keys whose values differ within the group, by slot number
     task_ids: list[str]
-    events: list[Any] = field(default_factory=list)
 
     def derive(self, values: dict) -> tuple[str, dict[str, str]]:
         """The state of an instance with these data values, and its task ids by the template's."""
-        parts = [serializer.encode(values[k]) for k in self.keys]
-        ids = {old: str(uuid4()) for old in self.task_ids}
-
-        def put(match: re.Match) -> str:
-            slot = match.group(1)
-            if slot is not None:
-                return parts[int(slot)]
-            return ids.get(match.group(0), match.group(0))
-
-        return _SLOT_OR_UUID.sub(put, self.text), ids
+        raw = os.urandom(16 * len(self.task_ids))
+        fresh = [str(UUID(bytes=raw[i:i + 16], version=4)) for i in range(0, len(raw), 16)]
+        fill = fresh + [serializer.encode(values[k]) for k in self.keys]
+        pieces = [self.literals[0]]
+        for hole, literal in zip(self.holes, self.literals[1:], strict=True):
+            pieces.append(fill[hole])
+            pieces.append(literal)
+        return "".join(pieces), dict(zip(self.task_ids, fresh, strict=True))
 
 
 def template(dct: dict, start_data: dict, keys: list[str]) -> Template:
@@ -144,7 +145,19 @@ def template(dct: dict, start_data: dict, keys: list[str]) -> Template:
             task_ids.append(task_id)
             mark(task.get("data"))
             mark((task.get("delta") or {}).get("updates"))
-    return Template(serializer.encode(dct), list(keys), task_ids)
+    text = serializer.encode(dct)
+    number = {task_id: i for i, task_id in enumerate(task_ids)}
+    literals, holes, at = [], [], 0
+    for match in _SLOT_OR_UUID.finditer(text):
+        slot = match.group(1)
+        hole = len(task_ids) + int(slot) if slot is not None else number.get(match.group(0))
+        if hole is None:
+            continue  # an id that is no task of this run (in data): kept as it is
+        literals.append(text[at:match.start()])
+        holes.append(hole)
+        at = match.end()
+    literals.append(text[at:])
+    return Template(literals, holes, list(keys), task_ids)
 
 
 def canonical(state: str) -> str:
