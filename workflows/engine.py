@@ -201,8 +201,8 @@ class Engine:
         self.naive_zone = district_zone(naive_zone)
         self.registry = ModelRegistry(forms, required_steps=required_steps)
         self.script_engine = make_script_engine(self.clock.now, self.naive_zone)
-        # per model version: the names its expressions may read, or why instances cannot be derived
-        self._names: dict[int, frozenset[str] | fanout.NotDerivable] = {}
+        # per model version: the names its expressions may read (None: its instances are never derived)
+        self._names: dict[int, frozenset[str] | None] = {}
 
     def script_account(self):
         """Scripts run inside share one time and data budget (`scripting.script_account`): one engine
@@ -470,15 +470,14 @@ class Engine:
         return workflow, self._run(workflow, model)
 
     def _referenced(self, version_id: int, model: LoadedModel) -> frozenset[str]:
-        names = self._names.get(version_id)
-        if names is None:
+        if version_id not in self._names:
             try:
-                names = fanout.referenced_names([model.spec, *model.subprocess_specs.values()])
-            except fanout.NotDerivable as exc:
-                names = exc
-            self._names[version_id] = names
-        if isinstance(names, fanout.NotDerivable):
-            raise names
+                self._names[version_id] = fanout.referenced_names([model.spec, *model.subprocess_specs.values()])
+            except fanout.NotDerivable:
+                self._names[version_id] = None
+        names = self._names[version_id]
+        if names is None:
+            raise fanout.NotDerivable(f"model version {version_id} may read data no expression names")
         return names
 
     def _made(self, workflow: BpmnWorkflow, events: list[StepEvent]) -> _Made:
