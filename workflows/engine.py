@@ -29,7 +29,15 @@ from . import datacopy, fanout, serializer, spiff_patches
 from . import forms as form_schemas
 from .clock import Clock
 from .registry import LoadedModel, ModelRegistry
-from .scripting import CALL_DATA, CALL_SECONDS, UnsafeScriptError, district_zone, make_script_engine, script_account
+from .scripting import (
+    CALL_DATA,
+    CALL_SECONDS,
+    ScriptAccount,
+    UnsafeScriptError,
+    district_zone,
+    make_script_engine,
+    script_account,
+)
 from .steps import step_of
 from .tables import (
     HistoryEntry,
@@ -255,8 +263,9 @@ class Engine:
             return [self.start(session, key, data[i], unit_id=unit_ids[i], business_key=business_keys[i],
                                actor=actor, candidates=named[i]) for i in range(count)]
         made: list[_Made | None] = [None] * count
-        for group in parts:
-            self._make_group(model, group, data, named, made)
+        with self.script_account() as account:  # one budget for the batch, or the caller's
+            for group in parts:
+                self._make_group(model, group, data, named, made, account)
         return self._write_many(session, version_id, key, made, unit_ids, business_keys, actor)
 
     def complete_task(self, session: Session, task_id: str, data: dict, *, actor: str,
@@ -498,12 +507,18 @@ class Engine:
         return _Made(state, events, opened, timers, messages, workflow.is_completed())
 
     def _make_group(self, model: LoadedModel, group: list[int], data: list[dict], named: list[dict],
-                    made: list[_Made | None]) -> None:
+                    made: list[_Made | None], account: ScriptAccount) -> None:
         """Run the group's first two instances; derive the rest from the first when the second, derived
-        the same way, equals its own run (rule 3 of `workflows.fanout`), else run each."""
+        the same way, equals its own run (rule 3 of `workflows.fanout`), else run each.
+
+        A derived instance is charged to the script account what the first run's scripts spent, as if
+        it had run: when the account cannot pay for all of them, they run, and the limit is met
+        exactly where running them one by one meets it."""
         first, rest = group[0], group[1:]
+        seconds, volume = account.seconds_left, account.data_left
         workflow, events = self._fresh(model, data[first], named[first])
         made[first] = base = self._made(workflow, events)
+        seconds, volume = seconds - account.seconds_left, volume - account.data_left  # what one run spent
         if not rest:
             return
         second = rest[0]
@@ -516,10 +531,15 @@ class Engine:
             fanout.check_events(base.events, data[first], keys)
             if not made[second].same_as(self._derived(template, base, data[second])):  # type: ignore[union-attr]
                 raise fanout.NotDerivable("a derived instance differs from its own run")
+            derived = len(rest) - 1
+            if account.seconds_left < seconds * derived or account.data_left < volume * derived:
+                raise fanout.NotDerivable("the script account cannot pay for every instance")
         except fanout.NotDerivable:
             for i in rest[1:]:
                 made[i] = self._made(*self._fresh(model, data[i], named[i]))
             return
+        account.seconds_left -= seconds * derived
+        account.data_left -= volume * derived
         for i in rest[1:]:
             made[i] = self._derived(template, base, data[i])
 
