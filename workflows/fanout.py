@@ -21,6 +21,11 @@ The rule that makes a derivation exact:
    rows must equal the derived ones (task ids and change times aside). Anything the first two
    rules missed (a clock read by a script, a value copied where no data dict holds it) shows as
    a difference there, and the group falls back to running every instance one by one.
+4. A derived instance costs the script account (`scripting.script_account`) what the first run's
+   scripts spent; an account that cannot pay for all of them makes them run (and fail) as before.
+
+A group of one or two instances is simply run. Rows of a batch carry one time (the batch's), and
+a derived instance's state keeps the first run's change times.
 """
 from __future__ import annotations
 
