@@ -109,14 +109,20 @@ def recheck_case(ctx: Context, s: Session, p: Principal, case_id: int, comment: 
 
 
 def _start(ctx: Context, s: Session, p: Principal | None, case: Case, listed: list[dict], recheck: bool) -> None:
-    instance = workflow.start(
-        ctx, s, p, "unit_rectification",
-        {"case_id": case.id, "unit_id": case.unit_id, "round_id": case.round_id, "common_problems": listed,
-         "due_at": ctx.local_iso(case.due_at), "green_days": ctx.settings.green_days,
-         "yellow_days": ctx.settings.yellow_days, "talk_days": ctx.settings.talk_days,
-         "reply_days_default": ctx.settings.reply_days, "recheck": recheck},
-        BusinessKey(KeyKind.CASE, case.id), unit_id=case.unit_id)
+    instance = workflow.start(ctx, s, p, MODEL, start_data(ctx, case, listed, recheck),
+                              BusinessKey(KeyKind.CASE, case.id), unit_id=case.unit_id)
     case.process_instance_id = instance.id
+
+
+MODEL = "unit_rectification"
+
+
+def start_data(ctx: Context, case: Case, listed: list[dict], recheck: bool) -> dict:
+    """What a case's workflow starts with: the common problems sent to it and the points of its ladder."""
+    return {"case_id": case.id, "unit_id": case.unit_id, "round_id": case.round_id, "common_problems": listed,
+            "due_at": ctx.local_iso(case.due_at), "green_days": ctx.settings.green_days,
+            "yellow_days": ctx.settings.yellow_days, "talk_days": ctx.settings.talk_days,
+            "reply_days_default": ctx.settings.reply_days, "recheck": recheck}
 
 
 # ---------------------------------------------------------------- what the case's steps need

@@ -53,13 +53,39 @@ def leader_of(s: Session, unit_id: int) -> int | None:
     return s.scalar(select(Unit.leader_id).where(Unit.id == unit_id))
 
 
-def task_recipients(s: Session, task: HumanTask) -> list[int]:
+class Roster:
+    """The active accounts of some units, read at once: `people` and `unit_staff` for many units
+    (the cases a published list opens) without a query per unit."""
+
+    def __init__(self, s: Session, unit_ids: Iterable[int]):
+        self.unit_ids = set(unit_ids)
+        self._roles: dict[int | None, list[tuple[int, list[str]]]] = {u: [] for u in self.unit_ids}
+        if self.unit_ids:
+            query = select(User.id, User.unit_id, User.roles).where(User.active.is_(True),
+                                                                     User.unit_id.in_(self.unit_ids))
+            for uid, unit_id, roles in s.execute(query.order_by(User.id)):
+                self._roles[unit_id].append((uid, roles or []))
+
+    def people(self, role: str, unit_id: int) -> list[int]:
+        return [uid for uid, roles in self._roles[unit_id] if role in roles]
+
+    def unit_staff(self, unit_id: int) -> list[int]:
+        return [uid for uid, roles in self._roles[unit_id] if set(roles) & set(UNIT_STAFF)]
+
+
+def roster(s: Session, unit_ids: Iterable[int]) -> Roster:
+    return Roster(s, unit_ids)
+
+
+def task_recipients(s: Session, task: HumanTask, roster: Roster | None = None) -> list[int]:
     """Whoever may do the task: the users it names, or the holders of its role (of its unit, for a
     unit's role; the leader in charge of its unit, for a leader's)."""
     if task.candidates:
         return [c.user_id for c in task.candidates]
     if task.role is None:
         return []
+    if task.role in access.UNIT_SCOPED and roster is not None and task.unit_id in roster.unit_ids:
+        return roster.people(task.role, task.unit_id)
     if task.role == "leader":
         leader = s.scalar(select(Unit.leader_id).where(Unit.id == task.unit_id)) if task.unit_id else None
         return [leader] if leader else []
@@ -96,7 +122,7 @@ def tell_leader(ctx: Context, s: Session, round_id: int, leader_id: int, kind: s
     return note
 
 
-def on_run(ctx: Context, s: Session, result: RunResult) -> None:
+def on_run(ctx: Context, s: Session, result: RunResult, roster: Roster | None = None) -> None:
     """Tell whoever may do it of each task a workflow run opened; when the office is to hold a talk
     with a still-late unit, the unit's leader in charge is told too. The notices of tasks the run
     closed are read: there is nothing left to do about them."""
@@ -109,7 +135,7 @@ def on_run(ctx: Context, s: Session, result: RunResult) -> None:
             measure_case(s, key.id) if key is not None and key.kind == KeyKind.MEASURE else None)
         round_id = case.round_id if case is not None else (
             key.id if key is not None and key.kind == KeyKind.ROUND else None)
-        told = tell(ctx, s, task_recipients(s, task), "task", round_id=round_id,
+        told = tell(ctx, s, task_recipients(s, task, roster), "task", round_id=round_id,
                     case_id=case.id if case else None, task_id=task.id, unit_id=task.unit_id, subject=task.name)
         if told and task.step == "talk_reminder" and case is not None:
             leader = s.scalar(select(Unit.leader_id).where(Unit.id == case.unit_id))
@@ -138,8 +164,10 @@ def on_returned(ctx: Context, s: Session, case: Case, reason: str | None) -> Non
          unit_id=case.unit_id, detail=reason)
 
 
-def on_list_published(ctx: Context, s: Session, case: Case) -> None:
-    tell(ctx, s, unit_staff(s, case.unit_id), "list_published", round_id=case.round_id, case_id=case.id,
+def on_list_published(ctx: Context, s: Session, case: Case, roster: Roster | None = None) -> None:
+    staff = roster.unit_staff(case.unit_id) if roster is not None and case.unit_id in roster.unit_ids \
+        else unit_staff(s, case.unit_id)
+    tell(ctx, s, staff, "list_published", round_id=case.round_id, case_id=case.id,
          unit_id=case.unit_id)
 
 

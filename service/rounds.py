@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from workflows.engine import StepEvent
 from workflows.tables import HumanTask
 
-from . import access, audit, cases, letters, notices, pools, targets, workflow
+from . import access, audit, fanout, letters, notices, pools, targets, workflow
 from .auth import Principal
 from .context import Context
 from .db import lock_row
@@ -651,10 +651,7 @@ def publish(ctx: Context, s: Session, p: Principal | None, rnd: Round) -> None:
     rnd.status, rnd.published_at = RoundStatus.PUBLISHED, now
     to = recipients(s, rnd.id)
     due = now + timedelta(days=ctx.settings.deadline_days)
-    for unit in to.units:
-        sent = to.per_unit[unit.id]
-        case = cases.open_case(ctx, s, p, rnd.id, unit.id, sent, due)
-        notices.on_list_published(ctx, s, case)
+    fanout.open_cases(ctx, s, p, rnd.id, [(unit.id, to.per_unit[unit.id]) for unit in to.units], due)
     for leader_id, unit_ids in to.leaders.items():
         notices.tell_leader(ctx, s, rnd.id, leader_id, "list", unit_ids)
     for department_id, governed in to.departments.items():

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
@@ -19,6 +20,9 @@ from .auth import Principal
 from .context import Context
 from .models import BusinessKey
 
+if TYPE_CHECKING:
+    from .notices import Roster
+
 
 def start(ctx: Context, s: Session, p: Principal | None, model_key: str, data: dict, key: BusinessKey, *,
           unit_id: int | None = None, candidates: dict[str, list[int]] | None = None) -> ProcessInstance:
@@ -27,6 +31,26 @@ def start(ctx: Context, s: Session, p: Principal | None, model_key: str, data: d
                                   actor=p.username if p else None, candidates=candidates)
         _dispatch(ctx, s, p, result)
     return result.instance
+
+
+def start_many(ctx: Context, s: Session, p: Principal | None, model_key: str, data: list[dict],
+               keys: list[BusinessKey], *, unit_ids: list[int | None], roster: Roster | None = None,
+               then: Callable[[int, RunResult], None] | None = None) -> list[ProcessInstance]:
+    """`start` for many instances of one model at once (a list published to every unit): the engine
+    makes them together; each one's events are applied as `start` applies them, one instance after
+    the other, and `then(index, result)` runs after each (what the caller does per instance). The
+    `roster` of the units' accounts tells their people without a query per instance."""
+    from . import notices
+
+    results = ctx.engine.start_many(s, model_key, data, unit_ids=unit_ids, business_keys=[str(k) for k in keys],
+                                    actor=p.username if p else None)
+    roster = roster or notices.roster(s, [u for u in unit_ids if u is not None])
+    for index, result in enumerate(results):
+        with ctx.engine.script_account():  # as `start`: shared with the calls its steps set off
+            _dispatch(ctx, s, p, result, roster)
+            if then is not None:
+                then(index, result)
+    return [r.instance for r in results]
 
 
 def complete(ctx: Context, s: Session, p: Principal, task_id: str, data: dict,
@@ -63,10 +87,11 @@ def deliver_message(ctx: Context, s: Session, p: Principal | None, name: str, ke
     return results
 
 
-def _dispatch(ctx: Context, s: Session, p: Principal | None, result: RunResult) -> None:
+def _dispatch(ctx: Context, s: Session, p: Principal | None, result: RunResult,
+              roster: Roster | None = None) -> None:
     # Imported here: the handlers live in the modules that call this one (publishing a round starts cases).
     from . import notices
     from .workflow_events import dispatch
 
     dispatch(ctx, s, p, result)
-    notices.on_run(ctx, s, result)  # whoever may do a task it opened is told
+    notices.on_run(ctx, s, result, roster)  # whoever may do a task it opened is told

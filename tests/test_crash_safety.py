@@ -30,10 +30,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def slow_start_model() -> bytes:
     """The shipped unit_rectification whose first script takes a noticeable while for every unit,
-    so that a publication's fan-out lasts long enough to be killed half-way."""
+    so that a publication's fan-out lasts long enough to be killed half-way. The script reads the
+    case's id, so no unit's workflow can be derived from another's: each one runs."""
     xml = (ROOT / "bpmn" / "unit_rectification.bpmn").read_text(encoding="utf-8")
     slow = xml.replace("<bpmn:script>self_checked = recheck",
-                       "<bpmn:script>spin = 0\nfor i in range(20000):\n    spin = spin + i\nself_checked = recheck", 1)
+                       "<bpmn:script>spin = case_id\nfor i in range(20000):\n    spin = spin + i\n"
+                       "self_checked = recheck", 1)
     assert slow != xml
     return slow.encode()
 

@@ -21,14 +21,23 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition as CamundaMessage
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, insert, or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
-from . import datacopy, serializer, spiff_patches
+from . import datacopy, fanout, serializer, spiff_patches
 from . import forms as form_schemas
 from .clock import Clock
 from .registry import LoadedModel, ModelRegistry
-from .scripting import CALL_DATA, CALL_SECONDS, UnsafeScriptError, district_zone, make_script_engine, script_account
+from .scripting import (
+    CALL_DATA,
+    CALL_SECONDS,
+    ScriptAccount,
+    UnsafeScriptError,
+    district_zone,
+    make_script_engine,
+    script_account,
+)
 from .steps import step_of
 from .tables import (
     HistoryEntry,
@@ -128,6 +137,26 @@ class RunResult:
     closed: list[str] = field(default_factory=list)  # the ids of the task rows it completed or cancelled
 
 
+@dataclass
+class _Made:
+    """An instance made in memory by `start_many`, before its rows are written."""
+
+    state: str
+    events: list[StepEvent]
+    opened: list[dict]  # the human task rows' values, candidates among them
+    timers: dict[str, tuple[str, datetime]]
+    messages: dict[str, str]
+    completed: bool
+
+    def same_as(self, other: _Made) -> bool:
+        """The same steps, data, events and index rows, task ids and change times aside."""
+        def rows(made: _Made) -> tuple:
+            return ([{k: v for k, v in r.items() if k != "id"} for r in made.opened],
+                    sorted(made.timers.values()), sorted(made.messages.values()), made.completed)
+        return (fanout.canonical(self.state) == fanout.canonical(other.state) and self.events == other.events
+                and rows(self) == rows(other))
+
+
 def _all_tasks(workflow: BpmnWorkflow, **filters):
     tasks = list(workflow.get_tasks(**filters))
     for sub in workflow.subprocesses.values():
@@ -180,6 +209,8 @@ class Engine:
         self.naive_zone = district_zone(naive_zone)
         self.registry = ModelRegistry(forms, required_steps=required_steps)
         self.script_engine = make_script_engine(self.clock.now, self.naive_zone)
+        # per model version: the names its expressions may read (None: its instances are never derived)
+        self._names: dict[int, frozenset[str] | None] = {}
 
     def script_account(self):
         """Scripts run inside share one time and data budget (`scripting.script_account`): one engine
@@ -198,10 +229,6 @@ class Engine:
         if version_id is None:
             raise UnknownModel(f"no process model {key!r} is deployed")
         model = self.registry.load(session, version_id)
-        workflow = BpmnWorkflow(model.spec, model.subprocess_specs, script_engine=self.script_engine)
-        workflow.data["__candidates__"] = candidates or {}
-        start = workflow.get_next_task(state=TaskState.READY)
-        start.data.update(datacopy.deepcopy(data))
         now = self.clock.now()
         instance = ProcessInstance(
             model_version_id=version_id, model_key=key, business_key=business_key, unit_id=unit_id,
@@ -210,8 +237,36 @@ class Engine:
         session.add(instance)
         session.flush()
         self._history(session, instance, "started", actor, data={"business_key": business_key})
-        events = self._run(workflow, model)
+        workflow, events = self._fresh(model, data, candidates or {})
         return RunResult(instance, events, *self._save(session, instance, workflow, model, events, actor))
+
+    def start_many(self, session: Session, key: str, data: list[dict], *, unit_ids: list[int | None],
+                   business_keys: list[str | None], actor: str | None = None,
+                   candidates: list[dict[str, list[int]] | None] | None = None) -> list[RunResult]:
+        """Start one instance per entry of `data`, as `start` would one after the other, and return
+        their results in that order. SpiffWorkflow runs once per group of instances that take the
+        same path; the others are derived from that run (the rule is in `workflows.fanout`), and
+        every row is written in bulk. A model the rule cannot vouch for runs instance by instance."""
+        count = len(data)
+        named = [c or {} for c in (candidates or [None] * count)]
+        if not len(unit_ids) == len(business_keys) == len(named) == count:
+            raise ValueError("start_many needs one unit id, business key and candidate list per instance")
+        if not count:
+            return []
+        version_id = self.registry.latest_id(session, key)
+        if version_id is None:
+            raise UnknownModel(f"no process model {key!r} is deployed")
+        model = self.registry.load(session, version_id)
+        try:
+            parts = fanout.groups(self._referenced(version_id, model), data, named)
+        except fanout.NotDerivable:
+            return [self.start(session, key, data[i], unit_id=unit_ids[i], business_key=business_keys[i],
+                               actor=actor, candidates=named[i]) for i in range(count)]
+        made: list[_Made | None] = [None] * count
+        with self.script_account() as account:  # one budget for the batch, or the caller's
+            for group in parts:
+                self._make_group(model, group, data, named, made, account)
+        return self._write_many(session, version_id, key, made, unit_ids, business_keys, actor)
 
     def complete_task(self, session: Session, task_id: str, data: dict, *, actor: str,
                       check: Callable[[HumanTask, dict], None] | None = None) -> RunResult:
@@ -415,6 +470,131 @@ class Engine:
         return results
 
     # ----------------------------------------------------------------- internals
+    def _fresh(self, model: LoadedModel, data: dict, candidates: dict) -> tuple[BpmnWorkflow, list[StepEvent]]:
+        """A new workflow of the model with this start data, run until it waits."""
+        workflow = BpmnWorkflow(model.spec, model.subprocess_specs, script_engine=self.script_engine)
+        workflow.data["__candidates__"] = candidates
+        start = workflow.get_next_task(state=TaskState.READY)
+        start.data.update(datacopy.deepcopy(data))
+        return workflow, self._run(workflow, model)
+
+    def _referenced(self, version_id: int, model: LoadedModel) -> frozenset[str]:
+        if version_id not in self._names:
+            try:
+                self._names[version_id] = fanout.referenced_names([model.spec, *model.subprocess_specs.values()])
+            except fanout.NotDerivable:
+                self._names[version_id] = None
+        names = self._names[version_id]
+        if names is None:
+            raise fanout.NotDerivable(f"model version {version_id} may read data no expression names")
+        return names
+
+    def _made(self, workflow: BpmnWorkflow, events: list[StepEvent]) -> _Made:
+        """What a fresh run leaves to store: its state and its index rows."""
+        state = self._state_text(workflow)
+        candidates = workflow.data.get("__candidates__", {})
+        opened = []
+        for task in _ready_human_tasks(workflow):
+            spec = task.task_spec
+            role = self.role_for_lane(spec.lane)
+            form = getattr(spec, "form", None)
+            opened.append({
+                "id": str(task.id), "bpmn_id": spec.bpmn_id, "step": step_of(spec),
+                "name": spec.bpmn_name or spec.bpmn_id, "lane": spec.lane, "role": role,
+                "form_key": form.key if form is not None and form.key else None, "due_at": self._due_at(task),
+                "candidates": [int(u) for u in candidates.get(role or "", [])]})
+        timers, messages = self._waits(workflow)
+        return _Made(state, events, opened, timers, messages, workflow.is_completed())
+
+    def _make_group(self, model: LoadedModel, group: list[int], data: list[dict], named: list[dict],
+                    made: list[_Made | None], account: ScriptAccount) -> None:
+        """Run the group's first two instances; derive the rest from the first when the second, derived
+        the same way, equals its own run (rule 3 of `workflows.fanout`), else run each.
+
+        A derived instance is charged to the script account what the first run's scripts spent, as if
+        it had run: when the account cannot pay for all of them, they run, and the limit is met
+        exactly where running them one by one meets it."""
+        first, rest = group[0], group[1:]
+        seconds, volume = account.seconds_left, account.data_left
+        workflow, events = self._fresh(model, data[first], named[first])
+        made[first] = base = self._made(workflow, events)
+        seconds, volume = seconds - account.seconds_left, volume - account.data_left  # what one run spent
+        if not rest:
+            return
+        second = rest[0]
+        made[second] = self._made(*self._fresh(model, data[second], named[second]))
+        if len(rest) == 1:
+            return
+        keys = [k for k in data[first] if any(data[i][k] != data[first][k] for i in rest)]
+        try:
+            template = fanout.template(datacopy.deepcopy(serializer.to_dict(workflow)), data[first], keys)
+            fanout.check_events(base.events, data[first], keys)
+            if not made[second].same_as(self._derived(template, base, data[second])):  # type: ignore[union-attr]
+                raise fanout.NotDerivable("a derived instance differs from its own run")
+            derived = len(rest) - 1
+            if account.seconds_left < seconds * derived or account.data_left < volume * derived:
+                raise fanout.NotDerivable("the script account cannot pay for every instance")
+        except fanout.NotDerivable:
+            for i in rest[1:]:
+                made[i] = self._made(*self._fresh(model, data[i], named[i]))
+            return
+        account.seconds_left -= seconds * derived
+        account.data_left -= volume * derived
+        for i in rest[1:]:
+            made[i] = self._derived(template, base, data[i])
+
+    def _derived(self, template: fanout.Template, base: _Made, data: dict) -> _Made:
+        state, ids = template.derive(data)
+        if len(state) > MAX_STATE_CHARS:
+            self._too_large(state)
+        events = [StepEvent(e.kind, e.bpmn_id, e.name, fanout.with_values(e.data, data, template.keys), e.step)
+                  for e in base.events]
+        opened = [{**row, "id": ids[row["id"]], "candidates": list(row["candidates"])} for row in base.opened]
+        timers = {ids[task_id]: value for task_id, value in base.timers.items()}
+        messages = {ids[task_id]: name for task_id, name in base.messages.items()}
+        return _Made(state, events, opened, timers, messages, base.completed)
+
+    def _write_many(self, session: Session, version_id: int, key: str, made: list[_Made | None],
+                    unit_ids: list[int | None], business_keys: list[str | None], actor: str | None) -> list[RunResult]:
+        now = self.clock.now()
+        runs = [m for m in made if m is not None]
+        instances = [ProcessInstance(
+            model_version_id=version_id, model_key=key, business_key=business_key, unit_id=unit_id,
+            status="completed" if run.completed else "running", state=run.state, created_at=now, updated_at=now)
+            for run, unit_id, business_key in zip(runs, unit_ids, business_keys, strict=True)]
+        session.add_all(instances)
+        session.flush()
+        history, timers, messages, results = [], [], [], []
+        for instance, run in zip(instances, runs, strict=True):
+            history.append({"instance_id": instance.id, "at": now, "actor": actor, "event": "started",
+                            "data": {"business_key": instance.business_key}})
+            if run.completed:
+                history.append({"instance_id": instance.id, "at": now, "actor": actor, "event": "completed",
+                                "data": None})
+            opened = []
+            for row in run.opened:
+                task = HumanTask(
+                    id=row["id"], instance_id=instance.id, model_key=key, bpmn_id=row["bpmn_id"], step=row["step"],
+                    name=row["name"], lane=row["lane"], role=row["role"], unit_id=instance.unit_id,
+                    business_key=instance.business_key, form_key=row["form_key"], due_at=row["due_at"],
+                    state="open", created_at=now)
+                if row["candidates"]:
+                    task.candidates = [TaskCandidate(user_id=u) for u in row["candidates"]]
+                else:  # known to be none: no load when read, and no collection bookkeeping to write
+                    set_committed_value(task, "candidates", [])
+                opened.append(task)
+            session.add_all(opened)
+            timers += [{"instance_id": instance.id, "task_id": task_id, "bpmn_id": bpmn_id, "due_at": due}
+                       for task_id, (bpmn_id, due) in run.timers.items()]
+            messages += [{"instance_id": instance.id, "task_id": task_id, "name": name,
+                          "correlation_key": instance.business_key} for task_id, name in run.messages.items()]
+            results.append(RunResult(instance, run.events, opened))
+        for table, rows in ((HistoryEntry, history), (Timer, timers), (MessageSubscription, messages)):
+            if rows:
+                session.execute(insert(table), rows)
+        session.flush()
+        return results
+
     @staticmethod
     def _lock(session: Session, instance_id: int) -> ProcessInstance:
         """Row-lock the instance where the database can (PostgreSQL); the version counter
@@ -513,12 +693,7 @@ class Engine:
         """Store the state and bring the task, timer and message rows in line with it; the task rows
         opened and the ids of those closed, for the caller to tell people of."""
         now = self.clock.now()
-        state = serializer.dumps(workflow)
-        if len(state) > MAX_STATE_CHARS:
-            raise WorkflowFailure(f"the instance's data grew to {len(state):,} characters, over the limit of "
-                                  f"{MAX_STATE_CHARS:,}; a script is building more data than a case can hold",
-                                  code="state_too_large")
-        instance.state = state
+        instance.state = self._state_text(workflow)
         instance.updated_at = now
         if workflow.is_completed():
             instance.status = "completed"
@@ -527,6 +702,18 @@ class Engine:
         self._index_waits(session, instance, workflow)
         session.flush()
         return changes
+
+    def _state_text(self, workflow: BpmnWorkflow) -> str:
+        state = serializer.dumps(workflow)
+        if len(state) > MAX_STATE_CHARS:
+            self._too_large(state)
+        return state
+
+    @staticmethod
+    def _too_large(state: str) -> None:
+        raise WorkflowFailure(f"the instance's data grew to {len(state):,} characters, over the limit of "
+                              f"{MAX_STATE_CHARS:,}; a script is building more data than a case can hold",
+                              code="state_too_large")
 
     def _index_human_tasks(self, session, instance, workflow, model, now) -> tuple[list[HumanTask], list[str]]:
         ready = {str(t.id): t for t in _ready_human_tasks(workflow)}
@@ -581,9 +768,8 @@ class Engine:
             when = when.replace(tzinfo=self.naive_zone)
         return when.astimezone(UTC)
 
-    def _index_waits(self, session, instance, workflow) -> None:
-        """The instance's timer and message rows as its waiting tasks need them; rows that already
-        say so are kept, the rest deleted or added."""
+    def _waits(self, workflow) -> tuple[dict[str, tuple[str, datetime]], dict[str, str]]:
+        """The timer (bpmn id, due time) and message name each waiting task waits for, by task id."""
         timers: dict[str, tuple[str, datetime]] = {}
         messages: dict[str, str] = {}
         for task in workflow.event_manager.tasks.values():
@@ -600,6 +786,12 @@ class Engine:
                     timers[str(task.id)] = (task.task_spec.bpmn_id, due)
             elif isinstance(definition, MessageEventDefinition):
                 messages[str(task.id)] = definition.name
+        return timers, messages
+
+    def _index_waits(self, session, instance, workflow) -> None:
+        """The instance's timer and message rows as its waiting tasks need them; rows that already
+        say so are kept, the rest deleted or added."""
+        timers, messages = self._waits(workflow)
         with session.no_autoflush:  # only this instance's index rows are read, and none is pending
             stored_timers = session.execute(select(Timer.id, Timer.task_id, Timer.bpmn_id, Timer.due_at)
                                             .where(Timer.instance_id == instance.id)).all()

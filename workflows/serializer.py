@@ -78,3 +78,21 @@ def loads(state: str, spec, subprocess_specs, script_engine) -> BpmnWorkflow:
     workflow = _serializer().deserialize_json(state, spec=spec, subprocess_specs=subprocess_specs)
     workflow.script_engine = script_engine
     return workflow
+
+
+def to_dict(workflow: BpmnWorkflow) -> dict:
+    """The dictionary `dumps` encodes: its values still Python objects, which `encode` writes as
+    `dumps` would (a state derived from another is written part by part, see `workflows.fanout`)."""
+    serializer = _serializer()
+    serializer.registry._encoder_mode = True
+    try:
+        dct = serializer.to_dict(workflow)
+    finally:
+        serializer.registry._encoder_mode = False
+    dct[serializer.VERSION_KEY] = serializer.VERSION
+    return dct
+
+
+def encode(value) -> str:
+    """A value as `dumps` writes it inside a state."""
+    return json.dumps(value, cls=_serializer()._encoder_cls)

@@ -1,0 +1,190 @@
+"""Starting many instances of one model at once, by deriving them from one run.
+
+Publishing a list starts an instance per unit, all from the same start event, with data that
+differs only in values such as the case and unit ids. Running SpiffWorkflow for each costs
+milliseconds a unit; a derived instance costs a text substitution.
+
+The rule that makes a derivation exact:
+
+1. Every string anywhere in the parsed model (scripts, conditions, timer and due-date expressions,
+   loop conditions, extension values...) is read as possible code, and every identifier in it
+   counts as a name the model may read (`referenced_names`). Over-counting only costs speed.
+   A model naming `locals`, `vars`, `dir`, `globals`, `eval` or `exec` reads names we cannot
+   see: nothing is derived for it.
+2. Instances whose data agree on every referenced key (and on their key sets and their task
+   candidates) form a group (`groups`): the engine takes the same path for all of them, computes
+   the same script results, timer values and due dates. The engine runs for the group's first
+   instance; the other instances differ only in the values of keys no expression reads, which
+   travel unchanged from task to task. Their state is the first one's with those values put in
+   their place, and with fresh task ids.
+3. The engine also runs, for real, the group's second instance, and its state, events and index
+   rows must equal the derived ones (task ids and change times aside). Anything the first two
+   rules missed (a clock read by a script, a value copied where no data dict holds it) shows as
+   a difference there, and the group falls back to running every instance one by one.
+4. A derived instance costs the script account (`scripting.script_account`) what the first run's
+   scripts spent; an account that cannot pay for all of them makes them run (and fail) as before.
+
+A group of one or two instances is simply run. Rows of a batch carry one time (the batch's), and
+a derived instance's state keeps the first run's change times.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import types
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from . import datacopy, serializer
+
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# Names through which a script can read data it does not name.
+_OPAQUE = frozenset({"locals", "vars", "dir", "globals", "eval", "exec", "__dict__", "__builtins__"})
+# Attributes the engine never evaluates; only words for people.
+_WORDS = frozenset({"documentation", "bpmn_name", "description", "lane"})
+_UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+_SLOT_MARK = "\x00rectiflow-slot:{}\x00"
+_SLOT_OR_UUID = re.compile(r'"\\u0000rectiflow-slot:(\d+)\\u0000"|' + _UUID)
+_CHANGE_TIME = re.compile(r'"last_state_change":[-0-9.eE+]+')
+_ANY_UUID = re.compile(_UUID)
+
+
+class NotDerivable(Exception):
+    """The model or the data leave room for a difference the derivation would not make."""
+
+
+def referenced_names(specs: list[Any]) -> frozenset[str]:
+    """Every identifier in any string reachable from the parsed process specs."""
+    names: set[str] = set()
+    seen: set[int] = set()
+    stack: list[Any] = list(specs)
+    while stack:
+        obj = stack.pop()
+        if isinstance(obj, str):
+            names.update(_IDENT.findall(obj))
+            continue
+        if obj is None or isinstance(obj, (bool, int, float, type)):
+            continue
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        if isinstance(obj, dict):
+            stack.extend(obj.keys())
+            stack.extend(obj.values())
+        elif isinstance(obj, (list, tuple, set, frozenset)):
+            stack.extend(obj)
+        elif isinstance(obj, types.MethodType):
+            stack.append(obj.__self__)  # a listener of the spec's events: its object is walked
+        elif isinstance(obj, (types.FunctionType, types.BuiltinFunctionType)) and _ours(obj.__module__):
+            continue
+        elif hasattr(obj, "__dict__") and _ours(type(obj).__module__):
+            stack.extend(v for k, v in vars(obj).items() if k not in _WORDS)
+        else:
+            raise NotDerivable(f"the model holds a {type(obj).__name__}, which may carry code")
+    if names & _OPAQUE:
+        raise NotDerivable("a script reads names it does not spell out")
+    return frozenset(names)
+
+
+def _ours(module: str | None) -> bool:
+    return (module or "").split(".")[0] in ("SpiffWorkflow", "workflows")
+
+
+def groups(referenced: frozenset[str], data: list[dict], candidates: list[dict]) -> list[list[int]]:
+    """Indexes of the instances that share a path, in order of their first member."""
+    by_key: dict[str, list[int]] = {}
+    for index, (values, named) in enumerate(zip(data, candidates, strict=True)):
+        try:
+            signature = json.dumps([sorted(values), {k: v for k, v in values.items() if k in referenced}, named],
+                                   sort_keys=True, ensure_ascii=False)
+        except (TypeError, ValueError) as exc:
+            raise NotDerivable(f"the data is not plain: {exc}") from exc
+        by_key.setdefault(signature, []).append(index)
+    return list(by_key.values())
+
+
+@dataclass
+class Template:
+    """A run's state cut where its task ids and the group's differing values stand: `literals` are
+    the text between, `holes` say what goes in each gap (a task id's number, or len(task_ids) plus
+    a slot's number)."""
+
+    literals: list[str]
+    holes: list[int]
+    keys: list[str]  # the data keys whose values differ within the group, by slot number
+    task_ids: list[str]
+
+    def derive(self, values: dict) -> tuple[str, dict[str, str]]:
+        """The state of an instance with these data values, and its task ids by the template's."""
+        raw = os.urandom(16 * len(self.task_ids))
+        fresh = [str(UUID(bytes=raw[i:i + 16], version=4)) for i in range(0, len(raw), 16)]
+        fill = fresh + [serializer.encode(values[k]) for k in self.keys]
+        pieces = [self.literals[0]]
+        for hole, literal in zip(self.holes, self.literals[1:], strict=True):
+            pieces.append(fill[hole])
+            pieces.append(literal)
+        return "".join(pieces), dict(zip(self.task_ids, fresh, strict=True))
+
+
+def template(dct: dict, start_data: dict, keys: list[str]) -> Template:
+    """Mark in a run's state dictionary (a copy of `serializer.to_dict`'s: it is changed here) every
+    place holding a start value of `keys`. A key found holding another value was changed by the
+    run: not derivable. A start value kept anywhere else is caught by the check of rule 3."""
+    slots = {k: _SLOT_MARK.format(i) for i, k in enumerate(keys)}
+    task_ids: list[str] = []
+
+    def mark(container: dict | None) -> None:
+        if not container:
+            return
+        for key, slot in slots.items():
+            if key in container:
+                if container[key] != start_data[key]:
+                    raise NotDerivable(f"the run changed {key!r}")
+                container[key] = slot
+
+    for wf in [dct, *dct.get("subprocesses", {}).values()]:
+        mark(wf.get("data"))
+        for task_id, task in wf.get("tasks", {}).items():
+            task_ids.append(task_id)
+            mark(task.get("data"))
+            mark((task.get("delta") or {}).get("updates"))
+    text = serializer.encode(dct)
+    number = {task_id: i for i, task_id in enumerate(task_ids)}
+    literals, holes, at = [], [], 0
+    for match in _SLOT_OR_UUID.finditer(text):
+        slot = match.group(1)
+        hole = len(task_ids) + int(slot) if slot is not None else number.get(match.group(0))
+        if hole is None:
+            continue  # an id that is no task of this run (in data): kept as it is
+        literals.append(text[at:match.start()])
+        holes.append(hole)
+        at = match.end()
+    literals.append(text[at:])
+    return Template(literals, holes, list(keys), task_ids)
+
+
+def canonical(state: str) -> str:
+    """A state with its task ids numbered by first appearance and without change times: two runs
+    that took the same steps with the same data read the same."""
+    numbers: dict[str, str] = {}
+    text = _CHANGE_TIME.sub('"last_state_change":0', state)
+    return _ANY_UUID.sub(lambda m: numbers.setdefault(m.group(0), f"#{len(numbers)}"), text)
+
+
+def check_events(events: list[Any], start_data: dict, keys: list[str]) -> None:
+    """The events of the first run carry the differing keys, if at all, with their start values."""
+    for event in events:
+        for key in keys:
+            if key in event.data and event.data[key] != start_data[key]:
+                raise NotDerivable(f"a step reported a changed {key!r}")
+
+
+def with_values(data: dict, values: dict, keys: list[str]) -> dict:
+    """An event's data for another instance of the group: its own values of the differing keys."""
+    out = datacopy.deepcopy(data)
+    for key in keys:
+        if key in out:
+            out[key] = datacopy.deepcopy(values[key])
+    return out
