@@ -96,9 +96,11 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "run":
         from waitress import serve
 
-        from .scheduler import TimerScheduler
+        from .scheduler import JobRunner, TimerScheduler
 
         TimerScheduler(ctx, ctx.settings.timer_interval).start()
+        if not ctx.settings.broker_url:  # else Celery workers run the jobs
+            JobRunner(ctx, ctx.settings.timer_interval).start()
         print(f"rectiflow serving on http://{args.host}:{args.port}/ (API at /api/v1)")
         serve(app, host=args.host, port=args.port, threads=args.threads)
     return 0

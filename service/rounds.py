@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from workflows.engine import StepEvent
 from workflows.tables import HumanTask
 
-from . import access, audit, cases, letters, notices, pools, targets, workflow
+from . import access, audit, cases, jobs, letters, notices, pools, targets, workflow
 from .auth import Principal
 from .context import Context
 from .db import lock_row
@@ -25,10 +25,13 @@ from .models import (
     RECTIFYING_KINDS,
     AuditFinding,
     BusinessKey,
+    Case,
     Clue,
     CoDepartment,
     CommonProblem,
     InspectorProfile,
+    Job,
+    JobKind,
     KeyKind,
     Problem,
     ProblemSource,
@@ -640,9 +643,11 @@ def preview(s: Session, p: Principal, round_id: int) -> dict:
                             for d, governed in to.departments.items()]}
 
 
-def publish(ctx: Context, s: Session, p: Principal | None, rnd: Round) -> None:
-    """Fan out: a case for every unit the list reaches (with the common problems sent to it), the list
-    to every leader in charge, a letter to every department leading or sharing a common problem."""
+def publish(ctx: Context, s: Session, p: Principal | None, rnd: Round) -> Job:
+    """The list goes out: the round is published now, and a publication job (see `jobs`) fans it out
+    in chunks after this transaction: a case for every unit the list reaches (with the common
+    problems sent to it), then the list to every leader in charge and a letter to every department
+    leading or sharing a common problem. Who receives what is fixed here, at approval."""
     now = ctx.now()
     # Take the round before reading its list, so that a common problem added meanwhile is either
     # committed first (and published here) or made to wait and refused (see add_common_problem).
@@ -651,14 +656,43 @@ def publish(ctx: Context, s: Session, p: Principal | None, rnd: Round) -> None:
     rnd.status, rnd.published_at = RoundStatus.PUBLISHED, now
     to = recipients(s, rnd.id)
     due = now + timedelta(days=ctx.settings.deadline_days)
-    for unit in to.units:
-        sent = to.per_unit[unit.id]
-        case = cases.open_case(ctx, s, p, rnd.id, unit.id, sent, due)
+    plan = {"unit_ids": [u.id for u in to.units], "due_at": due.isoformat(),
+            "leaders": [[leader_id, unit_ids] for leader_id, unit_ids in to.leaders.items()],
+            "departments": [[d, [c.id for c in governed]] for d, governed in to.departments.items()]}
+    return jobs.create(ctx, s, JobKind.PUBLICATION, rnd.id, len(to.units), plan, p.id if p else None)
+
+
+def open_cases(ctx: Context, s: Session, p: Principal | None, round_id: int, unit_ids: list[int],
+               due: datetime) -> int:
+    """The published list's cases of these units, each unit told; a unit that has its case already is
+    left alone, so a chunk done twice opens nothing twice. Returns how many were opened."""
+    have = cases_opened(s, round_id, unit_ids)
+    commons = common_problems(s, round_id)
+    units = {u.id: u for u in s.scalars(select(Unit).where(Unit.id.in_(unit_ids)))}
+    opened = 0
+    for unit_id in unit_ids:
+        if unit_id in have or unit_id not in units:
+            continue
+        sent = [c for c in commons if targets.reaches(c.targets, units[unit_id])]
+        case = cases.open_case(ctx, s, p, round_id, unit_id, sent, due)
         notices.on_list_published(ctx, s, case)
-    for leader_id, unit_ids in to.leaders.items():
-        notices.tell_leader(ctx, s, rnd.id, leader_id, "list", unit_ids)
-    for department_id, governed in to.departments.items():
-        letters.send(ctx, s, p, rnd.id, department_id, governed, due)
+        opened += 1
+    return opened
+
+
+def finish_publication(ctx: Context, s: Session, p: Principal | None, round_id: int, plan: dict) -> None:
+    """Once every unit has its case: the list to every leader in charge, the letters to the departments."""
+    due = datetime.fromisoformat(plan["due_at"])
+    commons = {c.id: c for c in common_problems(s, round_id)}
+    for leader_id, unit_ids in plan["leaders"]:
+        notices.tell_leader(ctx, s, round_id, leader_id, "list", unit_ids)
+    for department_id, common_ids in plan["departments"]:
+        letters.send(ctx, s, p, round_id, department_id, [commons[c] for c in common_ids if c in commons], due)
+
+
+def cases_opened(s: Session, round_id: int, unit_ids: list[int]) -> set[int]:
+    """Which of these units have their case of the round."""
+    return set(s.scalars(select(Case.unit_id).where(Case.round_id == round_id, Case.unit_id.in_(unit_ids))))
 
 
 # ---------------------------------------------------------------- what the round's steps mean

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
-from support.api import round_awaiting_approval
+from support.api import round_awaiting_approval, run_jobs
 from support.district import PASSWORD, build_district
 
 from service.models import Case, CommonProblem, Round
@@ -156,6 +156,7 @@ def test_completions_under_load_survive_a_kill_neither_lost_nor_doubled(ctx, api
     round_id = round_awaiting_approval(api, d)
     leading = api.as_("leading1")
     leading.complete(leading.tasks(bpmn_id="approve_list")[0]["id"], {"approved": True})
+    run_jobs(api)
     with ctx.db.read() as s:
         common_ids = s.scalars(select(CommonProblem.id).where(CommonProblem.round_id == round_id)).all()
     service.start()
