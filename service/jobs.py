@@ -198,13 +198,16 @@ def _publication_chunk(ctx: Context, s: Session, p: Principal | None, job: Job) 
     assert job.round_id is not None
     have = rounds.cases_opened(s, job.round_id, unit_ids)
     left = [u for u in unit_ids if u not in have]
-    if left:
-        chunk = left[:ctx.settings.publication_chunk]
-        rounds.open_cases(ctx, s, p, job.round_id, chunk, datetime.fromisoformat(job.payload["due_at"]))
-        job.done = len(unit_ids) - len(left) + len(chunk)
-        return False
-    job.done = len(unit_ids)
-    rounds.finish_publication(ctx, s, p, job.round_id, job.payload)
+    # a chunk is one service step: the scripts of the cases it starts share one time budget, as the
+    # whole fan-out did when it ran inside the approval
+    with ctx.engine.script_account():
+        if left:
+            chunk = left[:ctx.settings.publication_chunk]
+            rounds.open_cases(ctx, s, p, job.round_id, chunk, datetime.fromisoformat(job.payload["due_at"]))
+            job.done = len(unit_ids) - len(left) + len(chunk)
+            return False
+        job.done = len(unit_ids)
+        rounds.finish_publication(ctx, s, p, job.round_id, job.payload)
     return True
 
 
