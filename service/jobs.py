@@ -117,6 +117,12 @@ def publication(s: Session, p: Principal, round_id: int) -> Publication:
     return Publication(rnd, job)
 
 
+def publication_running(s: Session, round_id: int) -> bool:
+    """Whether the round's publication is still opening cases."""
+    return s.scalar(select(Job.id).where(Job.kind == JobKind.PUBLICATION, Job.round_id == round_id,
+                                         Job.state.in_([JobState.QUEUED, JobState.RUNNING])).limit(1)) is not None
+
+
 # ---------------------------------------------------------------- running
 def run_pending(ctx: Context) -> int:
     """Run every job that is queued, or running without a recent heartbeat (its runner died), to its

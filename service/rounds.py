@@ -26,6 +26,7 @@ from .models import (
     AuditFinding,
     BusinessKey,
     Case,
+    CaseStatus,
     Clue,
     CoDepartment,
     CommonProblem,
@@ -688,6 +689,13 @@ def finish_publication(ctx: Context, s: Session, p: Principal | None, round_id: 
         notices.tell_leader(ctx, s, round_id, leader_id, "list", unit_ids)
     for department_id, common_ids in plan["departments"]:
         letters.send(ctx, s, p, round_id, department_id, [commons[c] for c in common_ids if c in commons], due)
+    # a case closed while others were still being opened left the round's workflow waiting: tell it now
+    lock_row(s, Round, round_id)
+    still_open = s.scalar(select(func.count()).select_from(Case).where(
+        Case.round_id == round_id, Case.status != CaseStatus.CLOSED))
+    if plan["unit_ids"] and still_open == 0:
+        workflow.deliver_message(ctx, s, p, "round_cases_closed", BusinessKey(KeyKind.ROUND, round_id),
+                                 {"round_id": round_id})
 
 
 def cases_opened(s: Session, round_id: int, unit_ids: list[int]) -> set[int]:
@@ -722,7 +730,11 @@ def require_a_common_problem(s: Session, round_id: int, data: dict) -> None:
 
 
 def all_cases_closed(ctx: Context, s: Session, p: Principal | None, round_id: int) -> None:
-    """Tell the round's workflow that its last case is closed, so the office can sum the round up."""
+    """Tell the round's workflow that its last case is closed, so the office can sum the round up;
+    while its publication still opens cases, the publication's end tells it instead (see
+    `finish_publication`). The caller holds the round."""
+    if jobs.publication_running(s, round_id):
+        return
     workflow.deliver_message(ctx, s, p, "round_cases_closed", BusinessKey(KeyKind.ROUND, round_id),
                              {"round_id": round_id})
 
