@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,6 +26,8 @@ from .errors import Forbidden, NotFound
 from .models import Job, JobKind, JobState, Round, User
 
 log = logging.getLogger(__name__)
+# A job whose chunk fails is tried again this many times in all before it is marked failed.
+JOB_ATTEMPTS = 3
 
 # Called with a job's id once the transaction that created it has committed (see `create`).
 _dispatchers: list[Callable[[Context, int], None]] = []
@@ -126,12 +129,31 @@ def publication_running(s: Session, round_id: int) -> bool:
 # ---------------------------------------------------------------- running
 def run_pending(ctx: Context) -> int:
     """Run every job that is queued, or running without a recent heartbeat (its runner died), to its
-    end; returns how many were run. The embedded thread calls it, so do the tests."""
-    ran = 0
-    for job_id in _waiting(ctx):
-        if run_job(ctx, job_id):
-            ran += 1
+    end; returns how many runs there were. A job that failed is tried again (queued anew by `_fail`)
+    until it has had `JOB_ATTEMPTS`. The embedded thread calls it, so do the tests."""
+    ran, tried = 0, Counter[int]()
+    while waiting := [j for j in _waiting(ctx) if tried[j] < JOB_ATTEMPTS]:
+        for job_id in waiting:
+            tried[job_id] += 1
+            if run_job(ctx, job_id):
+                ran += 1
     return ran
+
+
+def retry(ctx: Context, job_id: int) -> bool:
+    """Queue a failed job again (once what made it fail is put right); False when it had not failed."""
+    def requeue(s: Session) -> bool:
+        lock_row(s, Job, job_id)
+        job = s.get(Job, job_id)
+        if job is None or job.state != JobState.FAILED:
+            return False
+        s.refresh(job)
+        job.state, job.attempts, job.finished_at = JobState.QUEUED, 0, None
+        return True
+    if not ctx.db.transaction(requeue):
+        return False
+    dispatch(ctx, job_id)
+    return True
 
 
 def _waiting(ctx: Context) -> list[int]:
@@ -218,9 +240,16 @@ def _publication_chunk(ctx: Context, s: Session, p: Principal | None, job: Job) 
 
 
 def _fail(ctx: Context, s: Session, job_id: int, runner: str, message: str) -> None:
+    """The chunk that failed left nothing; the job is queued again while it has attempts left."""
     job = s.get_one(Job, job_id)
-    if job.runner == runner:
-        job.state, job.error, job.finished_at = JobState.FAILED, message[:2000], ctx.now()
+    s.refresh(job)
+    if job.runner != runner:
+        return
+    job.error = message[:2000]
+    if (job.attempts or 0) < JOB_ATTEMPTS:
+        job.state = JobState.QUEUED
+    else:
+        job.state, job.finished_at = JobState.FAILED, ctx.now()
 
 
 def _principal(s: Session, user_id: int | None) -> Principal | None:

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from support.api import round_awaiting_approval, run_jobs
 from support.diagrams import with_script
 
+from service import jobs
 from service.models import Case, Round
 from service.timers import run_due_timers
 from workflows import scripting
@@ -100,11 +101,19 @@ def test_publishing_a_chunk_of_units_shares_one_script_time_budget(api, district
     assert r.status_code == 200, r.get_json()
     started = time.monotonic()
     run_jobs(api)
-    assert time.monotonic() - started < 2 + 0.1 * len(d.units)
+    took = time.monotonic() - started
+    assert took < (2 + 0.1 * len(d.units)) * jobs.JOB_ATTEMPTS, f"{jobs.JOB_ATTEMPTS} attempts took {took:.1f} s"
     job = api.as_("office1").get(f"/jobs/{r.get_json()['job_id']}").get_json()
     assert job["state"] == "failed" and ("in all" in job["error"] or "longer than" in job["error"]), job
+    assert job["done"] == 0
     with ctx.db.read() as s:
         assert s.scalar(select(func.count()).select_from(Case)) == 0, "no case of the failed chunk is saved"
+    # the model put right, the office's operator queues the job again (rectiflow run-jobs --retry)
+    _deploy(api, with_script("unit_rectification", "init_case", "n = 0\nself_checked = recheck\naccepted = False\nwarned = {}"))
+    assert jobs.retry(ctx, job["id"]) and not jobs.retry(ctx, job["id"])
+    run_jobs(api)
+    job = api.as_("office1").get(f"/jobs/{job['id']}").get_json()
+    assert (job["state"], job["done"]) == ("done", len(d.units))
 
 
 def test_a_timer_step_whose_script_runs_away_is_recorded_with_its_code(api, district, ctx, clock):
