@@ -121,6 +121,13 @@ class Settings:
     max_upload_mb: int = field(default_factory=lambda: _int("MAX_UPLOAD_MB", 20))
     max_bpmn_kb: int = field(default_factory=lambda: _int("MAX_BPMN_KB", 2048))
     timer_interval: int = field(default_factory=lambda: _int("TIMER_INTERVAL", 30))
+    # A list's publication opens the units' cases in the background, this many units per committed
+    # transaction; a job whose runner has not reported for job_stale_seconds is taken over.
+    publication_chunk: int = field(default_factory=lambda: _int("PUBLICATION_CHUNK", 50))
+    job_stale_seconds: int = field(default_factory=lambda: _int("JOB_STALE_SECONDS", 300))
+    # Empty: jobs run in a thread of the service (embedded mode). redis://host:6379/0: they are
+    # queued for Celery workers (`celery -A service.celery_app worker`).
+    broker_url: str = field(default_factory=lambda: _env("BROKER_URL", ""))
     # A failing timer step is tried again after 1, 2, 4, ... minutes this many times, then waits for the office.
     timer_retries: int = field(default_factory=lambda: _int("TIMER_RETRIES", 5))
     login_attempts: int = field(default_factory=lambda: _int("LOGIN_ATTEMPTS", 5))
@@ -175,6 +182,8 @@ class Settings:
             raise SettingsError("RECTIFLOW_DOCUMENT_ISSUER must name the issuing body")
         for name in ("login", "credential", "upload", "public", "api"):
             _rate(f"RATE_LIMIT_{name.upper()}", getattr(self, f"rate_limit_{name}"))
+        if self.publication_chunk < 1 or self.job_stale_seconds < 1:
+            raise SettingsError("RECTIFLOW_PUBLICATION_CHUNK and RECTIFLOW_JOB_STALE_SECONDS must be positive")
         if self.trusted_proxies < 0:
             raise SettingsError("RECTIFLOW_TRUSTED_PROXIES must be zero or more")
         if self.session_idle_minutes < 1:

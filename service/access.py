@@ -50,6 +50,7 @@ ORGANISATION_KEEPERS = ("admin", "office")             # units and departments
 ACCOUNT_READERS = ("admin", "security_admin", "office")  # the list of accounts
 DESIGN_READERS = ("designer", "admin", "office")       # process models: read, validate, see versions
 DESIGNERS = ("designer", "admin")                      # process models: deploy and edit
+JOB_READERS = ("office", "leading_group", "admin")      # background jobs' progress (a list's publication)
 POOL_KEEPERS = ("office", "admin")                     # the inspector pool
 # Audit findings (巡审结合): the auditor registers what the audit found and links it to the round's
 # problem it corroborates; the office does both as well (it runs the round and knows its problems);
@@ -202,6 +203,11 @@ def may_change_problem(p: Principal, rnd: Round, recorded_by: int) -> bool:
 def may_distil_list(p: Principal) -> bool:
     """The office distils a round's problems into its common-problem list."""
     return p.has("office")
+
+
+def may_read_jobs(p: Principal) -> bool:
+    """A list's publication runs on after the approval: those who distil, approve and run the service follow it."""
+    return p.has(*JOB_READERS)
 
 
 def may_preview_recipients(p: Principal) -> bool:

@@ -1,4 +1,4 @@
-"""The `rectiflow` command: init-db, create-admin, seed-demo, run, fire-timers, deploy, backup, restore,
+"""The `rectiflow` command: init-db, create-admin, seed-demo, run, run-jobs, fire-timers, deploy, backup, restore,
 audit verify|prune, totp-reset."""
 from __future__ import annotations
 
@@ -33,6 +33,9 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--port", type=int, default=8000)
     run.add_argument("--threads", type=int, default=8)
     sub.add_parser("fire-timers", help="fire the timers that are due now, once")
+    run_jobs = sub.add_parser("run-jobs", help="run the background jobs (a list's publication) that wait, "
+                                               "or whose runner died, to their end, once")
+    run_jobs.add_argument("--retry", type=int, metavar="JOB_ID", help="first queue this failed job again")
     deploy = sub.add_parser("deploy", help="deploy a BPMN file as a new version")
     deploy.add_argument("file", type=Path)
     saving = sub.add_parser("backup", help="write the whole database, evidence files included, to one archive")
@@ -79,6 +82,13 @@ def main(argv: list[str] | None = None) -> int:
         from .demo import seed_demo
 
         print(seed_demo(ctx))
+    elif args.command == "run-jobs":
+        from . import jobs
+
+        if args.retry is not None and not jobs.retry(ctx, args.retry):
+            print(f"job {args.retry} has not failed; nothing to retry", file=sys.stderr)
+            return 1
+        print(f"{jobs.run_pending(ctx)} job run(s)")
     elif args.command == "fire-timers":
         from .timers import run_due_timers
 
@@ -96,9 +106,11 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "run":
         from waitress import serve
 
-        from .scheduler import TimerScheduler
+        from .scheduler import JobRunner, TimerScheduler
 
         TimerScheduler(ctx, ctx.settings.timer_interval).start()
+        if not ctx.settings.broker_url:  # else Celery workers run the jobs
+            JobRunner(ctx, ctx.settings.timer_interval).start()
         print(f"rectiflow serving on http://{args.host}:{args.port}/ (API at /api/v1)")
         serve(app, host=args.host, port=args.port, threads=args.threads)
     return 0

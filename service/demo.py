@@ -10,7 +10,7 @@ from functools import partial
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import clues, evidence, pools, rounds, tasks
+from . import clues, evidence, jobs, pools, rounds, tasks
 from . import demo_data as D
 from .auth import Principal, hash_password, principal_for
 from .context import Context
@@ -195,6 +195,7 @@ def _finished_round(ctx: Context) -> int:
         ctx.db.transaction(distil)
     _complete_all(ctx, office, "distill_list", lambda s, key: {})
     _complete_all(ctx, leading, "approve_list", lambda s, key: {"approved": True, "comment": "同意印发"})
+    jobs.run_pending(ctx)  # the demo's publication opens its cases here, not in the background
 
     with ctx.db.read() as s:
         cases = s.scalars(select(Case).where(Case.round_id == rnd.id).order_by(Case.id)).all()

@@ -800,3 +800,38 @@ class TaskDraft(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
     data: Mapped[dict] = mapped_column(JSON, default=dict)
     saved_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class JobKind(StrEnum):
+    PUBLICATION = "publication"
+
+
+class JobState(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class Job(Base):
+    """Work too long for one request (a list's publication to every unit), done in committed chunks
+    outside it; `done` of `total` is its progress, `heartbeat` says its runner is still alive."""
+
+    __tablename__ = "job"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30), index=True)          # publication
+    state: Mapped[str] = mapped_column(String(10), default=JobState.QUEUED, index=True)
+    round_id: Mapped[int | None] = mapped_column(ForeignKey("inspection_round.id"), index=True)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    # What the job works through, fixed when it is created (a publication: the units and the deadline).
+    payload: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    heartbeat: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    runner: Mapped[str | None] = mapped_column(String(40))            # who holds it: a new one takes over when stale
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)

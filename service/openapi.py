@@ -288,8 +288,19 @@ def document() -> dict:
                               returns=LISTING)
                    | {"parameters": paging + query(process_model=text, bpmn_id=text, step=text, unit_id=an_id)}},
         "/tasks/{id}": {"get": _op("A task with its form as JSON Schema", "tasks")},
-        "/tasks/{id}/complete": {"post": _op("Complete a task with data fitting its form", "tasks",
+        "/tasks/{id}/complete": {"post": _op("Complete a task with data fitting its form; `job_id` when it started "
+                                             "work that goes on in the background (the leading group's approval "
+                                             "publishes the list: GET /jobs/{job_id})", "tasks",
                                              COMPLETE_REQUEST, returns=LISTING)},
+        "/jobs/{id}": {"get": _op("A background job's progress (a list's publication): `state` queued, running, "
+                                  "done or failed, `done` of `total` (office, leading group, admin)", "tasks",
+                                  returns={"type": "object", "required": ["state", "done", "total"],
+                                           "properties": {"state": {"enum": ["queued", "running", "done", "failed"]},
+                                                          "done": {"type": "integer"},
+                                                          "total": {"type": "integer"},
+                                                          "kind": {"type": "string"},
+                                                          "round_id": {"type": ["integer", "null"]},
+                                                          "error": {"type": ["string", "null"]}}})},
         "/tasks/{id}/draft": {
             "get": _op("The caller's saved draft of a task's form (404 draft_not_found when none)", "tasks",
                        returns={"$ref": ref("Draft")}),

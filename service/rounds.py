@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from workflows.engine import StepEvent
 from workflows.tables import HumanTask
 
-from . import access, audit, fanout, letters, notices, pools, targets, workflow
+from . import access, audit, fanout, jobs, letters, notices, pools, targets, workflow
 from .auth import Principal
 from .context import Context
 from .db import lock_row
@@ -25,10 +25,14 @@ from .models import (
     RECTIFYING_KINDS,
     AuditFinding,
     BusinessKey,
+    Case,
+    CaseStatus,
     Clue,
     CoDepartment,
     CommonProblem,
     InspectorProfile,
+    Job,
+    JobKind,
     KeyKind,
     Problem,
     ProblemSource,
@@ -640,9 +644,11 @@ def preview(s: Session, p: Principal, round_id: int) -> dict:
                             for d, governed in to.departments.items()]}
 
 
-def publish(ctx: Context, s: Session, p: Principal | None, rnd: Round) -> None:
-    """Fan out: a case for every unit the list reaches (with the common problems sent to it), the list
-    to every leader in charge, a letter to every department leading or sharing a common problem."""
+def publish(ctx: Context, s: Session, p: Principal | None, rnd: Round) -> Job:
+    """The list goes out: the round is published now, and a publication job (see `jobs`) fans it out
+    in chunks after this transaction: a case for every unit the list reaches (with the common
+    problems sent to it), then the list to every leader in charge and a letter to every department
+    leading or sharing a common problem. Who receives what is fixed here, at approval."""
     now = ctx.now()
     # Take the round before reading its list, so that a common problem added meanwhile is either
     # committed first (and published here) or made to wait and refused (see add_common_problem).
@@ -651,11 +657,44 @@ def publish(ctx: Context, s: Session, p: Principal | None, rnd: Round) -> None:
     rnd.status, rnd.published_at = RoundStatus.PUBLISHED, now
     to = recipients(s, rnd.id)
     due = now + timedelta(days=ctx.settings.deadline_days)
-    fanout.open_cases(ctx, s, p, rnd.id, [(unit.id, to.per_unit[unit.id]) for unit in to.units], due)
-    for leader_id, unit_ids in to.leaders.items():
-        notices.tell_leader(ctx, s, rnd.id, leader_id, "list", unit_ids)
-    for department_id, governed in to.departments.items():
-        letters.send(ctx, s, p, rnd.id, department_id, governed, due)
+    plan = {"unit_ids": [u.id for u in to.units], "due_at": due.isoformat(),
+            "leaders": [[leader_id, unit_ids] for leader_id, unit_ids in to.leaders.items()],
+            "departments": [[d, [c.id for c in governed]] for d, governed in to.departments.items()]}
+    return jobs.create(ctx, s, JobKind.PUBLICATION, rnd.id, len(to.units), plan, p.id if p else None)
+
+
+def open_cases(ctx: Context, s: Session, p: Principal | None, round_id: int, unit_ids: list[int],
+               due: datetime) -> int:
+    """The published list's cases of these units, each unit told; a unit that has its case already is
+    left alone, so a chunk done twice opens nothing twice. Returns how many were opened."""
+    have = cases_opened(s, round_id, unit_ids)
+    commons = common_problems(s, round_id)
+    units = {u.id: u for u in s.scalars(select(Unit).where(Unit.id.in_(unit_ids)))}
+    sent = [(unit_id, [c for c in commons if targets.reaches(c.targets, units[unit_id])])
+            for unit_id in unit_ids if unit_id not in have and unit_id in units]
+    return len(fanout.open_cases(ctx, s, p, round_id, sent, due))
+
+
+def finish_publication(ctx: Context, s: Session, p: Principal | None, round_id: int, plan: dict) -> None:
+    """Once every unit has its case: the list to every leader in charge, the letters to the departments."""
+    due = datetime.fromisoformat(plan["due_at"])
+    commons = {c.id: c for c in common_problems(s, round_id)}
+    for leader_id, unit_ids in plan["leaders"]:
+        notices.tell_leader(ctx, s, round_id, leader_id, "list", unit_ids)
+    for department_id, common_ids in plan["departments"]:
+        letters.send(ctx, s, p, round_id, department_id, [commons[c] for c in common_ids if c in commons], due)
+    # a case closed while others were still being opened left the round's workflow waiting: tell it now
+    lock_row(s, Round, round_id)
+    still_open = s.scalar(select(func.count()).select_from(Case).where(
+        Case.round_id == round_id, Case.status != CaseStatus.CLOSED))
+    if plan["unit_ids"] and still_open == 0:
+        workflow.deliver_message(ctx, s, p, "round_cases_closed", BusinessKey(KeyKind.ROUND, round_id),
+                                 {"round_id": round_id})
+
+
+def cases_opened(s: Session, round_id: int, unit_ids: list[int]) -> set[int]:
+    """Which of these units have their case of the round."""
+    return set(s.scalars(select(Case.unit_id).where(Case.round_id == round_id, Case.unit_id.in_(unit_ids))))
 
 
 # ---------------------------------------------------------------- what the round's steps mean
@@ -685,7 +724,11 @@ def require_a_common_problem(s: Session, round_id: int, data: dict) -> None:
 
 
 def all_cases_closed(ctx: Context, s: Session, p: Principal | None, round_id: int) -> None:
-    """Tell the round's workflow that its last case is closed, so the office can sum the round up."""
+    """Tell the round's workflow that its last case is closed, so the office can sum the round up;
+    while its publication still opens cases, the publication's end tells it instead (see
+    `finish_publication`). The caller holds the round."""
+    if jobs.publication_running(s, round_id):
+        return
     workflow.deliver_message(ctx, s, p, "round_cases_closed", BusinessKey(KeyKind.ROUND, round_id),
                              {"round_id": round_id})
 

@@ -1,5 +1,6 @@
 """The embedded timer scheduler: a daemon thread that fires due timers every few seconds, and
-deletes API tokens that have expired and drafts of tasks no longer open.
+deletes API tokens that have expired and drafts of tasks no longer open; and the embedded runner
+of background jobs.
 
 In the scaled mode the same `run_due_timers` is called by a worker instead; both are safe to
 run side by side because each instance advances under its optimistic version check.
@@ -9,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 
-from . import drafts
+from . import drafts, jobs
 from .account import prune_expired_tokens
 from .context import Context
 from .timers import run_due_timers
@@ -50,3 +51,39 @@ class TimerScheduler(threading.Thread):
 
     def stop(self) -> None:
         self._stop_event.set()
+
+
+class JobRunner(threading.Thread):
+    """The embedded mode's runner of background jobs (a list's publication): woken when a request
+    commits a new job, and every `interval` seconds anyway, so that a job left queued, or running by
+    a process that died, is taken up again (see `jobs.run_pending`)."""
+
+    def __init__(self, ctx: Context, interval: float) -> None:
+        super().__init__(name="rectiflow-jobs", daemon=True)
+        self.ctx = ctx
+        self.interval = interval
+        self._wake = threading.Event()
+        self._stopped = False
+
+    def start(self) -> None:
+        jobs.add_dispatcher(self.wake)
+        super().start()
+
+    def wake(self, ctx: Context, job_id: int) -> None:
+        self._wake.set()
+
+    def run(self) -> None:
+        while not self._stopped:
+            try:
+                ran = jobs.run_pending(self.ctx)
+                if ran:
+                    log.info("%d background job(s) run", ran)
+            except Exception:  # keep the runner alive; the next round tries again
+                log.exception("running background jobs failed")
+            self._wake.wait(self.interval)
+            self._wake.clear()
+
+    def stop(self) -> None:
+        self._stopped = True
+        jobs.remove_dispatcher(self.wake)
+        self._wake.set()

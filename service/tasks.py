@@ -1,12 +1,14 @@
 """The inbox: list, read and complete human tasks, with the need-to-know rules applied."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from workflows.tables import HumanTask
 
-from . import access, audit, drafts, workflow, workflow_events
+from . import access, audit, drafts, jobs, workflow, workflow_events
 from .auth import Principal
 from .context import Context
 from .errors import Conflict, Forbidden, NotFound
@@ -62,6 +64,25 @@ def get_with_form(ctx: Context, s: Session, p: Principal, task_id: str) -> dict:
 def check_decision(s: Session, p: Principal, task_id: str, data: dict) -> None:
     """The decision rules alone (`workflow_events.check_decision`), for a page that says everything at once."""
     workflow_events.check_decision(get_visible(s, p, task_id), data)
+
+
+@dataclass
+class Completion:
+    """A completed task's next tasks, and the background job it started (a list's publication), if any."""
+
+    items: list[dict]
+    job_id: int | None = None
+    round_id: int | None = None
+
+
+def complete_and_follow(ctx: Context, s: Session, p: Principal, task_id: str, data: dict) -> Completion:
+    """Complete the task; what it started in the background is named so the caller can follow it."""
+    items = complete(ctx, s, p, task_id, data)
+    started = jobs.created_in(s)
+    if not started:
+        return Completion(items)
+    job = jobs.job_row(s, started[-1])
+    return Completion(items, job.id, job.round_id)
 
 
 def complete(ctx: Context, s: Session, p: Principal, task_id: str, data: dict) -> list[dict]:

@@ -1,5 +1,5 @@
 """The service killed outright (SIGKILL) in the middle of its work, then started again: a publication
-fan-out is all or nothing, and completions under load are neither lost nor doubled. The service runs
+goes on where it stopped and opens each case once, and completions under load are neither lost nor doubled. The service runs
 as its own process (`rectiflow run`) over the test's database, SQLite or PostgreSQL."""
 from __future__ import annotations
 
@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
-from support.api import round_awaiting_approval
+from support.api import round_awaiting_approval, run_jobs
 from support.district import PASSWORD, build_district
 
-from service.models import Case, CommonProblem, Round
+from service.models import Case, CommonProblem, RecommendationLetter, Round
 from workflows.tables import HistoryEntry, HumanTask, ProcessInstance
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,6 +47,7 @@ class Service:
         self.database_url, self.folder = database_url, folder
         self.process: subprocess.Popen | None = None
         self.base = ""
+        self.env: dict[str, str] = {}  # more settings for the service
 
     def start(self) -> None:
         with socket.socket() as s:
@@ -56,7 +57,7 @@ class Service:
                    RECTIFLOW_AUDIT_KEY="test-audit-key",
                    RECTIFLOW_INSTANCE_DIR=str(self.folder), PYTHONPATH=str(ROOT),
                    # the load here is the test's own, from one address: no rate limits in its way
-                   RECTIFLOW_RATE_LIMIT_LOGIN="", RECTIFLOW_RATE_LIMIT_API="")
+                   RECTIFLOW_RATE_LIMIT_LOGIN="", RECTIFLOW_RATE_LIMIT_API="", **self.env)
         self.process = subprocess.Popen([sys.executable, "-m", "service.cli", "run", "--port", str(port),
                                          "--threads", "16"], cwd=ROOT, env=env,
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -115,42 +116,56 @@ def _published(ctx, round_id: int) -> tuple[str, list[int], Counter]:
         return status, sorted(c.unit_id for c in cases), instances
 
 
-def test_a_publication_killed_half_way_publishes_nothing_and_then_exactly_once(ctx, api, password_hash, service):
-    # enough units that the fan-out outlasts the pause below several times over on a quiet machine
+def _job(service, token: str, job_id: int) -> dict:
+    status, body = service.call("GET", f"/jobs/{job_id}", token=token)
+    assert status == 200, body
+    return body
+
+
+def _wait_for(what, deadline_seconds: float = 120):
+    deadline = time.monotonic() + deadline_seconds
+    while not (found := what()):
+        assert time.monotonic() < deadline, "waited in vain"
+        time.sleep(0.1)
+    return found
+
+
+def test_a_publication_killed_half_way_goes_on_after_a_restart_and_opens_each_case_once(ctx, api, password_hash,
+                                                                                        service):
+    # enough units, each slow to start, that the publication is still running when it is killed
     d = build_district(ctx, password_hash, n_units=100)
     ctx.db.transaction(lambda s: ctx.engine.deploy(s, slow_start_model(), deployed_by="designer1"))
     round_id = round_awaiting_approval(api, d)
+    # small chunks; a runner silent for 2 s is gone; the runner looks for such jobs every second
+    service.env = {"RECTIFLOW_PUBLICATION_CHUNK": "5", "RECTIFLOW_JOB_STALE_SECONDS": "2",
+                   "RECTIFLOW_TIMER_INTERVAL": "1"}
 
     service.start()
     leading = service.token("leading1")
-    approval = service.task(leading, "approve_list")
-    answered: list = []
-    def approve():
-        try:
-            answered.append(service.call("POST", f"/tasks/{approval}/complete", {"data": {"approved": True}}, leading))
-        except (OSError, http.client.HTTPException):
-            pass  # cut off by the kill, as meant
-
-    threading.Thread(target=approve, daemon=True).start()
-    time.sleep(0.8)  # well into the fan-out: each unit's first step takes a while
+    status_code, body = service.call("POST", f"/tasks/{service.task(leading, 'approve_list')}/complete",
+                                     {"data": {"approved": True}}, leading)
+    assert status_code == 200 and body["job_id"], body
+    job_id = body["job_id"]
+    _wait_for(lambda: _job(service, leading, job_id)["done"] >= 5)
     service.kill()
-    assert answered == [], "the approval was still publishing when the service was killed"
 
     status, units, instances = _published(ctx, round_id)
-    assert (status, units, instances) == ("listing", [], Counter()), "nothing of the half-done publication stays"
+    assert status == "published" and 5 <= len(units) < len(d.units), "killed half-way, with whole chunks kept"
+    assert set(instances.values()) == {1}
 
     service.start()
     leading = service.token("leading1")
-    assert service.task(leading, "approve_list") == approval, "the approval waits as it did"
-    status_code, body = service.call("POST", f"/tasks/{approval}/complete", {"data": {"approved": True}}, leading)
-    assert status_code == 200, body
+    job = _wait_for(lambda: (j := _job(service, leading, job_id))["state"] == "done" and j)
+    assert (job["done"], job["total"]) == (len(d.units), len(d.units))
     status, units, instances = _published(ctx, round_id)
-    assert status == "published" and units == sorted(d.units)
+    assert units == sorted(d.units), "every unit has its case, none twice"
     assert set(instances.values()) == {1}, "every case has exactly one instance"
     with ctx.db.read() as s:
         open_checks = s.scalar(select(func.count()).select_from(HumanTask).where(
             HumanTask.bpmn_id == "self_check", HumanTask.state == "open"))
-    assert open_checks == len(d.units)
+        letters = s.scalar(select(func.count()).select_from(RecommendationLetter)
+                           .where(RecommendationLetter.round_id == round_id))
+    assert open_checks == len(d.units) and letters == 1
 
 
 def test_completions_under_load_survive_a_kill_neither_lost_nor_doubled(ctx, api, password_hash, service):
@@ -158,6 +173,7 @@ def test_completions_under_load_survive_a_kill_neither_lost_nor_doubled(ctx, api
     round_id = round_awaiting_approval(api, d)
     leading = api.as_("leading1")
     leading.complete(leading.tasks(bpmn_id="approve_list")[0]["id"], {"approved": True})
+    run_jobs(api)
     with ctx.db.read() as s:
         common_ids = s.scalars(select(CommonProblem.id).where(CommonProblem.round_id == round_id)).all()
     service.start()

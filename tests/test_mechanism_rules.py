@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from support.api import round_awaiting_approval
+from support.api import round_awaiting_approval, run_jobs
 from support.pages import Pages
 from support.returns import UnitCase, rectify, self_check, unit_case
 
@@ -198,7 +198,8 @@ def test_the_approval_page_asks_for_a_decision_an_opinion_and_a_confirmation(app
     with ctx.db.read() as s:
         assert s.query(Case).filter(Case.round_id == round_id).count() == 0, "nothing was published"
     r = pages.post(page, {"approved": "true", "comment": "同意印发", "confirmed": "true"}, token_from=page)
-    assert r.status_code == 302
+    assert r.status_code == 302 and r.location.endswith(f"/rounds/{round_id}/publication"), "to the list's progress"
+    run_jobs(api)
     with ctx.db.read() as s:
         assert s.query(Case).filter(Case.round_id == round_id).count() > 0, "approved: the list is published"
 

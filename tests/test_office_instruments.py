@@ -7,6 +7,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from service import jobs
 from service.models import Unit, User
 
 
@@ -73,6 +74,7 @@ def test_lists_figures_and_ledger_match_hand_counts(client, demo):
         "problem_ids": [pids[2]]})["id"]
     _complete(client, office, "distill_list", {})
     _complete(client, leading, "approve_list", {"approved": True})
+    jobs.run_pending(client.application.extensions["rectiflow"])
 
     # unit a: self-checks (2 + 1 problems found), 3 measures, 1 institution, 2 evidence files, filed and accepted
     la, ha = as_("c04_liaison"), as_("c04_head")

@@ -6,7 +6,7 @@ from collections import Counter
 
 import pytest
 from sqlalchemy import func, select
-from support.api import Api
+from support.api import Api, run_jobs
 from support.district import build_district
 
 from config import Settings
@@ -67,6 +67,7 @@ def test_approval_after_a_restart_publishes_exactly_as_without_one(app, ctx, api
     d = build_district(ctx, password_hash, n_units=6, n_departments=2)
     control = _round_at_approval(api, d, "不重启")
     api.as_("leading1").complete(_task_of_round(api, "leading1", "approve_list", control)["id"], {"approved": True})
+    run_jobs(api)
 
     round_id = _round_at_approval(api, d, "重启之后")
     if between == "new_application":
@@ -80,6 +81,7 @@ def test_approval_after_a_restart_publishes_exactly_as_without_one(app, ctx, api
     try:
         api.as_("leading1").complete(_task_of_round(api, "leading1", "approve_list", round_id)["id"],
                                      {"approved": True})
+        run_jobs(api)  # the restarted service's runner takes the publication up
         after, before = _outcome(ctx, round_id), _outcome(ctx, control)
         assert after == before
         assert after["round"] == "published" and len(after["cases"]) == len(d.units)

@@ -1,6 +1,7 @@
 """One inspection round, discovery to close-out, through the HTTP API, with 40 units."""
 from __future__ import annotations
 
+from support.api import run_jobs
 from support.district import build_district
 
 
@@ -44,6 +45,7 @@ def test_full_round_with_40_units(ctx, api, password_hash):
 
     # approve, which publishes: 40 cases, 40 self-check tasks, letters and leader notifications
     leading.complete(_round_task(api, "leading1", "approve_list")["id"], {"approved": True})
+    run_jobs(api)  # the publication opens the cases in the background
     cases = office.get("/cases", query_string={"round_id": round_id, "limit": 500}).get_json()
     assert cases["total"] == 40
     assert {c["unit_id"] for c in cases["items"]} == set(d.units)

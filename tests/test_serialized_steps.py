@@ -7,15 +7,15 @@ import threading
 
 import pytest
 from sqlalchemy import event
-from support.api import liaison, publish_round, round_awaiting_approval
+from support.api import liaison, publish_round, round_awaiting_approval, run_jobs
 from support.concurrency import Call, hold
 
 
 @pytest.mark.parametrize("held, statement, outcome", [
     # the office's request has checked the round and not yet stored: the publication waits, takes it along
     ("adding", "INSERT INTO common_problem", 201),
-    # the publication has read the list and not yet sent it: the office's request waits, is refused
-    ("approving", "INSERT INTO rectification_case", 422),
+    # the publication has read the list and not yet queued it: the office's request waits, is refused
+    ("approving", "INSERT INTO job", 422),
 ])
 def test_a_common_problem_added_while_the_list_is_approved_is_published_or_refused(app, ctx, api, district,
                                                                                    held, statement, outcome):
@@ -39,6 +39,7 @@ def test_a_common_problem_added_while_the_list_is_approved_is_published_or_refus
     added = adding.result()
     approved = approving.result()
     assert approved[0] == 200, approved
+    run_jobs(api)  # the publication's cases and letters, in the background
 
     office = api.as_("office1")
     listed = {c["title"]: c["id"] for c in office.get(f"/rounds/{round_id}").get_json()["common_problems"]}

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import inspect, text
-from support.api import publish_round
+from support.api import publish_round, run_jobs
 from support.notices import govern
 from support.pages import Pages
 
@@ -36,6 +36,7 @@ def _approve(api, round_id) -> None:
     office, leading = api.as_("office1"), api.as_("leading1")
     office.complete(office.tasks(bpmn_id="distill_list")[0]["id"], {})
     leading.complete(leading.tasks(bpmn_id="approve_list")[0]["id"], {"approved": True})
+    run_jobs(api)
 
 
 def _cases(api, round_id) -> dict[int, int]:

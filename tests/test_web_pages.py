@@ -19,7 +19,7 @@ from support.rounds import (
     start_round,
 )
 
-from service import designs, tasks
+from service import designs, jobs, tasks
 from service.context import BPMN_DIR
 from service.models import (
     Clue,
@@ -511,6 +511,7 @@ def test_distillation_page_groups_problems_and_previews_recipients(pages, ctx, d
     html = pages.text(f"/tasks/{approve}")
     assert "批准清单" in html and "工程项目建设监管不严" in html
     assert pages.post(f"/tasks/{approve}", {"approved": "true", "confirmed": "true"}).status_code == 302
+    jobs.run_pending(ctx)
     assert case_of(ctx, round_id, d.units[0]) is not None
 
 

@@ -39,8 +39,11 @@ def get_task(task_id):
 def complete_task(task_id):
     data = payload(COMPLETE_REQUEST)["data"]
     c = ctx()
-    nxt = c.db.transaction(lambda s: tasks.complete(c, s, principal(), task_id, data))
-    return {"completed_task_id": task_id, "items": nxt, "total": len(nxt)}
+    done = c.db.transaction(lambda s: tasks.complete_and_follow(c, s, principal(), task_id, data))
+    body = {"completed_task_id": task_id, "items": done.items, "total": len(done.items)}
+    if done.job_id is not None:  # the list's publication goes on in the background: GET /jobs/{job_id}
+        body["job_id"] = done.job_id
+    return body
 
 
 @bp.put("/tasks/<task_id>/draft")

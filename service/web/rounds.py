@@ -12,12 +12,12 @@ from collections import Counter, defaultdict
 from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy.orm import Session
 
-from .. import access, clues, inbox
+from .. import access, clues, inbox, jobs
 from .. import rounds as inspection_rounds
 from ..auth import Principal
 from ..context import Context
 from ..errors import Unprocessable
-from ..models import PROBLEM_SOURCES, RECTIFYING_KINDS, Round
+from ..models import PROBLEM_SOURCES, RECTIFYING_KINDS, JobState, Round
 from ..validation import bounded_int
 from . import bp, ctx, fmt_time, principal
 from .i18n import _, tc
@@ -32,6 +32,22 @@ def rounds():
     with ctx().db.read() as s:
         items = rounds_overview(s, p)
     return render_template("rounds.html", rounds=items, may_start=access.may_start_round(p))
+
+
+@bp.get("/rounds/<int:round_id>/publication")
+def publication(round_id):
+    """The list's publication: how many units have their case; it refreshes itself while it runs."""
+    with ctx().db.read() as s:
+        view = publication_view(s, principal(), round_id)
+    return render_template("publication.html", **view)
+
+
+@bp.get("/rounds/<int:round_id>/publication/progress")
+def publication_progress(round_id):
+    """The progress alone, for the page's polling (htmx) to swap in."""
+    with ctx().db.read() as s:
+        view = publication_view(s, principal(), round_id)
+    return render_template("_publication_progress.html", **view)
 
 
 @bp.get("/rounds/<int:round_id>/findings")
@@ -401,9 +417,20 @@ def rounds_overview(s: Session, p: Principal) -> list[dict]:
              "problems": row.problems, "common_problems": row.common_problems,
              "findings_url": url_for("web.findings", round_id=row.round.id) if row.may_record else None,
              "distill_url": url_for("web.distill", round_id=row.round.id) if row.may_distil else None,
+             "publication_url": url_for("web.publication", round_id=row.round.id)
+             if row.round.published_at is not None and access.may_read_jobs(p) else None,
              "diagram_url": url_for("instances.view", instance_id=row.round.process_instance_id)
              if row.round.process_instance_id and access.sees_district_figures(p) else None}
             for row in inspection_rounds.overview(s, p)]
+
+
+def publication_view(s: Session, p: Principal, round_id: int) -> dict:
+    data = jobs.publication(s, p, round_id)
+    job = data.job
+    return {"round": {"id": data.round.id, "name": data.round.name, "status": data.round.status},
+            "job": {"id": job.id, "state": job.state, "done": job.done, "total": job.total, "error": job.error,
+                    "running": job.state in (JobState.QUEUED, JobState.RUNNING),
+                    "finished": fmt_time(job.finished_at) if job.finished_at else None} if job else None}
 
 
 def findings_view(c: Context, s: Session, p: Principal, round_id: int) -> dict:

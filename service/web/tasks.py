@@ -56,7 +56,7 @@ def complete(task_id):
         view["form"] = forms.build(view["page_schema"], data, errors, view["refs"])
         return render_template("task.html", **view), 422
     try:
-        c.db.transaction(lambda s: tasks.complete(c, s, p, task_id, data))
+        done = c.db.transaction(lambda s: tasks.complete_and_follow(c, s, p, task_id, data))
     except (Conflict, TaskNotOpen, RetryConflict):
         flash(_("This task was already completed; nothing was submitted twice."), "warning")
         return redirect(url_for("web.inbox"))
@@ -70,6 +70,8 @@ def complete(task_id):
         view["form"] = forms.build(view["page_schema"], data, errors, view["refs"])
         return render_template("task.html", **view), 422
     flash(_("Completed: %(name)s.", name=view["task"]["name"]), "success")
+    if done.job_id is not None and done.round_id is not None:  # the list goes out in the background: follow it
+        return redirect(url_for("web.publication", round_id=done.round_id))
     return redirect(url_for("web.inbox"))
 
 

@@ -7,6 +7,8 @@ from playwright.sync_api import expect
 from support.browser import DESKTOP, PHONE, assert_translated
 from support.rounds import case_of, publish_round, start_round
 
+from service import jobs
+
 EVIDENCE = b"%PDF-1.4\n% rectiflow browser test\n" + b"0" * 200_000
 
 
@@ -211,8 +213,25 @@ def test_inspector_records_office_distils_leading_group_approves(live_app, live_
     expect(page.locator("#f-approved").get_by_label("是")).to_be_checked()  # the choice is kept
     page.get_by_label("我已核对以上内容，确认提交（提交后不能撤回）").check()
     page.get_by_role("button", name="提交并办结").click()
-    page.wait_for_url(f"{base}/inbox")
+    # the approval leads to the publication's progress, which goes on in the background
+    page.wait_for_url(f"{base}/rounds/{round_id}/publication")
+    n = len(d.units)
+    expect(page.get_by_role("progressbar", name=f"已开启 0 / {n} 个单位")).to_be_visible()
+    assert_translated(page)
+    shoot(page, "round-publication-queued", full_page=True)
+    jobs.run_pending(ctx)
+    # the page refreshes itself, without a reload
+    expect(page.get_by_role("progressbar", name=f"已开启 {n} / {n} 个单位")).to_be_visible(timeout=10_000)
+    expect(page.locator(".publication-state")).to_contain_text("每个单位均已开启整改")
     assert case_of(ctx, round_id, d.units[5]).status == "self_check", "published: every unit has its case"
+    shoot(page, "round-publication-done", full_page=True)
+    phone = guard.watch(new_context(viewport=PHONE).new_page())
+    sign_in(phone, "office1", "/rounds")
+    phone.get_by_role("link", name="发布进度").click()
+    expect(phone.get_by_role("progressbar", name=f"已开启 {n} / {n} 个单位")).to_be_visible()
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], "nothing wider than the screen"
+    assert_translated(phone)
+    shoot(phone, "round-publication-phone", full_page=True)
 
 
 def test_keyboard_reaches_the_inbox_and_focus_is_visible(live_app, live_server, new_context, guard, sign_in):

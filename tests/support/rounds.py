@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from service import evidence, rounds, tasks
+from service import evidence, jobs, rounds, tasks
 from service.auth import principal_for
 from service.models import Case, CommonProblem, User
 from workflows.tables import HumanTask
@@ -68,6 +68,7 @@ def publish_round(ctx, d, name: str = "区委第一轮巡察") -> tuple[int, lis
             ctx, s, p, round_id, title, "说明", "类别", d.departments[i], [problems[i]]))
     complete(ctx, "office1", "distill_list", {})
     complete(ctx, "leading1", "approve_list", {"approved": True})
+    jobs.run_pending(ctx)
     with ctx.db.read() as s:
         commons = list(s.scalars(select(CommonProblem.id).where(CommonProblem.round_id == round_id)
                                  .order_by(CommonProblem.id)))
