@@ -39,7 +39,7 @@ from .models import (
     User,
 )
 from .organisation import unit_name
-from .validation import MAX_INT
+from .validation import MAX_INT, required_text
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 TITLES = {DocumentKind.RECOMMENDATION_LETTER: "巡察建议书", DocumentKind.TRACKING_LETTER: "督办函",
@@ -237,12 +237,7 @@ def _may_issue(p: Principal | None) -> None:
 
 
 def _text(field: str, value: str) -> str:
-    value = (value or "").strip()
-    if not value:
-        raise Unprocessable.on_field(field, "value_required", "write what it is")
-    if len(value) > MAX_TEXT:
-        raise Unprocessable.on_field(field, "too_long", f"at most {MAX_TEXT} characters")
-    return value
+    return required_text(field, value, "value_required", "write what it is", MAX_TEXT)
 
 
 def _action(ctx: Context, s: Session, p: Principal | None, case: Case, kind: str, detail: str) -> SupervisionAction:

@@ -18,6 +18,7 @@ from .auth import Principal, throttle_key
 from .db import lock_row
 from .errors import Conflict, Forbidden, NotFound, Unprocessable
 from .models import ROLES, LoginThrottle, RoleChange, User
+from .validation import required_text
 
 PENDING, APPROVED, REJECTED = "pending", "approved", "rejected"
 STATES = (PENDING, APPROVED, REJECTED)
@@ -39,12 +40,7 @@ def _user(s: Session, user_id: int) -> User:
 
 
 def _text(field: str, value: str | None, required_code: str) -> str:
-    text = (value or "").strip()
-    if not text:
-        raise Unprocessable.on_field(field, required_code, "give a reason", f"{field} is required")
-    if len(text) > MAX_TEXT:
-        raise Unprocessable.on_field(field, "too_long", f"at most {MAX_TEXT} characters", limit=MAX_TEXT)
-    return text
+    return required_text(field, value, required_code, "give a reason", MAX_TEXT)
 
 
 def propose(s: Session, p: Principal, user_id: int, roles: list[str], reason: str | None,

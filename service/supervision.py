@@ -19,6 +19,7 @@ from .models import (
     LeaderNotification,
     SupervisionAction,
 )
+from .validation import required_text
 
 
 def list_notifications(s: Session, p: Principal, round_id: int | None, pending: bool, limit: int, offset: int):
@@ -123,13 +124,8 @@ def review_evidence(ctx: Context, s: Session, p: Principal, evidence_id: int, re
 MAX_TEXT = 2000  # an urge's or a comment's words, an instruction
 
 
-def required_text(field: str, text: str | None) -> str:
-    text = (text or "").strip()
-    if not text:
-        raise Unprocessable.on_field(field, "comment_required", "write a few words")
-    if len(text) > MAX_TEXT:
-        raise Unprocessable.on_field(field, "too_long", f"at most {MAX_TEXT} characters")
-    return text
+def _comment(field: str, text: str | None) -> str:
+    return required_text(field, text, "comment_required", "write a few words", MAX_TEXT)
 
 
 def urge(ctx: Context, s: Session, p: Principal, case_id: int, comment: str) -> SupervisionAction:
@@ -137,7 +133,7 @@ def urge(ctx: Context, s: Session, p: Principal, case_id: int, comment: str) -> 
     and the urge goes on the case's supervision record and the audit log."""
     if not access.may_urge(p):
         raise Forbidden("the inspection office urges units", code="role_required", roles=list(access.URGERS))
-    comment = required_text("comment", comment)
+    comment = _comment("comment", comment)
     case = get_case(s, p, case_id)
     if case.status not in Case.OPEN_STATUSES:
         raise Unprocessable(f"case {case_id} is {case.status}; only a case still the unit's to do is urged",
@@ -186,7 +182,7 @@ def add_comment(ctx: Context, s: Session, p: Principal, case_id: int, text: str)
     governed = s.scalar(select(Case.id).where(Case.id == case.id, access.governed_case_scope(p)))
     if governed is None:
         raise Forbidden("the department does not govern this case's common problems", code="case_not_governed")
-    text = required_text("comment", text)
+    text = _comment("comment", text)
     comment = CaseComment(case_id=case.id, department_id=p.unit_id, author_id=p.id, text=text, created_at=ctx.now())
     s.add(comment)
     s.flush()

@@ -78,3 +78,14 @@ def require_lengths(**fields: tuple[str | None, int]) -> None:
               for name, (value, limit) in fields.items() if value is not None and len(value) > limit]
     if errors:
         raise Unprocessable("some fields do not fit", errors, code="too_long")
+
+
+def required_text(field: str, value: str | None, code: str, message: str, limit: int) -> str:
+    """A text a step cannot do without: stripped, refused when blank (`code`, `message`) or longer
+    than `limit` characters (`too_long`)."""
+    text = (value or "").strip()
+    if not text:
+        raise Unprocessable.on_field(field, code, message, f"{field} is required")
+    if len(text) > limit:
+        raise Unprocessable.on_field(field, "too_long", f"at most {limit} characters", limit=limit)
+    return text
