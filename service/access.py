@@ -51,6 +51,7 @@ ACCOUNT_READERS = ("admin", "security_admin", "office")  # the list of accounts
 DESIGN_READERS = ("designer", "admin", "office")       # process models: read, validate, see versions
 DESIGNERS = ("designer", "admin")                      # process models: deploy and edit
 JOB_READERS = ("office", "leading_group", "admin")      # background jobs' progress (a list's publication)
+JOB_OPERATORS = ("office", "admin")                     # who queue a failed job again
 POOL_KEEPERS = ("office", "admin")                     # the inspector pool
 # Audit findings (巡审结合): the auditor registers what the audit found and links it to the round's
 # problem it corroborates; the office does both as well (it runs the round and knows its problems);
@@ -208,6 +209,11 @@ def may_distil_list(p: Principal) -> bool:
 def may_read_jobs(p: Principal) -> bool:
     """A list's publication runs on after the approval: those who distil, approve and run the service follow it."""
     return p.has(*JOB_READERS)
+
+
+def may_retry_jobs(p: Principal) -> bool:
+    """A failed publication is the office's to take up again once its cause is put right (or the administrator's)."""
+    return p.has(*JOB_OPERATORS)
 
 
 def may_preview_recipients(p: Principal) -> bool:

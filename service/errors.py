@@ -307,6 +307,7 @@ ERROR_CODES: dict[str, str] = {
     # the mechanism's rules: filing, decisions, returns, confirmations
     "measures_required": N_("“%(title)s” applies to the unit: give at least one measure, or say why there is none"),
     "not_applicable_reason_required": N_("“%(title)s” does not apply to the unit: say why"),
+    "job_not_failed": N_("Only a publication that stopped can be taken up again"),
     "evidence_required": N_("Attach at least one evidence file before filing"),
     "extension_not_yours": N_("Only the unit's liaison or head may ask for more time"),
     "days_out_of_range": N_("Ask for a whole number of days from 1 to %(limit)s"),

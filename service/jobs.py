@@ -18,11 +18,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import event, or_, select
 from sqlalchemy.orm import Session
 
-from . import access, rounds
+from . import access, audit, rounds
 from .auth import Principal, principal_for
 from .context import Context
 from .db import lock_row
-from .errors import Forbidden, NotFound
+from .errors import Conflict, Forbidden, NotFound
 from .models import Job, JobKind, JobState, Round, User
 
 log = logging.getLogger(__name__)
@@ -140,7 +140,18 @@ def run_pending(ctx: Context) -> int:
     return ran
 
 
-def retry(ctx: Context, job_id: int) -> bool:
+def retry_failed(ctx: Context, p: Principal, job_id: int) -> None:
+    """The office queues a failed job again from its page or the API, once its cause is put right."""
+    if not access.may_retry_jobs(p):
+        raise Forbidden("the office or the administrator takes a failed job up again", code="role_required",
+                        roles=list(access.JOB_OPERATORS))
+    with ctx.db.read() as s:
+        get_job(s, p, job_id)
+    if not retry(ctx, job_id, p.username):
+        raise Conflict(f"job {job_id} has not failed; there is nothing to take up again", code="job_not_failed")
+
+
+def retry(ctx: Context, job_id: int, actor: str | None = None) -> bool:
     """Queue a failed job again (once what made it fail is put right); False when it had not failed."""
     def requeue(s: Session) -> bool:
         lock_row(s, Job, job_id)
@@ -149,6 +160,7 @@ def retry(ctx: Context, job_id: int) -> bool:
             return False
         s.refresh(job)
         job.state, job.attempts, job.finished_at = JobState.QUEUED, 0, None
+        audit.record(s, "job_retried", actor, f"job:{job_id}")
         return True
     if not ctx.db.transaction(requeue):
         return False

@@ -301,6 +301,8 @@ def document() -> dict:
                                                           "kind": {"type": "string"},
                                                           "round_id": {"type": ["integer", "null"]},
                                                           "error": {"type": ["string", "null"]}}})},
+        "/jobs/{id}/retry": {"post": _op("Take a failed job up again once its cause is put right (office, admin); "
+                                         "409 job_not_failed otherwise", "tasks", ok="202")},
         "/tasks/{id}/draft": {
             "get": _op("The caller's saved draft of a task's form (404 draft_not_found when none)", "tasks",
                        returns={"$ref": ref("Draft")}),

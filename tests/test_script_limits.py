@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from support.api import round_awaiting_approval, run_jobs
 from support.diagrams import with_script
+from support.pages import Pages
 
 from service import jobs
 from service.models import Case, Round
@@ -86,7 +87,7 @@ def test_self_referencing_data_answers_422_naming_the_script_every_time(api, dis
     assert _rounds_saved(ctx) == 0
 
 
-def test_publishing_a_chunk_of_units_shares_one_script_time_budget(api, district, ctx, monkeypatch):
+def test_publishing_a_chunk_of_units_shares_one_script_time_budget(app, api, district, ctx, monkeypatch):
     """Each unit's script is within its own limits; together, one per unit of a chunk, they are not:
     the publication's job stops with the reason, and nothing of the chunk is saved."""
     monkeypatch.setattr(ctx.engine, "script_seconds", 0.3)
@@ -108,12 +109,27 @@ def test_publishing_a_chunk_of_units_shares_one_script_time_budget(api, district
     assert job["done"] == 0
     with ctx.db.read() as s:
         assert s.scalar(select(func.count()).select_from(Case)) == 0, "no case of the failed chunk is saved"
-    # the model put right, the office's operator queues the job again (rectiflow run-jobs --retry)
+    # the stopped publication's page says why and offers the office to take it up again; others cannot
+    office = Pages(app.test_client())
+    office.login("office1")
+    page = f"/rounds/{job['round_id']}/publication"
+    assert "重新启动发布" in office.text(page)
+    leader = Pages(app.test_client())
+    leader.login("leading1")
+    assert "重新启动发布" not in leader.text(page), "the leading group follows the publication, the office runs it"
+    refused = api.as_("leading1").post(f"/jobs/{job['id']}/retry")
+    assert (refused.status_code, refused.get_json()["code"]) == (403, "role_required")
+    # the model put right, the office takes the job up again from the page (or the API, or the
+    # command line: rectiflow run-jobs --retry); a job that has not failed is not taken up
     _deploy(api, with_script("unit_rectification", "init_case", "n = 0\nself_checked = recheck\naccepted = False\nwarned = {}"))
-    assert jobs.retry(ctx, job["id"]) and not jobs.retry(ctx, job["id"])
+    assert office.post(f"{page}/retry", {"job_id": job["id"]}, token_from=page).status_code == 302
+    again = api.as_("office1").post(f"/jobs/{job['id']}/retry")
+    assert (again.status_code, again.get_json()["code"]) == (409, "job_not_failed")
+    assert not jobs.retry(ctx, job["id"])
     run_jobs(api)
     job = api.as_("office1").get(f"/jobs/{job['id']}").get_json()
     assert (job["state"], job["done"]) == ("done", len(d.units))
+    assert "重新启动发布" not in office.text(page)
 
 
 def test_a_timer_step_whose_script_runs_away_is_recorded_with_its_code(api, district, ctx, clock):

@@ -344,6 +344,7 @@ LABELS: dict[str, dict] = {
         "extension_requested": _l("Extension requested"),
         "extension_decided": _l("Extension decided"),
         "document_downloaded": _l("Document downloaded"),
+        "job_retried": _l("Failed publication taken up again"),
     },
     "audit_outcome": {
         "ok": _l("Succeeded"),

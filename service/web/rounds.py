@@ -16,12 +16,12 @@ from .. import access, clues, inbox, jobs
 from .. import rounds as inspection_rounds
 from ..auth import Principal
 from ..context import Context
-from ..errors import Unprocessable
+from ..errors import Conflict, Unprocessable
 from ..models import PROBLEM_SOURCES, RECTIFYING_KINDS, JobState, Round
 from ..validation import bounded_int
 from . import bp, ctx, fmt_time, principal
 from .i18n import _, tc
-from .problems import errors_of
+from .problems import errors_of, of_exception
 
 SUGGESTED_CATEGORIES = ("工程建设", "便民服务", "合同管理", "财务管理", "资产管理", "选人用人", "作风建设", "基层党建")
 
@@ -40,6 +40,19 @@ def publication(round_id):
     with ctx().db.read() as s:
         view = publication_view(s, principal(), round_id)
     return render_template("publication.html", **view)
+
+
+@bp.post("/rounds/<int:round_id>/publication/retry")
+def retry_publication(round_id):
+    """The office takes a stopped publication up again, once what stopped it is put right."""
+    job_id = request.form.get("job_id", type=int) or 0
+    try:
+        jobs.retry_failed(ctx(), principal(), job_id)
+    except Conflict as exc:
+        flash(of_exception(exc), "error")
+    else:
+        flash(_("The publication goes on: the units without their case get it now."), "success")
+    return redirect(url_for("web.publication", round_id=round_id))
 
 
 @bp.get("/rounds/<int:round_id>/publication/progress")
@@ -428,6 +441,7 @@ def publication_view(s: Session, p: Principal, round_id: int) -> dict:
     data = jobs.publication(s, p, round_id)
     job = data.job
     return {"round": {"id": data.round.id, "name": data.round.name, "status": data.round.status},
+            "may_retry": access.may_retry_jobs(p),
             "job": {"id": job.id, "state": job.state, "done": job.done, "total": job.total, "error": job.error,
                     "running": job.state in (JobState.QUEUED, JobState.RUNNING),
                     "finished": fmt_time(job.finished_at) if job.finished_at else None} if job else None}
