@@ -25,7 +25,8 @@ def test_the_office_takes_a_stopped_publication_up_again(live_app, live_server, 
     page = guard.watch(new_context().new_page())
     sign_in(page, "office1")
     page.goto(f"{live_server}/rounds/{round_id}/publication")
-    expect(page.locator(".publication-state")).to_contain_text("发布")
+    expect(page.locator(".publication-state")).to_contain_text("发布中断")
+    expect(page.get_by_text("division by zero")).to_be_hidden()  # the engine's words, folded away
     retry = page.get_by_role("button", name="重新启动发布")
     expect(retry).to_be_visible()
     assert_translated(page)
