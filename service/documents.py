@@ -278,11 +278,6 @@ def of_case(s: Session, case: Case) -> list[Document]:
                           .order_by(Document.created_at, Document.id)))
 
 
-def of_letter(s: Session, letter_id: int) -> list[Document]:
-    """A recommendation letter's documents, for a page that shows the letter."""
-    return list(s.scalars(select(Document).where(Document.letter_id == letter_id).order_by(Document.id)))
-
-
 def content(s: Session, p: Principal, document_id: int) -> tuple[Document, bytes]:
     """A document as issued, for whoever may read its case or letter (404 for anyone else); the
     download goes on the audit log."""

@@ -14,7 +14,7 @@ from .auth import Principal
 from .context import Context
 from .errors import Forbidden
 from .models import BusinessKey, CommonProblem, KeyKind, RecommendationLetter, SupervisionAction
-from .organisation import unit_name
+from .organisation import unit_names
 
 
 def send(ctx: Context, s: Session, p: Principal | None, round_id: int, department_id: int,
@@ -66,24 +66,26 @@ def letter_summary(s: Session, letter_id: int) -> dict | None:
         return None
     commons = s.scalars(select(CommonProblem).where(CommonProblem.id.in_(letter.common_problem_ids))
                         .order_by(CommonProblem.id)).all()
+    names = unit_names(s, {letter.department_id} | {c.responsible_department_id for c in commons})
     leads = [c.title for c in commons if role(c, letter.department_id) == "lead"]
-    shared = [(c.title, unit_name(s, c.responsible_department_id)) for c in commons
+    shared = [(c.title, names.get(c.responsible_department_id, "")) for c in commons
               if role(c, letter.department_id) == "co"]
-    return {"department": unit_name(s, letter.department_id), "common_problems": leads, "shared": shared,
-            "documents": documents.of_letter(s, letter.id)}
+    return {"department": names.get(letter.department_id, ""), "common_problems": leads, "shared": shared,
+            "documents": letter.documents}
 
 
-def co_ids(s: Session, letter: RecommendationLetter) -> list[int]:
-    """The letter's common problems the department shares (协同) rather than leads."""
-    return list(s.scalars(select(CommonProblem.id).where(
-        CommonProblem.id.in_(letter.common_problem_ids),
-        CommonProblem.responsible_department_id != letter.department_id).order_by(CommonProblem.id)))
+def shared_ids(s: Session, letters: list[RecommendationLetter]) -> dict[int, list[int]]:
+    """Per letter, its common problems the department shares (协同) rather than leads: one query for all."""
+    leads = dict(s.execute(select(CommonProblem.id, CommonProblem.responsible_department_id).where(
+        CommonProblem.id.in_({cid for letter in letters for cid in letter.common_problem_ids}))).all())
+    return {letter.id: sorted(cid for cid in letter.common_problem_ids
+                              if cid in leads and leads[cid] != letter.department_id) for letter in letters}
 
 
-def letter_json(letter: RecommendationLetter, ctx: Context, s: Session) -> dict:
+def letter_json(letter: RecommendationLetter, ctx: Context, shared: list[int]) -> dict:
     return {"id": letter.id, "round_id": letter.round_id, "department_id": letter.department_id,
             "common_problem_ids": letter.common_problem_ids, "status": letter.status,
-            "co_common_problem_ids": co_ids(s, letter),
+            "co_common_problem_ids": shared,
             "process_instance_id": letter.process_instance_id, "created_at": ctx.local_iso(letter.created_at),
             "documents": [{"id": d.id, "kind": d.kind, "number": d.number, "sha256": d.sha256}
                           for d in letter.documents]}

@@ -45,15 +45,15 @@ def follow_up_after_close(ctx: Context, s: Session, p: Principal | None, case: C
                          .where(RectificationItem.case_id == case.id, Measure.pass_number == case.pass_number,
                                 Measure.deadline > closed_on, Measure.followup_instance_id.is_(None))
                          .order_by(Measure.id)).all()
-    for measure in measures:
-        assert measure.deadline is not None  # the query asks for one
-        instance = workflow.start(
-            ctx, s, p, "measure_followup",
-            {"measure_id": measure.id, "case_id": case.id, "unit_id": case.unit_id,
-             "description": measure.description,
-             "deadline_at": deadline_at(ctx, measure.deadline).isoformat(),
-             "notice_days": ctx.settings.measure_notice_days},
-            BusinessKey(KeyKind.MEASURE, measure.id), unit_id=case.unit_id)
+    if not measures:
+        return 0
+    data = [{"measure_id": m.id, "case_id": case.id, "unit_id": case.unit_id, "description": m.description,
+             "deadline_at": deadline_at(ctx, m.deadline).isoformat() if m.deadline else None,
+             "notice_days": ctx.settings.measure_notice_days} for m in measures]
+    instances = workflow.start_many(ctx, s, p, "measure_followup", data,
+                                    [BusinessKey(KeyKind.MEASURE, m.id) for m in measures],
+                                    unit_ids=[case.unit_id] * len(measures))
+    for measure, instance in zip(measures, instances, strict=True):
         measure.followup_instance_id = instance.id
     return len(measures)
 

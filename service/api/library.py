@@ -158,4 +158,5 @@ def letters():
     c = ctx()
     with c.db.read() as s:
         rows = recommendation_letters.list_letters(s, principal(), int_arg("round_id"))
-        return listing([recommendation_letters.letter_json(r, c, s) for r in rows], len(rows))
+        shared = recommendation_letters.shared_ids(s, rows)
+        return listing([recommendation_letters.letter_json(r, c, shared[r.id]) for r in rows], len(rows))
