@@ -7,10 +7,12 @@ and the package's zip entries that date as their time, so no clock or random id 
 """
 from __future__ import annotations
 
+import copy
 import io
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from functools import cache
 
 from docx import Document as new_docx
 from docx.enum.table import WD_TABLE_ALIGNMENT
@@ -62,8 +64,7 @@ def cn_date(day: date) -> str:
 
 
 def render(draft: Draft) -> bytes:
-    doc = new_docx()
-    _base_style(doc)
+    doc = copy.deepcopy(_blank())
     _line(doc, draft.issuer, size=22, bold=True, color=RED, font=TITLE_FONT, align=WD_ALIGN_PARAGRAPH.CENTER)
     _rule(_line(doc, draft.number, size=16, align=WD_ALIGN_PARAGRAPH.CENTER))
     _line(doc, draft.title, size=22, bold=True, font=TITLE_FONT, align=WD_ALIGN_PARAGRAPH.CENTER)
@@ -83,6 +84,17 @@ def render(draft: Draft) -> bytes:
     out = io.BytesIO()
     doc.save(out)
     return _fixed_times(out.getvalue(), draft.issued_on)
+
+
+@cache
+def _blank():
+    """The styled empty document every render starts from: parsing python-docx's template and styling
+    it costs more than copying the result. Its core properties are made here too, so a copy never
+    adds a part to the shared original."""
+    doc = new_docx()
+    _base_style(doc)
+    doc.core_properties.title = ""
+    return doc
 
 
 def _base_style(doc) -> None:
@@ -109,13 +121,28 @@ def _line(doc, text: str, *, size: int = 16, bold: bool = False, color: RGBColor
         paragraph.alignment = align
     if indent:
         paragraph.paragraph_format.first_line_indent = Pt(size * 2)  # two characters, as 公文 do
+    _run(paragraph, text, size, bold, font, str(color) if color is not None else None)
+    return paragraph
+
+
+def _run(paragraph, text: str, size: int, bold: bool, font: str, color: str | None) -> None:
+    """A run of text with its formatting copied from a prepared one: a document has a few formats
+    and many runs, and python-docx sets each property element by element."""
     run = paragraph.add_run(text)
+    run._r.insert(0, copy.deepcopy(_run_format(size, bold, font, color)))
+
+
+@cache
+def _run_format(size: int, bold: bool, font: str, color: str | None):
+    """The run properties (w:rPr) of one format, made once with python-docx."""
+    run = new_docx().add_paragraph().add_run()
     run.font.size = Pt(size)
     run.bold = bold or None
     if color is not None:
-        run.font.color.rgb = color
-    _east_asian(run._element.get_or_add_rPr(), font)
-    return paragraph
+        run.font.color.rgb = RGBColor.from_string(color)
+    rpr = run._element.get_or_add_rPr()
+    _east_asian(rpr, font)
+    return rpr
 
 
 def _rule(paragraph) -> None:
@@ -129,21 +156,20 @@ def _rule(paragraph) -> None:
 
 
 def _table(doc, block: Table) -> None:
-    table = doc.add_table(rows=1, cols=len(block.headers))
+    table = doc.add_table(rows=1 + len(block.rows), cols=len(block.headers))
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    for cell, text in zip(table.rows[0].cells, block.headers, strict=True):
-        _cell(cell, text, bold=True)
+    # the table's cells in one pass: `row.cells` walks the whole table for every row
+    cells = iter(table._cells)
+    for text in block.headers:
+        _cell(next(cells), text, bold=True)
     for row in block.rows:
-        for cell, text in zip(table.add_row().cells, row, strict=True):
-            _cell(cell, text)
+        for text in row:
+            _cell(next(cells), text)
 
 
 def _cell(cell, text: str, bold: bool = False) -> None:
-    run = cell.paragraphs[0].add_run(text)
-    run.font.size = Pt(12)
-    run.bold = bold or None
-    _east_asian(run._element.get_or_add_rPr(), BODY_FONT)
+    _run(cell.paragraphs[0], text, 12, bold, BODY_FONT, None)
 
 
 def _properties(doc, draft: Draft) -> None:
