@@ -3,9 +3,10 @@ on one PostgreSQL database. Liaisons complete their tasks through both apps whil
 the timers that fell due together; every completion is applied once, every due timer fires once,
 and the timers a worker held when it was killed (SIGKILL) are fired by the other.
 
-PostgreSQL only: several processes writing one database at once is what the scaled mode is for.
-SQLite lets one process write at a time; its sweeps take that write lock before firing an instance
-and run under the other timer tests."""
+That test runs on PostgreSQL only: several processes writing one database at once is what the
+scaled mode is for. On either database, sweeps in several threads at once fire each timer once
+(SQLite lets one transaction write at a time; its sweeps take that write lock before they read
+what is due)."""
 from __future__ import annotations
 
 import json
@@ -30,6 +31,7 @@ from support.api import publish_round
 from support.district import PASSWORD, build_district
 
 from service.models import Case, CommonProblem, LeaderNotification, SupervisionAction, Unit
+from service.timers import run_due_timers
 from workflows.tables import HistoryEntry, HumanTask, Timer
 from workflows.tables import ProcessInstance as WfInstance
 
@@ -244,3 +246,32 @@ def test_two_apps_and_two_workers_on_one_database_lose_nothing_and_double_nothin
     assert levels == {"yellow"}
     # the held case's timers fired after its worker was killed: by the other worker
     assert len(held_warned_at) == 2 and min(held_warned_at) >= killed_at
+
+
+def test_sweeps_running_at_once_fire_each_due_timer_once(ctx, api, district, clock):
+    """The claim on either database: sweeps in four threads over the same due instances share them
+    out (PostgreSQL passes over what another holds; SQLite lets one write at a time), and each
+    case is warned once."""
+    round_id = publish_round(api, district)
+    office = api.as_("office1")
+    cases = office.get("/cases", query_string={"limit": 500}).get_json()["items"]
+    clock.move_to(datetime.fromisoformat(cases[0]["due_at"]) - timedelta(days=10) + timedelta(minutes=1))
+    moved: list[int] = []
+    start = threading.Barrier(4)
+
+    def sweep() -> None:
+        start.wait()
+        moved.append(run_due_timers(ctx))
+
+    sweeps = [threading.Thread(target=sweep) for _ in range(4)]
+    for thread in sweeps:
+        thread.start()
+    for thread in sweeps:
+        thread.join(120)
+    assert sum(moved) == len(cases), moved
+    with ctx.db.read() as s:
+        warnings = Counter(tuple(row) for row in s.execute(
+            select(SupervisionAction.case_id, SupervisionAction.kind).where(
+                SupervisionAction.round_id == round_id, SupervisionAction.kind.like("warning_%"))))
+    assert warnings == {(c["id"], kind): 1 for c in cases for kind in ("warning_green", "warning_yellow")}
+    assert run_due_timers(ctx) == 0
