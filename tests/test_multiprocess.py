@@ -275,3 +275,21 @@ def test_sweeps_running_at_once_fire_each_due_timer_once(ctx, api, district, clo
                 SupervisionAction.round_id == round_id, SupervisionAction.kind.like("warning_%"))))
     assert warnings == {(c["id"], kind): 1 for c in cases for kind in ("warning_green", "warning_yellow")}
     assert run_due_timers(ctx) == 0
+
+
+def test_the_celery_sweep_fires_what_is_due(ctx, api, district, clock):
+    """With Celery (RECTIFLOW_BROKER_URL), beat's periodic task fires the timers as a worker process would."""
+    from service import celery_app
+
+    publish_round(api, district)
+    cases = api.as_("office1").get("/cases", query_string={"limit": 500}).get_json()["items"]
+    clock.move_to(datetime.fromisoformat(cases[0]["due_at"]) - timedelta(days=20) + timedelta(minutes=1))
+    assert "rectiflow.sweep" in {entry["task"] for entry in celery_app.app.conf.beat_schedule.values()}
+    celery_app.use_context(ctx)
+    try:
+        celery_app.sweep.apply().get()
+    finally:
+        celery_app.use_context(None)
+    api.tokens.clear()
+    warnings = {c["warning"] for c in api.as_("office1").get("/cases", query_string={"limit": 500}).get_json()["items"]}
+    assert warnings == {"green"}
