@@ -6,7 +6,7 @@ and the timers a worker held when it was killed (SIGKILL) are fired by the other
 That test runs on PostgreSQL only: several processes writing one database at once is what the
 scaled mode is for. On either database, sweeps in several threads at once fire each timer once
 (SQLite lets one transaction write at a time; its sweeps take that write lock before they read
-what is due)."""
+what is due), and job runners in several threads run a job once."""
 from __future__ import annotations
 
 import json
@@ -27,10 +27,11 @@ import pytest
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
-from support.api import publish_round
+from support.api import publish_round, round_awaiting_approval
 from support.district import PASSWORD, build_district
 
-from service.models import Case, CommonProblem, LeaderNotification, SupervisionAction, Unit
+from service import jobs
+from service.models import Case, CommonProblem, Job, LeaderNotification, SupervisionAction, Unit
 from service.timers import run_due_timers
 from workflows.tables import HistoryEntry, HumanTask, Timer
 from workflows.tables import ProcessInstance as WfInstance
@@ -293,3 +294,30 @@ def test_the_celery_sweep_fires_what_is_due(ctx, api, district, clock):
     api.tokens.clear()
     warnings = {c["warning"] for c in api.as_("office1").get("/cases", query_string={"limit": 500}).get_json()["items"]}
     assert warnings == {"green"}
+
+
+def test_runners_in_several_threads_at_once_run_a_job_once(ctx, api, district):
+    """One runner claims the job; the others pass it over (its row held, or its runner alive), so no
+    chunk runs twice and each unit gets one case."""
+    ctx.settings.publication_chunk = 2
+    round_id = round_awaiting_approval(api, district)
+    leading = api.as_("leading1")
+    job_id = leading.complete(leading.tasks(bpmn_id="approve_list")[0]["id"], {"approved": True})["job_id"]
+    ran: list[int] = []
+    start = threading.Barrier(3)
+
+    def run() -> None:
+        start.wait()
+        ran.append(jobs.run_pending(ctx))
+
+    runners = [threading.Thread(target=run) for _ in range(3)]
+    for thread in runners:
+        thread.start()
+    for thread in runners:
+        thread.join(120)
+    assert sorted(ran) == [0, 0, 1]
+    with ctx.db.read() as s:
+        job = s.get_one(Job, job_id)
+        assert (job.state, job.done, job.attempts) == ("done", len(district.units), 1)
+        units = Counter(s.scalars(select(Case.unit_id).where(Case.round_id == round_id)))
+    assert units == dict.fromkeys(district.units, 1)
