@@ -138,7 +138,7 @@ def _sweep(ctx, interval: float, once: bool) -> None:
 
     signal.signal(signal.SIGTERM, ask_to_stop)
     signal.signal(signal.SIGINT, ask_to_stop)
-    run_worker(ctx, interval, stop, once)
+    print(run_worker(ctx, interval, stop, once))
 
 
 def _deploy(s, ctx, xml: bytes):

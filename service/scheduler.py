@@ -32,8 +32,10 @@ class TimerScheduler(threading.Thread):
         while not self._stop_event.wait(self.interval):
             self.sweep()
 
-    def sweep(self) -> None:
-        """Once: fire what is due, then the housekeeping; whatever fails is tried again next time."""
+    def sweep(self) -> int:
+        """Once: fire what is due, then the housekeeping; whatever fails is tried again next time.
+        Returns how many instances the timers moved."""
+        moved = 0
         try:
             moved = run_due_timers(self.ctx)
             if moved:
@@ -41,6 +43,7 @@ class TimerScheduler(threading.Thread):
         except Exception:  # keep the scheduler alive; the next tick retries
             log.exception("timer run failed")
         self._prune_expired_tokens()
+        return moved
 
     def _prune_expired_tokens(self) -> None:
         try:
@@ -96,17 +99,17 @@ class JobRunner(threading.Thread):
         self._wake.set()
 
 
-def run_worker(ctx: Context, interval: float, stop: threading.Event, once: bool = False) -> None:
+def run_worker(ctx: Context, interval: float, stop: threading.Event, once: bool = False) -> str:
     """`rectiflow sweep`: a worker process of the scaled mode, serving no HTTP. It sweeps the timers
     (and the housekeeping) every `interval` seconds from the start, and runs the background jobs
     in a thread as the embedded mode does (unless Celery workers run them: RECTIFLOW_BROKER_URL),
-    until `stop` is set (SIGTERM). `once`: one sweep and the jobs waiting, then return."""
+    until `stop` is set (SIGTERM). `once`: one sweep and the jobs waiting, then return. Returns
+    what it did, for the command to say."""
     sweeper = TimerScheduler(ctx, interval)
     if once:
-        sweeper.sweep()
-        if not ctx.settings.broker_url:
-            jobs.run_pending(ctx)
-        return
+        moved = sweeper.sweep()
+        ran = 0 if ctx.settings.broker_url else jobs.run_pending(ctx)
+        return f"{moved} instance(s) advanced, {ran} job run(s)"
     runner = None if ctx.settings.broker_url else JobRunner(ctx, interval)
     if runner is not None:
         runner.start()
@@ -119,3 +122,4 @@ def run_worker(ctx: Context, interval: float, stop: threading.Event, once: bool 
         if runner is not None:
             runner.stop()
             runner.join(timeout=60)  # the chunk under way commits or rolls back; the job waits for the next runner
+    return "stopped"
