@@ -60,11 +60,11 @@ class Process:
         self.process.send_signal(signal.SIGKILL)
         self.process.wait(10)
 
-    def stop(self) -> None:
+    def stop(self, seconds: float = 15) -> None:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
-                self.process.wait(15)
+                self.process.wait(seconds)
             except subprocess.TimeoutExpired:
                 self.kill()
 
@@ -209,7 +209,7 @@ def test_two_apps_and_two_workers_on_one_database_lose_nothing_and_double_nothin
 
         _wait_for(all_fired, WAIT, "every due timer to fire")
         assert survivor.process.poll() is None, "the other worker sweeps on"
-        survivor.stop()
+        survivor.stop(WAIT)
         assert survivor.process.returncode == 0, "SIGTERM ends a worker after the sweep under way"
     finally:
         holder.dispose()
