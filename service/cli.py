@@ -95,6 +95,9 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         print(f"{jobs.run_pending(ctx)} job run(s)")
     elif args.command == "sweep":
+        if args.interval is not None and args.interval <= 0:
+            print("rectiflow: --interval must be a positive number of seconds", file=sys.stderr)
+            return 2
         _sweep(ctx, args.interval or ctx.settings.timer_interval, args.once)
     elif args.command == "fire-timers":
         from .timers import run_due_timers
