@@ -121,6 +121,9 @@ class Settings:
     max_upload_mb: int = field(default_factory=lambda: _int("MAX_UPLOAD_MB", 20))
     max_bpmn_kb: int = field(default_factory=lambda: _int("MAX_BPMN_KB", 2048))
     timer_interval: int = field(default_factory=lambda: _int("TIMER_INTERVAL", 30))
+    # Whether `rectiflow run` itself sweeps the timers and runs the background jobs (the embedded
+    # mode). Off in the scaled mode when `rectiflow sweep` worker processes do it instead.
+    app_sweeps: bool = field(default_factory=lambda: _bool("APP_SWEEPS", True))
     # A list's publication opens the units' cases in the background, this many units per committed
     # transaction; a job whose runner has not reported for job_stale_seconds is taken over.
     publication_chunk: int = field(default_factory=lambda: _int("PUBLICATION_CHUNK", 50))
@@ -182,6 +185,8 @@ class Settings:
             raise SettingsError("RECTIFLOW_DOCUMENT_ISSUER must name the issuing body")
         for name in ("login", "credential", "upload", "public", "api"):
             _rate(f"RATE_LIMIT_{name.upper()}", getattr(self, f"rate_limit_{name}"))
+        if self.timer_interval < 1:
+            raise SettingsError("RECTIFLOW_TIMER_INTERVAL must be at least 1 (seconds)")
         if self.publication_chunk < 1 or self.job_stale_seconds < 1:
             raise SettingsError("RECTIFLOW_PUBLICATION_CHUNK and RECTIFLOW_JOB_STALE_SECONDS must be positive")
         if self.trusted_proxies < 0:

@@ -1,10 +1,12 @@
 """The scaled mode's job runners: Celery workers fed through Redis (RECTIFLOW_BROKER_URL).
 
     celery -A service.celery_app worker --loglevel=INFO
-    celery -A service.celery_app beat          # the sweep that takes up jobs whose worker died
+    celery -A service.celery_app beat          # the sweeps: jobs whose worker died, and due timers
 
 A worker runs a job by its id with the same `jobs.run_job` the embedded thread calls; the job's
 rows say how far it got, so a message delivered twice, or a job taken over, opens nothing twice.
+Beat also has a worker fire the due timers every RECTIFLOW_TIMER_INTERVAL seconds, as
+`rectiflow sweep` does; sweeps that overlap share the instances out (`timers.run_due_timers`).
 """
 from __future__ import annotations
 
@@ -21,7 +23,9 @@ app = Celery("rectiflow", broker=_settings.broker_url or "redis://127.0.0.1:6379
 app.conf.update(task_acks_late=True, task_reject_on_worker_lost=True, worker_prefetch_multiplier=1,
                 broker_connection_retry_on_startup=True,
                 beat_schedule={"rectiflow-stale-jobs": {"task": "rectiflow.run_pending_jobs",
-                                                        "schedule": float(_settings.job_stale_seconds)}})
+                                                        "schedule": float(_settings.job_stale_seconds)},
+                               "rectiflow-timers": {"task": "rectiflow.sweep",
+                                                    "schedule": float(_settings.timer_interval)}})
 
 _context: Context | None = None
 
@@ -47,6 +51,14 @@ def run_job(job_id: int) -> bool:
 @app.task(name="rectiflow.run_pending_jobs")
 def run_pending_jobs() -> int:
     return jobs.run_pending(_ctx())
+
+
+@app.task(name="rectiflow.sweep")
+def sweep() -> None:
+    """The due timers and the housekeeping, as a `rectiflow sweep` worker does them."""
+    from .scheduler import TimerScheduler
+
+    TimerScheduler(_ctx(), _settings.timer_interval).sweep()
 
 
 @worker_ready.connect

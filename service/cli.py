@@ -1,5 +1,5 @@
-"""The `rectiflow` command: init-db, create-admin, seed-demo, run, run-jobs, fire-timers, deploy, backup, restore,
-audit verify|prune, totp-reset."""
+"""The `rectiflow` command: init-db, create-admin, seed-demo, run, sweep, run-jobs, fire-timers, deploy, backup,
+restore, audit verify|prune, totp-reset."""
 from __future__ import annotations
 
 import argparse
@@ -32,6 +32,11 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--host", default="127.0.0.1")
     run.add_argument("--port", type=int, default=8000)
     run.add_argument("--threads", type=int, default=8)
+    sweep = sub.add_parser("sweep", help="a worker process (scaled mode): fire due timers and run background "
+                                         "jobs, serving no HTTP, until stopped; run as many as wanted")
+    sweep.add_argument("--interval", type=float, metavar="SECONDS",
+                       help="seconds between sweeps (default: RECTIFLOW_TIMER_INTERVAL)")
+    sweep.add_argument("--once", action="store_true", help="sweep once, run the jobs waiting, and stop")
     sub.add_parser("fire-timers", help="fire the timers that are due now, once")
     run_jobs = sub.add_parser("run-jobs", help="run the background jobs (a list's publication) that wait, "
                                                "or whose runner died, to their end, once")
@@ -89,6 +94,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"job {args.retry} has not failed; nothing to retry", file=sys.stderr)
             return 1
         print(f"{jobs.run_pending(ctx)} job run(s)")
+    elif args.command == "sweep":
+        if args.interval is not None and args.interval <= 0:
+            print("rectiflow: --interval must be a positive number of seconds", file=sys.stderr)
+            return 2
+        _sweep(ctx, args.interval or ctx.settings.timer_interval, args.once)
     elif args.command == "fire-timers":
         from .timers import run_due_timers
 
@@ -108,12 +118,30 @@ def main(argv: list[str] | None = None) -> int:
 
         from .scheduler import JobRunner, TimerScheduler
 
-        TimerScheduler(ctx, ctx.settings.timer_interval).start()
-        if not ctx.settings.broker_url:  # else Celery workers run the jobs
-            JobRunner(ctx, ctx.settings.timer_interval).start()
+        if ctx.settings.app_sweeps:  # else `rectiflow sweep` workers fire the timers and run the jobs
+            TimerScheduler(ctx, ctx.settings.timer_interval).start()
+            if not ctx.settings.broker_url:  # else Celery workers run the jobs
+                JobRunner(ctx, ctx.settings.timer_interval).start()
         print(f"rectiflow serving on http://{args.host}:{args.port}/ (API at /api/v1)")
         serve(app, host=args.host, port=args.port, threads=args.threads)
     return 0
+
+
+def _sweep(ctx, interval: float, once: bool) -> None:
+    """The worker's loop in the foreground; SIGTERM or Ctrl-C ends it after the sweep under way."""
+    import signal
+    import threading
+
+    from .scheduler import run_worker
+
+    stop = threading.Event()
+
+    def ask_to_stop(signum, frame) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, ask_to_stop)
+    signal.signal(signal.SIGINT, ask_to_stop)
+    print(run_worker(ctx, interval, stop, once))
 
 
 def _deploy(s, ctx, xml: bytes):

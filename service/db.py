@@ -6,9 +6,9 @@ import time
 import zlib
 from collections.abc import Callable
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import TypeVar, cast
 
-from sqlalchemy import create_engine, event, false, func, inspect, select, text, update
+from sqlalchemy import CursorResult, create_engine, event, false, func, inspect, select, text, update
 from sqlalchemy.engine import Engine as SAEngine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -79,6 +79,22 @@ def lock_row(s: Session, entity, ident: int) -> None:
         s.execute(update(entity).where(key == ident).values({key.name: key}))
     else:
         s.execute(select(key).where(key == ident).with_for_update())
+
+
+def claim_row(s: Session, entity, ident: int) -> bool:
+    """Take one row for the rest of this transaction unless another transaction holds it: False
+    then (or when there is no such row), at once, without waiting. For work that several processes
+    offer to do (a background job's runners): whoever holds the row does it, the others pass.
+
+    PostgreSQL: SELECT … FOR UPDATE SKIP LOCKED. SQLite has one writer at a time and no row
+    locks: the row is taken as `lock_row` takes it, waiting for the write lock, after which the
+    caller reads the row's current state to decide whether the work is still its own."""
+    key = inspect(entity).primary_key[0]
+    if s.get_bind().dialect.name == "sqlite":
+        written = s.execute(update(entity).where(key == ident).values({key.name: key})
+                            .execution_options(synchronize_session=False))
+        return cast(CursorResult, written).rowcount == 1
+    return s.scalar(select(key).where(key == ident).with_for_update(skip_locked=True)) is not None
 
 
 def _hold_what_sessions_load(factory: sessionmaker) -> None:

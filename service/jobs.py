@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from . import access, audit, rounds
 from .auth import Principal, principal_for
 from .context import Context
-from .db import lock_row
+from .db import claim_row, lock_row
 from .errors import Conflict, Forbidden, NotFound
 from .models import Job, JobKind, JobState, Round, User
 
@@ -197,7 +197,13 @@ def run_job(ctx: Context, job_id: int, max_chunks: int | None = None) -> bool:
 
 
 def _claim(ctx: Context, s: Session, job_id: int, runner: str) -> bool:
-    lock_row(s, Job, job_id)
+    """Make `runner` the job's runner, unless it is over or another runner alive has it. Runners in
+    several processes may try at once: the row is claimed (`claim_row`), so a job whose row another
+    transaction holds (its runner in the middle of a chunk, or another claim) is passed over at
+    once, and what decides is the row as it is once it is ours. A chunk runs only while its
+    runner is the job's runner, under the same row lock, so no two runners run one job's chunks."""
+    if not claim_row(s, Job, job_id):
+        return False
     job = s.get(Job, job_id)
     if job is None:
         return False
@@ -252,7 +258,9 @@ def _publication_chunk(ctx: Context, s: Session, p: Principal | None, job: Job) 
 
 
 def _fail(ctx: Context, s: Session, job_id: int, runner: str, message: str) -> None:
-    """The chunk that failed left nothing; the job is queued again while it has attempts left."""
+    """The chunk that failed left nothing; the job is queued again while it has attempts left
+    (unless another runner has taken the job over meanwhile: it is then that runner's)."""
+    lock_row(s, Job, job_id)
     job = s.get_one(Job, job_id)
     s.refresh(job)
     if job.runner != runner:

@@ -2,8 +2,11 @@
 deletes API tokens that have expired and drafts of tasks no longer open; and the embedded runner
 of background jobs.
 
-In the scaled mode the same `run_due_timers` is called by a worker instead; both are safe to
-run side by side because each instance advances under its optimistic version check.
+In the scaled mode the same sweep runs in worker processes (`rectiflow sweep`, see `run_worker`),
+as many as wanted, beside the app processes: each instance's timers are claimed in the transaction
+that fires them (`timers.fire_instance_timers`) and each job by its runner (`jobs.run_job`), so
+no timer fires twice and no job chunk runs twice, and what a killed process held is taken up by
+the others.
 """
 from __future__ import annotations
 
@@ -27,13 +30,20 @@ class TimerScheduler(threading.Thread):
 
     def run(self) -> None:
         while not self._stop_event.wait(self.interval):
-            try:
-                moved = run_due_timers(self.ctx)
-                if moved:
-                    log.info("timers advanced %d instance(s)", moved)
-            except Exception:  # keep the scheduler alive; the next tick retries
-                log.exception("timer run failed")
-            self._prune_expired_tokens()
+            self.sweep()
+
+    def sweep(self) -> int:
+        """Once: fire what is due, then the housekeeping; whatever fails is tried again next time.
+        Returns how many instances the timers moved."""
+        moved = 0
+        try:
+            moved = run_due_timers(self.ctx)
+            if moved:
+                log.info("timers advanced %d instance(s)", moved)
+        except Exception:  # keep the scheduler alive; the next tick retries
+            log.exception("timer run failed")
+        self._prune_expired_tokens()
+        return moved
 
     def _prune_expired_tokens(self) -> None:
         try:
@@ -87,3 +97,29 @@ class JobRunner(threading.Thread):
         self._stopped = True
         jobs.remove_dispatcher(self.wake)
         self._wake.set()
+
+
+def run_worker(ctx: Context, interval: float, stop: threading.Event, once: bool = False) -> str:
+    """`rectiflow sweep`: a worker process of the scaled mode, serving no HTTP. It sweeps the timers
+    (and the housekeeping) every `interval` seconds from the start, and runs the background jobs
+    in a thread as the embedded mode does (unless Celery workers run them: RECTIFLOW_BROKER_URL),
+    until `stop` is set (SIGTERM). `once`: one sweep and the jobs waiting, then return. Returns
+    what it did, for the command to say."""
+    sweeper = TimerScheduler(ctx, interval)
+    if once:
+        moved = sweeper.sweep()
+        ran = 0 if ctx.settings.broker_url else jobs.run_pending(ctx)
+        return f"{moved} instance(s) advanced, {ran} job run(s)"
+    runner = None if ctx.settings.broker_url else JobRunner(ctx, interval)
+    if runner is not None:
+        runner.start()
+    log.info("sweeping every %g s%s", interval, "" if runner is None else "; running background jobs")
+    try:
+        while not stop.is_set():
+            sweeper.sweep()
+            stop.wait(interval)
+    finally:
+        if runner is not None:
+            runner.stop()
+            runner.join(timeout=60)  # the chunk under way commits or rolls back; the job waits for the next runner
+    return "stopped"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from sqlalchemy.orm import Session
+
 from workflows.engine import WorkflowFailure
 
 from . import auth, workflow
@@ -21,6 +23,10 @@ def run_due_timers(ctx: Context, now: datetime | None = None) -> int:
 
     An instance whose step fails is marked failed on its own row and tried again later; it never
     keeps the other instances' timers from firing.
+
+    Any number of processes may sweep at once (the app processes and `rectiflow sweep` workers of
+    the scaled mode): each instance is claimed in the transaction that fires it, so an instance
+    another sweep holds is passed over, not fired twice, and one whose sweep died is due again.
     """
     now = now or ctx.now()
     with ctx.db.read() as s:
@@ -43,9 +49,17 @@ def forget_idle_logins(ctx: Context, now: datetime) -> None:
 
 
 def fire_instance_timers(ctx: Context, instance_id: int, now: datetime | None = None) -> bool:
-    """Fire one instance's due timers and apply what they did; on failure record it on the instance."""
+    """Fire one instance's due timers and apply what they did, in one transaction that first claims
+    the instance (`Engine.claim_for_timers`); on failure record it on the instance. False when
+    nothing moved: nothing was due any more, another transaction held the instance (it is fired by
+    whoever holds it, or by the next sweep), or the step failed."""
+    def fire(s: Session) -> bool:
+        if not ctx.engine.claim_for_timers(s, instance_id, now):
+            return False
+        return workflow.fire_timers(ctx, s, instance_id, now) is not None
+
     try:
-        return ctx.db.transaction(lambda s: workflow.fire_timers(ctx, s, instance_id, now)) is not None
+        return ctx.db.transaction(fire)
     except RetryConflict:  # busy with someone else's change: the next sweep finds it due again
         return False
     except Exception as exc:  # noqa: BLE001 - whatever one instance does, the sweep goes on

@@ -14,6 +14,14 @@ def test_a_bad_setting_is_a_settings_error_naming_the_variable(monkeypatch, tmp_
     monkeypatch.setenv("RECTIFLOW_DEADLINE_DAYS", "15")
     with pytest.raises(SettingsError, match="RECTIFLOW_GREEN_DAYS"):
         Settings(instance_dir=tmp_path, secret_key="k")
+    monkeypatch.delenv("RECTIFLOW_DEADLINE_DAYS")
+    monkeypatch.setenv("RECTIFLOW_TIMER_INTERVAL", "0")  # a sweep without pause would spin
+    with pytest.raises(SettingsError, match="RECTIFLOW_TIMER_INTERVAL"):
+        Settings(instance_dir=tmp_path, secret_key="k")
+    monkeypatch.delenv("RECTIFLOW_TIMER_INTERVAL")
+    monkeypatch.setenv("RECTIFLOW_APP_SWEEPS", "maybe")
+    with pytest.raises(SettingsError, match="RECTIFLOW_APP_SWEEPS"):
+        Settings(instance_dir=tmp_path, secret_key="k")
 
 
 def test_init_db_writes_the_secret_key_once_and_other_commands_need_it(monkeypatch, tmp_path, capsys):

@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import cast
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnEvent
@@ -21,7 +22,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition as CamundaMessage
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import delete, insert, or_, select
+from sqlalchemy import ColumnElement, CursorResult, delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -169,6 +170,12 @@ def _engine_work_left(workflow: BpmnWorkflow) -> bool:
     tree, which `do_engine_steps` begins with even when there is nothing to do, costs far more)."""
     return any(t.state == TaskState.READY and not t.task_spec.manual
                for wf in [workflow, *workflow.subprocesses.values()] for t in wf.tasks.values())
+
+
+def _may_fire(now: datetime) -> ColumnElement[bool]:
+    """An instance whose due timers a sweep fires: running, or failed with its retry time come."""
+    return or_(ProcessInstance.status == "running",
+               (ProcessInstance.status == "error") & (ProcessInstance.retry_at <= now))
 
 
 def _ready_human_tasks(workflow: BpmnWorkflow) -> list:
@@ -340,14 +347,35 @@ class Engine:
     # ----------------------------------------------------------------- timers
     def due_timer_instances(self, session: Session, now: datetime | None = None, limit: int = 500) -> list[int]:
         """Instances with a timer due, leaving out those whose last failure waits for its retry time
-        (or, with its retries spent, for the office)."""
+        (or, with its retries spent, for the office). Only candidates: each is fired after
+        `claim_for_timers` has taken it, which says whether it is still for this sweep to fire."""
         now = now or self.clock.now()
         rows = session.execute(
             select(Timer.instance_id).join(ProcessInstance, ProcessInstance.id == Timer.instance_id)
-            .where(Timer.due_at <= now, or_(ProcessInstance.status == "running",
-                                            (ProcessInstance.status == "error") & (ProcessInstance.retry_at <= now)))
+            .where(Timer.due_at <= now, _may_fire(now))
             .group_by(Timer.instance_id).order_by(Timer.instance_id).limit(limit))
         return [r[0] for r in rows]
+
+    def claim_for_timers(self, session: Session, instance_id: int, now: datetime | None = None) -> bool:
+        """Take the instance for the rest of this transaction, to fire its timers in it; False when
+        another transaction holds it (a worker firing it, a person completing one of its tasks) or
+        when it may not fire now (its last failure waits for its retry time).
+
+        The claim is the transaction's row lock and nothing else: it ends when the transaction
+        commits, or rolls back because its process died, and the instance is then due again for
+        whoever sweeps next. There is no lease to expire or to clean up.
+
+        PostgreSQL: SELECT ... FOR UPDATE SKIP LOCKED, so sweeps in several processes share out the
+        due instances without waiting for one another. SQLite has one writer at a time: a write to
+        the row (when it may fire) takes that lock, waiting for it, and what this transaction reads
+        afterwards is current; `fire_timers` then reads what is still due."""
+        now = now or self.clock.now()
+        mine = (ProcessInstance.id == instance_id, _may_fire(now))
+        if session.get_bind().dialect.name == "sqlite":
+            written = session.execute(update(ProcessInstance).where(*mine).values(id=ProcessInstance.id)
+                                      .execution_options(synchronize_session=False))
+            return cast(CursorResult, written).rowcount == 1
+        return session.scalar(select(ProcessInstance.id).where(*mine).with_for_update(skip_locked=True)) is not None
 
     def record_failure(self, session: Session, instance_id: int, message: str, element_id: str | None,
                        now: datetime | None = None, code: str = "workflow_failed") -> ProcessInstance:
@@ -386,15 +414,21 @@ class Engine:
         return instance
 
     def fire_timers(self, session: Session, instance_id: int, now: datetime | None = None) -> RunResult | None:
+        """Fire the instance's timers due by `now` and run what follows them; None when none is due.
+
+        The instance is locked before its timers are read: whoever fired them first (another
+        process's sweep, or a completion whose run passed them) has committed by then, its timer
+        rows are gone or moved, and no timer fires twice."""
         now = now or self.clock.now()
+        instance = session.get(ProcessInstance, instance_id, with_for_update=True, populate_existing=True)
+        if instance is None:
+            return None
         due = {t.task_id: t for t in session.scalars(
             select(Timer).where(Timer.instance_id == instance_id, Timer.due_at <= now))}
         if not due:
-            instance = session.get(ProcessInstance, instance_id)
-            if instance is not None and instance.status == "error":  # what failed is no longer waiting
+            if instance.status == "error":  # what failed is no longer waiting
                 self._clear_failure(instance)
             return None
-        instance = self._lock(session, instance_id)
         model, workflow = self._load(session, instance)
         events = []
         for task in list(workflow.event_manager.tasks.values()):
