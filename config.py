@@ -123,7 +123,7 @@ class Settings:
     timer_interval: int = field(default_factory=lambda: _int("TIMER_INTERVAL", 30))
     # A list's publication opens the units' cases in the background, this many units per committed
     # transaction; a job whose runner has not reported for job_stale_seconds is taken over.
-    publication_chunk: int = field(default_factory=lambda: _int("PUBLICATION_CHUNK", 50))
+    publication_chunk: int = field(default_factory=lambda: _int("PUBLICATION_CHUNK", 500))
     job_stale_seconds: int = field(default_factory=lambda: _int("JOB_STALE_SECONDS", 300))
     # Empty: jobs run in a thread of the service (embedded mode). redis://host:6379/0: they are
     # queued for Celery workers (`celery -A service.celery_app worker`).

@@ -34,10 +34,16 @@ import os
 import re
 import types
 from dataclasses import dataclass
-from typing import Any
-from uuid import UUID
+from typing import Any, TypeVar, cast
+
+from sqlalchemy import Table, text
+from sqlalchemy.orm import Session, configure_mappers
+from sqlalchemy.orm.attributes import instance_state
+from sqlalchemy.orm.instrumentation import manager_of_class
 
 from . import datacopy, serializer
+
+T = TypeVar("T")
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # Names through which a script can read data it does not name.
@@ -118,8 +124,7 @@ class Template:
 
     def derive(self, values: dict) -> tuple[str, dict[str, str]]:
         """The state of an instance with these data values, and its task ids by the template's."""
-        raw = os.urandom(16 * len(self.task_ids))
-        fresh = [str(UUID(bytes=raw[i:i + 16], version=4)) for i in range(0, len(raw), 16)]
+        fresh = fresh_ids(len(self.task_ids))
         fill = fresh + [serializer.encode(values[k]) for k in self.keys]
         pieces = [self.literals[0]]
         for hole, literal in zip(self.holes, self.literals[1:], strict=True):
@@ -182,9 +187,68 @@ def check_events(events: list[Any], start_data: dict, keys: list[str]) -> None:
 
 
 def with_values(data: dict, values: dict, keys: list[str]) -> dict:
-    """An event's data for another instance of the group: its own values of the differing keys."""
-    out = datacopy.deepcopy(data)
+    """An event's data for another instance of the group: its own values of the differing keys.
+
+    The other values are the first run's own objects, shared by the group's events: a step's
+    handler reads its event's data and never changes it in place, and a deep copy per event and
+    instance was most of what a derived instance cost beside its state."""
+    out = dict(data)
     for key in keys:
         if key in out:
             out[key] = datacopy.deepcopy(values[key])
     return out
+
+
+def fresh_ids(count: int) -> list[str]:
+    """`count` random (version 4) UUIDs as text, as `str(uuid.uuid4())` spells them, made from one
+    read of the system's random source rather than an object each."""
+    raw = os.urandom(16 * count).hex()
+    ids = []
+    for at in range(0, 32 * count, 32):
+        h = raw[at:at + 32]
+        ids.append(f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:]}")
+    return ids
+
+
+# The first hex digit of a UUID's fourth group holds its variant (binary 10xx): 8, 9, a or b.
+_VARIANT = {d: "89ab"[int(d, 16) & 3] for d in "0123456789abcdef"}
+
+
+def detached(cls: type[T], values: dict) -> T:
+    """An object for a row just written with these values (every column, its key among them), as a
+    query would give it but without reading the row back or entering the session: what it says is
+    committed, and `session.add` treats it as the existing row. Instances started together are
+    written in bulk and handed out like this; building each through its constructor and a flush
+    cost more than the rest of its start."""
+    mapper = cls.__mapper__  # type: ignore[attr-defined]
+    if not mapper.configured:
+        configure_mappers()
+    obj = manager_of_class(cls).new_instance()
+    obj.__dict__.update(values)
+    instance_state(obj).key = mapper.identity_key_from_primary_key(
+        [values[column.key] for column in mapper.primary_key])
+    return obj
+
+
+def table_of(model: type) -> Table:
+    """A mapped class's table, for statements written in bulk that skip the mapper."""
+    return cast(Table, model.__table__)  # type: ignore[attr-defined]
+
+
+_LZ4: dict[int, bool] = {}
+
+
+def compress_fast(session: Session) -> None:
+    """On PostgreSQL, store this transaction's large texts (the instances' states, tens of kilobytes
+    each) with lz4 rather than the default pglz, where the server has it: compressing them was most
+    of what writing thousands of states cost the server. Reading needs nothing: each value says how
+    it was compressed. Lasts until the transaction ends."""
+    bind = session.get_bind()
+    if bind.dialect.name != "postgresql":
+        return
+    key = id(bind)
+    if key not in _LZ4:
+        _LZ4[key] = bool(session.scalar(text(
+            "SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'")))
+    if _LZ4[key]:
+        session.execute(text("SET LOCAL default_toast_compression = 'lz4'"))
