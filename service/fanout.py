@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from workflows.engine import RunResult
-from workflows.fanout import table_of
+from workflows.fanout import set_ids, write_rows
 
 from . import cases, notices, targets, workflow
 from .auth import Principal
@@ -35,11 +36,10 @@ def open_cases(ctx: Context, s: Session, p: Principal | None, round_id: int,
         return []
     now = ctx.now()
     s.flush()
-    table = table_of(Case)
-    ids: list[int] = list(s.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), [
+    ids = write_rows(s, Case, [
         {"round_id": round_id, "unit_id": unit_id, "status": CaseStatus.SELF_CHECK, "warning": WarningLevel.NONE,
          "due_at": due, "process_instance_id": None, "created_at": now, "filed_at": None, "closed_at": None,
-         "previous_instance_ids": []} for unit_id, _ in sent]).scalars())
+         "previous_instance_ids": []} for unit_id, _ in sent], with_ids=True)
     loaded = {c.id: c for c in s.scalars(select(Case).where(Case.id.in_(ids)))}
     opened = [loaded[case_id] for case_id in ids]
     targets.record_many(s, [(case.id, problems) for case, (_, problems) in zip(opened, sent, strict=True)])
@@ -49,10 +49,13 @@ def open_cases(ctx: Context, s: Session, p: Principal | None, round_id: int,
     roster = notices.roster(s, unit_ids)
 
     def started(index: int, result: RunResult) -> None:
-        opened[index].process_instance_id = result.instance.id
+        # written below for all the cases at once; the loaded case says so already
+        set_committed_value(opened[index], "process_instance_id", result.instance.id)
         notices.on_list_published(ctx, s, opened[index], roster)
 
     with notices.written_together(s):
         workflow.start_many(ctx, s, p, cases.MODEL, data, [BusinessKey(KeyKind.CASE, c.id) for c in opened],
                             unit_ids=list(unit_ids), roster=roster, then=started)
+    set_ids(s, Case, "process_instance_id", {c.id: c.process_instance_id for c in opened
+                                             if c.process_instance_id is not None})
     return opened

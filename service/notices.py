@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from workflows.engine import RunResult
-from workflows.fanout import table_of
+from workflows.fanout import write_rows
 from workflows.tables import HumanTask
 
 from . import access
@@ -135,7 +135,7 @@ def written_together(s: Session) -> Iterator[None]:
         del s.info[_GATHERED]
     if gathered:
         s.flush()  # what they refer to (a leader's notice to sign for) first
-        s.execute(insert(table_of(Notice)), [{"read_at": None, **row} for row in gathered])
+        write_rows(s, Notice, [{**row, "read_at": None} for row in gathered])
 
 
 def tell_leader(ctx: Context, s: Session, round_id: int, leader_id: int, kind: str, unit_ids: list[int],

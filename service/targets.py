@@ -7,10 +7,10 @@ unit moved to another street later keeps the problems it was sent.
 """
 from __future__ import annotations
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflows.fanout import table_of
+from workflows.fanout import write_rows
 
 from .errors import Unprocessable
 from .models import RECTIFYING_KINDS, Case, CaseProblem, CommonProblem, Unit
@@ -68,6 +68,5 @@ def record(s: Session, case: Case, commons: list[CommonProblem]) -> None:
 
 def record_many(s: Session, sent: list[tuple[int, list[CommonProblem]]]) -> None:
     """`record` for many cases at once (case id, the common problems sent to it), in one statement."""
-    rows = [{"case_id": case_id, "common_problem_id": c.id} for case_id, commons in sent for c in commons]
-    if rows:
-        s.execute(insert(table_of(CaseProblem)), rows)
+    write_rows(s, CaseProblem, [{"case_id": case_id, "common_problem_id": c.id}
+                                for case_id, commons in sent for c in commons])

@@ -21,7 +21,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition as CamundaMessage
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import delete, insert, or_, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from . import datacopy, fanout, serializer, spiff_patches
@@ -561,14 +561,12 @@ class Engine:
         runs = [m for m in made if m is not None]
         session.flush()  # what the caller added first (the records these instances serve) is written first
         fanout.compress_fast(session)
-        table = fanout.table_of(ProcessInstance)
         values = [{"model_version_id": version_id, "model_key": key, "business_key": business_key, "unit_id": unit_id,
                    "status": "completed" if run.completed else "running", "error": None, "error_code": None,
                    "error_element": None, "failures": 0, "retry_at": None, "state": run.state, "lock_version": 1,
                    "created_at": now, "updated_at": now}
                   for run, unit_id, business_key in zip(runs, unit_ids, business_keys, strict=True)]
-        ids: list[int] = list(session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True),
-                                              values).scalars())
+        ids = fanout.write_rows(session, ProcessInstance, values, with_ids=True)
         history, tasks, candidates, timers, messages, results = [], [], [], [], [], []
         for instance_id, row, run in zip(ids, values, runs, strict=True):
             row["id"] = instance_id
@@ -598,8 +596,7 @@ class Engine:
             results.append(RunResult(instance, run.events, opened))
         for model, rows in ((HistoryEntry, history), (HumanTask, tasks), (TaskCandidate, candidates),
                             (Timer, timers), (MessageSubscription, messages)):
-            if rows:
-                session.execute(insert(fanout.table_of(model)), rows)
+            fanout.write_rows(session, model, rows)
         return results
 
     @staticmethod
