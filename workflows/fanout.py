@@ -253,6 +253,10 @@ def write_rows(session: Session, model: type, rows: list[dict], *, with_ids: boo
     table = table_of(model)
     bind = session.get_bind()
     if bind.dialect.name != "postgresql":
+        if with_ids and not bind.dialect.insert_returning:  # SQLite before 3.35
+            connection = session.connection()
+            return [int(connection.execute(insert(table), row).inserted_primary_key[0])  # type: ignore[index]
+                    for row in rows]
         if with_ids:
             return list(session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
                         .scalars())
