@@ -125,8 +125,11 @@ class Settings:
     # mode). Off in the scaled mode when `rectiflow sweep` worker processes do it instead.
     app_sweeps: bool = field(default_factory=lambda: _bool("APP_SWEEPS", True))
     # A list's publication opens the units' cases in the background, this many units per committed
-    # transaction; a job whose runner has not reported for job_stale_seconds is taken over.
-    publication_chunk: int = field(default_factory=lambda: _int("PUBLICATION_CHUNK", 50))
+    # transaction; a job whose runner has not reported for job_stale_seconds is taken over. Each chunk
+    # pays a few reads and two real SpiffWorkflow runs (the derivation's check) whatever its size, and
+    # its starts share one script account (`workflows.scripting.CALL_SECONDS`), of which 500 derived
+    # starts spend about a tenth; 500 rows of ~20 KB states keep a worker's memory small.
+    publication_chunk: int = field(default_factory=lambda: _int("PUBLICATION_CHUNK", 500))
     job_stale_seconds: int = field(default_factory=lambda: _int("JOB_STALE_SECONDS", 300))
     # Empty: jobs run in a thread of the service (embedded mode). redis://host:6379/0: they are
     # queued for Celery workers (`celery -A service.celery_app worker`).

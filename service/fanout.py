@@ -11,9 +11,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from workflows.engine import RunResult
+from workflows.fanout import set_ids, write_rows
 
 from . import cases, notices, targets, workflow
 from .auth import Principal
@@ -24,23 +27,35 @@ from .models import BusinessKey, Case, CaseStatus, CommonProblem, KeyKind, Warni
 def open_cases(ctx: Context, s: Session, p: Principal | None, round_id: int,
                sent: list[tuple[int, list[CommonProblem]]], due: datetime) -> list[Case]:
     """A case per (unit, the common problems sent to it), its workflow started, its people told of
-    its first task and of the published list; in the order given."""
+    its first task and of the published list; in the order given.
+
+    Rows are written table by table in bulk: the cases (read back once, so that whatever the
+    workflow's steps look up finds them in the session), what was sent to each, the workflows
+    (`Engine.start_many`), the notices (`notices.written_together`)."""
+    if not sent:
+        return []
     now = ctx.now()
-    opened = [Case(round_id=round_id, unit_id=unit_id, status=CaseStatus.SELF_CHECK, warning=WarningLevel.NONE,
-                   due_at=due, created_at=now) for unit_id, _ in sent]
-    s.add_all(opened)
     s.flush()
-    for case, (_, problems) in zip(opened, sent, strict=True):
-        targets.record(s, case, problems)
+    ids = write_rows(s, Case, [
+        {"round_id": round_id, "unit_id": unit_id, "status": CaseStatus.SELF_CHECK, "warning": WarningLevel.NONE,
+         "due_at": due, "process_instance_id": None, "created_at": now, "filed_at": None, "closed_at": None,
+         "previous_instance_ids": []} for unit_id, _ in sent], with_ids=True)
+    loaded = {c.id: c for c in s.scalars(select(Case).where(Case.id.in_(ids)))}
+    opened = [loaded[case_id] for case_id in ids]
+    targets.record_many(s, [(case.id, problems) for case, (_, problems) in zip(opened, sent, strict=True)])
     data = [cases.start_data(ctx, case, [{"id": c.id, "title": c.title} for c in problems], recheck=False)
             for case, (_, problems) in zip(opened, sent, strict=True)]
     unit_ids = [case.unit_id for case in opened]
     roster = notices.roster(s, unit_ids)
 
     def started(index: int, result: RunResult) -> None:
-        opened[index].process_instance_id = result.instance.id
+        # written below for all the cases at once; the loaded case says so already
+        set_committed_value(opened[index], "process_instance_id", result.instance.id)
         notices.on_list_published(ctx, s, opened[index], roster)
 
-    workflow.start_many(ctx, s, p, cases.MODEL, data, [BusinessKey(KeyKind.CASE, c.id) for c in opened],
-                        unit_ids=list(unit_ids), roster=roster, then=started)
+    with notices.written_together(s):
+        workflow.start_many(ctx, s, p, cases.MODEL, data, [BusinessKey(KeyKind.CASE, c.id) for c in opened],
+                            unit_ids=list(unit_ids), roster=roster, then=started)
+    set_ids(s, Case, "process_instance_id", {c.id: c.process_instance_id for c in opened
+                                             if c.process_instance_id is not None})
     return opened

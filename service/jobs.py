@@ -239,19 +239,28 @@ def _chunk(ctx: Context, s: Session, job_id: int, runner: str) -> bool:
 
 
 def _publication_chunk(ctx: Context, s: Session, p: Principal | None, job: Job) -> bool:
-    """The next units without their case; True once all have theirs and the rest of the list went out."""
+    """The next units without their case; True once all have theirs and the rest of the list went out.
+
+    The units go in the plan's order, and `job.done` is committed with each chunk: every unit before
+    it has its case, so a chunk reads only its own units' cases (a unit among them that has one is
+    left alone), never the whole list's. Once past the end, the whole list is checked once, and a
+    unit found without its case (a job counted by an earlier way of counting) gets it then."""
     unit_ids: list[int] = job.payload["unit_ids"]
     assert job.round_id is not None
-    have = rounds.cases_opened(s, job.round_id, unit_ids)
-    left = [u for u in unit_ids if u not in have]
+    due = datetime.fromisoformat(job.payload["due_at"])
+    at = min(job.done or 0, len(unit_ids))
     # a chunk is one service step: the scripts of the cases it starts share one time budget, as the
     # whole fan-out did when it ran inside the approval
     with ctx.engine.script_account():
-        if left:
-            chunk = left[:ctx.settings.publication_chunk]
-            rounds.open_cases(ctx, s, p, job.round_id, chunk, datetime.fromisoformat(job.payload["due_at"]))
-            job.done = len(unit_ids) - len(left) + len(chunk)
+        if at < len(unit_ids):
+            chunk = unit_ids[at:at + ctx.settings.publication_chunk]
+            rounds.open_cases(ctx, s, p, job.round_id, chunk, due)
+            job.done = at + len(chunk)
             return False
+        have = rounds.cases_opened(s, job.round_id, unit_ids)
+        missing = [u for u in unit_ids if u not in have]
+        if missing:
+            rounds.open_cases(ctx, s, p, job.round_id, missing, due)
         job.done = len(unit_ids)
         rounds.finish_publication(ctx, s, p, job.round_id, job.payload)
     return True

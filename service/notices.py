@@ -8,12 +8,14 @@ A leader in charge is told through `tell_leader`, which also leaves the notice t
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from workflows.engine import RunResult
+from workflows.fanout import write_rows
 from workflows.tables import HumanTask
 
 from . import access
@@ -103,11 +105,37 @@ def tell(ctx: Context, s: Session, user_ids: Iterable[int | None], kind: str, *,
     """A notice of `kind` to each of these users, once each; how many were told."""
     now = ctx.now()
     recipients = sorted({u for u in user_ids if u is not None})
+    gathered = s.info.get(_GATHERED)
     for user_id in recipients:
-        s.add(Notice(user_id=user_id, kind=kind, round_id=round_id, case_id=case_id, task_id=task_id,
-                     notification_id=notification_id, unit_id=unit_id, subject=subject, detail=detail,
-                     created_at=now))
+        values = dict(user_id=user_id, kind=kind, round_id=round_id, case_id=case_id, task_id=task_id,
+                      notification_id=notification_id, unit_id=unit_id, subject=subject, detail=detail,
+                      created_at=now)
+        if gathered is not None:
+            gathered.append(values)
+        else:
+            s.add(Notice(**values))
     return len(recipients)
+
+
+_GATHERED = "notices_gathered"
+
+
+@contextmanager
+def written_together(s: Session) -> Iterator[None]:
+    """The notices told inside are written at its end in one statement, in the order told (a list
+    published to thousands of units tells each unit's people twice); nothing inside reads them back."""
+    if _GATHERED in s.info:  # inside another: that one writes them
+        yield
+        return
+    gathered: list[dict] = []
+    s.info[_GATHERED] = gathered
+    try:
+        yield
+    finally:
+        del s.info[_GATHERED]
+    if gathered:
+        s.flush()  # what they refer to (a leader's notice to sign for) first
+        write_rows(s, Notice, [{**row, "read_at": None} for row in gathered])
 
 
 def tell_leader(ctx: Context, s: Session, round_id: int, leader_id: int, kind: str, unit_ids: list[int],

@@ -10,6 +10,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from workflows.fanout import write_rows
+
 from .errors import Unprocessable
 from .models import RECTIFYING_KINDS, Case, CaseProblem, CommonProblem, Unit
 
@@ -62,3 +64,9 @@ def received(s: Session, case: Case) -> list[CommonProblem]:
 
 def record(s: Session, case: Case, commons: list[CommonProblem]) -> None:
     s.add_all(CaseProblem(case_id=case.id, common_problem_id=c.id) for c in commons)
+
+
+def record_many(s: Session, sent: list[tuple[int, list[CommonProblem]]]) -> None:
+    """`record` for many cases at once (case id, the common problems sent to it), in one statement."""
+    write_rows(s, CaseProblem, [{"case_id": case_id, "common_problem_id": c.id}
+                                for case_id, commons in sent for c in commons])

@@ -95,6 +95,28 @@ def test_a_job_cut_off_after_one_chunk_is_taken_up_and_opens_each_case_once(ctx,
         assert (job_row.state, job_row.done, job_row.attempts) == ("done", len(d.units), 2)
 
 
+def test_a_job_whose_count_ran_ahead_still_gives_every_unit_its_case(ctx, api, district, clock):
+    """A chunk reads only its own units' cases, trusting the committed count for those before; a
+    job counted otherwise (past units that have no case) is made whole by the check at its end."""
+    d = district
+    ctx.settings.publication_chunk = 2
+    round_id = round_awaiting_approval(api, d)
+    job_id = _approve(api)["job_id"]
+    assert jobs.run_job(ctx, job_id, max_chunks=1)
+
+    def ahead(s):
+        s.get_one(Job, job_id).done = 4  # units 3 and 4 of the plan have no case
+    ctx.db.transaction(ahead)
+    clock.advance(timedelta(seconds=ctx.settings.job_stale_seconds + 1))
+    assert run_jobs(api) == 1
+    cases = _cases(ctx, round_id)
+    assert sorted(c.unit_id for c in cases) == sorted(d.units), "exactly one case per unit"
+    unit = liaison(api, d, 2)
+    assert unit.tasks(bpmn_id="self_check"), "a unit given its case at the end can self-check"
+    with ctx.db.read() as s:
+        assert (s.get_one(Job, job_id).state, s.get_one(Job, job_id).done) == ("done", len(d.units))
+
+
 def test_a_chunk_done_twice_opens_nothing_twice(ctx, api, district):
     """The chunk's own guard, for a runner that took over while the first still wrote."""
     d = district

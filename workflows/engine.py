@@ -22,9 +22,8 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition as CamundaMessage
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import ColumnElement, CursorResult, delete, insert, or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, delete, or_, select, update
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
 from . import datacopy, fanout, serializer, spiff_patches
 from . import forms as form_schemas
@@ -590,43 +589,48 @@ class Engine:
 
     def _write_many(self, session: Session, version_id: int, key: str, made: list[_Made | None],
                     unit_ids: list[int | None], business_keys: list[str | None], actor: str | None) -> list[RunResult]:
+        """Every row of the instances made, table by table, in bulk; the instances and task rows handed
+        back are detached objects of those rows (`fanout.detached`), not read back nor kept in the session."""
         now = self.clock.now()
         runs = [m for m in made if m is not None]
-        instances = [ProcessInstance(
-            model_version_id=version_id, model_key=key, business_key=business_key, unit_id=unit_id,
-            status="completed" if run.completed else "running", state=run.state, created_at=now, updated_at=now)
-            for run, unit_id, business_key in zip(runs, unit_ids, business_keys, strict=True)]
-        session.add_all(instances)
-        session.flush()
-        history, timers, messages, results = [], [], [], []
-        for instance, run in zip(instances, runs, strict=True):
-            history.append({"instance_id": instance.id, "at": now, "actor": actor, "event": "started",
-                            "data": {"business_key": instance.business_key}})
+        session.flush()  # what the caller added first (the records these instances serve) is written first
+        fanout.compress_fast(session)
+        values = [{"model_version_id": version_id, "model_key": key, "business_key": business_key, "unit_id": unit_id,
+                   "status": "completed" if run.completed else "running", "error": None, "error_code": None,
+                   "error_element": None, "failures": 0, "retry_at": None, "state": run.state, "lock_version": 1,
+                   "created_at": now, "updated_at": now}
+                  for run, unit_id, business_key in zip(runs, unit_ids, business_keys, strict=True)]
+        ids = fanout.write_rows(session, ProcessInstance, values, with_ids=True)
+        history, tasks, candidates, timers, messages, results = [], [], [], [], [], []
+        for instance_id, row, run in zip(ids, values, runs, strict=True):
+            row["id"] = instance_id
+            instance = fanout.detached(ProcessInstance, row)
+            history.append({"instance_id": instance_id, "at": now, "actor": actor, "event": "started",
+                            "bpmn_id": None, "name": None, "task_id": None,
+                            "data": {"business_key": row["business_key"]}})
             if run.completed:
-                history.append({"instance_id": instance.id, "at": now, "actor": actor, "event": "completed",
-                                "data": None})
+                history.append({"instance_id": instance_id, "at": now, "actor": actor, "event": "completed",
+                                "bpmn_id": None, "name": None, "task_id": None, "data": None})
             opened = []
-            for row in run.opened:
-                task = HumanTask(
-                    id=row["id"], instance_id=instance.id, model_key=key, bpmn_id=row["bpmn_id"], step=row["step"],
-                    name=row["name"], lane=row["lane"], role=row["role"], unit_id=instance.unit_id,
-                    business_key=instance.business_key, form_key=row["form_key"], due_at=row["due_at"],
-                    state="open", created_at=now)
-                if row["candidates"]:
-                    task.candidates = [TaskCandidate(user_id=u) for u in row["candidates"]]
-                else:  # known to be none: no load when read, and no collection bookkeeping to write
-                    set_committed_value(task, "candidates", [])
-                opened.append(task)
-            session.add_all(opened)
-            timers += [{"instance_id": instance.id, "task_id": task_id, "bpmn_id": bpmn_id, "due_at": due}
+            for made_row in run.opened:
+                task = {"id": made_row["id"], "instance_id": instance_id, "model_key": key, "bpmn_id": made_row["bpmn_id"],
+                        "step": made_row["step"], "name": made_row["name"], "lane": made_row["lane"],
+                        "role": made_row["role"], "unit_id": row["unit_id"], "business_key": row["business_key"],
+                        "form_key": made_row["form_key"], "due_at": made_row["due_at"], "state": "open",
+                        "created_at": now, "completed_at": None, "completed_by": None}
+                tasks.append(task)
+                named = [{"task_id": task["id"], "user_id": u} for u in made_row["candidates"]]
+                candidates += named
+                opened.append(fanout.detached(HumanTask, {
+                    **task, "candidates": [fanout.detached(TaskCandidate, c) for c in named]}))
+            timers += [{"instance_id": instance_id, "task_id": task_id, "bpmn_id": bpmn_id, "due_at": due}
                        for task_id, (bpmn_id, due) in run.timers.items()]
-            messages += [{"instance_id": instance.id, "task_id": task_id, "name": name,
-                          "correlation_key": instance.business_key} for task_id, name in run.messages.items()]
+            messages += [{"instance_id": instance_id, "task_id": task_id, "name": name,
+                          "correlation_key": row["business_key"]} for task_id, name in run.messages.items()]
             results.append(RunResult(instance, run.events, opened))
-        for table, rows in ((HistoryEntry, history), (Timer, timers), (MessageSubscription, messages)):
-            if rows:
-                session.execute(insert(table), rows)
-        session.flush()
+        for model, rows in ((HistoryEntry, history), (HumanTask, tasks), (TaskCandidate, candidates),
+                            (Timer, timers), (MessageSubscription, messages)):
+            fanout.write_rows(session, model, rows)
         return results
 
     @staticmethod

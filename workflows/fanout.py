@@ -34,10 +34,17 @@ import os
 import re
 import types
 from dataclasses import dataclass
-from typing import Any
-from uuid import UUID
+from operator import itemgetter
+from typing import Any, TypeVar, cast
+
+from sqlalchemy import JSON, DateTime, Table, bindparam, insert, text, update
+from sqlalchemy.orm import Session, configure_mappers
+from sqlalchemy.orm.attributes import instance_state
+from sqlalchemy.orm.instrumentation import manager_of_class
 
 from . import datacopy, serializer
+
+T = TypeVar("T")
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # Names through which a script can read data it does not name.
@@ -116,16 +123,23 @@ class Template:
     keys: list[str]  # the data keys whose values differ within the group, by slot number
     task_ids: list[str]
 
+    def __post_init__(self) -> None:
+        # a state is some 500 pieces: laid out once, filled by C loops (slice assignment, itemgetter)
+        self._parts: list[str] = [""] * (2 * len(self.holes) + 1)
+        self._parts[0::2] = self.literals
+        self._pick = itemgetter(*self.holes) if len(self.holes) > 1 else None
+        self._encode = serializer.encoder().encode
+
     def derive(self, values: dict) -> tuple[str, dict[str, str]]:
         """The state of an instance with these data values, and its task ids by the template's."""
-        raw = os.urandom(16 * len(self.task_ids))
-        fresh = [str(UUID(bytes=raw[i:i + 16], version=4)) for i in range(0, len(raw), 16)]
-        fill = fresh + [serializer.encode(values[k]) for k in self.keys]
-        pieces = [self.literals[0]]
-        for hole, literal in zip(self.holes, self.literals[1:], strict=True):
-            pieces.append(fill[hole])
-            pieces.append(literal)
-        return "".join(pieces), dict(zip(self.task_ids, fresh, strict=True))
+        fresh = fresh_ids(len(self.task_ids))
+        fill = fresh + [self._encode(values[k]) for k in self.keys]
+        parts = self._parts[:]
+        if self._pick is not None:
+            parts[1::2] = self._pick(fill)
+        elif self.holes:
+            parts[1] = fill[self.holes[0]]
+        return "".join(parts), dict(zip(self.task_ids, fresh, strict=True))
 
 
 def template(dct: dict, start_data: dict, keys: list[str]) -> Template:
@@ -182,9 +196,142 @@ def check_events(events: list[Any], start_data: dict, keys: list[str]) -> None:
 
 
 def with_values(data: dict, values: dict, keys: list[str]) -> dict:
-    """An event's data for another instance of the group: its own values of the differing keys."""
-    out = datacopy.deepcopy(data)
+    """An event's data for another instance of the group: its own values of the differing keys.
+
+    The other values are the first run's own objects, shared by the group's events: a step's
+    handler reads its event's data and never changes it in place, and a deep copy per event and
+    instance was most of what a derived instance cost beside its state."""
+    out = dict(data)
     for key in keys:
         if key in out:
             out[key] = datacopy.deepcopy(values[key])
     return out
+
+
+def fresh_ids(count: int) -> list[str]:
+    """`count` random (version 4) UUIDs as text, as `str(uuid.uuid4())` spells them, made from one
+    read of the system's random source rather than an object each."""
+    raw = bytearray(os.urandom(16 * count))
+    raw[6::16] = bytes(b & 0x0F | 0x40 for b in raw[6::16])  # version 4
+    raw[8::16] = bytes(b & 0x3F | 0x80 for b in raw[8::16])  # variant 10xx
+    h = raw.hex()
+    return [f"{h[i:i + 8]}-{h[i + 8:i + 12]}-{h[i + 12:i + 16]}-{h[i + 16:i + 20]}-{h[i + 20:i + 32]}"
+            for i in range(0, 32 * count, 32)]
+
+
+def detached(cls: type[T], values: dict) -> T:
+    """An object for a row just written with these values (every column, its key among them), as a
+    query would give it but without reading the row back or entering the session: what it says is
+    committed, and `session.add` treats it as the existing row. Instances started together are
+    written in bulk and handed out like this; building each through its constructor and a flush
+    cost more than the rest of its start."""
+    mapper = cls.__mapper__  # type: ignore[attr-defined]
+    if not mapper.configured:
+        configure_mappers()
+    obj = manager_of_class(cls).new_instance()
+    obj.__dict__.update(values)
+    instance_state(obj).key = mapper.identity_key_from_primary_key(
+        [values[column.key] for column in mapper.primary_key])
+    return obj
+
+
+def table_of(model: type) -> Table:
+    """A mapped class's table, for statements written in bulk that skip the mapper."""
+    return cast(Table, model.__table__)  # type: ignore[attr-defined]
+
+
+def write_rows(session: Session, model: type, rows: list[dict], *, with_ids: bool = False) -> list[int]:
+    """Insert `rows` (dicts with the same keys) into the model's table, in their order; with
+    `with_ids`, the ids the rows got, in that order (else []).
+
+    PostgreSQL: the ids are taken from the table's sequence first and the rows sent with COPY,
+    adapted by the columns' own types, so a row costs neither a parsed placeholder nor a round trip
+    of a pipelined statement. Elsewhere: an INSERT with many rows (one at a time, with RETURNING,
+    when ids are wanted)."""
+    if not rows:
+        return []
+    table = table_of(model)
+    bind = session.get_bind()
+    if bind.dialect.name != "postgresql":
+        if with_ids and not bind.dialect.insert_returning:  # SQLite before 3.35
+            connection = session.connection()
+            return [int(connection.execute(insert(table), row).inserted_primary_key[0])  # type: ignore[index]
+                    for row in rows]
+        if with_ids:
+            return list(session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
+                        .scalars())
+        session.execute(insert(table), rows)
+        return []
+    ids: list[int] = []
+    if with_ids:
+        ids = list(session.scalars(text(
+            "SELECT nextval(pg_get_serial_sequence(:table, 'id')) AS id FROM generate_series(1, :count) ORDER BY 1"),
+            {"table": table.name, "count": len(rows)}))
+        rows = [{**row, "id": row_id} for row, row_id in zip(rows, ids, strict=True)]
+    names = list(rows[0])
+    columns = [table.c[name] for name in names]
+    processors = [(i, p) for i, column in enumerate(columns) if (p := _copy_processor(column, bind.dialect))]
+    quoted = ", ".join(bind.dialect.identifier_preparer.quote(name) for name in names)
+    raw = session.connection().connection.driver_connection
+    assert raw is not None
+    with raw.cursor() as cursor, cursor.copy(f"COPY {table.name} ({quoted}) FROM STDIN") as copy:
+        for row in rows:
+            values = [row[name] for name in names]
+            for i, process in processors:
+                values[i] = process(values[i])
+            copy.write_row(values)
+    return ids
+
+
+def _copy_processor(column: Any, dialect: Any) -> Any:
+    """How a column's value is put for COPY: JSON as the text the dialect writes for it (None as JSON
+    null, as an INSERT would), the rest by the column type's own processing."""
+    if isinstance(column.type, JSON):
+        dumps = getattr(dialect, "_json_serializer", None) or json.dumps
+        keep_null = column.type.none_as_null
+        return lambda value: None if value is None and keep_null else dumps(value)
+    process = column.type.bind_processor(dialect)
+    if process is None or not isinstance(getattr(column.type, "impl", column.type), DateTime):
+        return process
+    done: dict[Any, Any] = {}  # a fan-out's rows share a few times (now, the deadline, the warning points)
+
+    def once(value: Any) -> Any:
+        if value not in done:
+            done[value] = process(value)
+        return done[value]
+    return once
+
+
+def set_ids(session: Session, model: type, column: str, values: dict[int, int]) -> None:
+    """Set an integer column (an id of another row) of many rows, by their ids, in one statement
+    where the database allows it."""
+    if not values:
+        return
+    table = table_of(model)
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(
+            f"UPDATE {table.name} SET {column} = v.value FROM unnest(CAST(:ids AS bigint[]), "
+            f"CAST(:values AS bigint[])) AS v(id, value) WHERE {table.name}.id = v.id"),
+            {"ids": list(values), "values": list(values.values())})
+        return
+    session.execute(update(table).where(table.c.id == bindparam("row_id")).values({column: bindparam("value")}),
+                    [{"row_id": k, "value": v} for k, v in values.items()])
+
+
+_LZ4: dict[int, bool] = {}
+
+
+def compress_fast(session: Session) -> None:
+    """On PostgreSQL, store this transaction's large texts (the instances' states, tens of kilobytes
+    each) with lz4 rather than the default pglz, where the server has it: compressing them was most
+    of what writing thousands of states cost the server. Reading needs nothing: each value says how
+    it was compressed. Lasts until the transaction ends."""
+    bind = session.get_bind()
+    if bind.dialect.name != "postgresql":
+        return
+    key = id(bind)
+    if key not in _LZ4:
+        _LZ4[key] = bool(session.scalar(text(
+            "SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'")))
+    if _LZ4[key]:
+        session.execute(text("SET LOCAL default_toast_compression = 'lz4'"))

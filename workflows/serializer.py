@@ -96,3 +96,9 @@ def to_dict(workflow: BpmnWorkflow) -> dict:
 def encode(value) -> str:
     """A value as `dumps` writes it inside a state."""
     return json.dumps(value, cls=_serializer()._encoder_cls)
+
+
+def encoder() -> json.JSONEncoder:
+    """An encoder that writes values as `encode` does, to be used again and again (making one costs
+    more than encoding a number)."""
+    return _serializer()._encoder_cls()
