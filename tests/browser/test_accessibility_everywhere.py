@@ -7,8 +7,10 @@ the inbox, breadth first, every same-origin link and GET filter form, never logo
 downloads; one page of each shape a role (/cases/3 stands for every case), at most PAGES_PER_ROLE.
 The demo district has rounds in every state, letters, notices, clues, audit findings and deployed
 diagrams, so the pages have their real content. One browser, one context per role and width, one
-login each; the phone visits the pages the desktop walk found. Pages with a script that draws
-(dashboard, diagrams) are checked once it has drawn.
+login each; each page the desktop walk finds is opened on the phone too, and axe runs on both at
+once. Pages with a script that draws (dashboard, diagrams) are checked once it has drawn. Markup
+checked already at a width (the frame a role sees on each page, or the same <main> that several
+roles see) is not checked again: the same markup gives axe the same answer.
 """
 from __future__ import annotations
 
@@ -114,3 +116,19 @@ def test_axe_finds_no_violation_on_any_page_of_any_role(live_app, live_server, n
     # the walk reaches every part of the service, not just the inbox
     for shape in ("/inbox", "/done", "/designer/", "/dashboard/", "/audit/", "/admin/users", "/instances/#"):
         assert shape in reached, f"no role reached {shape}: {sorted(reached)}"
+
+
+def test_the_walk_would_see_a_violation(live_app, live_server, new_context, guard, sign_in):
+    """The check itself: a field without a label, put on a page, is reported with where it was."""
+    found: dict[str, list[str]] = {}
+    page = guard.watch(new_context().new_page())
+    sign_in(page, "office1")
+    checker = Checker(page, "office1@1366", live_server, found, set())
+    assert checker.open(f"{live_server}/inbox")
+    finish(page)
+    page.evaluate("document.querySelector('main').insertAdjacentHTML('beforeend', '<input id=unlabelled>')")
+    start(page)
+    checker.running = "/inbox"
+    checker.finish()
+    assert [line.split(" (")[0] for line in found] == ["label"], found
+    assert found[next(iter(found))] == ["office1@1366 /inbox"]

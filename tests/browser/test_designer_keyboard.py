@@ -29,7 +29,6 @@ def test_the_canvas_works_with_the_keyboard(live_app, live_server, new_context, 
     sign_in(page, "designer1", "/designer/")
     expect(page.locator("#rf-designer")).to_have_attribute("data-ready", "true")
     expect(page.locator("#rf-keys summary")).to_have_text("键盘操作")
-    names = page.evaluate(NAMES)
     task = page.evaluate(FIRST_TASK)
     before = page.evaluate(ELEMENTS)
 
