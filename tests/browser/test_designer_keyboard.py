@@ -4,6 +4,7 @@ which the server checks as it checks a deployment before it replaces the open di
 from __future__ import annotations
 
 from playwright.sync_api import expect
+from support.axe import violations
 from support.browser import PHONE
 
 ELEMENTS = "() => window.rfDesigner.modeler.get('elementRegistry').filter(e => e.type !== 'label').length"
@@ -91,6 +92,8 @@ def test_the_xml_pane_applies_checked_xml_only(live_app, live_server, new_contex
     expect(xml_box).to_be_focused()
     assert page.evaluate(NAMES) == names
     assert not page.evaluate("window.rfDesigner.isDirty()")
+    page.locator("#rf-keys > summary").click()  # the keyboard help open too
+    assert violations(page) == []  # the pane, its refusal and the help pass axe
     shoot(page, "designer-xml-refused")
 
     # a renamed task: checked, applied, the canvas shows it (not deployed yet)
@@ -110,6 +113,9 @@ def test_the_xml_pane_applies_checked_xml_only(live_app, live_server, new_contex
     phone.locator("#rf-xml-pane > summary").click()
     phone.wait_for_function("document.getElementById('rf-xml').value.includes('bpmn:definitions')")
     assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], "no sideways scrolling"
+    canvas = phone.locator("#rf-canvas").bounding_box()
+    assert canvas is not None and canvas["width"] > 300, canvas  # the whole width, the panel below it
+    assert violations(phone) == []
     shoot(phone, "designer-xml-phone", full_page=True)
 
 
