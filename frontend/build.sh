@@ -42,6 +42,14 @@ cp "$NM/bpmn-js/dist/assets/diagram-js.css" "$VENDOR/bpmn/"
 cp "$NM/bpmn-js/dist/assets/bpmn-js.css" "$VENDOR/bpmn/"
 cp "$NM/bpmn-js/dist/assets/bpmn-font/css/bpmn.css" "$VENDOR/bpmn/bpmn-font/css/"
 cp "$NM/bpmn-js/dist/assets/bpmn-font/font/"bpmn.{woff2,woff,ttf,eot,svg} "$VENDOR/bpmn/bpmn-font/font/"
+# the stylesheet names each font by its content as the service names static files (?v= and the first
+# 12 hex digits of its SHA-256, service/web/assets.py), so a browser keeps the font a year like the
+# stylesheet that loads it, instead of asking for it again at each visit
+for font in "$VENDOR/bpmn/bpmn-font/font/"bpmn.*; do
+  name="$(basename "$font")"
+  sha="$(sha256sum "$font" | cut -c1-12)"
+  sed -i -E "s#\.\./font/${name//./\\.}\?[0-9a-z=]+#../font/${name}?v=${sha}#g" "$VENDOR/bpmn/bpmn-font/css/bpmn.css"
+done
 cp "$NM/@bpmn-io/properties-panel/dist/assets/properties-panel.css" "$VENDOR/bpmn/"
 cp "$FRONTEND/src/rectiflow-bpmn.css" "$VENDOR/bpmn/"
 

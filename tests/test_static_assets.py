@@ -38,3 +38,14 @@ def test_a_changed_file_gets_a_new_link(tmp_path):
     target.write_text("body { color: navy; }", encoding="utf-8")  # another size: seen without waiting for mtime
     assert versions.of("css/app.css") != first
     assert versions.of("css/missing.css") is None
+
+
+def test_the_fonts_a_stylesheet_loads_are_named_by_content_too(client):
+    """The designer's BPMN icon font comes from a url() in a stylesheet, not from a page: the
+    stylesheet names it by content as well, so a designer opening the page again asks for nothing."""
+    css = client.get("/static/vendor/bpmn/bpmn-font/css/bpmn.css").get_data(as_text=True)
+    fonts = re.findall(r"url\('\.\./font/([^'#]+)", css)
+    assert {f.split("?")[0] for f in fonts} >= {"bpmn.woff2", "bpmn.woff", "bpmn.ttf"}, fonts
+    for font in fonts:
+        r = client.get(f"/static/vendor/bpmn/bpmn-font/font/{font}")
+        assert r.status_code == 200 and r.headers["Cache-Control"] == "public, max-age=31536000, immutable", font

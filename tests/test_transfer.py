@@ -137,3 +137,33 @@ def test_downloads_are_the_same_bytes_with_or_without_compression(office, api, d
 def _cells(workbook: bytes) -> list[list]:
     sheet = load_workbook(io.BytesIO(workbook)).active
     return [[cell.value for cell in row] for row in sheet.iter_rows()]
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "br"])
+def test_every_kind_of_text_is_compressed_when_the_browser_asks(app, office, api, district, encoding):
+    """Each text the pages are made of (HTML, JSON, JavaScript, CSS, BPMN XML) arrives compressed
+    when the browser offers the encoding, and decodes to what an uncompressing browser gets."""
+    designer = Pages(app.test_client())
+    designer.login("designer1")
+    html = designer.text("/designer/") + office.text("/dashboard/") + office.text("/instances/")
+    assets = sorted(set(re.findall(r'(?:src|href)="(/static/[^"?]+\.(?:js|css)(?:\?[^"]*)?)"', html)))
+    assert {a.split("?")[0].rsplit(".", 1)[1] for a in assets} == {"js", "css"} and \
+        any("rectiflow-modeler" in a for a in assets), assets
+    responses = {path: (designer if "designer" in path else office).get(path, headers={"Accept-Encoding": encoding})
+                 for path in ["/designer/", "/dashboard/", "/inbox", *assets,
+                              "/designer/models/unit_rectification/versions/1/bpmn",
+                              "/designer/template.bpmn?key=new_process&name=x"]}
+    responses["API /openapi.json"] = api.as_("designer1").get("/openapi.json", headers={"Accept-Encoding": encoding})
+    responses["API bpmn"] = api.as_("designer1").get("/process-models/unit_rectification/versions/1/bpmn",
+                                                     headers={"Accept-Encoding": encoding})
+    kinds = set()
+    for path, r in responses.items():
+        assert r.status_code == 200, (path, r.status_code)
+        assert r.headers.get("Content-Encoding") == encoding, (path, r.mimetype, len(r.data))
+        assert "Accept-Encoding" in r.headers["Vary"], path
+        kinds.add(r.mimetype)
+        if path.startswith("/static/"):  # the very file
+            assert _decoded(r) == designer.get(path).data, path
+        else:
+            assert _decoded(r).lstrip()[:1] in (b"<", b"{"), path
+    assert {"text/html", "application/json", "text/javascript", "text/css", "application/xml"} <= kinds, kinds

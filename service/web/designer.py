@@ -128,6 +128,11 @@ def js_messages() -> dict:
         "new_label": js_text(_("New diagram %(key)s (not deployed)")),
         "too_large": js_text(_("The file is larger than the %(kb)s KB limit.")),
         "file_label": js_text(_("File %(name)s (not deployed)")),
+        "xml_empty": _("The XML pane is empty: there is no diagram to apply."),
+        "xml_refused": js_counted(lambda k: ngettext(
+            "The XML was not applied: %(n)s problem; the open diagram is unchanged.",
+            "The XML was not applied: %(n)s problems; the open diagram is unchanged.", k, n="{n}")),
+        "xml_applied": _("The XML was checked and applied to the open diagram (not deployed yet)."),
     }
 
 

@@ -45,16 +45,32 @@ def axe_source() -> str:
     return target.read_text(encoding="utf-8")
 
 
+RUN = """([context, tags]) => axe.run(context || document,
+             { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] })
+           .then(r => r.violations.map(v => v.id + ' (' + v.impact + '): ' + v.help + '\\n    ' +
+                 v.nodes.map(n => n.target.join(' ') + '  ' + n.html.slice(0, 200)).join('\\n    ')))"""
+
+
+def _load(page) -> None:
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.evaluate(axe_source())
+
+
 def violations(page, selector: str | None = None) -> list[str]:
     """The page's WCAG 2.0/2.1 A and AA violations as axe reports them, one line each: the rule, its
     impact, and the markup of every node that breaks it. axe runs in the page through the DevTools
     protocol, which the page's Content-Security-Policy does not govern."""
-    if not page.evaluate("typeof window.axe !== 'undefined'"):
-        page.evaluate(axe_source())
-    result = page.evaluate(
-        """([context, tags]) => axe.run(context || document,
-             { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] })
-           .then(r => r.violations.map(v => v.id + ' (' + v.impact + '): ' + v.help + '\\n    ' +
-                 v.nodes.map(n => n.target.join(' ') + '  ' + n.html.slice(0, 200)).join('\\n    ')))""",
-        [selector, TAGS])
-    return list(result)
+    _load(page)
+    return list(page.evaluate(RUN, [selector, TAGS]))
+
+
+def start(page) -> None:
+    """Start axe on the page without waiting for it (`finish` waits): two pages, each in its own
+    renderer, are checked at once."""
+    _load(page)
+    page.evaluate(f"args => {{ window.rfAxe = ({RUN})(args); }}", [None, TAGS])
+
+
+def finish(page) -> list[str]:
+    """What the axe run `start` began found (as `violations` says it)."""
+    return list(page.evaluate("() => window.rfAxe"))

@@ -29,6 +29,10 @@
     options = { additionalModules: [zh.module] };
     zh.watch('#rf-properties');
   }
+  // the keyboard bindings (diagram-js binds them to the canvas's <svg>, which takes the focus with
+  // Tab; its `bindTo` option is gone): find, replace, direct editing, delete, undo, arrows, zoom;
+  // the page lists them. Adding shapes and flows needs a pointer there: the XML pane does it.
+  options.keyboard = { bind: true };
   var modeler = cfg.can_edit
     ? window.RectiflowModeler.createModeler('#rf-canvas', '#rf-properties', options)
     : window.RectiflowModeler.createViewer('#rf-canvas', options);
@@ -203,8 +207,8 @@
     return (await modeler.saveXML({ format: true })).xml;
   }
 
-  async function postXml(url) {
-    var xml = await currentXml();
+  async function postXml(url, text) {
+    var xml = text === undefined ? await currentXml() : text;
     var response = await fetch(url, {
       method: 'POST', credentials: 'same-origin', body: xml, redirect: 'error',
       headers: {
@@ -325,17 +329,84 @@
     return ok;
   }
 
+  function on(id, event, handler) {
+    var el = document.getElementById(id);
+    if (el) { el.addEventListener(event, handler); }
+  }
+
+  // ---- the diagram's XML in a text pane: what the keys cannot do on the canvas (adding a shape,
+  // drawing a flow between two elements) is done in the XML, which the server checks as it
+  // checks a deployment before it replaces the open diagram; the result is announced in the pane.
+  var xmlPane = document.getElementById('rf-xml-pane');
+  var xmlText = document.getElementById('rf-xml');
+  var xmlStatus = document.getElementById('rf-xml-status');
+  var xmlEdited = false;
+
+  function setXmlStatus(text, kind) {
+    xmlStatus.textContent = text || '';
+    xmlStatus.className = 'rf-status' + (kind ? ' rf-status-' + kind : '');
+  }
+
+  /** Show the open diagram's XML in the pane (not over what someone is editing there). */
+  async function showXml(force) {
+    if (!xmlPane || !xmlPane.open || (xmlEdited && !force)) {
+      return;
+    }
+    xmlText.value = current.label ? await currentXml() : '';
+    xmlEdited = false;
+  }
+
+  async function applyXml() {
+    var xml = xmlText.value;
+    if (!xml.trim()) {
+      setXmlStatus(M.xml_empty, 'error');
+      xmlText.focus();
+      return null;
+    }
+    setXmlStatus(M.validating, '');
+    var r = await postXml(cfg.urls.validate, xml);
+    if (r.status !== 200 || !Array.isArray(r.body.errors)) {
+      setXmlStatus(fmt(M.request_failed, { status: r.status, detail: r.body.detail || '' }), 'error');
+      return r;
+    }
+    var errors = r.body.errors;
+    if (errors.length) {  // the open diagram stays as it was; the errors are listed above the canvas
+      showProblems(errors, r.body.warnings);
+      setXmlStatus(fmt(counted(M.xml_refused, errors.length), { n: errors.length }) + ' ' +
+                   errors.map(function (e) { return (e.element_id ? e.element_id + ': ' : '') + e.message; }).join('；'),
+                   'error');
+      xmlText.focus();
+      return r;
+    }
+    var label = current.label || fmt(M.file_label, { name: 'XML' });
+    var ok = await openXml(xml, current.key, current.version, label);
+    if (!ok) {
+      setXmlStatus(statusEl.textContent, 'error');
+      xmlText.focus();
+      return r;
+    }
+    dirty = true;
+    xmlEdited = false;
+    showProblems([], r.body.warnings);
+    setXmlStatus(M.xml_applied, 'ok');
+    return r;
+  }
+
+  if (xmlPane) {
+    xmlPane.addEventListener('toggle', function () { showXml(false); });
+    xmlText.addEventListener('input', function () { xmlEdited = true; });
+    modeler.on('import.done', function () { setTimeout(function () { showXml(false); }); });
+    modeler.on('commandStack.changed', function () { showXml(false); });
+  }
+  on('rf-xml-apply', 'click', applyXml);
+  on('rf-xml-reload', 'click', function () { showXml(true).then(function () { setXmlStatus('', ''); }); });
+
   // ---- wiring
   if (cfg.can_edit) {
     modeler.on('commandStack.changed', function () { dirty = true; });
     window.addEventListener('beforeunload', function (event) {
       if (dirty) { event.preventDefault(); event.returnValue = ''; }
     });
-  }
-
-  function on(id, event, handler) {
-    var el = document.getElementById(id);
-    if (el) { el.addEventListener(event, handler); }
   }
 
   on('rf-validate', 'click', validate);
@@ -359,7 +430,7 @@
   // the handle browser tests (and curious designers in the console) drive the page with
   window.rfDesigner = {
     modeler: modeler, openVersion: openVersion, openXml: openXml, validate: validate, deploy: deploy,
-    showProblems: showProblems, focusElement: focusElement, frame: frame, fit: fit,
+    showProblems: showProblems, focusElement: focusElement, frame: frame, fit: fit, applyXml: applyXml,
     isDirty: function () { return dirty; }, current: function () { return current; }
   };
 
