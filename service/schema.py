@@ -51,10 +51,14 @@ def config(connection: Connection | None = None) -> Config:
 
 
 @cache
+def _scripts() -> ScriptDirectory:
+    """The revisions, read once per process."""
+    return ScriptDirectory.from_config(config())
+
+
 def head() -> str:
-    """The newest revision, which this release's models are; read once per process (loading the
-    revisions costs a tenth of a second)."""
-    return ScriptDirectory.from_config(config()).get_current_head() or ""
+    """The newest revision: the schema this release's models are."""
+    return _scripts().get_current_head() or ""
 
 
 def current(engine: Engine) -> str | None:
@@ -72,14 +76,13 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
         before = MigrationContext.configure(conn).get_current_revision()
         if before == target:
             return before, target
-        cfg = config(conn)
         ours = {t for metadata in METADATA for t in metadata.tables}
         if before is None and not ours & set(inspect(conn).get_table_names()):
             for metadata in METADATA:
                 metadata.create_all(conn)
-            command.stamp(cfg, "head")
+            MigrationContext.configure(conn).stamp(_scripts(), target)
         else:
-            command.upgrade(cfg, "head")
+            command.upgrade(config(conn), "head")
     return before, target
 
 

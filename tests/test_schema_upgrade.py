@@ -62,7 +62,7 @@ def _load_before_migrations(url: str, tmp_path: Path) -> None:
     if url.startswith("sqlite"):
         Path(url.removeprefix("sqlite:///")).write_bytes(dumped.read_bytes())
         return
-    baseline = ScriptDirectory.from_config(schema.config()).get_revision("0001").module.SNAPSHOT
+    baseline = ScriptDirectory.from_config(schema.config()).get_revision("0001").module.snapshot()
     source, target = create_engine(f"sqlite:///{dumped}"), make_engine(url)
     with target.begin() as conn:
         command.upgrade(schema.config(conn), "0001")
