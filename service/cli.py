@@ -81,11 +81,11 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("spiff").setLevel(logging.WARNING)  # per-task state changes are noise here
 
-    from .schema import SchemaBehind
+    from .schema import SchemaError
 
     try:
         app = _app(init=args.command == "init-db")
-    except (SettingsError, SchemaBehind) as exc:
+    except (SettingsError, SchemaError) as exc:
         print(f"rectiflow: {exc}", file=sys.stderr)
         return 2
     ctx = app.extensions["rectiflow"]
@@ -159,16 +159,26 @@ def _schema(command: str, message: str) -> int:
         settings.instance_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.database_url)
     try:
-        if command == "upgrade":
-            before, now = schema.upgrade(engine)
-            print(f"database at revision {now}" + (" (already)" if before == now else f" (was {before or 'none'})"))
-            return 0
-        found, wanted = schema.current(engine), schema.head()
-        print(f"database at revision {found or '(none)'}; this release: {wanted}"
-              + ("" if found == wanted else " — run `rectiflow db upgrade`"))
-        return 0 if found == wanted else 1
+        return _upgrade_or_tell(command, engine)
+    except schema.SchemaError as exc:
+        print(f"rectiflow: {exc}", file=sys.stderr)
+        return 2
     finally:
         engine.dispose()
+
+
+def _upgrade_or_tell(command: str, engine) -> int:
+    from . import schema
+
+    if command == "upgrade":
+        before, now = schema.upgrade(engine)
+        print(f"database at revision {now}" + (" (already)" if before == now else f" (was {before or 'none'})"))
+        return 0
+    found, wanted = schema.current(engine), schema.head()
+    schema.require_known(found)  # a newer release's revision: says so
+    print(f"database at revision {found or '(none)'}; this release: {wanted}"
+          + ("" if found == wanted else " — run `rectiflow db upgrade`"))
+    return 0 if found == wanted else 1
 
 
 def _keyed_database():

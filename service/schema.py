@@ -37,8 +37,16 @@ METADATA = (Base.metadata, EngineBase.metadata)
 _LOCK = zlib.crc32(b"rectiflow schema upgrade")  # PostgreSQL: one upgrade at a time
 
 
-class SchemaBehind(Exception):
-    """The database's schema is not this release's, and this process may not upgrade it."""
+class SchemaError(Exception):
+    """The database's schema is not one this process can work on; the message says what to do."""
+
+
+class SchemaBehind(SchemaError):
+    """The database's schema is older than this release's, and this process may not upgrade it."""
+
+
+class SchemaAhead(SchemaError):
+    """The database was upgraded by a newer release: this one does not know its revision."""
 
 
 def config(connection: Connection | None = None) -> Config:
@@ -76,6 +84,7 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
         before = MigrationContext.configure(conn).get_current_revision()
         if before == target:
             return before, target
+        require_known(before)
         ours = {t for metadata in METADATA for t in metadata.tables}
         if before is None and not ours & set(inspect(conn).get_table_names()):
             for metadata in METADATA:
@@ -90,6 +99,7 @@ def check(engine: Engine) -> None:
     """Raise SchemaBehind unless the database is at the newest revision."""
     found, wanted = current(engine), head()
     if found != wanted:
+        require_known(found)
         raise SchemaBehind(f"the database's schema is at revision {found or '(none)'}, this release needs "
                            f"{wanted}: run `rectiflow db upgrade` first")
 
@@ -100,6 +110,13 @@ def prepare(engine: Engine, may_upgrade: bool = True) -> None:
         upgrade(engine)
     else:
         check(engine)
+
+
+def require_known(revision: str | None) -> None:
+    """Raise SchemaAhead for a revision this release does not have (a newer release's)."""
+    if revision is not None and revision not in {script.revision for script in _scripts().walk_revisions()}:
+        raise SchemaAhead(f"the database's schema is at revision {revision}, which a newer release made (this one "
+                          f"knows up to {head()}): run that release, or restore a backup made before it")
 
 
 @contextmanager

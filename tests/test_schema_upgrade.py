@@ -275,3 +275,20 @@ def test_a_database_of_the_release_with_jobs_but_before_migrations_keeps_its_job
     with ctx.db.engine.connect() as conn:
         assert conn.execute(text("SELECT id, state, done, total FROM job")).all() == jobs
     assert api.as_("office1").get(f"/jobs/{jobs[0].id}").status_code == 200
+
+
+def test_a_database_a_newer_release_upgraded_is_left_alone_with_a_reason(database_url, tmp_path, monkeypatch, capsys):
+    """Started on a database whose revision it does not know (a newer release's), a release changes
+    nothing and says what to do, rather than failing somewhere in the middle."""
+    engine = make_engine(database_url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    monkeypatch.setenv("RECTIFLOW_DATABASE_URL", database_url)
+    monkeypatch.setenv("RECTIFLOW_INSTANCE_DIR", str(tmp_path / "instance"))
+    with pytest.raises(schema.SchemaAhead, match="revision 9999, which a newer release made"):
+        create_app(Settings(secret_key="test", audit_key=AUDIT_KEY))
+    for command_ in ("upgrade", "current"):
+        assert cli.main(["db", command_]) == 2
+        assert "which a newer release made" in capsys.readouterr().err
+    assert schema.current(engine) == "9999"
+    engine.dispose()
