@@ -133,14 +133,18 @@ def create_missing(conn: Connection, metadata: MetaData) -> None:
     """Create what of `metadata` the database lacks: tables whole, and on existing tables the
     columns and indexes (each column added later is nullable or has a server default), keeping
     every row. How a database made before migrations comes up to the baseline."""
-    metadata.create_all(conn)
     existing = inspect(conn)
+    older = set(existing.get_table_names())  # the tables create_all makes now are whole
+    metadata.create_all(conn)
     for table in metadata.sorted_tables:
+        if table.name not in older:
+            continue
         present = {c["name"] for c in existing.get_columns(table.name)}
         for column in table.columns:
             if column.name not in present:
                 ddl = CreateColumn(column).compile(dialect=conn.dialect)
-                conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {ddl}"))
+                name = conn.dialect.identifier_preparer.format_table(table)
+                conn.execute(text(f"ALTER TABLE {name} ADD COLUMN {ddl}"))
         for index in table.indexes:
             index.create(conn, checkfirst=True)
 
