@@ -33,7 +33,11 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.session_interface = _Sessions()
     app.wsgi_app = _TrustedProxies(app)  # type: ignore[method-assign]
     ctx = make_context(settings, clock)
-    schema.prepare(ctx.db.engine, may_upgrade=settings.schema_upgrade)
+    try:
+        schema.prepare(ctx.db.engine, may_upgrade=settings.schema_upgrade)
+    except schema.SchemaError:
+        ctx.db.engine.dispose()  # the process stops here; its connections go with it
+        raise
     deploy_default_models(ctx)
     app.extensions["rectiflow"] = ctx
 
