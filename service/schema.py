@@ -175,3 +175,8 @@ def write_revision(message: str) -> str:
             engine.dispose()
     assert script is not None and not isinstance(script, list)
     return script.path
+
+
+def has_column(conn: Connection, table: str, column: str) -> bool:
+    """As has_table, for a column a database made before migrations may already hold."""
+    return column in {c["name"] for c in inspect(conn).get_columns(table)}
