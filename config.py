@@ -134,6 +134,11 @@ class Settings:
     # Empty: jobs run in a thread of the service (embedded mode). redis://host:6379/0: they are
     # queued for Celery workers (`celery -A service.celery_app worker`).
     broker_url: str = field(default_factory=lambda: _env("BROKER_URL", ""))
+    # On start, bring the database's schema up to this release (service/schema.py). The scaled mode
+    # runs `rectiflow db upgrade` once and starts its app servers and workers with this off: then a
+    # process that finds the schema behind stops, naming the command, instead of changing it under
+    # the others. `rectiflow init-db` and `rectiflow db upgrade` upgrade whatever it says.
+    schema_upgrade: bool = field(default_factory=lambda: _bool("SCHEMA_UPGRADE", True))
     # A failing timer step is tried again after 1, 2, 4, ... minutes this many times, then waits for the office.
     timer_retries: int = field(default_factory=lambda: _int("TIMER_RETRIES", 5))
     login_attempts: int = field(default_factory=lambda: _int("LOGIN_ATTEMPTS", 5))

@@ -11,9 +11,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from config import Settings
 from workflows.clock import Clock
 
-from . import limits
+from . import limits, schema
 from .context import deploy_default_models, make_context
-from .db import create_schema
 from .errors import BadRequest, NotFound, as_problem, problem
 from .validation import MAX_INT, MAX_JSON_DEPTH, bad_text, check_value, json_depth
 from .web import page_error, transfer
@@ -34,7 +33,11 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.session_interface = _Sessions()
     app.wsgi_app = _TrustedProxies(app)  # type: ignore[method-assign]
     ctx = make_context(settings, clock)
-    create_schema(ctx.db.engine)
+    try:
+        schema.prepare(ctx.db.engine, may_upgrade=settings.schema_upgrade)
+    except schema.SchemaError:
+        ctx.db.engine.dispose()  # the process stops here; its connections go with it
+        raise
     deploy_default_models(ctx)
     app.extensions["rectiflow"] = ctx
 

@@ -1,5 +1,5 @@
-"""The `rectiflow` command: init-db, create-admin, seed-demo, run, sweep, run-jobs, fire-timers, deploy, backup,
-restore, audit verify|prune, totp-reset."""
+"""The `rectiflow` command: init-db, db upgrade|current|revision, create-admin, seed-demo, run, sweep,
+run-jobs, fire-timers, deploy, backup, restore, audit verify|prune, totp-reset."""
 from __future__ import annotations
 
 import argparse
@@ -17,6 +17,8 @@ def _app(init: bool):
     settings = Settings()
     if init and (write_secret_key(settings.instance_dir) | write_audit_key(settings.instance_dir)):
         settings = Settings()  # read the keys just written
+    if init:
+        settings.schema_upgrade = True  # asked for by name: it makes or upgrades the schema whatever the mode
     settings.require_secret_key()
     settings.require_audit_key()
     return create_app(settings)
@@ -26,6 +28,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="rectiflow", description="Inspection common-problem rectification service")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("init-db", help="create the tables and deploy the default process models")
+    database = sub.add_parser("db", help="the database's schema: upgrade it to this release (the scaled mode, "
+                                         "before its processes start), show its revision, or write a new revision")
+    database.add_argument("db_command", choices=["upgrade", "current", "revision"],
+                          help="upgrade: apply the revisions it lacks (an empty database is made whole); "
+                               "current: its revision and this release's (exit 1 when behind); "
+                               "revision: (developers) write the next revision from what the models changed")
+    database.add_argument("-m", "--message", default="", help="revision: what the change is, in a few words")
     seed = sub.add_parser("seed-demo", help="load the demo district (skipped if it is already there)")
     seed.add_argument("--if-empty", action="store_true", help="(default) only seed an empty database")
     run = sub.add_parser("run", help="serve the web application and API")
@@ -66,6 +75,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "create-admin":
         return _create_admin(args.username, args.name, args.duty)
+    if args.command == "db":
+        return _schema(args.db_command, args.message)
     if args.command in ("backup", "restore"):
         return _backup_or_restore(args)
     if args.command == "audit":
@@ -75,9 +86,11 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("spiff").setLevel(logging.WARNING)  # per-task state changes are noise here
 
+    from .schema import SchemaError
+
     try:
         app = _app(init=args.command == "init-db")
-    except SettingsError as exc:
+    except (SettingsError, SchemaError) as exc:
         print(f"rectiflow: {exc}", file=sys.stderr)
         return 2
     ctx = app.extensions["rectiflow"]
@@ -152,6 +165,48 @@ def _deploy(s, ctx, xml: bytes):
     audit.record(s, "model_deployed", None, f"model:{version.key}:{version.version}",
                  detail={"created": created, "via": "cli"})
     return version, created
+
+
+def _schema(command: str, message: str) -> int:
+    """`rectiflow db ...`: needs the database's address and nothing else (no keys)."""
+    from . import schema
+    from .db import make_engine
+
+    if command == "revision":
+        if not message.strip():
+            print("rectiflow: db revision needs -m \"what changed\"", file=sys.stderr)
+            return 2
+        print(f"wrote {schema.write_revision(message)}")
+        return 0
+    try:
+        settings = Settings()
+    except SettingsError as exc:
+        print(f"rectiflow: {exc}", file=sys.stderr)
+        return 2
+    if settings.database_url.startswith("sqlite:///"):
+        settings.instance_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.database_url)
+    try:
+        return _upgrade_or_tell(command, engine)
+    except schema.SchemaError as exc:
+        print(f"rectiflow: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
+
+
+def _upgrade_or_tell(command: str, engine) -> int:
+    from . import schema
+
+    if command == "upgrade":
+        before, now = schema.upgrade(engine)
+        print(f"database at revision {now}" + (" (already)" if before == now else f" (was {before or 'none'})"))
+        return 0
+    found, wanted = schema.current(engine), schema.head()
+    schema.require_known(found)  # a newer release's revision: says so
+    print(f"database at revision {found or '(none)'}; this release: {wanted}"
+          + ("" if found == wanted else " — run `rectiflow db upgrade`"))
+    return 0 if found == wanted else 1
 
 
 def _keyed_database():

@@ -8,17 +8,13 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from typing import TypeVar, cast
 
-from sqlalchemy import CursorResult, create_engine, event, false, func, inspect, select, text, update
+from sqlalchemy import CursorResult, create_engine, event, false, func, inspect, select, update
 from sqlalchemy.engine import Engine as SAEngine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
-from sqlalchemy.schema import CreateColumn
 
 from workflows.clock import Clock
-from workflows.tables import EngineBase
-
-from .models import Base
 
 T = TypeVar("T")
 
@@ -45,25 +41,11 @@ def make_engine(url: str) -> SAEngine:
 
 
 def create_schema(engine: SAEngine) -> None:
-    """Create what is missing: new tables whole, and on existing tables the columns and indexes a
-    newer release added (each such column is nullable or has a server default), so a database
-    of an earlier release keeps its data and gains what this release reads."""
-    for metadata in (Base.metadata, EngineBase.metadata):
-        metadata.create_all(engine)
-        _add_missing_columns(engine, metadata)
+    """Bring the database's schema to this release's, keeping its data: an empty database is made
+    whole, an older one upgraded by the migrations (service.schema)."""
+    from . import schema  # alembic is imported only where a schema is prepared
 
-
-def _add_missing_columns(engine: SAEngine, metadata) -> None:
-    existing = inspect(engine)
-    with engine.begin() as conn:
-        for table in metadata.sorted_tables:
-            present = {c["name"] for c in existing.get_columns(table.name)}
-            missing = [c for c in table.columns if c.name not in present]
-            for column in missing:
-                ddl = CreateColumn(column).compile(dialect=engine.dialect)
-                conn.execute(text(f'ALTER TABLE {table.name} ADD COLUMN {ddl}'))
-            for index in table.indexes:
-                index.create(conn, checkfirst=True)
+    schema.upgrade(engine)
 
 
 def lock_row(s: Session, entity, ident: int) -> None:

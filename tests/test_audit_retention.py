@@ -10,6 +10,7 @@ from conftest import AUDIT_KEY
 from sqlalchemy import insert, inspect, select, text
 from support.audit import entries, sql
 from support.pages import Pages
+from support.schema import made_before_migrations
 
 from config import Settings, SettingsError
 from service import audit
@@ -115,6 +116,7 @@ def test_rows_deleted_from_the_start_without_a_prune_are_found(ctx, aged, cli):
 
 def test_an_earlier_releases_audit_head_gains_the_base_and_still_verifies(ctx, aged, cli):
     with ctx.db.engine.begin() as conn:
+        made_before_migrations(conn)
         for column in ("base_id", "base_hash"):
             conn.execute(text(f"ALTER TABLE audit_head DROP COLUMN {column}"))
     create_schema(ctx.db.engine)

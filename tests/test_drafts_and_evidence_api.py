@@ -6,6 +6,7 @@ import io
 
 import pytest
 from support.returns import OPINION, PDF, PNG, file_case, rectify, returned_case, self_check, unit_case
+from support.schema import made_before_migrations
 
 
 @pytest.fixture
@@ -197,6 +198,7 @@ def test_an_earlier_database_gains_drafts_and_the_evidence_label(ctx, api, uc):
     self_check(api, uc)
     kept = _upload(api, uc.liaison, uc.case_id).get_json()
     with ctx.db.engine.begin() as conn:
+        made_before_migrations(conn)
         conn.execute(text("DROP TABLE task_draft"))
         conn.execute(text("ALTER TABLE evidence DROP COLUMN common_problem_id"))
     create_schema(ctx.db.engine)

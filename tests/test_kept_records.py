@@ -10,6 +10,7 @@ from sqlalchemy import select, text
 from support.api import liaison, publish_round
 from support.district import user_id
 from support.pages import Pages
+from support.schema import made_before_migrations
 
 from service.db import create_schema
 from service.models import Measure
@@ -153,6 +154,7 @@ def test_records_of_an_earlier_release_are_kept_as_the_first_version(ctx, api, d
                           "uploaded_at, review, review_comment, reviewed_by, reviewed_at) VALUES "
                           "(:case, 'old.pdf', 'application/pdf', 1, '0', :by, :at, 'rejected', '旧意见', :by, :at)"),
                      {"case": case["id"], "by": user_id(ctx, "office1"), "at": ctx.now()})
+        made_before_migrations(conn)
         for table in ("evidence_review", "inspector_declaration"):
             conn.execute(text(f"DROP TABLE {table}"))
         for table in ("measure", "institution", "filing"):

@@ -9,6 +9,7 @@ from sqlalchemy import inspect, text
 from support.api import publish_round, run_jobs
 from support.notices import govern
 from support.pages import Pages
+from support.schema import made_before_migrations
 
 from service.db import create_schema
 from service.models import Unit
@@ -242,6 +243,7 @@ def test_a_database_of_an_earlier_release_gains_targets_and_its_cases_keep_the_w
     commons = [c["id"] for c in api.as_("office1").get(f"/rounds/{round_id}").get_json()["common_problems"]]
     # as an earlier release left it: no targets, no co-responsible departments, nothing recorded per case
     with ctx.db.engine.begin() as conn:
+        made_before_migrations(conn)
         conn.execute(text("DROP TABLE case_common_problem"))
         conn.execute(text("DROP TABLE common_problem_co_department"))
         conn.execute(text("ALTER TABLE common_problem DROP COLUMN targets"))
