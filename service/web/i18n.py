@@ -389,6 +389,8 @@ LABELS: dict[str, dict] = {
         "audit_finding": _lp("audit target", "Audit finding"),
         "notification": _lp("audit target", "Notice"),
         "document": _lp("audit target", "Document"),
+        "resident_report": _lp("audit target", "Residents' report"),
+        "disclosure": _lp("audit target", "Public disclosure"),
         "audit-log": _l("The audit log"),
     },
     "audit_detail": {  # the keys of an entry's detail
@@ -438,6 +440,9 @@ LABELS: dict[str, dict] = {
         "token_id": _lp("audit detail", "API token"),
         "instruction": _lp("audit detail", "Instruction written"),
         "searched": _lp("audit detail", "Searched for"),
+        "period": _lp("audit detail", "Month"),
+        "deadline": _lp("audit detail", "Deadline"),
+        "shown": _lp("audit detail", "Lines shown"),
     },
     "audit_break": {  # why a verification of the audit log failed (service.audit.verify's `why`)
         "altered": _l("entry %(id)s was altered, or not written with this audit key"),

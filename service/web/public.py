@@ -98,7 +98,7 @@ def received():
 
 @bp.get("/track")
 def track():
-    return render_template("public/track.html", view=None, code="", error=None)
+    return render_template("public/track.html", view=None, entered_code="", error=None)
 
 
 def _status_page(code: str, error: str | None = None, status: int = 200, thanks: bool = False):
@@ -110,9 +110,9 @@ def _status_page(code: str, error: str | None = None, status: int = 200, thanks:
             if exc.status != 404:
                 raise
             # an unknown code and a malformed one get the very same page
-            return render_template("public/track.html", view=None, code=code,
+            return render_template("public/track.html", view=None, entered_code=code,
                                    error=error_text("report_not_found")), 404
-    return render_template("public/track.html", view=view, code=code, error=error, thanks=thanks), status
+    return render_template("public/track.html", view=view, entered_code=code, error=error, thanks=thanks), status
 
 
 @bp.post("/track")
