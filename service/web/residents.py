@@ -124,7 +124,7 @@ def resident_qr():
     chosen_round = bounded_int(request.args.get("round"))
 
     def card(title: str, url: str) -> dict:
-        return {"title": title, "url": url, "svg": segno.make(url, error="m").svg_inline(scale=4, omitsize=False)}
+        return {"title": title, "url": url, "svg": segno.make(url, error="m").svg_inline(scale=4, omitsize=True)}
 
     cards = []
     if chosen_round is not None:

@@ -151,7 +151,7 @@
     return {
       tooltip: { trigger: 'axis' },
       grid: { left: 8, right: 16, top: 16, bottom: 8, containLabel: true },
-      xAxis: { type: 'value', min: 0, max: 5, name: M.satisfaction },
+      xAxis: { type: 'value', min: 0, max: 5 },
       yAxis: { type: 'category', inverse: true, data: rows.map(function (r) { return r.unit; }),
                axisLabel: { width: 110, overflow: 'truncate' } },
       series: [{ name: M.satisfaction, type: 'bar', barMaxWidth: 18, itemStyle: { color: '#16a34a' },
@@ -166,7 +166,7 @@
     }
     return {
       tooltip: { trigger: 'axis' },
-      grid: { left: 8, right: 16, top: 24, bottom: 8, containLabel: true },
+      grid: { left: 8, right: 16, top: 36, bottom: 8, containLabel: true },
       xAxis: { type: 'category', data: p.periods },
       yAxis: { type: 'value', minInterval: 1, name: M.petitions },
       series: [{ name: M.petitions, type: 'line', itemStyle: { color: '#b3261e' }, data: p.totals }]
