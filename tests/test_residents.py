@@ -237,3 +237,22 @@ def test_script_in_every_public_field_is_shown_as_text(api, client, ctx, distric
     assert refused.status_code == 422
     assert SCRIPT not in refused.get_data(as_text=True) and escaped in refused.get_data(as_text=True)
     assert d.units
+
+
+def test_the_report_page_asks_for_the_sum_after_several_reports(client, ctx, district):
+    pages = Pages(client)
+    form = {"category": "环境卫生", "description": "河道漂浮垃圾"}
+    for _ in range(ctx.settings.resident_challenge_after):
+        r = pages.post("/public/report", form, token_from="/public/report")
+        assert r.status_code == 302 and r.headers["Location"].endswith("/public/report/received")
+    asked = pages.post("/public/report", form, token_from="/public/report")
+    assert asked.status_code == 422
+    html = asked.get_data(as_text=True)
+    a, b = (int(x) for x in re.search(r"请计算：(\d) \+ (\d) = ？", html).groups())
+    token = re.search(r'name="challenge_token" value="([^"]+)"', html).group(1)
+    assert "河道漂浮垃圾" in html, "what was entered is kept"
+    r = pages.post("/public/report", {**form, "challenge_token": token, "challenge_answer": str(a + b)},
+                   token_from="/public/report")
+    assert r.status_code == 302
+    received = client.get("/public/report/received").get_data(as_text=True)
+    assert re.search(r'id="tracking-code">[2-9A-Z-]{19}<', received)
