@@ -33,7 +33,6 @@ from .models import (
     Rating,
     RectificationItem,
     Round,
-    Unit,
 )
 from .organisation import unit_names
 from .validation import bad_text, require_lengths
@@ -209,14 +208,3 @@ def published_item(s: Session, item_id: int | None) -> tuple[DisclosureItem, int
     if item is None or disclosure is None or not item.shown or disclosure.published_at is None:
         raise NotFound("no such published item", code="not_rateable")
     return item, disclosure.round_id
-
-
-def round_disclosures(s: Session, p: Principal, round_id: int) -> Disclosure | None:
-    """The round's disclosure, for the round page's link (the office's)."""
-    if not access.may_keep_disclosures(p):
-        return None
-    return s.scalar(select(Disclosure).where(Disclosure.round_id == round_id))
-
-
-def unit_of(s: Session, unit_id: int) -> Unit | None:
-    return s.get(Unit, unit_id)

@@ -37,6 +37,7 @@ from .models import (
     RESIDENT_REPORT_STATUSES,
     BusinessKey,
     KeyKind,
+    Problem,
     ProblemSource,
     Rating,
     ResidentChallenge,
@@ -306,8 +307,6 @@ def detail(s: Session, p: Principal, report_id: int) -> ReportDetail:
         ("department", "street", "community", "company"))).order_by(Unit.code))) if triager else []
     problem_round = ""
     if report.problem_id is not None:
-        from .models import Problem
-
         problem = s.get(Problem, report.problem_id)
         problem_round = round_names(s, [problem.round_id]).get(problem.round_id, "") if problem else ""
     return ReportDetail(row, report.contact if access.sees_resident_contact(p) else None, open_rounds, all_units,
@@ -458,8 +457,6 @@ def rate(ctx: Context, s: Session, *, tracking_code: str | None, item_id: int | 
             raise Conflict("this report was rated already", code="already_rated")
         problem_round = None
         if report.problem_id is not None:
-            from .models import Problem
-
             problem_round = s.scalar(select(Problem.round_id).where(Problem.id == report.problem_id))
         rating = Rating(report_id=report.id, unit_id=report.forwarded_unit_id or report.unit_id,
                         round_id=problem_round or report.round_id, score=score, comment=text, at=now)
