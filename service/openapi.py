@@ -421,7 +421,8 @@ def document() -> dict:
                                  "post": _op("A functional department comments on a case of a common problem it "
                                              "governs; the unit is told", "supervision", COMMENT, "201")},
     })
-    report_multipart = {"type": "object", "properties": {**REPORT_FIELDS, "round_id": {"type": "string"},
+    report_multipart = {"type": "object", "properties": {**REPORT_FIELDS, "round_id": {"type": "string",
+                                                                                "pattern": "^[0-9]{1,9}$"},
                                                          "photos": {"type": "array", "items": {
                                                              "type": "string", "format": "binary"}}}}
     paths.update({

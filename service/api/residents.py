@@ -7,7 +7,8 @@ from datetime import date
 from flask import request
 
 from .. import limits, petitions, residents
-from ..errors import BadRequest, Unprocessable
+from ..errors import Unprocessable
+from ..validation import bounded_int
 from . import PUBLIC_ENDPOINTS, bp, choice_arg, ctx, listing, page, payload, principal
 
 REPORT_FIELDS: dict[str, dict] = {"category": {"enum": list(residents.CATEGORIES)},
@@ -45,11 +46,9 @@ def _submission() -> tuple[residents.Submission, list[bytes]]:
     """JSON, or a multipart form with the same fields and the photos as `photos`."""
     if request.mimetype == "multipart/form-data":
         form = request.form
-        raw_round = form.get("round_id", "")
-        if raw_round and not raw_round.isdigit():
-            raise BadRequest("round_id must be an integer", code="invalid_body")
         photos = [f.read() for f in request.files.getlist("photos") if f and f.filename]
-        return _as_submission(dict(form.items()), int(raw_round) if raw_round else None), photos
+        # a round the QR code named: one that does not exist (or is not a number) leaves the report without
+        return _as_submission(dict(form.items()), bounded_int(form.get("round_id"))), photos
     data = payload(REPORT)
     return _as_submission(data, data.get("round_id")), []
 
