@@ -155,6 +155,13 @@ class Settings:
     rate_limit_upload: str = field(default_factory=lambda: _env("RATE_LIMIT_UPLOAD", "60 per minute"))
     rate_limit_public: str = field(default_factory=lambda: _env("RATE_LIMIT_PUBLIC", "20 per minute"))
     rate_limit_api: str = field(default_factory=lambda: _env("RATE_LIMIT_API", "600 per minute"))
+    # Looking up one tracking code (and rating by it), per code, whichever address asks.
+    rate_limit_public_code: str = field(default_factory=lambda: _env("RATE_LIMIT_PUBLIC_CODE", "10 per minute"))
+    # Residents' reports: after this many from one address within an hour, each further one needs a
+    # sum worked out (a challenge made here); photos per report and the size of each.
+    resident_challenge_after: int = field(default_factory=lambda: _int("RESIDENT_CHALLENGE_AFTER", 3))
+    resident_photos: int = field(default_factory=lambda: _int("RESIDENT_PHOTOS", 3))
+    resident_photo_mb: int = field(default_factory=lambda: _int("RESIDENT_PHOTO_MB", 8))
     # Where the counts are kept: memory:// within one process (`rectiflow run`); redis://host:6379
     # when several processes serve the same installation.
     rate_limit_storage: str = field(default_factory=lambda: _env("RATE_LIMIT_STORAGE", "memory://"))

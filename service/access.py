@@ -482,3 +482,36 @@ def password_reset_refusal(p: Principal, user_id: int, user_roles: list[str]) ->
     if any(r in ADMIN_DUTIES for r in user_roles):
         return "admin_duty_protected"
     return None
+
+
+# ---------------------------------------------------------------- residents (群众反映, 整改公开, 满意度)
+# Residents report, follow their report by its code and rate published rectifications without an
+# account; everything they send is public input, everything they read is chosen for them.
+RESIDENT_TRIAGERS = ("office",)       # read incoming reports; link, forward, reply; print the QR codes
+DISCLOSURE_KEEPERS = ("office",)      # choose and approve what a round's disclosure page shows
+PETITION_KEEPERS = ("office",)        # enter petition counts (信访量) per unit and month
+
+
+def may_triage_reports(p: Principal) -> bool:
+    return p.has(*RESIDENT_TRIAGERS)
+
+
+def may_read_resident_report(p: Principal, forwarded_unit_id: int | None) -> bool:
+    """The office reads every report; a unit reads one forwarded to it (its liaison and head work the
+    task), with the photos, never the resident's contact."""
+    if p.has(*RESIDENT_TRIAGERS):
+        return True
+    return forwarded_unit_id is not None and p.has("unit_liaison", "unit_head") and p.unit_id == forwarded_unit_id
+
+
+def sees_resident_contact(p: Principal) -> bool:
+    """The resident's contact is for the office alone, to ask back; a unit never gets it."""
+    return p.has(*RESIDENT_TRIAGERS)
+
+
+def may_keep_disclosures(p: Principal) -> bool:
+    return p.has(*DISCLOSURE_KEEPERS)
+
+
+def may_enter_petitions(p: Principal) -> bool:
+    return p.has(*PETITION_KEEPERS)

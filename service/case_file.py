@@ -14,7 +14,22 @@ from sqlalchemy.orm import Session
 
 from workflows.tables import HumanTask
 
-from . import access, cases, clues, documents, drafts, evidence, inbox, instance_views, letters, notices, rounds, targets, tasks
+from . import (
+    access,
+    cases,
+    clues,
+    documents,
+    drafts,
+    evidence,
+    inbox,
+    instance_views,
+    letters,
+    notices,
+    residents,
+    rounds,
+    targets,
+    tasks,
+)
 from .auth import Principal
 from .context import Context
 from .designs import model_names
@@ -85,6 +100,7 @@ class TaskPage:
     diagram: bool                  # the viewer may open the task's process instance
     clue: clues.ClueView | None = None  # a hand-over's clue (content only for who may see it)
     measure: Measure | None = None      # a followed-up measure's task: the measure it reports done
+    resident_report: dict | None = None  # a forwarded resident's report (`residents.task_panel`)
 
 
 def case_file(s: Session, p: Principal, case_id: int) -> CaseFile:
@@ -174,7 +190,9 @@ def task_page(ctx: Context, s: Session, p: Principal, task_id: str) -> TaskPage:
     return TaskPage(row, body["form"], body["actionable"], model_names(s, [row.model_key]).get(row.model_key, ""),
                     unit_name(s, row.unit_id), case, round_, letter, titles, initial_data(s, row), can_upload,
                     descriptions, inbox.returns_of(s, [row]).get(row.id) if row.state == "open" else None, draft,
-                    row.instance_id in instance_views.visible_ids(s, p, [row.instance_id]), clue, measure)
+                    row.instance_id in instance_views.visible_ids(s, p, [row.instance_id]), clue, measure,
+                    residents.task_panel(s, p, key.id) if key is not None and key.kind == KeyKind.RESIDENT_REPORT
+                    else None)
 
 
 def initial_data(s: Session, row: HumanTask) -> dict:

@@ -17,7 +17,7 @@ from .models import ROLES
 
 BPMN_DIR = Path(__file__).resolve().parent.parent / "bpmn"
 DEFAULT_MODELS = ("inspection_round", "unit_rectification", "recommendation_letter", "clue_handover",
-                  "measure_followup")
+                  "measure_followup", "resident_report")
 _ROLE_BY_NAME = {name: code for code, name in ROLES.items()}
 
 

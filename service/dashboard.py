@@ -14,7 +14,7 @@ from sqlalchemy import case as sql_case
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from . import access, measures, rounds, stats
+from . import access, measures, petitions, rounds, stats
 from .auth import Principal
 from .context import Context
 from .errors import NotFound
@@ -105,4 +105,6 @@ def board(ctx: Context, s: Session, p: Principal, round_id: int | None) -> dict:
         "warnings": warning_board(ctx, s, p, round_id),
         "industries": by_industry(s, p, round_id),
         "trend": trend(ctx, s, p, visible),
+        "satisfaction": petitions.satisfaction(s, p, round_id),
+        "petitions": petitions.petition_trend(s, p),
     }

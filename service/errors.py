@@ -323,6 +323,26 @@ ERROR_CODES: dict[str, str] = {
     "inspectors_required": N_("Name at least one inspector for the special inspection"),
     "reply_required": N_("Answer the tracking letter"),
     "findings_required": N_("Record what the on-site check found"),
+    # residents: reports, triage, disclosure, ratings, petitions
+    "report_not_found": N_("No report has this tracking code. Check the code and try again"),
+    "challenge_required": N_("Several reports came from here already: work out the sum to send this one"),
+    "challenge_wrong": N_("The answer to the sum is wrong; a new sum is shown"),
+    "photo_not_image": N_("A photo must be a JPEG, PNG or WebP picture"),
+    "photo_too_large": N_("A photo may be at most %(limit_mb)s MB"),
+    "too_many_photos": N_("At most %(limit)s photos"),
+    "report_closed": N_("This report is closed already"),
+    "report_forwarded": N_("This report is with a unit already; wait for its answer"),
+    "report_linked": N_("This report is linked to a problem already"),
+    "deadline_in_past": N_("Choose a deadline after today"),
+    "unit_required": N_("Choose a unit"),
+    "not_rateable": N_("Only a published rectification, or a report that was answered, can be rated"),
+    "already_rated": N_("You rated this already; thank you"),
+    "score_out_of_range": N_("Choose 1 to 5 stars"),
+    "disclosure_empty": N_("Choose at least one item to publish"),
+    "disclosure_sensitive": N_("This text holds a clue, an evidence file's name or personal data, which are never "
+                               "disclosed; word it again"),
+    "disclosure_not_ready": N_("A disclosure is made once the round's list is published"),
+    "invalid_period": N_("Enter a month as YYYY-MM"),
 }
 
 # Field problems from a form's or a request's JSON Schema, by the rule that failed.

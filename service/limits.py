@@ -14,7 +14,10 @@ The names (`RULES`) say whom a request is counted against and which setting hold
 - CREDENTIAL: a logged-in account proving a secret again (a password change, a second-factor
   confirmation): per account, `RECTIFLOW_RATE_LIMIT_CREDENTIAL`;
 - UPLOAD: evidence files: per account, `RECTIFLOW_RATE_LIMIT_UPLOAD`;
-- PUBLIC: the residents' endpoints, which need no login: per address, `RECTIFLOW_RATE_LIMIT_PUBLIC`.
+- PUBLIC: the residents' endpoints, which need no login: per address, `RECTIFLOW_RATE_LIMIT_PUBLIC`;
+- PUBLIC_CODE: a resident's tracking code looked up (or rated by): per address
+  (`RECTIFLOW_RATE_LIMIT_PUBLIC`) and per code tried, `RECTIFLOW_RATE_LIMIT_PUBLIC_CODE`, so that
+  neither one address nor many addresses together try codes fast.
 
 Each name is one count however many views take it (a login on the page and one through the API
 come out of the same allowance). Every API request besides counts towards `RECTIFLOW_RATE_LIMIT_API`
@@ -42,6 +45,7 @@ LOGIN = "login"
 CREDENTIAL = "credential"
 UPLOAD = "upload"
 PUBLIC = "public"
+PUBLIC_CODE = "public_code"
 
 _EXTENSION = "rectiflow_limiter"
 _MARK = "_rectiflow_rate_limits"
@@ -65,6 +69,16 @@ def username_tried() -> str:
     return "username:" + hashlib.sha256(folded.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
+def tracking_code() -> str:
+    """The tracking code a request names (path, form field or JSON member), hashed to one size."""
+    code = (request.view_args or {}).get("code") or request.form.get("tracking_code") or request.args.get("code")
+    if code is None and request.is_json:
+        body = request.get_json(silent=True)
+        code = body.get("tracking_code") if isinstance(body, dict) else None
+    text = code.strip().upper() if isinstance(code, str) else ""
+    return "code:" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
 def account() -> str:
     """The logged-in account (pages and API alike set g.principal before the view runs)."""
     p = g.get("principal")
@@ -82,6 +96,7 @@ RULES: dict[str, Rule] = {
     CREDENTIAL: Rule("rate_limit_credential", (account,)),
     UPLOAD: Rule("rate_limit_upload", (account,)),
     PUBLIC: Rule("rate_limit_public", (client_address,)),
+    PUBLIC_CODE: Rule("rate_limit_public_code", (tracking_code,)),
 }
 
 

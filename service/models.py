@@ -111,6 +111,7 @@ class KeyKind(StrEnum):
     LETTER = "letter"
     CLUE = "clue"
     MEASURE = "measure"  # a measure followed after its case closed (measure_followup)
+    RESIDENT_REPORT = "resident_report"  # a resident's report forwarded to a unit (resident_report)
 
 
 @dataclass(frozen=True)
@@ -835,3 +836,157 @@ class Job(Base):
     runner: Mapped[str | None] = mapped_column(String(40))            # who holds it: a new one takes over when stale
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
+
+
+# ---------------------------------------------------------------- residents (群众反映, 整改公开, 满意度)
+class ResidentReportStatus(StrEnum):
+    """Where a resident's report stands, as the resident reads it by the tracking code."""
+
+    RECEIVED = "received"    # 已受理: the office has not acted yet
+    LINKED = "linked"        # 已纳入巡察问题: recorded as a problem of a round
+    FORWARDED = "forwarded"  # 已交办: a unit handles it by a deadline
+    HANDLED = "handled"      # the unit has answered; the office may still reply and close
+    CLOSED = "closed"        # 已办结: the office replied
+
+
+RESIDENT_REPORT_STATUSES = tuple(ResidentReportStatus)
+
+
+class ResidentReport(Base):
+    """A report by a resident, made without an account. The tracking code is the resident's only
+    handle on it: long and random, so that codes cannot be guessed or walked through. The contact
+    and the address key are personal data: never shown publicly, never disclosed."""
+
+    __tablename__ = "resident_report"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tracking_code: Mapped[str] = mapped_column(String(40), unique=True)
+    category: Mapped[str] = mapped_column(String(50))
+    place: Mapped[str] = mapped_column(String(200), default="")  # the street or unit as the resident wrote it
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)    # from the QR code or chosen
+    round_id: Mapped[int | None] = mapped_column(ForeignKey("inspection_round.id"), index=True)  # from the QR code
+    description: Mapped[str] = mapped_column(Text)
+    contact: Mapped[str | None] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(20), default=ResidentReportStatus.RECEIVED, index=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    # A keyed hash of the submitting address: counts repeated submissions (the challenge), reveals no address.
+    source_key: Mapped[str] = mapped_column(String(32), index=True)
+    problem_id: Mapped[int | None] = mapped_column(ForeignKey("problem.id"))
+    forwarded_unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+    forward_deadline: Mapped[date | None] = mapped_column(Date)
+    process_instance_id: Mapped[int | None] = mapped_column(Integer)
+    unit_reply: Mapped[str | None] = mapped_column(Text)   # what the unit answered the office (internal)
+    reply: Mapped[str | None] = mapped_column(Text)        # the office's reply to the resident (public by code)
+    replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    photos: Mapped[list[ResidentPhoto]] = relationship(order_by="ResidentPhoto.id", lazy="selectin",
+                                                       cascade="all, delete-orphan")
+    steps: Mapped[list[ResidentReportStep]] = relationship(order_by="ResidentReportStep.id", lazy="selectin",
+                                                           cascade="all, delete-orphan")
+
+
+class ResidentPhoto(Base):
+    """A resident's photo as the service re-encoded it (JPEG, no metadata): the uploaded file itself,
+    with its camera data and location, is never kept."""
+
+    __tablename__ = "resident_photo"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("resident_report.id"), index=True)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    size: Mapped[int] = mapped_column(Integer)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+
+
+class ResidentReportStep(Base):
+    """One step of a report's handling, as the resident sees it by the code: a kind and a time (no
+    names of staff or units), and the office's reply on the closing step."""
+
+    __tablename__ = "resident_report_step"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("resident_report.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # received | linked | forwarded | handled | closed
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+
+
+class ResidentChallenge(Base):
+    """A challenge answered (a sum made here, no outside service, that an address which submitted
+    several reports works out before the next): its nonce is kept until the challenge expires, so
+    one answer never lets two reports through."""
+
+    __tablename__ = "resident_challenge"
+
+    nonce: Mapped[str] = mapped_column(String(32), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class Disclosure(Base):
+    """A round's public rectification page (整改公开): the office chooses the items and approves the
+    page; nothing is public before `published_at`. Items hold copies of the words the office chose,
+    so a later edit of a case never changes what was published."""
+
+    __tablename__ = "disclosure"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("inspection_round.id"), unique=True)
+    introduction: Mapped[str] = mapped_column(Text, default="")
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    approved_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    items: Mapped[list[DisclosureItem]] = relationship(order_by="DisclosureItem.position", lazy="selectin",
+                                                       cascade="all, delete-orphan")
+
+
+class DisclosureItem(Base):
+    """One line of a disclosure: a unit's rectification of a common problem, with the status and the
+    measures as the office worded them for the public."""
+
+    __tablename__ = "disclosure_item"
+    __table_args__ = (UniqueConstraint("disclosure_id", "common_problem_id", "unit_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    disclosure_id: Mapped[int] = mapped_column(ForeignKey("disclosure.id"), index=True)
+    common_problem_id: Mapped[int] = mapped_column(ForeignKey("common_problem.id"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(20))  # ItemStatus
+    measures: Mapped[str] = mapped_column(Text, default="")
+    shown: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Rating(Base):
+    """A resident's satisfaction (1-5) with a published rectification (an item) or with the handling
+    of their own report (by its code): one per code, one per device and item."""
+
+    __tablename__ = "resident_rating"
+    __table_args__ = (UniqueConstraint("item_id", "device_key"), UniqueConstraint("report_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("disclosure_item.id"), index=True)
+    report_id: Mapped[int | None] = mapped_column(ForeignKey("resident_report.id"))
+    # What the rating is counted against on the dashboard, fixed when it is given.
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
+    round_id: Mapped[int | None] = mapped_column(ForeignKey("inspection_round.id"), index=True)
+    score: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    device_key: Mapped[str | None] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PetitionCount(Base):
+    """Petitions (信访量) a unit received in a month, as the office enters them from the petition
+    bureau's figures: the trend shows whether rectification eased what people complain about."""
+
+    __tablename__ = "petition_count"
+    __table_args__ = (UniqueConstraint("unit_id", "period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    period: Mapped[str] = mapped_column(String(7))  # YYYY-MM
+    count: Mapped[int] = mapped_column(Integer)
+    entered_by: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    entered_at: Mapped[datetime] = mapped_column(UTCDateTime())

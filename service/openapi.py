@@ -130,6 +130,7 @@ def document() -> dict:
     )
     from .api.notices import COMMENT, URGE
     from .api.org import DECISION_REQUEST, ROLE_CHANGE_REQUEST, UNIT_PATCH, UNIT_REQUEST, USER_PATCH, USER_REQUEST
+    from .api.residents import FORWARD, LINK, PETITIONS, RATING, REPLY, REPORT, REPORT_FIELDS
     from .api.rounds import (
         COMMON_PROBLEM_CHANGE,
         COMMON_PROBLEM_REQUEST,
@@ -142,7 +143,7 @@ def document() -> dict:
     from .auth import MIN_PASSWORD_LENGTH
     from .clues import STATUSES as CLUE_STATUSES
     from .lists import LISTS
-    from .models import CASE_STATUSES, ROLES, UNIT_KINDS
+    from .models import CASE_STATUSES, RESIDENT_REPORT_STATUSES, ROLES, UNIT_KINDS
     from .operations import INSTANCE_STATUSES
 
     paging = [{"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500}},
@@ -420,6 +421,37 @@ def document() -> dict:
                                  "post": _op("A functional department comments on a case of a common problem it "
                                              "governs; the unit is told", "supervision", COMMENT, "201")},
     })
+    report_multipart = {"type": "object", "properties": {**REPORT_FIELDS, "round_id": {"type": "string",
+                                                                                "pattern": "^[0-9]{1,9}$"},
+                                                         "photos": {"type": "array", "items": {
+                                                             "type": "string", "format": "binary"}}}}
+    paths.update({
+        "/public/reports": {"post": _op("A resident reports a problem (no login): JSON, or multipart with up to "
+                                        "three `photos` (re-encoded, metadata removed). After several reports "
+                                        "from one address within the hour, 422 `challenge_required` carries a "
+                                        "`challenge` {question, token}: send `challenge_token` and "
+                                        "`challenge_answer` with the next try", "residents", REPORT, "201",
+                                        public=True)},
+        "/public/reports/{code}": {"get": _op("A report's status, steps and the office's reply, by its tracking "
+                                              "code; an unknown code is 404 `report_not_found`", "residents",
+                                              public=True)},
+        "/public/ratings": {"post": _op("A resident rates the handling of their report (`tracking_code`) or a "
+                                        "published rectification (`item_id`), 1-5, once", "residents", RATING,
+                                        "201", public=True)},
+        "/resident-reports": {"get": _op("Residents' reports, newest first (office)", "residents", returns=LISTING)
+                              | {"parameters": [
+                                             {"name": "status", "in": "query", "schema": {
+                                                 "enum": list(RESIDENT_REPORT_STATUSES)}}]}},
+        "/resident-reports/{id}/link": {"post": _op("Record the report as a problem of a round (source "
+                                                    "resident_report)", "residents", LINK)},
+        "/resident-reports/{id}/forward": {"post": _op("Forward the report to a unit with a deadline (a task in "
+                                                       "the unit's inbox)", "residents", FORWARD)},
+        "/resident-reports/{id}/reply": {"post": _op("Reply to the resident and close the report", "residents",
+                                                     REPLY)},
+        "/petitions": {"post": _op("Enter a unit's petition count (信访量) for a month", "residents", PETITIONS,
+                                   "201")},
+    })
+    paths["/public/reports"]["post"]["requestBody"]["content"]["multipart/form-data"] = {"schema": report_multipart}
     # the leader's 签收 may come without a body
     paths["/notifications/{id}/acknowledge"]["post"]["requestBody"]["required"] = False
     paths["/lists/{name}"]["get"]["responses"]["200"]["content"][XLSX] = {"schema": {"type": "string",
@@ -431,12 +463,13 @@ def document() -> dict:
     path_schemas = {"id": {"type": "integer", "minimum": 0, "maximum": MAX_INT},
                     "version": {"type": "integer", "minimum": 0, "maximum": MAX_INT},
                     "key": {"type": "string", "minLength": 1}, "name": {"enum": list(LISTS)},
-                    "expert_id": {"type": "integer", "minimum": 0, "maximum": MAX_INT}}
+                    "expert_id": {"type": "integer", "minimum": 0, "maximum": MAX_INT},
+                    "code": {"type": "string", "minLength": 1, "maxLength": 40}}
     path_schemas["problem_id"] = path_schemas["common_id"] = path_schemas["id"]
     for path, ops in paths.items():
         params = [{"name": name, "in": "path", "required": True,
                    "schema": {"type": "string", "minLength": 1} if path.startswith("/tasks/") else path_schemas[name]}
-                  for name in ("id", "key", "version", "name", "problem_id", "common_id", "expert_id")
+                  for name in ("id", "key", "version", "name", "problem_id", "common_id", "expert_id", "code")
                   if "{%s}" % name in path]
         if params:
             for op in ops.values():

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from workflows.engine import RunResult, StepEvent
 from workflows.tables import HumanTask
 
-from . import cases, clues, letters, measures, rounds, supervision_steps
+from . import cases, clues, letters, measures, residents, rounds, supervision_steps
 from .auth import Principal
 from .context import Context
 from .errors import Unprocessable
@@ -30,7 +30,7 @@ FormCheck = Callable[[Session, int, dict, frozenset[str]], None]
 
 MODEL_OF = {KeyKind.ROUND: "inspection_round", KeyKind.CASE: "unit_rectification",
             KeyKind.LETTER: "recommendation_letter", KeyKind.CLUE: "clue_handover",
-            KeyKind.MEASURE: "measure_followup"}
+            KeyKind.MEASURE: "measure_followup", KeyKind.RESIDENT_REPORT: "resident_report"}
 
 
 @dataclass(frozen=True)
@@ -85,6 +85,8 @@ STEPS = (
          clues.on_handover_decided),
     Step(KeyKind.CLUE, "receive_clue", "the discipline inspection's receipt is recorded", clues.on_received),
     Step(KeyKind.CLUE, "dispose_clue", "the disposition is recorded on the clue", clues.on_disposed),
+    Step(KeyKind.RESIDENT_REPORT, "handle_resident_report", "the unit's answer to a forwarded resident's report "
+         "is recorded for the office's reply", residents.on_handled),
 )
 _BY_KEY: dict[tuple[KeyKind, str | None], Step] = {(step.kind, step.name): step for step in STEPS}
 

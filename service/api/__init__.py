@@ -96,4 +96,18 @@ def listing(items: list, total: int) -> dict:
     return {"items": items, "total": total}
 
 
-from . import audit, auth, cases, instances, jobs, library, models, notices, org, rounds, stats, tasks  # noqa: E402,F401  (routes register on bp)
+from . import (  # noqa: E402,F401  (routes register on bp)
+    audit,
+    auth,
+    cases,
+    instances,
+    jobs,
+    library,
+    models,
+    notices,
+    org,
+    residents,
+    rounds,
+    stats,
+    tasks,
+)

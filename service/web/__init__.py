@@ -67,8 +67,8 @@ def _load_principal():
     A session unused for RECTIFLOW_SESSION_IDLE_MINUTES (by the service's clock) ends there, and the
     login page says why.
     The API authenticates by token instead, and static files need no one."""
-    if request.blueprint in (None, "api") or request.endpoint in (None, "static"):
-        return None
+    if request.blueprint in (None, "api", "public") or request.endpoint in (None, "static"):
+        return None  # the residents' pages (public) need no one either
     g.principal = None
     must_enrol = must_change = False
     user_id = session.get("uid")
@@ -222,7 +222,8 @@ def _nav() -> list[dict]:
              ("web.governed_cases", _("Governed cases"), access.COMMENTERS),
              ("library.clues_index", _("Clue library"), access.CLUE_READERS),
              ("library.inspectors", pgettext("menu", "Pools"), access.POOL_KEEPERS),  # both pools link each other
-             ("library.findings", _("Audit findings"), access.AUDIT_FINDING_READERS)]
+             ("library.findings", _("Audit findings"), access.AUDIT_FINDING_READERS),
+             ("web.resident_reports", _("Residents' reports"), access.RESIDENT_TRIAGERS)]
     nav = []
     for endpoint, text, roles in items:
         if endpoint not in current_app.view_functions or (roles and not p.has(*roles)):
@@ -285,8 +286,10 @@ from . import (  # noqa: E402,F401
     instances,
     library,
     notices,
+    public,
+    residents,
     rounds,
     tasks,
 )
 
-PAGE_BLUEPRINTS = (bp, designer.bp, instances.bp, dashboard.bp, admin.bp, audit.bp, library.bp)
+PAGE_BLUEPRINTS = (bp, designer.bp, instances.bp, dashboard.bp, admin.bp, audit.bp, library.bp, public.bp)

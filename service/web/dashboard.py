@@ -87,6 +87,7 @@ def index():
                            headers=[_header(col) for col in spec.columns], searched=" ".join(searched),
                            case_page="web.case_file" if "web.case_file" in current_app.view_functions else None,
                            total_rows=len(rows), max_rows=MAX_TABLE_ROWS,
+                           may_enter_petitions=access.may_enter_petitions(p),
                            config={"data": data, "messages": chart_messages()})
 
 
@@ -110,6 +111,7 @@ def chart_messages() -> dict:
     """The labels the charts draw, in the page's language (ECharts gets text, never keys)."""
     return {"no_data": _("No data yet"), "cases": _("Cases"), "units": _("Units"),
             "completion_rate": _("Closed-out rate"),
+            "satisfaction": _("Average satisfaction (1–5)"), "petitions": _("Petitions"),
             "status": {st: label("case_status", st) for st in CASE_STATUSES},
             "warning": {w: label("warning", w) for w in ("none", "green", "yellow", "red")},
             "figure": {k: label("figure", k) for k in FIGURES},

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from workflows.tables import HumanTask
 
 from .. import case_file as case_reads
-from .. import extensions, measures, operations
+from .. import extensions, measures, operations, residents
 from .. import inbox as inbox_reads
 from ..auth import Principal
 from ..context import Context
@@ -83,6 +83,7 @@ def inbox_view(c: Context, s: Session, p: Principal, filters: dict, page: int) -
         "failed_instances": operations.failed_count(s, p),
         "pending_extensions": extensions.pending_count(s, p),
         "overdue_measures": measures.overdue_count(s, p),
+        "waiting_reports": residents.waiting_count(s, p),
     }
 
 

@@ -433,7 +433,9 @@ def rounds_overview(s: Session, p: Principal) -> list[dict]:
              "publication_url": url_for("web.publication", round_id=row.round.id)
              if row.round.published_at is not None and access.may_read_jobs(p) else None,
              "diagram_url": url_for("instances.view", instance_id=row.round.process_instance_id)
-             if row.round.process_instance_id and access.sees_district_figures(p) else None}
+             if row.round.process_instance_id and access.sees_district_figures(p) else None,
+             "disclosure_url": url_for("web.disclosure_edit", round_id=row.round.id)
+             if row.round.published_at is not None and access.may_keep_disclosures(p) else None}
             for row in inspection_rounds.overview(s, p)]
 
 

@@ -279,6 +279,10 @@ def task_view(c: Context, s: Session, p: Principal, task_id: str) -> dict:
                     "deadline": page.measure.deadline.isoformat() if page.measure.deadline else "",
                     "followup": page.measure.followup} if page.measure is not None else None,
         "upload_types": ", ".join(c.settings.evidence_types), "upload_mb": c.settings.max_upload_mb,
+        "resident_report": dict(page.resident_report, received_at=fmt_time(page.resident_report["received_at"]),
+                                deadline=page.resident_report["deadline"].isoformat()
+                                if page.resident_report["deadline"] else "")
+        if page.resident_report else None,
     }
 
 

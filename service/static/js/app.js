@@ -179,4 +179,9 @@
     var target = event.detail && event.detail.elt;
     if (target && target.querySelector) { focusSummary(target); }
   });
+
+  /* A button that prints the page (the QR codes to print). */
+  document.addEventListener('click', function (event) {
+    if (event.target.closest && event.target.closest('[data-print]')) { window.print(); }
+  });
 }());

@@ -143,7 +143,40 @@
     };
   }
 
+  function satisfactionOption() {
+    var rows = (data.satisfaction || { units: [] }).units;
+    if (!rows.length) {
+      return null;
+    }
+    return {
+      tooltip: { trigger: 'axis' },
+      grid: { left: 8, right: 16, top: 16, bottom: 8, containLabel: true },
+      xAxis: { type: 'value', min: 0, max: 5 },
+      yAxis: { type: 'category', inverse: true, data: rows.map(function (r) { return r.unit; }),
+               axisLabel: { width: 110, overflow: 'truncate' } },
+      series: [{ name: M.satisfaction, type: 'bar', barMaxWidth: 18, itemStyle: { color: '#16a34a' },
+                 data: rows.map(function (r) { return r.average; }) }]
+    };
+  }
+
+  function petitionsOption() {
+    var p = data.petitions || { periods: [] };
+    if (!p.periods.length) {
+      return null;
+    }
+    return {
+      tooltip: { trigger: 'axis' },
+      grid: { left: 8, right: 16, top: 36, bottom: 8, containLabel: true },
+      xAxis: { type: 'category', data: p.periods },
+      yAxis: { type: 'value', minInterval: 1, name: M.petitions },
+      series: [{ name: M.petitions, type: 'line', itemStyle: { color: '#b3261e' }, data: p.totals }]
+    };
+  }
+
   init('rf-chart-progress', progressOption(), Math.max(240, data.progress.units.length * 22 + 60));
+  init('rf-chart-satisfaction', satisfactionOption(),
+       Math.max(200, ((data.satisfaction || { units: [] }).units.length) * 26 + 60));
+  init('rf-chart-petitions', petitionsOption());
   init('rf-chart-warnings', warningOption());
   init('rf-chart-industry', industryOption());
   init('rf-chart-trend', trendOption());
