@@ -14,7 +14,7 @@ from sqlalchemy import case as sql_case
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from . import access, measures, rounds, stats
+from . import access, insight, measures, rounds, stats
 from .auth import Principal
 from .context import Context
 from .errors import NotFound
@@ -105,4 +105,8 @@ def board(ctx: Context, s: Session, p: Principal, round_id: int | None) -> dict:
         "warnings": warning_board(ctx, s, p, round_id),
         "industries": by_industry(s, p, round_id),
         "trend": trend(ctx, s, p, visible),
+        # 问题反弹 per round, industry and unit; and per industry and department the common problems,
+        # their units, overdue share and recurrence (管行业必须管共性问题整改)
+        "recurrence": insight.recurrence(s, p, round_id),
+        "root_causes": insight.root_causes(s, p, round_id, ctx.now()),
     }

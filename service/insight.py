@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from . import access
 from .auth import Principal
-from .errors import Forbidden, NotFound
+from .errors import NotFound
 from .models import (
     Case,
     CaseProblem,
@@ -189,9 +189,11 @@ class Suggestion:
     industries: list[str]
     department_id: int | None
     similar_common_problem_ids: list[int]
+    category: str = ""  # the category its problems were most often given
 
     def json(self) -> dict:
-        return {"problem_ids": self.problem_ids, "title": self.title, "industries": self.industries,
+        return {"problem_ids": self.problem_ids, "title": self.title, "category": self.category,
+                "industries": self.industries,
                 "unit_ids": self.unit_ids, "department_id": self.department_id,
                 "similar_common_problem_ids": self.similar_common_problem_ids}
 
@@ -210,13 +212,12 @@ def suggestions(s: Session, p: Principal, round_id: int, include_earlier: bool =
                 ungrouped_only: bool = True) -> Suggestions:
     """The round's problems not yet on its list (with `include_earlier`, also those of earlier rounds
     never put on a list) grouped by their text; groups of one are left out."""
-    if not access.may_read_insight(p):
-        raise Forbidden("the office and the leading group read the suggestions", code="insight_forbidden")
+    p.require(*access.INSIGHT_READERS)
     rnd = _round(s, round_id)
     query = select(Problem).order_by(Problem.id)
     if include_earlier:
         query = query.join(Round, Round.id == Problem.round_id).where(
-            or_(Problem.round_id == rnd.id, (Round.created_at < rnd.created_at) & Problem.common_problem_id.is_(None)))
+            or_(Problem.round_id == rnd.id, (Round.id < rnd.id) & Problem.common_problem_id.is_(None)))
     else:
         query = query.where(Problem.round_id == rnd.id)
     if ungrouped_only:
@@ -242,29 +243,47 @@ def suggest(problems: Sequence[Problem], units: dict[int, Unit],
     for row, label in enumerate(labels):
         members[label].append(row)
     groups = [rows for rows in members.values() if len(rows) > 1]
+    found = [_describe(v, rows, problems, units, earlier) for rows in groups]
+    # the largest groups first, then in the order of their first problem
+    return sorted(found, key=lambda g: (-len(g.problem_ids), g.problem_ids[0]))
+
+
+def _describe(v: Vectors, rows: Sequence[int], problems: Sequence[Problem], units: dict[int, Unit],
+              earlier: Sequence[tuple[CommonProblem, str]]) -> Suggestion:
+    """One group as a suggestion; `v` holds the problems' rows first, then the earlier common problems'."""
     import numpy as np
     from sklearn.preprocessing import normalize
 
-    problem_matrix = v.matrix[: len(texts)]
-    earlier_matrix = v.matrix[len(texts):]
-    found = []
-    for rows in groups:
-        chosen = [problems[r] for r in rows]
-        unit_ids = sorted({pr.unit_id for pr in chosen})
-        similar: list[tuple[float, CommonProblem]] = []
-        if earlier:
-            centroid = normalize(np.asarray(problem_matrix[rows].sum(axis=0)))
-            scores = (earlier_matrix @ centroid.T).ravel()
-            similar = sorted(((float(sc), earlier[i][0]) for i, sc in enumerate(scores) if sc >= SIMILAR_MIN),
-                             key=lambda x: (-x[0], x[1].id))[:SIMILAR_SHOWN]
-        terms = characteristic_terms(v, rows)
-        found.append(Suggestion(
-            problem_ids=[pr.id for pr in chosen], title="、".join(terms), terms=terms, unit_ids=unit_ids,
-            industries=sorted({units[u].industry for u in unit_ids if u in units and units[u].industry}),
-            department_id=_department(similar, [units[u] for u in unit_ids if u in units]),
-            similar_common_problem_ids=[c.id for _, c in similar]))
-    # the largest groups first, then in the order of their first problem
-    return sorted(found, key=lambda g: (-len(g.problem_ids), g.problem_ids[0]))
+    chosen = [problems[r] for r in rows]
+    unit_ids = sorted({pr.unit_id for pr in chosen})
+    similar: list[tuple[float, CommonProblem]] = []
+    if earlier:
+        centroid = normalize(np.asarray(v.matrix[list(rows)].sum(axis=0)))
+        scores = (v.matrix[len(problems):] @ centroid.T).ravel()
+        similar = sorted(((float(sc), earlier[i][0]) for i, sc in enumerate(scores) if sc >= SIMILAR_MIN),
+                         key=lambda x: (-x[0], x[1].id))[:SIMILAR_SHOWN]
+    terms = characteristic_terms(v, rows)
+    return Suggestion(
+        problem_ids=[pr.id for pr in chosen], title="、".join(terms), terms=terms, unit_ids=unit_ids,
+        industries=sorted({units[u].industry for u in unit_ids if u in units and units[u].industry}),
+        department_id=_department(similar, [units[u] for u in unit_ids if u in units]),
+        similar_common_problem_ids=[c.id for _, c in similar],
+        category=min(Counter(pr.category for pr in chosen).items(), key=lambda kv: (-kv[1], kv[0]))[0])
+
+
+def proposal(s: Session, p: Principal, round_id: int, problem_ids: Sequence[int]) -> Suggestion | None:
+    """What the office takes up (one suggestion, or several merged): the chosen problems of the
+    round described as one group, with a title, a department and similar earlier common problems."""
+    p.require(*access.INSIGHT_READERS)
+    rnd = _round(s, round_id)
+    problems = list(s.scalars(select(Problem).where(Problem.round_id == rnd.id).order_by(Problem.id)))
+    rows = [i for i, pr in enumerate(problems) if pr.id in set(problem_ids)]
+    if not rows:
+        return None
+    earlier = _earlier_common_problems(s, rnd)
+    v = vectors([*(pr.description for pr in problems), *(text for _, text in earlier)])
+    units = {u.id: u for u in s.scalars(select(Unit).where(Unit.id.in_({problems[r].unit_id for r in rows})))}
+    return _describe(v, rows, problems, units, earlier)
 
 
 def _department(similar: list[tuple[float, CommonProblem]], units: list[Unit]) -> int | None:
@@ -285,7 +304,7 @@ def _earlier_common_problems(s: Session, rnd: Round | None) -> list[tuple[Common
     description and the problems grouped into it."""
     query = select(CommonProblem).join(Round, Round.id == CommonProblem.round_id).order_by(CommonProblem.id)
     if rnd is not None:
-        query = query.where(Round.created_at < rnd.created_at, Round.id != rnd.id)
+        query = query.where(Round.id < rnd.id)  # rounds are numbered in the order they are started
     commons = list(s.scalars(query))
     texts: dict[int, list[str]] = defaultdict(list)
     if commons:
@@ -331,8 +350,7 @@ class Outcome:
 
 def similar_common_problems(s: Session, p: Principal, round_id: int, title: str) -> list[Outcome]:
     """The earlier rounds' common problems closest to a title being typed, with their outcome."""
-    if not access.may_read_insight(p):
-        raise Forbidden("the office and the leading group read the suggestions", code="insight_forbidden")
+    p.require(*access.INSIGHT_READERS)
     rnd = _round(s, round_id)
     title = (title or "").strip()[:300]
     if not title:
@@ -409,8 +427,7 @@ def _closed_earlier(s: Session, unit_id: int, rnd: Round) -> list[tuple[int, str
     """The unit's closed cases of earlier rounds, one text per common problem each received
     (its title and the problems grouped into it) and per problem of the unit found in that round."""
     cases = list(s.scalars(select(Case).join(Round, Round.id == Case.round_id).where(
-        Case.unit_id == unit_id, Case.status == CaseStatus.CLOSED, Round.created_at < rnd.created_at,
-        Round.id != rnd.id).order_by(Case.id)))
+        Case.unit_id == unit_id, Case.status == CaseStatus.CLOSED, Round.id < rnd.id).order_by(Case.id)))
     if not cases:
         return []
     by_round = {c.round_id: c.id for c in cases}
