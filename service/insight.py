@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache, lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -56,6 +56,7 @@ SIMILAR_MIN = 0.12         # an earlier common problem at least this similar is 
 SIMILAR_SHOWN = 5
 RECURRENCE_MIN = 0.2       # a new problem at least this similar to a closed earlier one recurs
 TITLE_TERMS = 3
+CHAR_MAX_DF = 0.2          # character n-grams in more texts than this share are left out
 
 # Words every finding uses, which say nothing about what the problem is.
 STOP_WORDS = frozenset("""
@@ -126,7 +127,8 @@ def vectors(texts: Sequence[str]) -> Vectors:
         from scipy.sparse import csr_matrix as empty
 
         word_matrix, terms = empty((len(docs), 0)), []
-    by_char = TfidfVectorizer(analyzer="char", ngram_range=(2, 3), sublinear_tf=True)
+    # n-grams in most texts ("管理", "不到") tell nothing apart and make every pair a little similar
+    by_char = TfidfVectorizer(analyzer="char", ngram_range=(2, 3), sublinear_tf=True, max_df=CHAR_MAX_DF)
     char_matrix = normalize(by_char.fit_transform(docs))
     matrix = normalize(hstack([word_matrix * np.sqrt(WORD_WEIGHT), char_matrix * np.sqrt(1 - WORD_WEIGHT)]).tocsr())
     return Vectors(matrix, word_matrix.tocsr(), terms)
@@ -146,8 +148,9 @@ def clusters(texts: Sequence[str], matrix: csr_matrix | None = None) -> list[int
 
     if matrix is None:
         matrix = vectors(texts).matrix
-    similarity = (matrix @ matrix.T).toarray()
-    distance = np.clip(1.0 - similarity, 0.0, 2.0)
+    distance = (matrix @ matrix.T).toarray()  # the similarities, turned into distances in place
+    np.subtract(1.0, distance, out=distance)
+    np.clip(distance, 0.0, 2.0, out=distance)
     np.fill_diagonal(distance, 0.0)
     tree = linkage(squareform(distance, checks=False), method="average")
     raw = fcluster(tree, t=CLUSTER_DISTANCE, criterion="distance")
@@ -265,7 +268,7 @@ def _describe(v: Vectors, rows: Sequence[int], problems: Sequence[Problem], unit
     terms = characteristic_terms(v, rows)
     return Suggestion(
         problem_ids=[pr.id for pr in chosen], title="、".join(terms), terms=terms, unit_ids=unit_ids,
-        industries=sorted({units[u].industry for u in unit_ids if u in units and units[u].industry}),
+        industries=sorted({industry for u in unit_ids if u in units and (industry := units[u].industry)}),
         department_id=_department(similar, [units[u] for u in unit_ids if u in units]),
         similar_common_problem_ids=[c.id for _, c in similar],
         category=min(Counter(pr.category for pr in chosen).items(), key=lambda kv: (-kv[1], kv[0]))[0])
@@ -306,7 +309,7 @@ def _earlier_common_problems(s: Session, rnd: Round | None) -> list[tuple[Common
     if rnd is not None:
         query = query.where(Round.id < rnd.id)  # rounds are numbered in the order they are started
     commons = list(s.scalars(query))
-    texts: dict[int, list[str]] = defaultdict(list)
+    texts: dict[int | None, list[str]] = defaultdict(list)
     if commons:
         for cid, text in s.execute(select(Problem.common_problem_id, Problem.description)
                                    .where(Problem.common_problem_id.in_([c.id for c in commons]))
@@ -376,7 +379,7 @@ def outcomes(s: Session, chosen: Sequence[tuple[CommonProblem, float]]) -> list[
                      .outerjoin(measures, measures.c.item_id == RectificationItem.id)
                      .outerjoin(institutions, institutions.c.item_id == RectificationItem.id)
                      .where(RectificationItem.common_problem_id.in_(ids)))
-    for cid, status, n_measures, n_institutions in rows:
+    for cid, status, n_measures, n_institutions in cast(list[tuple[int, str, int | None, int | None]], rows.all()):
         row = per[cid]
         row["units"] += 1
         row["closed"] += status == CaseStatus.CLOSED
@@ -438,10 +441,10 @@ def _closed_earlier(s: Session, unit_id: int, rnd: Round) -> list[tuple[int, str
     out: list[tuple[int, str]] = []
     commons = s.scalars(select(CommonProblem).where(CommonProblem.round_id.in_(list(by_round)))
                         .order_by(CommonProblem.id))
-    grouped: dict[int, list[str]] = defaultdict(list)
-    for cid, text in s.execute(select(Problem.common_problem_id, Problem.description).where(
+    grouped: dict[int | None, list[str]] = defaultdict(list)
+    for grouped_in, text in s.execute(select(Problem.common_problem_id, Problem.description).where(
             Problem.round_id.in_(list(by_round)), Problem.common_problem_id.is_not(None)).order_by(Problem.id)):
-        grouped[cid].append(text)
+        grouped[grouped_in].append(text)
     for common in commons:
         case_id = by_round[common.round_id]
         if received[case_id] and common.id not in received[case_id]:

@@ -12,6 +12,7 @@ import io
 import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from typing import cast
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -194,10 +195,10 @@ def _recurring_items(s: Session, cases: list[Case]) -> set[tuple[int, int]]:
     the common problem is flagged recurring (service.insight)."""
     if not cases:
         return set()
-    return {(unit_id, cid) for unit_id, cid in s.execute(
+    return {(unit_id, cid) for unit_id, cid in cast(list[tuple[int, int]], s.execute(
         select(Problem.unit_id, Problem.common_problem_id).where(
             Problem.round_id.in_({c.round_id for c in cases}), Problem.unit_id.in_({c.unit_id for c in cases}),
-            Problem.recurring_of_case_id.is_not(None), Problem.common_problem_id.is_not(None)))}
+            Problem.recurring_of_case_id.is_not(None), Problem.common_problem_id.is_not(None))).all())}
 
 
 _FOLLOWUP_RANK = {"overdue": 3, "open": 2, "done": 1}
