@@ -6,6 +6,7 @@ from sklearn.metrics import adjusted_rand_score
 from support import insight as fixture
 from support.api import publish_round
 from support.followups import case_of, close_with_measures
+from support.pages import session_login
 
 
 def _labels(clusters: list[dict], problem_ids: list[int]) -> list[int]:
@@ -79,7 +80,7 @@ def test_earlier_common_problems_propose_the_department_and_show_their_outcome(c
                       query_string={"title": "党费收缴"}).get_json()["items"] == []
 
 
-def test_a_problem_like_one_its_unit_closed_recurs_with_the_earlier_case_linked(ctx, api, district):
+def test_a_problem_like_one_its_unit_closed_recurs_with_the_earlier_case_linked(ctx, api, district, client):
     office, inspector = api.as_("office1"), api.as_("inspector0")
     first = publish_round(api, district)
     earlier = close_with_measures(api, district, first, 0, [("建立合同法律审核制度", "2026-12-31")])
@@ -103,6 +104,10 @@ def test_a_problem_like_one_its_unit_closed_recurs_with_the_earlier_case_linked(
     assert shown["recurring_of"] == earlier["id"]
     assert office.get(f"/problems/{other['id']}").get_json()["recurring_of"] is None
     assert office.get(f"/problems/{elsewhere['id']}").get_json()["recurring_of"] is None
+    # the findings page marks it and links the earlier case
+    session_login(client, ctx, "office1")
+    html = client.get(f"/rounds/{second}/findings").get_data(as_text=True)
+    assert html.count("tag-recurring") == 1 and f'href="/cases/{earlier["id"]}"' in html
 
     # by hand: 4 problems in all (1 in the first round, 3 in the second), 1 of them recurs
     assert office.get("/stats", query_string={"round_id": second}).get_json()["recurrence_rate"] == round(1 / 3, 4)

@@ -480,6 +480,8 @@ def findings_view(c: Context, s: Session, p: Principal, round_id: int) -> dict:
                    "at": fmt_time(cl.registered_at), "content": cl.content if readable else None}
                   for cl, readable in data.clues],
         "task_id": data.task_id, "changeable": data.changeable,
+        # a recurring problem links its earlier case for those who may read that unit's cases
+        "case_links": {pr["id"] for pr in problems if pr["recurring_of"] and access.can_read_unit(p, pr["unit_id"])},
         "problem_form": {}, "problem_errors": {}, "clue_form": {}, "clue_errors": {},
     }
 
