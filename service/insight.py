@@ -56,7 +56,8 @@ SIMILAR_MIN = 0.12         # an earlier common problem at least this similar is 
 SIMILAR_SHOWN = 5
 RECURRENCE_MIN = 0.2       # a new problem at least this similar to a closed earlier one recurs
 TITLE_TERMS = 3
-CHAR_MAX_DF = 0.2          # character n-grams in more texts than this share are left out
+CHAR_MAX_DF = 0.2          # character n-grams in more texts than this share are left out …
+CHAR_MAX_DF_FROM = 50      # … of this many texts or more
 
 # Words every finding uses, which say nothing about what the problem is.
 STOP_WORDS = frozenset("""
@@ -127,8 +128,10 @@ def vectors(texts: Sequence[str]) -> Vectors:
         from scipy.sparse import csr_matrix as empty
 
         word_matrix, terms = empty((len(docs), 0)), []
-    # n-grams in most texts ("管理", "不到") tell nothing apart and make every pair a little similar
-    by_char = TfidfVectorizer(analyzer="char", ngram_range=(2, 3), sublinear_tf=True, max_df=CHAR_MAX_DF)
+    # in many texts, n-grams most of them hold ("管理", "不到") tell nothing apart and make every pair a
+    # little similar; in a few texts, sharing one is what similarity is
+    by_char = TfidfVectorizer(analyzer="char", ngram_range=(2, 3), sublinear_tf=True,
+                              max_df=CHAR_MAX_DF if len(docs) >= CHAR_MAX_DF_FROM else 1.0)
     char_matrix = normalize(by_char.fit_transform(docs))
     matrix = normalize(hstack([word_matrix * np.sqrt(WORD_WEIGHT), char_matrix * np.sqrt(1 - WORD_WEIGHT)]).tocsr())
     return Vectors(matrix, word_matrix.tocsr(), terms)
