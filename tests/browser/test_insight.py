@@ -55,7 +55,7 @@ def test_the_office_accepts_one_suggestion_and_merges_two(live_app, live_server,
     form.locator("#cp-responsible_department_id").select_option(str(d.departments[0]))
     form.locator("#cp-title").fill("公务用车管理不规范")
     form.get_by_role("button", name="加入清单").click()
-    expect(page.locator(".flash")).to_be_visible()
+    expect(page.locator("#list-title")).to_have_text("共性问题清单（1）")
     expect(page.locator("#suggestions li.suggestion")).to_have_count(2)  # the one taken up is grouped now
 
     # merge the other two into one common problem
@@ -67,7 +67,7 @@ def test_the_office_accepts_one_suggestion_and_merges_two(live_app, live_server,
     form.locator("#cp-responsible_department_id").select_option(str(d.departments[1]))
     shoot(page, "distill-merged-desktop", full_page=True)
     form.get_by_role("button", name="加入清单").click()
-    expect(page.locator(".flash")).to_be_visible()
+    expect(page.locator("#list-title")).to_have_text("共性问题清单（2）")
     expect(page.locator("#suggestions")).to_contain_text("暂无建议")
 
     listed = {c["title"]: sorted(c["problem_ids"]) for c in office.get(f"/rounds/{round_id}").get_json()["common_problems"]}
