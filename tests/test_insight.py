@@ -121,6 +121,22 @@ def test_a_problem_like_one_its_unit_closed_recurs_with_the_earlier_case_linked(
     assert rechecked["recurring_of"] == earlier["id"] and rechecked["recurrence"] == "recheck"
     assert office.get("/stats").get_json()["recurrence_rate"] == 0.5
 
+    # the dashboard: recurrence per round and unit, and per industry and department the root causes
+    board = client.get("/dashboard/data.json", query_string={"round_id": ""}).get_json()
+    by_round = {row["key"]: (row["problems"], row["recurring"]) for row in board["recurrence"]["by_round"]}
+    assert by_round == {first: (1, 1), second: (3, 1)}
+    by_unit = {row["key"]: (row["problems"], row["recurring"]) for row in board["recurrence"]["by_unit"]}
+    assert by_unit == {district.units[0]: (3, 2), district.units[1]: (1, 0)}
+    industries = {row["name"]: row for row in board["root_causes"]["industries"]}
+    unit0_industry = "行业0"  # units 0 and 3 (support.district): unit 0's three problems, two recurring
+    assert industries[unit0_industry]["common_problems"] == ["共性问题0"]
+    assert industries[unit0_industry]["recurrence_rate"] == round(2 / 3, 4)
+    assert industries[unit0_industry]["overdue_share"] == 0.0
+    departments = {row["key"]: row for row in board["root_causes"]["departments"]}
+    # the department leads 共性问题0, whose one problem a 回头看 found again
+    assert departments[district.departments[0]]["recurrence_rate"] == 1.0
+    assert departments[district.departments[0]]["units"] == len(district.units)
+
     # the rectification list marks the unit's row recurring
     rows = office.get("/lists/rectifications", query_string={"round_id": first}).get_json()["items"]
     mine = [row for row in rows if row["case_id"] == earlier["id"]]
