@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from sqlalchemy import select
-
 from service.models import Unit
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "insight_problems.json"
@@ -58,8 +56,3 @@ def record_rounds(api, ctx, district, data: dict, ids: dict[str, int]) -> tuple[
             assert r.status_code == 201, r.get_json()
             groups[r.get_json()["id"]] = p["group"]
     return rounds, groups
-
-
-def unit_id(ctx, code: str) -> int:
-    with ctx.db.read() as s:
-        return s.scalar(select(Unit.id).where(Unit.code == code))
