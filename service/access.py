@@ -206,6 +206,14 @@ def may_distil_list(p: Principal) -> bool:
     return p.has("office")
 
 
+INSIGHT_READERS = ("office", "leading_group")          # suggested groupings, similar earlier common problems
+
+
+def may_read_insight(p: Principal) -> bool:
+    """The office distils the list with the suggestions; the leading group reads them when it approves."""
+    return p.has(*INSIGHT_READERS)
+
+
 def may_read_jobs(p: Principal) -> bool:
     """A list's publication runs on after the approval: those who distil, approve and run the service follow it."""
     return p.has(*JOB_READERS)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from workflows.engine import StepEvent
 
-from . import access, audit, documents, measures, notices, rounds, targets, workflow
+from . import access, audit, documents, insight, measures, notices, rounds, targets, workflow
 from .auth import Principal
 from .context import Context
 from .errors import Forbidden, NotFound, Unprocessable
@@ -103,6 +103,7 @@ def recheck_case(ctx: Context, s: Session, p: Principal, case_id: int, comment: 
     s.add(SupervisionAction(round_id=case.round_id, case_id=case.id, target_unit_id=case.unit_id, kind="recheck",
                             at=now, actor_id=p.id, detail=comment))
     listed = [{"id": c.id, "title": c.title} for c in targets.received(s, case)]
+    insight.flag_rechecked(s, case)  # what the 回头看 found again recurs (问题反弹)
     _start(ctx, s, p, case, listed, recheck=True)
     audit.record(s, "case_recheck_started", p, f"case:{case.id}")
     return case

@@ -14,7 +14,7 @@ from sqlalchemy import case as sql_case
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from . import access, measures, petitions, rounds, stats
+from . import access, insight, measures, petitions, rounds, stats
 from .auth import Principal
 from .context import Context
 from .errors import NotFound
@@ -107,4 +107,8 @@ def board(ctx: Context, s: Session, p: Principal, round_id: int | None) -> dict:
         "trend": trend(ctx, s, p, visible),
         "satisfaction": petitions.satisfaction(s, p, round_id),
         "petitions": petitions.petition_trend(s, p),
+        # 问题反弹 per round, industry and unit; and per industry and department the common problems,
+        # their units, overdue share and recurrence (管行业必须管共性问题整改)
+        "recurrence": insight.recurrence(s, p, round_id),
+        "root_causes": insight.root_causes(s, p, round_id, ctx.now()),
     }

@@ -12,6 +12,7 @@ import io
 import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from typing import cast
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -48,6 +49,7 @@ ACTION_LABELS = {"warning_green": "绿色提醒", "warning_yellow": "黄色预�
                  "extension_approved": "延期获批", "extension_refused": "延期未获批", "measure_done": "措施报告完成",
                  "measure_overdue": "措施逾期",
                  "tracking_reply": "督办函答复", "tracking_reply_late": "督办函逾期未复", "inspection_check": "专项督查核查"}
+RECURRING_LABELS = {"recurring": "问题反弹"}
 FOLLOWUP_LABELS = {"open": "未到期（跟踪中）", "overdue": "逾期未完成", "done": "已报告完成"}
 OUTCOME_LABELS = {"awaiting_reply": "待答复", "replied": "已答复", "reply_late": "逾期未复", "recorded": "已记录",
                   "assigned": "已指派", "passed": "通过", "failed": "未通过（退回整改）"}
@@ -158,8 +160,10 @@ def _rectifications(ctx, s, p, f: Filters):
              .where(access.case_scope(p)).order_by(Case.id, CommonProblem.id))
     query = f.apply(query, round_col=Case.round_id, unit=Unit, department_col=CommonProblem.responsible_department_id,
                     status_col=RectificationItem.status, case=Case, now=ctx.now())
+    found = s.execute(query).all()
+    recurring = _recurring_items(s, [case for _, case, *_ in found])
     rows = []
-    for item, case, uname, title, n in s.execute(query):
+    for item, case, uname, title, n in found:
         current = case.pass_number
         measures = [m for m in item.measures if m.pass_number == current]
         earlier = [m for m in item.measures if m.pass_number < current]
@@ -180,8 +184,21 @@ def _rectifications(ctx, s, p, f: Filters):
             # measures due after close-out: the item shows its most pressing one (overdue, open, done)
             "followup": max((m.followup or "" for m in followed), key=lambda f: _FOLLOWUP_RANK.get(f, 0), default=""),
             "followup_measures": "；".join(f"【{FOLLOWUP_LABELS[m.followup or '']}】{m.description}"
-                                          f"（{m.deadline.isoformat() if m.deadline else ''}）" for m in followed)})
+                                          f"（{m.deadline.isoformat() if m.deadline else ''}）" for m in followed),
+            # 问题反弹: the unit's problem behind it recurs, or a 回头看 reopened the case
+            "recurring": "recurring" if current > 1 or (case.unit_id, item.common_problem_id) in recurring else ""})
     return rows
+
+
+def _recurring_items(s: Session, cases: list[Case]) -> set[tuple[int, int]]:
+    """(unit, common problem) pairs of these cases' rounds where a problem of the unit grouped into
+    the common problem is flagged recurring (service.insight)."""
+    if not cases:
+        return set()
+    return {(unit_id, cid) for unit_id, cid in cast(list[tuple[int, int]], s.execute(
+        select(Problem.unit_id, Problem.common_problem_id).where(
+            Problem.round_id.in_({c.round_id for c in cases}), Problem.unit_id.in_({c.unit_id for c in cases}),
+            Problem.recurring_of_case_id.is_not(None), Problem.common_problem_id.is_not(None))).all())}
 
 
 _FOLLOWUP_RANK = {"overdue": 3, "open": 2, "done": 1}
@@ -224,7 +241,8 @@ LISTS = {
         Column("evidence", "佐证材料数", 10),
         Column("filed_at", "备案时间", 18), Column("closed_at", "销号时间", 18),
         Column("earlier_measures", "回头看前的整改措施", 40), Column("earlier_institutions", "回头看前的完善制度", 30),
-        Column("followup", "销号后措施跟踪", 14, FOLLOWUP_LABELS), Column("followup_measures", "跟踪中的措施", 40)),
+        Column("followup", "销号后措施跟踪", 14, FOLLOWUP_LABELS), Column("followup_measures", "跟踪中的措施", 40),
+        Column("recurring", "问题反弹", 10, RECURRING_LABELS)),
         _rectifications),
     "supervision": ListSpec("督查清单", (
         Column("id", "编号", 8), Column("at", "时间", 18), Column("kind", "督查方式", 12, ACTION_LABELS),

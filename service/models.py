@@ -287,6 +287,10 @@ class Problem(Base):
     common_problem_id: Mapped[int | None] = mapped_column(ForeignKey("common_problem.id"), index=True)
     recorded_by: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Recurrence (问题反弹): the earlier case that closed a similar problem of the same unit, or the
+    # case a follow-up re-check (回头看) reopened; `recurrence` says which (service.insight.Recurrence).
+    recurring_of_case_id: Mapped[int | None] = mapped_column(ForeignKey("rectification_case.id"), index=True)
+    recurrence: Mapped[str | None] = mapped_column(String(20))
 
 
 class CommonProblem(Base):

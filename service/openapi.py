@@ -269,6 +269,18 @@ def document() -> dict:
             "Who publishing the list reaches, before approval (office, leading group): per common problem its "
             "units (`unit_ids`), per unit its common problems, the leaders in charge and the departments with "
             "the common problems they lead (`leads`) or share", "lifecycle")},
+        "/rounds/{id}/suggestions": {"get": _op(
+            "Suggested common problems (office, leading group): the round's ungrouped problems, with "
+            "`include_earlier=true` also earlier rounds' never listed, grouped by their text; each with its "
+            "problems, units, industries, a proposed title, a proposed responsible department and the similar "
+            "earlier common problems. Nothing is created", "insight")
+            | {"parameters": query(include_earlier={"enum": ["true", "false"]})}},
+        "/rounds/{id}/similar-common-problems": {"get": _op(
+            "Earlier rounds' common problems closest to `title` (office, leading group), with their outcome: "
+            "units, units closed, measures, institutions, closed", "insight")
+            | {"parameters": query(title=text)}},
+        "/problems/{id}": {"get": _op("A problem, with `recurring_of` (the earlier case it recurs after, or null)",
+                                      "lifecycle")},
         "/rounds/conflicts": {"post": _op("Conflicts of interest between inspectors and units, before a round is "
                                           "saved (office)", "lifecycle", ROUND_CHECK_REQUEST, returns=CONFLICTS)},
         "/rounds/{id}/problems/{problem_id}": {

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from workflows.engine import StepEvent
 from workflows.tables import HumanTask
 
-from . import access, audit, fanout, jobs, letters, notices, pools, targets, workflow
+from . import access, audit, fanout, insight, jobs, letters, notices, pools, targets, workflow
 from .auth import Principal
 from .context import Context
 from .db import lock_row
@@ -87,7 +87,19 @@ def add_problem(ctx: Context, s: Session, p: Principal, round_id: int, unit_id: 
                       source=source, recorded_by=p.id, recorded_at=ctx.now())
     s.add(problem)
     s.flush()
+    insight.flag_recurrence(s, problem)
     audit.record(s, "problem_recorded", p, f"problem:{problem.id}", detail={"round": rnd.id, "unit": unit_id})
+    return problem
+
+
+def get_problem(s: Session, p: Principal, problem_id: int) -> Problem:
+    """One problem, for whoever reads its round's findings (every problem, or their own units')."""
+    problem = s.get(Problem, problem_id)
+    rnd = s.get(Round, problem.round_id) if problem is not None else None
+    if problem is None or rnd is None or not (
+            access.sees_all_findings(p, rnd) or (access.can_read_round(p, rnd)
+                                                 and access.can_read_unit(p, problem.unit_id))):
+        raise NotFound(f"problem {problem_id} does not exist")
     return problem
 
 
@@ -134,6 +146,8 @@ def change_problem(ctx: Context, s: Session, p: Principal, round_id: int, proble
         if name in changes:
             setattr(problem, name, changes[name])
     s.flush()
+    if "unit_id" in changes or "description" in changes:
+        insight.flag_recurrence(s, problem)
     audit.record(s, "problem_changed", p, f"problem:{problem.id}",
                  detail={"round": rnd.id, "unit": problem.unit_id})
     return problem
@@ -435,6 +449,10 @@ class Distillation:
     task_id: str | None               # the user's open "distil the list" task of this round
     may_change: bool = False          # the list may still be corrected (not approved yet)
     choices: TargetChoices | None = None  # whom a common problem may be sent to
+    # suggested groupings (service.insight), when asked for, and what the office took up of them
+    suggestions: insight.Suggestions | None = None
+    proposal: insight.Suggestion | None = None
+    outcomes: dict[int, insight.Outcome] = field(default_factory=dict)  # of the similar earlier common problems
 
 
 def round_taking_findings(s: Session, p: Principal, round_id: int,
@@ -491,10 +509,13 @@ def findings(s: Session, p: Principal, round_id: int) -> Findings:
                     _open_task(s, p, rnd.id, "record_findings"), changeable_problems(s, p, rnd))
 
 
-def distillation(s: Session, p: Principal, round_id: int, drafted: dict | None = None) -> Distillation:
+def distillation(s: Session, p: Principal, round_id: int, drafted: dict | None = None,
+                 suggest: dict | None = None) -> Distillation:
     """What the distillation page shows: the round's problems and list, the district's departments,
     and who publishing the list reaches (`recipients`, as the publication fans it out), counting the
-    common problem being written (`drafted`: its department, co-responsible ones and targets) as if saved."""
+    common problem being written (`drafted`: its department, co-responsible ones and targets) as if saved.
+    With `suggest` ({"include_earlier", "taken": problem ids}) also the suggested groupings and, for
+    the problems taken up from them, a proposed title and department."""
     if not access.may_distil_list(p):
         raise Forbidden("only the office distils a round's list")
     rnd = get_round(s, p, round_id)
@@ -504,8 +525,16 @@ def distillation(s: Session, p: Principal, round_id: int, drafted: dict | None =
     to = recipients(s, rnd.id, _draft(s, drafted) if drafted else None)
     leaders = {u.id: u.name for u in s.scalars(select(User).where(User.id.in_(list(to.leaders))))} if to.leaders \
         else {}
-    return Distillation(rnd, body, units, departments, to, leaders,
+    data = Distillation(rnd, body, units, departments, to, leaders,
                         _open_task(s, p, rnd.id, "distill_list"), list_may_change(rnd), target_choices(s))
+    if suggest is not None and list_may_change(rnd):
+        data.suggestions = insight.suggestions(s, p, rnd.id, include_earlier=bool(suggest.get("include_earlier")))
+        if suggest.get("taken"):
+            data.proposal = insight.proposal(s, p, rnd.id, suggest["taken"])
+        data.outcomes = insight.earlier_outcomes(s, sorted(
+            {cid for c in data.suggestions.clusters for cid in c.similar_common_problem_ids}
+            | set(data.proposal.similar_common_problem_ids if data.proposal else [])))
+    return data
 
 
 def _draft(s: Session, drafted: dict) -> CommonProblem | None:
@@ -587,7 +616,9 @@ def _targets_json(aimed: dict | None) -> dict:
 def problem_json(pr: Problem) -> dict:
     return {"id": pr.id, "round_id": pr.round_id, "unit_id": pr.unit_id, "description": pr.description,
             "category": pr.category, "source": pr.source, "common_problem_id": pr.common_problem_id,
-            "recorded_at": _iso(pr.recorded_at)}
+            "recorded_at": _iso(pr.recorded_at),
+            # 问题反弹: the earlier case it recurs after (see service.insight), and why
+            "recurring_of": pr.recurring_of_case_id, "recurrence": pr.recurrence}
 
 
 # ---------------------------------------------------------------- publication

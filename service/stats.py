@@ -7,7 +7,7 @@ from typing import cast
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from . import access
+from . import access, insight
 from .auth import Principal
 from .context import Context
 from .models import (
@@ -68,6 +68,8 @@ def figures(ctx: Context, s: Session, p: Principal, round_id: int | None) -> dic
         "units_overdue": count(cases(select(func.count(Case.id)).where(Case.is_overdue(ctx.now())))),
         "completion_rate": round(totals["units_closed"] / totals["units_total"], 4) if totals["units_total"] else 0.0,
         "average_days_to_file": round(sum(spans) / len(spans), 1) if spans else None,
+        # 问题反弹: recurring problems among the problems found (service.insight)
+        "recurrence_rate": insight.recurrence_rate(s, p, round_id),
     }
 
 

@@ -65,6 +65,9 @@ def test_lists_figures_and_ledger_match_hand_counts(client, demo):
     ]
     pids = [_post(client, inspector, f"/rounds/{round_id}/problems", json={
         "unit_id": u.id, "description": d, "category": c, "source": src})["id"] for u, d, c, src in problems]
+    # both units closed out the demo's first round: three of the four findings repeat what they closed (问题反弹)
+    recurs = [client.get(f"/api/v1/problems/{pid}", headers=office).get_json()["recurring_of"] for pid in pids]
+    assert [r is not None for r in recurs] == [False, True, True, True]
     _complete(client, inspector, "record_findings", {})
     cp1 = _post(client, office, f"/rounds/{round_id}/common-problems", json={
         "title": "工程项目建设监管不严", "category": "工程建设", "responsible_department_id": units["D05"].id,
@@ -149,7 +152,8 @@ def test_lists_figures_and_ledger_match_hand_counts(client, demo):
     assert stats == {
         "round_id": round_id, "common_problems": 2, "problems_found": 3, "measures": 3, "institutions": 1,
         "recommendation_letters": 2, "cases_filed": 0, "people_filed": 0, "units_total": 40, "units_filed": 2,
-        "units_closed": 1, "units_overdue": 0, "completion_rate": 0.025, "average_days_to_file": 0.0}
+        "units_closed": 1, "units_overdue": 0, "completion_rate": 0.025, "average_days_to_file": 0.0,
+        "recurrence_rate": 0.75}
 
     # the ledger: one sheet per list, each cell what the JSON rows say, codes shown by their Chinese labels
     r = client.get("/api/v1/lists", headers=office, query_string={"round_id": round_id})

@@ -130,4 +130,5 @@ def test_full_round_with_40_units(ctx, api, password_hash):
         "units_overdue": 0,
         "completion_rate": 1.0,
         "average_days_to_file": 0.0,  # everything happened within the test's minute
+        "recurrence_rate": 0.0,  # the district's first round: nothing was closed before to recur
     }

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
-from .. import rounds
+from flask import request
+
+from .. import insight, rounds
+from ..errors import BadRequest
 from ..models import PROBLEM_SOURCES, RECTIFYING_KINDS
 from . import bp, ctx, payload, principal
 
@@ -152,3 +155,29 @@ def remove_common_problem(round_id, common_id):
     c = ctx()
     c.db.transaction(lambda s: rounds.remove_common_problem(c, s, principal(), round_id, common_id))
     return "", 204
+
+
+@bp.get("/rounds/<int:round_id>/suggestions")
+def suggestions(round_id):
+    """Suggested common problems: the round's ungrouped problems (and, with include_earlier=true, those
+    of earlier rounds never listed) grouped by their text. Nothing is created."""
+    include = request.args.get("include_earlier", "false")
+    if include not in ("true", "false"):
+        raise BadRequest("include_earlier must be true or false", code="invalid_query")
+    with ctx().db.read() as s:
+        found = insight.suggestions(s, principal(), round_id, include_earlier=include == "true")
+        return {"clusters": [c.json() for c in found.clusters]}
+
+
+@bp.get("/rounds/<int:round_id>/similar-common-problems")
+def similar_common_problems(round_id):
+    """Earlier rounds' common problems closest to a title, with their outcome."""
+    with ctx().db.read() as s:
+        found = insight.similar_common_problems(s, principal(), round_id, request.args.get("title", ""))
+        return {"items": [o.json() for o in found]}
+
+
+@bp.get("/problems/<int:problem_id>")
+def get_problem(problem_id):
+    with ctx().db.read() as s:
+        return rounds.problem_json(rounds.get_problem(s, principal(), problem_id))

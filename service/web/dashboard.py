@@ -24,12 +24,12 @@ bp: Blueprint = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 # ---------------------------------------------------------------- views
 FIGURES = ("common_problems", "problems_found", "measures", "institutions", "recommendation_letters",
            "cases_filed", "people_filed", "units_total", "units_filed", "units_closed", "units_overdue",
-           "completion_rate", "average_days_to_file")
+           "completion_rate", "average_days_to_file", "recurrence_rate")
 MAX_TABLE_ROWS = 1000  # the page shows this many; the Excel download always holds every row
 # The list columns that hold codes, and the catalogue's kind of word for them: the rows carry codes
 # (the workbook shows its own Chinese words), the page shows them in its language.
 CODE_COLUMNS = {"source": "source", "status": "item_status", "case_status": "case_status", "kind": "supervision",
-                "followup": "measure_followup", "outcome": "supervision_outcome"}
+                "followup": "measure_followup", "outcome": "supervision_outcome", "recurring": "recurrence"}
 
 
 def _round_arg(s: Session, p: Principal) -> int | None:
@@ -110,7 +110,7 @@ def _header(col: lists.Column) -> str:
 def chart_messages() -> dict:
     """The labels the charts draw, in the page's language (ECharts gets text, never keys)."""
     return {"no_data": _("No data yet"), "cases": _("Cases"), "units": _("Units"),
-            "completion_rate": _("Closed-out rate"),
+            "completion_rate": _("Closed-out rate"), "recurrence_rate": label("figure", "recurrence_rate"),
             "satisfaction": _("Average satisfaction (1–5)"), "petitions": _("Petitions"),
             "status": {st: label("case_status", st) for st in CASE_STATUSES},
             "warning": {w: label("warning", w) for w in ("none", "green", "yellow", "red")},

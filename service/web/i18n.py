@@ -260,6 +260,12 @@ LABELS: dict[str, dict] = {
         "units_overdue": _l("Units overdue"),
         "completion_rate": _l("Closed-out rate"),
         "average_days_to_file": _l("Average time to file"),
+        "recurrence_rate": _l("Recurrence rate"),
+    },
+    "recurrence": {  # a problem or a rectification row that recurs (问题反弹, service.insight)
+        "recurring": _l("Recurring"),
+        "similar": _l("Recurs after an earlier round closed a similar problem"),
+        "recheck": _l("Found again in a follow-up re-check"),
     },
     "list": {
         "problems": _l("Problem list"),
@@ -297,6 +303,7 @@ LABELS: dict[str, dict] = {
         "detail": _l("Detail"),
         "followup": _l("Follow-up after close-out"),
         "followup_measures": _l("Measures followed up"),
+        "recurring": _l("Recurrence"),
         "document_number": _l("Document number"),
         "document_sha256": _l("Document SHA-256"),
     },

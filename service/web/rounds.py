@@ -12,7 +12,7 @@ from collections import Counter, defaultdict
 from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy.orm import Session
 
-from .. import access, clues, inbox, jobs
+from .. import access, clues, inbox, insight, jobs
 from .. import rounds as inspection_rounds
 from ..auth import Principal
 from ..context import Context
@@ -109,11 +109,29 @@ def _record_finding(round_id: int, kind: str, errors: dict, main_field: str, sav
 
 @bp.get("/rounds/<int:round_id>/distill")
 def distill(round_id):
+    """The distillation page, with the suggested groupings; `take` (a suggestion's problem ids, given
+    once per suggestion: two or more merge them) fills the new common problem's form with them."""
     c = ctx()
+    suggest = _suggest_args(request.args)
     with c.db.read() as s:
         view = distill_view(c, s, principal(), round_id, {"responsible_department_id":
-                                                           _int(request.args.get("department_id"))})
+                                                           _int(request.args.get("department_id"))}, suggest)
     return render_template("distill.html", **view)
+
+
+@bp.get("/rounds/<int:round_id>/distill/similar")
+def distill_similar(round_id):
+    """Earlier rounds' common problems like the title being typed, with their outcome (htmx swaps it in)."""
+    c = ctx()
+    with c.db.read() as s:
+        found = insight.similar_common_problems(s, principal(), round_id, request.args.get("title", ""))
+    return render_template("_similar_common_problems.html", similar=[_outcome(o) for o in found],
+                           asked=bool((request.args.get("title") or "").strip()))
+
+
+def _suggest_args(args) -> dict:
+    taken = _ids(",".join(args.getlist("take")).split(","))
+    return {"include_earlier": args.get("earlier") == "1", "taken": taken, "takes": len(args.getlist("take"))}
 
 
 @bp.get("/rounds/<int:round_id>/distill/preview")
@@ -144,7 +162,7 @@ def add_common_problem(round_id):
             errors = _placed(errors_of(exc, "title"))
     if errors:
         with c.db.read() as s:
-            view = distill_view(c, s, p, round_id, draft)
+            view = distill_view(c, s, p, round_id, draft, {"include_earlier": False, "taken": []})
         view.update(cp_form=form.to_dict(), picked=set(problem_ids), cp_errors=errors, chosen=_chosen(draft))
         return render_template("distill.html", **view), 422
     flash(_("Added to the list."), "success")
@@ -464,12 +482,15 @@ def findings_view(c: Context, s: Session, p: Principal, round_id: int) -> dict:
                    "at": fmt_time(cl.registered_at), "content": cl.content if readable else None}
                   for cl, readable in data.clues],
         "task_id": data.task_id, "changeable": data.changeable,
+        # a recurring problem links its earlier case for those who may read that unit's cases
+        "case_links": {pr["id"] for pr in problems if pr["recurring_of"] and access.can_read_unit(p, pr["unit_id"])},
         "problem_form": {}, "problem_errors": {}, "clue_form": {}, "clue_errors": {},
     }
 
 
-def distill_view(c: Context, s: Session, p: Principal, round_id: int, draft: dict) -> dict:
-    data = inspection_rounds.distillation(s, p, round_id, draft)
+def distill_view(c: Context, s: Session, p: Principal, round_id: int, draft: dict,
+                 suggest: dict | None = None) -> dict:
+    data = inspection_rounds.distillation(s, p, round_id, draft, suggest)
     department_id = draft.get("responsible_department_id")
     rnd, body, units = data.round, data.body, data.units
     problems = [dict(pr, unit=units[pr["unit_id"]].name if pr["unit_id"] in units else "") for pr in body["problems"]]
@@ -499,7 +520,39 @@ def distill_view(c: Context, s: Session, p: Principal, round_id: int, draft: dic
         "cp_form": {"responsible_department_id": str(department_id) if department_id else ""},
         "picked": set(), "cp_errors": {},
         "options": target_options(data.choices, names), "chosen": _chosen({}),
+        **suggestions_view(data, suggest or {}, names),
     }
+
+
+def suggestions_view(data: inspection_rounds.Distillation, suggest: dict, names: dict) -> dict:
+    """The suggested groupings as the page lists them, and the form filled with what was taken up."""
+    found, taken = data.suggestions, data.proposal
+    if found is None:
+        return {"suggestions": None, "similar": [], "taken": None}
+    problems, rnd = found.problems, data.round
+    outcomes = {cid: _outcome(o) for cid, o in data.outcomes.items()}
+    items = [{"take": ",".join(str(i) for i in g.problem_ids if problems[i].round_id == rnd.id),
+              "title": g.title, "department": names.get(g.department_id, "") if g.department_id else "",
+              "units": [names.get(u, "") for u in g.unit_ids], "industries": g.industries,
+              "problems": [{"id": i, "description": problems[i].description, "unit": names.get(problems[i].unit_id, ""),
+                            "earlier": problems[i].round_id != rnd.id} for i in g.problem_ids],
+              "similar": [outcomes[cid] for cid in g.similar_common_problem_ids if cid in outcomes]}
+             for g in found.clusters]
+    view: dict = {"suggestions": [i for i in items if i["take"]], "include_earlier": found.include_earlier,
+                  "similar": [], "taken": None}
+    if taken is not None:
+        view["taken"] = {"merged": suggest.get("takes", 0) > 1, "count": len(taken.problem_ids)}
+        view["picked"] = set(taken.problem_ids)
+        view["cp_form"] = {"title": taken.title, "category": taken.category,
+                           "responsible_department_id": str(taken.department_id) if taken.department_id else ""}
+        view["similar"] = [outcomes[cid] for cid in taken.similar_common_problem_ids if cid in outcomes]
+    return view
+
+
+def _outcome(o: insight.Outcome) -> dict:
+    return {"id": o.common.id, "title": o.common.title, "round": o.round_name, "department": o.department,
+            "units": o.units, "units_closed": o.units_closed, "measures": o.measures,
+            "institutions": o.institutions, "closed": o.closed}
 
 
 def _returned(s: Session, p: Principal, task_id: str | None) -> dict | None:

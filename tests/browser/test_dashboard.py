@@ -69,7 +69,8 @@ def test_office_dashboard_charts_lists_and_download(live_app, live_server, new_c
     expect(page.locator('[data-figure="completion_rate"]')).to_have_text("16.7%")
     assert expected["units_closed"] == 1 and expected["units_overdue"] == late
     charts = page.evaluate("Object.keys(window.rfDashboard.charts).sort()")
-    assert charts == ["rf-chart-industry", "rf-chart-progress", "rf-chart-trend", "rf-chart-warnings"]
+    assert charts == ["rf-chart-industry", "rf-chart-progress", "rf-chart-recurrence", "rf-chart-trend",
+                      "rf-chart-warnings"]
     for chart in charts:
         expect(page.locator(f"#{chart} canvas").first).to_be_visible()
     assert page.evaluate("window.rfDashboard.data.trend.map(r => r.round)") == ["区委第一轮巡察", "区委第二轮巡察"]

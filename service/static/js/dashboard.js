@@ -173,6 +173,22 @@
     };
   }
 
+  function recurrenceOption() {
+    var rows = data.recurrence.by_industry;
+    if (!rows.length) {
+      return null;
+    }
+    return {
+      tooltip: { trigger: 'axis' },
+      grid: { left: 8, right: 16, top: 24, bottom: 8, containLabel: true },
+      xAxis: { type: 'category', data: rows.map(function (r) { return r.name; }),
+               axisLabel: { interval: 0, rotate: rows.length > 6 ? 30 : 0 } },
+      yAxis: { type: 'value', name: M.recurrence_rate, min: 0, max: 100, axisLabel: { formatter: '{value}%' } },
+      series: [{ name: M.recurrence_rate, type: 'bar', barMaxWidth: 28, itemStyle: { color: '#b45309' },
+                 data: rows.map(function (r) { return Math.round(r.rate * 1000) / 10; }) }]
+    };
+  }
+
   init('rf-chart-progress', progressOption(), Math.max(240, data.progress.units.length * 22 + 60));
   init('rf-chart-satisfaction', satisfactionOption(),
        Math.max(200, ((data.satisfaction || { units: [] }).units.length) * 26 + 60));
@@ -180,6 +196,7 @@
   init('rf-chart-warnings', warningOption());
   init('rf-chart-industry', industryOption());
   init('rf-chart-trend', trendOption());
+  init('rf-chart-recurrence', recurrenceOption());
 
   var pending = null;
   window.addEventListener('resize', function () {
