@@ -61,7 +61,7 @@ def test_the_canvas_works_with_the_keyboard(live_app, live_server, new_context, 
     assert page.evaluate(ELEMENTS) == before
 
     page.keyboard.press("Control+z")  # undo: the move, then the name
-    assert page.evaluate(POSITION) == x
+    page.wait_for_function(f"() => ({POSITION})() === {x}")
     page.keyboard.press("Control+z")
     expect(page.locator("#rf-canvas")).not_to_contain_text("键盘改名的任务")
 
