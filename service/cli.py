@@ -1,4 +1,4 @@
-"""The `rectiflow` command: init-db, create-admin, seed-demo, run, run-jobs, fire-timers, deploy, backup, restore,
+"""The `rectiflow` command: init-db, create-admin, seed-demo, run, serve-prod, run-jobs, fire-timers, deploy, backup, restore,
 audit verify|prune, totp-reset."""
 from __future__ import annotations
 
@@ -32,6 +32,14 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--host", default="127.0.0.1")
     run.add_argument("--port", type=int, default=8000)
     run.add_argument("--threads", type=int, default=8)
+    prod = sub.add_parser("serve-prod", help="serve the web application and API with gunicorn's worker processes "
+                                             "(the scaled mode: timers and jobs run in workers of their own)")
+    prod.add_argument("--host", default="127.0.0.1")
+    prod.add_argument("--port", type=int, default=8000)
+    prod.add_argument("--workers", type=int, default=None, help="worker processes (default: one per core, at least 2)")
+    prod.add_argument("--threads", type=int, default=4, help="threads per worker (default: 4)")
+    prod.add_argument("--timeout", type=int, default=60, help="seconds before a silent worker is restarted")
+    prod.add_argument("--access-log", action="store_true", help="log every request to standard output")
     sub.add_parser("fire-timers", help="fire the timers that are due now, once")
     run_jobs = sub.add_parser("run-jobs", help="run the background jobs (a list's publication) that wait, "
                                                "or whose runner died, to their end, once")
@@ -113,6 +121,14 @@ def main(argv: list[str] | None = None) -> int:
             JobRunner(ctx, ctx.settings.timer_interval).start()
         print(f"rectiflow serving on http://{args.host}:{args.port}/ (API at /api/v1)")
         serve(app, host=args.host, port=args.port, threads=args.threads)
+    elif args.command == "serve-prod":
+        from . import production
+
+        workers = args.workers or production.default_workers()
+        print(f"rectiflow serving on http://{args.host}:{args.port}/ with {workers} worker(s) × {args.threads} "
+              "thread(s); timers and background jobs are not run here (see README, scaled mode)")
+        production.serve(app, host=args.host, port=args.port, workers=workers, threads=args.threads,
+                         timeout=args.timeout, access_log=args.access_log)
     return 0
 
 

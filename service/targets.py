@@ -7,7 +7,7 @@ unit moved to another street later keeps the problems it was sent.
 """
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from .errors import Unprocessable
@@ -54,9 +54,8 @@ def received(s: Session, case: Case) -> list[CommonProblem]:
     """The common problems sent to a case, in list order (the whole list for a case published
     before lists were targeted)."""
     sent = select(CaseProblem.common_problem_id).where(CaseProblem.case_id == case.id)
-    query = select(CommonProblem).where(CommonProblem.round_id == case.round_id)
-    if s.scalar(sent.limit(1)) is not None:
-        query = query.where(CommonProblem.id.in_(sent))
+    query = select(CommonProblem).where(CommonProblem.round_id == case.round_id,
+                                        or_(CommonProblem.id.in_(sent), ~sent.exists()))  # one round trip
     return list(s.scalars(query.order_by(CommonProblem.id)))
 
 
