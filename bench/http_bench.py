@@ -165,9 +165,9 @@ def fill_tasks(url: str, rows: int, open_share: float = 0.3) -> float:
             SELECT md5('bench' || g)::uuid::text, i.ids[1 + g % cardinality(i.ids)], 'unit_rectification',
                    r.bpmn_id, r.bpmn_id, r.name, NULL, r.role, u.ids[1 + (g / 7) % cardinality(u.ids)],
                    NULL, NULL, now() - ((g % 700) || ' days')::interval + interval '60 days',
-                   CASE WHEN (g * 7919) % 1000 < :open THEN 'open' ELSE 'completed' END,
+                   CASE WHEN (g::bigint * 7919) % 1000 < :open THEN 'open' ELSE 'completed' END,
                    now() - ((g % 700) || ' days')::interval,
-                   CASE WHEN (g * 7919) % 1000 < :open THEN NULL ELSE now() END
+                   CASE WHEN (g::bigint * 7919) % 1000 < :open THEN NULL ELSE now() END
             FROM generate_series(1, :rows) AS g, u, i,
                  LATERAL (SELECT * FROM (VALUES
                      (0, 45, 'unit_liaison', 'rectify', '整改落实'), (45, 60, 'unit_head', 'attest_and_file', '承诺并备案'),
