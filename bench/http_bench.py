@@ -157,25 +157,27 @@ def fill_tasks(url: str, rows: int, open_share: float = 0.3) -> float:
     engine = create_engine(url)
     began = time.perf_counter()
     with engine.begin() as conn:
+        conn.execute(text("SELECT setseed(0.42)"))  # the same rows in every run
         conn.execute(text("""
             WITH u AS (SELECT array_agg(id ORDER BY id) AS ids FROM unit WHERE code LIKE 'U%'),
-                 i AS (SELECT array_agg(id ORDER BY id) AS ids FROM wf_instance)
+                 i AS (SELECT array_agg(id ORDER BY id) AS ids FROM wf_instance),
+                 g AS (SELECT n, random() AS pick, random() AS opened, random() AS age, random() AS unit
+                       FROM generate_series(1, :rows) AS n)
             INSERT INTO wf_human_task (id, instance_id, model_key, bpmn_id, step, name, lane, role, unit_id,
                                        business_key, form_key, due_at, state, created_at, completed_at)
-            SELECT md5('bench' || g)::uuid::text, i.ids[1 + g % cardinality(i.ids)], 'unit_rectification',
-                   r.bpmn_id, r.bpmn_id, r.name, NULL, r.role, u.ids[1 + (g / 7) % cardinality(u.ids)],
-                   NULL, NULL, now() - ((g % 700) || ' days')::interval + interval '60 days',
-                   CASE WHEN (g::bigint * 7919) % 1000 < :open THEN 'open' ELSE 'completed' END,
-                   now() - ((g % 700) || ' days')::interval,
-                   CASE WHEN (g::bigint * 7919) % 1000 < :open THEN NULL ELSE now() END
-            FROM generate_series(1, :rows) AS g, u, i,
+            SELECT md5('bench' || g.n)::uuid::text, i.ids[1 + g.n % cardinality(i.ids)], 'unit_rectification',
+                   r.bpmn_id, r.bpmn_id, r.name, NULL, r.role, u.ids[1 + floor(g.unit * cardinality(u.ids))::int],
+                   NULL, NULL, now() - g.age * interval '700 days' + interval '60 days',
+                   CASE WHEN g.opened < :open THEN 'open' ELSE 'completed' END, now() - g.age * interval '700 days',
+                   CASE WHEN g.opened < :open THEN NULL ELSE now() END
+            FROM g, u, i,
                  LATERAL (SELECT * FROM (VALUES
                      (0, 45, 'unit_liaison', 'rectify', '整改落实'), (45, 60, 'unit_head', 'attest_and_file', '承诺并备案'),
                      (60, 85, 'office', 'review_filing', '审核备案'),
                      (85, 90, 'department', 'plan_governance', '制定专项治理方案'),
                      (90, 95, 'leader', 'talk_reminder', '谈话提醒'), (95, 100, 'inspector', 'record_findings', '记录巡察发现'))
-                     AS roles(lo, hi, role, bpmn_id, name) WHERE g % 100 >= lo AND g % 100 < hi) AS r
-            """), {"rows": rows, "open": int(open_share * 1000)})
+                     AS roles(lo, hi, role, bpmn_id, name) WHERE g.pick * 100 >= lo AND g.pick * 100 < hi) AS r
+            """), {"rows": rows, "open": open_share})
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE wf_human_task"))
     engine.dispose()

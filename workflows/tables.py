@@ -135,6 +135,9 @@ class HumanTask(EngineBase):
         Index("ix_wf_task_inbox", "state", "role", "unit_id", "due_at"),
         # the inbox's filter counts read this index alone (grouped in its order), not the table
         Index("ix_wf_task_facets", "state", "role", "unit_id", "model_key", "bpmn_id", "due_at"),
+        # a district-wide role's queue (the office's tens of thousands of open tasks) in the inbox's
+        # order: its first page is read off the index instead of sorting every open row of the role
+        Index("ix_wf_task_queue", "state", "role", "due_at", "created_at", "id"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # SpiffWorkflow task UUID
