@@ -53,8 +53,23 @@ def _redis_up() -> bool:
         return False
 
 
+def cpu_seconds(pid: int) -> float:
+    """The CPU time a process and its children (gunicorn's workers) have used so far: unlike the
+    wall-clock figures, it does not grow when other work shares the machine."""
+    import psutil
+
+    total = 0.0
+    for process in [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]:
+        try:
+            times = process.cpu_times()
+        except psutil.Error:
+            continue
+        total += times.user + times.system
+    return total
+
+
 @contextmanager
-def production_server(url: str, folder: Path, workers: int, threads: int = 4) -> Iterator[int]:
+def production_server(url: str, folder: Path, workers: int, threads: int = 4) -> Iterator[tuple[int, int]]:
     """`rectiflow serve-prod` on `url` in a process of its own; yields its port once it answers.
 
     The API's rate limit is set far above what the clients send (they all come from one address),
@@ -82,7 +97,7 @@ def production_server(url: str, folder: Path, workers: int, threads: int = 4) ->
             if server.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"serve-prod did not start; see {folder / 'server.log'}")
             time.sleep(0.2)
-        yield port
+        yield port, server.pid
     finally:
         server.terminate()
         try:
@@ -219,10 +234,14 @@ def run(units: int = 4000, clients: int = 32, workers: int = 2, task_rows: int =
         setup = time.perf_counter() - began
         work = [(tokens[c.liaison_id], c.task_id, c.data) for c in checks]
         results: dict = {"setup_seconds": round(setup, 1)}
-        with production_server(url, folder, workers) as port:
+        with production_server(url, folder, workers) as (port, pid):
             warm, rest = work[:clients * 2], work[clients * 2:]
             completions(port, warm, clients)  # every worker's first requests load the model and fill caches
-            results["completions"] = {"workers": workers, **completions(port, rest, clients)}
+            cpu = cpu_seconds(pid)
+            done = completions(port, rest, clients)
+            cpu = cpu_seconds(pid) - cpu
+            results["completions"] = {"workers": workers, **done,
+                                      "server_cpu_ms_per_completion": round(cpu * 1000 / max(1, done["completions"]), 1)}
             if task_rows:
                 results["inbox"] = {"task_rows": task_rows, "fill_seconds": round(fill_tasks(url, task_rows), 1),
                                     "office": inbox(port, tokens[published.office_id], repeat),
