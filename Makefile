@@ -55,8 +55,13 @@ translations: install
 	$(BIN)/pybabel compile -D messages -d $(TRANSLATIONS) --statistics
 	$(BIN)/pybabel compile -D content -d $(TRANSLATIONS) --statistics
 
+# Every benchmark, beside raw SpiffWorkflow, checked against the targets; figures in bench/results.json.
+# Needs PostgreSQL at $(PG_URL) (and Redis for the production server's rate limits). A short run:
+# `make bench BENCH_ARGS=--quick`.
+BENCH_ARGS ?=
 bench: install
-	$(BIN)/python bench/engine_bench.py
+	scripts/ensure-services
+	RECTIFLOW_BENCH_POSTGRES=$(PG_URL) $(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) instance test-artifacts .pytest_cache

@@ -267,6 +267,14 @@ def task_visible(p: Principal):
     return or_(*conditions)
 
 
+def visible_task(session: Session, p: Principal, task_id: str) -> tuple[HumanTask | None, bool]:
+    """The task if the principal may look at it, and whether they may complete it: one query, the
+    one a completion starts with (a second one for the permission would be a round trip per step)."""
+    row = session.execute(select(HumanTask, task_actionable(p).label("actionable"))
+                          .where(HumanTask.id == task_id, task_visible(p))).first()
+    return (row[0], bool(row[1])) if row is not None else (None, False)
+
+
 def actionable_ids(session: Session, p: Principal, task_ids) -> set[str]:
     rows = session.scalars(select(HumanTask.id).where(HumanTask.id.in_(list(task_ids)), task_actionable(p)))
     return set(rows)

@@ -1,5 +1,5 @@
-"""The `rectiflow` command: init-db, db upgrade|current|revision, create-admin, seed-demo, run, sweep,
-run-jobs, fire-timers, deploy, backup, restore, audit verify|prune, totp-reset."""
+"""The `rectiflow` command: init-db, db upgrade|current|revision, create-admin, seed-demo, run, serve-prod,
+sweep, run-jobs, fire-timers, deploy, backup, restore, audit verify|prune, totp-reset."""
 from __future__ import annotations
 
 import argparse
@@ -46,6 +46,14 @@ def main(argv: list[str] | None = None) -> int:
     sweep.add_argument("--interval", type=float, metavar="SECONDS",
                        help="seconds between sweeps (default: RECTIFLOW_TIMER_INTERVAL)")
     sweep.add_argument("--once", action="store_true", help="sweep once, run the jobs waiting, and stop")
+    prod = sub.add_parser("serve-prod", help="serve the web application and API with gunicorn's worker processes "
+                                             "(the scaled mode: timers and jobs run in workers of their own)")
+    prod.add_argument("--host", default="127.0.0.1")
+    prod.add_argument("--port", type=int, default=8000)
+    prod.add_argument("--workers", type=int, default=None, help="worker processes (default: one per core, at least 2)")
+    prod.add_argument("--threads", type=int, default=4, help="threads per worker (default: 4)")
+    prod.add_argument("--timeout", type=int, default=60, help="seconds before a silent worker is restarted")
+    prod.add_argument("--access-log", action="store_true", help="log every request to standard output")
     sub.add_parser("fire-timers", help="fire the timers that are due now, once")
     run_jobs = sub.add_parser("run-jobs", help="run the background jobs (a list's publication) that wait, "
                                                "or whose runner died, to their end, once")
@@ -137,6 +145,14 @@ def main(argv: list[str] | None = None) -> int:
                 JobRunner(ctx, ctx.settings.timer_interval).start()
         print(f"rectiflow serving on http://{args.host}:{args.port}/ (API at /api/v1)")
         serve(app, host=args.host, port=args.port, threads=args.threads)
+    elif args.command == "serve-prod":
+        from . import production
+
+        workers = args.workers or production.default_workers()
+        print(f"rectiflow serving on http://{args.host}:{args.port}/ with {workers} worker(s) × {args.threads} "
+              "thread(s); timers and background jobs are not run here (see README, scaled mode)")
+        production.serve(app, host=args.host, port=args.port, workers=workers, threads=args.threads,
+                         timeout=args.timeout, access_log=args.access_log)
     return 0
 
 

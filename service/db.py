@@ -10,7 +10,7 @@ from typing import TypeVar, cast
 
 from sqlalchemy import CursorResult, create_engine, event, false, func, inspect, select, update
 from sqlalchemy.engine import Engine as SAEngine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -37,7 +37,34 @@ def make_engine(url: str) -> SAEngine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    engine = create_engine(url, pool_size=10, max_overflow=20)
+    _ping_after_idle(engine, IDLE_PING_SECONDS)
+    return engine
+
+
+# A pooled connection idle longer than this is tested before use (the server restarted, a firewall
+# dropped it). Testing every checkout, as `pool_pre_ping` does, costs a round trip per session, and a
+# request opens two or three of them.
+IDLE_PING_SECONDS = 10.0
+
+
+def _ping_after_idle(engine: SAEngine, seconds: float) -> None:
+    @event.listens_for(engine, "checkin")
+    def _idle_since(_dbapi_conn, record) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping(dbapi_conn, record, _proxy) -> None:
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since < seconds:
+            return
+        try:
+            cursor = dbapi_conn.cursor()
+            cursor.execute("SELECT 1")
+            cursor.close()
+            dbapi_conn.rollback()
+        except Exception as exc:  # the pool drops this connection and checks out another
+            raise DisconnectionError(str(exc)) from exc
 
 
 def create_schema(engine: SAEngine) -> None:

@@ -211,8 +211,8 @@ def returns_of(s: Session, rows: list[HumanTask]) -> dict[str, Returned]:
         .where(HistoryEntry.instance_id.in_({r.instance_id for r in wanted}),
                HistoryEntry.event == "task_completed", HumanTask.step.in_(RETURNS))
         .order_by(HistoryEntry.at, HistoryEntry.id)).all()
-    names = dict(s.execute(select(User.username, User.name)
-                           .where(User.username.in_({e.actor for e, _ in reviews if e.actor}))).all())
+    actors = {e.actor for e, _ in reviews if e.actor}
+    names = dict(s.execute(select(User.username, User.name).where(User.username.in_(actors))).all()) if actors else {}
     out: dict[str, Returned] = {}
     for row in wanted:
         last = None

@@ -7,7 +7,7 @@ unit moved to another street later keeps the problems it was sent.
 """
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from workflows.fanout import write_rows
@@ -55,14 +55,21 @@ def reaches(targets: dict | None, unit: Unit) -> bool:
 def received(s: Session, case: Case) -> list[CommonProblem]:
     """The common problems sent to a case, in list order (the whole list for a case published
     before lists were targeted)."""
-    sent = select(CaseProblem.common_problem_id).where(CaseProblem.case_id == case.id)
-    query = select(CommonProblem).where(CommonProblem.round_id == case.round_id)
-    if s.scalar(sent.limit(1)) is not None:
-        query = query.where(CommonProblem.id.in_(sent))
-    return list(s.scalars(query.order_by(CommonProblem.id)))
+    known = s.info.setdefault(_RECEIVED, {})
+    if case.id not in known:  # a completion reads them twice (checking the data, then applying it)
+        sent = select(CaseProblem.common_problem_id).where(CaseProblem.case_id == case.id)
+        query = select(CommonProblem).where(CommonProblem.round_id == case.round_id,
+                                            or_(CommonProblem.id.in_(sent), ~sent.exists()))  # one round trip
+        known[case.id] = list(s.scalars(query.order_by(CommonProblem.id)))
+    return list(known[case.id])
+
+
+# what `received` read in this session (a list is fixed once published; `record` forgets them)
+_RECEIVED = "targets.received"
 
 
 def record(s: Session, case: Case, commons: list[CommonProblem]) -> None:
+    s.info.pop(_RECEIVED, None)
     s.add_all(CaseProblem(case_id=case.id, common_problem_id=c.id) for c in commons)
 
 

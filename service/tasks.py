@@ -86,15 +86,21 @@ def complete_and_follow(ctx: Context, s: Session, p: Principal, task_id: str, da
 
 
 def complete(ctx: Context, s: Session, p: Principal, task_id: str, data: dict) -> list[dict]:
-    row = get_visible(s, p, task_id)
-    if not access.actionable_ids(s, p, [row.id]):
+    row, actionable = access.visible_task(s, p, task_id)
+    if row is None:
+        raise NotFound(f"task {task_id} does not exist")
+    if not actionable:
         raise Forbidden(f"task {task_id} is for the role {row.role!r}, which you do not hold here")
     if row.state != "open":
         raise Conflict(f"task {task_id} is already {row.state}", code="task_not_open", state=row.state)
     workflow_events.check_decision(row, data)
-    offered = frozenset(ctx.engine.task_form(s, row).get("properties") or {})
-    result = workflow.complete(ctx, s, p, task_id, data,
-                               check=lambda r, d: workflow_events.check_before_complete(s, r, d, offered))
+
+    def check(r: HumanTask, d: dict) -> None:
+        # read once the engine holds the instance (locked and loaded): the form costs no query of its own
+        offered = frozenset(ctx.engine.task_form(s, r).get("properties") or {})
+        workflow_events.check_before_complete(s, r, d, offered)
+
+    result = workflow.complete(ctx, s, p, task_id, data, check=check)
     drafts.discard_all(s, task_id)
     s.flush()
     audit.record(s, "task_completed", p, f"task:{task_id}", detail={"step": row.step, "task": row.name,

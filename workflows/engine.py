@@ -22,8 +22,9 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition as CamundaMessage
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import ColumnElement, CursorResult, delete, or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, delete, insert, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from . import datacopy, fanout, serializer, spiff_patches
 from . import forms as form_schemas
@@ -43,6 +44,7 @@ from .tables import (
     HistoryEntry,
     HumanTask,
     MessageSubscription,
+    PlainState,
     ProcessInstance,
     TaskCandidate,
     Timer,
@@ -155,6 +157,15 @@ class _Made:
                     sorted(made.timers.values()), sorted(made.messages.values()), made.completed)
         return (fanout.canonical(self.state) == fanout.canonical(other.state) and self.events == other.events
                 and rows(self) == rows(other))
+
+
+@dataclass
+class _Indexed:
+    """The index rows of an instance as its loaded state implies them (see `Engine._indexed`)."""
+
+    open_ids: set[str]  # the open human tasks
+    timers: dict[str, tuple[str, datetime]]
+    messages: dict[str, str]
 
 
 def _all_tasks(workflow: BpmnWorkflow, **filters):
@@ -284,6 +295,7 @@ class Engine:
             raise TaskNotOpen(f"task {task_id} is already {row.state}")
         instance = self._lock(session, row.instance_id)
         model, workflow = self._load(session, instance)
+        indexed = self._indexed(workflow)
         task = self._find_task(workflow, task_id)
         if task is None or task.state != TaskState.READY:
             raise TaskNotOpen(f"task {task_id} is no longer open")
@@ -306,7 +318,7 @@ class Engine:
         self._history(session, instance, "task_completed", actor, task.task_spec.bpmn_id,
                       task.task_spec.bpmn_name, task_id, data)
         events += self._run(workflow, model)
-        return RunResult(instance, events, *self._save(session, instance, workflow, model, events, actor))
+        return RunResult(instance, events, *self._save(session, instance, workflow, model, events, actor, indexed))
 
     def instance_data(self, session: Session, instance: ProcessInstance) -> dict:
         """The workflow's latest data (for detail views; the inbox never needs this)."""
@@ -597,7 +609,7 @@ class Engine:
         fanout.compress_fast(session)
         values = [{"model_version_id": version_id, "model_key": key, "business_key": business_key, "unit_id": unit_id,
                    "status": "completed" if run.completed else "running", "error": None, "error_code": None,
-                   "error_element": None, "failures": 0, "retry_at": None, "state": run.state, "lock_version": 1,
+                   "error_element": None, "failures": 0, "retry_at": None, "state": PlainState(run.state), "lock_version": 1,
                    "created_at": now, "updated_at": now}
                   for run, unit_id, business_key in zip(runs, unit_ids, business_keys, strict=True)]
         ids = fanout.write_rows(session, ProcessInstance, values, with_ids=True)
@@ -726,18 +738,37 @@ class Engine:
                                   + (f" (at {stuck!r})" if stuck else ""), stuck, "instance_stalled")
         return events
 
+    def _indexed(self, workflow: BpmnWorkflow) -> _Indexed:
+        """What the index rows of a workflow just loaded say, read from its state instead of the tables.
+
+        Every save rebuilds the rows from the state in the same transaction, so a loaded state and
+        its rows agree; a save that knows them writes only the difference, without reading the rows.
+        """
+        open_ids = {str(t.id) for wf in [workflow, *workflow.subprocesses.values()] for t in wf.tasks.values()
+                    if t.state == TaskState.READY and t.task_spec.manual}
+        return _Indexed(open_ids, *self._waits(workflow))
+
     def _save(self, session: Session, instance: ProcessInstance, workflow: BpmnWorkflow,
-              model: LoadedModel, events: list[StepEvent], actor: str | None) -> tuple[list[HumanTask], list[str]]:
+              model: LoadedModel, events: list[StepEvent], actor: str | None,
+              indexed: _Indexed | None = None) -> tuple[list[HumanTask], list[str]]:
         """Store the state and bring the task, timer and message rows in line with it; the task rows
-        opened and the ids of those closed, for the caller to tell people of."""
+        opened and the ids of those closed, for the caller to tell people of. With `indexed` (what
+        the rows said when the state was loaded) only the changes are written, and no row is read."""
         now = self.clock.now()
         instance.state = self._state_text(workflow)
         instance.updated_at = now
         if workflow.is_completed():
             instance.status = "completed"
             self._history(session, instance, "completed", actor)
-        changes = self._index_human_tasks(session, instance, workflow, model, now)
-        self._index_waits(session, instance, workflow)
+        # the instance's version check first: a writer that lost the race fails on it (and is tried
+        # again) before it writes index rows the winner has already written
+        session.flush()
+        if indexed is None:
+            changes = self._index_human_tasks(session, instance, workflow, model, now)
+            self._index_waits(session, instance, workflow)
+        else:
+            changes = self._update_human_tasks(session, instance, workflow, indexed.open_ids, now)
+            self._update_waits(session, instance, workflow, indexed)
         session.flush()
         return changes
 
@@ -783,6 +814,47 @@ class Engine:
             session.add(row)
             opened.append(row)
         return opened, closed
+
+    def _update_human_tasks(self, session, instance, workflow, open_ids: set[str],
+                            now) -> tuple[list[HumanTask], list[str]]:
+        """`_index_human_tasks` for an instance whose open rows are known (`open_ids`): rows closed
+        and opened are written, none read."""
+        ready = {str(t.id): t for t in _ready_human_tasks(workflow)}
+        closed = [task_id for task_id in open_ids if task_id not in ready]
+        ends: dict[str, list[str]] = {}
+        for task_id in closed:
+            spiff_task = self._find_task(workflow, task_id)
+            state = "completed" if spiff_task is not None and spiff_task.state == TaskState.COMPLETED else "cancelled"
+            row = session.identity_map.get(session.identity_key(HumanTask, task_id))
+            if row is not None:  # held by this session (the task being completed): keep it up to date
+                row.state, row.completed_at = state, now
+            else:
+                ends.setdefault(state, []).append(task_id)
+        for state, ids in ends.items():
+            session.execute(update(HumanTask).where(HumanTask.id.in_(ids), HumanTask.state == "open")
+                            .values(state=state, completed_at=now), execution_options={"synchronize_session": False})
+        opened = [self._task_row(session, instance, workflow, task, task_id, now)
+                  for task_id, task in ready.items() if task_id not in open_ids]
+        return opened, closed
+
+    def _task_row(self, session, instance, workflow, task, task_id: str, now) -> HumanTask:
+        spec = task.task_spec
+        role = self.role_for_lane(spec.lane)
+        form = getattr(spec, "form", None)
+        row = HumanTask(
+            id=task_id, instance_id=instance.id, model_key=instance.model_key, bpmn_id=spec.bpmn_id,
+            step=step_of(spec),
+            name=spec.bpmn_name or spec.bpmn_id, lane=spec.lane, role=role, unit_id=instance.unit_id,
+            business_key=instance.business_key, form_key=form.key if form is not None and form.key else None,
+            due_at=self._due_at(task), state="open", created_at=now,
+        )
+        named = workflow.data.get("__candidates__", {}).get(role or "", [])
+        if named:
+            row.candidates = [TaskCandidate(user_id=int(u)) for u in named]
+        else:  # known to be none: no load when read, and no collection bookkeeping to write
+            set_committed_value(row, "candidates", [])
+        session.add(row)
+        return row
 
     def _due_at(self, task) -> datetime | None:
         expression = getattr(task.task_spec, "due_date", None)
@@ -858,6 +930,27 @@ class Engine:
         for task_id, name in messages.items():
             session.add(MessageSubscription(instance_id=instance.id, task_id=task_id, name=name,
                                             correlation_key=instance.business_key))
+
+    def _update_waits(self, session, instance, workflow, indexed: _Indexed) -> None:
+        """`_index_waits` for an instance whose timer and message rows are known (`indexed`): the
+        rows that no longer hold are deleted, the new ones added, none read."""
+        timers, messages = self._waits(workflow)
+        gone = [task_id for task_id, value in indexed.timers.items() if timers.get(task_id) != value]
+        if gone:
+            session.execute(delete(Timer).where(Timer.instance_id == instance.id, Timer.task_id.in_(gone)))
+        gone = [task_id for task_id, name in indexed.messages.items() if messages.get(task_id) != name]
+        if gone:
+            session.execute(delete(MessageSubscription).where(MessageSubscription.instance_id == instance.id,
+                                                              MessageSubscription.task_id.in_(gone)))
+        new_timers = [{"instance_id": instance.id, "task_id": task_id, "bpmn_id": bpmn_id, "due_at": due}
+                      for task_id, (bpmn_id, due) in timers.items() if indexed.timers.get(task_id) != (bpmn_id, due)]
+        if new_timers:
+            session.execute(insert(Timer), new_timers)
+        new_messages = [{"instance_id": instance.id, "task_id": task_id, "name": name,
+                         "correlation_key": instance.business_key}
+                        for task_id, name in messages.items() if indexed.messages.get(task_id) != name]
+        if new_messages:
+            session.execute(insert(MessageSubscription), new_messages)
 
     def _history(self, session, instance, event, actor=None, bpmn_id=None, name=None,
                  task_id=None, data=None) -> None:
