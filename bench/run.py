@@ -9,17 +9,16 @@ Sections: `completions` (one completion in process: SQL statements, time, state 
 PostgreSQL; bench/completion_bench.py), `http` (completions by 32 concurrent clients against
 `rectiflow serve-prod` with 2 workers, and GET /tasks with 1,000,000 task rows, PostgreSQL;
 bench/http_bench.py), `fanout` (a 3-problem list published to 1,000 and 10,000 units;
-bench/fanout_bench.py), `pages` (page loads; bench/page_load_bench.py, when present).
+bench/fanout_bench.py), `pages` (page loads on a throttled line; bench/page_load_bench.py), `insight`
+(suggested common problems for 2,000 problems; bench/insight_bench.py).
 """
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import os
 import platform
 import sys
-import tempfile
 import time
 import traceback
 from datetime import UTC, datetime
@@ -29,7 +28,7 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH.parent))
 sys.path.insert(0, str(BENCH))
 
-SECTIONS = ("completions", "http", "fanout", "pages")
+SECTIONS = ("completions", "http", "fanout", "pages", "insight")
 
 
 def completions(args) -> dict:
@@ -54,54 +53,19 @@ def fanout(args) -> dict:
     import fanout_bench
 
     units = [200] if args.quick else [1000, 10000]
-    if hasattr(fanout_bench, "run"):  # run(units, databases) -> {"fanout": [figures per run]}
-        return fanout_bench.run(units, [args.postgres, "sqlite"])
-    return _fanout_before_run(fanout_bench, units, args.postgres)
-
-
-def _fanout_before_run(fanout_bench, units: list[int], postgres: str) -> dict:
-    """The fan-out with the functions bench/fanout_bench.py had before it grew `run`: the publication's
-    fan-out in process (`fanout.open_cases`) on each database, beside raw SpiffWorkflow."""
-    from sqlalchemy import text
-
-    from config import Settings
-    from service import create_app
-
-    figures = []
-    with tempfile.TemporaryDirectory() as tmp:
-        base = Path(tmp)
-        app = create_app(Settings(instance_dir=base, database_url=f"sqlite:///{base}/raw.db", secret_key="bench",
-                                  audit_key="bench"))
-        engine = app.extensions["rectiflow"].engine
-        for count in units:
-            raw = fanout_bench.raw_spiff(engine, count)
-            for label in ("postgresql", "sqlite"):
-                if label == "sqlite" and count > 1000:
-                    continue
-                folder = base / f"{label}-{count}"
-                folder.mkdir()
-                if label == "sqlite":
-                    seconds = fanout_bench.timed_publication(f"sqlite:///{folder}/bench.db", folder, count,
-                                                             fanout_bench.together)
-                else:
-                    admin, name, url = fanout_bench.postgres_database(postgres)
-                    try:
-                        seconds = fanout_bench.timed_publication(url, folder, count, fanout_bench.together)
-                    finally:
-                        with admin.connect() as conn:
-                            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-                        admin.dispose()
-                figures.append({"database": label, "units": count, "fanout_seconds": round(seconds, 2),
-                                "units_per_second": round(count / seconds, 1), "raw_spiff_seconds": round(raw, 2),
-                                "service_to_raw": round(seconds / raw, 2)})
-    return {"fanout": figures}
+    return fanout_bench.run(units, [args.postgres, "sqlite"])  # {"fanout": [figures per run]}
 
 
 def pages(args) -> dict:
-    if not (BENCH / "page_load_bench.py").exists():
-        return {"skipped": "bench/page_load_bench.py is not there"}
-    module = importlib.import_module("page_load_bench")
-    return module.run()
+    import page_load_bench
+
+    return page_load_bench.run()
+
+
+def insight(args) -> dict:
+    import insight_bench
+
+    return insight_bench.run(problems=500 if args.quick else 2000)
 
 
 def targets(results: dict) -> list[dict]:
@@ -180,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
                      "command": "make bench" + (" BENCH_ARGS=--quick" if args.quick else ""),
                      "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                                  "load_average": os.getloadavg()}}
-    runners = {"completions": completions, "http": http, "fanout": fanout, "pages": pages}
+    runners = {"completions": completions, "http": http, "fanout": fanout, "pages": pages, "insight": insight}
     for name in args.only:
         began = time.perf_counter()
         print(f"== {name}", flush=True)
