@@ -135,9 +135,14 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         print(f"{version.key} version {version.version}" + ("" if created else " (unchanged)"))
     elif args.command == "run":
+        import threading
+
         from waitress import serve
 
+        from . import insight
         from .scheduler import JobRunner, TimerScheduler
+
+        threading.Thread(target=insight.warm_up, name="insight-warm-up", daemon=True).start()
 
         if ctx.settings.app_sweeps:  # else `rectiflow sweep` workers fire the timers and run the jobs
             TimerScheduler(ctx, ctx.settings.timer_interval).start()
@@ -146,8 +151,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"rectiflow serving on http://{args.host}:{args.port}/ (API at /api/v1)")
         serve(app, host=args.host, port=args.port, threads=args.threads)
     elif args.command == "serve-prod":
-        from . import production
+        from . import insight, production
 
+        insight.warm_up()  # before the workers fork: each starts with the dictionary loaded
         workers = args.workers or production.default_workers()
         print(f"rectiflow serving on http://{args.host}:{args.port}/ with {workers} worker(s) × {args.threads} "
               "thread(s); timers and background jobs are not run here (see README, scaled mode)")

@@ -86,6 +86,13 @@ def _tokenizer() -> Any:
         return tokenizer
 
 
+def warm_up() -> None:
+    """jieba's dictionary and scikit-learn loaded ahead of the first request that needs them (recording
+    a problem checks it for recurrence): some seconds a service start spends, not an inspector."""
+    _tokenizer()
+    import sklearn.feature_extraction.text  # noqa: F401 - imported for its import time
+
+
 def words(text: str) -> list[str]:
     """The terms of a text: jieba's words of two characters or more, without the words every
     finding uses (`STOP_WORDS`) and without punctuation and numbers."""
