@@ -2,8 +2,7 @@
 the answer nor its time tells whether a username exists, and a spray of usernames is forgotten."""
 from __future__ import annotations
 
-import statistics
-import time
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -11,6 +10,7 @@ from sqlalchemy import func, select
 from support.concurrency import at_once
 from support.district import PASSWORD, build_district
 
+from service import auth
 from service.auth import hash_password
 from service.models import LoginThrottle
 from service.timers import run_due_timers
@@ -53,7 +53,7 @@ def test_parallel_wrong_passwords_check_no_more_guesses_than_allowed(app, ctx, r
     assert (status, body["code"]) == (401, "account_locked"), "the right password waits for the lockout to end"
 
 
-def test_a_lockout_says_nothing_about_whether_the_username_exists(client, ctx, real_district):
+def test_a_lockout_says_nothing_about_whether_the_username_exists(client, ctx, real_district, monkeypatch):
     allowed = ctx.settings.login_attempts
     answers = {}
     for name in ("office1", "no_such_user"):
@@ -62,16 +62,33 @@ def test_a_lockout_says_nothing_about_whether_the_username_exists(client, ctx, r
     assert known == unknown, "an unknown username is answered exactly as a known one"
     assert [body["code"] for _, body in known] == ["unauthorized"] * (allowed - 1) + ["account_locked"] * 2
 
-    def took(name, password):
-        started = time.perf_counter()
-        _login(client, name, password)
-        return time.perf_counter() - started
+    # a locked account, known or not, is answered after a full-strength password check, as any other
+    # answer is: the time of an answer tells nothing either
+    strength = hash_password("x").split("$")[3]  # the service's argon2 cost: m=…,t=…,p=…
+    for name in ("leading1", "office1", "no_such_user"):  # wrong password; locked; locked and unknown
+        with password_checks(monkeypatch) as checked:
+            _login(client, name, "wrong")
+        assert checked == [strength], (name, checked)
 
-    # a locked account is answered after a password check too, as long as any other answer
-    wrong = statistics.median(took("leading1", "wrong") for _ in range(3))
-    locked_known = statistics.median(took("office1", "wrong") for _ in range(3))
-    locked_unknown = statistics.median(took("no_such_user", "wrong") for _ in range(3))
-    assert locked_known > wrong / 2 and locked_unknown > wrong / 2, (wrong, locked_known, locked_unknown)
+
+@contextmanager
+def password_checks(monkeypatch):
+    """The cost parameters of each password check the service makes meanwhile (the real argon2
+    hasher does each check)."""
+    checked: list[str] = []
+    real = auth._hasher
+
+    class Counted:
+        def verify(self, hashed, password):
+            checked.append(hashed.split("$")[3])
+            return real.verify(hashed, password)
+
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(auth, "_hasher", Counted())
+        yield checked
 
 
 def test_the_sweep_forgets_names_not_tried_for_the_lockout_window(ctx, client, clock, district):
