@@ -42,8 +42,12 @@ AUDIT_KEY = "test-audit-key"  # the audit log's key in every test's settings
 LIGHT_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 # Under pytest-xdist (-n), the tests of each group run on one worker: the demo district is seeded,
-# and Chromium started, once per run instead of once per worker.
+# and Chromium started, once per run instead of once per worker. The browser tests on the demo
+# district go with the other demo tests, which splits the browser tests between two workers.
 WORKER_GROUPS = {
+    "tests/browser/test_accessibility_everywhere.py": "demo",
+    "tests/browser/test_chinese_everywhere.py": "demo",
+    "tests/browser/test_topbar.py": "demo",
     "tests/browser/": "browser",
     "tests/test_demo.py": "demo",
     "tests/test_hardening.py": "demo",
