@@ -786,10 +786,9 @@ class Engine:
 
     def _index_human_tasks(self, session, instance, workflow, model, now) -> tuple[list[HumanTask], list[str]]:
         ready = {str(t.id): t for t in _ready_human_tasks(workflow)}
-        candidates = workflow.data.get("__candidates__", {})
         open_rows = {r.id: r for r in session.scalars(
             select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.state == "open"))}
-        opened, closed = [], []
+        closed = []
         for task_id, row in open_rows.items():
             if task_id not in ready:
                 closed.append(task_id)
@@ -797,22 +796,8 @@ class Engine:
                 row.state = "completed" if spiff_task is not None and spiff_task.state == TaskState.COMPLETED \
                     else "cancelled"
                 row.completed_at = now
-        for task_id, task in ready.items():
-            if task_id in open_rows:
-                continue
-            spec = task.task_spec
-            role = self.role_for_lane(spec.lane)
-            form = getattr(spec, "form", None)
-            row = HumanTask(
-                id=task_id, instance_id=instance.id, model_key=instance.model_key, bpmn_id=spec.bpmn_id,
-                step=step_of(spec),
-                name=spec.bpmn_name or spec.bpmn_id, lane=spec.lane, role=role, unit_id=instance.unit_id,
-                business_key=instance.business_key, form_key=form.key if form is not None and form.key else None,
-                due_at=self._due_at(task), state="open", created_at=now,
-            )
-            row.candidates = [TaskCandidate(user_id=int(u)) for u in candidates.get(role or "", [])]
-            session.add(row)
-            opened.append(row)
+        opened = [self._task_row(session, instance, workflow, task, task_id, now)
+                  for task_id, task in ready.items() if task_id not in open_rows]
         return opened, closed
 
     def _update_human_tasks(self, session, instance, workflow, open_ids: set[str],
