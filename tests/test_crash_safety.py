@@ -4,7 +4,6 @@ as its own process (`rectiflow run`) over the test's database, SQLite or Postgre
 from __future__ import annotations
 
 import http.client
-import json
 import os
 import signal
 import socket
@@ -12,8 +11,6 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections import Counter
 from pathlib import Path
 
@@ -21,6 +18,7 @@ import pytest
 from sqlalchemy import func, select
 from support.api import round_awaiting_approval, run_jobs
 from support.district import PASSWORD, build_district
+from support.http import call as http_call
 
 from service.models import Case, CommonProblem, RecommendationLetter, Round
 from workflows.tables import HistoryEntry, HumanTask, ProcessInstance
@@ -77,15 +75,7 @@ class Service:
         self.process.wait(10)
 
     def call(self, method: str, path: str, body: dict | None = None, token: str | None = None):
-        request = urllib.request.Request(self.base + path, method=method,
-                                         data=json.dumps(body).encode() if body is not None else None,
-                                         headers={"Content-Type": "application/json",
-                                                  **({"Authorization": f"Bearer {token}"} if token else {})})
-        try:
-            with urllib.request.urlopen(request, timeout=60) as response:
-                return response.status, json.loads(response.read() or b"null")
-        except urllib.error.HTTPError as exc:
-            return exc.code, json.loads(exc.read() or b"null")
+        return http_call(self.base, method, path, body, token)
 
     def token(self, username: str) -> str:
         status, body = self.call("POST", "/auth/token", {"username": username, "password": PASSWORD})

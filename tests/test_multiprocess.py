@@ -9,7 +9,6 @@ scaled mode is for. On either database, sweeps in several threads at once fire e
 what is due), and job runners in several threads run a job once."""
 from __future__ import annotations
 
-import json
 import os
 import signal
 import socket
@@ -17,8 +16,6 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -29,6 +26,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from support.api import publish_round, round_awaiting_approval
 from support.district import PASSWORD, build_district
+from support.http import call as http_call
 
 from service import jobs
 from service.models import Case, CommonProblem, Job, LeaderNotification, SupervisionAction, Unit
@@ -92,15 +90,7 @@ class App(Process):
         raise AssertionError(f"{self.name} did not start: {self.log.read_text()}")
 
     def call(self, method: str, path: str, body: dict | None = None, token: str | None = None):
-        request = urllib.request.Request(self.base + path, method=method,
-                                         data=json.dumps(body).encode() if body is not None else None,
-                                         headers={"Content-Type": "application/json",
-                                                  **({"Authorization": f"Bearer {token}"} if token else {})})
-        try:
-            with urllib.request.urlopen(request, timeout=60) as response:
-                return response.status, json.loads(response.read() or b"null")
-        except urllib.error.HTTPError as exc:
-            return exc.code, json.loads(exc.read() or b"null")
+        return http_call(self.base, method, path, body, token)
 
 
 def _worker(name: str, database_url: str, folder: Path) -> Process:
