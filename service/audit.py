@@ -6,7 +6,8 @@ run 1, 2, 3 … without gaps. Changing, deleting or inserting a row breaks the c
 `verify` (`rectiflow audit verify`) finds without trusting anything the database says.
 
 `record` appends inside the caller's transaction: the entry commits or rolls back with the change
-it describes. `event` appends in a transaction of its own, and `refusals` records a refused
+it describes, and is numbered and sealed as that transaction commits, so concurrent requests wait
+for each other on the chain's head only for the length of a commit. `event` appends in a transaction of its own, and `refusals` records a refused
 request (a wrong password) that way, after its own transaction rolled back.
 
 Entries are kept for the retention (`RECTIFLOW_AUDIT_RETENTION_DAYS`, at least 180 days) and then
@@ -28,6 +29,7 @@ from typing import TYPE_CHECKING, cast
 
 from flask import has_request_context, request
 from sqlalchemy import CursorResult, delete, func, select, true, update
+from sqlalchemy import event as sa_event
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -42,6 +44,7 @@ if TYPE_CHECKING:
 HEAD = 1  # the id of the one head row
 OK, REFUSED = "ok", "refused"
 OUTCOMES = (OK, REFUSED)
+PENDING = "audit_pending"  # the session's entries to seal as it commits
 PRUNED = "audit_pruned"  # the sealed entry that names the base of a prune
 # Requests refused with these statuses are recorded by `refusals`: the caller was not let in or not allowed.
 REFUSAL_STATUSES = (401, 403)
@@ -50,22 +53,42 @@ REFUSAL_STATUSES = (401, 403)
 def record(s: Session, action: str, actor: Principal | str | None = None, target: str | None = None, *,
            outcome: str = OK, detail: dict | None = None, address: str | None = None) -> AuditEntry:
     """Append one entry in the caller's transaction. The address is the request's client, when
-    there is a request. Appends wait for each other on the head row: keep this the last thing a
-    transaction does, so the head is held only until the commit."""
-    key = s.info.get("audit_key") or ""
-    if not key:
+    there is a request. The entry is numbered and sealed as the transaction commits (`seal_pending`):
+    appends wait for each other on the head row, and so hold it only for the commit, not for the
+    whole of the work they describe."""
+    if not s.info.get("audit_key"):
         raise RuntimeError("the audit log has no key: run `rectiflow init-db` once, or set RECTIFLOW_AUDIT_KEY")
-    last_id, last_hash = _take_head(s)
     name = actor if actor is None or isinstance(actor, str) else actor.username
-    entry = AuditEntry(
-        id=last_id + 1, at=_now(s), actor=_clip(name, 80),
-        address=_clip(address or _client_address(), 64), action=action, target=_clip(target, 200), outcome=outcome,
-        detail=detail or {}, prev_hash=last_hash)
-    entry.hash = seal(key, last_hash, entry)
-    s.add(entry)
-    s.execute(update(AuditHead).where(AuditHead.id == HEAD).values(last_id=entry.id, last_hash=entry.hash))
-    s.flush()
+    entry = AuditEntry(actor=_clip(name, 80), address=_clip(address or _client_address(), 64), action=action,
+                       target=_clip(target, 200), outcome=outcome, detail=detail or {})
+    s.info.setdefault(PENDING, []).append(entry)
     return entry
+
+
+@sa_event.listens_for(Session, "before_commit")
+def seal_pending(s: Session) -> None:
+    """Number and seal the entries the transaction appended, in the order it appended them, at the
+    time of the commit, after the last entry of the chain; the head row stays locked until the
+    commit ends."""
+    pending = s.info.pop(PENDING, None)
+    if not pending:
+        return
+    key = s.info["audit_key"]
+    last_id, last_hash = _take_head(s)
+    at = _now(s)
+    for entry in pending:
+        entry.id, entry.at, entry.prev_hash = last_id + 1, at, last_hash
+        entry.hash = seal(key, last_hash, entry)
+        s.add(entry)
+        last_id, last_hash = entry.id, entry.hash
+    s.execute(update(AuditHead).where(AuditHead.id == HEAD).values(last_id=last_id, last_hash=last_hash))
+    s.flush()
+
+
+@sa_event.listens_for(Session, "after_soft_rollback")
+def _forget_pending(s: Session, previous_transaction) -> None:
+    """What a rolled-back transaction appended is not on record: the work it describes did not happen."""
+    s.info.pop(PENDING, None)
 
 
 def event(db: Database, action: str, actor: Principal | str | None = None, target: str | None = None, *,
@@ -217,6 +240,7 @@ def prune(s: Session, key: str, cutoff: datetime, retention_days: int,
     entry = record(s, PRUNED, actor, "audit-log", detail={
         "base_id": upto, "base_hash": base.hash, "count": count, "retention_days": retention_days,
         "cutoff": cutoff.astimezone(UTC).isoformat(timespec="seconds")})
+    seal_pending(s)  # numbered now, for the caller to name
     return Pruned(count, upto, cutoff, entry)
 
 
