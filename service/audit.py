@@ -7,8 +7,9 @@ run 1, 2, 3 … without gaps. Changing, deleting or inserting a row breaks the c
 
 `record` appends inside the caller's transaction: the entry commits or rolls back with the change
 it describes, and is numbered and sealed as that transaction commits, so concurrent requests wait
-for each other on the chain's head only for the length of a commit. `event` appends in a transaction of its own, and `refusals` records a refused
-request (a wrong password) that way, after its own transaction rolled back.
+for each other on the chain's head only for the length of a commit. `event` appends in a
+transaction of its own, and `refusals` records a refused request (a wrong password) that way,
+after its own transaction rolled back.
 
 Entries are kept for the retention (`RECTIFLOW_AUDIT_RETENTION_DAYS`, at least 180 days) and then
 removed by `prune` (`rectiflow audit prune`), from the start of the chain only: the head row keeps
