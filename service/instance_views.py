@@ -35,6 +35,7 @@ class Summary:
     open_tasks: list[HumanTask]
     error_name: str   # the failed element's name as the model writes it ("" when none)
     may_retry: bool   # failed, and the viewer runs such instances
+    operable: bool    # the viewer retries, suspends, resumes and cancels it
 
 
 @dataclass
@@ -82,10 +83,10 @@ def summary(ctx: Context, s: Session, p: Principal, instance: ProcessInstance) -
     open_tasks = s.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.state == "open",
                                                    access.task_visible(p))
                            .order_by(HumanTask.created_at)).all()
-    may_retry = instance.status == "error" and bool(s.scalar(select(exists().where(
-        ProcessInstance.id == instance.id, access.operated_instances(p)))))
+    operable = bool(s.scalar(select(exists().where(ProcessInstance.id == instance.id, access.operated_instances(p)))))
     return Summary(instance, version, unit, case, rnd, list(open_tasks),
-                   ctx.engine.element_name(s, instance, instance.error_element) or "", may_retry)
+                   ctx.engine.element_name(s, instance, instance.error_element) or "",
+                   operable and instance.status == "error", operable)
 
 
 def history(ctx: Context, s: Session, instance: ProcessInstance) -> list[Step]:

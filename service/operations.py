@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from workflows.tables import HumanTask, ModelVersion, ProcessInstance, Timer
+from workflows.tables import HistoryEntry, HumanTask, ModelVersion, ProcessInstance, Timer
 
 from . import access, audit, workflow
 from .auth import Principal
@@ -72,7 +72,7 @@ def list_instances(ctx: Context, s: Session, p: Principal, status: str | None, l
     return [_row(ctx, s, instance, version, unit) for instance, version, unit in rows], total
 
 
-def _operated(p: Principal):
+def _operated(p: Principal) -> Select[ProcessInstance, ModelVersion, str]:
     return (select(ProcessInstance, ModelVersion, Unit.name)
             .join(ModelVersion, ModelVersion.id == ProcessInstance.model_version_id)
             .outerjoin(Unit, Unit.id == ProcessInstance.unit_id)
@@ -102,7 +102,8 @@ def overdue_instances(ctx: Context, s: Session, p: Principal, limit: int = 100) 
                        .order_by(Timer.due_at).limit(limit * 4)).all()
     late: dict[int, Late] = {}
     for instance_id, bpmn_id, name, due_at in tasks:
-        late.setdefault(instance_id, Late("task", bpmn_id, name, due_at))
+        if due_at is not None:  # always: the query asked for due times before the cutoff
+            late.setdefault(instance_id, Late("task", bpmn_id, name, due_at))
     for instance_id, bpmn_id, due_at in timers:
         if instance_id not in late or due_at < late[instance_id].due_at:
             late[instance_id] = Late("timer", bpmn_id, "", due_at)
@@ -119,13 +120,56 @@ def overdue_instances(ctx: Context, s: Session, p: Principal, limit: int = 100) 
     return out
 
 
-def counts(s: Session, p: Principal) -> dict[str, int]:
-    """How many instances the principal operates are in each status."""
+# The operators' page: the instances in one status, those waiting too long, or all of them.
+OVERDUE = "overdue"
+VIEWS = ("error", "suspended", OVERDUE, "running", "completed", "cancelled", "all")
+
+
+@dataclass
+class OperatorPage:
+    view: str
+    rows: list[InstanceRow]
+    total: int
+    counts: dict[str, int]  # per view but "all"
+
+
+def operator_page(ctx: Context, s: Session, p: Principal, view: str, limit: int, offset: int) -> OperatorPage:
+    """One view of the operators' page with every view's count, for its tabs."""
     p.require(*access.INSTANCE_WATCHERS)
-    rows = s.execute(select(ProcessInstance.status, func.count()).where(access.operated_instances(p))
-                     .group_by(ProcessInstance.status))
-    found = dict(rows.all())
-    return {status: found.get(status, 0) for status in INSTANCE_STATUSES}
+    overdue = overdue_instances(ctx, s, p)
+    if view == OVERDUE:
+        rows, total = overdue[offset:offset + limit], len(overdue)
+    else:
+        rows, total = list_instances(ctx, s, p, view if view in INSTANCE_STATUSES else None, limit, offset)
+    found = dict(s.execute(select(ProcessInstance.status, func.count()).where(access.operated_instances(p))
+                           .group_by(ProcessInstance.status)).all())
+    counts = {status: found.get(status, 0) for status in INSTANCE_STATUSES}
+    counts[OVERDUE] = len(overdue)
+    return OperatorPage(view, rows, total, counts)
+
+
+@dataclass
+class Hold:
+    """An instance an operator suspended or cancelled: why, by whom and when (for its case's page)."""
+
+    status: str  # suspended | cancelled
+    reason: str
+    actor: str | None
+    at: datetime | None
+
+
+def hold_of(s: Session, instance_id: int | None) -> Hold | None:
+    """The operator's hold on an instance, None when it runs (or ended by itself)."""
+    if instance_id is None:
+        return None
+    status = s.scalar(select(ProcessInstance.status).where(ProcessInstance.id == instance_id))
+    if status not in ("suspended", "cancelled"):
+        return None
+    entry = s.scalar(select(HistoryEntry).where(HistoryEntry.instance_id == instance_id, HistoryEntry.event == status)
+                     .order_by(HistoryEntry.id.desc()).limit(1))
+    if entry is None:  # held before histories recorded it
+        return Hold(status, "", None, None)
+    return Hold(status, (entry.data or {}).get("reason") or "", entry.actor, entry.at)
 
 
 def failed_count(s: Session, p: Principal) -> int:

@@ -336,6 +336,8 @@ def case_view(c: Context, data: case_reads.CaseFile, reviews: bool = False) -> d
                       "co": data.responsible.get(cid, ("", []))[1]} for cid, title in titles.items()],
         "instance_url": url_for("instances.view", instance_id=case.process_instance_id)
         if case.process_instance_id else None,
+        "hold": {"status": data.hold.status, "reason": data.hold.reason, "at": fmt_time(data.hold.at)}
+        if data.hold else None,
         "filings": [{"filed_by": people.get(f.filed_by, ""), "filed_at": fmt_time(f.filed_at),
                      "comment": f.attest_comment, "result": f.result or "pending",
                      "reviewed_by": people.get(f.reviewed_by, "") if f.reviewed_by else "",

@@ -1,0 +1,213 @@
+"""Operators repair and hold running processes: a timer step broken by a script is retried on the
+fixed version once one is deployed; an instance is suspended, resumed and cancelled with a reason,
+each recorded in its history and the audit log."""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from support.api import liaison, publish_round
+from support.diagrams import poisoned_model
+from support.pages import Pages
+
+from service.models import AuditEntry
+from service.timers import run_due_timers
+from workflows.tables import HistoryEntry, ProcessInstance
+
+
+def _history(ctx, instance_id) -> list[HistoryEntry]:
+    with ctx.db.read() as s:
+        return list(s.scalars(select(HistoryEntry).where(HistoryEntry.instance_id == instance_id)
+                              .order_by(HistoryEntry.id)))
+
+
+def _audited(ctx, action) -> list[AuditEntry]:
+    with ctx.db.read() as s:
+        return list(s.scalars(select(AuditEntry).where(AuditEntry.action == action)))
+
+
+def _move(api, clock, when):
+    clock.move_to(when)
+    api.tokens.clear()
+
+
+def _green_time(case) -> datetime:
+    return datetime.fromisoformat(case["due_at"]) - timedelta(days=20) + timedelta(minutes=1)
+
+
+def test_a_broken_timer_script_fails_stops_retrying_and_runs_on_after_a_fixed_version(ctx, api, district, clock):
+    d = district
+    poisoned_unit = d.units[3]
+    designer = api.as_("designer1")
+    broken = poisoned_model(poisoned_unit)
+    r = designer.post("/process-models", data=broken, content_type="application/xml")
+    assert r.status_code == 201, r.get_json()
+    broken_version = r.get_json()["version"]
+    publish_round(api, d)
+    cases = api.as_("office1").get("/cases", query_string={"limit": 500}).get_json()["items"]
+    case = next(c for c in cases if c["unit_id"] == poisoned_unit)
+    instance_id = case["process_instance_id"]
+
+    _move(api, clock, _green_time(case))
+    run_due_timers(ctx)
+    failed = api.as_("office1").get("/process-instances", query_string={"status": "error"}).get_json()
+    assert [i["id"] for i in failed["items"]] == [instance_id]
+    assert failed["items"][0]["error_element"] == "warn_green"
+    assert failed["items"][0]["version"] == broken_version
+
+    # retried with back-off, then no more: it waits for an operator
+    for _attempt in range(ctx.settings.timer_retries):
+        with ctx.db.read() as s:
+            retry_at = s.get_one(ProcessInstance, instance_id).retry_at
+        assert retry_at is not None
+        _move(api, clock, retry_at + timedelta(seconds=1))
+        run_due_timers(ctx)
+    with ctx.db.read() as s:
+        instance = s.get_one(ProcessInstance, instance_id)
+        assert (instance.status, instance.retry_at) == ("error", None)
+        assert instance.failures == ctx.settings.timer_retries + 1
+    _move(api, clock, clock.now() + timedelta(days=2))
+    run_due_timers(ctx)
+    assert sum(h.event == "failed" for h in _history(ctx, instance_id)) == ctx.settings.timer_retries + 1
+
+    # the designer deploys the fix as a new version; the operator retries and the step runs fixed
+    fixed = re.sub(rb"warned = \{'green': 1 / \(unit_id - \d+\) or True\}", b"warned = {'green': True}  # fixed", broken)
+    assert fixed != broken
+    r = api.as_("designer1").post("/process-models", data=fixed, content_type="application/xml")
+    assert r.status_code == 201, r.get_json()
+    fixed_version = r.get_json()["version"]
+    again = api.as_("office1").post(f"/process-instances/{instance_id}/retry", json={"reason": "脚本已修复"})
+    assert again.status_code == 200, again.get_json()
+    body = again.get_json()
+    assert (body["status"], body["error"], body["version"]) == ("running", None, fixed_version)
+    warning = next(c for c in api.as_("office1").get("/cases", query_string={"limit": 500}).get_json()["items"]
+                   if c["unit_id"] == poisoned_unit)["warning"]
+    assert warning == "green", "the fixed script ran: the instance went on to its green warning"
+    retried = [h for h in _history(ctx, instance_id) if h.event == "retried"]
+    assert retried[-1].actor == "office1"
+    assert retried[-1].data == {"from_version": broken_version, "to_version": fixed_version}
+    (entry,) = _audited(ctx, "instance_retried")
+    assert entry.actor == "office1" and entry.target == f"process_instance:{instance_id}"
+    # the instance goes on: its next timer (the yellow warning) waits on the fixed version
+    with ctx.db.read() as s:
+        assert s.get_one(ProcessInstance, instance_id).status == "running"
+    assert api.as_("office1").get("/process-instances", query_string={"status": "error"}).get_json()["total"] == 0
+
+
+def test_suspend_resume_and_cancel_an_instance_with_a_reason(ctx, api, district, clock):
+    d = district
+    publish_round(api, d)
+    office = api.as_("office1")
+    case = office.get("/cases", query_string={"unit_id": d.units[0]}).get_json()["items"][0]
+    instance_id = case["process_instance_id"]
+    unit = liaison(api, d, 0)
+    (task,) = [t for t in unit.tasks() if t["process_instance_id"] == instance_id]
+
+    r = office.post(f"/process-instances/{instance_id}/suspend", json={})
+    assert r.status_code == 422 and r.get_json()["code"] == "reason_required"
+    r = office.post(f"/process-instances/{instance_id}/suspend", json={"reason": "  "})
+    assert r.status_code == 422 and r.get_json()["code"] == "reason_required"
+    r = office.post(f"/process-instances/{instance_id}/suspend", json={"reason": "单位合并，暂停整改"})
+    assert r.status_code == 200 and r.get_json()["status"] == "suspended"
+    listed = office.get("/process-instances", query_string={"status": "suspended"}).get_json()
+    assert [i["id"] for i in listed["items"]] == [instance_id]
+    assert office.post(f"/process-instances/{instance_id}/suspend", json={"reason": "again"}).status_code == 409
+
+    # its task cannot be completed, its timers do not fire
+    r = unit.post(f"/tasks/{task['id']}/complete", json={"data": {}})
+    assert r.status_code == 409 and r.get_json()["code"] == "instance_suspended"
+    _move(api, clock, _green_time(case))
+    run_due_timers(ctx)
+    assert api.as_("office1").get(f"/cases/{case['id']}").get_json()["warning"] == "none"
+
+    # resumed: the timer that fell due meanwhile fires
+    r = api.as_("office1").post(f"/process-instances/{instance_id}/resume")
+    assert r.status_code == 200 and r.get_json()["status"] == "running"
+    assert api.as_("office1").get(f"/cases/{case['id']}").get_json()["warning"] == "green"
+    assert api.as_("office1").post(f"/process-instances/{instance_id}/resume").get_json()["code"] == \
+        "instance_not_suspended"
+
+    # cancelled: its open task leaves the unit's inbox, the case shows it
+    office = api.as_("office1")
+    r = office.post(f"/process-instances/{instance_id}/cancel", json={})
+    assert r.status_code == 422 and r.get_json()["code"] == "reason_required"
+    r = office.post(f"/process-instances/{instance_id}/cancel", json={"reason": "单位已撤销"})
+    assert r.status_code == 200 and r.get_json()["status"] == "cancelled"
+    assert not [t for t in liaison(api, d, 0).tasks() if t["process_instance_id"] == instance_id]
+    r = office.post(f"/process-instances/{instance_id}/cancel", json={"reason": "again"})
+    assert r.status_code == 409 and r.get_json()["code"] == "instance_ended"
+    assert [i["id"] for i in office.get("/process-instances", query_string={"status": "cancelled"})
+            .get_json()["items"]] == [instance_id]
+
+    events = [(h.event, h.actor, (h.data or {}).get("reason")) for h in _history(ctx, instance_id)
+              if h.event in ("suspended", "resumed", "cancelled")]
+    assert events == [("suspended", "office1", "单位合并，暂停整改"), ("resumed", "office1", None),
+                      ("cancelled", "office1", "单位已撤销")]
+    for action in ("instance_suspended", "instance_resumed", "instance_cancelled"):
+        (entry,) = _audited(ctx, action)
+        assert entry.actor == "office1" and entry.target == f"process_instance:{instance_id}"
+
+    pages = Pages(api.client)
+    pages.login("office1")
+    html = pages.get(f"/cases/{case['id']}").get_data(as_text=True)
+    assert "流程已被终止" in html and "单位已撤销" in html
+
+    # units and leaders may not hold or end the district's processes
+    assert liaison(api, d, 1).post(f"/process-instances/{instance_id}/suspend",
+                                   json={"reason": "x"}).status_code == 403
+    assert office.get("/process-instances", query_string={"status": "stuck"}).status_code == 400
+
+
+def test_a_designer_makes_an_earlier_version_current_and_retires_one(ctx, api, district):
+    d = district
+    designer = api.as_("designer1")
+    versions = designer.get("/process-models/unit_rectification/versions").get_json()["items"]
+    first = versions[-1]["version"]
+    assert versions[-1]["current"] is True
+    r = designer.post("/process-models", data=poisoned_model(d.units[3]), content_type="application/xml")
+    second = r.get_json()["version"]
+    publish_round(api, d)  # every case starts on the new version
+    versions = {v["version"]: v for v in designer.get("/process-models/unit_rectification/versions")
+                .get_json()["items"]}
+    assert versions[second]["current"] and not versions[first]["current"]
+    assert versions[second]["instances"]["running"] == len(d.units)
+    assert versions[first]["instances"]["running"] == 0
+    office = api.as_("office1")
+    on_second = office.get("/process-instances", query_string={"process_model": "unit_rectification",
+                                                               "version": second}).get_json()
+    assert on_second["total"] == len(d.units) and {i["version"] for i in on_second["items"]} == {second}
+    assert office.get("/process-instances", query_string={"version": second}).status_code == 400
+
+    # back to the first version: new instances start from it, running ones keep theirs
+    assert office.put("/process-models/unit_rectification/current", json={"version": first}).status_code == 403
+    r = designer.put("/process-models/unit_rectification/current", json={"version": first})
+    assert r.status_code == 200 and r.get_json()["current"] is True
+    with ctx.db.read() as s:
+        assert ctx.engine.registry.current_id(s, "unit_rectification") is not None
+    assert designer.put("/process-models/unit_rectification/current", json={"version": 99}).status_code == 404
+    assert designer.put("/process-models/unit_rectification/current", json={}).status_code == 422
+
+    # the current version is retired only with another chosen in its place
+    r = designer.post(f"/process-models/unit_rectification/versions/{first}/retire")
+    assert r.status_code == 409 and r.get_json()["code"] == "version_is_current"
+    r = designer.post(f"/process-models/unit_rectification/versions/{second}/retire")
+    assert r.status_code == 200 and r.get_json()["retired_at"] and not r.get_json()["current"]
+    r = designer.post(f"/process-models/unit_rectification/versions/{first}/retire", json={"current_version": second})
+    assert r.status_code == 200
+    versions = {v["version"]: v for v in designer.get("/process-models/unit_rectification/versions")
+                .get_json()["items"]}
+    assert versions[second]["current"] and versions[second]["retired_at"] is None, "made current: back in use"
+    assert versions[first]["retired_at"] and not versions[first]["current"]
+    assert [e.target for e in _audited(ctx, "model_version_made_current")] == [
+        f"model:unit_rectification:{first}", f"model:unit_rectification:{second}"]
+    assert [e.target for e in _audited(ctx, "model_version_retired")] == [
+        f"model:unit_rectification:{second}", f"model:unit_rectification:{first}"]
+    # a new instance starts from the current version, never a retired one
+    round2 = publish_round(api, d)
+    cases = office.get("/cases", query_string={"round_id": round2, "limit": 500}).get_json()["items"]
+    ids = {c["process_instance_id"] for c in cases}
+    with ctx.db.read() as s:
+        current_id = ctx.engine.registry.current_id(s, "unit_rectification")
+        assert {i.model_version_id for i in s.scalars(select(ProcessInstance).where(ProcessInstance.id.in_(ids)))} \
+            == {current_id}
