@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from playwright.sync_api import expect
 from sqlalchemy import select
+from support.axe import violations
 from support.browser import PHONE, assert_translated
 from support.rounds import publish_round
 
@@ -37,7 +38,10 @@ def test_an_operator_suspends_resumes_and_cancels_an_instance(live_app, live_ser
         row = page.locator("tbody tr").filter(has_text=f"#{late.process_instance_id}")
         expect(row).to_contain_text("任务应于")
         assert_translated(page)
+        row.get_by_text(f"处理 #{late.process_instance_id}").click()  # the forms unfolded, for axe too
+        assert violations(page) == []
         shoot(page, f"operators-overdue-{suffix}", full_page=True)
+        row.get_by_text(f"处理 #{late.process_instance_id}").click()
 
     # suspend without a reason: the browser asks for one; with one, the instance is held
     page.get_by_role("link", name="运行中").click()
@@ -97,10 +101,12 @@ def test_a_designer_makes_an_earlier_version_current_after_confirming(live_app, 
         page.goto(f"{live_server}/designer/models/unit_rectification/versions")
         expect(page.get_by_role("heading", level=1)).to_contain_text("的版本")
         assert_translated(page)
+        assert violations(page) == []
         shoot(page, f"designer-versions-{suffix}", full_page=True)
 
     page.get_by_role("row").filter(has_text=f"第 {earlier} 版").get_by_role("link", name="设为当前版本…").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text(f"将第 {earlier} 版设为当前版本？")
+    assert violations(page) == []
     shoot(page, "designer-version-confirm-phone", full_page=True)
     page.get_by_role("button", name="确定设为当前版本").click()
     expect(page.locator(".flash")).to_contain_text(f"第 {earlier} 版已设为当前版本")
