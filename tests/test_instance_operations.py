@@ -211,3 +211,37 @@ def test_a_designer_makes_an_earlier_version_current_and_retires_one(ctx, api, d
         current_id = ctx.engine.registry.current_id(s, "unit_rectification")
         assert {i.model_version_id for i in s.scalars(select(ProcessInstance).where(ProcessInstance.id.in_(ids)))} \
             == {current_id}
+
+
+def test_the_pages_refuse_an_act_without_a_reason_and_designers_alone_choose_versions(ctx, api, district):
+    d = district
+    publish_round(api, d)
+    case = api.as_("office1").get("/cases", query_string={"unit_id": d.units[0]}).get_json()["items"][0]
+    instance_id = case["process_instance_id"]
+    pages = Pages(api.client)
+    pages.login("office1")
+    listing = pages.text("/instances/?status=running")
+    assert f'action="/instances/{instance_id}/suspend"' in listing and "挂起原因" in listing
+    r = pages.post(f"/instances/{instance_id}/cancel", {"reason": " ", "back": "/instances/?status=running"},
+                   token_from="/instances/")
+    assert r.status_code == 302 and r.headers["Location"].endswith("/instances/?status=running")
+    assert "请填写理由" in pages.text("/instances/?status=running")
+    with ctx.db.read() as s:
+        assert s.get_one(ProcessInstance, instance_id).status == "running"
+    r = pages.post(f"/instances/{instance_id}/suspend", {"reason": "核实情况", "back": "https://example.com/"},
+                   token_from="/instances/")
+    assert r.headers["Location"].endswith(f"/instances/{instance_id}"), "never back to another site"
+    assert "已挂起" in pages.text(f"/instances/{instance_id}")
+
+    # the office reads the versions page without its buttons, and may not post them
+    versions = pages.text("/designer/models/unit_rectification/versions")
+    assert "当前版本" in versions and "设为当前版本…" not in versions
+    assert pages.post("/designer/models/unit_rectification/versions/1/retire", {},
+                      token_from="/designer/").status_code == 403
+    designer = Pages(api.client.application.test_client())
+    designer.login("designer1")
+    confirm = designer.text("/designer/models/unit_rectification/versions/1/retire")
+    assert "这是当前版本" in confirm
+    r = designer.post("/designer/models/unit_rectification/versions/1/retire", {}, token_from="/designer/")
+    assert r.status_code == 302
+    assert "请先将其他版本设为当前版本再停用" in designer.text("/designer/models/unit_rectification/versions")
