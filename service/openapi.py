@@ -420,8 +420,9 @@ def document() -> dict:
                                              ASSIGN_REQUEST, "201", returns=LISTING)},
         "/rounds/{id}/experts/{expert_id}": {"delete": _op("Take an expert off a round (office)", "pools",
                                                            ok="204", returns=None)},
-        "/process-instances": {"get": _op("Process instances the caller runs, failed first (office, designers); "
-                                          "status=running|error|suspended|completed|cancelled; process_model= and version= (operators)",
+        "/process-instances": {"get": _op("Process instances the caller runs, failed first (operators); "
+                                          "status=running|error|suspended|completed|cancelled; process_model= "
+                                          "and version=",
                                           "operations", returns=LISTING)
                                | {"parameters": paging + query(status={"enum": list(INSTANCE_STATUSES)},
                                                                process_model={"type": "string"},
