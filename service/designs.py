@@ -105,6 +105,8 @@ def retire(ctx: Context, s: Session, p: Principal, key: str, version: int, curre
 
 
 def deploy(ctx: Context, s: Session, p: Principal, xml: bytes) -> tuple[ModelVersion, bool]:
+    """A new version, current at once; a diagram deployed already is not a new version, but it is
+    made current again (a designer taking back a change deploys the earlier diagram)."""
     p.require(*access.DESIGNERS)
     if len(xml) > ctx.settings.max_bpmn_kb * 1024:
         raise TooLarge(f"a BPMN file may be at most {ctx.settings.max_bpmn_kb} KB", code="bpmn_too_large",
@@ -116,6 +118,8 @@ def deploy(ctx: Context, s: Session, p: Principal, xml: bytes) -> tuple[ModelVer
         version, created = ctx.engine.deploy(s, xml, deployed_by=p.username)
     except DeployError as exc:
         raise Unprocessable("the diagram cannot be deployed", exc.errors, code="deploy_refused") from exc
+    if not created:  # a designer deploying an earlier version's diagram again means it to run now
+        make_current(ctx, s, p, version.key, version.version)
     audit.record(s, "model_deployed", p, f"model:{version.key}:{version.version}", detail={"created": created})
     return version, created
 

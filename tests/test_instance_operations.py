@@ -8,8 +8,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from support.api import liaison, publish_round
-from support.diagrams import poisoned_model
+from support.diagrams import poisoned_model, with_script
 from support.pages import Pages
+from support.returns import unit_case
 
 from service.models import AuditEntry
 from service.timers import run_due_timers
@@ -245,3 +246,36 @@ def test_the_pages_refuse_an_act_without_a_reason_and_designers_alone_choose_ver
     r = designer.post("/designer/models/unit_rectification/versions/1/retire", {}, token_from="/designer/")
     assert r.status_code == 302
     assert "请先将其他版本设为当前版本再停用" in designer.text("/designer/models/unit_rectification/versions")
+
+
+def test_a_script_that_fails_after_a_task_is_kept_on_the_instance_and_repaired_by_a_retry(ctx, api, district):
+    """The person is told the step failed and their task stays open; the operators see the instance
+    in error at the script; after a fixed version and a retry, the same completion goes through."""
+    d = district
+    designer = api.as_("designer1")
+    r = designer.post("/process-models", data=with_script("unit_rectification", "mark_self_checked",
+                                                          "self_checked = 1 / 0 or True"),
+                      content_type="application/xml")
+    assert r.status_code == 201, r.get_json()
+    uc = unit_case(api, d)
+    unit = api.as_(uc.liaison)
+    (task,) = unit.tasks(bpmn_id="self_check")
+    data = {"items": [{"common_problem_id": c, "applicable": True, "problems_found": 1, "findings": "合同未审核"}
+                      for c in uc.commons]}
+    r = unit.post(f"/tasks/{task['id']}/complete", json={"data": data})
+    assert r.status_code == 422 and r.get_json()["code"] == "workflow_failed"
+    assert [t["id"] for t in unit.tasks(bpmn_id="self_check")] == [task["id"]], "nothing of the step was saved"
+    failed = api.as_("office1").get("/process-instances", query_string={"status": "error"}).get_json()["items"]
+    assert [(i["id"], i["error_element"], i["retry_at"]) for i in failed] == [
+        (task["process_instance_id"], "mark_self_checked", None)], "kept for an operator, not retried by itself"
+
+    # the fix takes the change back: the shipped diagram, deployed again, is current again
+    fixed = with_script("unit_rectification", "mark_self_checked", "self_checked = True")
+    r = designer.post("/process-models", data=fixed, content_type="application/xml")
+    assert r.status_code == 200 and r.get_json()["created"] is False
+    versions = designer.get("/process-models/unit_rectification/versions").get_json()["items"]
+    assert [v["version"] for v in versions if v["current"]] == [r.get_json()["version"]]
+    again = api.as_("office1").post(f"/process-instances/{task['process_instance_id']}/retry")
+    assert again.status_code == 200 and again.get_json()["status"] == "running"
+    unit.complete(task["id"], data)
+    assert unit.tasks(bpmn_id="rectify"), "the unit goes on to rectify"

@@ -343,6 +343,9 @@ class Engine:
             raise WorkflowFailure(str(exc), task.task_spec.bpmn_id, _failure_code(exc)) from exc
         events = [StepEvent("task_completed", task.task_spec.bpmn_id, task.task_spec.bpmn_name,
                             datacopy.deepcopy(data), step_of(task.task_spec))]
+        if instance.status == "error" and session.scalar(select(Timer.id).where(
+                Timer.instance_id == instance.id, Timer.due_at <= self.clock.now()).limit(1)) is None:
+            self._clear_failure(instance)  # what failed was a completion, and one has gone through now
         self._history(session, instance, "task_completed", actor, task.task_spec.bpmn_id,
                       task.task_spec.bpmn_name, task_id, data)
         events += self._run(workflow, model)
@@ -417,19 +420,24 @@ class Engine:
         return session.scalar(select(ProcessInstance.id).where(*mine).with_for_update(skip_locked=True)) is not None
 
     def record_failure(self, session: Session, instance_id: int, message: str, element_id: str | None,
-                       now: datetime | None = None, code: str = "workflow_failed") -> ProcessInstance:
-        """Mark an instance whose timer step failed: its error, the element, and when to try again.
+                       now: datetime | None = None, code: str = "workflow_failed",
+                       timed: bool = True) -> ProcessInstance:
+        """Mark an instance whose step failed: its error, the element, and (a timer step, `timed`)
+        when to try again; a step a person's completion ran is not retried by itself: the person
+        completes again once the model is fixed (and an operator's retry moved it onto the fix).
 
         Runs in a transaction of its own, after the failed one rolled back, so the failure is
         kept although nothing of the step is.
         """
         now = now or self.clock.now()
         instance = self._lock(session, instance_id)
+        if instance.status not in ("running", "error"):
+            return instance  # suspended or ended meanwhile: nothing of it runs
         instance.failures = (instance.failures or 0) + 1
         instance.status, instance.error, instance.error_element = "error", message[:4000], element_id
         instance.error_code = code
         left = self.timer_retries - instance.failures
-        instance.retry_at = now + self.retry_base * 2 ** (instance.failures - 1) if left >= 0 else None
+        instance.retry_at = now + self.retry_base * 2 ** (instance.failures - 1) if timed and left >= 0 else None
         self._history(session, instance, "failed", None, element_id, self.element_name(session, instance, element_id),
                       None, {
             "code": code, "message": message[:4000], "attempt": instance.failures,

@@ -122,7 +122,7 @@ def js_messages() -> dict:
                             "instances keep their version. A deployment cannot be taken back."),
         "deploy_cancelled": _("Not deployed."),
         "deployed": js_text(_("Deployed: %(key)s version %(version)s.")),
-        "unchanged": js_text(_("Unchanged: still %(key)s version %(version)s.")),
+        "unchanged": js_text(_("Deployed already as %(key)s version %(version)s; it is the current version again.")),
         "deploy_refused": js_counted(lambda k: ngettext(
             "Deployment refused: %(n)s problem.", "Deployment refused: %(n)s problems.", k, n="{n}")),
         "new_label": js_text(_("New diagram %(key)s (not deployed)")),
