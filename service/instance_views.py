@@ -67,6 +67,8 @@ def instance_view(ctx: Context, s: Session, p: Principal, instance_id: int) -> I
     instance = get_instance(s, p, instance_id)
     states = ctx.engine.element_states(s, instance) if instance.state else {"completed": [], "active": [],
                                                                             "waiting": []}
+    if instance.status == "cancelled":  # its state is kept as it stood, but nothing of it waits any more
+        states = {**states, "active": [], "waiting": []}
     facts = summary(ctx, s, p, instance)
     round_id = facts.case.round_id if facts.case else facts.round.id if facts.round else None
     titles = dict(s.execute(select(CommonProblem.id, CommonProblem.title)

@@ -76,10 +76,14 @@ def test_an_operator_suspends_resumes_and_cancels_an_instance(live_app, live_ser
     # the case shows it; the history on the instance's page names who and why
     page.goto(f"{live_server}/cases/{held.id}")
     expect(page.get_by_role("status").filter(has_text="流程已被终止")).to_contain_text("单位已撤销")
+    expect(page.get_by_role("button", name="催办")).to_have_count(0)  # nothing of it goes on
+    shoot(page, "case-cancelled-phone", full_page=True)
     page.goto(f"{live_server}/instances/{held.process_instance_id}")
     expect(page.locator(".rf-history")).to_contain_text("单位合并，暂停整改")
     expect(page.locator(".rf-history")).to_contain_text("单位已撤销")
     assert_translated(page)
+    expect(page.locator(".rf-legend")).to_contain_text("进行中 (0)")
+    shoot(page, "instance-cancelled-phone", full_page=True)
 
     desktop = guard.watch(new_context().new_page())
     sign_in(desktop, "office1")
