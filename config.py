@@ -141,6 +141,9 @@ class Settings:
     schema_upgrade: bool = field(default_factory=lambda: _bool("SCHEMA_UPGRADE", True))
     # A failing timer step is tried again after 1, 2, 4, ... minutes this many times, then waits for the office.
     timer_retries: int = field(default_factory=lambda: _int("TIMER_RETRIES", 5))
+    # An instance whose open task or timer is this many hours past due is listed on the operators'
+    # page as waiting longer than expected.
+    stuck_hours: int = field(default_factory=lambda: _int("STUCK_HOURS", 24))
     login_attempts: int = field(default_factory=lambda: _int("LOGIN_ATTEMPTS", 5))
     lockout_minutes: int = field(default_factory=lambda: _int("LOCKOUT_MINUTES", 15))
     # Accounts holding a role in access.TOTP_REQUIRED_ROLES must enrol a second factor (a TOTP
@@ -188,6 +191,8 @@ class Settings:
             raise SettingsError("need 0 < RECTIFLOW_YELLOW_DAYS < RECTIFLOW_GREEN_DAYS < RECTIFLOW_DEADLINE_DAYS")
         if self.timer_retries < 0:
             raise SettingsError("RECTIFLOW_TIMER_RETRIES must be zero or more")
+        if self.stuck_hours < 1:
+            raise SettingsError("RECTIFLOW_STUCK_HOURS must be positive")
         if self.talk_days < 1 or self.recheck_days < 1 or self.plan_days < 1 or self.reply_days < 1:
             raise SettingsError("RECTIFLOW_TALK_DAYS, RECTIFLOW_RECHECK_DAYS, RECTIFLOW_PLAN_DAYS and "
                                 "RECTIFLOW_REPLY_DAYS must be positive")

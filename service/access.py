@@ -39,8 +39,9 @@ ROLE_ONLY = ("office", "leading_group", "discipline")
 # Clue hand-overs are seen only by those who act on them, never by the district-wide readers.
 RESTRICTED_MODELS = ("clue_handover",)
 UNIT_SCOPED = ("unit_liaison", "unit_head", "department")
-# Those who run the district's processes: they see failed instances and try them again.
-OPERATORS = ("office", "designer")
+# Those who run the district's processes: they see failed, suspended and late instances, retry,
+# suspend, resume and cancel them (the operators' page lists instances, not case content).
+OPERATORS = ("office", "designer", "admin")
 # ... and the discipline commission, for the clue hand-overs it alone acts on.
 INSTANCE_WATCHERS = (*OPERATORS, "discipline")
 OFFICE = ("office",)                                   # rounds, lists, cases, supervision, expert pool
@@ -307,6 +308,11 @@ def operated_instances(p: Principal):
 
 def may_operate(p: Principal) -> bool:
     return p.has(*INSTANCE_WATCHERS)
+
+
+def may_choose_versions(p: Principal) -> bool:
+    """Whether the principal makes a model version current or retires one (the office only reads them)."""
+    return p.has(*DESIGNERS)
 
 
 # ---------------------------------------------------------------- clues, notices, letters

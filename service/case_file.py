@@ -25,6 +25,7 @@ from . import (
     instance_views,
     letters,
     notices,
+    operations,
     residents,
     rounds,
     targets,
@@ -79,6 +80,7 @@ class CaseFile:
     documents: list[Document] = field(default_factory=list)  # 整改报告, 督办函, 谈话提醒记录, 巡察建议书
     # each common problem's lead department and co-responsible departments (协同责任部门), by name
     responsible: dict[int, tuple[str, list[str]]] = field(default_factory=dict)
+    hold: operations.Hold | None = None  # its process suspended or cancelled by an operator
 
 
 @dataclass
@@ -129,9 +131,12 @@ def case_file(s: Session, p: Principal, case_id: int) -> CaseFile:
                           [departments.get(d, "") for d in c.co_department_ids]) for c in sent}
     rnd = s.get(Round, case.round_id)
     removable = evidence.removable_ids(s, case, list(files)) if access.may_upload_evidence(p, case) else set()
+    hold = operations.hold_of(s, case.process_instance_id)
+    # a case whose process was cancelled is neither urged nor given more time: nothing of it goes on
+    actions = frozenset() if hold is not None and hold.status == "cancelled" else case_actions(s, p, case, requests)
     return CaseFile(case, unit_name(s, case.unit_id), rnd.name if rnd else "", titles, list(checks), list(items),
                     list(files), list(filings), people, removable, instructions, comments, history, departments,
-                    case_actions(s, p, case, requests), requests, documents.of_case(s, case), responsible)
+                    actions, requests, documents.of_case(s, case), responsible, hold)
 
 
 def case_actions(s: Session, p: Principal, case: Case, requests: list[ExtensionRequest] | None = None) -> frozenset[str]:

@@ -35,6 +35,7 @@ class Summary:
     open_tasks: list[HumanTask]
     error_name: str   # the failed element's name as the model writes it ("" when none)
     may_retry: bool   # failed, and the viewer runs such instances
+    operable: bool    # the viewer retries, suspends, resumes and cancels it
 
 
 @dataclass
@@ -66,6 +67,8 @@ def instance_view(ctx: Context, s: Session, p: Principal, instance_id: int) -> I
     instance = get_instance(s, p, instance_id)
     states = ctx.engine.element_states(s, instance) if instance.state else {"completed": [], "active": [],
                                                                             "waiting": []}
+    if instance.status == "cancelled":  # its state is kept as it stood, but nothing of it waits any more
+        states = {**states, "active": [], "waiting": []}
     facts = summary(ctx, s, p, instance)
     round_id = facts.case.round_id if facts.case else facts.round.id if facts.round else None
     titles = dict(s.execute(select(CommonProblem.id, CommonProblem.title)
@@ -82,10 +85,10 @@ def summary(ctx: Context, s: Session, p: Principal, instance: ProcessInstance) -
     open_tasks = s.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.state == "open",
                                                    access.task_visible(p))
                            .order_by(HumanTask.created_at)).all()
-    may_retry = instance.status == "error" and bool(s.scalar(select(exists().where(
-        ProcessInstance.id == instance.id, access.operated_instances(p)))))
+    operable = bool(s.scalar(select(exists().where(ProcessInstance.id == instance.id, access.operated_instances(p)))))
     return Summary(instance, version, unit, case, rnd, list(open_tasks),
-                   ctx.engine.element_name(s, instance, instance.error_element) or "", may_retry)
+                   ctx.engine.element_name(s, instance, instance.error_element) or "",
+                   operable and instance.status == "error", operable)
 
 
 def history(ctx: Context, s: Session, instance: ProcessInstance) -> list[Step]:

@@ -34,6 +34,16 @@ def _op(summary: str, tag: str, body: dict | None = None, ok: str = "200", publi
     return op
 
 
+REASON_REQUEST = {"type": "object", "additionalProperties": False,
+                  "properties": {"reason": {"type": ["string", "null"], "maxLength": 500}}}
+
+
+def _optional_body(op: dict) -> dict:
+    """An operation whose request body may be left out."""
+    op["requestBody"]["required"] = False
+    return op
+
+
 def _storable(schema: dict) -> dict:
     """A request schema as the service takes it: its integers within what the databases hold, and a
     free-form object's values storable JSON (validation.check_value refuses the rest as invalid_body)."""
@@ -253,7 +263,18 @@ def document() -> dict:
                         {"type": "string"}, "201", content_type="application/xml", returns=DEPLOYED,
                         also={"200": {"description": "the same diagram is deployed already",
                                       "content": {"application/json": {"schema": DEPLOYED}}}})},
-        "/process-models/{key}/versions": {"get": _op("Versions of a model", "models", returns=LISTING)},
+        "/process-models/{key}/versions": {"get": _op(
+            "Versions of a model, each with current, retired_at and its instances per status", "models",
+            returns=LISTING)},
+        "/process-models/{key}/current": {"put": _op(
+            "Make a deployed version current: new instances start from it (designers)", "models",
+            {"type": "object", "required": ["version"], "additionalProperties": False,
+             "properties": {"version": {"type": "integer", "minimum": 1}}})},
+        "/process-models/{key}/versions/{version}/retire": {"post": _optional_body(_op(
+            "Retire a version: no new instance starts from it; the current one only with current_version "
+            "naming its replacement (409 version_is_current) (designers)", "models",
+            {"type": "object", "additionalProperties": False,
+             "properties": {"current_version": {"type": ["integer", "null"], "minimum": 1}}}))},
         "/process-models/{key}/versions/{version}": {"get": _op("One version's metadata", "models")},
         "/process-models/{key}/versions/{version}/bpmn": {"get": _op("The BPMN XML as deployed", "models",
                                                                      returns={"type": "string"},
@@ -399,10 +420,24 @@ def document() -> dict:
                                              ASSIGN_REQUEST, "201", returns=LISTING)},
         "/rounds/{id}/experts/{expert_id}": {"delete": _op("Take an expert off a round (office)", "pools",
                                                            ok="204", returns=None)},
-        "/process-instances": {"get": _op("Process instances the caller runs, failed first (office, designers); "
-                                          "status=running|error|completed", "operations", returns=LISTING)
-                               | {"parameters": paging + query(status={"enum": list(INSTANCE_STATUSES)})}},
-        "/process-instances/{id}/retry": {"post": _op("Try a failed instance's timed step again now", "operations")},
+        "/process-instances": {"get": _op("Process instances the caller runs, failed first (operators); "
+                                          "status=running|error|suspended|completed|cancelled; process_model= "
+                                          "and version=",
+                                          "operations", returns=LISTING)
+                               | {"parameters": paging + query(status={"enum": list(INSTANCE_STATUSES)},
+                                                               process_model={"type": "string"},
+                                                               version={"type": "integer", "minimum": 1})}},
+        "/process-instances/{id}/retry": {"post": _optional_body(_op(
+            "Try a failed instance's timed step again now; on the current version when a fix deployed since "
+            "changes no element or flow (operators)", "operations", REASON_REQUEST))},
+        "/process-instances/{id}/suspend": {"post": _op(
+            "Hold an instance: its tasks cannot be completed (409 instance_suspended) and its timers wait; "
+            "422 reason_required without a reason (operators)", "operations", REASON_REQUEST)},
+        "/process-instances/{id}/resume": {"post": _optional_body(_op(
+            "Let a suspended instance go on; timers due meanwhile fire (operators)", "operations", REASON_REQUEST))},
+        "/process-instances/{id}/cancel": {"post": _op(
+            "End an instance: its open tasks leave every inbox; 422 reason_required without a reason (operators)",
+            "operations", REASON_REQUEST)},
         "/audit-log": {"get": _op("The audit log, newest first (audit administrator); action=, actor=, "
                                   "outcome=ok|refused, from= and to= (days, YYYY-MM-DD, in the configured zone, "
                                   "both included); format=xlsx|csv downloads every matching entry (at most 20,000; "

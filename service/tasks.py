@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from workflows.engine import WorkflowFailure
 from workflows.tables import HumanTask
 
 from . import access, audit, drafts, jobs, workflow, workflow_events
@@ -83,6 +84,25 @@ def complete_and_follow(ctx: Context, s: Session, p: Principal, task_id: str, da
         return Completion(items)
     job = jobs.job_row(s, started[-1])
     return Completion(items, job.id, job.round_id)
+
+
+def submit(ctx: Context, p: Principal, task_id: str, data: dict) -> Completion:
+    """`complete_and_follow` in a transaction of its own. When the model itself fails (a script or
+    expression after the task), the person is told, and the failure is kept on the instance, as a
+    failed timer step is, for the operators to see and retry once the model is fixed."""
+    try:
+        return ctx.db.transaction(lambda s: complete_and_follow(ctx, s, p, task_id, data))
+    except WorkflowFailure as exc:
+        _keep_failure(ctx, task_id, exc)
+        raise
+
+
+def _keep_failure(ctx: Context, task_id: str, failure: WorkflowFailure) -> None:
+    def record(s: Session) -> None:
+        instance_id = s.scalar(select(HumanTask.instance_id).where(HumanTask.id == task_id))
+        if instance_id is not None:
+            ctx.engine.record_failure(s, instance_id, str(failure), failure.element_id, code=failure.code, timed=False)
+    ctx.db.transaction(record)
 
 
 def complete(ctx: Context, s: Session, p: Principal, task_id: str, data: dict) -> list[dict]:

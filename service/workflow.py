@@ -87,6 +87,22 @@ def deliver_message(ctx: Context, s: Session, p: Principal | None, name: str, ke
     return results
 
 
+def suspend(ctx: Context, s: Session, p: Principal, instance_id: int, reason: str) -> ProcessInstance:
+    """Nothing runs: the instance's tasks and timers wait (no events to apply)."""
+    return ctx.engine.suspend(s, instance_id, p.username, reason)
+
+
+def resume(ctx: Context, s: Session, p: Principal, instance_id: int, reason: str | None) -> ProcessInstance:
+    return ctx.engine.resume(s, instance_id, p.username, reason)
+
+
+def cancel(ctx: Context, s: Session, p: Principal, instance_id: int, reason: str) -> RunResult:
+    """The instance ends where it stands; the notices of the tasks it closed are read."""
+    result = ctx.engine.cancel(s, instance_id, p.username, reason)
+    _dispatch(ctx, s, p, result)
+    return result
+
+
 def _dispatch(ctx: Context, s: Session, p: Principal | None, result: RunResult,
               roster: Roster | None = None) -> None:
     # Imported here: the handlers live in the modules that call this one (publishing a round starts cases).

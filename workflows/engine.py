@@ -44,6 +44,7 @@ from .tables import (
     HistoryEntry,
     HumanTask,
     MessageSubscription,
+    ModelVersion,
     PlainState,
     ProcessInstance,
     TaskCandidate,
@@ -89,6 +90,22 @@ class InstanceNotFailed(EngineError):
     code = "instance_not_failed"
 
 
+class InstanceSuspended(EngineError):
+    """Suspended by an operator: nothing of it moves (tasks, timers) until it is resumed."""
+
+    code = "instance_suspended"
+
+
+class InstanceNotSuspended(EngineError):
+    code = "instance_not_suspended"
+
+
+class InstanceEnded(EngineError):
+    """Completed or cancelled: there is nothing left to suspend, resume or cancel."""
+
+    code = "instance_ended"
+
+
 class InvalidTaskData(EngineError):
     status, code = 422, "invalid_task_data"
 
@@ -124,7 +141,7 @@ def _failure_code(exc: BaseException) -> str:
 class StepEvent:
     """Something the workflow did in one call that the service may act on."""
 
-    kind: str  # task_completed | timer_fired | instance_completed
+    kind: str  # task_completed | timer_fired | instance_completed | instance_cancelled
     bpmn_id: str | None
     name: str | None
     data: dict = field(default_factory=dict)
@@ -180,6 +197,15 @@ def _engine_work_left(workflow: BpmnWorkflow) -> bool:
     tree, which `do_engine_steps` begins with even when there is nothing to do, costs far more)."""
     return any(t.state == TaskState.READY and not t.task_spec.manual
                for wf in [workflow, *workflow.subprocesses.values()] for t in wf.tasks.values())
+
+
+def _shape(model: LoadedModel) -> tuple:
+    """The elements and flows of a model version, what a serialized state is read against; the
+    scripts, expressions, names and forms inside the elements are left out."""
+    return tuple(sorted(
+        (name, tuple(sorted((ts.name, type(ts).__name__, tuple(sorted(o.name for o in ts.outputs)))
+                            for ts in spec.task_specs.values())))
+        for name, spec in [("", model.spec), *model.subprocess_specs.items()]))
 
 
 def _may_fire(now: datetime) -> ColumnElement[bool]:
@@ -242,7 +268,7 @@ class Engine:
     def start(self, session: Session, key: str, data: dict, *, unit_id: int | None = None,
               business_key: str | None = None, actor: str | None = None,
               candidates: dict[str, list[int]] | None = None) -> RunResult:
-        version_id = self.registry.latest_id(session, key)
+        version_id = self.registry.current_id(session, key)
         if version_id is None:
             raise UnknownModel(f"no process model {key!r} is deployed")
         model = self.registry.load(session, version_id)
@@ -270,7 +296,7 @@ class Engine:
             raise ValueError("start_many needs one unit id, business key and candidate list per instance")
         if not count:
             return []
-        version_id = self.registry.latest_id(session, key)
+        version_id = self.registry.current_id(session, key)
         if version_id is None:
             raise UnknownModel(f"no process model {key!r} is deployed")
         model = self.registry.load(session, version_id)
@@ -294,6 +320,8 @@ class Engine:
         if row.state != "open":
             raise TaskNotOpen(f"task {task_id} is already {row.state}")
         instance = self._lock(session, row.instance_id)
+        if instance.status == "suspended":
+            raise InstanceSuspended(f"process instance {instance.id} is suspended; its tasks wait until it is resumed")
         model, workflow = self._load(session, instance)
         indexed = self._indexed(workflow)
         task = self._find_task(workflow, task_id)
@@ -315,6 +343,9 @@ class Engine:
             raise WorkflowFailure(str(exc), task.task_spec.bpmn_id, _failure_code(exc)) from exc
         events = [StepEvent("task_completed", task.task_spec.bpmn_id, task.task_spec.bpmn_name,
                             datacopy.deepcopy(data), step_of(task.task_spec))]
+        if instance.status == "error" and session.scalar(select(Timer.id).where(
+                Timer.instance_id == instance.id, Timer.due_at <= self.clock.now()).limit(1)) is None:
+            self._clear_failure(instance)  # what failed was a completion, and one has gone through now
         self._history(session, instance, "task_completed", actor, task.task_spec.bpmn_id,
                       task.task_spec.bpmn_name, task_id, data)
         events += self._run(workflow, model)
@@ -389,19 +420,24 @@ class Engine:
         return session.scalar(select(ProcessInstance.id).where(*mine).with_for_update(skip_locked=True)) is not None
 
     def record_failure(self, session: Session, instance_id: int, message: str, element_id: str | None,
-                       now: datetime | None = None, code: str = "workflow_failed") -> ProcessInstance:
-        """Mark an instance whose timer step failed: its error, the element, and when to try again.
+                       now: datetime | None = None, code: str = "workflow_failed",
+                       timed: bool = True) -> ProcessInstance:
+        """Mark an instance whose step failed: its error, the element, and (a timer step, `timed`)
+        when to try again; a step a person's completion ran is not retried by itself: the person
+        completes again once the model is fixed (and an operator's retry moved it onto the fix).
 
         Runs in a transaction of its own, after the failed one rolled back, so the failure is
         kept although nothing of the step is.
         """
         now = now or self.clock.now()
         instance = self._lock(session, instance_id)
+        if instance.status not in ("running", "error"):
+            return instance  # suspended or ended meanwhile: nothing of it runs
         instance.failures = (instance.failures or 0) + 1
         instance.status, instance.error, instance.error_element = "error", message[:4000], element_id
         instance.error_code = code
         left = self.timer_retries - instance.failures
-        instance.retry_at = now + self.retry_base * 2 ** (instance.failures - 1) if left >= 0 else None
+        instance.retry_at = now + self.retry_base * 2 ** (instance.failures - 1) if timed and left >= 0 else None
         self._history(session, instance, "failed", None, element_id, self.element_name(session, instance, element_id),
                       None, {
             "code": code, "message": message[:4000], "attempt": instance.failures,
@@ -415,14 +451,85 @@ class Engine:
         instance.failures, instance.retry_at = 0, None
 
     def retry(self, session: Session, instance_id: int, actor: str) -> ProcessInstance:
-        """Someone asks for a failed instance to be tried again now, with a fresh set of retries."""
+        """Someone asks for a failed instance to be tried again now, with a fresh set of retries.
+
+        A fix is deployed as a new version; an instance keeps its own version, so the retry would
+        run the broken script again. When the current version has the same elements and flows as
+        the instance's (only scripts, expressions, names or forms changed), the instance moves onto
+        it first, and the retry runs the fixed step; a version whose shape changed is left to a
+        migration."""
         instance = self._lock(session, instance_id)
         if instance.status != "error":
             raise InstanceNotFailed(f"process instance {instance_id} is {instance.status}, not failed")
         instance.failures, instance.retry_at = 0, self.clock.now()
-        self._history(session, instance, "retried", actor)
+        moved = self._onto_current(session, instance)
+        self._history(session, instance, "retried", actor, data=moved)
         session.flush()
         return instance
+
+    def _onto_current(self, session: Session, instance: ProcessInstance) -> dict | None:
+        """Move the instance onto its model's current version when only what runs inside its
+        elements differs; the versions moved between, or None when it stays."""
+        current_id = self.registry.current_id(session, instance.model_key)
+        if current_id is None or current_id == instance.model_version_id:
+            return None
+        old, new = self.registry.load(session, instance.model_version_id), self.registry.load(session, current_id)
+        if _shape(old) != _shape(new):
+            return None
+        try:
+            serializer.loads(instance.state, new.spec, new.subprocess_specs, self.script_engine)
+        except Exception:  # noqa: BLE001 - a state the other version cannot read stays where it is
+            return None
+        numbers = dict(session.execute(select(ModelVersion.id, ModelVersion.version).where(
+            ModelVersion.id.in_((instance.model_version_id, current_id)))).all())
+        moved = {"from_version": numbers[instance.model_version_id], "to_version": numbers[current_id]}
+        instance.model_version_id = current_id
+        return moved
+
+    def suspend(self, session: Session, instance_id: int, actor: str, reason: str) -> ProcessInstance:
+        """Hold the instance: its tasks cannot be completed and its timers do not fire until resumed.
+        A failure it had stays recorded, for when it resumes."""
+        instance = self._lock(session, instance_id)
+        self._refuse_ended(instance)
+        if instance.status == "suspended":
+            raise InstanceSuspended(f"process instance {instance_id} is suspended already")
+        instance.status, instance.updated_at = "suspended", self.clock.now()
+        self._history(session, instance, "suspended", actor, data={"reason": reason})
+        session.flush()
+        return instance
+
+    def resume(self, session: Session, instance_id: int, actor: str, reason: str | None = None) -> ProcessInstance:
+        """Let a suspended instance go on; timers that fell due meanwhile fire at the next sweep."""
+        instance = self._lock(session, instance_id)
+        if instance.status != "suspended":
+            raise InstanceNotSuspended(f"process instance {instance_id} is {instance.status}, not suspended")
+        instance.status, instance.updated_at = "error" if instance.error else "running", self.clock.now()
+        self._history(session, instance, "resumed", actor, data={"reason": reason} if reason else None)
+        session.flush()
+        return instance
+
+    def cancel(self, session: Session, instance_id: int, actor: str, reason: str) -> RunResult:
+        """End the instance where it stands: its open tasks are cancelled (they leave every inbox),
+        its timers and message subscriptions go; the state is kept as it was, for the record."""
+        instance = self._lock(session, instance_id)
+        self._refuse_ended(instance)
+        now = self.clock.now()
+        closed = list(session.scalars(select(HumanTask.id).where(HumanTask.instance_id == instance_id,
+                                                                 HumanTask.state == "open")))
+        if closed:
+            session.execute(update(HumanTask).where(HumanTask.id.in_(closed)).values(state="cancelled", completed_at=now)
+                            .execution_options(synchronize_session="fetch"))
+        session.execute(delete(Timer).where(Timer.instance_id == instance_id))
+        session.execute(delete(MessageSubscription).where(MessageSubscription.instance_id == instance_id))
+        instance.status, instance.retry_at, instance.updated_at = "cancelled", None, now
+        self._history(session, instance, "cancelled", actor, data={"reason": reason})
+        session.flush()
+        return RunResult(instance, [StepEvent("instance_cancelled", None, None, {"reason": reason})], [], closed)
+
+    @staticmethod
+    def _refuse_ended(instance: ProcessInstance) -> None:
+        if instance.status in ("completed", "cancelled"):
+            raise InstanceEnded(f"process instance {instance.id} is {instance.status}")
 
     def fire_timers(self, session: Session, instance_id: int, now: datetime | None = None) -> RunResult | None:
         """Fire the instance's timers due by `now` and run what follows them; None when none is due.
@@ -505,6 +612,8 @@ class Engine:
         results = []
         for instance_id in sorted({s.instance_id for s in subs}):
             instance = self._lock(session, instance_id)
+            if instance.status == "suspended":  # as a suspended instance's tasks and timers: held
+                continue
             model, workflow = self._load(session, instance)
             definition = CamundaMessage(name)
             workflow.catch(BpmnEvent(definition, payload={"payload": payload or {}, "result_var": name}))

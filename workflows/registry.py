@@ -226,6 +226,10 @@ def _apply_own_lanes(root, specs) -> None:
                 ts.lane = own[ts.bpmn_id]
 
 
+# The order that puts a key's current version first (among those not retired).
+CURRENT_FIRST = (func.coalesce(ModelVersion.current_rank, 0).desc(), ModelVersion.version.desc())
+
+
 class ModelRegistry:
     def __init__(self, forms=None, cache_size: int = 64, required_steps: dict[str, dict[str, str]] | None = None) -> None:
         """`required_steps`: per model key, the steps a version must declare, each with why it is needed."""
@@ -276,7 +280,7 @@ class ModelRegistry:
         version = ModelVersion(
             key=key, name=name, version=number, sha256=digest, bpmn_xml=xml,
             process_ids=[p.get("id") for p in root.findall("bpmn:process", NS)],
-            deployed_by=deployed_by, deployed_at=utcnow(),
+            deployed_by=deployed_by, deployed_at=utcnow(), current_rank=self.next_rank(session, key),
         )
         session.add(version)
         session.flush()
@@ -320,10 +324,17 @@ class ModelRegistry:
             while len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
 
-    def latest_id(self, session: Session, key: str) -> int | None:
-        """The id of the newest version of `key`, without reading its row (the diagram is cached)."""
-        return session.scalar(select(ModelVersion.id).where(ModelVersion.key == key)
-                              .order_by(ModelVersion.version.desc()).limit(1))
+    def current_id(self, session: Session, key: str) -> int | None:
+        """The id of the version of `key` new instances start from, without reading its row (the
+        diagram is cached): the one made current last, never a retired one."""
+        return session.scalar(select(ModelVersion.id).where(ModelVersion.key == key, ModelVersion.retired_at.is_(None))
+                              .order_by(*CURRENT_FIRST).limit(1))
+
+    @staticmethod
+    def next_rank(session: Session, key: str) -> int:
+        """The rank that puts a version of `key` before every other (see ModelVersion.current_rank)."""
+        return (session.scalar(select(func.max(func.coalesce(ModelVersion.current_rank, 0)))
+                               .where(ModelVersion.key == key)) or 0) + 1
 
     def latest(self, session: Session, key: str) -> ModelVersion | None:
         return session.scalar(select(ModelVersion).where(ModelVersion.key == key)

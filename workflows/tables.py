@@ -102,6 +102,11 @@ class ModelVersion(EngineBase):
     task_meta: Mapped[dict] = mapped_column(JSON, default=dict)
     deployed_by: Mapped[str | None] = mapped_column(String(200))
     deployed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # New instances start from the version of the key made current last: a deploy makes its version
+    # current, a designer may go back to an earlier one. A count, not a time: deploys and choices are
+    # ordered whatever the clocks say. Rows of earlier releases have none (read as 0: the newest wins).
+    current_rank: Mapped[int | None] = mapped_column(Integer)
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # no new instances start from it
 
 
 class ProcessInstance(EngineBase):
@@ -112,7 +117,8 @@ class ProcessInstance(EngineBase):
     model_key: Mapped[str] = mapped_column(String(200), index=True)
     business_key: Mapped[str | None] = mapped_column(String(200), index=True)
     unit_id: Mapped[int | None] = mapped_column(Integer, index=True)
-    status: Mapped[str] = mapped_column(String(20), default="running", index=True)  # running|completed|error
+    # running|completed|error|suspended|cancelled
+    status: Mapped[str] = mapped_column(String(20), default="running", index=True)
     # The last failure of a timer step, kept until the instance next advances by a timer.
     error: Mapped[str | None] = mapped_column(Text)  # the engine's own words, for whoever repairs the model
     error_code: Mapped[str | None] = mapped_column(String(40))  # what pages word in the reader's language
@@ -204,7 +210,8 @@ class HistoryEntry(EngineBase):
     instance_id: Mapped[int] = mapped_column(ForeignKey("wf_instance.id"), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     actor: Mapped[str | None] = mapped_column(String(200))
-    event: Mapped[str] = mapped_column(String(50))  # started|task_completed|timer_fired|message|completed|failed|retried
+    # started|task_completed|timer_fired|message|completed|failed|retried|suspended|resumed|cancelled
+    event: Mapped[str] = mapped_column(String(50))
     bpmn_id: Mapped[str | None] = mapped_column(String(200))
     name: Mapped[str | None] = mapped_column(String(400))
     task_id: Mapped[str | None] = mapped_column(String(36))

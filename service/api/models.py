@@ -4,7 +4,12 @@ from flask import Response, request
 
 from .. import designs
 from ..errors import BadRequest
-from . import bp, ctx, listing, principal
+from . import bp, ctx, listing, payload, principal
+
+VERSION = {"type": "object", "required": ["version"], "additionalProperties": False,
+           "properties": {"version": {"type": "integer", "minimum": 1}}}
+RETIRE = {"type": "object", "additionalProperties": False,
+          "properties": {"current_version": {"type": ["integer", "null"], "minimum": 1}}}
 
 
 @bp.get("/process-models")
@@ -46,3 +51,26 @@ def model_version_bpmn(key, version):
     with ctx().db.read() as s:
         row = designs.get_version(s, principal(), key, version)
         return Response(row.bpmn_xml, mimetype="application/xml")
+
+
+@bp.put("/process-models/<key>/current")
+def make_current(key):
+    """New instances of the model start from this version (any deployed one, a retired one too)."""
+    version = payload(VERSION)["version"]
+    c = ctx()
+    c.db.transaction(lambda s: designs.make_current(c, s, principal(), key, version))
+    return _version(key, version)
+
+
+@bp.post("/process-models/<key>/versions/<int:version>/retire")
+def retire_version(key, version):
+    """No new instance starts from the version; the current one needs `current_version` in its place."""
+    current = payload(RETIRE, optional=True).get("current_version")
+    c = ctx()
+    c.db.transaction(lambda s: designs.retire(c, s, principal(), key, version, current))
+    return _version(key, version)
+
+
+def _version(key: str, version: int) -> dict:
+    with ctx().db.read() as s:
+        return next(v for v in designs.list_versions(s, principal(), key) if v["version"] == version)

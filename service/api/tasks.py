@@ -38,8 +38,7 @@ def get_task(task_id):
 @bp.post("/tasks/<task_id>/complete")
 def complete_task(task_id):
     data = payload(COMPLETE_REQUEST)["data"]
-    c = ctx()
-    done = c.db.transaction(lambda s: tasks.complete_and_follow(c, s, principal(), task_id, data))
+    done = tasks.submit(ctx(), principal(), task_id, data)
     body = {"completed_task_id": task_id, "items": done.items, "total": len(done.items)}
     if done.job_id is not None:  # the list's publication goes on in the background: GET /jobs/{job_id}
         body["job_id"] = done.job_id

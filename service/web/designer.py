@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from flask import Blueprint, Response, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from sqlalchemy.orm import Session
 
 from workflows.registry import NS
@@ -20,11 +20,11 @@ from workflows.xml_safety import parse_xml
 from .. import access, designs
 from ..auth import Principal
 from ..context import Context, lane_role
-from ..errors import BadRequest, Forbidden
+from ..errors import ApiError, BadRequest, Forbidden
 from ..models import ROLES
 from . import ctx, fmt_time, principal
 from .i18n import _, get_language, js_counted, js_text, ngettext, pgettext
-from .problems import deploy_errors
+from .problems import deploy_errors, error_text
 
 bp: Blueprint = Blueprint("designer", __name__, url_prefix="/designer")
 
@@ -122,7 +122,7 @@ def js_messages() -> dict:
                             "instances keep their version. A deployment cannot be taken back."),
         "deploy_cancelled": _("Not deployed."),
         "deployed": js_text(_("Deployed: %(key)s version %(version)s.")),
-        "unchanged": js_text(_("Unchanged: still %(key)s version %(version)s.")),
+        "unchanged": js_text(_("Deployed already as %(key)s version %(version)s; it is the current version again.")),
         "deploy_refused": js_counted(lambda k: ngettext(
             "Deployment refused: %(n)s problem.", "Deployment refused: %(n)s problems.", k, n="{n}")),
         "new_label": js_text(_("New diagram %(key)s (not deployed)")),
@@ -211,3 +211,60 @@ def deploy():
     version, created = c.db.transaction(lambda s: designs.deploy(c, s, principal(), xml))
     return {"key": version.key, "version": version.version, "name": version.name,
             "process_ids": version.process_ids, "created": created}, 201 if created else 200
+
+
+# ---------------------------------------------------------------- versions: which one new instances start from
+@bp.get("/models/<key>/versions")
+def versions(key: str):
+    """Every version of a model: which is current, which are retired, how many instances run on each;
+    designers make one current or retire one (each after a confirmation page)."""
+    p = principal()
+    with ctx().db.read() as s:
+        rows = list(reversed(designs.list_versions(s, p, key)))
+    for v in rows:
+        v["deployed_local"] = fmt_time(datetime.fromisoformat(v["deployed_at"]))
+        v["retired_local"] = fmt_time(datetime.fromisoformat(v["retired_at"])) if v["retired_at"] else ""
+    return render_template("designer/versions.html", key=key, name=rows[0]["name"], versions=rows,
+                           can_choose=access.may_choose_versions(p))
+
+
+@bp.get("/models/<key>/versions/<int:version>/<any(current, retire):action>")
+def confirm_version(key: str, version: int, action: str):
+    """Ask before a version is made current or retired, saying what it changes."""
+    p = principal()
+    p.require(*access.DESIGNERS)
+    with ctx().db.read() as s:
+        rows = list(reversed(designs.list_versions(s, p, key)))
+    chosen = next((v for v in rows if v["version"] == version), None)
+    if chosen is None:
+        return redirect(url_for("designer.versions", key=key))
+    others = [v for v in rows if v["version"] != version]
+    return render_template("designer/version_confirm.html", key=key, name=rows[0]["name"], version=chosen,
+                           action=action, others=others)
+
+
+@bp.post("/models/<key>/versions/<int:version>/current")
+def make_current(key: str, version: int):
+    c = ctx()
+    return _version_act(key, lambda s: designs.make_current(c, s, principal(), key, version),
+                        _("Version %(n)s is current: new instances start from it.", n=version))
+
+
+@bp.post("/models/<key>/versions/<int:version>/retire")
+def retire(key: str, version: int):
+    c = ctx()
+    current = request.form.get("current_version", type=int)
+    return _version_act(key, lambda s: designs.retire(c, s, principal(), key, version, current),
+                        _("Version %(n)s is retired: no new instance starts from it.", n=version))
+
+
+def _version_act(key: str, act, done: str):
+    try:
+        ctx().db.transaction(act)
+    except ApiError as exc:
+        if exc.status not in (409, 422):
+            raise
+        flash(error_text(exc.code, exc.params), "error")
+    else:
+        flash(done, "success")
+    return redirect(url_for("designer.versions", key=key))

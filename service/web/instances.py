@@ -10,10 +10,13 @@ from datetime import datetime
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 
+from workflows.engine import EngineError
+
 from .. import instance_views, operations
-from . import ctx, fmt_time, page_number, principal, values
+from ..errors import ApiError
+from . import ctx, fmt_time, page_number, principal, safe_next, values
 from .i18n import _, js_text, label, tc
-from .problems import failure_text
+from .problems import error_text, failure_text
 
 bp: Blueprint = Blueprint("instances", __name__, url_prefix="/instances")
 
@@ -28,6 +31,19 @@ def _failure_fields(data: dict) -> list[dict]:
             {"key": _("Technical detail"), "lines": [values.clip(str(data.get("message", "")))], "lang": "en"}]
 
 
+OPERATOR_EVENTS = ("retried", "suspended", "resumed", "cancelled")
+
+
+def _operator_fields(data: dict | None) -> list[dict]:
+    """An operator's act: the reason given, and the versions a retry moved the instance between."""
+    data = data or {}
+    fields = [{"key": _("Reason"), "lines": [data["reason"]]}] if data.get("reason") else []
+    if data.get("to_version"):
+        fields.append({"key": _("Moved to the current version"),
+                       "lines": [_("Version %(old)s → version %(new)s", old=data["from_version"], new=data["to_version"])]})
+    return fields
+
+
 def history(steps: list[instance_views.Step], titles: dict[int, str] | None = None) -> list[dict]:
     """Who did what when, oldest first, with the data each step submitted as (field, lines) rows,
     under the form's labels and with the choices in words (`values.fields`)."""
@@ -35,7 +51,8 @@ def history(steps: list[instance_views.Step], titles: dict[int, str] | None = No
     refs = {"common_problem": titles or {}}
     for step in steps:
         row = step.entry
-        fields = _failure_fields(row.data or {}) if row.event == "failed" else values.fields(row.data, step.form, refs)
+        fields = _failure_fields(row.data or {}) if row.event == "failed" else _operator_fields(row.data) \
+            if row.event in OPERATOR_EVENTS else values.fields(row.data, step.form, refs)
         actor = step.actor_name if row.actor else _("System")
         out.append({"at": fmt_time(row.at), "actor": actor, "username": row.actor,
                     "event": label("event", row.event),
@@ -61,7 +78,7 @@ def summary(facts: instance_views.Summary) -> dict:
     instance, version, case = facts.instance, facts.version, facts.case
     return {"id": instance.id, "model_key": instance.model_key, "model_name": tc(version.name),
             "version": version.version, "status": instance.status, **_failure(instance, facts.error_name),
-            "may_retry": facts.may_retry,
+            "may_retry": facts.may_retry, "operable": facts.operable,
             "business_key": instance.business_key, "unit": facts.unit.name if facts.unit else "",
             "case": case, "round": facts.round, "created_at": fmt_time(instance.created_at),
             "updated_at": fmt_time(instance.updated_at),
@@ -73,27 +90,71 @@ def summary(facts: instance_views.Summary) -> dict:
 
 @bp.get("/")
 def index():
-    """The instances the office and designers run, failed ones first: what needs someone's eye."""
+    """The operators' page: failed instances first, then those suspended or waiting longer than
+    expected, each with the forms to retry, suspend, resume or cancel it."""
     asked = request.args.get("status", "error")
-    status = asked if asked in operations.INSTANCE_STATUSES else None
+    view = asked if asked in operations.VIEWS else "error"
     page = page_number()
     with ctx().db.read() as s:
-        rows, total = operations.list_instances(ctx(), s, principal(), status, PAGE_SIZE, (page - 1) * PAGE_SIZE)
-    items = [dict(_failure(row.instance, row.error_name), id=row.instance.id, model_name=tc(row.version.name),
-                  version=row.version.version, business_key=row.instance.business_key, unit=row.unit or "",
-                  status=row.instance.status, updated_at=fmt_time(row.instance.updated_at)) for row in rows]
-    return render_template("instances/index.html", items=items, total=total, status=status, page=page,
-                           page_size=PAGE_SIZE, statuses=operations.INSTANCE_STATUSES)
+        data = operations.operator_page(ctx(), s, principal(), view, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+        items = [_item(row) for row in data.rows]
+    return render_template("instances/index.html", items=items, total=data.total, status=view, page=page,
+                           page_size=PAGE_SIZE, views=operations.VIEWS, counts=data.counts,
+                           stuck_hours=ctx().settings.stuck_hours, back=request.full_path)
+
+
+def _item(row: operations.InstanceRow) -> dict:
+    instance = row.instance
+    late = row.late
+    return dict(_failure(instance, row.error_name), id=instance.id, model_name=tc(row.version.name),
+                version=row.version.version, business_key=instance.business_key, unit=row.unit or "",
+                status=instance.status, updated_at=fmt_time(instance.updated_at),
+                late={"kind": late.kind, "name": tc(late.name) or late.bpmn_id, "bpmn_id": late.bpmn_id,
+                      "due_at": fmt_time(late.due_at)} if late else None)
+
+
+def _act(instance_id: int, action, done: str):
+    """Run one operator action from a form; back to the page it was posted from, saying how it went."""
+    back = safe_next(request.form.get("back"), url_for("instances.view", instance_id=instance_id))
+    try:
+        result = action()
+    except ApiError as exc:
+        if exc.status not in (409, 422):
+            raise
+        flash(error_text(exc.code, exc.params), "error")
+        return redirect(back)
+    except EngineError as exc:
+        flash(error_text(exc.code), "error")
+        return redirect(back)
+    if result["status"] == "error":
+        flash(_("The retry failed again: %(error)s", error=failure_text(result["error_code"])), "error")
+    else:
+        flash(done, "success")
+    return redirect(back)
 
 
 @bp.post("/<int:instance_id>/retry")
 def retry(instance_id: int):
-    result = operations.retry(ctx(), principal(), instance_id)
-    if result["status"] == "error":
-        flash(_("The retry failed again: %(error)s", error=failure_text(result["error_code"])), "error")
-    else:
-        flash(_("The retry went through; the process runs on."), "info")
-    return redirect(url_for("instances.view", instance_id=instance_id))
+    return _act(instance_id, lambda: operations.retry(ctx(), principal(), instance_id, request.form.get("reason")),
+                _("The retry went through; the process runs on."))
+
+
+@bp.post("/<int:instance_id>/suspend")
+def suspend(instance_id: int):
+    return _act(instance_id, lambda: operations.suspend(ctx(), principal(), instance_id, request.form.get("reason")),
+                _("Process instance #%(id)s is suspended.", id=instance_id))
+
+
+@bp.post("/<int:instance_id>/resume")
+def resume(instance_id: int):
+    return _act(instance_id, lambda: operations.resume(ctx(), principal(), instance_id, request.form.get("reason")),
+                _("Process instance #%(id)s runs on.", id=instance_id))
+
+
+@bp.post("/<int:instance_id>/cancel")
+def cancel(instance_id: int):
+    return _act(instance_id, lambda: operations.cancel(ctx(), principal(), instance_id, request.form.get("reason")),
+                _("Process instance #%(id)s is cancelled; its open tasks left every inbox.", id=instance_id))
 
 
 @bp.get("/<int:instance_id>")

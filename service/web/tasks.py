@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy.orm import Session
 
-from workflows.engine import InvalidTaskData, TaskNotOpen, WorkflowFailure
+from workflows.engine import InstanceSuspended, InvalidTaskData, TaskNotOpen, WorkflowFailure
 
 from .. import access, documents, drafts, evidence, limits, supervision, tasks, workflow_events
 from .. import case_file as case_reads
@@ -56,9 +56,12 @@ def complete(task_id):
         view["form"] = forms.build(view["page_schema"], data, errors, view["refs"])
         return render_template("task.html", **view), 422
     try:
-        done = c.db.transaction(lambda s: tasks.complete_and_follow(c, s, p, task_id, data))
+        done = tasks.submit(c, p, task_id, data)
     except (Conflict, TaskNotOpen, RetryConflict):
         flash(_("This task was already completed; nothing was submitted twice."), "warning")
+        return redirect(url_for("web.inbox"))
+    except InstanceSuspended:
+        flash(error_text("instance_suspended"), "error")
         return redirect(url_for("web.inbox"))
     except (InvalidTaskData, Unprocessable, WorkflowFailure) as exc:
         errors = errors_of(exc, "data")
@@ -336,6 +339,8 @@ def case_view(c: Context, data: case_reads.CaseFile, reviews: bool = False) -> d
                       "co": data.responsible.get(cid, ("", []))[1]} for cid, title in titles.items()],
         "instance_url": url_for("instances.view", instance_id=case.process_instance_id)
         if case.process_instance_id else None,
+        "hold": {"status": data.hold.status, "reason": data.hold.reason, "at": fmt_time(data.hold.at)}
+        if data.hold else None,
         "filings": [{"filed_by": people.get(f.filed_by, ""), "filed_at": fmt_time(f.filed_at),
                      "comment": f.attest_comment, "result": f.result or "pending",
                      "reviewed_by": people.get(f.reviewed_by, "") if f.reviewed_by else "",
