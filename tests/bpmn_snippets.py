@@ -133,3 +133,40 @@ def form_task(fields: str, pid: str = "constrained", lane: str = "巡察办") ->
       <bpmn:endEvent id="end"/>
       {flow("f1", "start", "task")}{flow("f2", "task", "end")}"""
     return doc(pid, body)
+
+
+def _timer(kind: str, value: str) -> str:
+    return (f'<bpmn:timerEventDefinition id="td"><bpmn:{kind} xsi:type="bpmn:tFormalExpression">{value}'
+            f'</bpmn:{kind}></bpmn:timerEventDefinition>')
+
+
+def timer_catch(kind: str, value: str, pid: str = "ticking") -> bytes:
+    """An intermediate timer, its value as Camunda Modeler writes it; each firing opens a task."""
+    body = f"""
+      <bpmn:startEvent id="start"/>
+      <bpmn:intermediateCatchEvent id="wait" name="等待">{_timer(kind, value)}</bpmn:intermediateCatchEvent>
+      <bpmn:userTask id="after" name="到期后"/><bpmn:endEvent id="end"/>
+      {flow("f1", "start", "wait")}{flow("f2", "wait", "after")}{flow("f3", "after", "end")}"""
+    return doc(pid, body)
+
+
+def timer_start(kind: str, value: str, pid: str = "scheduled") -> bytes:
+    """A process that begins with a timer start event."""
+    body = f"""
+      <bpmn:startEvent id="start" name="定时开始">{_timer(kind, value)}</bpmn:startEvent>
+      <bpmn:userTask id="after" name="开始后"/><bpmn:endEvent id="end"/>
+      {flow("f1", "start", "after")}{flow("f2", "after", "end")}"""
+    return doc(pid, body)
+
+
+def boundary_timer(kind: str, value: str, interrupting: bool = False, pid: str = "reminded") -> bytes:
+    """A user task with a timer on its edge; each firing opens a reminder task."""
+    body = f"""
+      <bpmn:startEvent id="start"/>
+      <bpmn:userTask id="work" name="办理"/>
+      <bpmn:boundaryEvent id="remind" name="催办" cancelActivity="{str(interrupting).lower()}" attachedToRef="work">
+        {_timer(kind, value)}</bpmn:boundaryEvent>
+      <bpmn:userTask id="reminder" name="催办提醒"/><bpmn:endEvent id="reminded_end"/><bpmn:endEvent id="end"/>
+      {flow("f1", "start", "work")}{flow("f2", "work", "end")}
+      {flow("f3", "remind", "reminder")}{flow("f4", "reminder", "reminded_end")}"""
+    return doc(pid, body)

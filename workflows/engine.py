@@ -17,7 +17,11 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnEvent
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimeDateEventDefinition, TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    CycleTimerEventDefinition,
+    TimeDateEventDefinition,
+    TimerEventDefinition,
+)
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition as CamundaMessage
 from SpiffWorkflow.exceptions import SpiffWorkflowException
@@ -186,6 +190,26 @@ def _may_fire(now: datetime) -> ColumnElement[bool]:
     """An instance whose due timers a sweep fires: running, or failed with its retry time come."""
     return or_(ProcessInstance.status == "running",
                (ProcessInstance.status == "error") & (ProcessInstance.retry_at <= now))
+
+
+def _fire_cycle(task) -> None:
+    """One firing of a cycle timer: a path leaves the event, and the timer waits for its next time
+    with one repetition fewer; after the last one, or the first of an interrupting boundary event
+    (its activity ends), the event itself completes. Marking it fired, as other timers are, would
+    end the cycle at once and leave no path behind: 3.2 adds a cycle's paths only as it fires.
+    A time missed by more than one interval is fired by the next sweeps, one repetition each."""
+    value = dict(task._get_internal_data("event_value"))
+    value["next"] = (datetime.fromisoformat(value["next"]) + timedelta(seconds=value["duration"])).isoformat()
+    value["cycles"] -= 1
+    if value["cycles"] == 0 or getattr(task.task_spec, "cancel_activity", False):
+        task.internal_data.pop("event_value", None)
+        task._set_internal_data(event_fired=True)
+    else:
+        task._set_internal_data(event_value=value)
+    for output in task.task_spec.outputs:  # as CycleTimerEventDefinition.update_task does on its own clock
+        child = task._add_child(output, TaskState.FUTURE)
+        child.task_spec._predict(child, mask=TaskState.NOT_FINISHED_MASK)
+        child.task_spec._update(child)
 
 
 def _ready_human_tasks(workflow: BpmnWorkflow) -> list:
@@ -446,7 +470,10 @@ class Engine:
             timer = due.get(str(task.id))
             if timer is not None and task.state == TaskState.WAITING:
                 # Our clock decides; SpiffWorkflow's own check reads the wall clock.
-                task._set_internal_data(event_fired=True)
+                if isinstance(task.task_spec.event_definition, CycleTimerEventDefinition):
+                    _fire_cycle(task)
+                else:
+                    task._set_internal_data(event_fired=True)
                 events.append(StepEvent("timer_fired", timer.bpmn_id, task.task_spec.bpmn_name,
                                         step=step_of(task.task_spec)))
                 self._history(session, instance, "timer_fired", None, timer.bpmn_id,
