@@ -19,7 +19,9 @@ clock is set, or moved in a test, never sees a timer fire by the wall clock befo
 A cycle timer fires only when the engine fires it (`Engine.fire_timers`, one repetition per due
 time, each recorded): 3.2 would also fire one by itself in any step that passes its time, unseen
 by the instance's history, and leave the used-up cycle waiting for one step more. Here 3.2 only
-works out the cycle's first time, when the timer starts waiting.
+works out the cycle's first time, when the timer starts waiting, and a computed cycle that would
+fire without end (every zero seconds, thousands of times at once) is refused there as deploy
+refuses a written one.
 Likewise a time written without an offset (`2027-01-01T09:00:00`, as Camunda Modeler's date field
 gives it) is read in the district's zone, which the script engine carries too, not in the server's.
 """
@@ -41,7 +43,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util import deep_merge
 
 from . import datacopy
-from .timer_checks import check_months
+from .timer_checks import check_months, cycle_problem
 
 _applied = False
 
@@ -92,6 +94,9 @@ def _arm_cycle(self, my_task):
     """CycleTimerEventDefinition.cycle_complete, but never firing: the first time and the count only."""
     if my_task._get_internal_data("event_value") is None:
         expression = my_task.workflow.script_engine.evaluate(my_task, self.expression)
+        problem = cycle_problem(str(expression), _EngineTime.now(UTC))
+        if problem:
+            raise ValueError(problem)
         cycles, start, duration = TimerEventDefinition.parse_iso_recurring_interval(expression)
         my_task._set_internal_data(event_value={"cycles": cycles, "next": start.isoformat(),
                                                 "duration": duration.total_seconds()})
