@@ -170,3 +170,45 @@ def boundary_timer(kind: str, value: str, interrupting: bool = False, pid: str =
       {flow("f1", "start", "work")}{flow("f2", "work", "end")}
       {flow("f3", "remind", "reminder")}{flow("f4", "reminder", "reminded_end")}"""
     return doc(pid, body)
+
+
+def reported(pid: str = "outside_report") -> bytes:
+    """Begun by a message from outside; a receive task waits for more evidence, matched on the case
+    number the first message carried (its correlation key); the review can be withdrawn by a message."""
+    body = f"""
+      <bpmn:startEvent id="start" name="收到举报"><bpmn:messageEventDefinition id="md_start" messageRef="m_report"/></bpmn:startEvent>
+      <bpmn:receiveTask id="await_evidence" name="等待补充材料" messageRef="m_evidence">
+        <bpmn:extensionElements><camunda:properties>
+          <camunda:property name="correlationKey" value="report_received['case_no']"/>
+        </camunda:properties></bpmn:extensionElements>
+      </bpmn:receiveTask>
+      <bpmn:userTask id="review" name="审查"/>
+      <bpmn:boundaryEvent id="withdrawn" name="撤回" attachedToRef="review">
+        <bpmn:messageEventDefinition id="md_withdrawn" messageRef="m_withdrawn"/></bpmn:boundaryEvent>
+      <bpmn:endEvent id="end"/><bpmn:endEvent id="end_withdrawn"/>
+      {flow("f1", "start", "await_evidence")}{flow("f2", "await_evidence", "review")}{flow("f3", "review", "end")}
+      {flow("f4", "withdrawn", "end_withdrawn")}"""
+    return doc(pid, body, extra='<bpmn:message id="m_report" name="report_received"/>'
+                                '<bpmn:message id="m_evidence" name="evidence_received"/>'
+                                '<bpmn:message id="m_withdrawn" name="report_withdrawn"/>')
+
+
+def watched(pid: str = "flood_watch") -> bytes:
+    """Begun by a message; then waits for a signal that every watching instance hears."""
+    body = f"""
+      <bpmn:startEvent id="start"><bpmn:messageEventDefinition id="md_start" messageRef="m_watch"/></bpmn:startEvent>
+      <bpmn:intermediateCatchEvent id="warned" name="汛情预警"><bpmn:signalEventDefinition id="sd" signalRef="s_flood"/>
+      </bpmn:intermediateCatchEvent>
+      <bpmn:userTask id="respond" name="响应预警"/><bpmn:endEvent id="end"/>
+      {flow("f1", "start", "warned")}{flow("f2", "warned", "respond")}{flow("f3", "respond", "end")}"""
+    return doc(pid, body, extra='<bpmn:message id="m_watch" name="watch_started"/>'
+                                '<bpmn:signal id="s_flood" name="flood_warning"/>')
+
+
+def alarmed(pid: str = "flood_assessment") -> bytes:
+    """Begun by a signal."""
+    body = f"""
+      <bpmn:startEvent id="start"><bpmn:signalEventDefinition id="sd" signalRef="s_flood"/></bpmn:startEvent>
+      <bpmn:userTask id="assess" name="评估汛情"/><bpmn:endEvent id="end"/>
+      {flow("f1", "start", "assess")}{flow("f2", "assess", "end")}"""
+    return doc(pid, body, extra='<bpmn:signal id="s_flood" name="flood_warning"/>')

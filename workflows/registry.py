@@ -138,6 +138,13 @@ def check_document(root) -> list[dict]:
                 errors.append({"element_id": _owner_id(el), "code": "expression_refused",
                                "message": f"expression {expression[:80]!r} refused: {problem}",
                                "expression": expression[:80], "reason": problem})
+    for el in root.iter(CAMUNDA + "property"):
+        if el.get("name") == "correlationKey":  # a message catch event's own key (Engine._correlation_key)
+            value = expression_body(el.get("value"))
+            for problem in check_expression(value) if value else ["it is empty"]:
+                errors.append({"element_id": _owner_id(el), "code": "expression_refused",
+                               "message": f"correlation key {value[:80]!r} refused: {problem}",
+                               "expression": value[:80], "reason": problem})
     # Camunda listeners, connectors and input/output scripts are never run by SpiffWorkflow; refuse
     # them rather than deploy a diagram whose behaviour differs from what the designer sees.
     for tag in ("executionListener", "taskListener", "connector", "script"):

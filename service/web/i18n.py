@@ -373,6 +373,8 @@ LABELS: dict[str, dict] = {
         "extension_decided": _l("Extension decided"),
         "document_downloaded": _l("Document downloaded"),
         "job_retried": _l("Failed publication taken up again"),
+        "message_sent": _l("Message sent to processes"),
+        "signal_sent": _l("Signal sent to processes"),
     },
     "audit_outcome": {
         "ok": _l("Succeeded"),
