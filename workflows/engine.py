@@ -201,7 +201,7 @@ class _Made:
         """The same steps, data, events and index rows, task ids and change times aside."""
         def rows(made: _Made) -> tuple:
             return ([{k: v for k, v in r.items() if k != "id"} for r in made.opened],
-                    sorted(made.timers.values()), sorted(made.messages.values()), made.completed)
+                    sorted(made.timers.values()), sorted(made.messages.values(), key=repr), made.completed)
         return (fanout.canonical(self.state) == fanout.canonical(other.state) and self.events == other.events
                 and rows(self) == rows(other))
 
