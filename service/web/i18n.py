@@ -241,6 +241,7 @@ LABELS: dict[str, dict] = {
         "task_completed": _l("Completed task"),
         "timer_fired": _l("Timer fired"),
         "message": _l("Message received"),
+        "signal": _l("Signal received"),
         "completed": _lp("history event", "Completed"),
         "failed": _lp("history event", "Failed"),
         "retried": _l("Retried by hand"),
