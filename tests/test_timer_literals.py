@@ -93,6 +93,17 @@ def test_a_timer_start_event_with_a_literal_duration_begins_the_process_when_it_
     assert len(tasks(eng, instance, "after")) == 1
 
 
+def test_a_timer_start_event_with_a_literal_date_or_cycle(eng, clock):
+    deploy(eng, B.timer_start("timeDate", "2027-03-01T08:30:00", pid="dated"))
+    deploy(eng, B.timer_start("timeCycle", "R2/PT1H", pid="cycled"))
+    dated, cycled = start(eng, "dated"), start(eng, "cycled")
+    assert timers(eng, dated) == [datetime(2027, 3, 1, 0, 30, tzinfo=UTC)]
+    assert _hourly(eng, clock, cycled, 3, "after") == [1, 2, 2], "each firing of the cycle begins a path"
+    clock.move_to(datetime(2027, 3, 1, 0, 31, tzinfo=UTC))
+    run_due_timers(eng)
+    assert len(tasks(eng, dated, "after")) == 1
+
+
 def _hourly(eng, clock, instance, hours, bpmn_id):
     """Move the clock an hour at a time, running the sweep each time; the open tasks after each."""
     seen = []
