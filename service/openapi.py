@@ -416,8 +416,8 @@ def document() -> dict:
             "message_not_correlated when it reaches none", "operations", MESSAGE_REQUEST, returns=EVENT_REACHED)},
         "/signals": {"post": _op(
             "Broadcast a signal (office, designers, admin): it reaches every instance waiting for it and starts an "
-            "instance of each model whose current version has a signal start event of that name; `data`'s values "
-            "are set in each instance's data", "operations", SIGNAL_REQUEST, returns=EVENT_REACHED)},
+            "instance of each model whose current version has a signal start event of that name; `data` lands in "
+            "each instance's data under the signal's name", "operations", SIGNAL_REQUEST, returns=EVENT_REACHED)},
         "/audit-log": {"get": _op("The audit log, newest first (audit administrator); action=, actor=, "
                                   "outcome=ok|refused, from= and to= (days, YYYY-MM-DD, in the configured zone, "
                                   "both included); format=xlsx|csv downloads every matching entry (at most 20,000; "

@@ -90,7 +90,8 @@ def test_a_signal_reaches_every_waiting_instance_and_starts_those_a_signal_start
     for instance_id in watching:
         assert open_steps(ctx, instance_id) == ["respond"]
         with ctx.db.read() as s:
-            assert ctx.engine.instance_data(s, instance(ctx, instance_id))["level"] == "red"
+            data = ctx.engine.instance_data(s, instance(ctx, instance_id))
+        assert data["flood_warning"] == {"level": "red"} and "level" not in data, "it overwrites none of the data"
     # the watchers no longer wait: the next signal only starts another assessment
     again = api.as_("admin").post("/signals", json={"name": "flood_warning"}).get_json()["instances"]
     assert len(again) == 1 and instance(ctx, again[0]).model_key == "flood_assessment"

@@ -146,12 +146,11 @@ class Trigger:
 
     def event_for(self, definition) -> BpmnEvent:
         """The event as the catching definition reads it; either way its payload lands in the data
-        under the message's name, or a signal's values in the data itself. 3.2's Camunda message
-        (catch and start events) keeps the payload under a result variable, its plain message (a
-        receive task's) sets the payload's own keys."""
+        under the message's or signal's name, and never overwrites the instance's own values (a
+        case's deadline, its review's decision). 3.2's Camunda message (catch and start events) keeps
+        the payload under a result variable; its plain message (a receive task's) and its signal set
+        the payload's own keys."""
         payload = datacopy.deepcopy(self.payload or {})
-        if self.kind == "signal":
-            return BpmnEvent(definition, payload=payload)
         if isinstance(definition, CamundaMessage):
             return BpmnEvent(definition, payload={"payload": payload, "result_var": self.name})
         return BpmnEvent(definition, payload={self.name: payload})
@@ -594,8 +593,8 @@ class Engine:
 
     def broadcast_signal(self, session: Session, name: str, payload: dict | None = None, actor: str | None = None,
                          *, scope: ColumnElement[bool] | None = None) -> list[RunResult]:
-        """Throw a signal to every instance waiting for it (`scope` as for messages); its payload's
-        values are set in each instance's data, as a signal thrown inside a process sets them."""
+        """Throw a signal to every instance waiting for it (`scope` as for messages); its payload lands
+        in each instance's data under the signal's name."""
         return self._deliver_all(session, self._waiting("signal", name, scope), Trigger("signal", name, payload), actor)
 
     def start_events(self, session: Session, kind: str, name: str) -> list[str]:
