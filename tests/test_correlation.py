@@ -120,3 +120,10 @@ def test_who_may_send_is_decided_by_role_and_every_call_is_on_the_audit_log(ctx,
         ("office1", "message:evidence_received", {"business_key": "hotline:7", "instances": []}),
     ]
 
+
+
+def test_a_correlation_key_that_is_no_safe_expression_is_refused_at_deploy_naming_the_element(api, district):
+    xml = B.reported().replace(b"report_received['case_no']", b"__import__('os').getcwd()")
+    r = api.as_("designer1").post("/process-models", data=xml, content_type="application/xml")
+    assert r.status_code == 422, r.get_json()
+    assert {(e["element_id"], e["code"]) for e in r.get_json()["errors"]} == {("await_evidence", "expression_refused")}
