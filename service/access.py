@@ -313,6 +313,24 @@ def may_operate(p: Principal) -> bool:
 def may_choose_versions(p: Principal) -> bool:
     """Whether the principal makes a model version current or retires one (the office only reads them)."""
     return p.has(*DESIGNERS)
+# Messages and signals from outside (POST /messages, /signals): the office, designers and the
+# administrator, whose API tokens outside systems call with. They reach any instance but a clue's
+# hand-over (the discipline inspection's alone) and see only which instances they reached.
+EVENT_SENDERS = ("office", "designer", "admin")
+
+
+def may_send_events(p: Principal) -> bool:
+    return p.has(*EVENT_SENDERS)
+
+
+def event_reachable_instances(p: Principal):
+    """SQL condition on ProcessInstance for the instances a message or signal of the principal reaches."""
+    return ProcessInstance.model_key.not_in(RESTRICTED_MODELS) if may_send_events(p) else false()
+
+
+def may_start_by_event(p: Principal, model_key: str) -> bool:
+    """Whether the principal's message or signal may start an instance of the model."""
+    return may_send_events(p) and model_key not in RESTRICTED_MODELS
 
 
 # ---------------------------------------------------------------- clues, notices, letters

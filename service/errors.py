@@ -259,6 +259,9 @@ ERROR_CODES: dict[str, str] = {
     "script_data_invalid": N_("A script of the process left data that cannot be stored; nothing was saved"),
     "due_date_invalid": N_("A task's due date is not a time"),
     "timer_invalid": N_("A timer has no valid time"),
+    "correlation_key_invalid": N_("The correlation key of a message event cannot be worked out"),
+    "no_start_event": N_("The process model has no start event for this message or signal"),
+    "message_not_correlated": N_("No process instance waits for this message, and no process model starts with it"),
     # process models (the designer)
     "bpmn_required": N_("Send a BPMN file"),
     "bpmn_empty": N_("The BPMN document is empty"),

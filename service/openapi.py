@@ -73,6 +73,8 @@ TOKEN = {"type": "object", "required": ["token", "user", "must_change_password"]
 DEPLOYED = {"type": "object", "required": ["key", "version", "process_ids", "created"]}
 CREATED_ROUND = {"type": "object", "required": ["id", "process_instance_id"],
                  "properties": {"id": {"type": "integer"}, "process_instance_id": NULLABLE_INT}}
+EVENT_REACHED = {"type": "object", "required": ["instances"],
+                 "properties": {"instances": {"type": "array", "items": {"type": "integer"}}}}
 CONFLICTS = {"type": "object", "required": ["conflicts"], "properties": {"conflicts": {"type": "array", "items": {
     "type": "object", "required": ["inspector_id", "unit_id", "reason"],
     "properties": {"inspector_id": {"type": "integer"}, "unit_id": {"type": "integer"},
@@ -129,6 +131,7 @@ SCHEMAS = {
 def document() -> dict:
     from .api.auth import MY_PASSWORD, PASSWORD_CHANGE, TOKEN_REQUEST, TOTP_CODE, TOTP_CONFIRM
     from .api.cases import EVIDENCE_REVIEW, EXTENSION_DECISION, EXTENSION_REQUEST, RECHECK
+    from .api.instances import MESSAGE_REQUEST, SIGNAL_REQUEST
     from .api.library import (
         ACKNOWLEDGE,
         ASSIGN_REQUEST,
@@ -438,6 +441,18 @@ def document() -> dict:
         "/process-instances/{id}/cancel": {"post": _op(
             "End an instance: its open tasks leave every inbox; 422 reason_required without a reason (operators)",
             "operations", REASON_REQUEST)},
+        "/messages": {"post": _op(
+            "Correlate a message from outside (office, designers, admin): it reaches the instances waiting for it "
+            "(intermediate catch events, receive tasks, boundary events) whose business key is `business_key` "
+            "and whose correlation key (what the waiting element declares as camunda:property correlationKey, "
+            "else the business key) is `correlation_key`; with no instance waiting, it starts an instance of each "
+            "model whose current version has a message start event of that name, with `business_key` as its "
+            "business key. `data` lands in the instance's data under the message's name. 404 "
+            "message_not_correlated when it reaches none", "operations", MESSAGE_REQUEST, returns=EVENT_REACHED)},
+        "/signals": {"post": _op(
+            "Broadcast a signal (office, designers, admin): it reaches every instance waiting for it and starts an "
+            "instance of each model whose current version has a signal start event of that name; `data` lands in "
+            "each instance's data under the signal's name", "operations", SIGNAL_REQUEST, returns=EVENT_REACHED)},
         "/audit-log": {"get": _op("The audit log, newest first (audit administrator); action=, actor=, "
                                   "outcome=ok|refused, from= and to= (days, YYYY-MM-DD, in the configured zone, "
                                   "both included); format=xlsx|csv downloads every matching entry (at most 20,000; "

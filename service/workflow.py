@@ -11,9 +11,10 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session
 
-from workflows.engine import RunResult
+from workflows.engine import RunResult, Trigger
 from workflows.tables import HumanTask, ProcessInstance
 
 from .auth import Principal
@@ -101,6 +102,38 @@ def cancel(ctx: Context, s: Session, p: Principal, instance_id: int, reason: str
     result = ctx.engine.cancel(s, instance_id, p.username, reason)
     _dispatch(ctx, s, p, result)
     return result
+def correlate_message(ctx: Context, s: Session, p: Principal | None, name: str, *, business_key: str | None,
+                      correlation_key: str | None, data: dict | None, scope: ColumnElement[bool],
+                      may_start: Callable[[str], bool]) -> list[RunResult]:
+    """A message from outside: to the instances waiting for it whose key matches; when none waits,
+    it starts an instance of each model whose current version begins with a start event for it
+    (those `may_start` lets through), the business key given becoming the new instance's."""
+    actor = p.username if p else None
+    with ctx.engine.script_account():
+        results = ctx.engine.deliver_message(s, name, correlation_key, data, actor, business_key=business_key,
+                                             scope=scope)
+        if not results:
+            trigger = Trigger("message", name, data)
+            results = [ctx.engine.start(s, key, {}, business_key=business_key, actor=actor, trigger=trigger)
+                       for key in ctx.engine.start_events(s, "message", name) if may_start(key)]
+        for result in results:
+            _dispatch(ctx, s, p, result)
+    return results
+
+
+def broadcast_signal(ctx: Context, s: Session, p: Principal | None, name: str, data: dict | None, *,
+                     scope: ColumnElement[bool], may_start: Callable[[str], bool]) -> list[RunResult]:
+    """A signal: to every instance waiting for it, and it starts an instance of each model whose
+    current version begins with a start event for it."""
+    actor = p.username if p else None
+    with ctx.engine.script_account():
+        results = ctx.engine.broadcast_signal(s, name, data, actor, scope=scope)
+        trigger = Trigger("signal", name, data)
+        results += [ctx.engine.start(s, key, {}, actor=actor, trigger=trigger)
+                    for key in ctx.engine.start_events(s, "signal", name) if may_start(key)]
+        for result in results:
+            _dispatch(ctx, s, p, result)
+    return results
 
 
 def _dispatch(ctx: Context, s: Session, p: Principal | None, result: RunResult,

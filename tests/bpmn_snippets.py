@@ -133,3 +133,82 @@ def form_task(fields: str, pid: str = "constrained", lane: str = "巡察办") ->
       <bpmn:endEvent id="end"/>
       {flow("f1", "start", "task")}{flow("f2", "task", "end")}"""
     return doc(pid, body)
+
+
+def _timer(kind: str, value: str) -> str:
+    return (f'<bpmn:timerEventDefinition id="td"><bpmn:{kind} xsi:type="bpmn:tFormalExpression">{value}'
+            f'</bpmn:{kind}></bpmn:timerEventDefinition>')
+
+
+def timer_catch(kind: str, value: str, pid: str = "ticking") -> bytes:
+    """An intermediate timer, its value as Camunda Modeler writes it; each firing opens a task."""
+    body = f"""
+      <bpmn:startEvent id="start"/>
+      <bpmn:intermediateCatchEvent id="wait" name="等待">{_timer(kind, value)}</bpmn:intermediateCatchEvent>
+      <bpmn:userTask id="after" name="到期后"/><bpmn:endEvent id="end"/>
+      {flow("f1", "start", "wait")}{flow("f2", "wait", "after")}{flow("f3", "after", "end")}"""
+    return doc(pid, body)
+
+
+def timer_start(kind: str, value: str, pid: str = "scheduled") -> bytes:
+    """A process that begins with a timer start event."""
+    body = f"""
+      <bpmn:startEvent id="start" name="定时开始">{_timer(kind, value)}</bpmn:startEvent>
+      <bpmn:userTask id="after" name="开始后"/><bpmn:endEvent id="end"/>
+      {flow("f1", "start", "after")}{flow("f2", "after", "end")}"""
+    return doc(pid, body)
+
+
+def boundary_timer(kind: str, value: str, interrupting: bool = False, pid: str = "reminded") -> bytes:
+    """A user task with a timer on its edge; each firing opens a reminder task."""
+    body = f"""
+      <bpmn:startEvent id="start"/>
+      <bpmn:userTask id="work" name="办理"/>
+      <bpmn:boundaryEvent id="remind" name="催办" cancelActivity="{str(interrupting).lower()}" attachedToRef="work">
+        {_timer(kind, value)}</bpmn:boundaryEvent>
+      <bpmn:userTask id="reminder" name="催办提醒"/><bpmn:endEvent id="reminded_end"/><bpmn:endEvent id="end"/>
+      {flow("f1", "start", "work")}{flow("f2", "work", "end")}
+      {flow("f3", "remind", "reminder")}{flow("f4", "reminder", "reminded_end")}"""
+    return doc(pid, body)
+
+
+def reported(pid: str = "outside_report") -> bytes:
+    """Begun by a message from outside; a receive task waits for more evidence, matched on the case
+    number the first message carried (its correlation key); the review can be withdrawn by a message."""
+    body = f"""
+      <bpmn:startEvent id="start" name="收到举报"><bpmn:messageEventDefinition id="md_start" messageRef="m_report"/></bpmn:startEvent>
+      <bpmn:receiveTask id="await_evidence" name="等待补充材料" messageRef="m_evidence">
+        <bpmn:extensionElements><camunda:properties>
+          <camunda:property name="correlationKey" value="report_received['case_no']"/>
+        </camunda:properties></bpmn:extensionElements>
+      </bpmn:receiveTask>
+      <bpmn:userTask id="review" name="审查"/>
+      <bpmn:boundaryEvent id="withdrawn" name="撤回" attachedToRef="review">
+        <bpmn:messageEventDefinition id="md_withdrawn" messageRef="m_withdrawn"/></bpmn:boundaryEvent>
+      <bpmn:endEvent id="end"/><bpmn:endEvent id="end_withdrawn"/>
+      {flow("f1", "start", "await_evidence")}{flow("f2", "await_evidence", "review")}{flow("f3", "review", "end")}
+      {flow("f4", "withdrawn", "end_withdrawn")}"""
+    return doc(pid, body, extra='<bpmn:message id="m_report" name="report_received"/>'
+                                '<bpmn:message id="m_evidence" name="evidence_received"/>'
+                                '<bpmn:message id="m_withdrawn" name="report_withdrawn"/>')
+
+
+def watched(pid: str = "flood_watch") -> bytes:
+    """Begun by a message; then waits for a signal that every watching instance hears."""
+    body = f"""
+      <bpmn:startEvent id="start"><bpmn:messageEventDefinition id="md_start" messageRef="m_watch"/></bpmn:startEvent>
+      <bpmn:intermediateCatchEvent id="warned" name="汛情预警"><bpmn:signalEventDefinition id="sd" signalRef="s_flood"/>
+      </bpmn:intermediateCatchEvent>
+      <bpmn:userTask id="respond" name="响应预警"/><bpmn:endEvent id="end"/>
+      {flow("f1", "start", "warned")}{flow("f2", "warned", "respond")}{flow("f3", "respond", "end")}"""
+    return doc(pid, body, extra='<bpmn:message id="m_watch" name="watch_started"/>'
+                                '<bpmn:signal id="s_flood" name="flood_warning"/>')
+
+
+def alarmed(pid: str = "flood_assessment") -> bytes:
+    """Begun by a signal."""
+    body = f"""
+      <bpmn:startEvent id="start"><bpmn:signalEventDefinition id="sd" signalRef="s_flood"/></bpmn:startEvent>
+      <bpmn:userTask id="assess" name="评估汛情"/><bpmn:endEvent id="end"/>
+      {flow("f1", "start", "assess")}{flow("f2", "assess", "end")}"""
+    return doc(pid, body, extra='<bpmn:signal id="s_flood" name="flood_warning"/>')

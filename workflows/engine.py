@@ -16,13 +16,18 @@ from typing import cast
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnEvent
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import SignalEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimeDateEventDefinition, TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    CycleTimerEventDefinition,
+    TimeDateEventDefinition,
+    TimerEventDefinition,
+)
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition as CamundaMessage
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import ColumnElement, CursorResult, delete, insert, or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, Select, delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -137,6 +142,46 @@ def _failure_code(exc: BaseException) -> str:
     return "workflow_failed"
 
 
+# What a waiting task listens for: ("message" or "signal", its name, the correlation key its element
+# declares, or None for the instance's business key).
+Subscribed = tuple[str, str, str | None]
+CORRELATION_PROPERTY = "correlationKey"  # the camunda:property that names a catch event's own key
+
+
+@dataclass(frozen=True)
+class Trigger:
+    """A message or signal that comes from outside the instance it reaches."""
+
+    kind: str  # message | signal
+    name: str
+    payload: dict | None
+
+    def caught_by(self, definition) -> bool:
+        wanted = MessageEventDefinition if self.kind == "message" else SignalEventDefinition
+        return isinstance(definition, wanted) and definition.name == self.name
+
+    def event_for(self, definition) -> BpmnEvent:
+        """The event as the catching definition reads it; either way its payload lands in the data
+        under the message's or signal's name, and never overwrites the instance's own values (a
+        case's deadline, its review's decision). 3.2's Camunda message (catch and start events) keeps
+        the payload under a result variable; its plain message (a receive task's) and its signal set
+        the payload's own keys."""
+        payload = datacopy.deepcopy(self.payload or {})
+        if isinstance(definition, CamundaMessage):
+            return BpmnEvent(definition, payload={"payload": payload, "result_var": self.name})
+        return BpmnEvent(definition, payload={self.name: payload})
+
+
+def _catch(tasks: list, trigger: Trigger) -> None:
+    """The trigger to the waiting tasks that catch it, as SpiffWorkflow's event manager hands an event on."""
+    try:
+        for task in tasks:
+            task.task_spec.catch(task, trigger.event_for(task.task_spec.event_definition))
+            task.task_spec._update(task)
+    except SpiffWorkflowException as exc:
+        raise WorkflowFailure(str(exc).split("\n")[0], tasks[0].task_spec.bpmn_id, _failure_code(exc)) from exc
+
+
 @dataclass
 class StepEvent:
     """Something the workflow did in one call that the service may act on."""
@@ -164,14 +209,14 @@ class _Made:
     events: list[StepEvent]
     opened: list[dict]  # the human task rows' values, candidates among them
     timers: dict[str, tuple[str, datetime]]
-    messages: dict[str, str]
+    messages: dict[str, Subscribed]
     completed: bool
 
     def same_as(self, other: _Made) -> bool:
         """The same steps, data, events and index rows, task ids and change times aside."""
         def rows(made: _Made) -> tuple:
             return ([{k: v for k, v in r.items() if k != "id"} for r in made.opened],
-                    sorted(made.timers.values()), sorted(made.messages.values()), made.completed)
+                    sorted(made.timers.values()), sorted(made.messages.values(), key=repr), made.completed)
         return (fanout.canonical(self.state) == fanout.canonical(other.state) and self.events == other.events
                 and rows(self) == rows(other))
 
@@ -182,7 +227,7 @@ class _Indexed:
 
     open_ids: set[str]  # the open human tasks
     timers: dict[str, tuple[str, datetime]]
-    messages: dict[str, str]
+    messages: dict[str, Subscribed]
 
 
 def _all_tasks(workflow: BpmnWorkflow, **filters):
@@ -212,6 +257,31 @@ def _may_fire(now: datetime) -> ColumnElement[bool]:
     """An instance whose due timers a sweep fires: running, or failed with its retry time come."""
     return or_(ProcessInstance.status == "running",
                (ProcessInstance.status == "error") & (ProcessInstance.retry_at <= now))
+
+
+def _start_events(model: LoadedModel) -> list:
+    """The start events of the model's main process."""
+    return list(getattr(model.spec, "bpmn_start_events", []))
+
+
+def _fire_cycle(task) -> None:
+    """One firing of a cycle timer: a path leaves the event, and the timer waits for its next time
+    with one repetition fewer; after the last one, or the first of an interrupting boundary event
+    (its activity ends), the event itself completes. Marking it fired, as other timers are, would
+    end the cycle at once and leave no path behind: 3.2 adds a cycle's paths only as it fires.
+    A time missed by more than one interval is fired by the next sweeps, one repetition each."""
+    value = dict(task._get_internal_data("event_value"))
+    value["next"] = (datetime.fromisoformat(value["next"]) + timedelta(seconds=value["duration"])).isoformat()
+    value["cycles"] -= 1
+    if value["cycles"] == 0 or getattr(task.task_spec, "cancel_activity", False):
+        task.internal_data.pop("event_value", None)
+        task._set_internal_data(event_fired=True)
+    else:
+        task._set_internal_data(event_value=value)
+    for output in task.task_spec.outputs:  # as CycleTimerEventDefinition.update_task does on its own clock
+        child = task._add_child(output, TaskState.FUTURE)
+        child.task_spec._predict(child, mask=TaskState.NOT_FINISHED_MASK)
+        child.task_spec._update(child)
 
 
 def _ready_human_tasks(workflow: BpmnWorkflow) -> list:
@@ -267,7 +337,9 @@ class Engine:
     # ----------------------------------------------------------------- instances
     def start(self, session: Session, key: str, data: dict, *, unit_id: int | None = None,
               business_key: str | None = None, actor: str | None = None,
-              candidates: dict[str, list[int]] | None = None) -> RunResult:
+              candidates: dict[str, list[int]] | None = None, trigger: Trigger | None = None) -> RunResult:
+        """A new instance of the model's current version. With a `trigger` (a message or signal) it
+        begins at the start event that catches it."""
         version_id = self.registry.current_id(session, key)
         if version_id is None:
             raise UnknownModel(f"no process model {key!r} is deployed")
@@ -280,7 +352,7 @@ class Engine:
         session.add(instance)
         session.flush()
         self._history(session, instance, "started", actor, data={"business_key": business_key})
-        workflow, events = self._fresh(model, data, candidates or {})
+        workflow, events = self._fresh(model, data, candidates or {}, trigger)
         return RunResult(instance, events, *self._save(session, instance, workflow, model, events, actor))
 
     def start_many(self, session: Session, key: str, data: list[dict], *, unit_ids: list[int | None],
@@ -553,7 +625,10 @@ class Engine:
             timer = due.get(str(task.id))
             if timer is not None and task.state == TaskState.WAITING:
                 # Our clock decides; SpiffWorkflow's own check reads the wall clock.
-                task._set_internal_data(event_fired=True)
+                if isinstance(task.task_spec.event_definition, CycleTimerEventDefinition):
+                    _fire_cycle(task)
+                else:
+                    task._set_internal_data(event_fired=True)
                 events.append(StepEvent("timer_fired", timer.bpmn_id, task.task_spec.bpmn_name,
                                         step=step_of(task.task_spec)))
                 self._history(session, instance, "timer_fired", None, timer.bpmn_id,
@@ -604,33 +679,100 @@ class Engine:
         events = self._run(workflow, model)
         return RunResult(instance, events, *self._save(session, instance, workflow, model, events, actor))
 
-    # ----------------------------------------------------------------- messages
-    def deliver_message(self, session: Session, name: str, correlation_key: str | None,
-                        payload: dict | None = None, actor: str | None = None) -> list[RunResult]:
-        subs = session.scalars(select(MessageSubscription).where(
-            MessageSubscription.name == name, MessageSubscription.correlation_key == correlation_key)).all()
-        results = []
-        for instance_id in sorted({s.instance_id for s in subs}):
-            instance = self._lock(session, instance_id)
-            if instance.status == "suspended":  # as a suspended instance's tasks and timers: held
+    # ----------------------------------------------------------------- messages and signals
+    def deliver_message(self, session: Session, name: str, correlation_key: str | None = None,
+                        payload: dict | None = None, actor: str | None = None, *, business_key: str | None = None,
+                        scope: ColumnElement[bool] | None = None) -> list[RunResult]:
+        """Deliver a message to the waiting catch events, receive tasks and boundary events of that name
+        whose key matches: `correlation_key` what the element declares (else the instance's business
+        key), `business_key` the instance's own; with neither, none matches. `scope`, a condition on
+        ProcessInstance, limits the instances further (whom the sender may reach). The payload lands
+        in the instance's data under the message's name. One result per instance reached."""
+        if correlation_key is None and business_key is None:
+            return []
+        query = self._waiting("message", name, scope)
+        if correlation_key is not None:
+            query = query.where(MessageSubscription.correlation_key == correlation_key)
+        if business_key is not None:
+            query = query.where(ProcessInstance.business_key == business_key)
+        return self._deliver_all(session, query, Trigger("message", name, payload), actor)
+
+    def broadcast_signal(self, session: Session, name: str, payload: dict | None = None, actor: str | None = None,
+                         *, scope: ColumnElement[bool] | None = None) -> list[RunResult]:
+        """Throw a signal to every instance waiting for it (`scope` as for messages); its payload lands
+        in each instance's data under the signal's name."""
+        return self._deliver_all(session, self._waiting("signal", name, scope), Trigger("signal", name, payload), actor)
+
+    def start_events(self, session: Session, kind: str, name: str) -> list[str]:
+        """The models whose current version begins with a message (kind "message") or signal start
+        event of this name: what an incoming message or signal starts when no instance waits for it."""
+        trigger = Trigger(kind, name, None)
+        keys = []
+        for key in session.scalars(select(ModelVersion.key).distinct().order_by(ModelVersion.key)):
+            version_id = self.registry.current_id(session, key)
+            if version_id is None:
                 continue
-            model, workflow = self._load(session, instance)
-            definition = CamundaMessage(name)
-            workflow.catch(BpmnEvent(definition, payload={"payload": payload or {}, "result_var": name}))
-            self._history(session, instance, "message", actor, name, name, None, payload or {})
-            events = self._run(workflow, model)
-            changes = self._save(session, instance, workflow, model, events, actor)
-            results.append(RunResult(instance, events, *changes))
+            starts = _start_events(self.registry.load(session, version_id))
+            if any(trigger.caught_by(ts.event_definition) for ts in starts):
+                keys.append(key)
+        return keys
+
+    @staticmethod
+    def _waiting(kind: str, name: str, scope: ColumnElement[bool] | None) -> Select[int, str]:
+        query = (select(MessageSubscription.instance_id, MessageSubscription.task_id)
+                 .join(ProcessInstance, ProcessInstance.id == MessageSubscription.instance_id)
+                 .where(MessageSubscription.kind == kind, MessageSubscription.name == name,
+                        ProcessInstance.status.in_(("running", "error"))))
+        return query.where(scope) if scope is not None else query
+
+    def _deliver_all(self, session: Session, query: Select[int, str], trigger: Trigger,
+                     actor: str | None) -> list[RunResult]:
+        waiting: dict[int, list[str]] = {}
+        for instance_id, task_id in session.execute(query):
+            waiting.setdefault(instance_id, []).append(task_id)
+        results = []
+        for instance_id in sorted(waiting):
+            result = self._deliver(session, instance_id, waiting[instance_id], trigger, actor)
+            if result is not None:
+                results.append(result)
         return results
 
+    def _deliver(self, session: Session, instance_id: int, task_ids: list[str], trigger: Trigger,
+                 actor: str | None) -> RunResult | None:
+        """The event to the instance's tasks that wait for it; None when none waits any more (another
+        transaction delivered first, and this one read the rows before that one committed)."""
+        instance = self._lock(session, instance_id)
+        model, workflow = self._load(session, instance)
+        indexed = self._indexed(workflow)
+        tasks = [t for t in (self._find_task(workflow, task_id) for task_id in task_ids)
+                 if t is not None and t.state == TaskState.WAITING]
+        if not tasks:
+            return None
+        _catch(tasks, trigger)
+        self._history(session, instance, trigger.kind, actor, tasks[0].task_spec.bpmn_id, trigger.name,
+                      str(tasks[0].id), trigger.payload or {})
+        events = self._run(workflow, model)
+        return RunResult(instance, events, *self._save(session, instance, workflow, model, events, actor, indexed))
+
     # ----------------------------------------------------------------- internals
-    def _fresh(self, model: LoadedModel, data: dict, candidates: dict) -> tuple[BpmnWorkflow, list[StepEvent]]:
-        """A new workflow of the model with this start data, run until it waits."""
+    def _fresh(self, model: LoadedModel, data: dict, candidates: dict,
+               trigger: Trigger | None = None) -> tuple[BpmnWorkflow, list[StepEvent]]:
+        """A new workflow of the model with this start data, run until it waits; with a `trigger`,
+        the start event that catches it is then set off and the workflow run on."""
         workflow = BpmnWorkflow(model.spec, model.subprocess_specs, script_engine=self.script_engine)
         workflow.data["__candidates__"] = candidates
         start = workflow.get_next_task(state=TaskState.READY)
         start.data.update(datacopy.deepcopy(data))
-        return workflow, self._run(workflow, model)
+        events = self._run(workflow, model)
+        if trigger is None:
+            return workflow, events
+        starts = [t for t in workflow.event_manager.tasks.values() if t.state == TaskState.WAITING
+                  and t.task_spec in _start_events(model) and trigger.caught_by(t.task_spec.event_definition)]
+        if not starts:
+            raise WorkflowFailure(f"the model has no start event for the {trigger.kind} {trigger.name!r}",
+                                  code="no_start_event")
+        _catch(starts, trigger)
+        return workflow, events + self._run(workflow, model)
 
     def _referenced(self, version_id: int, model: LoadedModel) -> frozenset[str]:
         if version_id not in self._names:
@@ -705,7 +847,7 @@ class Engine:
                   for e in base.events]
         opened = [{**row, "id": ids[row["id"]], "candidates": list(row["candidates"])} for row in base.opened]
         timers = {ids[task_id]: value for task_id, value in base.timers.items()}
-        messages = {ids[task_id]: name for task_id, name in base.messages.items()}
+        messages = {ids[task_id]: wait for task_id, wait in base.messages.items()}
         return _Made(state, events, opened, timers, messages, base.completed)
 
     def _write_many(self, session: Session, version_id: int, key: str, made: list[_Made | None],
@@ -746,8 +888,9 @@ class Engine:
                     **task, "candidates": [fanout.detached(TaskCandidate, c) for c in named]}))
             timers += [{"instance_id": instance_id, "task_id": task_id, "bpmn_id": bpmn_id, "due_at": due}
                        for task_id, (bpmn_id, due) in run.timers.items()]
-            messages += [{"instance_id": instance_id, "task_id": task_id, "name": name,
-                          "correlation_key": row["business_key"]} for task_id, name in run.messages.items()]
+            messages += [{"instance_id": instance_id, "task_id": task_id, "kind": kind, "name": name,
+                          "correlation_key": key if key is not None else row["business_key"]}
+                         for task_id, (kind, name, key) in run.messages.items()]
             results.append(RunResult(instance, run.events, opened))
         for model, rows in ((HistoryEntry, history), (HumanTask, tasks), (TaskCandidate, candidates),
                             (Timer, timers), (MessageSubscription, messages)):
@@ -972,10 +1115,10 @@ class Engine:
             when = when.replace(tzinfo=self.naive_zone)
         return when.astimezone(UTC)
 
-    def _waits(self, workflow) -> tuple[dict[str, tuple[str, datetime]], dict[str, str]]:
-        """The timer (bpmn id, due time) and message name each waiting task waits for, by task id."""
+    def _waits(self, workflow) -> tuple[dict[str, tuple[str, datetime]], dict[str, Subscribed]]:
+        """The timer (bpmn id, due time), message or signal each waiting task waits for, by task id."""
         timers: dict[str, tuple[str, datetime]] = {}
-        messages: dict[str, str] = {}
+        messages: dict[str, Subscribed] = {}
         for task in workflow.event_manager.tasks.values():
             if task.state != TaskState.WAITING:
                 continue
@@ -989,8 +1132,24 @@ class Engine:
                 if due is not None:
                     timers[str(task.id)] = (task.task_spec.bpmn_id, due)
             elif isinstance(definition, MessageEventDefinition):
-                messages[str(task.id)] = definition.name
+                messages[str(task.id)] = ("message", definition.name, self._correlation_key(task))
+            elif isinstance(definition, SignalEventDefinition):
+                messages[str(task.id)] = ("signal", definition.name, None)
         return timers, messages
+
+    def _correlation_key(self, task) -> str | None:
+        """The key a message catch event declares (camunda:property correlationKey, an expression over
+        the instance's data, as `case_no`), evaluated as it starts waiting; None: the business key."""
+        expression = (getattr(task.task_spec, "extensions", None) or {}).get(CORRELATION_PROPERTY)
+        if not expression:
+            return None
+        try:
+            with self.script_account():
+                value = self.script_engine.evaluate(task, expression)
+        except SpiffWorkflowException as exc:
+            raise WorkflowFailure(f"the correlation key of {task.task_spec.bpmn_id} cannot be worked out: "
+                                  f"{str(exc).splitlines()[0]}", task.task_spec.bpmn_id, "correlation_key_invalid") from exc
+        return None if value is None else str(value)[:200]
 
     def _index_waits(self, session, instance, workflow) -> None:
         """The instance's timer and message rows as its waiting tasks need them; rows that already
@@ -1000,8 +1159,8 @@ class Engine:
             stored_timers = session.execute(select(Timer.id, Timer.task_id, Timer.bpmn_id, Timer.due_at)
                                             .where(Timer.instance_id == instance.id)).all()
             stored_messages = session.execute(
-                select(MessageSubscription.id, MessageSubscription.task_id, MessageSubscription.name,
-                       MessageSubscription.correlation_key)
+                select(MessageSubscription.id, MessageSubscription.task_id, MessageSubscription.kind,
+                       MessageSubscription.name, MessageSubscription.correlation_key)
                 .where(MessageSubscription.instance_id == instance.id)).all()
         stale = []
         for row_id, task_id, bpmn_id, due_at in stored_timers:
@@ -1012,8 +1171,9 @@ class Engine:
         if stale:
             session.execute(delete(Timer).where(Timer.id.in_(stale)))
         stale = []
-        for row_id, task_id, name, correlation_key in stored_messages:
-            if task_id in messages and messages[task_id] == name and correlation_key == instance.business_key:
+        for row_id, task_id, kind, name, correlation_key in stored_messages:
+            wait = messages.get(task_id)
+            if wait is not None and wait[:2] == (kind, name) and correlation_key == self._key(instance, wait):
                 del messages[task_id]
             else:
                 stale.append(row_id)
@@ -1021,9 +1181,13 @@ class Engine:
             session.execute(delete(MessageSubscription).where(MessageSubscription.id.in_(stale)))
         for task_id, (bpmn_id, due) in timers.items():
             session.add(Timer(instance_id=instance.id, task_id=task_id, bpmn_id=bpmn_id, due_at=due))
-        for task_id, name in messages.items():
-            session.add(MessageSubscription(instance_id=instance.id, task_id=task_id, name=name,
-                                            correlation_key=instance.business_key))
+        for task_id, wait in messages.items():
+            session.add(MessageSubscription(instance_id=instance.id, task_id=task_id, kind=wait[0], name=wait[1],
+                                            correlation_key=self._key(instance, wait)))
+
+    @staticmethod
+    def _key(instance: ProcessInstance, wait: Subscribed) -> str | None:
+        return wait[2] if wait[2] is not None else instance.business_key
 
     def _update_waits(self, session, instance, workflow, indexed: _Indexed) -> None:
         """`_index_waits` for an instance whose timer and message rows are known (`indexed`): the
@@ -1032,7 +1196,7 @@ class Engine:
         gone = [task_id for task_id, value in indexed.timers.items() if timers.get(task_id) != value]
         if gone:
             session.execute(delete(Timer).where(Timer.instance_id == instance.id, Timer.task_id.in_(gone)))
-        gone = [task_id for task_id, name in indexed.messages.items() if messages.get(task_id) != name]
+        gone = [task_id for task_id, wait in indexed.messages.items() if messages.get(task_id) != wait]
         if gone:
             session.execute(delete(MessageSubscription).where(MessageSubscription.instance_id == instance.id,
                                                               MessageSubscription.task_id.in_(gone)))
@@ -1040,9 +1204,9 @@ class Engine:
                       for task_id, (bpmn_id, due) in timers.items() if indexed.timers.get(task_id) != (bpmn_id, due)]
         if new_timers:
             session.execute(insert(Timer), new_timers)
-        new_messages = [{"instance_id": instance.id, "task_id": task_id, "name": name,
-                         "correlation_key": instance.business_key}
-                        for task_id, name in messages.items() if indexed.messages.get(task_id) != name]
+        new_messages = [{"instance_id": instance.id, "task_id": task_id, "kind": wait[0], "name": wait[1],
+                         "correlation_key": self._key(instance, wait)}
+                        for task_id, wait in messages.items() if indexed.messages.get(task_id) != wait]
         if new_messages:
             session.execute(insert(MessageSubscription), new_messages)
 

@@ -19,11 +19,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from . import forms as form_schemas
-from .parser import Parser, expression_body
+from .parser import Parser, expression_body, literal_timers
 from .scripting import check_expression, check_script
 from .steps import STEP_PROPERTY, declared_steps
 from .tables import ModelVersion, utcnow
-from .timer_checks import timer_problem
+from .timer_checks import literal_value, timer_problem
 from .xml_safety import UnsafeXMLError, parse_xml
 
 NS = {
@@ -34,8 +34,8 @@ NS = {
 CAMUNDA = "{%s}" % NS["camunda"]
 
 # Elements whose text SpiffWorkflow evaluates as an expression, and those it executes.
-_EXPRESSION_TAGS = ("conditionExpression", "timeDate", "timeDuration", "timeCycle",
-                    "loopCondition", "completionCondition", "loopCardinality")
+_TIMER_TAGS = ("timeDate", "timeDuration", "timeCycle")
+_EXPRESSION_TAGS = ("conditionExpression", *_TIMER_TAGS, "loopCondition", "completionCondition", "loopCardinality")
 _SCRIPT_TAGS = ("script",)
 
 
@@ -112,11 +112,13 @@ def check_document(root) -> list[dict]:
     for tag in _EXPRESSION_TAGS:
         for el in root.iter("{%s}%s" % (NS["bpmn"], tag)):
             body = expression_body(el.text)
+            if tag in _TIMER_TAGS and literal_value(body) is not None:
+                continue  # ISO text as Camunda Modeler writes it: checked as a time below, run quoted
             for problem in check_expression(body):
                 errors.append({"element_id": _owner_id(el), "code": "expression_refused",
                                "message": f"expression {body[:80]!r} refused: {problem}",
                                "expression": body[:80], "reason": problem})
-    for tag in ("timeDate", "timeDuration", "timeCycle"):
+    for tag in _TIMER_TAGS:
         for el in root.iter("{%s}%s" % (NS["bpmn"], tag)):
             refusal = timer_problem(tag, expression_body(el.text))
             if refusal:
@@ -136,6 +138,13 @@ def check_document(root) -> list[dict]:
                 errors.append({"element_id": _owner_id(el), "code": "expression_refused",
                                "message": f"expression {expression[:80]!r} refused: {problem}",
                                "expression": expression[:80], "reason": problem})
+    for el in root.iter(CAMUNDA + "property"):
+        if el.get("name") == "correlationKey":  # a message catch event's own key (Engine._correlation_key)
+            value = expression_body(el.get("value"))
+            for problem in check_expression(value) if value else ["it is empty"]:
+                errors.append({"element_id": _owner_id(el), "code": "expression_refused",
+                               "message": f"correlation key {value[:80]!r} refused: {problem}",
+                               "expression": value[:80], "reason": problem})
     # Camunda listeners, connectors and input/output scripts are never run by SpiffWorkflow; refuse
     # them rather than deploy a diagram whose behaviour differs from what the designer sees.
     for tag in ("executionListener", "taskListener", "connector", "script"):
@@ -169,6 +178,7 @@ def parse_specs(root, process_id: str):
     except (KeyError, AttributeError, TypeError, ValueError) as exc:
         raise DeployError([{"element_id": None, "code": "unrunnable",
                             "message": f"unrunnable diagram: {exc!r}", "reason": repr(exc)}]) from exc
+    literal_timers([spec, *subprocess_specs.values()])
     _apply_own_lanes(root, [spec, *subprocess_specs.values()])
     _apply_own_properties(root, [spec, *subprocess_specs.values()])
     _connect_loops([spec, *subprocess_specs.values()])

@@ -777,4 +777,5 @@ class SafeScriptEngine(PythonScriptEngine):
 def make_script_engine(clock=None, zone=None) -> PythonScriptEngine:
     engine = SafeScriptEngine(environment=SafeEnvironment(clock, zone=zone))
     engine.clock = clock  # what the timers compare against (spiff_patches)
+    engine.zone = zone  # and the zone their times without an offset are in
     return engine

@@ -193,7 +193,9 @@ class MessageSubscription(EngineBase):
     id: Mapped[int] = mapped_column(primary_key=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey("wf_instance.id"), index=True)
     task_id: Mapped[str] = mapped_column(String(36))
+    kind: Mapped[str] = mapped_column(String(10), default="message", server_default="message")  # message|signal
     name: Mapped[str] = mapped_column(String(200), index=True)
+    # the key a message is matched on: what the catch event declares, else the instance's business key
     correlation_key: Mapped[str | None] = mapped_column(String(200), index=True)
 
 

@@ -4,8 +4,8 @@ A timer whose value is written out (an ISO 8601 text, quoted or as Camunda Model
 is read here the way SpiffWorkflow will read it. A zero duration or cycle fires again the moment
 it has fired, so an instance never stops running; a cycle with a start long past, or with
 thousands of repetitions, fires them all at once. Both are refused before any instance exists.
-Values computed by an expression are only known at run time, where the engine's step limit
-stops whatever slips through.
+Values computed by an expression are only known at run time: a computed cycle is checked the same
+way when its timer starts waiting, and the engine's step limit stops whatever else slips through.
 """
 from __future__ import annotations
 
@@ -68,7 +68,7 @@ def timer_problem(kind: str, body: str, now: datetime | None = None) -> str | No
             if duration > MAX_TIMER_SPAN:
                 return f"the duration {text!r} is longer than a hundred years"
         elif kind == "timeCycle":
-            return _cycle_problem(text, now)
+            return cycle_problem(text, now)
         elif not isinstance(TimerEventDefinition.parse_time_or_duration(text), datetime):
             return f"{text!r} is a duration: a timeDate must be a date and time (use timeDuration for a duration)"
     except TimerTooLong:
@@ -78,7 +78,8 @@ def timer_problem(kind: str, body: str, now: datetime | None = None) -> str | No
     return None
 
 
-def _cycle_problem(text: str, now: datetime) -> str | None:
+def cycle_problem(text: str, now: datetime) -> str | None:
+    """Why a cycle would fire without end or too much at once; also asked of computed cycles as they start."""
     for part in text.split("/")[1:]:
         if part.upper().startswith("P"):
             check_months(TimerEventDefinition.parse_iso_duration(part))

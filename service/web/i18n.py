@@ -243,6 +243,7 @@ LABELS: dict[str, dict] = {
         "task_completed": _l("Completed task"),
         "timer_fired": _l("Timer fired"),
         "message": _l("Message received"),
+        "signal": _l("Signal received"),
         "completed": _lp("history event", "Completed"),
         "failed": _lp("history event", "Failed"),
         "retried": _l("Retried by hand"),
@@ -384,6 +385,8 @@ LABELS: dict[str, dict] = {
         "extension_decided": _l("Extension decided"),
         "document_downloaded": _l("Document downloaded"),
         "job_retried": _l("Failed publication taken up again"),
+        "message_sent": _l("Message sent to processes"),
+        "signal_sent": _l("Signal sent to processes"),
     },
     "audit_outcome": {
         "ok": _l("Succeeded"),
