@@ -4,8 +4,10 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from workflows.registry import DeployError
+from workflows import design_checks
+from workflows.registry import DeployError, main_process_id
 from workflows.tables import ModelVersion
+from workflows.xml_safety import parse_xml
 
 from . import access, audit
 from .auth import Principal
@@ -46,7 +48,8 @@ def list_versions(s: Session, p: Principal, key: str) -> list[dict]:
     return [version_json(v) for v in rows]
 
 
-def deploy(ctx: Context, s: Session, p: Principal, xml: bytes) -> tuple[ModelVersion, bool]:
+def deploy(ctx: Context, s: Session, p: Principal, xml: bytes) -> tuple[ModelVersion, bool, list[dict]]:
+    """The new (or unchanged) version, and the warnings the designer confirmed by deploying."""
     p.require(*access.DESIGNERS)
     if len(xml) > ctx.settings.max_bpmn_kb * 1024:
         raise TooLarge(f"a BPMN file may be at most {ctx.settings.max_bpmn_kb} KB", code="bpmn_too_large",
@@ -58,11 +61,27 @@ def deploy(ctx: Context, s: Session, p: Principal, xml: bytes) -> tuple[ModelVer
         version, created = ctx.engine.deploy(s, xml, deployed_by=p.username)
     except DeployError as exc:
         raise Unprocessable("the diagram cannot be deployed", exc.errors, code="deploy_refused") from exc
-    audit.record(s, "model_deployed", p, f"model:{version.key}:{version.version}", detail={"created": created})
-    return version, created
+    warnings = design_checks.design_warnings(parse_xml(xml))
+    audit.record(s, "model_deployed", p, f"model:{version.key}:{version.version}",
+                 detail={"created": created, "warnings": [w["code"] for w in warnings]})
+    return version, created, warnings
 
 
-def validate(ctx: Context, p: Principal, xml: bytes) -> list[dict]:
+def review(ctx: Context, s: Session, p: Principal, xml: bytes) -> dict:
+    """What a deploy of the diagram would meet: the errors that refuse it, the warnings the designer
+    confirms, and what changes against the model's current version (elements added, removed, renamed)."""
+    errors = validate(ctx, s, p, xml)
+    if errors:
+        return {"errors": errors, "warnings": [], "changes": None, "current_version": None}
+    root = parse_xml(xml)
+    key, _ = main_process_id(root)
+    current = ctx.engine.registry.latest(s, key)
+    return {"errors": [], "warnings": design_checks.design_warnings(root),
+            "changes": design_checks.changes(parse_xml(current.bpmn_xml) if current is not None else None, root),
+            "current_version": current.version if current is not None else None}
+
+
+def validate(ctx: Context, s: Session, p: Principal, xml: bytes) -> list[dict]:
     """The deploy checks without saving: [] when the diagram would deploy."""
     p.require(*access.DESIGNERS)
     if len(xml) > ctx.settings.max_bpmn_kb * 1024:
@@ -71,7 +90,7 @@ def validate(ctx: Context, p: Principal, xml: bytes) -> list[dict]:
     if not xml.strip():
         return [{"element_id": None, "code": "bpmn_empty", "message": "the BPMN document is empty"}]
     try:
-        ctx.engine.registry.validate(xml)
+        ctx.engine.registry.validate(xml, s)
     except DeployError as exc:
         return exc.errors
     return []

@@ -156,10 +156,14 @@ class HumanTask(EngineBase):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     completed_by: Mapped[str | None] = mapped_column(String(200))
+    # camunda:assignee (a username): when set, that user alone works the task
+    assignee: Mapped[str | None] = mapped_column(String(200))
+    priority: Mapped[int | None] = mapped_column(Integer)  # camunda:priority, higher first
 
     # Read only when a task is handed to named people; every list of tasks would otherwise pay a
     # second query for them.
     candidates: Mapped[list[TaskCandidate]] = relationship(cascade="all, delete-orphan")
+    offers: Mapped[list[TaskOffer]] = relationship(cascade="all, delete-orphan")
 
 
 class TaskCandidate(EngineBase):
@@ -169,6 +173,17 @@ class TaskCandidate(EngineBase):
 
     task_id: Mapped[str] = mapped_column(ForeignKey("wf_human_task.id"), primary_key=True)
     user_id: Mapped[int] = mapped_column(Integer, primary_key=True, index=True)
+
+
+class TaskOffer(EngineBase):
+    """A diagram's camunda:candidateUsers (kind `user`, a username) or candidateGroups (kind `group`,
+    the role a group names): with any of these a task is for them, not for its lane's role."""
+
+    __tablename__ = "wf_task_offer"
+
+    task_id: Mapped[str] = mapped_column(ForeignKey("wf_human_task.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10), primary_key=True)  # user|group
+    name: Mapped[str] = mapped_column(String(200), primary_key=True, index=True)
 
 
 class Timer(EngineBase):

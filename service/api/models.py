@@ -23,9 +23,9 @@ def deploy_model():
     else:
         raise BadRequest("send the BPMN XML as the body (Content-Type: application/xml) or as multipart field 'file'",
                          code="bpmn_required")
-    version, created = ctx().db.transaction(lambda s: designs.deploy(ctx(), s, principal(), xml))
+    version, created, warnings = ctx().db.transaction(lambda s: designs.deploy(ctx(), s, principal(), xml))
     return {"key": version.key, "version": version.version, "process_ids": version.process_ids,
-            "created": created}, 201 if created else 200
+            "created": created, "warnings": warnings}, 201 if created else 200
 
 
 @bp.get("/process-models/<key>/versions")

@@ -33,13 +33,14 @@ KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]{0,79}$")
 
 
 # ---------------------------------------------------------------- validation (no saving)
-def validate_bpmn(c: Context, p: Principal, xml: bytes) -> dict:
-    """What a deploy would refuse (errors) and what is legal but probably unintended (warnings:
-    a lane that names no role sends its tasks to the office)."""
-    errors = designs.validate(c, p, xml)
-    if errors:
-        return {"errors": deploy_errors(errors), "warnings": []}
-    return {"errors": [], "warnings": lane_warnings(parse_xml(xml))}
+def validate_bpmn(c: Context, s: Session, p: Principal, xml: bytes) -> dict:
+    """What a deploy would refuse (errors), what is legal but probably unintended (warnings, which
+    the designer confirms before deploying; a lane that names no role sends its tasks to the office)
+    and what changes against the current version."""
+    review = designs.review(c, s, p, xml)
+    if review["errors"]:
+        return {**review, "errors": deploy_errors(review["errors"])}
+    return {**review, "warnings": deploy_errors(review["warnings"]) + lane_warnings(parse_xml(xml))}
 
 
 def _only(message: str) -> dict:
@@ -47,34 +48,16 @@ def _only(message: str) -> dict:
 
 
 def lane_warnings(root) -> list[dict]:
-    """Lanes whose name maps to no role, and user tasks outside every lane: both land with the office."""
+    """Lanes whose name maps to no role: their tasks land with the office (user tasks in no lane are
+    the deploy checks' `user_task_unassigned`)."""
     warnings = []
-    in_lane = set()
     for lane in root.iter("{%s}lane" % NS["bpmn"]):
         name = lane.get("name") or ""
-        refs = {(ref.text or "").strip() for ref in lane.findall("bpmn:flowNodeRef", NS)}
-        in_lane |= refs
         if lane.find("bpmn:childLaneSet", NS) is None and lane_role(name) is None:
-            warnings.append({"element_id": lane.get("id"),
+            warnings.append({"element_id": lane.get("id"), "code": "lane_without_role",
                              "message": _("Lane “%(lane)s” names no role; its tasks go to the inspection office. "
                                           "Roles: %(roles)s", lane=name, roles="、".join(ROLES.values()))})
-    for process in root.findall("bpmn:process", NS):
-        if process.find("bpmn:laneSet", NS) is None:
-            continue
-        for task in process.iter("{%s}userTask" % NS["bpmn"]):
-            if task.get("id") not in in_lane and not _inside_laned_subprocess(task, in_lane):
-                warnings.append({"element_id": task.get("id"),
-                                 "message": _("This user task is in no lane; it goes to the inspection office.")})
     return warnings
-
-
-def _inside_laned_subprocess(el, in_lane: set[str]) -> bool:
-    parent = el.getparent()
-    while parent is not None and parent.tag != "{%s}process" % NS["bpmn"]:
-        if parent.get("id") in in_lane:
-            return True
-        parent = parent.getparent()
-    return False
 
 
 # ---------------------------------------------------------------- views
@@ -200,7 +183,9 @@ def validate():
     p = principal()
     if not p.has(*access.DESIGNERS):
         raise Forbidden("validating a diagram is for designers")
-    return validate_bpmn(ctx(), principal(), _body_xml())
+    c = ctx()
+    with c.db.read() as s:
+        return validate_bpmn(c, s, p, _body_xml())
 
 
 @bp.post("/deploy")
@@ -208,6 +193,7 @@ def deploy():
     """Deploy the posted XML as the next version (422 with element errors when it cannot run)."""
     c = ctx()
     xml = _body_xml()
-    version, created = c.db.transaction(lambda s: designs.deploy(c, s, principal(), xml))
+    version, created, warnings = c.db.transaction(lambda s: designs.deploy(c, s, principal(), xml))
     return {"key": version.key, "version": version.version, "name": version.name,
-            "process_ids": version.process_ids, "created": created}, 201 if created else 200
+            "process_ids": version.process_ids, "created": created,
+            "warnings": deploy_errors(warnings)}, 201 if created else 200
