@@ -1,0 +1,89 @@
+"""Camunda Modeler's camunda:assignee, candidateUsers, candidateGroups and priority decide who sees
+and completes a user task, and in which order the inbox lists it."""
+from __future__ import annotations
+
+import bpmn_snippets as B
+
+OK = {"ok": True}
+
+
+def _task(tid: str, name: str, attributes: str) -> str:
+    return (f'<bpmn:userTask id="{tid}" name="{name}" {attributes}><bpmn:extensionElements><camunda:formData>'
+            '<camunda:formField id="ok" label="通过" type="boolean"/></camunda:formData></bpmn:extensionElements>'
+            '</bpmn:userTask>')
+
+
+def assigned_model() -> bytes:
+    """Four tasks at once, each given out another way; all in the office's lane."""
+    tasks = {
+        "by_assignee": _task("by_assignee", "指定办理", 'camunda:assignee="${reviewer}" camunda:priority="1"'),
+        "by_users": _task("by_users", "候选人办理", 'camunda:candidateUsers="discipline1, inspector1" '
+                                                    'camunda:priority="5"'),
+        "by_groups": _task("by_groups", "候选组办理", 'camunda:candidateGroups="巡察工作领导小组,discipline" '
+                                                      'camunda:priority="${urgency}"'),
+        "by_unit_group": _task("by_unit_group", "单位办理", 'camunda:candidateGroups="unit_liaison"'),
+    }
+    lane = "".join(f"<bpmn:flowNodeRef>{t}</bpmn:flowNodeRef>" for t in ["start", "split", *tasks, "join", "end"])
+    flows = "".join(B.flow(f"in_{t}", "split", t) + B.flow(f"out_{t}", t, "join") for t in tasks)
+    body = (f'<bpmn:laneSet id="ls"><bpmn:lane id="lane_office" name="巡察办">{lane}</bpmn:lane></bpmn:laneSet>'
+            '<bpmn:startEvent id="start" name="开始"/><bpmn:parallelGateway id="split" name="分派"/>'
+            + "".join(tasks.values()) + '<bpmn:parallelGateway id="join" name="汇合"/><bpmn:endEvent id="end" name="结束"/>'
+            + B.flow("f0", "start", "split") + flows + B.flow("f9", "join", "end"))
+    return B.doc("assigned", body, name="分派")
+
+
+def _start(api, ctx, unit_id: int) -> int:
+    assert api.as_("designer1").post("/process-models", data=assigned_model(),
+                                     content_type="application/xml").status_code == 201
+    return ctx.db.transaction(lambda s: ctx.engine.start(s, "assigned", {"reviewer": "leading1", "urgency": 9},
+                                                         unit_id=unit_id).instance.id)
+
+
+def _open(user) -> dict[str, dict]:
+    return {t["bpmn_id"]: t for t in user.tasks(process_model="assigned")}
+
+
+def test_the_assignee_alone_works_the_task(api, ctx, district):
+    _start(api, ctx, district.units[0])
+    leading, office, liaison = api.as_("leading1"), api.as_("office1"), api.as_("u001_liaison")
+    task = _open(leading)["by_assignee"]
+    assert task["assignee"] == "leading1" and task["priority"] == 1
+    assert "by_assignee" not in _open(office)  # the lane's role no longer works it
+    office.complete(task["id"], OK, expect=403)  # the office reads the district, so: seen, not its own
+    assert liaison.post(f"/tasks/{task['id']}/complete", json={"data": OK}).status_code == 404
+    leading.complete(task["id"], OK)
+
+
+def test_candidate_users_and_groups_work_the_task_instead_of_the_lane(api, ctx, district):
+    _start(api, ctx, district.units[0])
+    discipline, inspector0 = api.as_("discipline1"), api.as_("inspector0")
+    assert set(_open(discipline)) == {"by_users", "by_groups"}
+    assert set(_open(api.as_("inspector1"))) == {"by_users"}
+    assert set(_open(api.as_("leading1"))) == {"by_assignee", "by_groups"}
+    office = _open(api.as_("office1"))
+    assert "by_users" not in office and "by_groups" not in office
+    by_users = _open(discipline)["by_users"]["id"]
+    assert inspector0.post(f"/tasks/{by_users}/complete", json={"data": OK}).status_code == 404
+    api.as_("office1").complete(_open(discipline)["by_groups"]["id"], OK, expect=403)
+    discipline.complete(by_users, OK)
+    api.as_("leading1").complete(_open(discipline)["by_groups"]["id"], OK)
+
+
+def test_a_unit_role_as_candidate_group_stays_in_the_instances_unit(api, ctx, district):
+    _start(api, ctx, district.units[0])
+    assert set(_open(api.as_("u000_liaison"))) == {"by_unit_group"}
+    task_id = _open(api.as_("u000_liaison"))["by_unit_group"]["id"]
+    other = api.as_("u001_liaison")
+    assert _open(other) == {}
+    assert other.post(f"/tasks/{task_id}/complete", json={"data": OK}).status_code == 404
+    api.as_("u000_liaison").complete(task_id, OK)
+
+
+def test_the_inbox_sorts_by_priority(api, ctx, district, client):
+    _start(api, ctx, district.units[0])
+    leading = api.as_("leading1")
+    by_priority = leading.get("/tasks?process_model=assigned&sort=priority").get_json()["items"]
+    assert [(t["bpmn_id"], t["priority"]) for t in by_priority] == [("by_groups", 9), ("by_assignee", 1)]
+    assert leading.get("/tasks?sort=nonsense").status_code == 400
+    discipline = api.as_("discipline1").get("/tasks?process_model=assigned&sort=priority").get_json()["items"]
+    assert [t["bpmn_id"] for t in discipline] == ["by_groups", "by_users"]
