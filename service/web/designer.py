@@ -101,8 +101,15 @@ def js_messages() -> dict:
             "%(n)s problem found; fix it before deploying.", "%(n)s problems found; fix them before deploying.",
             k, n="{n}")),
         "valid": _("Valid: ready to deploy."), "deploying": _("Deploying…"),
-        "confirm_deploy": _("Deploy the open diagram as a new version? New instances will start on it; running "
-                            "instances keep their version. A deployment cannot be taken back."),
+        "confirm_warnings": js_counted(lambda k: ngettext(
+            "%(n)s warning: deploy anyway?", "%(n)s warnings: deploy anyway?", k, n="{n}")),
+        "changes_base": js_text(_("Against the current version %(version)s:", version="{version}")),
+        "changes_new": _("A new model: no version of it is deployed yet."),
+        "changes_none": _("No element is added, removed or renamed."),
+        "change_added": js_text(_("Added: %(element)s", element="{element}")),
+        "change_removed": js_text(_("Removed: %(element)s", element="{element}")),
+        "change_renamed": js_text(_("Renamed: %(old)s → %(new)s (%(id)s)", old="{old}", new="{new}", id="{id}")),
+        "unnamed": _("(unnamed)"),
         "deploy_cancelled": _("Not deployed."),
         "deployed": js_text(_("Deployed: %(key)s version %(version)s.")),
         "unchanged": js_text(_("Unchanged: still %(key)s version %(version)s.")),
