@@ -40,7 +40,7 @@ def list_open(s: Session, p: Principal, *, process_model=None, bpmn_id=None, ste
     if unit_id is not None:
         query = query.where(HumanTask.unit_id == unit_id)
     total = s.scalar(select(func.count()).select_from(query.subquery())) or 0
-    order = [HumanTask.due_at.asc().nulls_last(), HumanTask.created_at, HumanTask.id]
+    order: list = [HumanTask.due_at.asc().nulls_last(), HumanTask.created_at, HumanTask.id]
     if sort == "priority":
         order.insert(0, HumanTask.priority.desc().nulls_last())
     rows = s.scalars(query.order_by(*order).limit(limit).offset(offset))

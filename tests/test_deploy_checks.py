@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import bpmn_snippets as B
 from sqlalchemy import select
-
 from support.pages import session_login
+
 from workflows.tables import ProcessInstance
 
 LANE = "巡察办"

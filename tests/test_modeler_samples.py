@@ -31,7 +31,10 @@ EXPECTED: dict[str, object] = {
     # call_target_missing, service_task_unimplemented
     "B.1.0-export.bpmn": {'Activity_00ifb1p', 'Activity_0349q9v', 'Activity_0wox4hb', 'Activity_0yyznkb'},
     # call_target_missing, element_unreachable, service_task_unimplemented
-    "B.2.0-export.bpmn": {'Activity_00kk0w1', 'Activity_0pyeguq', 'Activity_0qnc8vy', 'Activity_0wxomwg', 'Activity_1k00lfn', 'Activity_1qy7xgp', 'Event_1wq0sy2'},
+    "B.2.0-export.bpmn": {
+        'Activity_00kk0w1', 'Activity_0pyeguq', 'Activity_0qnc8vy', 'Activity_0wxomwg', 'Activity_1k00lfn',
+        'Activity_1qy7xgp', 'Event_1wq0sy2',
+    },
     # service_task_unimplemented
     "C.1.0-export.bpmn": {'Activity_0abfolp'},
     # expression_refused, service_task_unimplemented
@@ -39,7 +42,10 @@ EXPECTED: dict[str, object] = {
     # service_task_unimplemented
     "C.1.1-export.bpmn": {'Activity_1f1t5k9'},
     # expression_refused, service_task_unimplemented
-    "C.1.1-roundtrip.bpmn": {'archiveInvoice', 'sid-0ed8a0cb-f28a-4689-bbd8-77dafd0ccfa0', 'sid-628a2fdc-7654-4273-930d-8e3127b9e8b2', 'sid-d4f3f0f7-79c3-4b1c-817e-13d9bdd96666', 'sid-e669aead-8bad-4dbb-b282-e9f811e02f77'},
+    "C.1.1-roundtrip.bpmn": {
+        'archiveInvoice', 'sid-0ed8a0cb-f28a-4689-bbd8-77dafd0ccfa0', 'sid-628a2fdc-7654-4273-930d-8e3127b9e8b2',
+        'sid-d4f3f0f7-79c3-4b1c-817e-13d9bdd96666', 'sid-e669aead-8bad-4dbb-b282-e9f811e02f77',
+    },
     "C.2.0-export.bpmn": "deployed",
     # unrunnable
     "C.3.0-export.bpmn": {'Activity_14jt63w'},
@@ -48,15 +54,30 @@ EXPECTED: dict[str, object] = {
     # call_target_missing
     "C.5.0-export.bpmn": {'Activity_10xe0k2'},
     # service_task_unimplemented
-    "C.6.0-export.bpmn": {'Activity_039ic8d', 'Activity_084p2mw', 'Activity_0hgj2bs', 'Activity_0qz49yv', 'Activity_13sg203', 'Activity_1n0lwxw'},
+    "C.6.0-export.bpmn": {
+        'Activity_039ic8d', 'Activity_084p2mw', 'Activity_0hgj2bs', 'Activity_0qz49yv', 'Activity_13sg203',
+        'Activity_1n0lwxw',
+    },
     # service_task_unimplemented
     "C.7.0-export.bpmn": {'Activity_05ada8y', 'Activity_0rnylu0'},
     # expression_refused, service_task_unimplemented
-    "C.8.1-roundtrip.bpmn": {'_0a1c4f20-509f-4aeb-baf9-acc762f4fdf9', '_2b960d84-feb1-46a9-a1a1-c300dd996b99', '_325973e7-0bc8-4136-b6df-be1e681d8608', '_4b72053b-8ebb-4ae6-99c6-7c93cf1c1d1b', '_5e16a4e0-0f23-482a-be47-d3edbc5741ba', '_f2b0da63-d841-4457-ad85-7d86c8b5c1d2'},
+    "C.8.1-roundtrip.bpmn": {
+        '_0a1c4f20-509f-4aeb-baf9-acc762f4fdf9', '_2b960d84-feb1-46a9-a1a1-c300dd996b99',
+        '_325973e7-0bc8-4136-b6df-be1e681d8608', '_4b72053b-8ebb-4ae6-99c6-7c93cf1c1d1b',
+        '_5e16a4e0-0f23-482a-be47-d3edbc5741ba', '_f2b0da63-d841-4457-ad85-7d86c8b5c1d2',
+    },
     # call_target_missing, service_task_unimplemented
-    "C.9.0-export.bpmn": {'Activity_0166xsu', 'Activity_072ks66', 'Activity_0qkttwr', 'Activity_0r5vs4p', 'Activity_0zdpcxw', 'Activity_1qkz6hb', 'Activity_1ya8skw'},
+    "C.9.0-export.bpmn": {
+        'Activity_0166xsu', 'Activity_072ks66', 'Activity_0qkttwr', 'Activity_0r5vs4p', 'Activity_0zdpcxw',
+        'Activity_1qkz6hb', 'Activity_1ya8skw',
+    },
     # called_model_missing, expression_refused, service_task_unimplemented
-    "C.9.0-roundtrip.bpmn": {'Activity_ManualCheck', 'SendTask_SendPolicy', 'SendTask_SendRejection', 'SequenceFlow_ApplicationAccepted', 'SequenceFlow_ApplicationDeclined', 'SequenceFlow_Red', 'SequenceFlow_Yellow', 'ServiceTask_CancelApplication', 'ServiceTask_DeliverPolicy', 'ServiceTask_GetCreditScore', 'ServiceTask_RejectPolicy'},
+    "C.9.0-roundtrip.bpmn": {
+        'Activity_ManualCheck', 'SendTask_SendPolicy', 'SendTask_SendRejection',
+        'SequenceFlow_ApplicationAccepted', 'SequenceFlow_ApplicationDeclined', 'SequenceFlow_Red',
+        'SequenceFlow_Yellow', 'ServiceTask_CancelApplication', 'ServiceTask_DeliverPolicy',
+        'ServiceTask_GetCreditScore', 'ServiceTask_RejectPolicy',
+    },
     # unrunnable
     "C.9.1-export.bpmn": {'Event_0r6z74c'},
     "C.9.1-roundtrip.bpmn": "deployed",

@@ -874,12 +874,12 @@ class Engine:
             return None, None, []
         values = {name: self._assignment_value(task, name, text) for name, text in written.items()}
         assignee = _names(values.get("assignee"))
-        priority = values.get("priority")
+        written_priority = values.get("priority")
         try:
-            priority = int(priority) if priority not in (None, "") else None
+            priority = int(written_priority) if written_priority not in (None, "") else None  # type: ignore[arg-type]
         except (TypeError, ValueError) as exc:
-            raise WorkflowFailure(f"the priority of {task.task_spec.bpmn_id} is not a whole number: {priority!r}",
-                                  task.task_spec.bpmn_id, "priority_invalid") from exc
+            raise WorkflowFailure(f"the priority of {task.task_spec.bpmn_id} is not a whole number: "
+                                  f"{written_priority!r}", task.task_spec.bpmn_id, "priority_invalid") from exc
         offers = [("user", u) for u in _names(values.get("candidateUsers"))]
         offers += [("group", role) for role in dict.fromkeys(
             self.role_for_lane(g) for g in _names(values.get("candidateGroups"))) if role]

@@ -54,7 +54,7 @@ def lane_warnings(root) -> list[dict]:
     for lane in root.iter("{%s}lane" % NS["bpmn"]):
         name = lane.get("name") or ""
         if lane.find("bpmn:childLaneSet", NS) is None and lane_role(name) is None:
-            warnings.append({"element_id": lane.get("id"), "code": "lane_without_role",
+            warnings.append({"element_id": lane.get("id"),
                              "message": _("Lane “%(lane)s” names no role; its tasks go to the inspection office. "
                                           "Roles: %(roles)s", lane=name, roles="、".join(ROLES.values()))})
     return warnings
