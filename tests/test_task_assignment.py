@@ -87,3 +87,34 @@ def test_the_inbox_sorts_by_priority(api, ctx, district, client):
     assert leading.get("/tasks?sort=nonsense").status_code == 400
     discipline = api.as_("discipline1").get("/tasks?process_model=assigned&sort=priority").get_json()["items"]
     assert [t["bpmn_id"] for t in discipline] == ["by_groups", "by_users"]
+
+
+def test_instances_started_together_give_out_their_tasks_the_same_way(api, ctx, district):
+    """A list published to many units starts their instances in bulk: the offers are written with them."""
+    body = ('<bpmn:startEvent id="start" name="开始"/>'
+            + _task("check", "自查", 'camunda:candidateGroups="unit_liaison,unit_head" camunda:priority="3"')
+            + '<bpmn:endEvent id="end" name="结束"/>' + B.flow("f1", "start", "check") + B.flow("f2", "check", "end"))
+    xml = B.doc("bulk_offers", f'<bpmn:laneSet id="ls"><bpmn:lane id="l" name="巡察办"><bpmn:flowNodeRef>start'
+                               f'</bpmn:flowNodeRef><bpmn:flowNodeRef>check</bpmn:flowNodeRef><bpmn:flowNodeRef>end'
+                               f'</bpmn:flowNodeRef></bpmn:lane></bpmn:laneSet>{body}', name="批量")
+    assert api.as_("designer1").post("/process-models", data=xml, content_type="application/xml").status_code == 201
+    units = district.units[:3]
+    ctx.db.transaction(lambda s: ctx.engine.start_many(s, "bulk_offers", [{"n": i} for i in range(3)], unit_ids=units,
+                                                       business_keys=[f"bulk:{u}" for u in units]))
+    for code in ("u000", "u001", "u002"):
+        [task] = api.as_(f"{code}_head").tasks(process_model="bulk_offers")
+        assert task["priority"] == 3
+        api.as_(f"{code}_liaison").complete(task["id"], OK)
+    assert api.as_("office1").tasks(process_model="bulk_offers") == []
+
+
+def test_the_inbox_page_shows_priority_and_orders_by_it(api, ctx, district, client):
+    from support.pages import session_login
+
+    _start(api, ctx, district.units[0])
+    session_login(client, ctx, "leading1")
+    page = client.get("/inbox?sort=priority").get_data(as_text=True)
+    assert '<option value="priority" selected>按优先级</option>' in page
+    table = page[page.index('<table class="inbox-table">'):]
+    assert table.index("候选组办理") < table.index("指定办理")
+    assert '<td data-label="优先级" class="cell-priority">9</td>' in table
