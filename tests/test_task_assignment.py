@@ -118,3 +118,25 @@ def test_the_inbox_page_shows_priority_and_orders_by_it(api, ctx, district, clie
     table = page[page.index('<table class="inbox-table">'):]
     assert table.index("候选组办理") < table.index("指定办理")
     assert '<td data-label="优先级" class="cell-priority">9</td>' in table
+
+
+def test_those_a_task_is_given_to_are_told_of_it(api, ctx, district):
+    from service import workflow
+    from service.models import BusinessKey, KeyKind
+
+    assert api.as_("designer1").post("/process-models", data=assigned_model(),
+                                     content_type="application/xml").status_code == 201
+    ctx.db.transaction(lambda s: workflow.start(ctx, s, None, "assigned", {"reviewer": "leading1", "urgency": 9},
+                                                BusinessKey(KeyKind.CASE, 1), unit_id=district.units[0]))
+
+    def told(username: str) -> set[str]:
+        tasks = {t["id"]: t["bpmn_id"] for t in api.as_("office1").get("/tasks?process_model=assigned&limit=50")
+                 .get_json()["items"]}
+        tasks |= {t["id"]: t["bpmn_id"] for t in api.as_(username).tasks(process_model="assigned")}
+        return {tasks.get(n.get("task_id"), "?") for n in api.as_(username).get("/notices").get_json()["items"]
+                if n.get("task_id")}
+
+    assert told("leading1") == {"by_assignee", "by_groups"}
+    assert told("discipline1") == {"by_users", "by_groups"}
+    assert told("u000_liaison") == {"by_unit_group"}
+    assert told("office1") == set()
