@@ -254,6 +254,10 @@ def document() -> dict:
                         {"type": "string"}, "201", content_type="application/xml", returns=DEPLOYED,
                         also={"200": {"description": "the same diagram is deployed already",
                                       "content": {"application/json": {"schema": DEPLOYED}}}})},
+        "/process-models/checks": {"post": _op("The deploy checks without deploying: `errors` (a deploy would "
+                                               "refuse), `warnings` (it would deploy), `changes` against the current "
+                                               "version (`added`, `removed`, `renamed` elements)", "models",
+                                               {"type": "string"}, content_type="application/xml")},
         "/process-models/{key}/versions": {"get": _op("Versions of a model", "models", returns=LISTING)},
         "/process-models/{key}/versions/{version}": {"get": _op("One version's metadata", "models")},
         "/process-models/{key}/versions/{version}/bpmn": {"get": _op("The BPMN XML as deployed", "models",

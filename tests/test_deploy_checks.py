@@ -153,3 +153,18 @@ def test_the_designer_sees_warnings_in_chinese_and_what_changes(client, api, ctx
     assert body["changes"]["renamed"] == [{"element_id": "a", "kind": "userTask", "from": "甲", "to": "甲改"}]
     [warning] = body["warnings"]
     assert warning["code"] == "task_unnamed" and "名称" in warning["message"]
+
+
+def test_api_clients_check_a_diagram_without_deploying_it(api, district):
+    designer = api.as_("designer1")
+    xml = simple("checked_api", '<bpmn:userTask id="a"/>', B.flow("f1", "start", "a") + B.flow("f2", "a", "end"), ["a"])
+    body = designer.post("/process-models/checks", data=xml, content_type="application/xml").get_json()
+    assert body["errors"] == [] and codes(body, "warnings") == {("task_unnamed", "a")}
+    assert body["current_version"] is None and {c["element_id"] for c in body["changes"]["added"]} >= {"a"}
+    assert designer.get("/process-models/checked_api/versions").status_code == 404  # nothing was deployed
+    refused = simple("checked_api", '<bpmn:serviceTask id="s" name="调用"/>',
+                     B.flow("f1", "start", "s") + B.flow("f2", "s", "end"), ["s"])
+    body = designer.post("/process-models/checks", data=refused, content_type="application/xml").get_json()
+    assert codes(body) == {("service_task_unimplemented", "s")}
+    assert api.as_("office1").post("/process-models/checks", data=xml,
+                                   content_type="application/xml").status_code == 403

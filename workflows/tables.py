@@ -98,7 +98,8 @@ class ModelVersion(EngineBase):
     sha256: Mapped[str] = mapped_column(String(64))
     bpmn_xml: Mapped[bytes] = mapped_column(LargeBinary)
     process_ids: Mapped[list] = mapped_column(JSON)
-    # Unused since due dates are read by the parser; kept so databases of earlier releases take new rows.
+    # {"calls": {process id: model version id}}: the versions its call activities run, pinned when it was
+    # deployed (the column's first use, due dates, moved to the parser; earlier rows hold {}).
     task_meta: Mapped[dict] = mapped_column(JSON, default=dict)
     deployed_by: Mapped[str | None] = mapped_column(String(200))
     deployed_at: Mapped[datetime] = mapped_column(UTCDateTime())
