@@ -168,3 +168,12 @@ def test_api_clients_check_a_diagram_without_deploying_it(api, district):
     assert codes(body) == {("service_task_unimplemented", "s")}
     assert api.as_("office1").post("/process-models/checks", data=xml,
                                    content_type="application/xml").status_code == 403
+
+
+def test_the_designer_is_warned_of_a_candidate_group_that_names_no_role(client, ctx, district):
+    xml = simple("groups", '<bpmn:userTask id="a" name="甲" camunda:candidateGroups="巡察办,外包公司"/>',
+                 B.flow("f1", "start", "a") + B.flow("f2", "a", "end"), ["a"])
+    token = session_login(client, ctx, "designer1")
+    body = client.post("/designer/validate", data=xml, content_type="application/xml",
+                       headers={"X-CSRFToken": token}).get_json()
+    assert [(w["element_id"], "外包公司" in w["message"]) for w in body["warnings"]] == [("a", True)]

@@ -48,15 +48,23 @@ def _only(message: str) -> dict:
 
 
 def lane_warnings(root) -> list[dict]:
-    """Lanes whose name maps to no role: their tasks land with the office (user tasks in no lane are
-    the deploy checks' `user_task_unassigned`)."""
+    """Lanes and candidate groups whose name maps to no role: their tasks land with the office (user
+    tasks in no lane are the deploy checks' `user_task_unassigned`)."""
     warnings = []
+    roles = "、".join(ROLES.values())
     for lane in root.iter("{%s}lane" % NS["bpmn"]):
         name = lane.get("name") or ""
         if lane.find("bpmn:childLaneSet", NS) is None and lane_role(name) is None:
             warnings.append({"element_id": lane.get("id"),
                              "message": _("Lane “%(lane)s” names no role; its tasks go to the inspection office. "
-                                          "Roles: %(roles)s", lane=name, roles="、".join(ROLES.values()))})
+                                          "Roles: %(roles)s", lane=name, roles=roles)})
+    for task in root.iter("{%s}userTask" % NS["bpmn"]):
+        groups = (task.get("{%s}candidateGroups" % NS["camunda"]) or "").strip()
+        for group in ([] if groups.startswith("${") else [g.strip() for g in groups.split(",") if g.strip()]):
+            if lane_role(group) is None:
+                warnings.append({"element_id": task.get("id"),
+                                 "message": _("Candidate group “%(group)s” names no role; it stands for the "
+                                              "inspection office. Roles: %(roles)s", group=group, roles=roles)})
     return warnings
 
 
