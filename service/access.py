@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
 from sqlalchemy.orm import Session
 
-from workflows.tables import HumanTask, ProcessInstance, TaskCandidate
+from workflows.tables import HumanTask, ProcessInstance, TaskCandidate, TaskOffer
 
 from .auth import Principal
 from .models import (
@@ -240,20 +240,42 @@ def may_be_sent_to_inspect(roles: list[str]) -> bool:
     return "inspector" in roles
 
 
-def task_actionable(p: Principal):
-    """SQL condition on HumanTask for the tasks the principal may complete."""
+def _role_works(p: Principal, role) -> list[ColumnElement[bool]]:
+    """Conditions under which the principal works a task given to `role` (a column): a district role
+    anywhere, a unit role in its own unit, a leader in the portfolio, an inspector when named."""
     conditions: list[ColumnElement[bool]] = []
     district = [r for r in ROLE_ONLY if p.has(r)]
     if district:
-        conditions.append(HumanTask.role.in_(district))
+        conditions.append(role.in_(district))
     unit_roles = [r for r in UNIT_SCOPED if p.has(r)]
     if unit_roles and p.unit_id is not None:
-        conditions.append(and_(HumanTask.role.in_(unit_roles), HumanTask.unit_id == p.unit_id))
+        conditions.append(and_(role.in_(unit_roles), HumanTask.unit_id == p.unit_id))
     if p.has("leader") and p.portfolio:
-        conditions.append(and_(HumanTask.role == "leader", HumanTask.unit_id.in_(p.portfolio)))
+        conditions.append(and_(role == "leader", HumanTask.unit_id.in_(p.portfolio)))
     if p.has("inspector"):
-        conditions.append(and_(HumanTask.role == "inspector", _is_candidate(p)))
-    return or_(*conditions) if conditions else false()
+        conditions.append(and_(role == "inspector", _is_candidate(p)))
+    return conditions
+
+
+def task_actionable(p: Principal):
+    """SQL condition on HumanTask for the tasks the principal may complete.
+
+    A diagram may say who a task is for (Camunda's attributes): an assignee works it alone; else its
+    candidate users, and the holders of its candidate groups' roles (within that role's scope, as
+    for a lane), work it instead of its lane's role; else the lane's role does.
+    """
+    offered = exists().where(TaskOffer.task_id == HumanTask.id)
+    conditions: list[ColumnElement[bool]] = [HumanTask.assignee == p.username]
+    by_lane = _role_works(p, HumanTask.role)
+    if by_lane:
+        conditions.append(and_(HumanTask.assignee.is_(None), ~offered, or_(*by_lane)))
+    conditions.append(and_(HumanTask.assignee.is_(None), exists().where(
+        TaskOffer.task_id == HumanTask.id, TaskOffer.kind == "user", TaskOffer.name == p.username)))
+    by_group = _role_works(p, TaskOffer.name)
+    if by_group:
+        conditions.append(and_(HumanTask.assignee.is_(None), exists().where(
+            TaskOffer.task_id == HumanTask.id, TaskOffer.kind == "group", or_(*by_group))))
+    return or_(*conditions)
 
 
 def task_visible(p: Principal):

@@ -6,8 +6,10 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from workflows.registry import CURRENT_FIRST, DeployError
+from workflows import design_checks
+from workflows.registry import CURRENT_FIRST, DeployError, main_process_id
 from workflows.tables import ModelVersion, ProcessInstance
+from workflows.xml_safety import parse_xml
 
 from . import access, audit
 from .auth import Principal
@@ -104,9 +106,10 @@ def retire(ctx: Context, s: Session, p: Principal, key: str, version: int, curre
     return row
 
 
-def deploy(ctx: Context, s: Session, p: Principal, xml: bytes) -> tuple[ModelVersion, bool]:
-    """A new version, current at once; a diagram deployed already is not a new version, but it is
-    made current again (a designer taking back a change deploys the earlier diagram)."""
+def deploy(ctx: Context, s: Session, p: Principal, xml: bytes) -> tuple[ModelVersion, bool, list[dict]]:
+    """A new version, current at once, and the warnings the designer confirmed by deploying; a
+    diagram deployed already is not a new version, but it is made current again (a designer taking
+    back a change deploys the earlier diagram)."""
     p.require(*access.DESIGNERS)
     if len(xml) > ctx.settings.max_bpmn_kb * 1024:
         raise TooLarge(f"a BPMN file may be at most {ctx.settings.max_bpmn_kb} KB", code="bpmn_too_large",
@@ -120,11 +123,27 @@ def deploy(ctx: Context, s: Session, p: Principal, xml: bytes) -> tuple[ModelVer
         raise Unprocessable("the diagram cannot be deployed", exc.errors, code="deploy_refused") from exc
     if not created:  # a designer deploying an earlier version's diagram again means it to run now
         make_current(ctx, s, p, version.key, version.version)
-    audit.record(s, "model_deployed", p, f"model:{version.key}:{version.version}", detail={"created": created})
-    return version, created
+    warnings = design_checks.design_warnings(parse_xml(xml))
+    audit.record(s, "model_deployed", p, f"model:{version.key}:{version.version}",
+                 detail={"created": created, "warnings": [w["code"] for w in warnings]})
+    return version, created, warnings
 
 
-def validate(ctx: Context, p: Principal, xml: bytes) -> list[dict]:
+def review(ctx: Context, s: Session, p: Principal, xml: bytes) -> dict:
+    """What a deploy of the diagram would meet: the errors that refuse it, the warnings the designer
+    confirms, and what changes against the model's current version (elements added, removed, renamed)."""
+    errors = validate(ctx, s, p, xml)
+    if errors:
+        return {"errors": errors, "warnings": [], "changes": None, "current_version": None}
+    root = parse_xml(xml)
+    key, _ = main_process_id(root)
+    current = ctx.engine.registry.latest(s, key)
+    return {"errors": [], "warnings": design_checks.design_warnings(root),
+            "changes": design_checks.changes(parse_xml(current.bpmn_xml) if current is not None else None, root),
+            "current_version": current.version if current is not None else None}
+
+
+def validate(ctx: Context, s: Session, p: Principal, xml: bytes) -> list[dict]:
     """The deploy checks without saving: [] when the diagram would deploy."""
     p.require(*access.DESIGNERS)
     if len(xml) > ctx.settings.max_bpmn_kb * 1024:
@@ -133,7 +152,7 @@ def validate(ctx: Context, p: Principal, xml: bytes) -> list[dict]:
     if not xml.strip():
         return [{"element_id": None, "code": "bpmn_empty", "message": "the BPMN document is empty"}]
     try:
-        ctx.engine.registry.validate(xml)
+        ctx.engine.registry.validate(xml, s)
     except DeployError as exc:
         return exc.errors
     return []

@@ -279,6 +279,23 @@ ERROR_CODES: dict[str, str] = {
     "form_missing": N_("Form %(form)s does not exist under bpmn/forms"),
     "step_missing": N_("The model declares no step %(step)s, which the service needs"),
     "form_constraint_invalid": N_("Form field %(field)s: the constraint %(constraint)s cannot be used here"),
+    # the designer's deploy checks (workflows.design_checks): errors refuse, warnings ask to confirm
+    "service_task_unimplemented": N_("Service task %(name)s has no implementation; model the work as a user task "
+                                     "(someone does it) or a script task (the engine computes it)"),
+    "service_task_unsupported": N_("Service task %(name)s: camunda:%(implementation)s is not run by this engine; "
+                                   "use a user task or a script task"),
+    "call_target_missing": N_("The call activity names no called process"),
+    "called_model_missing": N_("The called process %(called)s is not deployed; deploy that model first"),
+    "assignment_refused": N_("camunda:%(attribute)s %(expression)s refused: %(reason)s"),
+    "priority_invalid": N_("The priority %(priority)s is not a whole number or an expression"),
+    "assignment_invalid": N_("Who a task is for cannot be worked out from the process data"),
+    "element_unreachable": N_("%(name)s has no incoming sequence flow, so it never runs"),
+    "element_dead_end": N_("%(name)s has no outgoing sequence flow; the path ends there"),
+    "task_unnamed": N_("This task has no name; people will see its technical id"),
+    "user_task_unassigned": N_("User task %(name)s has no lane, assignee or candidates; it goes to the "
+                               "inspection office"),
+    "gateway_without_default": N_("Gateway %(name)s has several outgoing flows but no default flow; when no "
+                                  "condition holds the process stops there"),
     # administration: accounts, units, the organisation import, the password policy
     "password_weak": N_("The password needs at least 3 of: lower-case letters, upper-case letters, digits, "
                         "other characters"),

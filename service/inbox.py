@@ -88,11 +88,11 @@ class DonePage:
 
 
 def inbox_page(s: Session, p: Principal, now: datetime, *, process_model: str | None = None,
-               bpmn_id: str | None = None, unit_id: int | None = None, limit: int = 20,
+               bpmn_id: str | None = None, unit_id: int | None = None, sort: str | None = None, limit: int = 20,
                offset: int = 0) -> InboxPage:
     """One page of the user's open tasks, the filter counts, and the names and cases the rows show."""
     rows, total = tasks.list_open(s, p, process_model=process_model, bpmn_id=bpmn_id, unit_id=unit_id,
-                                  limit=limit, offset=offset)
+                                  sort=sort, limit=limit, offset=offset)
     counted = facets(s, p, now)
     units = unit_names(s, {r.unit_id for r in rows} | set(counted.units))
     keys = [r.business_key for r in rows]

@@ -80,21 +80,37 @@ def roster(s: Session, unit_ids: Iterable[int]) -> Roster:
 
 
 def task_recipients(s: Session, task: HumanTask, roster: Roster | None = None) -> list[int]:
-    """Whoever may do the task: the users it names, or the holders of its role (of its unit, for a
-    unit's role; the leader in charge of its unit, for a leader's)."""
+    """Whoever may do the task: its assignee; else its candidate users and the holders of its
+    candidate groups' roles; else the users it names, or the holders of its lane's role (of its
+    unit, for a unit's role; the leader in charge of its unit, for a leader's)."""
+    if task.assignee or task.offers:
+        named = [task.assignee] if task.assignee else [o.name for o in task.offers if o.kind == "user"]
+        found = list(s.scalars(select(User.id).where(User.username.in_(named), User.active.is_(True)))) if named else []
+        if task.assignee:
+            return found
+        for offer in task.offers:
+            if offer.kind == "group":
+                found += _role_recipients(s, task, offer.name, roster)
+        return found
     if task.candidates:
         return [c.user_id for c in task.candidates]
-    if task.role is None:
+    return _role_recipients(s, task, task.role, roster)
+
+
+def _role_recipients(s: Session, task: HumanTask, role: str | None, roster: Roster | None) -> list[int]:
+    if role is None:
         return []
-    if task.role in access.UNIT_SCOPED and roster is not None and task.unit_id in roster.unit_ids:
-        return roster.people(task.role, task.unit_id)
-    if task.role == "leader":
+    if role == "inspector":  # inspectors are named for a task, never reached by role
+        return [c.user_id for c in task.candidates]
+    if role in access.UNIT_SCOPED and roster is not None and task.unit_id in roster.unit_ids:
+        return roster.people(role, task.unit_id)
+    if role == "leader":
         leader = s.scalar(select(Unit.leader_id).where(Unit.id == task.unit_id)) if task.unit_id else None
         return [leader] if leader else []
-    if task.role in access.UNIT_SCOPED:
-        return people(s, task.role, task.unit_id) if task.unit_id is not None else []
-    if task.role in access.ROLE_ONLY:
-        return people(s, task.role)
+    if role in access.UNIT_SCOPED:
+        return people(s, role, task.unit_id) if task.unit_id is not None else []
+    if role in access.ROLE_ONLY:
+        return people(s, role)
     return []
 
 

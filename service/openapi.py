@@ -262,10 +262,15 @@ def document() -> dict:
                                                   DECISION_REQUEST)},
         "/process-models": {
             "get": _op("Process models and their latest versions", "models", returns=LISTING),
-            "post": _op("Deploy a BPMN diagram as a new version (201), or find it deployed already (200)", "models",
+            "post": _op("Deploy a BPMN diagram as a new version (201), or find it deployed already (200); "
+                        "`warnings` lists what the deploy checks found legal but probably unintended", "models",
                         {"type": "string"}, "201", content_type="application/xml", returns=DEPLOYED,
                         also={"200": {"description": "the same diagram is deployed already",
                                       "content": {"application/json": {"schema": DEPLOYED}}}})},
+        "/process-models/checks": {"post": _op("The deploy checks without deploying: `errors` (a deploy would "
+                                               "refuse), `warnings` (it would deploy), `changes` against the current "
+                                               "version (`added`, `removed`, `renamed` elements)", "models",
+                                               {"type": "string"}, content_type="application/xml")},
         "/process-models/{key}/versions": {"get": _op(
             "Versions of a model, each with current, retired_at and its instances per status", "models",
             returns=LISTING)},
@@ -321,9 +326,11 @@ def document() -> dict:
                               returns=listing_of["Case"])
                   | {"parameters": paging + query(status={"enum": list(CASE_STATUSES)}, round_id=an_id, unit_id=an_id)}},
         "/cases/{id}": {"get": _op("One case", "lifecycle", returns={"$ref": ref("Case")})},
-        "/tasks": {"get": _op("The caller's open tasks (`returned`: sent back by a review)", "tasks",
+        "/tasks": {"get": _op("The caller's open tasks (`returned`: sent back by a review; `priority` and "
+                              "`assignee` as the diagram gives them), by due date or `sort=priority`", "tasks",
                               returns=LISTING)
-                   | {"parameters": paging + query(process_model=text, bpmn_id=text, step=text, unit_id=an_id)}},
+                   | {"parameters": paging + query(process_model=text, bpmn_id=text, step=text, unit_id=an_id,
+                                                   sort={"enum": ["due", "priority"]})}},
         "/tasks/{id}": {"get": _op("A task with its form as JSON Schema", "tasks")},
         "/tasks/{id}/complete": {"post": _op("Complete a task with data fitting its form; `job_id` when it started "
                                              "work that goes on in the background (the leading group's approval "

@@ -12,19 +12,25 @@ from workflows.tables import HumanTask
 from . import access, audit, drafts, jobs, workflow, workflow_events
 from .auth import Principal
 from .context import Context
-from .errors import Conflict, Forbidden, NotFound
+from .errors import BadRequest, Conflict, Forbidden, NotFound
 
 
 def task_json(row: HumanTask, ctx: Context) -> dict:
     return {"id": row.id, "name": row.name, "bpmn_id": row.bpmn_id, "step": row.step, "process_model": row.model_key,
             "process_instance_id": row.instance_id, "unit_id": row.unit_id, "lane": row.lane, "role": row.role,
             "state": row.state, "due_at": ctx.local_iso(row.due_at) if row.due_at else None,
-            "created_at": ctx.local_iso(row.created_at),
+            "created_at": ctx.local_iso(row.created_at), "priority": row.priority, "assignee": row.assignee,
             "completed_at": ctx.local_iso(row.completed_at) if row.completed_at else None}
 
 
+# The inbox's orders: by due date (the default), or by the priority the diagram gives a task.
+SORTS = ("due", "priority")
+
+
 def list_open(s: Session, p: Principal, *, process_model=None, bpmn_id=None, step=None, unit_id=None,
-              limit=50, offset=0) -> tuple[list[HumanTask], int]:
+              sort: str | None = None, limit=50, offset=0) -> tuple[list[HumanTask], int]:
+    if sort not in (None, *SORTS):
+        raise BadRequest(f"sort must be one of {', '.join(SORTS)}", code="invalid_query")
     query = select(HumanTask).where(HumanTask.state == "open", access.task_actionable(p))
     if process_model:
         query = query.where(HumanTask.model_key == process_model)
@@ -35,8 +41,10 @@ def list_open(s: Session, p: Principal, *, process_model=None, bpmn_id=None, ste
     if unit_id is not None:
         query = query.where(HumanTask.unit_id == unit_id)
     total = s.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = s.scalars(query.order_by(HumanTask.due_at.asc().nulls_last(), HumanTask.created_at,
-                                    HumanTask.id).limit(limit).offset(offset))
+    order: list = [HumanTask.due_at.asc().nulls_last(), HumanTask.created_at, HumanTask.id]
+    if sort == "priority":
+        order.insert(0, HumanTask.priority.desc().nulls_last())
+    rows = s.scalars(query.order_by(*order).limit(limit).offset(offset))
     return list(rows), total
 
 

@@ -117,7 +117,8 @@ def test_validate_reports_what_deploy_would_refuse(web, ctx, district):
     with web.session_transaction() as sess:
         sess["lang"] = "zh"
     ok = post_xml(web, "/designer/validate", B.one_task(), token).get_json()
-    assert ok == {"errors": [], "warnings": []}
+    assert ok["errors"] == [] and ok["warnings"] == [] and ok["current_version"] is None
+    assert {a["element_id"] for a in ok["changes"]["added"]} == {"start", "task", "end", "lane_office"}
 
 
 def test_validate_warns_about_lanes_that_name_no_role(web, ctx, district):
@@ -156,7 +157,8 @@ def test_new_diagram_template_is_deployable(web, ctx, district):
     assert web.get("/designer/template.bpmn?key=1bad").status_code == 400
     xml = web.get("/designer/template.bpmn?key=special_check&name=专项督查<>").data
     assert b'<bpmn:process id="special_check" name="\xe4\xb8\x93\xe9\xa1\xb9\xe7\x9d\xa3\xe6\x9f\xa5&lt;&gt;"' in xml
-    assert post_xml(web, "/designer/validate", xml, token).get_json() == {"errors": [], "warnings": []}
+    checked = post_xml(web, "/designer/validate", xml, token).get_json()
+    assert checked["errors"] == [] and checked["warnings"] == []
     assert post_xml(web, "/designer/deploy", xml, token).get_json()["version"] == 1
 
 

@@ -53,6 +53,7 @@ from .tables import (
     PlainState,
     ProcessInstance,
     TaskCandidate,
+    TaskOffer,
     Timer,
 )
 
@@ -228,6 +229,14 @@ class _Indexed:
     open_ids: set[str]  # the open human tasks
     timers: dict[str, tuple[str, datetime]]
     messages: dict[str, Subscribed]
+
+
+def _names(value) -> list[str]:
+    """Camunda's user and group lists: a comma-separated text, or a list an expression returned."""
+    if value is None:
+        return []
+    items = value if isinstance(value, (list, tuple, set)) else str(value).split(",")
+    return [str(item).strip()[:200] for item in items if str(item).strip()]
 
 
 def _all_tasks(workflow: BpmnWorkflow, **filters):
@@ -776,8 +785,12 @@ class Engine:
 
     def _referenced(self, version_id: int, model: LoadedModel) -> frozenset[str]:
         if version_id not in self._names:
+            specs = [model.spec, *model.subprocess_specs.values()]
             try:
-                self._names[version_id] = fanout.referenced_names([model.spec, *model.subprocess_specs.values()])
+                if any(text.startswith("${") for spec in specs for ts in spec.task_specs.values()
+                       for text in (getattr(ts, "assignment", None) or {}).values()):
+                    raise fanout.NotDerivable("who a task is for is worked out from each instance's data")
+                self._names[version_id] = fanout.referenced_names(specs)
             except fanout.NotDerivable:
                 self._names[version_id] = None
         names = self._names[version_id]
@@ -794,10 +807,12 @@ class Engine:
             spec = task.task_spec
             role = self.role_for_lane(spec.lane)
             form = getattr(spec, "form", None)
+            assignee, priority, offers = self._assignment(task)
             opened.append({
                 "id": str(task.id), "bpmn_id": spec.bpmn_id, "step": step_of(spec),
                 "name": spec.bpmn_name or spec.bpmn_id, "lane": spec.lane, "role": role,
                 "form_key": form.key if form is not None and form.key else None, "due_at": self._due_at(task),
+                "assignee": assignee, "priority": priority, "offers": offers,
                 "candidates": [int(u) for u in candidates.get(role or "", [])]})
         timers, messages = self._waits(workflow)
         return _Made(state, events, opened, timers, messages, workflow.is_completed())
@@ -845,7 +860,8 @@ class Engine:
             self._too_large(state)
         events = [StepEvent(e.kind, e.bpmn_id, e.name, fanout.with_values(e.data, data, template.keys), e.step)
                   for e in base.events]
-        opened = [{**row, "id": ids[row["id"]], "candidates": list(row["candidates"])} for row in base.opened]
+        opened = [{**row, "id": ids[row["id"]], "candidates": list(row["candidates"]), "offers": list(row["offers"])}
+                  for row in base.opened]
         timers = {ids[task_id]: value for task_id, value in base.timers.items()}
         messages = {ids[task_id]: wait for task_id, wait in base.messages.items()}
         return _Made(state, events, opened, timers, messages, base.completed)
@@ -864,7 +880,7 @@ class Engine:
                    "created_at": now, "updated_at": now}
                   for run, unit_id, business_key in zip(runs, unit_ids, business_keys, strict=True)]
         ids = fanout.write_rows(session, ProcessInstance, values, with_ids=True)
-        history, tasks, candidates, timers, messages, results = [], [], [], [], [], []
+        history, tasks, candidates, offers, timers, messages, results = [], [], [], [], [], [], []
         for instance_id, row, run in zip(ids, values, runs, strict=True):
             row["id"] = instance_id
             instance = fanout.detached(ProcessInstance, row)
@@ -880,12 +896,16 @@ class Engine:
                         "step": made_row["step"], "name": made_row["name"], "lane": made_row["lane"],
                         "role": made_row["role"], "unit_id": row["unit_id"], "business_key": row["business_key"],
                         "form_key": made_row["form_key"], "due_at": made_row["due_at"], "state": "open",
-                        "created_at": now, "completed_at": None, "completed_by": None}
+                        "created_at": now, "completed_at": None, "completed_by": None,
+                        "assignee": made_row["assignee"], "priority": made_row["priority"]}
                 tasks.append(task)
                 named = [{"task_id": task["id"], "user_id": u} for u in made_row["candidates"]]
                 candidates += named
+                offered = [{"task_id": task["id"], "kind": kind, "name": name} for kind, name in made_row["offers"]]
+                offers += offered
                 opened.append(fanout.detached(HumanTask, {
-                    **task, "candidates": [fanout.detached(TaskCandidate, c) for c in named]}))
+                    **task, "candidates": [fanout.detached(TaskCandidate, c) for c in named],
+                    "offers": [fanout.detached(TaskOffer, o) for o in offered]}))
             timers += [{"instance_id": instance_id, "task_id": task_id, "bpmn_id": bpmn_id, "due_at": due}
                        for task_id, (bpmn_id, due) in run.timers.items()]
             messages += [{"instance_id": instance_id, "task_id": task_id, "kind": kind, "name": name,
@@ -893,7 +913,7 @@ class Engine:
                          for task_id, (kind, name, key) in run.messages.items()]
             results.append(RunResult(instance, run.events, opened))
         for model, rows in ((HistoryEntry, history), (HumanTask, tasks), (TaskCandidate, candidates),
-                            (Timer, timers), (MessageSubscription, messages)):
+                            (TaskOffer, offers), (Timer, timers), (MessageSubscription, messages)):
             fanout.write_rows(session, model, rows)
         return results
 
@@ -1085,13 +1105,46 @@ class Engine:
             business_key=instance.business_key, form_key=form.key if form is not None and form.key else None,
             due_at=self._due_at(task), state="open", created_at=now,
         )
+        row.assignee, row.priority, offers = self._assignment(task)
         named = workflow.data.get("__candidates__", {}).get(role or "", [])
         if named:
             row.candidates = [TaskCandidate(user_id=int(u)) for u in named]
         else:  # known to be none: no load when read, and no collection bookkeeping to write
             set_committed_value(row, "candidates", [])
+        if offers:
+            row.offers = [TaskOffer(kind=kind, name=name) for kind, name in offers]
+        else:
+            set_committed_value(row, "offers", [])
         session.add(row)
         return row
+
+    def _assignment(self, task) -> tuple[str | None, int | None, list[tuple[str, str]]]:
+        """The task's assignee, priority and offers (candidate users, and the roles its candidate groups
+        name) from the diagram's camunda attributes, expressions evaluated against the task's data."""
+        written = getattr(task.task_spec, "assignment", None) or {}
+        if not written:
+            return None, None, []
+        values = {name: self._assignment_value(task, name, text) for name, text in written.items()}
+        assignee = _names(values.get("assignee"))
+        written_priority = values.get("priority")
+        try:
+            priority = int(written_priority) if written_priority not in (None, "") else None  # type: ignore[arg-type]
+        except (TypeError, ValueError) as exc:
+            raise WorkflowFailure(f"the priority of {task.task_spec.bpmn_id} is not a whole number: "
+                                  f"{written_priority!r}", task.task_spec.bpmn_id, "priority_invalid") from exc
+        offers = [("user", u) for u in _names(values.get("candidateUsers"))]
+        offers += [("group", role) for role in dict.fromkeys(
+            self.role_for_lane(g) for g in _names(values.get("candidateGroups"))) if role]
+        return (assignee[0] if assignee else None), priority, sorted(set(offers))
+
+    def _assignment_value(self, task, name: str, text: str):
+        if not text.startswith("${"):
+            return text
+        try:
+            return self.script_engine.evaluate(task, text[2:-1].strip())
+        except SpiffWorkflowException as exc:
+            raise WorkflowFailure(f"camunda:{name} of {task.task_spec.bpmn_id} cannot be worked out: {exc}",
+                                  task.task_spec.bpmn_id, "assignment_invalid") from exc
 
     def _due_at(self, task) -> datetime | None:
         expression = getattr(task.task_spec, "due_date", None)

@@ -1,7 +1,9 @@
 """The BPMN parser: SpiffWorkflow's Camunda parser, plus what it leaves out that we run on.
 
 A user task's `camunda:dueDate` (an expression, as Camunda Modeler writes `${due_at}`) is kept
-on its spec as `due_date`, so the engine can date the task when it opens.
+on its spec as `due_date`, so the engine can date the task when it opens; its `camunda:assignee`,
+`candidateUsers`, `candidateGroups` and `priority` (each a literal or a `${…}` expression) are kept
+as written, for the engine to work out when the task opens.
 
 A timer's value as Camunda Modeler writes it is ISO 8601 text (`2027-01-01T09:00:00+08:00`,
 `PT1H`, `R3/PT1H`), where SpiffWorkflow evaluates every timer value as an expression: such text
@@ -32,6 +34,8 @@ class DatedUserTaskParser(UserTaskParser):
     def create_task(self):
         task = super().create_task()
         task.due_date = expression_body(self.node.get(f"{{{CAMUNDA_MODEL_NS}}}dueDate")) or None
+        task.assignment = {name: value.strip() for name in ("assignee", "candidateUsers", "candidateGroups", "priority")
+                           if (value := self.node.get(f"{{{CAMUNDA_MODEL_NS}}}{name}") or "").strip()}
         return task
 
 

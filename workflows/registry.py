@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from . import forms as form_schemas
+from .design_checks import called_elements, design_errors
 from .parser import Parser, expression_body, literal_timers
 from .scripting import check_expression, check_script
 from .steps import STEP_PROPERTY, declared_steps
@@ -163,10 +164,14 @@ def main_process_id(root) -> tuple[str, str]:
     return main.get("id"), main.get("name") or main.get("id")
 
 
-def parse_specs(root, process_id: str):
+def parse_specs(root, process_id: str, called: list | tuple = ()):
+    """The specs of the document's process `process_id`, with those of the deployed models its call
+    activities call (`called`: their parsed documents), which a call activity runs as subworkflows."""
     parser = Parser()
     try:
         parser.add_bpmn_xml(root, filename=f"{process_id}.bpmn")
+        for n, other in enumerate(called):
+            parser.add_bpmn_xml(other, filename=f"called-{n}.bpmn")
         spec = parser.get_spec(process_id)
         subprocess_specs = parser.get_subprocess_specs(process_id)
     except ValidationException as exc:
@@ -178,10 +183,15 @@ def parse_specs(root, process_id: str):
     except (KeyError, AttributeError, TypeError, ValueError) as exc:
         raise DeployError([{"element_id": None, "code": "unrunnable",
                             "message": f"unrunnable diagram: {exc!r}", "reason": repr(exc)}]) from exc
-    literal_timers([spec, *subprocess_specs.values()])
-    _apply_own_lanes(root, [spec, *subprocess_specs.values()])
-    _apply_own_properties(root, [spec, *subprocess_specs.values()])
-    _connect_loops([spec, *subprocess_specs.values()])
+    specs = [spec, *subprocess_specs.values()]
+    literal_timers(specs)
+    for document in (root, *called):
+        ids = {el.get("id") for tag in ("process", "subProcess", "transaction")
+               for el in document.iter("{%s}%s" % (NS["bpmn"], tag))}
+        own = [s for s in specs if s.name in ids]
+        _apply_own_lanes(document, own)
+        _apply_own_properties(document, own)
+    _connect_loops(specs)
     return spec, subprocess_specs
 
 
@@ -249,9 +259,10 @@ class ModelRegistry:
         self._cache_size = cache_size
         self._lock = threading.Lock()
 
-    def validate(self, xml: bytes):
+    def validate(self, xml: bytes, session: Session | None = None):
         """Every check a deploy makes, without saving: returns (root, key, name, spec, subprocess_specs)
-        or raises DeployError naming the offending elements."""
+        or raises DeployError naming the offending elements. Without a session no model is deployed,
+        so a call to another model is refused."""
         if isinstance(xml, str):
             xml = xml.encode("utf-8")
         try:
@@ -260,10 +271,11 @@ class ModelRegistry:
             raise DeployError([{"element_id": None, "code": "unsafe_xml", "message": str(exc),
                                 "reason": str(exc)}]) from exc
         key, name = main_process_id(root)
-        errors = check_document(root)
+        calls = self._calls(session, root) if session is not None else {}
+        errors = check_document(root) + design_errors(root, calls.__contains__)
         if errors:
             raise DeployError(errors)
-        spec, subprocess_specs = parse_specs(root, key)
+        spec, subprocess_specs = parse_specs(root, key, self._called_documents(session, calls))
         errors = self._check_forms(spec, subprocess_specs) + self._check_steps(key, spec, subprocess_specs)
         if errors:
             raise DeployError(errors)
@@ -285,12 +297,13 @@ class ModelRegistry:
         existing = session.scalar(select(ModelVersion).where(ModelVersion.sha256 == digest))
         if existing is not None:
             return existing, False
-        root, key, name, spec, subprocess_specs = self.validate(xml)
+        root, key, name, spec, subprocess_specs = self.validate(xml, session)
         number = (session.scalar(select(func.max(ModelVersion.version)).where(ModelVersion.key == key)) or 0) + 1
         version = ModelVersion(
             key=key, name=name, version=number, sha256=digest, bpmn_xml=xml,
             process_ids=[p.get("id") for p in root.findall("bpmn:process", NS)],
             deployed_by=deployed_by, deployed_at=utcnow(), current_rank=self.next_rank(session, key),
+            task_meta={"calls": self._calls(session, root)},
         )
         session.add(version)
         session.flush()
@@ -323,10 +336,32 @@ class ModelRegistry:
                 return cached
         version = session.get_one(ModelVersion, version_id)
         root = parse_xml(version.bpmn_xml)
-        spec, subprocess_specs = parse_specs(root, version.key)
+        calls = (version.task_meta or {}).get("calls", {})
+        spec, subprocess_specs = parse_specs(root, version.key, self._called_documents(session, calls))
         loaded = LoadedModel(version.id, version.key, spec, subprocess_specs)
         self._remember(loaded)
         return loaded
+
+    def _calls(self, session: Session, root) -> dict[str, int]:
+        """The deployed version each called process runs on, by process id: the current version of the
+        model of that key, and what that version's own calls were pinned to when it was deployed.
+        A version keeps these for good, so a running instance never finds its called model changed."""
+        calls: dict[str, int] = {}
+        for _, called in called_elements(root):
+            version = self.latest(session, called) if called else None
+            if version is None or called in calls:
+                continue
+            calls[called] = version.id
+            for inner, inner_id in (version.task_meta or {}).get("calls", {}).items():
+                calls.setdefault(inner, inner_id)
+        return calls
+
+    @staticmethod
+    def _called_documents(session: Session | None, calls: dict[str, int]) -> list:
+        if not calls or session is None:
+            return []
+        rows = session.scalars(select(ModelVersion.bpmn_xml).where(ModelVersion.id.in_(set(calls.values()))))
+        return [parse_xml(xml) for xml in rows]
 
     def _remember(self, loaded: LoadedModel) -> None:
         with self._lock:

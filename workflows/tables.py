@@ -98,7 +98,8 @@ class ModelVersion(EngineBase):
     sha256: Mapped[str] = mapped_column(String(64))
     bpmn_xml: Mapped[bytes] = mapped_column(LargeBinary)
     process_ids: Mapped[list] = mapped_column(JSON)
-    # Unused since due dates are read by the parser; kept so databases of earlier releases take new rows.
+    # {"calls": {process id: model version id}}: the versions its call activities run, pinned when it was
+    # deployed (the column's first use, due dates, moved to the parser; earlier rows hold {}).
     task_meta: Mapped[dict] = mapped_column(JSON, default=dict)
     deployed_by: Mapped[str | None] = mapped_column(String(200))
     deployed_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -162,10 +163,14 @@ class HumanTask(EngineBase):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     completed_by: Mapped[str | None] = mapped_column(String(200))
+    # camunda:assignee (a username): when set, that user alone works the task
+    assignee: Mapped[str | None] = mapped_column(String(200))
+    priority: Mapped[int | None] = mapped_column(Integer)  # camunda:priority, higher first
 
     # Read only when a task is handed to named people; every list of tasks would otherwise pay a
     # second query for them.
     candidates: Mapped[list[TaskCandidate]] = relationship(cascade="all, delete-orphan")
+    offers: Mapped[list[TaskOffer]] = relationship(cascade="all, delete-orphan")
 
 
 class TaskCandidate(EngineBase):
@@ -175,6 +180,17 @@ class TaskCandidate(EngineBase):
 
     task_id: Mapped[str] = mapped_column(ForeignKey("wf_human_task.id"), primary_key=True)
     user_id: Mapped[int] = mapped_column(Integer, primary_key=True, index=True)
+
+
+class TaskOffer(EngineBase):
+    """A diagram's camunda:candidateUsers (kind `user`, a username) or candidateGroups (kind `group`,
+    the role a group names): with any of these a task is for them, not for its lane's role."""
+
+    __tablename__ = "wf_task_offer"
+
+    task_id: Mapped[str] = mapped_column(ForeignKey("wf_human_task.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10), primary_key=True)  # user|group
+    name: Mapped[str] = mapped_column(String(200), primary_key=True, index=True)
 
 
 class Timer(EngineBase):

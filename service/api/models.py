@@ -19,18 +19,29 @@ def process_models():
         return listing(items, len(items))
 
 
+def _body_xml() -> bytes:
+    if request.mimetype in ("application/xml", "text/xml", "application/bpmn+xml"):
+        return request.get_data()
+    if "file" in request.files:
+        return request.files["file"].read()
+    raise BadRequest("send the BPMN XML as the body (Content-Type: application/xml) or as multipart field 'file'",
+                     code="bpmn_required")
+
+
 @bp.post("/process-models")
 def deploy_model():
-    if request.mimetype in ("application/xml", "text/xml", "application/bpmn+xml"):
-        xml = request.get_data()
-    elif "file" in request.files:
-        xml = request.files["file"].read()
-    else:
-        raise BadRequest("send the BPMN XML as the body (Content-Type: application/xml) or as multipart field 'file'",
-                         code="bpmn_required")
-    version, created = ctx().db.transaction(lambda s: designs.deploy(ctx(), s, principal(), xml))
+    xml = _body_xml()
+    version, created, warnings = ctx().db.transaction(lambda s: designs.deploy(ctx(), s, principal(), xml))
     return {"key": version.key, "version": version.version, "process_ids": version.process_ids,
-            "created": created}, 201 if created else 200
+            "created": created, "warnings": warnings}, 201 if created else 200
+
+
+@bp.post("/process-models/checks")
+def check_model():
+    """The deploy checks without deploying: errors, warnings, and what changes against the current version."""
+    xml = _body_xml()
+    with ctx().db.read() as s:
+        return designs.review(ctx(), s, principal(), xml)
 
 
 @bp.get("/process-models/<key>/versions")

@@ -22,7 +22,7 @@ def list_tasks():
     with c.db.read() as s:
         rows, total = tasks.list_open(s, principal(), process_model=request.args.get("process_model"),
                                       bpmn_id=request.args.get("bpmn_id"), step=request.args.get("step"),
-                                      unit_id=int_arg("unit_id"),
+                                      unit_id=int_arg("unit_id"), sort=request.args.get("sort"),
                                       limit=limit, offset=offset)
         returns = inbox.returns_of(s, rows)
         return listing([tasks.task_json(r, c) | {"returned": r.id in returns} for r in rows], total)

@@ -33,13 +33,14 @@ KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]{0,79}$")
 
 
 # ---------------------------------------------------------------- validation (no saving)
-def validate_bpmn(c: Context, p: Principal, xml: bytes) -> dict:
-    """What a deploy would refuse (errors) and what is legal but probably unintended (warnings:
-    a lane that names no role sends its tasks to the office)."""
-    errors = designs.validate(c, p, xml)
-    if errors:
-        return {"errors": deploy_errors(errors), "warnings": []}
-    return {"errors": [], "warnings": lane_warnings(parse_xml(xml))}
+def validate_bpmn(c: Context, s: Session, p: Principal, xml: bytes) -> dict:
+    """What a deploy would refuse (errors), what is legal but probably unintended (warnings, which
+    the designer confirms before deploying; a lane that names no role sends its tasks to the office)
+    and what changes against the current version."""
+    review = designs.review(c, s, p, xml)
+    if review["errors"]:
+        return {**review, "errors": deploy_errors(review["errors"])}
+    return {**review, "warnings": deploy_errors(review["warnings"]) + lane_warnings(parse_xml(xml))}
 
 
 def _only(message: str) -> dict:
@@ -47,34 +48,24 @@ def _only(message: str) -> dict:
 
 
 def lane_warnings(root) -> list[dict]:
-    """Lanes whose name maps to no role, and user tasks outside every lane: both land with the office."""
+    """Lanes and candidate groups whose name maps to no role: their tasks land with the office (user
+    tasks in no lane are the deploy checks' `user_task_unassigned`)."""
     warnings = []
-    in_lane = set()
+    roles = "、".join(ROLES.values())
     for lane in root.iter("{%s}lane" % NS["bpmn"]):
         name = lane.get("name") or ""
-        refs = {(ref.text or "").strip() for ref in lane.findall("bpmn:flowNodeRef", NS)}
-        in_lane |= refs
         if lane.find("bpmn:childLaneSet", NS) is None and lane_role(name) is None:
             warnings.append({"element_id": lane.get("id"),
                              "message": _("Lane “%(lane)s” names no role; its tasks go to the inspection office. "
-                                          "Roles: %(roles)s", lane=name, roles="、".join(ROLES.values()))})
-    for process in root.findall("bpmn:process", NS):
-        if process.find("bpmn:laneSet", NS) is None:
-            continue
-        for task in process.iter("{%s}userTask" % NS["bpmn"]):
-            if task.get("id") not in in_lane and not _inside_laned_subprocess(task, in_lane):
+                                          "Roles: %(roles)s", lane=name, roles=roles)})
+    for task in root.iter("{%s}userTask" % NS["bpmn"]):
+        groups = (task.get("{%s}candidateGroups" % NS["camunda"]) or "").strip()
+        for group in ([] if groups.startswith("${") else [g.strip() for g in groups.split(",") if g.strip()]):
+            if lane_role(group) is None:
                 warnings.append({"element_id": task.get("id"),
-                                 "message": _("This user task is in no lane; it goes to the inspection office.")})
+                                 "message": _("Candidate group “%(group)s” names no role; it stands for the "
+                                              "inspection office. Roles: %(roles)s", group=group, roles=roles)})
     return warnings
-
-
-def _inside_laned_subprocess(el, in_lane: set[str]) -> bool:
-    parent = el.getparent()
-    while parent is not None and parent.tag != "{%s}process" % NS["bpmn"]:
-        if parent.get("id") in in_lane:
-            return True
-        parent = parent.getparent()
-    return False
 
 
 # ---------------------------------------------------------------- views
@@ -118,8 +109,15 @@ def js_messages() -> dict:
             "%(n)s problem found; fix it before deploying.", "%(n)s problems found; fix them before deploying.",
             k, n="{n}")),
         "valid": _("Valid: ready to deploy."), "deploying": _("Deploying…"),
-        "confirm_deploy": _("Deploy the open diagram as a new version? New instances will start on it; running "
-                            "instances keep their version. A deployment cannot be taken back."),
+        "confirm_warnings": js_counted(lambda k: ngettext(
+            "%(n)s warning: deploy anyway?", "%(n)s warnings: deploy anyway?", k, n="{n}")),
+        "changes_base": js_text(_("Against the current version %(version)s:", version="{version}")),
+        "changes_new": _("A new model: no version of it is deployed yet."),
+        "changes_none": _("No element is added, removed or renamed."),
+        "change_added": js_text(_("Added: %(element)s", element="{element}")),
+        "change_removed": js_text(_("Removed: %(element)s", element="{element}")),
+        "change_renamed": js_text(_("Renamed: %(old)s → %(new)s (%(id)s)", old="{old}", new="{new}", id="{id}")),
+        "unnamed": _("(unnamed)"),
         "deploy_cancelled": _("Not deployed."),
         "deployed": js_text(_("Deployed: %(key)s version %(version)s.")),
         "unchanged": js_text(_("Deployed already as %(key)s version %(version)s; it is the current version again.")),
@@ -200,7 +198,9 @@ def validate():
     p = principal()
     if not p.has(*access.DESIGNERS):
         raise Forbidden("validating a diagram is for designers")
-    return validate_bpmn(ctx(), principal(), _body_xml())
+    c = ctx()
+    with c.db.read() as s:
+        return validate_bpmn(c, s, p, _body_xml())
 
 
 @bp.post("/deploy")
@@ -208,9 +208,11 @@ def deploy():
     """Deploy the posted XML as the next version (422 with element errors when it cannot run)."""
     c = ctx()
     xml = _body_xml()
-    version, created = c.db.transaction(lambda s: designs.deploy(c, s, principal(), xml))
+    version, created, warnings = c.db.transaction(lambda s: designs.deploy(c, s, principal(), xml))
     return {"key": version.key, "version": version.version, "name": version.name,
-            "process_ids": version.process_ids, "created": created}, 201 if created else 200
+            "process_ids": version.process_ids, "created": created,
+            "warnings": deploy_errors(warnings)}, 201 if created else 200
+
 
 
 # ---------------------------------------------------------------- versions: which one new instances start from

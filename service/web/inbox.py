@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from workflows.tables import HumanTask
 
 from .. import case_file as case_reads
-from .. import extensions, measures, operations, residents
+from .. import extensions, measures, operations, residents, tasks
 from .. import inbox as inbox_reads
 from ..auth import Principal
 from ..context import Context
@@ -34,10 +34,11 @@ def home():
 def inbox():
     filters = {"process": request.args.get("process") or None, "task": request.args.get("task") or None,
                "unit": _int(request.args.get("unit"))}
+    sort = request.args.get("sort") if request.args.get("sort") in tasks.SORTS else None
     page = max(_int(request.args.get("page")) or 1, 1)
     c = ctx()
     with c.db.read() as s:
-        view = inbox_view(c, s, principal(), filters, page)
+        view = inbox_view(c, s, principal(), filters, page, sort)
     template = "_inbox_results.html" if request.headers.get("HX-Request") else "inbox.html"
     return render_template(template, **view)
 
@@ -52,10 +53,10 @@ def done():
 
 
 # ------------------------------------------------------------------ views
-def inbox_view(c: Context, s: Session, p: Principal, filters: dict, page: int) -> dict:
+def inbox_view(c: Context, s: Session, p: Principal, filters: dict, page: int, sort: str | None = None) -> dict:
     now = c.now()
     data = inbox_reads.inbox_page(s, p, now, process_model=filters["process"], bpmn_id=filters["task"],
-                                  unit_id=filters["unit"], limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+                                  unit_id=filters["unit"], sort=sort, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     facets, units = data.facets, data.units
     process_names = {k: tc(name) or k for k, name in facets.process_names.items()}
     items = []
@@ -66,12 +67,12 @@ def inbox_view(c: Context, s: Session, p: Principal, filters: dict, page: int) -
             "process": process_names.get(r.model_key, r.model_key),
             "unit": units.get(r.unit_id, ""), "due": due_info(r.due_at, now), "created": fmt_time(r.created_at),
             "warning": case.warning if case is not None else "none", "url": task_url(r),
-            "round": data.rounds.get(r.business_key, ""), "returned": r.id in data.returns,
+            "round": data.rounds.get(r.business_key, ""), "returned": r.id in data.returns, "priority": r.priority,
             "instance_url": url_for("instances.view", instance_id=r.instance_id)
             if r.instance_id in data.diagrams else None,
         })
     return {
-        "items": items, "total": data.total, "page": page, "page_size": PAGE_SIZE, "filters": filters,
+        "items": items, "total": data.total, "page": page, "page_size": PAGE_SIZE, "filters": filters, "sort": sort,
         "counts": facets.counts,
         "process_options": sorted(((k, process_names.get(k, k), n) for k, n in facets.processes.items()),
                                   key=lambda o: o[1]),

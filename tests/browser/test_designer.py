@@ -139,17 +139,17 @@ def test_designer_adds_an_office_task_and_new_instances_put_it_in_the_office_inb
     page.get_by_role("button", name="校验").click()
     expect(_status(page)).to_have_text("校验通过，可以部署。")
 
-    # deploying asks first: declined, nothing is deployed
-    asked = []
-    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    # deploying asks first, naming what changes: declined, nothing is deployed
     page.get_by_role("button", name="部署为新版本").click()
+    confirm = page.get_by_role("dialog", name="部署为新版本？")
+    expect(confirm).to_contain_text("新增：巡察办预审 (office_precheck)")
+    confirm.get_by_role("button", name="取消").click()
     expect(_status(page)).to_have_text("未部署。")
-    assert asked and "部署为新版本" in asked[0]
     with ctx.db.read() as s:
         assert s.scalar(select(ModelVersion.id).where(ModelVersion.key == "unit_rectification",
                                                       ModelVersion.version == 2)) is None
-    page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="部署为新版本").click()
+    confirm.get_by_role("button", name="部署", exact=True).click()
     expect(_status(page)).to_have_text("已部署：unit_rectification 第 2 版。")
     expect(page.locator("#rf-current")).to_have_text("unit_rectification · 第 2 版")
     expect(page.locator('#rf-models a[data-key="unit_rectification"][data-version="2"]')).to_have_attribute(
@@ -243,6 +243,9 @@ def test_camunda_modeler_files_open_and_server_errors_land_on_the_diagram(live_a
     page.get_by_role("button", name="创建", exact=True).click()
     expect(page.locator("#rf-current")).to_contain_text("special_check")
     page.get_by_role("button", name="部署为新版本").click()
+    confirm = page.get_by_role("dialog", name="部署为新版本？")
+    expect(confirm).to_contain_text("新模型")
+    confirm.get_by_role("button", name="部署", exact=True).click()
     expect(_status(page)).to_have_text("已部署：special_check 第 1 版。")
 
 

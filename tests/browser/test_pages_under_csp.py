@@ -152,7 +152,7 @@ def test_every_page_family_works_under_the_policy(live_app, live_server, new_con
     # the office: the inbox filter (htmx), the distillation's preview (htmx), instances, dashboard
     sign_in(page, "office1")
     page.locator("#filter-task").select_option("distill_list")
-    expect(page).to_have_url(f"{base}/inbox?process=&task=distill_list&unit=")
+    expect(page).to_have_url(f"{base}/inbox?process=&task=distill_list&unit=&sort=")
     expect(page.locator("tbody tr")).to_have_count(1)
     page.goto(f"{base}/rounds/{distilling}/distill")
     expect(page.locator("#recipients .tag-new")).to_have_count(0)

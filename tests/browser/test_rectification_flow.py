@@ -115,7 +115,7 @@ def test_liaison_self_checks_rectifies_head_files_office_closes(live_app, live_s
     # the office finds the filing with the inbox filter (htmx), accepts it: the case closes
     sign_in(page, "office1")
     page.get_by_label("事项类型").select_option("review_filing")
-    expect(page).to_have_url(f"{base}/inbox?process=&task=review_filing&unit=")
+    expect(page).to_have_url(f"{base}/inbox?process=&task=review_filing&unit=&sort=")
     expect(page.locator("tbody tr")).to_have_count(1)
     page.get_by_role("link", name="审核备案").click()
     page.locator("#f-accepted").get_by_label("是").check()

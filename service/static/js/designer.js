@@ -256,10 +256,71 @@
     }
   }
 
-  /* A deployment cannot be taken back (new instances start on it), so it is confirmed first, as the
-     pages confirm approvals, reviews and other steps that cannot be undone. */
+  function listItem(list, text) {
+    var li = document.createElement('li');
+    li.textContent = text;
+    list.appendChild(li);
+  }
+
+  function elementText(change) {
+    return (change.name || M.unnamed) + ' (' + change.element_id + ')';
+  }
+
+  /* The confirmation shows the warnings the designer accepts and what changes against the current
+     version; it resolves true when "Deploy" closed it (Escape and "Cancel" leave it undeployed). */
+  function confirmDeploy(review) {
+    var dialog = document.getElementById('rf-confirm');
+    var warnings = review.warnings || [];
+    var warningsPart = document.getElementById('rf-confirm-warnings');
+    var warningsList = document.getElementById('rf-confirm-warnings-list');
+    warningsList.textContent = '';
+    warningsPart.hidden = warnings.length === 0;
+    document.getElementById('rf-confirm-warnings-title').textContent =
+      fmt(counted(M.confirm_warnings, warnings.length), { n: warnings.length });
+    warnings.forEach(function (w) {
+      listItem(warningsList, (w.element_id ? w.element_id + ': ' : '') + w.message);
+    });
+    var changes = review.changes || { added: [], removed: [], renamed: [] };
+    var list = document.getElementById('rf-confirm-changes-list');
+    list.textContent = '';
+    document.getElementById('rf-confirm-base').textContent = review.current_version
+      ? fmt(M.changes_base, { version: review.current_version }) : M.changes_new;
+    if (review.current_version) {
+      changes.added.forEach(function (c) { listItem(list, fmt(M.change_added, { element: elementText(c) })); });
+      changes.removed.forEach(function (c) { listItem(list, fmt(M.change_removed, { element: elementText(c) })); });
+      changes.renamed.forEach(function (c) {
+        listItem(list, fmt(M.change_renamed, { old: c.from || M.unnamed, 'new': c.to || M.unnamed, id: c.element_id }));
+      });
+      if (!list.children.length) {
+        listItem(list, M.changes_none);
+      }
+    }
+    list.hidden = !list.children.length;
+    dialog.returnValue = '';
+    return new Promise(function (resolve) {
+      dialog.addEventListener('close', function () { resolve(dialog.returnValue === 'deploy'); }, { once: true });
+      dialog.showModal();
+      document.getElementById(warnings.length ? 'rf-confirm-cancel' : 'rf-confirm-ok').focus();
+    });
+  }
+
+  /* A deployment cannot be taken back (new instances start on it): the server's checks run first,
+     errors stop it, and the designer confirms the warnings and the changes before it goes ahead. */
   async function deploy() {
-    if (!window.confirm(M.confirm_deploy)) {
+    setStatus(M.validating, '');
+    var checked = await postXml(cfg.urls.validate);
+    if (checked.status !== 200 || !Array.isArray(checked.body.errors)) {
+      setStatus(fmt(M.request_failed, { status: checked.status, detail: checked.body.detail || '' }), 'error');
+      return checked;
+    }
+    var errors = checked.body.errors;
+    showProblems(errors, checked.body.warnings);
+    if (errors.length) {
+      setStatus(fmt(counted(M.deploy_refused, errors.length), { n: errors.length }), 'error');
+      return checked;
+    }
+    setStatus('', '');
+    if (!(await confirmDeploy(checked.body))) {
       setStatus(M.deploy_cancelled, '');
       return null;
     }
