@@ -42,10 +42,6 @@ def validate_bpmn(c: Context, p: Principal, xml: bytes) -> dict:
     return {"errors": [], "warnings": lane_warnings(parse_xml(xml))}
 
 
-def _only(message: str) -> dict:
-    return {"errors": [{"element_id": None, "message": message}], "warnings": []}
-
-
 def lane_warnings(root) -> list[dict]:
     """Lanes whose name maps to no role, and user tasks outside every lane: both land with the office."""
     warnings = []
