@@ -71,5 +71,8 @@ bundle src/charts.js echarts "$VENDOR/echarts/echarts.min.js"
 # 4. licences of everything in the bundle (from the metafile) and in the copied files; README.md
 node scripts/vendor-meta.mjs "$WORK/meta.json" "$VENDOR"
 
+# 5. brotli copies (quality 11) of the larger scripts and stylesheets, which the service sends as they are
+node scripts/precompress.mjs "$VENDOR"
+
 echo "vendored assets written to $VENDOR:"
 (cd "$VENDOR" && find . -type f ! -path './LICENSES/*' -printf '%10s  %P\n' | sort -k2)

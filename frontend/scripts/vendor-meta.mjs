@@ -229,6 +229,10 @@ toolbar over it. See \`LICENSES/bpmn-js.txt\`.
 |---|---|---|---|---|
 ${rows.join('\n')}
 
+Each script and stylesheet over 10 KiB also has a brotli copy beside it (\`<file>.br\`, quality 11,
+written by \`frontend/scripts/precompress.mjs\`), which the service sends as it is to a browser that
+accepts brotli, as long as it still decompresses to the file.
+
 ## Packages bundled into \`bpmn/rectiflow-modeler.js\`
 
 Taken from the esbuild metafile (every \`node_modules\` package with at least one byte in the
