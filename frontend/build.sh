@@ -29,8 +29,17 @@ rm -rf "$VENDOR/bpmn" "$VENDOR/echarts" "$VENDOR/htmx" "$VENDOR/LICENSES"
 mkdir -p "$VENDOR/bpmn/bpmn-font/css" "$VENDOR/bpmn/bpmn-font/font" \
          "$VENDOR/echarts" "$VENDOR/htmx" "$VENDOR/LICENSES"
 
-# 1. the modeler/viewer bundle: window.RectiflowModeler
-bundle src/modeler.js RectiflowModeler "$VENDOR/bpmn/rectiflow-modeler.js" --metafile="$WORK/meta.json"
+# 1. the modeler/viewer bundle: window.RectiflowModeler. The properties panel's code editors
+#    (CodeMirror, Lezer, the FEEL editors: Camunda 8 fields only) are replaced by a stub, see
+#    src/stubs/code-editors.js; the licences step collects only what is left in the bundle.
+NO_CODE_EDITORS=()
+for editor in @codemirror/view @codemirror/state @codemirror/language @codemirror/autocomplete \
+              @codemirror/commands @codemirror/lang-json @codemirror/lint \
+              @bpmn-io/feelers-editor @bpmn-io/feel-editor; do
+  NO_CODE_EDITORS+=("--alias:$editor=./src/stubs/code-editors.js")
+done
+bundle src/modeler.js RectiflowModeler "$VENDOR/bpmn/rectiflow-modeler.js" --metafile="$WORK/meta.json" \
+  "${NO_CODE_EDITORS[@]}"
 
 # 1b. the read-only viewer bundle for the instance view: window.RectiflowViewer (its packages are a
 #     subset of the modeler bundle's, whose licences step 4 collects)
@@ -61,6 +70,9 @@ bundle src/charts.js echarts "$VENDOR/echarts/echarts.min.js"
 
 # 4. licences of everything in the bundle (from the metafile) and in the copied files; README.md
 node scripts/vendor-meta.mjs "$WORK/meta.json" "$VENDOR"
+
+# 5. brotli copies (quality 11) of the larger scripts and stylesheets, which the service sends as they are
+node scripts/precompress.mjs "$VENDOR"
 
 echo "vendored assets written to $VENDOR:"
 (cd "$VENDOR" && find . -type f ! -path './LICENSES/*' -printf '%10s  %P\n' | sort -k2)

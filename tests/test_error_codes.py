@@ -56,7 +56,8 @@ def test_every_kind_of_error_carries_a_code(client, api, district):
 
 def _codes_in_source() -> set[str]:
     """Every error code the service and the engine can put in a body: keyword `code=`, a `"code":`
-    key, a class's `code`, a WorkflowFailure's third argument and an `on_field` error's second."""
+    key, a class's `code`, a WorkflowFailure's third argument, an `on_field` error's second, and the
+    reason codes of the engine's refusals (`Refusal`, its tables of SpiffWorkflow's and the schema's)."""
     import ast
     from pathlib import Path
 
@@ -73,10 +74,16 @@ def _codes_in_source() -> set[str]:
                     found.add(node.args[2].value)
                 if name == "on_field" and len(node.args) >= 2 and isinstance(node.args[1], ast.Constant):
                     found.add(node.args[1].value)
+                # why the engine refuses part of a diagram (a deploy error's `reason_code`)
+                reason = {"Refusal": 0, "_at": 1, "UnsafeXMLError": 1}.get(name)
+                if reason is not None and len(node.args) > reason and isinstance(node.args[reason], ast.Constant):
+                    found.add(node.args[reason].value)
             elif isinstance(node, ast.Dict):
                 found |= {v.value for k, v in zip(node.keys, node.values, strict=True)
                           if isinstance(k, ast.Constant) and k.value == "code"
                           and isinstance(v, ast.Constant) and isinstance(v.value, str)}
+            elif isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "").endswith("_REFUSALS"):
+                found |= {row.elts[1].value for row in node.value.elts}  # (words, reason code) tables
             elif isinstance(node, ast.Assign) and isinstance(node.value, (ast.Constant, ast.Tuple)):
                 for target in node.targets:
                     names = target.elts if isinstance(target, ast.Tuple) else [target]

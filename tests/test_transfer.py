@@ -5,14 +5,16 @@ from __future__ import annotations
 import gzip
 import io
 import re
+from pathlib import Path
 
 import brotli
 import pytest
+from flask import Flask
 from openpyxl import load_workbook
 from support.pages import Pages
 from support.returns import PDF, file_case, rectify, self_check, unit_case
 
-from service.web.transfer import MIN_SIZE
+from service.web.transfer import MIN_SIZE, _built_copy
 
 
 def _decoded(r) -> bytes:
@@ -57,6 +59,28 @@ def test_pages_json_and_scripts_are_compressed_when_the_browser_asks(office, api
     assert js.headers["ETag"] != raw.headers["ETag"]  # each encoding its own validator
     assert office.get(script, headers={"Accept-Encoding": encoding,
                                        "If-None-Match": js.headers["ETag"]}).status_code == 304
+
+
+def test_the_builds_brotli_copy_of_a_bundle_is_sent_while_it_matches_the_file(app, office, tmp_path):
+    for bundle in ("vendor/echarts/echarts.min.js", "vendor/bpmn/rectiflow-modeler.js"):
+        built = (Path(app.static_folder) / f"{bundle}.br").read_bytes()
+        raw = office.get(f"/static/{bundle}")
+        packed = office.get(f"/static/{bundle}", headers={"Accept-Encoding": "gzip, deflate, br"})
+        assert packed.headers["Content-Encoding"] == "br" and packed.data == built
+        assert brotli.decompress(packed.data) == raw.data
+        assert len(built) < len(brotli.compress(raw.data, quality=5)) * 0.95  # what the service would send
+        assert office.get(f"/static/{bundle}", headers={"Accept-Encoding": "gzip"}).headers["Content-Encoding"] == "gzip"
+
+    # a copy that no longer matches its file (edited after the build) is not used
+    site = Flask("site", static_folder=str(tmp_path), static_url_path="/static")
+    script = tmp_path / "app.js"
+    script.write_bytes(b"var a = 1;\n" * 2000)
+    (tmp_path / "app.js.br").write_bytes(brotli.compress(b"var a = 2;\n" * 2000))
+    assert _built_copy(site, "br;/static/app.js|etag") is None
+    (tmp_path / "app.js.br").write_bytes(brotli.compress(script.read_bytes(), quality=11))
+    assert _built_copy(site, "br;/static/app.js|etag") == (tmp_path / "app.js.br").read_bytes()
+    assert _built_copy(site, "gzip;/static/app.js|etag") is None
+    assert _built_copy(site, "br;/static/../app.js|etag") is None
 
 
 def test_tiny_and_already_compressed_responses_are_sent_as_they_are(office, api, district):

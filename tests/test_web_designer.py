@@ -101,7 +101,7 @@ def test_validate_reports_what_deploy_would_refuse(web, ctx, district):
     bad_condition = post_xml(web, "/designer/validate", B.with_condition("__import__('os').getcwd()"), token)
     assert {e["element_id"] for e in bad_condition.get_json()["errors"]} == {"f_cond"}
     broken = post_xml(web, "/designer/validate", b"<not-closed", token).get_json()["errors"]
-    assert broken[0]["element_id"] is None and "malformed" in broken[0]["message"]
+    assert broken[0]["element_id"] is None and broken[0]["reason_code"] == "xml_malformed"
     missing_form = B.one_task().replace(b'<bpmn:userTask id="task"',
                                         b'<bpmn:userTask id="task" camunda:formKey="nowhere.json"')
     errors = post_xml(web, "/designer/validate", missing_form, token).get_json()["errors"]
@@ -231,3 +231,61 @@ def test_every_refusal_of_the_designer_reads_in_chinese(web, ctx, district):
     refused = post_xml(web, "/designer/deploy", b"<not-bpmn/>", token)
     assert refused.status_code == 422 and cjk.search(refused.get_json()["detail"])
     assert all(cjk.search(e["message"]) for e in refused.get_json().get("errors", []))
+
+
+# A broken diagram of each kind a designer meets, with the element, the refusal's kind and reason
+# (codes) and the sentence the Chinese page shows ({line} from the error itself).
+_NO_START = (B.one_task().replace(b'<bpmn:startEvent id="start"/>', b"")
+             .replace(b'<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="task"/>', b"")
+             .replace(b"<bpmn:flowNodeRef>start</bpmn:flowNodeRef>", b""))
+BROKEN = [
+    (B.with_script("import os"), "calc", "script_refused", "script_construct_refused",
+     "脚本被拒绝：第 1 行：不允许使用 import"),
+    (B.with_script("x = 1\ny = print(x)"), "calc", "script_refused", "script_name_refused",
+     "脚本被拒绝：第 2 行：不允许使用名称 print"),
+    (B.with_script("x = = 1"), "calc", "script_refused", "script_syntax_error", "脚本被拒绝：第 1 行有语法错误"),
+    (B.with_script("x = notify(1)"), "calc", "script_refused", "script_call_refused",
+     "脚本被拒绝：第 1 行：不允许调用 notify"),
+    (B.with_condition("a.__class__"), "f_cond", "expression_refused", "script_attribute_refused",
+     "表达式 a.__class__ 被拒绝：第 1 行：不允许使用属性 .__class__"),
+    (B.timer("'P1D'"), "wait", "timer_refused", "timer_date_is_duration",
+     "定时器被拒绝：P1D 是一段时长：定时日期必须是日期和时间（时长请用定时时长）"),
+    (B.timer("'tomorrow'"), "wait", "timer_refused", "timer_not_iso",
+     "定时器被拒绝：tomorrow 不是 ISO 8601 格式的时间或时长"),
+    (B.one_task().replace(b'<bpmn:endEvent id="end"/>', b'<bpmn:endEvent id="end" colour="red"/>'),
+     "end", "bpmn_schema", "schema_attribute_unknown", "第 {line} 行不符合 BPMN 规范：此处不允许该属性"),
+    (B.one_task().replace(b'targetRef="end"/>', b"/>"), "f2", "bpmn_schema", "schema_attribute_missing",
+     "第 {line} 行不符合 BPMN 规范：缺少必需的属性"),
+    (_NO_START, "simple", "unrunnable", "spiff_no_start_event", "流程图无法运行：流程没有开始事件"),
+    (B.with_condition("x").replace(b' default="f_default"', b""), "f_default", "unrunnable",
+     "spiff_flow_without_condition", "流程图无法运行：排他网关的某条流出顺序流既没有条件，也不是默认流"),
+    (B.one_task().replace(b'targetRef="end"', b'targetRef="nowhere"').replace(b'<bpmn:endEvent id="end"/>', b"")
+     .replace(b"<bpmn:flowNodeRef>end</bpmn:flowNodeRef>", b""), "task", "unrunnable", "spiff_reference_broken",
+     "流程图无法运行：顺序流或引用指向不存在的元素，或两个元素的标识相同"),
+    (b'<?xml version="1.0"?><!DOCTYPE x []><x/>', None, "unsafe_xml", "xml_doctype",
+     "XML 文档不安全，拒绝读取：含有 DOCTYPE 或 ENTITY 声明，不予接受"),
+    (b"<not-closed", None, "unsafe_xml", "xml_malformed", "XML 文档不安全，拒绝读取：第 1 行的 XML 格式不正确"),
+]
+# names of formats and of the BPMN parts the designer draws, which the Chinese sentences keep
+_NOT_WORDS = re.compile(r"\b(XML|BPMN|ISO|DOCTYPE|ENTITY)\b")
+
+
+def test_each_deploy_refusal_reads_in_chinese_by_its_code(web, ctx, district):
+    token = session_login(web, ctx, "designer1")
+    for xml, element_id, code, reason_code, sentence in BROKEN:
+        refused = post_xml(web, "/designer/deploy", xml, token)
+        assert refused.status_code == 422, (reason_code, refused.get_data(as_text=True))
+        error = refused.get_json()["errors"][0]
+        assert (error["element_id"], error["code"], error["reason_code"]) == (element_id, code, reason_code)
+        assert error["message"] == sentence.format(line=error.get("line")), error
+        # nothing English is left once the diagram's own text (names, values, ids) is taken out
+        rest = _NOT_WORDS.sub("", error["message"])
+        for value in (error.get(k) for k in ("expression", "syntax", "name", "value")):
+            rest = rest.replace(str(value), "") if value else rest
+        assert not re.search(r"[A-Za-z]", rest), (reason_code, rest)
+        assert error["reason"]  # the engine's English words stay for API clients and logs
+    assert versions(ctx, "scripted") == versions(ctx, "simple") == versions(ctx, "timed") == []
+    with web.session_transaction() as sess:
+        sess["lang"] = "en"
+    error = post_xml(web, "/designer/deploy", BROKEN[1][0], token).get_json()["errors"][0]
+    assert error["message"] == "Script refused: line 2: the name print is not allowed"

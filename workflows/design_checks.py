@@ -8,7 +8,7 @@ that is probably unintended; the deploy goes ahead once the designer confirms.
 from __future__ import annotations
 
 from .parser import expression_body
-from .scripting import check_expression
+from .scripting import expression_refusals
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA = "{http://camunda.org/schema/1.0/bpmn}"
@@ -96,9 +96,10 @@ def assignment_errors(root) -> list[dict]:
             if not value:
                 continue
             if value.startswith("${"):
-                for problem in check_expression(expression_body(value)):
+                for refusal in expression_refusals(expression_body(value)):
                     errors.append(_finding("assignment_refused", el, f"camunda:{attribute} {value[:80]!r} refused: "
-                                           f"{problem}", attribute=attribute, expression=value[:80], reason=problem))
+                                           f"{refusal.text}", attribute=attribute, expression=value[:80],
+                                           **refusal.as_error()))
             elif attribute == "priority" and not value.lstrip("-").isdigit():
                 errors.append(_finding("priority_invalid", el, f"camunda:priority {value[:80]!r} is not a whole "
                                        "number or an expression", priority=value[:80]))
@@ -133,12 +134,14 @@ def _needs_outgoing(el) -> bool:
 
 
 def connection_errors(root) -> list[dict]:
-    """A task, event or gateway that no flow reaches can never run: the designer meant to connect it."""
+    """A task, event or gateway that no flow reaches can never run: the designer meant to connect it.
+    In a process or sub-process without a start event nothing is reached; the engine names that."""
     incoming, _ = _flows(root)
     return [_finding("element_unreachable", el, f"{_tag(el)} {el.get('name') or el.get('id')!r} has no incoming "
                      "sequence flow, so it never runs", name=el.get("name") or el.get("id"))
             for el in _nodes(root, _ACTIVITIES + _EVENTS + _GATEWAYS)
-            if _needs_incoming(el) and not incoming.get(el.get("id"))]
+            if _needs_incoming(el) and not incoming.get(el.get("id"))
+            and el.getparent().find(_b("startEvent")) is not None]
 
 
 def design_errors(root, deployed) -> list[dict]:

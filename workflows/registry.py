@@ -21,7 +21,8 @@ from sqlalchemy.orm import Session
 from . import forms as form_schemas
 from .design_checks import called_elements, design_errors
 from .parser import Parser, expression_body, literal_timers
-from .scripting import check_expression, check_script
+from .refusals import Refusal
+from .scripting import expression_refusals, script_refusals
 from .steps import STEP_PROPERTY, declared_steps
 from .tables import ModelVersion, utcnow
 from .timer_checks import literal_value, timer_problem
@@ -39,6 +40,38 @@ _TIMER_TAGS = ("timeDate", "timeDuration", "timeCycle")
 _EXPRESSION_TAGS = ("conditionExpression", *_TIMER_TAGS, "loopCondition", "completionCondition", "loopCardinality")
 _SCRIPT_TAGS = ("script",)
 
+# How the BPMN schema's complaints (lxml's error types) are named, so a page can word them itself.
+_SCHEMA_REFUSALS = (
+    ("SCHEMAV_ELEMENT_CONTENT", "schema_element_misplaced"),
+    ("SCHEMAV_CVC_COMPLEX_TYPE_4", "schema_attribute_missing"),
+    ("SCHEMAV_CVC_COMPLEX_TYPE_3_2", "schema_attribute_unknown"),
+    ("SCHEMAV_CVC_COMPLEX_TYPE_2", "schema_content_invalid"),
+    ("SCHEMAV_CVC_ELT_1", "schema_element_unknown"),
+    ("SCHEMAV_CVC_IDC", "schema_reference_broken"),
+    ("SCHEMAV_CVC_", "schema_value_invalid"),
+    ("", "schema_invalid"),
+)
+# SpiffWorkflow's parser says why it cannot run a diagram only in English prose: the refusals a
+# designer meets, recognised by their wording (this table is the one place that reads it); any
+# other is `spiff_refused` (the last row), with SpiffWorkflow's words kept as `reason`.
+_SPIFF_REFUSALS = (
+    ("No start event found", "spiff_no_start_event"),
+    ("Exactly one start event is required in a SubWorkflow", "spiff_subprocess_start_events"),
+    ("is not executable", "spiff_not_executable"),
+    ("Non-default exclusive outgoing sequence flow without condition", "spiff_flow_without_condition"),
+    ('No "calledElement" attribute', "spiff_call_activity_target"),
+    ("No Script Provided", "spiff_script_missing"),
+    ("There is no support implemented for this task type", "spiff_task_type_unsupported"),
+    ("Duplicate process ID", "spiff_duplicate_process"),
+    ("When looking for a task spec", "spiff_reference_broken"),
+    ("messageRef", "spiff_message_missing"),
+    ("Message identifier is missing", "spiff_message_missing"),
+    ("Time Specification", "spiff_timer_invalid"),
+    ("Conditional event definition with missing condition", "spiff_condition_missing"),
+    ("Ad hoc subprocesses", "spiff_ad_hoc_unsupported"),
+    ("", "spiff_refused"),
+)
+
 
 class DeployError(ValueError):
     """The diagram cannot be deployed; `errors` name the offending elements."""
@@ -46,6 +79,21 @@ class DeployError(ValueError):
     def __init__(self, errors: list[dict]):
         self.errors = errors
         super().__init__("; ".join(f"{e['element_id'] or '-'}: {e['message']}" for e in errors))
+
+
+def _refused(element_id: str | None, code: str, refusal: Refusal, message: str, **params) -> dict:
+    """A deploy error: its kind (`code`), the element, and why by `reason_code` with its values."""
+    return {"element_id": element_id, "code": code, "message": message, **params, **refusal.as_error()}
+
+
+def schema_refusal(entry) -> Refusal:
+    code = next(c for prefix, c in _SCHEMA_REFUSALS if entry.type_name.startswith(prefix))
+    return Refusal(code, entry.message, {"line": entry.line})
+
+
+def spiff_refusal(reason: str) -> Refusal:
+    code = next(c for words, c in _SPIFF_REFUSALS if words in reason)
+    return Refusal(code, reason)
 
 
 @dataclass
@@ -102,50 +150,46 @@ def check_document(root) -> list[dict]:
     schema = _schema()
     if not schema.validate(etree.ElementTree(root)):
         for entry in schema.error_log:
-            errors.append({"element_id": _element_at_line(root, entry.line), "code": "bpmn_schema",
-                           "message": f"line {entry.line}: {entry.message}", "line": entry.line,
-                           "reason": entry.message})
+            errors.append(_refused(_element_at_line(root, entry.line), "bpmn_schema", schema_refusal(entry),
+                                   f"line {entry.line}: {entry.message}"))
     for tag in _SCRIPT_TAGS:
         for el in root.iter("{%s}%s" % (NS["bpmn"], tag)):
-            for problem in check_script(el.text or ""):
-                errors.append({"element_id": _owner_id(el), "code": "script_refused",
-                               "message": f"script refused: {problem}", "reason": problem})
+            for refusal in script_refusals(el.text or ""):
+                errors.append(_refused(_owner_id(el), "script_refused", refusal, f"script refused: {refusal.text}"))
     for tag in _EXPRESSION_TAGS:
         for el in root.iter("{%s}%s" % (NS["bpmn"], tag)):
             body = expression_body(el.text)
             if tag in _TIMER_TAGS and literal_value(body) is not None:
                 continue  # ISO text as Camunda Modeler writes it: checked as a time below, run quoted
-            for problem in check_expression(body):
-                errors.append({"element_id": _owner_id(el), "code": "expression_refused",
-                               "message": f"expression {body[:80]!r} refused: {problem}",
-                               "expression": body[:80], "reason": problem})
+            for refusal in expression_refusals(body):
+                errors.append(_refused(_owner_id(el), "expression_refused", refusal,
+                                       f"expression {body[:80]!r} refused: {refusal.text}", expression=body[:80]))
     for tag in _TIMER_TAGS:
         for el in root.iter("{%s}%s" % (NS["bpmn"], tag)):
-            refusal = timer_problem(tag, expression_body(el.text))
-            if refusal:
-                errors.append({"element_id": _event_id(el), "code": "timer_refused",
-                               "message": f"timer refused: {refusal}", "reason": refusal})
+            timer = timer_problem(tag, expression_body(el.text))
+            if timer:
+                errors.append(_refused(_event_id(el), "timer_refused", timer, f"timer refused: {timer.text}"))
     for el in root.iter("{%s}userTask" % NS["bpmn"]):
         due = el.get(CAMUNDA + "dueDate")
         if due:
-            for problem in check_expression(expression_body(due)):
-                errors.append({"element_id": el.get("id"), "code": "due_date_refused",
-                               "message": f"due date {due[:80]!r} refused: {problem}",
-                               "expression": due[:80], "reason": problem})
+            for refusal in expression_refusals(expression_body(due)):
+                errors.append(_refused(el.get("id"), "due_date_refused", refusal,
+                                       f"due date {due[:80]!r} refused: {refusal.text}", expression=due[:80]))
     for el in root.iter():
         expression = el.get(CAMUNDA + "expression") if isinstance(el.tag, str) else None
         if expression:  # e.g. the payload of a Camunda message throw
-            for problem in check_expression(expression_body(expression)):
-                errors.append({"element_id": _owner_id(el), "code": "expression_refused",
-                               "message": f"expression {expression[:80]!r} refused: {problem}",
-                               "expression": expression[:80], "reason": problem})
+            for refusal in expression_refusals(expression_body(expression)):
+                errors.append(_refused(_owner_id(el), "expression_refused", refusal,
+                                       f"expression {expression[:80]!r} refused: {refusal.text}",
+                                       expression=expression[:80]))
     for el in root.iter(CAMUNDA + "property"):
         if el.get("name") == "correlationKey":  # a message catch event's own key (Engine._correlation_key)
             value = expression_body(el.get("value"))
-            for problem in check_expression(value) if value else ["it is empty"]:
-                errors.append({"element_id": _owner_id(el), "code": "expression_refused",
-                               "message": f"correlation key {value[:80]!r} refused: {problem}",
-                               "expression": value[:80], "reason": problem})
+            refusals = expression_refusals(value) if value else [Refusal("expression_empty", "it is empty")]
+            for refusal in refusals:
+                errors.append(_refused(_owner_id(el), "expression_refused", refusal,
+                                       f"correlation key {value[:80]!r} refused: {refusal.text}",
+                                       expression=value[:80]))
     # Camunda listeners, connectors and input/output scripts are never run by SpiffWorkflow; refuse
     # them rather than deploy a diagram whose behaviour differs from what the designer sees.
     for tag in ("executionListener", "taskListener", "connector", "script"):
@@ -176,13 +220,12 @@ def parse_specs(root, process_id: str, called: list | tuple = ()):
         subprocess_specs = parser.get_subprocess_specs(process_id)
     except ValidationException as exc:
         reason = str(exc).split("\n")[0]
-        raise DeployError([{"element_id": exc.id or None, "code": "unrunnable", "message": reason,
-                            "reason": reason}]) from exc
+        raise DeployError([_refused(exc.id or None, "unrunnable", spiff_refusal(reason), reason)]) from exc
     except SpiffWorkflowException as exc:
-        raise DeployError([{"element_id": None, "code": "unrunnable", "message": str(exc), "reason": str(exc)}]) from exc
+        raise DeployError([_refused(None, "unrunnable", spiff_refusal(str(exc)), str(exc))]) from exc
     except (KeyError, AttributeError, TypeError, ValueError) as exc:
-        raise DeployError([{"element_id": None, "code": "unrunnable",
-                            "message": f"unrunnable diagram: {exc!r}", "reason": repr(exc)}]) from exc
+        raise DeployError([_refused(None, "unrunnable", spiff_refusal(repr(exc)),
+                                    f"unrunnable diagram: {exc!r}")]) from exc
     specs = [spec, *subprocess_specs.values()]
     literal_timers(specs)
     for document in (root, *called):
@@ -268,8 +311,7 @@ class ModelRegistry:
         try:
             root = parse_xml(xml)
         except UnsafeXMLError as exc:
-            raise DeployError([{"element_id": None, "code": "unsafe_xml", "message": str(exc),
-                                "reason": str(exc)}]) from exc
+            raise DeployError([_refused(None, "unsafe_xml", exc.refusal, str(exc))]) from exc
         key, name = main_process_id(root)
         calls = self._calls(session, root) if session is not None else {}
         errors = check_document(root) + design_errors(root, calls.__contains__)

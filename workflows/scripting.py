@@ -40,6 +40,7 @@ from SpiffWorkflow.bpmn.script_engine import BasePythonScriptEngineEnvironment, 
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from . import datacopy
+from .refusals import Refusal
 
 MAX_SOURCE_CHARS = 20_000   # therefore also the longest possible string literal
 MAX_ITEMS = 1_000_000       # longest str/bytes/list/tuple that + or * may build
@@ -82,6 +83,14 @@ _NODE_NAMES = {
     ast.JoinedStr: "f-string (use str() and +)", ast.NamedExpr: "walrus operator", ast.With: "with",
     ast.Delete: "del", ast.Raise: "raise", ast.Global: "global", ast.Nonlocal: "nonlocal",
     ast.Yield: "yield", ast.YieldFrom: "yield", ast.Await: "await", ast.Return: "return",
+}
+# The same constructs as Python spells them, for a refusal worded in another language.
+_NODE_SYNTAX = {
+    ast.Import: "import", ast.ImportFrom: "from … import", ast.Lambda: "lambda", ast.While: "while",
+    ast.FunctionDef: "def", ast.AsyncFunctionDef: "async def", ast.ClassDef: "class", ast.Try: "try",
+    ast.JoinedStr: "f\"…\"", ast.NamedExpr: ":=", ast.With: "with", ast.Delete: "del", ast.Raise: "raise",
+    ast.Global: "global", ast.Nonlocal: "nonlocal", ast.Yield: "yield", ast.YieldFrom: "yield from",
+    ast.Await: "await", ast.Return: "return",
 }
 
 
@@ -516,36 +525,45 @@ SAFE_FUNCTIONS = {
 
 # --- static check and rewrite ---------------------------------------------------------------
 
-def _problems_in(tree, mode, callables):
+def _at(line: int, code: str, text: str, **params) -> Refusal:
+    return Refusal(code, f"line {line}: {text}", {"line": line, **params})
+
+
+def _problems_in(tree, mode, callables) -> list[Refusal]:
     allowed = _EXPR_NODES if mode == "eval" else _EXPR_NODES + _STMT_NODES
     methods = PURE_METHODS if mode == "eval" else PURE_METHODS | MUTATING_METHODS
-    found, pending = [], [(tree, False)]
+    found: list[Refusal] = []
+    pending = [(tree, False)]
     while pending:
         node, is_callee = pending.pop()
         line = getattr(node, "lineno", 0)
         if not isinstance(node, allowed):
-            found.append((line, f"{_NODE_NAMES.get(type(node), type(node).__name__)} not allowed"))
+            kind = type(node)
+            found.append(_at(line, "script_construct_refused", f"{_NODE_NAMES.get(kind, kind.__name__)} not allowed",
+                             syntax=_NODE_SYNTAX.get(kind, kind.__name__)))
             continue  # one message per construct, not one per child
         if isinstance(node, ast.Name) and (node.id.startswith("_") or node.id in FORBIDDEN_NAMES):
-            found.append((line, f"name '{node.id}' not allowed"))
+            found.append(_at(line, "script_name_refused", f"name '{node.id}' not allowed", name=node.id))
         elif isinstance(node, ast.keyword) and (node.arg or "").startswith("_"):
-            found.append((line, f"keyword '{node.arg}' not allowed"))
+            found.append(_at(line, "script_keyword_refused", f"keyword '{node.arg}' not allowed", name=node.arg))
         elif isinstance(node, ast.Attribute) and (node.attr.startswith("_") or node.attr not in methods):
-            found.append((line, f"attribute '.{node.attr}' not allowed"))
+            found.append(_at(line, "script_attribute_refused", f"attribute '.{node.attr}' not allowed",
+                             name=node.attr))
         elif isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice) \
                 and not isinstance(node.ctx, ast.Load):
-            found.append((line, "assigning to a slice not allowed"))
+            found.append(_at(line, "script_slice_assignment_refused", "assigning to a slice not allowed"))
         elif isinstance(node, ast.Attribute) and not is_callee:
-            found.append((line, f"'.{node.attr}' may only be called, not used as a value"))
+            found.append(_at(line, "script_method_as_value", f"'.{node.attr}' may only be called, not used as a value",
+                             name=node.attr))
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
             name = node.func.id
             if name not in callables and not name.startswith("_") and name not in FORBIDDEN_NAMES:
-                found.append((line, f"calling '{name}' not allowed"))
+                found.append(_at(line, "script_call_refused", f"calling '{name}' not allowed", name=name))
         elif isinstance(node, ast.Call) and not isinstance(node.func, ast.Attribute):
-            found.append((line, "only named functions and allowed methods may be called"))
+            found.append(_at(line, "script_callee_refused", "only named functions and allowed methods may be called"))
         callee = node.func if isinstance(node, ast.Call) else None
         pending.extend((child, child is callee) for child in ast.iter_child_nodes(node))
-    return [f"line {line}: {message}" for line, message in sorted(found)]
+    return sorted(found, key=lambda r: (r.params["line"], r.text))
 
 
 def _call(name, *args):
@@ -652,11 +670,12 @@ class _Guard(ast.NodeTransformer):
 
 @functools.lru_cache(maxsize=2048)
 def _compile(source, mode, callables):
-    """Return (problems, code); cached because conditions are re-evaluated constantly."""
+    """Return (refusals, code); cached because conditions are re-evaluated constantly."""
     if not isinstance(source, str):
-        return (f"source must be a string, not {type(source).__name__}",), None
+        return (Refusal("script_not_text", f"source must be a string, not {type(source).__name__}"),), None
     if len(source) > MAX_SOURCE_CHARS:
-        return (f"source is longer than {MAX_SOURCE_CHARS} characters",), None
+        return (Refusal("script_too_long", f"source is longer than {MAX_SOURCE_CHARS} characters",
+                        {"limit": MAX_SOURCE_CHARS}),), None
     try:
         tree = ast.parse(source, mode=mode)
         problems = _problems_in(tree, mode, callables)
@@ -665,17 +684,27 @@ def _compile(source, mode, callables):
         tree = ast.fix_missing_locations(_Guard().visit(tree))
         return (), compile(tree, "<string>", mode)  # '<string>' lets Spiff find the error line
     except SyntaxError as err:
-        return (f"syntax error on line {err.lineno}: {err.msg}",), None
+        return (Refusal("script_syntax_error", f"syntax error on line {err.lineno}: {err.msg}",
+                        {"line": err.lineno}),), None
     except (ValueError, RecursionError, MemoryError) as err:
-        return (f"source could not be parsed ({err.__class__.__name__})",), None
+        return (Refusal("script_unparsable", f"source could not be parsed ({err.__class__.__name__})"),), None
 
 
-def check_expression(source: str, *, functions=()) -> list[str]:
+def expression_refusals(source: str, *, functions=()) -> list[Refusal]:
+    """Why an expression is refused, each reason by code (see `Refusal`); empty when it may run."""
     return list(_compile(source, "eval", frozenset(SAFE_FUNCTIONS) | frozenset(functions))[0])
 
 
-def check_script(source: str, *, functions=()) -> list[str]:
+def script_refusals(source: str, *, functions=()) -> list[Refusal]:
     return list(_compile(source, "exec", frozenset(SAFE_FUNCTIONS) | frozenset(functions))[0])
+
+
+def check_expression(source: str, *, functions=()) -> list[str]:
+    return [r.text for r in expression_refusals(source, functions=functions)]
+
+
+def check_script(source: str, *, functions=()) -> list[str]:
+    return [r.text for r in script_refusals(source, functions=functions)]
 
 
 # --- SpiffWorkflow integration --------------------------------------------------------------
@@ -694,7 +723,7 @@ class SafeEnvironment(BasePythonScriptEngineEnvironment):
     def _code(self, source, mode):
         problems, code = _compile(source, mode, self._callables)
         if problems:
-            raise UnsafeScriptError("; ".join(problems))
+            raise UnsafeScriptError("; ".join(r.text for r in problems))
         return code
 
     def _namespace(self, budget, context, external_context):

@@ -96,7 +96,7 @@ def _arm_cycle(self, my_task):
         expression = my_task.workflow.script_engine.evaluate(my_task, self.expression)
         problem = cycle_problem(str(expression), _EngineTime.now(UTC))
         if problem:
-            raise ValueError(problem)
+            raise ValueError(problem.text)
         cycles, start, duration = TimerEventDefinition.parse_iso_recurring_interval(expression)
         my_task._set_internal_data(event_value={"cycles": cycles, "next": start.isoformat(),
                                                 "duration": duration.total_seconds()})

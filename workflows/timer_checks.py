@@ -15,6 +15,8 @@ from datetime import UTC, datetime, timedelta
 
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
+from .refusals import Refusal
+
 MAX_CYCLE_REPETITIONS = 1000
 MIN_CYCLE_INTERVAL = timedelta(minutes=1)  # the scheduler sweeps every few tens of seconds
 MAX_TIMER_SPAN = timedelta(days=100 * 366)  # no step of a district's process waits a century
@@ -54,7 +56,7 @@ def _duration(text: str, start: datetime) -> timedelta:
     return TimerEventDefinition.get_timedelta_from_start(parsed, start)
 
 
-def timer_problem(kind: str, body: str, now: datetime | None = None) -> str | None:
+def timer_problem(kind: str, body: str, now: datetime | None = None) -> Refusal | None:
     """Why a timer (`timeDate`, `timeDuration` or `timeCycle`) would misbehave, or None."""
     text = literal_value(body)
     if text is None:
@@ -64,36 +66,50 @@ def timer_problem(kind: str, body: str, now: datetime | None = None) -> str | No
         if kind == "timeDuration":
             duration = _duration(text, now)
             if duration <= timedelta(0):
-                return f"the duration {text!r} is zero: the timer would fire the moment it starts"
+                return Refusal("timer_zero_duration", f"the duration {text!r} is zero: the timer would fire the "
+                               "moment it starts", {"value": text})
             if duration > MAX_TIMER_SPAN:
-                return f"the duration {text!r} is longer than a hundred years"
+                return _too_long(text)
         elif kind == "timeCycle":
             return cycle_problem(text, now)
         elif not isinstance(TimerEventDefinition.parse_time_or_duration(text), datetime):
-            return f"{text!r} is a duration: a timeDate must be a date and time (use timeDuration for a duration)"
+            return Refusal("timer_date_is_duration", f"{text!r} is a duration: a timeDate must be a date and time "
+                           "(use timeDuration for a duration)", {"value": text})
     except TimerTooLong:
-        return f"the duration {text!r} is longer than a hundred years"
+        return _too_long(text)
     except Exception as exc:  # SpiffWorkflow raises bare Exceptions for bad ISO text
-        return f"{text!r} is not an ISO 8601 {'cycle' if kind == 'timeCycle' else 'time or duration'} ({exc})"
+        if kind == "timeCycle":
+            return Refusal("timer_cycle_not_iso", f"{text!r} is not an ISO 8601 cycle ({exc})", {"value": text})
+        return Refusal("timer_not_iso", f"{text!r} is not an ISO 8601 time or duration ({exc})", {"value": text})
     return None
 
 
-def cycle_problem(text: str, now: datetime) -> str | None:
+def _too_long(text: str) -> Refusal:
+    return Refusal("timer_too_long", f"the duration {text!r} is longer than a hundred years", {"value": text})
+
+
+def cycle_problem(text: str, now: datetime) -> Refusal | None:
     """Why a cycle would fire without end or too much at once; also asked of computed cycles as they start."""
     for part in text.split("/")[1:]:
         if part.upper().startswith("P"):
             check_months(TimerEventDefinition.parse_iso_duration(part))
     cycles, start, interval = TimerEventDefinition.parse_iso_recurring_interval(text)
     if interval <= timedelta(0):
-        return f"the cycle {text!r} repeats every zero seconds: it would fire without end"
+        return Refusal("timer_cycle_zero", f"the cycle {text!r} repeats every zero seconds: it would fire without end",
+                       {"value": text})
     if interval < MIN_CYCLE_INTERVAL:
-        return f"the cycle {text!r} repeats more often than once a minute"
+        return Refusal("timer_cycle_too_often", f"the cycle {text!r} repeats more often than once a minute",
+                       {"value": text})
     if cycles > MAX_CYCLE_REPETITIONS:
-        return f"the cycle {text!r} repeats {cycles:,} times, more than the limit of {MAX_CYCLE_REPETITIONS:,}"
+        return Refusal("timer_cycle_too_many",
+                       f"the cycle {text!r} repeats {cycles:,} times, more than the limit of {MAX_CYCLE_REPETITIONS:,}",
+                       {"value": text, "count": cycles, "limit": MAX_CYCLE_REPETITIONS})
     if start < now:  # an unbounded cycle (cycles == -1) catches up on every interval since its start
         overdue = int((now - start) / interval) + 1
         at_once = overdue if cycles < 0 else min(cycles, overdue)
         if at_once > MAX_CYCLE_REPETITIONS:
-            return (f"the cycle {text!r} started in the past and would fire {at_once:,} times at once, "
-                    f"more than the limit of {MAX_CYCLE_REPETITIONS:,}")
+            return Refusal("timer_cycle_catch_up",
+                           f"the cycle {text!r} started in the past and would fire {at_once:,} times at once, "
+                           f"more than the limit of {MAX_CYCLE_REPETITIONS:,}",
+                           {"value": text, "count": at_once, "limit": MAX_CYCLE_REPETITIONS})
     return None

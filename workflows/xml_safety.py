@@ -15,16 +15,20 @@ import re
 
 from lxml import etree
 
+from .refusals import Refusal
+
 # NUL bytes are stripped before scanning so UTF-16/UTF-32 encoded declarations match too.
 _DECLARATION = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 
 
 class UnsafeXMLError(ValueError):
-    """The upload was refused; ``message`` is fit to show to whoever uploaded it."""
+    """The upload was refused; ``message`` is fit to show to whoever uploaded it, ``refusal`` says
+    why by code (`Refusal`), for a page in another language."""
 
-    def __init__(self, message: str):
+    def __init__(self, message: str, code: str, **params):
         super().__init__(message)
         self.message = message
+        self.refusal = Refusal(code, message, params)
 
 
 def _parser(encoding: str | None) -> etree.XMLParser:
@@ -43,19 +47,21 @@ def parse_xml(data: bytes | str, max_bytes: int = 5_000_000) -> etree._Element:
     elif isinstance(data, (bytes, bytearray)):
         raw, encoding = bytes(data), None
     else:
-        raise UnsafeXMLError(f"expected XML as bytes or str, got {type(data).__name__}")
+        raise UnsafeXMLError(f"expected XML as bytes or str, got {type(data).__name__}", "xml_not_text")
     if len(raw) > max_bytes:
-        raise UnsafeXMLError(f"XML document is {len(raw)} bytes; the limit is {max_bytes}")
+        raise UnsafeXMLError(f"XML document is {len(raw)} bytes; the limit is {max_bytes}", "xml_too_large",
+                             size=len(raw), limit=max_bytes)
     if not raw.strip():
-        raise UnsafeXMLError("XML document is empty")
+        raise UnsafeXMLError("XML document is empty", "xml_empty")
     if _DECLARATION.search(raw.replace(b"\x00", b"")):
-        raise UnsafeXMLError("XML documents with a DOCTYPE or ENTITY declaration are not accepted")
+        raise UnsafeXMLError("XML documents with a DOCTYPE or ENTITY declaration are not accepted", "xml_doctype")
     try:
         root = etree.fromstring(raw, _parser(encoding))
     except etree.XMLSyntaxError as err:
         detail = re.sub(r"\s*,?\s*line \d+, column \d+$", "", err.msg or "").strip() or "unreadable"
-        raise UnsafeXMLError(f"malformed XML at line {err.lineno}: {detail}") from None
+        raise UnsafeXMLError(f"malformed XML at line {err.lineno}: {detail}", "xml_malformed",
+                             line=err.lineno) from None
     docinfo = root.getroottree().docinfo
     if docinfo.internalDTD is not None or docinfo.doctype:  # an encoding the scan missed
-        raise UnsafeXMLError("XML documents with a DOCTYPE or ENTITY declaration are not accepted")
+        raise UnsafeXMLError("XML documents with a DOCTYPE or ENTITY declaration are not accepted", "xml_doctype")
     return root

@@ -199,6 +199,9 @@ for (const c of COPIED) {
     `${pkgRef(c.info)} \`${c.from}\`${emb} | ${lic} |`);
 }
 
+// the packages a bundled dist file inlines, said only when such a package is in the bundle
+const embedders = [...bundlePkgs].map((i) => i.name).filter((n) => BUNDLE_EMBEDS[n]).sort();
+const embeddedNote = embedders.map((n) => `, plus ${BUNDLE_EMBEDS[n].join(', ')}, which ${n}'s prebuilt dist file inlines`).join('');
 const bundleRows = [...bundlePkgs].sort(byName).map((i) =>
   `| ${i.name} | ${i.version} | ${i.name === 'bpmn-js' ? 'bpmn.io licence (MIT + watermark clause)' : i.license} | ` +
   `\`LICENSES/${i.licenceFile}\`${/generated/.test(i.licenceSource) ? ' (generated: no licence file in package)' : ''} |`);
@@ -226,10 +229,14 @@ toolbar over it. See \`LICENSES/bpmn-js.txt\`.
 |---|---|---|---|---|
 ${rows.join('\n')}
 
+Each script and stylesheet over 10 KiB also has a brotli copy beside it (\`<file>.br\`, quality 11,
+written by \`frontend/scripts/precompress.mjs\`), which the service sends as it is to a browser that
+accepts brotli, as long as it still decompresses to the file.
+
 ## Packages bundled into \`bpmn/rectiflow-modeler.js\`
 
 Taken from the esbuild metafile (every \`node_modules\` package with at least one byte in the
-bundle), plus semver, which @bpmn-io/semver-compat's prebuilt dist file inlines.
+bundle)${embeddedNote}.
 
 | package | version | licence | text |
 |---|---|---|---|

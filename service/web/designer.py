@@ -43,10 +43,6 @@ def validate_bpmn(c: Context, s: Session, p: Principal, xml: bytes) -> dict:
     return {**review, "warnings": deploy_errors(review["warnings"]) + lane_warnings(parse_xml(xml))}
 
 
-def _only(message: str) -> dict:
-    return {"errors": [{"element_id": None, "message": message}], "warnings": []}
-
-
 def lane_warnings(root) -> list[dict]:
     """Lanes and candidate groups whose name maps to no role: their tasks land with the office (user
     tasks in no lane are the deploy checks' `user_task_unassigned`)."""

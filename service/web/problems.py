@@ -73,5 +73,12 @@ def errors_of(exc: BaseException, field: str) -> dict[str, list[str]]:
 
 
 def deploy_errors(errors: list[dict]) -> list[dict]:
-    """A diagram's refusals with each message in the page's language."""
-    return [dict(e, message=error_text(e.get("code"), e, e.get("message"))) for e in errors]
+    """A diagram's refusals with each message in the page's language: the kind of refusal by its
+    `code`, and the reason inside it (`reason_code`, from the engine's checks) by its own code."""
+    return [dict(e, message=error_text(e.get("code"), _worded_reason(e), e.get("message"))) for e in errors]
+
+
+def _worded_reason(error: dict) -> dict:
+    if error.get("reason_code") in ERROR_CODES:
+        return dict(error, reason=error_text(error["reason_code"], error))
+    return error

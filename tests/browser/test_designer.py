@@ -226,6 +226,9 @@ def test_camunda_modeler_files_open_and_server_errors_land_on_the_diagram(live_a
     overlay = page.locator(".rf-error-overlay")
     expect(overlay).to_have_count(1)  # every refusal of the script task, in one box at that task
     expect(overlay).to_contain_text("脚本被拒绝")
+    # each reason worded in Chinese by its code; only the script's own names stay as written
+    assert page.locator(".rf-error-message").all_inner_texts() == [
+        "脚本被拒绝：第 1 行：不允许使用属性 .system", "脚本被拒绝：第 1 行：不允许使用名称 __import__"]
     problems = page.locator("#rf-problems-list li")
     expect(problems.first).to_contain_text("calc")
     assert problems.count() == page.locator(".rf-error-message").count() >= 1

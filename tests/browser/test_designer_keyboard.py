@@ -88,6 +88,7 @@ def test_the_xml_pane_applies_checked_xml_only(live_app, live_server, new_contex
     page.keyboard.press("Enter")
     status = page.locator("#rf-xml-status")
     expect(status).to_contain_text("XML 未应用")
+    expect(status).to_contain_text("顺序流或引用指向不存在的元素")  # SpiffWorkflow's refusal, by its code
     expect(status).to_have_attribute("role", "status")
     expect(xml_box).to_be_focused()
     assert page.evaluate(NAMES) == names
