@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.orm import Session
 
 from workflows.engine import RunResult
+from workflows.migration import migrate_instance
 from workflows.tables import HumanTask, ProcessInstance
 
 from .auth import Principal
@@ -85,6 +86,14 @@ def deliver_message(ctx: Context, s: Session, p: Principal | None, name: str, ke
         for result in results:
             _dispatch(ctx, s, p, result)
     return results
+
+
+def migrate(ctx: Context, s: Session, p: Principal | None, instance_id: int, to_version_id: int, *,
+            rollback: bool = False) -> None:
+    """Move an instance onto another version of its model (`workflows.migration`). Nothing runs: its
+    open tasks and timers stay as they were, so there are no steps to apply."""
+    migrate_instance(ctx.engine, s, instance_id, to_version_id, actor=p.username if p else None,
+                     event="migration_rolled_back" if rollback else "migrated")
 
 
 def _dispatch(ctx: Context, s: Session, p: Principal | None, result: RunResult,

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from flask import Response, request
 
-from .. import designs
+from .. import designs, instance_migration
 from ..errors import BadRequest
 from . import bp, ctx, listing, principal
 
@@ -46,3 +46,22 @@ def model_version_bpmn(key, version):
     with ctx().db.read() as s:
         row = designs.get_version(s, principal(), key, version)
         return Response(row.bpmn_xml, mimetype="application/xml")
+
+
+@bp.post("/process-models/<key>/migrations")
+def migrate_instances(key):
+    """The dry run (`"dry_run": true`, the default) reports which running instances can move to
+    `to_version`; `false` queues their migration and answers 202 with the job to follow."""
+    body = request.get_json(silent=True) or {}
+    c = ctx()
+    if body.get("dry_run", True) is not False:
+        with c.db.read() as s:
+            return instance_migration.report_json(instance_migration.report(c, s, principal(), key, body.get("to_version")))
+    found, job = c.db.transaction(lambda s: instance_migration.start(c, s, principal(), key, body.get("to_version")))
+    return instance_migration.report_json(found, job), 202
+
+
+@bp.post("/process-instances/<int:instance_id>/rollback-migration")
+def rollback_migration(instance_id):
+    c = ctx()
+    return c.db.transaction(lambda s: instance_migration.rollback(c, s, principal(), instance_id))
