@@ -82,7 +82,7 @@ def report(ctx: Context, s: Session, p: Principal, key: str, to_version) -> Repo
                 "open_tasks": tasks.get(instance.id, [])}
         found = instance_obstacles(ctx.engine, s, instance, target.id)
         if found:
-            names = {t["bpmn_id"]: t["name"] for t in item["open_tasks"]}
+            names = {t["bpmn_id"]: t["name"] for t in tasks.get(instance.id, [])}
             reasons = [_obstacle_json(o, names) for o in found]
             immovable.append({**item, "reason": reasons[0]["code"], "reasons": reasons})
         else:
@@ -148,21 +148,65 @@ def rollback(ctx: Context, s: Session, p: Principal, instance_id: int) -> dict:
     last = s.scalar(select(HistoryEntry).where(HistoryEntry.instance_id == instance_id,
                                                HistoryEntry.event.in_(MIGRATION_EVENTS))
                     .order_by(HistoryEntry.id.desc()).limit(1))
-    if last is None or last.event != "migrated" or (last.data or {}).get("to_version_id") != instance.model_version_id:
+    moved = (last.data or {}) if last is not None else {}
+    if last is None or last.event != "migrated" or moved.get("to_version_id") != instance.model_version_id:
         raise Conflict(f"process instance {instance_id} has no migration to roll back", code="no_migration")
-    back = last.data["from_version_id"]
+    back = moved["from_version_id"]
     found = instance_obstacles(ctx.engine, s, instance, back)
     if found:
-        raise Unprocessable(f"process instance {instance_id} no longer fits version {last.data.get('from_version')}",
+        raise Unprocessable(f"process instance {instance_id} no longer fits version {moved.get('from_version')}",
                             [{"field": "instance", **_obstacle_json(o, {}), "message": o.code} for o in found],
                             code="rollback_refused")
     workflow.migrate(ctx, s, p, instance_id, back, rollback=True)
     audit.record(s, "instance_migration_rolled_back", p, f"instance:{instance_id}",
-                 detail={"to_version": last.data.get("from_version")})
-    return {"instance_id": instance_id, "version": last.data.get("from_version")}
+                 detail={"to_version": moved.get("from_version")})
+    return {"instance_id": instance_id, "version": moved.get("from_version")}
 
 
 def latest_job(s: Session, key: str) -> Job | None:
     """The model's last migration, for its page to follow."""
     return s.scalar(select(Job).where(Job.kind == JobKind.MIGRATION, Job.payload["key"].as_string() == key)
                     .order_by(Job.id.desc()).limit(1))
+
+
+def migrated(s: Session, p: Principal, key: str) -> list[dict]:
+    """The model's open instances whose last move was a migration, with where they came from: the
+    ones a rollback can take back."""
+    rows = s.execute(select(HistoryEntry, ProcessInstance).join(ProcessInstance, ProcessInstance.id == HistoryEntry.instance_id)
+                     .where(ProcessInstance.model_key == key, ProcessInstance.status.in_(OPEN_STATUSES),
+                            HistoryEntry.event.in_(MIGRATION_EVENTS), access.migrated_instances(p))
+                     .order_by(HistoryEntry.id)).all()
+    last: dict[int, tuple[HistoryEntry, ProcessInstance]] = {}
+    for entry, instance in rows:
+        last[instance.id] = (entry, instance)
+    units = dict(s.execute(select(Unit.id, Unit.name).where(
+        Unit.id.in_({i.unit_id for _, i in last.values() if i.unit_id is not None}))).all())
+    return [{"instance_id": instance.id, "business_key": instance.business_key, "at": entry.at,
+             "unit": units.get(instance.unit_id) if instance.unit_id is not None else None,
+             "from_version": (entry.data or {}).get("from_version"), "to_version": (entry.data or {}).get("to_version")}
+            for entry, instance in last.values()
+            if entry.event == "migrated" and (entry.data or {}).get("to_version_id") == instance.model_version_id]
+
+
+def overview(ctx: Context, s: Session, p: Principal, key: str, to_version: int | None, job_id: int | None) -> dict:
+    """The migration page of a model: its versions, the report for the chosen one (the newest by
+    default), the migration being followed and the instances a rollback can take back."""
+    p.require(*access.MIGRATION_READERS)
+    versions = list(s.scalars(select(ModelVersion).where(ModelVersion.key == key).order_by(ModelVersion.version.desc())))
+    if not versions:
+        raise NotFound(f"process model {key!r} does not exist", code="unknown_model")
+    chosen = to_version if to_version in {v.version for v in versions} else versions[0].version
+    job = s.get(Job, job_id) if job_id is not None else latest_job(s, key)
+    if job is not None and (job.kind != JobKind.MIGRATION or job.payload.get("key") != key):
+        job = None
+    return {"key": key, "name": versions[0].name, "versions": [(v.version, v.deployed_at) for v in versions],
+            "report": report(ctx, s, p, key, chosen), "job": job, "migrated": migrated(s, p, key),
+            "may_migrate": p.has(*access.MIGRATORS)}
+
+
+def progress(s: Session, p: Principal, key: str, job_id: int) -> Job:
+    """A migration of this model, for its page to follow."""
+    job = jobs.get_job(s, p, job_id)
+    if job.kind != JobKind.MIGRATION or job.payload.get("key") != key:
+        raise NotFound(f"job {job_id} is not a migration of {key!r}")
+    return job

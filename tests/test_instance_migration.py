@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 from support.api import publish_round, run_jobs
+from support.pages import Pages
 from support.returns import UnitCase, file_case, rectify, self_check
 
 from service.models import AuditEntry, Case
@@ -138,3 +139,33 @@ def test_a_mid_round_fix_reaches_the_running_cases(ctx, api, district, mid_round
     with ctx.db.read() as s:
         assert s.get(ProcessInstance, instances[0]).status == "completed"
         assert s.get(Case, cases[0].case_id).status == "closed"
+
+
+def test_the_migration_page_reports_runs_and_rolls_back(app, ctx, api, district, mid_round):
+    cases, _ = mid_round
+    moved = _instance(ctx, cases[0].case_id).id
+    office, designer = Pages(app.test_client()), Pages(app.test_client())
+    office.login("office1")
+    designer.login("designer1")
+    page = "/designer/models/unit_rectification/migration"
+    assert page in designer.text("/designer/"), "linked from the model's versions"
+
+    html = office.text(page)
+    assert "可迁移" in html and "新版本已没有该实例所在或等待的环节" in html and "专项督查未通过" in html
+    assert "实例出错" in html
+    assert "迁移 4 个实例" not in html, "the office reads the report and does not migrate"
+    assert office.post(page, {"to_version": "2"}, token_from=page).status_code == 403
+
+    html = designer.text(page + "?to=2")
+    assert "迁移 4 个实例" in html
+    r = designer.post(page, {"to_version": "2"}, token_from=page)
+    assert r.status_code == 302 and "job=" in r.headers["Location"]
+    run_jobs(api)
+    html = designer.text(r.headers["Location"])
+    assert "4 / 4" in html and "回退到版本 1" in html
+    back = designer.post(f"/designer/instances/{moved}/rollback-migration", {"key": "unit_rectification"},
+                         token_from=page)
+    assert back.status_code == 302
+    assert _history(ctx, moved)[-1] == ("migration_rolled_back", 2, 1)
+    html = designer.text(page + "?to=2")
+    assert f"#{moved}<" in html.split('id="movable-title"')[1].split('id="immovable-title"')[0], "movable again"

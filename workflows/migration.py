@@ -196,7 +196,7 @@ def migrate_instance(engine: Engine, session: Session, instance_id: int, to_vers
         row.bpmn_id, row.name, row.lane, row.step = spec.bpmn_id, spec.bpmn_name or spec.bpmn_id, spec.lane, step_of(spec)
         row.role = engine.role_for_lane(spec.lane)
         row.form_key = form.key if form is not None and form.key else None
-    engine._history(session, instance, event, actor, data={
+    engine._history(session, instance, event, actor, name=f"v{numbers.get(from_id)} → v{numbers.get(to_version_id)}", data={
         "from_version_id": from_id, "to_version_id": to_version_id,
         "from_version": numbers.get(from_id), "to_version": numbers.get(to_version_id)})
     session.flush()

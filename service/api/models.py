@@ -4,7 +4,14 @@ from flask import Response, request
 
 from .. import designs, instance_migration
 from ..errors import BadRequest
-from . import bp, ctx, listing, principal
+from ..validation import MAX_INT
+from . import bp, ctx, listing, payload, principal
+
+MIGRATION_REQUEST = {
+    "type": "object", "required": ["to_version"], "additionalProperties": False,
+    "properties": {"to_version": {"type": "integer", "minimum": 1, "maximum": MAX_INT},
+                   "dry_run": {"type": "boolean"}},
+}
 
 
 @bp.get("/process-models")
@@ -52,12 +59,12 @@ def model_version_bpmn(key, version):
 def migrate_instances(key):
     """The dry run (`"dry_run": true`, the default) reports which running instances can move to
     `to_version`; `false` queues their migration and answers 202 with the job to follow."""
-    body = request.get_json(silent=True) or {}
+    body = payload(MIGRATION_REQUEST)
     c = ctx()
-    if body.get("dry_run", True) is not False:
+    if body.get("dry_run", True):
         with c.db.read() as s:
-            return instance_migration.report_json(instance_migration.report(c, s, principal(), key, body.get("to_version")))
-    found, job = c.db.transaction(lambda s: instance_migration.start(c, s, principal(), key, body.get("to_version")))
+            return instance_migration.report_json(instance_migration.report(c, s, principal(), key, body["to_version"]))
+    found, job = c.db.transaction(lambda s: instance_migration.start(c, s, principal(), key, body["to_version"]))
     return instance_migration.report_json(found, job), 202
 
 

@@ -245,6 +245,8 @@ LABELS: dict[str, dict] = {
         "failed": _lp("history event", "Failed"),
         "retried": _l("Retried by hand"),
         "data_changed": _l("Data changed (deadline moved)"),
+        "migrated": _l("Migrated to another version"),
+        "migration_rolled_back": _l("Migration rolled back"),
     },
     "figure": {
         "common_problems": _l("Common problems"),
@@ -373,6 +375,10 @@ LABELS: dict[str, dict] = {
         "extension_decided": _l("Extension decided"),
         "document_downloaded": _l("Document downloaded"),
         "job_retried": _l("Failed publication taken up again"),
+        "migration_started": _l("Migration of running instances started"),
+        "instance_migrated": _l("Instance migrated to another version"),
+        "instance_migration_skipped": _l("Instance left out of a migration"),
+        "instance_migration_rolled_back": _l("Instance's migration rolled back"),
     },
     "audit_outcome": {
         "ok": _l("Succeeded"),
