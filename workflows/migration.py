@@ -81,7 +81,8 @@ def _plans(workflow: BpmnWorkflow, spec, subprocess_specs: dict) -> tuple[list, 
         plans.append((wf, new_spec, alignment))
     rank = {"subprocess_removed": 0, "open_element_removed": 1, "element_type_changed": 2}
     unique = sorted(dict.fromkeys(obstacles), key=lambda o: (rank.get(o.code, 3), o.element_id is None))
-    return plans, unique
+    named = [o for o in unique if o.element_id is not None]
+    return plans, named or unique  # SpiffWorkflow's own helper specs go with the elements named
 
 
 def obstacles(workflow: BpmnWorkflow, spec, subprocess_specs: dict) -> list[Obstacle]:
