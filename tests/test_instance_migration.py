@@ -6,6 +6,7 @@ open tasks (ids, drafts, due dates) and timers as they were; a rollback returns 
 cases then run to close-out on the new version."""
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from support.api import publish_round, run_jobs
 from support.pages import Pages
 from support.returns import UnitCase, file_case, rectify, self_check
 
+from service import jobs, workflow
 from service.models import AuditEntry, Case
 from workflows.tables import HistoryEntry, HumanTask, ModelVersion, ProcessInstance, Timer
 
@@ -169,3 +171,34 @@ def test_the_migration_page_reports_runs_and_rolls_back(app, ctx, api, district,
     assert _history(ctx, moved)[-1] == ("migration_rolled_back", 2, 1)
     html = designer.text(page + "?to=2")
     assert f"#{moved}<" in html.split('id="movable-title"')[1].split('id="immovable-title"')[0], "movable again"
+
+
+def test_a_migration_cut_off_half_way_goes_on_and_moves_each_instance_once(ctx, api, mid_round):
+    cases, _ = mid_round
+    designer = api.as_("designer1")
+    job_id = designer.post("/process-models/unit_rectification/migrations",
+                           json={"to_version": 2, "dry_run": False}).get_json()["job_id"]
+    jobs.run_job(ctx, job_id, max_chunks=2)  # the runner dies after two instances
+    assert designer.get(f"/jobs/{job_id}").get_json()["done"] == 2
+    ctx.clock.advance(timedelta(seconds=ctx.settings.job_stale_seconds + 1))
+    run_jobs(api)
+    job = designer.get(f"/jobs/{job_id}").get_json()
+    assert (job["state"], job["done"], job["total"]) == ("done", 4, 4)
+    for i in (0, 1, 4, 5):
+        assert _history(ctx, _instance(ctx, cases[i].case_id).id) == [("migrated", 1, 2)]
+
+
+def test_a_timer_of_a_migrated_instance_fires_on_the_new_version(ctx, api, mid_round):
+    cases, _ = mid_round
+    designer = api.as_("designer1")
+    designer.post("/process-models/unit_rectification/migrations", json={"to_version": 2, "dry_run": False})
+    run_jobs(api)
+    instance = _instance(ctx, cases[4].case_id)
+    _, timers = _rows(ctx, instance.id)
+    green = min(due for _, bpmn_id, due in timers if bpmn_id == "timer_green")
+    ctx.clock.move_to(green + timedelta(minutes=1))
+    ctx.db.transaction(lambda s: workflow.fire_timers(ctx, s, instance.id))
+    with ctx.db.read() as s:
+        fired = s.scalars(select(HistoryEntry.bpmn_id).where(HistoryEntry.instance_id == instance.id,
+                                                             HistoryEntry.event == "timer_fired")).all()
+        assert "timer_green" in fired and s.get(Case, cases[4].case_id).warning == "green"
