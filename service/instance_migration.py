@@ -149,18 +149,18 @@ def rollback(ctx: Context, s: Session, p: Principal, instance_id: int) -> dict:
                                                HistoryEntry.event.in_(MIGRATION_EVENTS))
                     .order_by(HistoryEntry.id.desc()).limit(1))
     moved = (last.data or {}) if last is not None else {}
-    if last is None or last.event != "migrated" or moved.get("to_version_id") != instance.model_version_id:
+    if last is None or last.event != "migrated" or moved.get("__to_version_id") != instance.model_version_id:
         raise Conflict(f"process instance {instance_id} has no migration to roll back", code="no_migration")
-    back = moved["from_version_id"]
+    back = moved["__from_version_id"]
     found = instance_obstacles(ctx.engine, s, instance, back)
     if found:
-        raise Unprocessable(f"process instance {instance_id} no longer fits version {moved.get('from_version')}",
+        raise Unprocessable(f"process instance {instance_id} no longer fits version {moved.get('__from_version')}",
                             [{"field": "instance", **_obstacle_json(o, {}), "message": o.code} for o in found],
                             code="rollback_refused")
     workflow.migrate(ctx, s, p, instance_id, back, rollback=True)
     audit.record(s, "instance_migration_rolled_back", p, f"instance:{instance_id}",
-                 detail={"to_version": moved.get("from_version")})
-    return {"instance_id": instance_id, "version": moved.get("from_version")}
+                 detail={"to_version": moved.get("__from_version")})
+    return {"instance_id": instance_id, "version": moved.get("__from_version")}
 
 
 def latest_job(s: Session, key: str) -> Job | None:
@@ -183,9 +183,10 @@ def migrated(s: Session, p: Principal, key: str) -> list[dict]:
         Unit.id.in_({i.unit_id for _, i in last.values() if i.unit_id is not None}))).all())
     return [{"instance_id": instance.id, "business_key": instance.business_key, "at": entry.at,
              "unit": units.get(instance.unit_id) if instance.unit_id is not None else None,
-             "from_version": (entry.data or {}).get("from_version"), "to_version": (entry.data or {}).get("to_version")}
+             "from_version": (entry.data or {}).get("__from_version"),
+             "to_version": (entry.data or {}).get("__to_version")}
             for entry, instance in last.values()
-            if entry.event == "migrated" and (entry.data or {}).get("to_version_id") == instance.model_version_id]
+            if entry.event == "migrated" and (entry.data or {}).get("__to_version_id") == instance.model_version_id]
 
 
 def overview(ctx: Context, s: Session, p: Principal, key: str, to_version: int | None, job_id: int | None) -> dict:

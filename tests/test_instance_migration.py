@@ -47,7 +47,7 @@ def _rows(ctx, instance_id: int) -> tuple[set[tuple], set[tuple]]:
 
 def _history(ctx, instance_id: int) -> list[tuple]:
     with ctx.db.read() as s:
-        return [(h.event, (h.data or {}).get("from_version"), (h.data or {}).get("to_version")) for h in s.scalars(
+        return [(h.event, (h.data or {}).get("__from_version"), (h.data or {}).get("__to_version")) for h in s.scalars(
             select(HistoryEntry).where(HistoryEntry.instance_id == instance_id,
                                        HistoryEntry.event.in_(("migrated", "migration_rolled_back")))
             .order_by(HistoryEntry.id))]
@@ -202,3 +202,14 @@ def test_a_timer_of_a_migrated_instance_fires_on_the_new_version(ctx, api, mid_r
         fired = s.scalars(select(HistoryEntry.bpmn_id).where(HistoryEntry.instance_id == instance.id,
                                                              HistoryEntry.event == "timer_fired")).all()
         assert "timer_green" in fired and s.get(Case, cases[4].case_id).warning == "green"
+
+
+def test_the_instance_page_shows_the_move(app, ctx, api, mid_round):
+    cases, _ = mid_round
+    api.as_("designer1").post("/process-models/unit_rectification/migrations", json={"to_version": 2, "dry_run": False})
+    run_jobs(api)
+    pages = Pages(app.test_client())
+    pages.login("office1")
+    html = pages.text(f"/instances/{_instance(ctx, cases[0].case_id).id}")
+    history = html.split("已迁移到其他版本")[1][:400]
+    assert "v1 → v2" in history and "version_id" not in history

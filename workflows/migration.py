@@ -198,7 +198,8 @@ def migrate_instance(engine: Engine, session: Session, instance_id: int, to_vers
         row.role = engine.role_for_lane(spec.lane)
         row.form_key = form.key if form is not None and form.key else None
     engine._history(session, instance, event, actor, name=f"v{numbers.get(from_id)} → v{numbers.get(to_version_id)}", data={
-        "from_version_id": from_id, "to_version_id": to_version_id,
-        "from_version": numbers.get(from_id), "to_version": numbers.get(to_version_id)})
+        # "__" keys: kept for a rollback, not shown as submitted data
+        "__from_version_id": from_id, "__to_version_id": to_version_id,
+        "__from_version": numbers.get(from_id), "__to_version": numbers.get(to_version_id)})
     session.flush()
     return from_id, to_version_id
