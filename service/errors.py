@@ -354,6 +354,7 @@ ERROR_CODES: dict[str, str] = {
     "finished_element_removed": N_("The new version no longer has a step it has completed"),
     "element_type_changed": N_("The step it is at is another kind of element in the new version"),
     "subprocess_removed": N_("The new version no longer has a sub-process it is in"),
+    "boundary_events_changed": N_("The new version attaches events to the step it is at"),
     "instance_in_error": N_("The instance is in error: repair it first"),
     "instance_not_running": N_("The instance is not running"),
     "state_not_aligned": N_("Its open tasks or timers would not come through the move unchanged"),

@@ -77,3 +77,19 @@ def test_an_open_task_removed_or_changed_in_kind_keeps_the_instance_where_it_is(
     with ctx.db.read() as s:
         assert s.get(ProcessInstance, at_b).model_version_id == v1
     assert open_rows(ctx, at_b) == rows
+
+
+def test_an_open_task_that_gets_boundary_events_cannot_move(ctx):
+    """The new version attaches an event to the task: SpiffWorkflow would wait for a split the
+    instance never passed, and the task could never be completed."""
+    deploy(ctx, chain(("a", "userTask"), ("b", "userTask")))
+    at_b = ctx.db.transaction(lambda s: ctx.engine.start(s, "chain", {}).instance.id)
+    complete(ctx, at_b)
+    ids = ["start", "a", "b", "end"]
+    flows = "".join(B.flow(f"f{i}", x, y) for i, (x, y) in enumerate(zip(ids, ids[1:], strict=False)))
+    v2 = deploy(ctx, B.doc("chain", '<bpmn:startEvent id="start"/><bpmn:userTask id="a"/><bpmn:userTask id="b"/>'
+                           '<bpmn:endEvent id="end"/><bpmn:boundaryEvent id="sig" attachedToRef="b">'
+                           '<bpmn:signalEventDefinition id="sd" signalRef="s1"/></bpmn:boundaryEvent>'
+                           '<bpmn:endEvent id="sig_end"/>' + flows + B.flow("fs", "sig", "sig_end"),
+                           extra='<bpmn:signal id="s1" name="s1"/>'))
+    assert obstacles(ctx, at_b, v2) == [("boundary_events_changed", "b")]

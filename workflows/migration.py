@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.util.diff import SpecDiff
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
@@ -35,7 +36,9 @@ NOT_YET = TaskState.PREDICTED_MASK | TaskState.FUTURE
 class Obstacle:
     """Why an instance cannot move: `code` is stable (pages word it), the element is what a designer clicks."""
 
-    code: str  # open_element_removed | finished_element_removed | element_type_changed | subprocess_removed
+    # open_element_removed | finished_element_removed | element_type_changed | boundary_events_changed |
+    # subprocess_removed
+    code: str
     element_id: str | None = None
     element_name: str | None = None
 
@@ -53,6 +56,14 @@ def _element(task) -> tuple[str | None, str | None]:
     """The BPMN element of a task; None for SpiffWorkflow's own helper specs (a boundary event's split)."""
     spec = task.task_spec
     return getattr(spec, "bpmn_id", None), getattr(spec, "bpmn_name", None)
+
+
+def _events_changed(task, new, alignment: dict) -> bool:
+    """Whether events were attached to a live task that had none: SpiffWorkflow runs a task with
+    boundary events under a split it must have passed, which this instance never did."""
+    parent = alignment.get(task.parent.id) if task.parent is not None else None
+    return (parent is not None and parent not in new.inputs
+            and any(isinstance(spec, BoundaryEventSplit) for spec in new.inputs))
 
 
 def _plans(workflow: BpmnWorkflow, spec, subprocess_specs: dict) -> tuple[list, list[Obstacle]]:
@@ -78,8 +89,12 @@ def _plans(workflow: BpmnWorkflow, spec, subprocess_specs: dict) -> tuple[list, 
                     obstacles.append(Obstacle("finished_element_removed", *_element(task)))
             elif task.has_state(LIVE) and "typename" in diff.comparisons.get(task.task_spec, []):
                 obstacles.append(Obstacle("element_type_changed", *_element(task)))
+        for task in wf.tasks.values():
+            new = alignment[task.id]
+            if new is not None and task.has_state(LIVE) and _events_changed(task, new, alignment):
+                obstacles.append(Obstacle("boundary_events_changed", *_element(task)))
         plans.append((wf, new_spec, alignment))
-    rank = {"subprocess_removed": 0, "open_element_removed": 1, "element_type_changed": 2}
+    rank = {"subprocess_removed": 0, "open_element_removed": 1, "element_type_changed": 2, "boundary_events_changed": 2}
     unique = sorted(dict.fromkeys(obstacles), key=lambda o: (rank.get(o.code, 3), o.element_id is None))
     named = [o for o in unique if o.element_id is not None]
     return plans, named or unique  # SpiffWorkflow's own helper specs go with the elements named
