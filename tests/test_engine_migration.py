@@ -93,3 +93,14 @@ def test_an_open_task_that_gets_boundary_events_cannot_move(ctx):
                            '<bpmn:endEvent id="sig_end"/>' + flows + B.flow("fs", "sig", "sig_end"),
                            extra='<bpmn:signal id="s1" name="s1"/>'))
     assert obstacles(ctx, at_b, v2) == [("boundary_events_changed", "b")]
+
+
+def test_an_instance_inside_a_removed_sub_process_cannot_move(ctx):
+    inner = ('<bpmn:subProcess id="sub"><bpmn:startEvent id="s0"/><bpmn:userTask id="x"/><bpmn:endEvent id="s1"/>'
+             + B.flow("g0", "s0", "x") + B.flow("g1", "x", "s1") + '</bpmn:subProcess>')
+    deploy(ctx, B.doc("chain", '<bpmn:startEvent id="start"/>' + inner + '<bpmn:endEvent id="end"/>'
+                      + B.flow("f0", "start", "sub") + B.flow("f1", "sub", "end")))
+    inside = ctx.db.transaction(lambda s: ctx.engine.start(s, "chain", {}).instance.id)
+    v2 = deploy(ctx, chain(("x", "userTask")))
+    # SpiffWorkflow aligns the sub-process with the task now in its place: another kind of element
+    assert obstacles(ctx, inside, v2) == [("subprocess_removed", "sub"), ("element_type_changed", "sub")]
