@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflows.migration import Obstacle, instance_obstacles
+from workflows.migration import MigrationRefused, Obstacle, instance_obstacles
 from workflows.tables import HistoryEntry, HumanTask, ModelVersion, ProcessInstance
 
 from . import access, audit, jobs, workflow
@@ -127,12 +127,12 @@ def chunk(ctx: Context, s: Session, p: Principal | None, job: Job) -> bool:
     instance = s.get(ProcessInstance, instance_id)
     actor = p.username if p is not None else None
     if instance is not None and instance.model_version_id != to_id:
-        found = instance_obstacles(ctx.engine, s, instance, to_id)
-        if found:
-            audit.record(s, "instance_migration_skipped", actor, f"instance:{instance_id}",
-                         outcome=audit.REFUSED, detail={"job_id": job.id, "reason": found[0].code})
-        else:
+        try:
             workflow.migrate(ctx, s, p, instance_id, to_id)
+        except MigrationRefused as exc:
+            audit.record(s, "instance_migration_skipped", actor, f"instance:{instance_id}",
+                         outcome=audit.REFUSED, detail={"job_id": job.id, "reason": exc.obstacles[0].code})
+        else:
             audit.record(s, "instance_migrated", actor, f"instance:{instance_id}",
                          detail={"job_id": job.id, "to_version": job.payload["to_version"]})
     job.done = at + 1

@@ -213,3 +213,21 @@ def test_the_instance_page_shows_the_move(app, ctx, api, mid_round):
     html = pages.text(f"/instances/{_instance(ctx, cases[0].case_id).id}")
     history = html.split("已迁移到其他版本")[1][:400]
     assert "v1 → v2" in history and "version_id" not in history
+
+
+def test_an_instance_that_went_on_since_the_report_is_left_where_it_is(ctx, api, mid_round):
+    """Between the report and its turn in the job, a case went on into the review that version 2 changed."""
+    cases, _ = mid_round
+    designer = api.as_("designer1")
+    job_id = designer.post("/process-models/unit_rectification/migrations",
+                           json={"to_version": 2, "dry_run": False}).get_json()["job_id"]
+    late = _instance(ctx, cases[5].case_id).id
+    self_check(api, cases[5])
+    rectify(api, cases[5])
+    file_case(api, cases[5])
+    run_jobs(api)
+    assert designer.get(f"/jobs/{job_id}").get_json()["state"] == "done"
+    assert _history(ctx, late) == []
+    with ctx.db.read() as s:
+        assert s.scalar(select(AuditEntry.outcome).where(AuditEntry.action == "instance_migration_skipped",
+                                                         AuditEntry.target == f"instance:{late}")) == "refused"
