@@ -49,7 +49,7 @@ class Snapshot:
     values and the message waits, each by task id."""
 
     open_tasks: frozenset[str]
-    waits: frozenset[tuple[str, str, str]]
+    waits: frozenset[tuple[str, str]]
 
 
 def _element(task) -> tuple[str | None, str | None]:
@@ -70,12 +70,12 @@ def _plans(workflow: BpmnWorkflow, spec, subprocess_specs: dict) -> tuple[list, 
     """For the top workflow and each sub-process: (workflow, its new spec, the alignment of its old
     task specs); and the obstacles found on the way."""
     registry = serializer.spec_registry()
-    plans, obstacles = [], []
+    plans, found = [], []
     parts = [(workflow, spec), *[(sub, subprocess_specs.get(sub.spec.name)) for sub in workflow.subprocesses.values()]]
     for wf, new_spec in parts:
         if new_spec is None:
             owner = workflow.get_task_from_id(next(k for k, v in workflow.subprocesses.items() if v is wf))
-            obstacles.append(Obstacle("subprocess_removed", *_element(owner)))
+            found.append(Obstacle("subprocess_removed", *_element(owner)))
             continue
         diff = SpecDiff(registry, wf.spec, new_spec)
         alignment = {}
@@ -84,25 +84,20 @@ def _plans(workflow: BpmnWorkflow, spec, subprocess_specs: dict) -> tuple[list, 
             alignment[task.id] = new
             if new is None:
                 if task.has_state(LIVE):
-                    obstacles.append(Obstacle("open_element_removed", *_element(task)))
+                    found.append(Obstacle("open_element_removed", *_element(task)))
                 elif task.has_state(TaskState.FINISHED_MASK):
-                    obstacles.append(Obstacle("finished_element_removed", *_element(task)))
+                    found.append(Obstacle("finished_element_removed", *_element(task)))
             elif task.has_state(LIVE) and "typename" in diff.comparisons.get(task.task_spec, []):
-                obstacles.append(Obstacle("element_type_changed", *_element(task)))
+                found.append(Obstacle("element_type_changed", *_element(task)))
         for task in wf.tasks.values():
             new = alignment[task.id]
             if new is not None and task.has_state(LIVE) and _events_changed(task, new, alignment):
-                obstacles.append(Obstacle("boundary_events_changed", *_element(task)))
+                found.append(Obstacle("boundary_events_changed", *_element(task)))
         plans.append((wf, new_spec, alignment))
     rank = {"subprocess_removed": 0, "open_element_removed": 1, "element_type_changed": 2, "boundary_events_changed": 2}
-    unique = sorted(dict.fromkeys(obstacles), key=lambda o: (rank.get(o.code, 3), o.element_id is None))
+    unique = sorted(dict.fromkeys(found), key=lambda o: (rank.get(o.code, 3), o.element_id is None))
     named = [o for o in unique if o.element_id is not None]
     return plans, named or unique  # SpiffWorkflow's own helper specs go with the elements named
-
-
-def obstacles(workflow: BpmnWorkflow, spec, subprocess_specs: dict) -> list[Obstacle]:
-    """Why this workflow cannot move onto `spec` (empty: it can). The workflow is not changed."""
-    return _plans(workflow, spec, subprocess_specs)[1]
 
 
 def move(workflow: BpmnWorkflow, spec, subprocess_specs: dict) -> list[Obstacle]:
@@ -136,7 +131,7 @@ def move(workflow: BpmnWorkflow, spec, subprocess_specs: dict) -> list[Obstacle]
 def snapshot(workflow: BpmnWorkflow) -> Snapshot:
     tasks = [t for wf in [workflow, *workflow.subprocesses.values()] for t in wf.tasks.values()]
     open_tasks = frozenset(str(t.id) for t in tasks if t.state == TaskState.READY and t.task_spec.manual)
-    waits = frozenset((str(t.id), t.task_spec.bpmn_id or "", repr(t.internal_data.get("event_value")))
+    waits = frozenset((str(t.id), repr(t.internal_data.get("event_value")))
                       for t in workflow.event_manager.tasks.values() if t.state == TaskState.WAITING)
     return Snapshot(open_tasks, waits)
 
