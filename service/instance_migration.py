@@ -77,6 +77,7 @@ def report(ctx: Context, s: Session, p: Principal, key: str, to_version) -> Repo
         case = BusinessKey.parse(instance.business_key)
         item = {"instance_id": instance.id, "business_key": instance.business_key,
                 "case_id": case.id if case is not None and case.kind == KeyKind.CASE else None,
+                "unit_id": instance.unit_id,
                 "unit": units.get(instance.unit_id) if instance.unit_id is not None else None,
                 "version": versions.get(instance.model_version_id), "status": instance.status,
                 "open_tasks": tasks.get(instance.id, [])}
@@ -181,7 +182,7 @@ def migrated(s: Session, p: Principal, key: str) -> list[dict]:
         last[instance.id] = (entry, instance)
     units = dict(s.execute(select(Unit.id, Unit.name).where(
         Unit.id.in_({i.unit_id for _, i in last.values() if i.unit_id is not None}))).all())
-    return [{"instance_id": instance.id, "business_key": instance.business_key, "at": entry.at,
+    return [{"instance_id": instance.id, "business_key": instance.business_key, "at": entry.at, "unit_id": instance.unit_id,
              "unit": units.get(instance.unit_id) if instance.unit_id is not None else None,
              "from_version": (entry.data or {}).get("__from_version"),
              "to_version": (entry.data or {}).get("__to_version")}

@@ -170,7 +170,7 @@ def test_the_migration_page_reports_runs_and_rolls_back(app, ctx, api, district,
     assert back.status_code == 302
     assert _history(ctx, moved)[-1] == ("migration_rolled_back", 2, 1)
     html = designer.text(page + "?to=2")
-    assert f"#{moved}<" in html.split('id="movable-title"')[1].split('id="immovable-title"')[0], "movable again"
+    assert f"#{moved} " in html.split('id="movable-title"')[1].split('id="immovable-title"')[0], "movable again"
 
 
 def test_a_migration_cut_off_half_way_goes_on_and_moves_each_instance_once(ctx, api, mid_round):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 
-from .. import instance_migration
+from .. import access, instance_migration
 from ..errors import Conflict, NotFound, Unprocessable
 from ..models import JobState
 from . import bp, ctx, fmt_time, principal
@@ -40,13 +40,18 @@ def migration(key: str):
         data = instance_migration.overview(c, s, principal(), key, request.args.get("to", type=int),
                                            request.args.get("job", type=int))
         report = data["report"]
+        p = principal()
+
+        def linked(items: list[dict]) -> list[dict]:  # links only where the reader may open the instance
+            return [dict(item, readable=access.can_read_unit(p, item["unit_id"])) for item in items]
+
         view = {
             "key": key, "name": data["name"], "may_migrate": data["may_migrate"], "to_version": report.to_version,
             "versions": [(number, fmt_time(at)) for number, at in data["versions"]],
-            "movable": report.movable,
-            "immovable": [dict(item, reason_texts=_reasons(item)) for item in report.immovable],
+            "movable": linked(report.movable),
+            "immovable": linked([dict(item, reason_texts=_reasons(item)) for item in report.immovable]),
             "job": _job(data["job"]),
-            "migrated": [dict(item, at=fmt_time(item["at"])) for item in data["migrated"]],
+            "migrated": linked([dict(item, at=fmt_time(item["at"])) for item in data["migrated"]]),
         }
     return render_template("designer/migration.html", **view)
 
