@@ -231,3 +231,15 @@ def test_an_instance_that_went_on_since_the_report_is_left_where_it_is(ctx, api,
     with ctx.db.read() as s:
         assert s.scalar(select(AuditEntry.outcome).where(AuditEntry.action == "instance_migration_skipped",
                                                          AuditEntry.target == f"instance:{late}")) == "refused"
+
+
+def test_a_migration_names_what_is_wrong_with_the_request(api, district):
+    designer = api.as_("designer1")
+    url = "/process-models/unit_rectification/migrations"
+    assert designer.post("/process-models/nope/migrations", json={"to_version": 1}).get_json()["code"] == "unknown_model"
+    assert designer.post(url, json={"to_version": 9}).get_json()["code"] == "unknown_version"
+    assert designer.post(url, json={"dry_run": True}).get_json()["code"] == "invalid_body"
+    assert designer.post(url, json={"to_version": 1, "dry_run": False}).get_json()["code"] == "nothing_to_migrate"
+    unit = api.as_(f"{district.codes[district.units[2]].lower()}_liaison")
+    assert unit.post(url, json={"to_version": 1}).get_json()["code"] == "role_required"
+    assert designer.post("/process-instances/999999/rollback-migration").status_code == 404
