@@ -53,6 +53,8 @@ DESIGN_READERS = ("designer", "admin", "office")       # process models: read, v
 DESIGNERS = ("designer", "admin")                      # process models: deploy and edit
 JOB_READERS = ("office", "leading_group", "admin")      # background jobs' progress (a list's publication)
 JOB_OPERATORS = ("office", "admin")                     # who queue a failed job again
+MIGRATION_READERS = ("designer", "admin", "office")     # a migration's report (dry run) and its progress
+MIGRATORS = ("designer", "admin")                       # move running instances to a version, roll one back
 POOL_KEEPERS = ("office", "admin")                     # the inspector pool
 # Audit findings (巡审结合): the auditor registers what the audit found and links it to the round's
 # problem it corroborates; the office does both as well (it runs the round and knows its problems);
@@ -220,6 +222,11 @@ def may_read_jobs(p: Principal) -> bool:
     return p.has(*JOB_READERS)
 
 
+def may_read_job(p: Principal, kind: str) -> bool:
+    """A migration is followed by those who may read its report; every other job as `may_read_jobs`."""
+    return p.has(*MIGRATION_READERS) if kind == "migration" else may_read_jobs(p)
+
+
 def may_retry_jobs(p: Principal) -> bool:
     """A failed publication is the office's to take up again once its cause is put right (or the administrator's)."""
     return p.has(*JOB_OPERATORS)
@@ -326,6 +333,14 @@ def operated_instances(p: Principal):
     if p.has("discipline"):
         conditions.append(ProcessInstance.model_key.in_(RESTRICTED_MODELS))
     return or_(*conditions) if conditions else false()
+
+
+def migrated_instances(p: Principal):
+    """SQL condition on ProcessInstance for the instances whose migration the principal sees or runs:
+    every model's but the clue hand-over's, whose instances stay with the discipline inspection."""
+    if p.has(*MIGRATION_READERS):
+        return ProcessInstance.model_key.not_in(RESTRICTED_MODELS)
+    return false()
 
 
 def may_operate(p: Principal) -> bool:

@@ -420,6 +420,21 @@ ERROR_CODES: dict[str, str] = {
                                "disclosed; word it again"),
     "disclosure_not_ready": N_("A disclosure is made once the round's list is published"),
     "invalid_period": N_("Enter a month as YYYY-MM"),
+    # moving running instances to another version of their model (and one back)
+    "version_required": N_("Choose the version to move to"),
+    "unknown_version": N_("The process model has no such version"),
+    "nothing_to_migrate": N_("No running instance can move to this version"),
+    "no_migration": N_("This instance has no migration to roll back"),
+    "rollback_refused": N_("The instance no longer fits the version it came from"),
+    "migration_refused": N_("The instance cannot move to this version"),
+    "open_element_removed": N_("The new version no longer has the step it is at or waits on"),
+    "finished_element_removed": N_("The new version no longer has a step it has completed"),
+    "element_type_changed": N_("The step it is at is another kind of element in the new version"),
+    "subprocess_removed": N_("The new version no longer has a sub-process it is in"),
+    "boundary_events_changed": N_("The new version attaches events to the step it is at"),
+    "instance_in_error": N_("The instance is in error: repair it first"),
+    "instance_not_running": N_("The instance is not running"),
+    "state_not_aligned": N_("Its open tasks or timers would not come through the move unchanged"),
 }
 
 # Field problems from a form's or a request's JSON Schema, by the rule that failed.

@@ -87,9 +87,9 @@ def dispatch(ctx: Context, job_id: int) -> None:
 
 
 def get_job(s: Session, p: Principal, job_id: int) -> Job:
-    if not access.may_read_jobs(p):
-        raise Forbidden("the office, the leading group and the administrator follow background jobs")
     job = s.get(Job, job_id)
+    if not access.may_read_job(p, job.kind if job is not None else ""):
+        raise Forbidden("the office, the leading group and the administrator follow background jobs")
     if job is None:
         raise NotFound(f"job {job_id} does not exist")
     return job
@@ -229,6 +229,10 @@ def _chunk(ctx: Context, s: Session, job_id: int, runner: str) -> bool:
     p = _principal(s, job.created_by)
     if job.kind == JobKind.PUBLICATION:
         finished = _publication_chunk(ctx, s, p, job)
+    elif job.kind == JobKind.MIGRATION:
+        from . import instance_migration  # it queues its jobs here
+
+        finished = instance_migration.chunk(ctx, s, p, job)
     else:
         raise ValueError(f"unknown kind of job: {job.kind}")
     now = ctx.now()

@@ -809,6 +809,7 @@ class TaskDraft(Base):
 
 class JobKind(StrEnum):
     PUBLICATION = "publication"
+    MIGRATION = "migration"  # running instances moved to another version of their model
 
 
 class JobState(StrEnum):

@@ -141,6 +141,7 @@ def document() -> dict:
         INSPECTOR_PROFILE,
         LINK_REQUEST,
     )
+    from .api.models import MIGRATION_REQUEST
     from .api.notices import COMMENT, URGE
     from .api.org import DECISION_REQUEST, ROLE_CHANGE_REQUEST, UNIT_PATCH, UNIT_REQUEST, USER_PATCH, USER_REQUEST
     from .api.residents import FORWARD, LINK, PETITIONS, RATING, REPLY, REPORT, REPORT_FIELDS
@@ -287,6 +288,19 @@ def document() -> dict:
         "/process-models/{key}/versions/{version}/bpmn": {"get": _op("The BPMN XML as deployed", "models",
                                                                      returns={"type": "string"},
                                                                      media="application/xml")},
+        "/process-models/{key}/migrations": {"post": _op(
+            "Running instances of the model's other versions moved to `to_version`. With `dry_run` (the "
+            "default) a report: `movable` [{instance_id, business_key, case_id, unit, version, open_tasks}] "
+            "and `immovable` [{instance_id, reason, reasons: [{code, element_id, element_name}]}] (designer, "
+            "admin, office). With `dry_run: false` the movable ones are moved by a background job, 202 with "
+            "`job_id` (GET /jobs/{job_id}); each keeps its open tasks and timers (designer, admin); 409 "
+            "nothing_to_migrate when none can move", "models", MIGRATION_REQUEST,
+            also={"202": {"description": "the migration is queued", "content": {"application/json": {
+                "schema": {"type": "object", "required": ["job_id"]}}}}})},
+        "/process-instances/{id}/rollback-migration": {"post": _op(
+            "Move a migrated instance back to the version it came from (designer, admin): 409 no_migration when "
+            "its last move was not a migration, 422 rollback_refused when it no longer fits that version",
+            "models")},
         "/rounds": {"post": _op("Start an inspection round (office)", "lifecycle", ROUND_REQUEST, "201",
                                 returns=CREATED_ROUND)},
         "/rounds/{id}": {"get": _op("A round with its problems and common problems", "lifecycle")},

@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session
 
 from workflows.engine import RunResult, Trigger
+from workflows.migration import migrate_instance
 from workflows.tables import HumanTask, ProcessInstance
 
 from .auth import Principal
@@ -102,6 +103,8 @@ def cancel(ctx: Context, s: Session, p: Principal, instance_id: int, reason: str
     result = ctx.engine.cancel(s, instance_id, p.username, reason)
     _dispatch(ctx, s, p, result)
     return result
+
+
 def correlate_message(ctx: Context, s: Session, p: Principal | None, name: str, *, business_key: str | None,
                       correlation_key: str | None, data: dict | None, scope: ColumnElement[bool],
                       may_start: Callable[[str], bool]) -> list[RunResult]:
@@ -134,6 +137,14 @@ def broadcast_signal(ctx: Context, s: Session, p: Principal | None, name: str, d
         for result in results:
             _dispatch(ctx, s, p, result)
     return results
+
+
+def migrate(ctx: Context, s: Session, p: Principal | None, instance_id: int, to_version_id: int, *,
+            rollback: bool = False) -> None:
+    """Move an instance onto another version of its model (`workflows.migration`). Nothing runs: its
+    open tasks and timers stay as they were, so there are no steps to apply."""
+    migrate_instance(ctx.engine, s, instance_id, to_version_id, actor=p.username if p else None,
+                     event="migration_rolled_back" if rollback else "migrated")
 
 
 def _dispatch(ctx: Context, s: Session, p: Principal | None, result: RunResult,

@@ -102,3 +102,9 @@ def encoder() -> json.JSONEncoder:
     """An encoder that writes values as `encode` does, to be used again and again (making one costs
     more than encoding a number)."""
     return _serializer()._encoder_cls()
+
+
+def spec_registry():
+    """The converter registry, which also turns task specs into dictionaries (for comparing two
+    versions of an element, `workflows.migration`)."""
+    return _serializer().registry

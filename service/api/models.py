@@ -2,14 +2,20 @@ from __future__ import annotations
 
 from flask import Response, request
 
-from .. import designs
+from .. import designs, instance_migration
 from ..errors import BadRequest
+from ..validation import MAX_INT
 from . import bp, ctx, listing, payload, principal
 
 VERSION = {"type": "object", "required": ["version"], "additionalProperties": False,
            "properties": {"version": {"type": "integer", "minimum": 1}}}
 RETIRE = {"type": "object", "additionalProperties": False,
           "properties": {"current_version": {"type": ["integer", "null"], "minimum": 1}}}
+MIGRATION_REQUEST = {
+    "type": "object", "required": ["to_version"], "additionalProperties": False,
+    "properties": {"to_version": {"type": "integer", "minimum": 1, "maximum": MAX_INT},
+                   "dry_run": {"type": "boolean"}},
+}
 
 
 @bp.get("/process-models")
@@ -85,3 +91,20 @@ def retire_version(key, version):
 def _version(key: str, version: int) -> dict:
     with ctx().db.read() as s:
         return next(v for v in designs.list_versions(s, principal(), key) if v["version"] == version)
+@bp.post("/process-models/<key>/migrations")
+def migrate_instances(key):
+    """The dry run (`"dry_run": true`, the default) reports which running instances can move to
+    `to_version`; `false` queues their migration and answers 202 with the job to follow."""
+    body = payload(MIGRATION_REQUEST)
+    c = ctx()
+    if body.get("dry_run", True):
+        with c.db.read() as s:
+            return instance_migration.report_json(instance_migration.report(c, s, principal(), key, body["to_version"]))
+    found, job = c.db.transaction(lambda s: instance_migration.start(c, s, principal(), key, body["to_version"]))
+    return instance_migration.report_json(found, job), 202
+
+
+@bp.post("/process-instances/<int:instance_id>/rollback-migration")
+def rollback_migration(instance_id):
+    c = ctx()
+    return c.db.transaction(lambda s: instance_migration.rollback(c, s, principal(), instance_id))

@@ -285,6 +285,7 @@ from . import (  # noqa: E402,F401
     inbox,
     instances,
     library,
+    migration,
     notices,
     public,
     residents,

@@ -251,6 +251,8 @@ LABELS: dict[str, dict] = {
         "resumed": _l("Resumed"),
         "cancelled": _lp("history event", "Cancelled"),
         "data_changed": _l("Data changed (deadline moved)"),
+        "migrated": _l("Migrated to another version"),
+        "migration_rolled_back": _l("Migration rolled back"),
     },
     "figure": {
         "common_problems": _l("Common problems"),
@@ -387,6 +389,10 @@ LABELS: dict[str, dict] = {
         "job_retried": _l("Failed publication taken up again"),
         "message_sent": _l("Message sent to processes"),
         "signal_sent": _l("Signal sent to processes"),
+        "migration_started": _l("Migration of running instances started"),
+        "instance_migrated": _l("Instance migrated to another version"),
+        "instance_migration_skipped": _l("Instance left out of a migration"),
+        "instance_migration_rolled_back": _l("Instance's migration rolled back"),
     },
     "audit_outcome": {
         "ok": _l("Succeeded"),
