@@ -247,6 +247,7 @@ ERROR_CODES: dict[str, str] = {
     "instance_suspended": N_("The process instance is suspended; its tasks wait until an operator resumes it"),
     "instance_not_suspended": N_("Only a suspended process instance can be resumed"),
     "instance_ended": N_("The process instance has ended (completed or cancelled)"),
+    "version_needs_model": N_("A version is chosen together with its process model"),
     "version_is_current": N_("This is the current version: make another version current before retiring it"),
     "unknown_model": N_("The process model is not deployed"),
     "workflow_failed": N_("The process failed; nothing was saved"),

@@ -450,7 +450,7 @@ def document() -> dict:
                                           "operations", returns=LISTING)
                                | {"parameters": paging + query(status={"enum": list(INSTANCE_STATUSES)},
                                                                process_model={"type": "string"},
-                                                               version={"type": "integer", "minimum": 1})}},
+                                                               version={"type": "integer", "minimum": 1, "maximum": MAX_INT})}},
         "/process-instances/{id}/retry": {"post": _optional_body(_op(
             "Try a failed instance's timed step again now; on the current version when a fix deployed since "
             "changes no element or flow (operators)", "operations", REASON_REQUEST))},

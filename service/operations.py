@@ -58,7 +58,8 @@ def list_instances(ctx: Context, s: Session, p: Principal, status: str | None, l
     if status and status not in INSTANCE_STATUSES:
         raise BadRequest(f"status must be one of {', '.join(INSTANCE_STATUSES)}", code="invalid_query")
     if version is not None and not model_key:
-        raise BadRequest("a version filter needs the process_model it is a version of", code="invalid_query")
+        raise Unprocessable.on_field("version", "version_needs_model",
+                                     "a version filter needs the process_model it is a version of")
     query = _operated(p)
     if status:
         query = query.where(ProcessInstance.status == status)

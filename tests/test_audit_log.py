@@ -108,7 +108,7 @@ def test_task_completions_evidence_reviews_exports_and_deployments_are_recorded(
         ("office1", "list:problems", round_id)]
     (deployed,) = entries(ctx, action="model_deployed")
     assert (deployed.actor, deployed.target.startswith("model:clue_handover:"), deployed.detail) == (
-        "designer1", True, {"created": False})
+        "designer1", True, {"created": False, "warnings": []})
 
 
 def test_the_entry_commits_or_rolls_back_with_the_change_it_records(ctx, api, district):

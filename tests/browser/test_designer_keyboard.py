@@ -80,15 +80,16 @@ def test_the_xml_pane_applies_checked_xml_only(live_app, live_server, new_contex
     xml = xml_box.input_value()
     assert f'name="{task}"' in xml
 
-    # a broken diagram: a flow to an element that is not there. The server refuses it, the
-    # refusal is announced beside the box, the open diagram stays as it was
+    # a broken diagram: a flow to an element that is not there, so the element it led to is reached
+    # by nothing. The server refuses it, the refusal is announced beside the box, the open diagram
+    # stays as it was
     broken = xml.replace('targetRef="', 'targetRef="nowhere_', 1)
     xml_box.fill(broken)
     _tab_to(page, "#rf-xml-apply")
     page.keyboard.press("Enter")
     status = page.locator("#rf-xml-status")
     expect(status).to_contain_text("XML 未应用")
-    expect(status).to_contain_text("顺序流或引用指向不存在的元素")  # SpiffWorkflow's refusal, by its code
+    expect(status).to_contain_text("没有流入的顺序流，永远不会执行")  # the deploy check's refusal, by its code
     expect(status).to_have_attribute("role", "status")
     expect(xml_box).to_be_focused()
     assert page.evaluate(NAMES) == names
