@@ -471,9 +471,10 @@ def document() -> dict:
             "business key. `data` lands in the instance's data under the message's name. 404 "
             "message_not_correlated when it reaches none", "operations", MESSAGE_REQUEST, returns=EVENT_REACHED)},
         "/signals": {"post": _op(
-            "Broadcast a signal (office, designers, admin): it reaches every instance waiting for it and starts an "
-            "instance of each model whose current version has a signal start event of that name; `data` lands in "
-            "each instance's data under the signal's name", "operations", SIGNAL_REQUEST, returns=EVENT_REACHED)},
+            "Broadcast a signal (office, designers, admin): it reaches every instance waiting for it, except those "
+            "whose own model throws that signal, and starts an instance of each model whose current version has a "
+            "signal start event of that name; `data` lands in each instance's data under the signal's name",
+            "operations", SIGNAL_REQUEST, returns=EVENT_REACHED)},
         "/audit-log": {"get": _op("The audit log, newest first (audit administrator); action=, actor=, "
                                   "outcome=ok|refused, from= and to= (days, YYYY-MM-DD, in the configured zone, "
                                   "both included); format=xlsx|csv downloads every matching entry (at most 20,000; "

@@ -7,9 +7,10 @@ from __future__ import annotations
 import bpmn_snippets as B
 import pytest
 from sqlalchemy import select
+from support.api import publish_round
 
 from service.models import AuditEntry
-from workflows.tables import HumanTask, ProcessInstance
+from workflows.tables import HumanTask, MessageSubscription, ProcessInstance
 
 
 @pytest.fixture
@@ -127,3 +128,19 @@ def test_a_correlation_key_that_is_no_safe_expression_is_refused_at_deploy_namin
     r = api.as_("designer1").post("/process-models", data=xml, content_type="application/xml")
     assert r.status_code == 422, r.get_json()
     assert {(e["element_id"], e["code"]) for e in r.get_json()["errors"]} == {("await_evidence", "expression_refused")}
+
+
+def test_a_signal_a_model_throws_to_itself_does_not_reach_its_instances_from_outside(ctx, api, district, office):
+    """A case's own signals (its deadline passed, its review sent it back) stay the case's: sent from
+    outside they would act in every unit's case at once."""
+    publish_round(api, district)
+    with ctx.db.read() as s:
+        waiting = set(s.execute(select(MessageSubscription.name, MessageSubscription.instance_id)
+                                .where(MessageSubscription.kind == "signal")))
+    names = {name for name, _ in waiting}
+    assert names and names <= {"case_overdue", "case_talk_due", "case_sent_back"}
+    for name in sorted(names):
+        assert office.post("/signals", json={"name": name}).get_json() == {"instances": []}
+    with ctx.db.read() as s:
+        assert set(s.execute(select(MessageSubscription.name, MessageSubscription.instance_id)
+                             .where(MessageSubscription.kind == "signal"))) == waiting

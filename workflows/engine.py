@@ -23,6 +23,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     TimeDateEventDefinition,
     TimerEventDefinition,
 )
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import ThrowingEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition as CamundaMessage
 from SpiffWorkflow.exceptions import SpiffWorkflowException
@@ -171,6 +172,13 @@ class Trigger:
         if isinstance(definition, CamundaMessage):
             return BpmnEvent(definition, payload={"payload": payload, "result_var": self.name})
         return BpmnEvent(definition, payload={self.name: payload})
+
+
+def _thrown_signals(model: LoadedModel) -> frozenset[str]:
+    """The signals the model's own throw and end events throw."""
+    return frozenset(ts.event_definition.name for spec in [model.spec, *model.subprocess_specs.values()]
+                     for ts in spec.task_specs.values()
+                     if isinstance(ts, ThrowingEvent) and isinstance(ts.event_definition, SignalEventDefinition))
 
 
 def _catch(tasks: list, trigger: Trigger) -> None:
@@ -709,8 +717,19 @@ class Engine:
     def broadcast_signal(self, session: Session, name: str, payload: dict | None = None, actor: str | None = None,
                          *, scope: ColumnElement[bool] | None = None) -> list[RunResult]:
         """Throw a signal to every instance waiting for it (`scope` as for messages); its payload lands
-        in each instance's data under the signal's name."""
-        return self._deliver_all(session, self._waiting("signal", name, scope), Trigger("signal", name, payload), actor)
+        in each instance's data under the signal's name.
+
+        An instance whose own model throws the signal is left out: there the signal is the model's
+        word to itself (a case's deadline passed, a review sent it back), and thrown from outside it
+        would act in every case at once."""
+        query = self._waiting("signal", name, scope)
+        versions = session.scalars(select(ProcessInstance.model_version_id).distinct()
+                                   .where(ProcessInstance.id.in_(query.with_only_columns(
+                                       MessageSubscription.instance_id).scalar_subquery())))
+        internal = [v for v in versions if name in _thrown_signals(self.registry.load(session, v))]
+        if internal:
+            query = query.where(ProcessInstance.model_version_id.not_in(internal))
+        return self._deliver_all(session, query, Trigger("signal", name, payload), actor)
 
     def start_events(self, session: Session, kind: str, name: str) -> list[str]:
         """The models whose current version begins with a message (kind "message") or signal start
