@@ -304,7 +304,7 @@
     });
   }
 
-  /* A deployment cannot be taken back (new instances start on it): the server's checks run first,
+  /* A deployment makes a new current version (new instances start on it): the server's checks run first,
      errors stop it, and the designer confirms the warnings and the changes before it goes ahead. */
   async function deploy() {
     setStatus(M.validating, '');
