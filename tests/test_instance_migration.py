@@ -13,22 +13,13 @@ import pytest
 from sqlalchemy import select
 from support.api import publish_round, run_jobs
 from support.pages import Pages
-from support.returns import UnitCase, file_case, rectify, self_check
+from support.returns import case_of, file_case, rectify, self_check
 
 from service import jobs, workflow
 from service.models import AuditEntry, Case
 from workflows.tables import HistoryEntry, HumanTask, ModelVersion, ProcessInstance, Timer
 
 V2 = (Path(__file__).parent / "fixtures" / "unit_rectification_v2.bpmn").read_bytes()
-
-
-def _unit_case(api, d, round_id: int, index: int) -> UnitCase:
-    unit_id = d.units[index]
-    code = d.codes[unit_id].lower()
-    office = api.as_("office1")
-    case = office.get("/cases", query_string={"round_id": round_id, "unit_id": unit_id}).get_json()["items"][0]
-    commons = [c["id"] for c in office.get(f"/rounds/{round_id}").get_json()["common_problems"]]
-    return UnitCase(round_id, case["id"], unit_id, commons, f"{code}_liaison", f"{code}_head")
 
 
 def _instance(ctx, case_id: int) -> ProcessInstance:
@@ -59,7 +50,7 @@ def mid_round(ctx, api, district):
     office's review, one failed in a timer step, the others untouched; then version 2 deployed."""
     d = district
     round_id = publish_round(api, d)
-    cases = [_unit_case(api, d, round_id, i) for i in range(len(d.units))]
+    cases = [case_of(api, d, round_id, i) for i in range(len(d.units))]
     self_check(api, cases[2])
     rectify(api, cases[2])
     file_case(api, cases[2])

@@ -39,7 +39,11 @@ class UnitCase:
 
 def unit_case(api, d, index: int = 2) -> UnitCase:
     """A published round's case of one unit (not a department), its self-check open."""
-    round_id = publish_round(api, d)
+    return case_of(api, d, publish_round(api, d), index)
+
+
+def case_of(api, d, round_id: int, index: int) -> UnitCase:
+    """The case of the district's unit `index` in a published round."""
     unit_id = d.units[index]
     code = d.codes[unit_id].lower()
     office = api.as_("office1")
