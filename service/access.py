@@ -350,6 +350,8 @@ def may_operate(p: Principal) -> bool:
 def may_choose_versions(p: Principal) -> bool:
     """Whether the principal makes a model version current or retires one (the office only reads them)."""
     return p.has(*DESIGNERS)
+
+
 # Messages and signals from outside (POST /messages, /signals): the office, designers and the
 # administrator, whose API tokens outside systems call with. They reach any instance but a clue's
 # hand-over (the discipline inspection's alone) and see only which instances they reached.

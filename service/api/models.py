@@ -91,6 +91,8 @@ def retire_version(key, version):
 def _version(key: str, version: int) -> dict:
     with ctx().db.read() as s:
         return next(v for v in designs.list_versions(s, principal(), key) if v["version"] == version)
+
+
 @bp.post("/process-models/<key>/migrations")
 def migrate_instances(key):
     """The dry run (`"dry_run": true`, the default) reports which running instances can move to

@@ -21,6 +21,8 @@ from .problems import error_text, failure_text
 bp: Blueprint = Blueprint("instances", __name__, url_prefix="/instances")
 
 PAGE_SIZE = 50
+
+
 def _failure_fields(data: dict) -> list[dict]:
     """A recorded failure in the reader's words; the engine's message last, marked as English."""
     retry_at = data.get("retry_at")
