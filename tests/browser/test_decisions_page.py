@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
+from support.axe import violations
 from support.browser import DESKTOP, PHONE
 
 from workflows.tables import DecisionVersion
@@ -41,6 +42,7 @@ def test_a_designer_edits_a_decision_table_and_deploys_it(live_app, live_server,
     expect(page.locator("#rf-dmn-canvas")).to_contain_text("重大问题一律上报")
     suffix = "" if viewport == DESKTOP else "-phone"
     shoot(page, "designer-decisions" + suffix)
+    assert violations(page) == []
 
     edit_cell(page, '"fast"', "open('x')")
     page.get_by_role("button", name="部署为新版本").click()
