@@ -1,7 +1,7 @@
 """The decisions page of the designer: deployed DMN decisions, dmn-js's decision table editor, deploy.
 
 Pages of the designer blueprint (`/designer/decisions`); the server stays the only judge of what
-runs: a deploy answers with the refusals of `workflows.decisions`, worded by code for the page.
+runs: a deploy answers with the refusals of `workflows.decisions`, which `page_error` words by code.
 """
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from ..errors import BadRequest
 from . import ctx, fmt_time, principal
 from .designer import KEY_RE, bp
 from .i18n import _, get_language, js_counted, js_text, ngettext
-from .problems import deploy_errors
 
 # The JSON endpoints the page's script calls (problem+json errors, see `page_error`).
 JSON_ENDPOINTS = {"designer.deploy_decision", "designer.decision_dmn", "designer.decision_template"}
@@ -95,5 +94,5 @@ def deploy_decision():
     c, xml = ctx(), request.get_data()
     version, created = c.db.transaction(lambda s: decisions.deploy(c, s, principal(), xml))
     return {"key": version.key, "version": version.version, "name": version.name, "created": created,
-            "url": url_for("designer.decisions_page", key=version.key, version=version.version),
-            "warnings": deploy_errors([])}, 201 if created else 200
+            "url": url_for("designer.decisions_page", key=version.key, version=version.version)}, \
+        201 if created else 200
