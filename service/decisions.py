@@ -60,8 +60,9 @@ def get_version(s: Session, p: Principal, key: str, version: int) -> DecisionVer
     return row
 
 
-def deploy(ctx: Context, s: Session, p: Principal, xml: bytes) -> tuple[DecisionVersion, bool]:
-    """A new version of the decision (or the same document deployed before), current at once."""
+def deploy(ctx: Context, s: Session, p: Principal, xml: bytes) -> tuple[DecisionVersion, bool, list[dict]]:
+    """A new version of the decision (or the same document deployed before), current at once, and the
+    process model versions that run it from now on (each recorded as a deploy of its own)."""
     p.require(*access.DESIGNERS)
     if len(xml) > ctx.settings.max_bpmn_kb * 1024:
         raise TooLarge(f"a DMN file may be at most {ctx.settings.max_bpmn_kb} KB", code="bpmn_too_large",
@@ -70,9 +71,12 @@ def deploy(ctx: Context, s: Session, p: Principal, xml: bytes) -> tuple[Decision
         raise Unprocessable("the DMN document is empty", [{"element_id": None, "code": "dmn_empty",
                                                            "message": "empty body"}], code="dmn_empty")
     try:
-        version, created = ctx.engine.deploy_decision(s, xml, deployed_by=p.username)
+        version, created, models = ctx.engine.deploy_decision(s, xml, deployed_by=p.username)
     except DeployError as exc:
         raise Unprocessable("the decision cannot be deployed", exc.errors, code="deploy_refused") from exc
     audit.record(s, "decision_deployed", p, f"decision:{version.key}:{version.version}",
-                 detail={"created": created})
-    return version, created
+                 detail={"created": created, "process_models": [f"{m.key}:{m.version}" for m in models]})
+    for m in models:
+        audit.record(s, "model_deployed", p, f"model:{m.key}:{m.version}",
+                     detail={"decision": f"{version.key}:{version.version}"})
+    return version, created, [{"key": m.key, "version": m.version} for m in models]

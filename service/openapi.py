@@ -71,7 +71,9 @@ TOKEN = {"type": "object", "required": ["token", "user", "must_change_password"]
          "properties": {"token": {"type": "string"}, "user": {"$ref": "#/components/schemas/User"},
                         "must_change_password": {"type": "boolean"}}}
 DEPLOYED = {"type": "object", "required": ["key", "version", "process_ids", "created"]}
-DEPLOYED_DECISION = {"type": "object", "required": ["key", "name", "version", "created"]}
+DEPLOYED_DECISION = {"type": "object", "required": ["key", "name", "version", "created", "process_models"],
+                     "properties": {"process_models": {"type": "array", "items": {
+                         "type": "object", "required": ["key", "version"]}}}}
 CREATED_ROUND = {"type": "object", "required": ["id", "process_instance_id"],
                  "properties": {"id": {"type": "integer"}, "process_instance_id": NULLABLE_INT}}
 EVENT_REACHED = {"type": "object", "required": ["instances"],

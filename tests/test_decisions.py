@@ -68,7 +68,7 @@ def office(api, district):
 
 def test_each_case_takes_the_route_the_decision_table_decides(ctx, designer, office):
     assert deploy(designer, "/decisions", CASE_ROUTE) == {"key": "case_route", "name": "整改分流", "version": 1,
-                                                          "created": True}
+                                                          "created": True, "process_models": []}
     deploy(designer, "/process-models", routed())
     cases = {start(office, 1, 1): "do_fast", start(office, 2, 5): "do_normal", start(office, 3, 40): "do_escalate",
              start(office, 4, 0, "重大"): "do_escalate"}  # FIRST: the 重大 rule comes before the count rules
@@ -86,7 +86,9 @@ def test_a_new_decision_version_reaches_new_instances_and_never_running_ones(ctx
     ctx.engine.registry._cache.clear()  # as after a restart: specs are parsed again from what was pinned
     stricter = (CASE_ROUTE.replace(b"&lt;= 2</text>", b"&lt;= 0</text>")  # one problem is no longer fast
                 .replace(b"2 &lt; ? &lt;= 10", b"0 &lt; ? &lt;= 10"))
-    assert deploy(designer, "/decisions", stricter)["version"] == 2
+    assert deploy(designer, "/decisions", stricter) == {"key": "case_route", "name": "整改分流", "version": 2,
+                                                        "created": True,
+                                                        "process_models": [{"key": "routed_case", "version": 2}]}
     later = start(office, 2, 1)
     assert step(ctx, later) == "do_normal"
     assert step(ctx, running) == "do_fast"

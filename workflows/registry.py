@@ -470,11 +470,12 @@ class ModelRegistry:
             raise DeployError([_refused(None, "unrunnable", spiff_refusal(reason), reason)]) from exc
         return root, key, name
 
-    def deploy_decision(self, session: Session, xml: bytes, deployed_by: str | None = None) -> tuple[DecisionVersion, bool]:
-        """Returns (version, created); the version is current either way (identical content is the
-        existing version made current again). The current version of every process model that runs an
-        earlier version of the decision is deployed again pinned to this one, so new instances run it;
-        running instances keep the version they started with."""
+    def deploy_decision(self, session: Session, xml: bytes,
+                        deployed_by: str | None = None) -> tuple[DecisionVersion, bool, list[ModelVersion]]:
+        """Returns (version, created, the process model versions now running it); the version is current
+        either way (identical content is the existing version made current again). The current version
+        of every process model that runs another version of the decision is deployed again pinned to this
+        one, so new instances run it; running instances keep the version they started with."""
         if isinstance(xml, str):
             xml = xml.encode("utf-8")
         root, key, name = self.validate_decision(xml)
@@ -490,13 +491,15 @@ class ModelRegistry:
         elif version.current_rank != rank - 1:
             version.current_rank = rank
         session.flush()
+        models = []
         for model in self._models_using(session, key, version.id):
             repinned, new = self.deploy(session, model.bpmn_xml, deployed_by)
             if not new:  # back to a decision version it ran before: that model version runs again
                 repinned.retired_at = None
                 repinned.current_rank = self.next_rank(session, repinned.key)
+            models.append(repinned)
         session.flush()
-        return version, created
+        return version, created, models
 
     def _models_using(self, session: Session, decision: str, version_id: int) -> list[ModelVersion]:
         """The current version of each process model whose business-rule tasks run another version of `decision`."""

@@ -27,9 +27,9 @@ def decision_list():
 @bp.post("/decisions")
 def deploy_decision():
     xml = _body_xml()
-    version, created = ctx().db.transaction(lambda s: decisions.deploy(ctx(), s, principal(), xml))
-    return {"key": version.key, "name": version.name, "version": version.version, "created": created}, \
-        201 if created else 200
+    version, created, models = ctx().db.transaction(lambda s: decisions.deploy(ctx(), s, principal(), xml))
+    return {"key": version.key, "name": version.name, "version": version.version, "created": created,
+            "process_models": models}, 201 if created else 200
 
 
 @bp.get("/decisions/<key>/versions")

@@ -92,7 +92,7 @@ def deploy_decision():
     if request.mimetype not in ("application/xml", "text/xml"):
         raise BadRequest("send the DMN XML as the body (Content-Type: application/xml)", code="dmn_required")
     c, xml = ctx(), request.get_data()
-    version, created = c.db.transaction(lambda s: decisions.deploy(c, s, principal(), xml))
+    version, created, _models = c.db.transaction(lambda s: decisions.deploy(c, s, principal(), xml))
     return {"key": version.key, "version": version.version, "name": version.name, "created": created,
             "url": url_for("designer.decisions_page", key=version.key, version=version.version)}, \
         201 if created else 200
