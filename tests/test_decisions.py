@@ -117,6 +117,9 @@ def test_a_business_rule_task_without_its_decision_is_refused(designer):
     ((b'hitPolicy="FIRST"', b'hitPolicy="COLLECT" aggregation="SUM"'), "dmn_aggregation_unsupported",
      "DecisionTable_route"),
     ((b"<rule ", b"<bogus/><rule "), "dmn_schema", None),
+    ((b"20191111/MODEL/", b"20230324/MODEL/"), "dmn_version_unsupported", "Definitions_case_route"),
+    ((b'<decision id="case_route"', b'<decision id="other" name="x"><decisionTable id="t2"><output id="o2"/>'
+      b'</decisionTable></decision><decision id="case_route"'), "dmn_decision_count", "Definitions_case_route"),
 ])
 def test_what_the_engine_cannot_run_is_refused_with_a_code(designer, change, code, element):
     body = deploy(designer, "/decisions", CASE_ROUTE.replace(*change, 1), 422)

@@ -20,7 +20,6 @@ from .scripting import expression_refusals
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA = "{http://camunda.org/schema/1.0/bpmn}"
-DMN_NAMESPACES = frozenset(ns.rstrip("/") for ns in SCHEMAS) | frozenset(SCHEMAS)
 HIT_POLICIES = ("UNIQUE", "FIRST", "COLLECT")
 # SpiffWorkflow puts the input's value where an entry writes `?` (outside quotes), as its DMNEngine does.
 _QUESTION = re.compile(r'(\?)(?=(?:[^\'"]|[\'"][^\'"]*[\'"])*$)')
@@ -30,8 +29,9 @@ _schema_lock = threading.Lock()
 
 
 def is_dmn(root) -> bool:
-    """Whether a parsed document is DMN (its root is a DMN `definitions`), not BPMN."""
-    return etree.QName(root).localname == "definitions" and etree.QName(root).namespace in DMN_NAMESPACES
+    """Whether a parsed document is DMN of any version (its root is a DMN `definitions`), not BPMN."""
+    name = etree.QName(root)
+    return name.localname == "definitions" and "omg.org/spec/DMN/" in (name.namespace or "")
 
 
 def _schema(namespace: str) -> etree.XMLSchema | None:

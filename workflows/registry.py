@@ -468,6 +468,9 @@ class ModelRegistry:
         except (ValidationException, SpiffWorkflowException) as exc:
             reason = str(exc).split("\n")[0]
             raise DeployError([_refused(None, "unrunnable", spiff_refusal(reason), reason)]) from exc
+        except (KeyError, AttributeError, TypeError, ValueError, IndexError) as exc:
+            raise DeployError([_refused(None, "unrunnable", spiff_refusal(repr(exc)),
+                                        f"unrunnable decision: {exc!r}")]) from exc
         return root, key, name
 
     def deploy_decision(self, session: Session, xml: bytes,
