@@ -301,7 +301,8 @@ JS API of \`rectiflow-modeler.js\` (\`window.RectiflowModeler\`):
 \`rectiflow-dmn.js\` (\`window.RectiflowDmn\`): \`new DecisionTableModeler({container})\`, dmn-js's
 editing manager with the decision table view alone (\`importXML\`, \`saveXML\` as dmn-js documents them).
 Its bpmn.io watermark is markup with \`style\` attributes; those exact values are allowed by hash in
-\`style-src-attr\` (\`service/__init__.py\`). dmn-js's own texts stay English.
+\`style-src-attr\` (\`service/__init__.py\`). dmn-js's texts are English; a page may add a \`translate\` module in
+the view options' \`decisionTable.additionalModules\` (the decisions page does, \`service/static/js/dmn-zh.js\`).
 
 The canvas container needs a height (bpmn-js fills 100% of it). Import with
 \`await modeler.importXML(xml)\`, export with \`(await modeler.saveXML({format: true})).xml\`.

@@ -40,6 +40,7 @@ def test_a_designer_edits_a_decision_table_and_deploys_it(live_app, live_server,
     page.get_by_role("link", name="决策表（DMN）").click()
     expect(page.locator("#rf-current")).to_have_text("case_route · 第 1 版")
     expect(page.locator("#rf-dmn-canvas")).to_contain_text("重大问题一律上报")
+    expect(page.locator("#rf-dmn-canvas th.annotation")).to_have_text("注释")  # dmn-js's own labels too
     suffix = "" if viewport == DESKTOP else "-phone"
     shoot(page, "designer-decisions" + suffix)
     assert violations(page) == []

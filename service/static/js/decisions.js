@@ -20,9 +20,15 @@
   // The engine runs every entry as a Python expression (in its script sandbox), so cells are edited as
   // the plain text they are: dmn-js's FEEL editor (CodeMirror) would also insert a <style> element,
   // which the page's Content-Security-Policy does not allow.
+  // On a Chinese page, dmn-js's own labels and menus come from dmn-zh.js (loaded by the page).
+  var zh = window.RectiflowDmnZh && String(cfg.language || '').toLowerCase().indexOf('zh') === 0
+    ? [window.RectiflowDmnZh.module] : [];
   var editor = new window.RectiflowDmn.DecisionTableModeler({
     container: '#rf-dmn-canvas',
-    common: { expressionLanguages: { options: [{ label: 'Python', value: 'python' }], defaults: { editor: 'python' } } }
+    common: {
+      expressionLanguages: { options: [{ label: 'Python', value: 'python' }], defaults: { editor: 'python' } }
+    },
+    decisionTable: { additionalModules: zh }  // dmn-js takes a view's modules here, never from `common`
   });
   var statusEl = document.getElementById('rf-status');
   var titleEl = document.getElementById('rf-current');
