@@ -25,8 +25,9 @@ bundle() {
 }
 
 # Only the directories this script owns are replaced.
-rm -rf "$VENDOR/bpmn" "$VENDOR/echarts" "$VENDOR/htmx" "$VENDOR/LICENSES"
+rm -rf "$VENDOR/bpmn" "$VENDOR/dmn" "$VENDOR/echarts" "$VENDOR/htmx" "$VENDOR/LICENSES"
 mkdir -p "$VENDOR/bpmn/bpmn-font/css" "$VENDOR/bpmn/bpmn-font/font" \
+         "$VENDOR/dmn/dmn-font/css" "$VENDOR/dmn/dmn-font/font" \
          "$VENDOR/echarts" "$VENDOR/htmx" "$VENDOR/LICENSES"
 
 # 1. the modeler/viewer bundle: window.RectiflowModeler. The properties panel's code editors
@@ -45,6 +46,10 @@ bundle src/modeler.js RectiflowModeler "$VENDOR/bpmn/rectiflow-modeler.js" --met
 #     subset of the modeler bundle's, whose licences step 4 collects)
 bundle src/viewer.js RectiflowViewer "$VENDOR/bpmn/rectiflow-viewer.js"
 
+# 1c. the decision table editor for the decisions page: window.RectiflowDmn (dmn-js's decision table
+#     view alone, see src/dmn.js); its packages' licences come from its own metafile in step 4
+bundle src/dmn.js RectiflowDmn "$VENDOR/dmn/rectiflow-dmn.js" --metafile="$WORK/dmn-meta.json"
+
 # 2. stylesheets and the BPMN icon font (bpmn.css loads ../font/bpmn.*)
 NM="$FRONTEND/node_modules"
 cp "$NM/bpmn-js/dist/assets/diagram-js.css" "$VENDOR/bpmn/"
@@ -61,6 +66,17 @@ for font in "$VENDOR/bpmn/bpmn-font/font/"bpmn.*; do
 done
 cp "$NM/@bpmn-io/properties-panel/dist/assets/properties-panel.css" "$VENDOR/bpmn/"
 cp "$FRONTEND/src/rectiflow-bpmn.css" "$VENDOR/bpmn/"
+# 2b. the decision table's stylesheets and the DMN icon font (dmn.css loads ../font/dmn.*)
+for css in dmn-js-shared dmn-js-decision-table dmn-js-decision-table-controls; do
+  cp "$NM/dmn-js/dist/assets/$css.css" "$VENDOR/dmn/"
+done
+cp "$NM/dmn-js/dist/assets/dmn-font/css/dmn.css" "$VENDOR/dmn/dmn-font/css/"
+cp "$NM/dmn-js/dist/assets/dmn-font/font/"dmn.{woff2,woff,ttf,eot,svg} "$VENDOR/dmn/dmn-font/font/"
+for font in "$VENDOR/dmn/dmn-font/font/"dmn.*; do
+  name="$(basename "$font")"
+  sha="$(sha256sum "$font" | cut -c1-12)"
+  sed -i -E "s#\.\./font/${name//./\\.}\?[0-9a-z=]+#../font/${name}?v=${sha}#g" "$VENDOR/dmn/dmn-font/css/dmn.css"
+done
 
 # 3. prebuilt libraries used as they ship
 cp "$NM/htmx.org/dist/htmx.min.js" "$VENDOR/htmx/"
@@ -69,7 +85,7 @@ cp "$NM/htmx.org/dist/htmx.min.js" "$VENDOR/htmx/"
 bundle src/charts.js echarts "$VENDOR/echarts/echarts.min.js"
 
 # 4. licences of everything in the bundle (from the metafile) and in the copied files; README.md
-node scripts/vendor-meta.mjs "$WORK/meta.json" "$VENDOR"
+node scripts/vendor-meta.mjs "$WORK/meta.json" "$VENDOR" "$WORK/dmn-meta.json"
 
 # 5. brotli copies (quality 11) of the larger scripts and stylesheets, which the service sends as they are
 node scripts/precompress.mjs "$VENDOR"

@@ -1,6 +1,9 @@
 """rectiflow: the Flask service for the inspection common-problem rectification mechanism."""
 from __future__ import annotations
 
+import base64
+import hashlib
+
 from flask import Flask, make_response, request
 from flask.json.provider import DefaultJSONProvider
 from flask.sessions import SecureCookieSessionInterface
@@ -86,6 +89,25 @@ class _Sessions(SecureCookieSessionInterface):
         return bool(super().get_cookie_secure(app) or request.is_secure or _settings_of(app).secure_cookies)
 
 
+# The style attributes of the bpmn.io watermark that dmn-js writes as markup (dmn-js-shared's
+# PoweredByUtil, which its licence forbids changing): the link in the editor's corner, its logo and
+# the notice it opens. The policy allows exactly these values, by hash.
+DMN_WATERMARK_STYLES = (
+    "position: absolute; bottom: 15px; right: 15px; z-index: 100;",
+    "vertical-align:middle",
+    "z-index: 1001;position: fixed;top: 0;left: 0;right: 0;bottom: 0",
+    "width: 100%;height: 100%;background: rgba(40,40,40,0.2)",
+    "position: absolute;left: 50%;top: 40%;transform: translate(-50%);width: 260px;padding: 10px;"
+    "background: white;box-shadow: 0 1px 4px rgba(0,0,0,0.3);font-family: Helvetica, Arial, sans-serif;"
+    "font-size: 14px;display: flex;line-height: 1.3",
+    "margin: 15px 20px 15px 10px; align-self: center;",
+)
+
+
+def _style_hash(value: str) -> str:
+    return "'sha256-%s'" % base64.b64encode(hashlib.sha256(value.encode()).digest()).decode()
+
+
 # The Content-Security-Policy of every HTML page (pages, error pages, login). Everything a page uses
 # is served by the service itself: no CDN, no inline script (the pages' configuration is data in
 # <script type="application/json">), no eval (htmx's js:/hx-on and Alpine are not used).
@@ -107,7 +129,7 @@ PAGE_CSP = "; ".join((
     # of "height: 100%" and of "flex: none; height: auto". ECharts' HTML tooltips would need any
     # style attribute, so the dashboard draws them on the canvas.
     "style-src-attr 'unsafe-hashes' 'sha256-nR5hyLltSjfvi2rqC26RbcredWrJvTaPA1yqPX96jpY=' "
-    "'sha256-LIWyuNLBDBQuKJLr4mOx2cFEzHX9lM0BrbfcAAzCvSU='",
+    "'sha256-LIWyuNLBDBQuKJLr4mOx2cFEzHX9lM0BrbfcAAzCvSU=' " + " ".join(map(_style_hash, DMN_WATERMARK_STYLES)),
 ))
 
 

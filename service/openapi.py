@@ -71,6 +71,9 @@ TOKEN = {"type": "object", "required": ["token", "user", "must_change_password"]
          "properties": {"token": {"type": "string"}, "user": {"$ref": "#/components/schemas/User"},
                         "must_change_password": {"type": "boolean"}}}
 DEPLOYED = {"type": "object", "required": ["key", "version", "process_ids", "created"]}
+DEPLOYED_DECISION = {"type": "object", "required": ["key", "name", "version", "created", "process_models"],
+                     "properties": {"process_models": {"type": "array", "items": {
+                         "type": "object", "required": ["key", "version"]}}}}
 CREATED_ROUND = {"type": "object", "required": ["id", "process_instance_id"],
                  "properties": {"id": {"type": "integer"}, "process_instance_id": NULLABLE_INT}}
 EVENT_REACHED = {"type": "object", "required": ["instances"],
@@ -288,6 +291,19 @@ def document() -> dict:
         "/process-models/{key}/versions/{version}/bpmn": {"get": _op("The BPMN XML as deployed", "models",
                                                                      returns={"type": "string"},
                                                                      media="application/xml")},
+        "/decisions": {
+            "get": _op("DMN decisions, each with its current and latest version", "models", returns=LISTING),
+            "post": _op("Deploy a DMN document (one decision table) as a new version of its decision (201), or find "
+                        "it deployed already (200); it is current at once, and each process model whose current "
+                        "version runs the decision gets a new version running it (running instances keep theirs)",
+                        "models", {"type": "string"}, "201", content_type="application/xml",
+                        returns=DEPLOYED_DECISION,
+                        also={"200": {"description": "the same document is deployed already",
+                                      "content": {"application/json": {"schema": DEPLOYED_DECISION}}}})},
+        "/decisions/{key}/versions": {"get": _op("Versions of a decision, each with current", "models",
+                                                 returns=LISTING)},
+        "/decisions/{key}/versions/{version}/dmn": {"get": _op("The DMN XML as deployed", "models",
+                                                               returns={"type": "string"}, media="application/xml")},
         "/process-models/{key}/migrations": {"post": _op(
             "Running instances of the model's other versions moved to `to_version`. With `dry_run` (the "
             "default) a report: `movable` [{instance_id, business_key, case_id, unit, version, open_tasks}] "
@@ -542,6 +558,8 @@ def document() -> dict:
                                                                                    "format": "binary"}}
     paths["/process-models"]["post"]["requestBody"]["content"]["multipart/form-data"] = {"schema": {
         "type": "object", "required": ["file"], "properties": {"file": {"type": "string", "format": "binary"}}}}
+    paths["/decisions"]["post"]["requestBody"]["content"]["multipart/form-data"] = \
+        paths["/process-models"]["post"]["requestBody"]["content"]["multipart/form-data"]
     # Path parameters: what each route's converter takes (an int converter takes no sign, and the
     # service answers 404 past what the databases hold).
     path_schemas = {"id": {"type": "integer", "minimum": 0, "maximum": MAX_INT},

@@ -10,7 +10,7 @@ import bpmn_snippets as B
 from support.pages import Pages
 from support.rounds import publish_round
 
-from service import PAGE_CSP
+from service import DMN_WATERMARK_STYLES, PAGE_CSP
 
 
 def directives(header: str) -> dict[str, list[str]]:
@@ -34,9 +34,10 @@ def test_the_policy_is_strict():
     assert "*" not in PAGE_CSP and "http:" not in PAGE_CSP and "https:" not in PAGE_CSP
     assert policy["img-src"] == ["'self'", "data:"]
     assert policy["style-src"] == ["'self'"]
-    # exactly the two style attributes bpmn-js-properties-panel writes in markup
+    # exactly the two style attributes bpmn-js-properties-panel writes in markup, and those of the
+    # bpmn.io watermark that dmn-js writes in markup
     allowed = {base64.b64encode(hashlib.sha256(s.encode()).digest()).decode()
-               for s in ("height: 100%", "flex: none; height: auto")}
+               for s in ("height: 100%", "flex: none; height: auto", *DMN_WATERMARK_STYLES)}
     assert policy["style-src-attr"][0] == "'unsafe-hashes'"
     assert {v.removeprefix("'sha256-").removesuffix("'") for v in policy["style-src-attr"][1:]} == allowed
 

@@ -55,22 +55,22 @@ EXPECTED: dict[str, object] = {
         'Activity_039ic8d', 'Activity_084p2mw', 'Activity_0hgj2bs', 'Activity_0qz49yv', 'Activity_13sg203',
         'Activity_1n0lwxw',
     },
-    # service_task_unimplemented
-    "C.7.0-export.bpmn": {'Activity_05ada8y', 'Activity_0rnylu0'},
-    # expression_refused, service_task_unimplemented
+    # decision_missing, service_task_unimplemented
+    "C.7.0-export.bpmn": {'Activity_05ada8y', 'Activity_0rnylu0', 'Activity_1qw4rcj'},
+    # decision_missing, expression_refused, service_task_unimplemented
     "C.8.1-roundtrip.bpmn": {
-        '_0a1c4f20-509f-4aeb-baf9-acc762f4fdf9', '_2b960d84-feb1-46a9-a1a1-c300dd996b99',
+        '_0a1c4f20-509f-4aeb-baf9-acc762f4fdf9', '_1a818a94-ba6f-413b-a7e8-6f8fd2a11e32', '_2b960d84-feb1-46a9-a1a1-c300dd996b99',
         '_325973e7-0bc8-4136-b6df-be1e681d8608', '_4b72053b-8ebb-4ae6-99c6-7c93cf1c1d1b',
         '_5e16a4e0-0f23-482a-be47-d3edbc5741ba', '_f2b0da63-d841-4457-ad85-7d86c8b5c1d2',
     },
-    # call_target_missing, service_task_unimplemented
+    # call_target_missing, decision_missing, service_task_unimplemented
     "C.9.0-export.bpmn": {
-        'Activity_0166xsu', 'Activity_072ks66', 'Activity_0qkttwr', 'Activity_0r5vs4p', 'Activity_0zdpcxw',
+        'Activity_0166xsu', 'Activity_0jbbqjd', 'Activity_072ks66', 'Activity_0qkttwr', 'Activity_0r5vs4p', 'Activity_0zdpcxw',
         'Activity_1qkz6hb', 'Activity_1ya8skw',
     },
-    # called_model_missing, expression_refused, service_task_unimplemented
+    # called_model_missing, decision_missing, expression_refused, service_task_unimplemented
     "C.9.0-roundtrip.bpmn": {
-        'Activity_ManualCheck', 'SendTask_SendPolicy', 'SendTask_SendRejection',
+        'Activity_ManualCheck', 'BusinessRuleTask_CheckApplicationAutomatically', 'SendTask_SendPolicy', 'SendTask_SendRejection',
         'SequenceFlow_ApplicationAccepted', 'SequenceFlow_ApplicationDeclined', 'SequenceFlow_Red',
         'SequenceFlow_Yellow', 'ServiceTask_CancelApplication', 'ServiceTask_DeliverPolicy',
         'ServiceTask_GetCreditScore', 'ServiceTask_RejectPolicy',

@@ -351,6 +351,9 @@ class Engine:
     def deploy(self, session: Session, xml: bytes, deployed_by: str | None = None):
         return self.registry.deploy(session, xml, deployed_by)
 
+    def deploy_decision(self, session: Session, xml: bytes, deployed_by: str | None = None):
+        return self.registry.deploy_decision(session, xml, deployed_by)
+
     # ----------------------------------------------------------------- instances
     def start(self, session: Session, key: str, data: dict, *, unit_id: int | None = None,
               business_key: str | None = None, actor: str | None = None,

@@ -18,13 +18,14 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from . import decisions as dmn
 from . import forms as form_schemas
 from .design_checks import called_elements, design_errors
 from .parser import Parser, expression_body, literal_timers
 from .refusals import Refusal
 from .scripting import expression_refusals, script_refusals
 from .steps import STEP_PROPERTY, declared_steps
-from .tables import ModelVersion, utcnow
+from .tables import DecisionVersion, ModelVersion, utcnow
 from .timer_checks import literal_value, timer_problem
 from .xml_safety import UnsafeXMLError, parse_xml
 
@@ -208,11 +209,14 @@ def main_process_id(root) -> tuple[str, str]:
     return main.get("id"), main.get("name") or main.get("id")
 
 
-def parse_specs(root, process_id: str, called: list | tuple = ()):
+def parse_specs(root, process_id: str, called: list | tuple = (), decisions: list | tuple = ()):
     """The specs of the document's process `process_id`, with those of the deployed models its call
-    activities call (`called`: their parsed documents), which a call activity runs as subworkflows."""
+    activities call (`called`: their parsed documents), which a call activity runs as subworkflows,
+    and its business-rule tasks each holding its decision table (`decisions`: parsed DMN documents)."""
     parser = Parser()
     try:
+        for n, decision in enumerate(decisions):
+            parser.add_dmn_xml(decision, filename=f"decision-{n}.dmn")
         parser.add_bpmn_xml(root, filename=f"{process_id}.bpmn")
         for n, other in enumerate(called):
             parser.add_bpmn_xml(other, filename=f"called-{n}.bpmn")
@@ -312,12 +316,18 @@ class ModelRegistry:
             root = parse_xml(xml)
         except UnsafeXMLError as exc:
             raise DeployError([_refused(None, "unsafe_xml", exc.refusal, str(exc))]) from exc
+        if dmn.is_dmn(root):
+            raise DeployError([{"element_id": None, "code": "dmn_not_process",
+                                "message": "this is a DMN document: deploy it as a decision"}])
         key, name = main_process_id(root)
         calls = self._calls(session, root) if session is not None else {}
-        errors = check_document(root) + design_errors(root, calls.__contains__)
+        decisions = self._decisions(session, root, calls) if session is not None else {}
+        errors = (check_document(root) + design_errors(root, calls.__contains__)
+                  + dmn.missing_decision_errors(root, decisions.__contains__))
         if errors:
             raise DeployError(errors)
-        spec, subprocess_specs = parse_specs(root, key, self._called_documents(session, calls))
+        spec, subprocess_specs = parse_specs(root, key, self._called_documents(session, calls),
+                                             self._decision_documents(session, decisions))
         errors = self._check_forms(spec, subprocess_specs) + self._check_steps(key, spec, subprocess_specs)
         if errors:
             raise DeployError(errors)
@@ -335,7 +345,7 @@ class ModelRegistry:
         """Returns (version, created). Identical content returns the existing version."""
         if isinstance(xml, str):
             xml = xml.encode("utf-8")
-        digest = hashlib.sha256(xml).hexdigest()
+        digest = self._digest(session, xml)
         existing = session.scalar(select(ModelVersion).where(ModelVersion.sha256 == digest))
         if existing is not None:
             return existing, False
@@ -345,7 +355,7 @@ class ModelRegistry:
             key=key, name=name, version=number, sha256=digest, bpmn_xml=xml,
             process_ids=[p.get("id") for p in root.findall("bpmn:process", NS)],
             deployed_by=deployed_by, deployed_at=utcnow(), current_rank=self.next_rank(session, key),
-            task_meta={"calls": self._calls(session, root)},
+            task_meta={"calls": self._calls(session, root), "decisions": self._decisions(session, root)},
         )
         session.add(version)
         session.flush()
@@ -379,7 +389,9 @@ class ModelRegistry:
         version = session.get_one(ModelVersion, version_id)
         root = parse_xml(version.bpmn_xml)
         calls = (version.task_meta or {}).get("calls", {})
-        spec, subprocess_specs = parse_specs(root, version.key, self._called_documents(session, calls))
+        decisions = (version.task_meta or {}).get("decisions", {})
+        spec, subprocess_specs = parse_specs(root, version.key, self._called_documents(session, calls),
+                                             self._decision_documents(session, decisions))
         loaded = LoadedModel(version.id, version.key, spec, subprocess_specs)
         self._remember(loaded)
         return loaded
@@ -397,6 +409,111 @@ class ModelRegistry:
             for inner, inner_id in (version.task_meta or {}).get("calls", {}).items():
                 calls.setdefault(inner, inner_id)
         return calls
+
+    def _digest(self, session: Session, xml: bytes) -> str:
+        """What tells two versions apart: the diagram, and the decision versions it would run (the same
+        diagram deployed again once a decision has a new version is a new version running it)."""
+        digest = hashlib.sha256(xml)
+        try:
+            decisions = self._decisions(session, parse_xml(xml))
+        except (UnsafeXMLError, etree.LxmlError):
+            decisions = {}  # refused by `validate`
+        if decisions:
+            digest.update(repr(sorted(decisions.items())).encode())
+        return digest.hexdigest()
+
+    def _decisions(self, session: Session, root, calls: dict[str, int] | None = None) -> dict[str, int]:
+        """The decision version each business-rule task runs, by decision id: the current version of that
+        decision, and those the called models' versions pinned when they were deployed."""
+        refs = {ref for _, ref in dmn.decision_refs(root) if ref}
+        pinned: dict[str, int] = {}
+        if refs:
+            rows = session.execute(select(DecisionVersion.key, DecisionVersion.id).where(DecisionVersion.key.in_(refs))
+                                   .order_by(DecisionVersion.key, DecisionVersion.current_rank.desc()))
+            for key, version_id in rows:
+                pinned.setdefault(key, version_id)
+        called_ids = set((self._calls(session, root) if calls is None else calls).values())
+        if called_ids:
+            metas: list[dict] = list(session.scalars(select(ModelVersion.task_meta)
+                                                     .where(ModelVersion.id.in_(called_ids))))
+            for meta in metas:
+                for key, version_id in (meta or {}).get("decisions", {}).items():
+                    pinned.setdefault(key, version_id)
+        return pinned
+
+    @staticmethod
+    def _decision_documents(session: Session | None, decisions: dict[str, int]) -> list:
+        if not decisions or session is None:
+            return []
+        rows = session.scalars(select(DecisionVersion.dmn_xml).where(DecisionVersion.id.in_(set(decisions.values()))))
+        return [parse_xml(xml) for xml in rows]
+
+    def validate_decision(self, xml: bytes):
+        """Every check a decision's deploy makes: returns (root, decision id, name) or raises DeployError."""
+        try:
+            root = parse_xml(xml)
+        except UnsafeXMLError as exc:
+            raise DeployError([_refused(None, "unsafe_xml", exc.refusal, str(exc))]) from exc
+        if not dmn.is_dmn(root):
+            raise DeployError([{"element_id": None, "code": "dmn_required",
+                                "message": "the document is not DMN (its root is not a DMN definitions element)"}])
+        errors = dmn.check_document(root)
+        if errors:
+            raise DeployError(errors)
+        key, name = dmn.decision_of(root)
+        try:
+            parser = Parser()
+            parser.add_dmn_xml(root, filename=f"{key}.dmn")
+            parser.dmn_parsers[key].parse()
+        except (ValidationException, SpiffWorkflowException) as exc:
+            reason = str(exc).split("\n")[0]
+            raise DeployError([_refused(None, "unrunnable", spiff_refusal(reason), reason)]) from exc
+        except (KeyError, AttributeError, TypeError, ValueError, IndexError) as exc:
+            raise DeployError([_refused(None, "unrunnable", spiff_refusal(repr(exc)),
+                                        f"unrunnable decision: {exc!r}")]) from exc
+        return root, key, name
+
+    def deploy_decision(self, session: Session, xml: bytes,
+                        deployed_by: str | None = None) -> tuple[DecisionVersion, bool, list[ModelVersion]]:
+        """Returns (version, created, the process model versions now running it); the version is current
+        either way (identical content is the existing version made current again). The current version
+        of every process model that runs another version of the decision is deployed again pinned to this
+        one, so new instances run it; running instances keep the version they started with."""
+        if isinstance(xml, str):
+            xml = xml.encode("utf-8")
+        root, key, name = self.validate_decision(xml)
+        digest = hashlib.sha256(xml).hexdigest()
+        rank = (session.scalar(select(func.max(DecisionVersion.current_rank)).where(DecisionVersion.key == key)) or 0) + 1
+        version = session.scalar(select(DecisionVersion).where(DecisionVersion.key == key, DecisionVersion.sha256 == digest))
+        created = version is None
+        if version is None:
+            number = (session.scalar(select(func.max(DecisionVersion.version)).where(DecisionVersion.key == key)) or 0) + 1
+            version = DecisionVersion(key=key, name=name, version=number, sha256=digest, dmn_xml=xml,
+                                      deployed_by=deployed_by, deployed_at=utcnow(), current_rank=rank)
+            session.add(version)
+        elif version.current_rank != rank - 1:
+            version.current_rank = rank
+        session.flush()
+        models = []
+        for model in self._models_using(session, key, version.id):
+            repinned, new = self.deploy(session, model.bpmn_xml, deployed_by)
+            if not new:  # back to a decision version it ran before: that model version runs again
+                repinned.retired_at = None
+                repinned.current_rank = self.next_rank(session, repinned.key)
+            models.append(repinned)
+        session.flush()
+        return version, created, models
+
+    def _models_using(self, session: Session, decision: str, version_id: int) -> list[ModelVersion]:
+        """The current version of each process model whose business-rule tasks run another version of `decision`."""
+        found = []
+        for key in session.scalars(select(ModelVersion.key).distinct()):
+            current_id = self.current_id(session, key)
+            current = session.get(ModelVersion, current_id) if current_id is not None else None
+            pinned = (current.task_meta or {}).get("decisions", {}) if current is not None else {}
+            if current is not None and decision in pinned and pinned[decision] != version_id:
+                found.append(current)
+        return found
 
     @staticmethod
     def _called_documents(session: Session | None, calls: dict[str, int]) -> list:

@@ -98,8 +98,9 @@ class ModelVersion(EngineBase):
     sha256: Mapped[str] = mapped_column(String(64))
     bpmn_xml: Mapped[bytes] = mapped_column(LargeBinary)
     process_ids: Mapped[list] = mapped_column(JSON)
-    # {"calls": {process id: model version id}}: the versions its call activities run, pinned when it was
-    # deployed (the column's first use, due dates, moved to the parser; earlier rows hold {}).
+    # {"calls": {process id: model version id}, "decisions": {decision id: decision version id}}: the
+    # versions its call activities and business-rule tasks run, pinned when it was deployed (the column's
+    # first use, due dates, moved to the parser; earlier rows hold {}).
     task_meta: Mapped[dict] = mapped_column(JSON, default=dict)
     deployed_by: Mapped[str | None] = mapped_column(String(200))
     deployed_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -108,6 +109,27 @@ class ModelVersion(EngineBase):
     # ordered whatever the clocks say. Rows of earlier releases have none (read as 0: the newest wins).
     current_rank: Mapped[int | None] = mapped_column(Integer)
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # no new instances start from it
+
+
+class DecisionVersion(EngineBase):
+    """One deployed version of a DMN decision (key = the decision id). A process model version pins
+    the decision versions its business-rule tasks run (`ModelVersion.task_meta["decisions"]`)."""
+
+    __tablename__ = "wf_decision_version"
+    __table_args__ = (
+        UniqueConstraint("key", "version"),
+        UniqueConstraint("key", "sha256"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), index=True)
+    name: Mapped[str] = mapped_column(String(400))
+    version: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    dmn_xml: Mapped[bytes] = mapped_column(LargeBinary)
+    deployed_by: Mapped[str | None] = mapped_column(String(200))
+    deployed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    current_rank: Mapped[int] = mapped_column(Integer)  # the highest is current (a redeploy raises it again)
 
 
 class ProcessInstance(EngineBase):

@@ -1,6 +1,6 @@
 // Collects licences of everything that ends up in service/static/vendor/ and writes its README.md.
 //
-// usage: node scripts/vendor-meta.mjs <esbuild-metafile.json> <vendor-dir>
+// usage: node scripts/vendor-meta.mjs <esbuild-metafile.json> <vendor-dir> [<dmn-bundle-metafile.json>]
 //
 // Packages are found (1) from the esbuild metafile inputs of the modeler bundle and (2) from the
 // list of files copied verbatim below (COPIED), together with the packages those prebuilt files
@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
 
-const [metafilePath, vendorDir] = process.argv.slice(2);
+const [metafilePath, vendorDir, dmnMetafilePath] = process.argv.slice(2);
 if (!metafilePath || !vendorDir) {
   console.error('usage: node scripts/vendor-meta.mjs <metafile> <vendor-dir>');
   process.exit(2);
@@ -32,8 +32,14 @@ const COPIED = [
   { file: 'bpmn/properties-panel.css', pkg: '@bpmn-io/properties-panel', from: 'dist/assets/properties-panel.css' },
   { file: 'echarts/echarts.min.js', pkg: 'echarts', from: 'echarts/core with bar, line and pie charts and the aria option (built from frontend/src/charts.js)',
     embeds: ['zrender', 'tslib'] },
-  { file: 'htmx/htmx.min.js', pkg: 'htmx.org', from: 'dist/htmx.min.js' }
+  { file: 'htmx/htmx.min.js', pkg: 'htmx.org', from: 'dist/htmx.min.js' },
+  ...['dmn-js-shared.css', 'dmn-js-decision-table.css', 'dmn-js-decision-table-controls.css'].map((css) =>
+    ({ file: 'dmn/' + css, pkg: 'dmn-js', from: 'dist/assets/' + css })),
+  { file: 'dmn/dmn-font/css/dmn.css', pkg: 'dmn-js', from: 'dist/assets/dmn-font/css/dmn.css' },
+  ...['woff2', 'woff', 'ttf', 'eot', 'svg'].map((ext) =>
+    ({ file: 'dmn/dmn-font/font/dmn.' + ext, pkg: 'dmn-js', from: 'dist/assets/dmn-font/font/dmn.' + ext }))
 ];
+const BPMN_IO = new Set(['bpmn-js', 'dmn-js']); // the bpmn.io licence (MIT plus the watermark clause)
 
 // Packages in the bundle whose published dist file already inlines another package's code.
 const BUNDLE_EMBEDS = {
@@ -100,18 +106,22 @@ function addPackageDir(dir, via) {
 }
 
 // (1) bundle inputs: the innermost node_modules/<pkg>/ of each input path
-const meta = readJson(metafilePath);
-const bundleFile = 'bpmn/rectiflow-modeler.js';
-const bundlePkgs = new Set();
-const outputs = Object.values(meta.outputs);
-if (outputs.length !== 1) throw new Error('expected one esbuild output, got ' + outputs.length);
-for (const [input, { bytesInOutput }] of Object.entries(outputs[0].inputs)) {
-  if (!bytesInOutput) continue; // read but tree-shaken away entirely
-  const m = input.match(/^(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//);
-  if (!m) continue; // our own source (src/...)
-  const info = addPackageDir(path.join(frontendDir, m[1]), bundleFile);
-  bundlePkgs.add(info);
+function bundleInputs(file, bundleFile) {
+  const found = new Set();
+  const outputs = Object.values(readJson(file).outputs);
+  if (outputs.length !== 1) throw new Error('expected one esbuild output, got ' + outputs.length);
+  for (const [input, { bytesInOutput }] of Object.entries(outputs[0].inputs)) {
+    if (!bytesInOutput) continue; // read but tree-shaken away entirely
+    const m = input.match(/^(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//);
+    if (!m) continue; // our own source (src/...)
+    found.add(addPackageDir(path.join(frontendDir, m[1]), bundleFile));
+  }
+  return found;
 }
+const bundleFile = 'bpmn/rectiflow-modeler.js';
+const bundlePkgs = bundleInputs(metafilePath, bundleFile);
+const dmnFile = 'dmn/rectiflow-dmn.js';
+const dmnPkgs = dmnMetafilePath ? bundleInputs(dmnMetafilePath, dmnFile) : new Set();
 // prebuilt dist files inside the bundle that themselves inline other packages
 for (const info of [...bundlePkgs]) {
   for (const e of BUNDLE_EMBEDS[info.name] || []) {
@@ -192,9 +202,14 @@ rows.push(`| \`${viewerFile}\` | ${human(sizeOf(viewerFile))} | \`${sha256(viewe
   `packages) | bpmn.io licence (bpmn-js) + MIT (see below) |`);
 rows.push(`| \`bpmn/rectiflow-bpmn.css\` | ${human(sizeOf('bpmn/rectiflow-bpmn.css'))} | ` +
   `\`${sha256('bpmn/rectiflow-bpmn.css')}\` | rectiflow's own (\`frontend/src/rectiflow-bpmn.css\`) | project licence |`);
+if (dmnMetafilePath) {
+  rows.push(`| \`${dmnFile}\` | ${human(sizeOf(dmnFile))} | \`${sha256(dmnFile)}\` | ` +
+    `built by esbuild from \`frontend/src/dmn.js\`: dmn-js's decision table editor; bundles ${dmnPkgs.size} ` +
+    `packages (listed under "All packages", used in \`${dmnFile}\`) | bpmn.io licence (dmn-js) + MIT/ISC (see below) |`);
+}
 for (const c of COPIED) {
   const emb = c.embedInfos.length ? '; embeds ' + c.embedInfos.map(pkgRef).join(', ') : '';
-  const lic = [c.info, ...c.embedInfos].map((i) => i.name === 'bpmn-js' ? 'bpmn.io licence' : i.license).join(' + ');
+  const lic = [c.info, ...c.embedInfos].map((i) => BPMN_IO.has(i.name) ? 'bpmn.io licence' : i.license).join(' + ');
   rows.push(`| \`${c.file}\` | ${human(sizeOf(c.file))} | \`${sha256(c.file)}\` | ` +
     `${pkgRef(c.info)} \`${c.from}\`${emb} | ${lic} |`);
 }
@@ -258,6 +273,11 @@ ${allRows.join('\n')}
 <link rel="stylesheet" href="/static/vendor/bpmn/rectiflow-bpmn.css">     <!-- rf-* markers -->
 <script src="/static/vendor/bpmn/rectiflow-modeler.js"></script>          <!-- window.RectiflowModeler -->
 <script src="/static/vendor/bpmn/rectiflow-viewer.js"></script>           <!-- window.RectiflowViewer: read-only pages -->
+<link rel="stylesheet" href="/static/vendor/dmn/dmn-js-shared.css">        <!-- decision tables: these four -->
+<link rel="stylesheet" href="/static/vendor/dmn/dmn-js-decision-table.css">
+<link rel="stylesheet" href="/static/vendor/dmn/dmn-js-decision-table-controls.css">
+<link rel="stylesheet" href="/static/vendor/dmn/dmn-font/css/dmn.css">
+<script src="/static/vendor/dmn/rectiflow-dmn.js"></script>               <!-- window.RectiflowDmn.DecisionTableModeler -->
 <script src="/static/vendor/echarts/echarts.min.js"></script>             <!-- window.echarts (init, use): bar, line, pie -->
 <script src="/static/vendor/htmx/htmx.min.js"></script>                   <!-- window.htmx -->
 \`\`\`
@@ -277,6 +297,12 @@ JS API of \`rectiflow-modeler.js\` (\`window.RectiflowModeler\`):
   HTML) at each element that exists; replaces earlier ones; returns the errors that could not be
   placed. \`clearErrors(diagram)\`.
 - \`Modeler\`, \`NavigatedViewer\`: the bpmn-js classes themselves.
+
+\`rectiflow-dmn.js\` (\`window.RectiflowDmn\`): \`new DecisionTableModeler({container})\`, dmn-js's
+editing manager with the decision table view alone (\`importXML\`, \`saveXML\` as dmn-js documents them).
+Its bpmn.io watermark is markup with \`style\` attributes; those exact values are allowed by hash in
+\`style-src-attr\` (\`service/__init__.py\`). dmn-js's texts are English; a page may add a \`translate\` module in
+the view options' \`decisionTable.additionalModules\` (the decisions page does, \`service/static/js/dmn-zh.js\`).
 
 The canvas container needs a height (bpmn-js fills 100% of it). Import with
 \`await modeler.importXML(xml)\`, export with \`(await modeler.saveXML({format: true})).xml\`.

@@ -100,6 +100,7 @@ from . import (  # noqa: E402,F401  (routes register on bp)
     audit,
     auth,
     cases,
+    decisions,
     instances,
     jobs,
     library,

@@ -178,11 +178,12 @@ def page_error(exc: BaseException, body: dict):
     """What a page request gets for an error (the app's one error handler calls this; the API keeps
     its problem+json): a page in the reader's language, plain text for a script or htmx, or, for
     the designer's JSON calls, problem+json with its refusals worded for the page."""
+    from .decisions import JSON_ENDPOINTS as DECISION_ENDPOINTS
     from .designer import JSON_ENDPOINTS
     from .problems import deploy_errors, error_text
 
     status = body["status"]
-    if request.endpoint in JSON_ENDPOINTS:
+    if request.endpoint in JSON_ENDPOINTS | DECISION_ENDPOINTS:
         body = dict(body, detail=error_text(body["code"], fallback=body["detail"]))
         if body.get("errors"):
             body["errors"] = deploy_errors(body["errors"])
@@ -280,6 +281,7 @@ from . import (  # noqa: E402,F401
     audit,
     auth,
     dashboard,
+    decisions,
     designer,
     extensions,
     inbox,

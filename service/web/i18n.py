@@ -331,6 +331,7 @@ LABELS: dict[str, dict] = {
         "model_deployed": _l("Process model deployed"),
         "model_version_made_current": _l("Process model version made current"),
         "model_version_retired": _l("Process model version retired"),
+        "decision_deployed": _l("Decision deployed"),
         "instance_retried": _l("Process instance retried"),
         "instance_suspended": _l("Process instance suspended"),
         "instance_resumed": _l("Process instance resumed"),
