@@ -285,9 +285,10 @@ def task_actionable(p: Principal):
     return or_(*conditions)
 
 
-def task_visible(p: Principal):
-    """SQL condition on HumanTask for the tasks the principal may look at (not necessarily do)."""
-    conditions: list[ColumnElement[bool]] = [task_actionable(p)]
+def task_visible(p: Principal, actionable: ColumnElement[bool] | None = None):
+    """SQL condition on HumanTask for the tasks the principal may look at (not necessarily do);
+    `actionable`: `task_actionable(p)` when the caller has made it already (it is costly to build)."""
+    conditions: list[ColumnElement[bool]] = [task_actionable(p) if actionable is None else actionable]
     if p.has(*DISTRICT_WIDE):
         conditions.append(HumanTask.model_key.not_in(RESTRICTED_MODELS))
     if p.unit_id is not None and p.has(*UNIT_SCOPED):
@@ -300,8 +301,9 @@ def task_visible(p: Principal):
 def visible_task(session: Session, p: Principal, task_id: str) -> tuple[HumanTask | None, bool]:
     """The task if the principal may look at it, and whether they may complete it: one query, the
     one a completion starts with (a second one for the permission would be a round trip per step)."""
-    row = session.execute(select(HumanTask, task_actionable(p).label("actionable"))
-                          .where(HumanTask.id == task_id, task_visible(p))).first()
+    actionable = task_actionable(p)
+    row = session.execute(select(HumanTask, actionable.label("actionable"))
+                          .where(HumanTask.id == task_id, task_visible(p, actionable))).first()
     return (row[0], bool(row[1])) if row is not None else (None, False)
 
 
