@@ -8,12 +8,56 @@ reached, refusals too, and the caller learns only those instances' ids.
 """
 from __future__ import annotations
 
+from collections import defaultdict
+from dataclasses import dataclass
+
+from jsonschema import Draft202012Validator
 from sqlalchemy.orm import Session
+
+from workflows.forms import schema_problems
 
 from . import access, audit, workflow
 from .auth import Principal
 from .context import Context
+from .designs import model_names
 from .errors import NotFound
+
+_NAME = {"type": "string", "minLength": 1, "maxLength": 200}
+_KEY = {"type": ["string", "null"], "minLength": 1, "maxLength": 200}
+MESSAGE_REQUEST = {"type": "object", "required": ["name"], "additionalProperties": False, "properties": {
+    "name": _NAME, "business_key": _KEY, "correlation_key": _KEY, "data": {"type": ["object", "null"]}}}
+SIGNAL_REQUEST = {"type": "object", "required": ["name"], "additionalProperties": False, "properties": {
+    "name": _NAME, "data": {"type": ["object", "null"]}}}
+_VALIDATORS = {"message": Draft202012Validator(MESSAGE_REQUEST), "signal": Draft202012Validator(SIGNAL_REQUEST)}
+
+
+def problems(kind: str, body: dict) -> list[dict]:
+    """What is wrong with a message ("message") or signal ("signal") to send, field by field."""
+    return schema_problems(_VALIDATORS[kind], body)
+
+
+@dataclass(frozen=True)
+class AwaitedEvent:
+    """A message or signal that would reach something if sent now."""
+
+    kind: str  # message | signal
+    name: str
+    waiting: int  # instances waiting for it
+    starts: list[str]  # names of the models it starts when none waits (a message) or always (a signal)
+
+
+def awaited(ctx: Context, s: Session, p: Principal) -> list[AwaitedEvent]:
+    """The messages and signals the principal's sending would reach now, by kind and name: so that
+    whoever sends one by hand sees the names in use instead of guessing them."""
+    p.require(*access.EVENT_SENDERS)
+    waiting = ctx.engine.awaited_events(s, access.event_reachable_instances(p))
+    starts: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for kind, name, key in ctx.engine.event_starts(s):
+        if access.may_start_by_event(p, key):
+            starts[kind, name].append(key)
+    names = model_names(s, {key for keys in starts.values() for key in keys})
+    return [AwaitedEvent(kind, name, waiting.get((kind, name), 0), [names.get(k, k) for k in starts.get((kind, name), [])])
+            for kind, name in sorted(waiting.keys() | starts.keys())]
 
 
 def send_message(ctx: Context, p: Principal, name: str, business_key: str | None, correlation_key: str | None,

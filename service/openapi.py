@@ -134,7 +134,6 @@ SCHEMAS = {
 def document() -> dict:
     from .api.auth import MY_PASSWORD, PASSWORD_CHANGE, TOKEN_REQUEST, TOTP_CODE, TOTP_CONFIRM
     from .api.cases import EVIDENCE_REVIEW, EXTENSION_DECISION, EXTENSION_REQUEST, RECHECK
-    from .api.instances import MESSAGE_REQUEST, SIGNAL_REQUEST
     from .api.library import (
         ACKNOWLEDGE,
         ASSIGN_REQUEST,
@@ -159,6 +158,7 @@ def document() -> dict:
     from .api.tasks import COMPLETE_REQUEST, DRAFT_REQUEST
     from .auth import MIN_PASSWORD_LENGTH
     from .clues import STATUSES as CLUE_STATUSES
+    from .correlation import MESSAGE_REQUEST, SIGNAL_REQUEST
     from .lists import LISTS
     from .models import CASE_STATUSES, RESIDENT_REPORT_STATUSES, ROLES, UNIT_KINDS
     from .operations import INSTANCE_STATUSES

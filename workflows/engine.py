@@ -28,7 +28,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition as CamundaMessage
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import ColumnElement, CursorResult, Select, delete, insert, or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, Select, delete, distinct, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -179,6 +179,13 @@ def _thrown_signals(model: LoadedModel) -> frozenset[str]:
     return frozenset(ts.event_definition.name for spec in [model.spec, *model.subprocess_specs.values()]
                      for ts in spec.task_specs.values()
                      if isinstance(ts, ThrowingEvent) and isinstance(ts.event_definition, SignalEventDefinition))
+
+
+def _event_kind(definition) -> str | None:
+    """"message" or "signal" for the event definitions outside callers can set off, else None."""
+    if isinstance(definition, MessageEventDefinition):
+        return "message"
+    return "signal" if isinstance(definition, SignalEventDefinition) else None
 
 
 def _catch(tasks: list, trigger: Trigger) -> None:
@@ -737,16 +744,36 @@ class Engine:
     def start_events(self, session: Session, kind: str, name: str) -> list[str]:
         """The models whose current version begins with a message (kind "message") or signal start
         event of this name: what an incoming message or signal starts when no instance waits for it."""
-        trigger = Trigger(kind, name, None)
-        keys = []
+        return list(dict.fromkeys(key for k, n, key in self.event_starts(session) if (k, n) == (kind, name)))
+
+    def event_starts(self, session: Session) -> list[tuple[str, str, str]]:
+        """(kind, name, model key) of every message and signal start event of the models' current versions."""
+        found = []
         for key in session.scalars(select(ModelVersion.key).distinct().order_by(ModelVersion.key)):
             version_id = self.registry.current_id(session, key)
             if version_id is None:
                 continue
-            starts = _start_events(self.registry.load(session, version_id))
-            if any(trigger.caught_by(ts.event_definition) for ts in starts):
-                keys.append(key)
-        return keys
+            for ts in _start_events(self.registry.load(session, version_id)):
+                kind = _event_kind(ts.event_definition)
+                if kind is not None:
+                    found.append((kind, ts.event_definition.name, key))
+        return found
+
+    def awaited_events(self, session: Session, scope: ColumnElement[bool] | None = None) -> dict[tuple[str, str], int]:
+        """How many instances wait for each message and signal, by (kind, name); `scope` as for
+        messages, and the signals an instance's own model throws left out, as `broadcast_signal` leaves them."""
+        rows = session.execute(
+            select(MessageSubscription.kind, MessageSubscription.name, ProcessInstance.model_version_id,
+                   func.count(distinct(MessageSubscription.instance_id)))
+            .join(ProcessInstance, ProcessInstance.id == MessageSubscription.instance_id)
+            .where(ProcessInstance.status.in_(("running", "error")), *([scope] if scope is not None else []))
+            .group_by(MessageSubscription.kind, MessageSubscription.name, ProcessInstance.model_version_id))
+        counts: Counter[tuple[str, str]] = Counter()
+        for kind, name, version_id, waiting in rows:
+            if kind == "signal" and name in _thrown_signals(self.registry.load(session, version_id)):
+                continue
+            counts[kind, name] += waiting
+        return dict(counts)
 
     @staticmethod
     def _waiting(kind: str, name: str, scope: ColumnElement[bool] | None) -> Select[int, str]:

@@ -39,23 +39,14 @@ def cancel_instance(instance_id):
     return operations.cancel(ctx(), principal(), instance_id, payload(REASON, optional=True).get("reason"))
 
 
-
-_NAME = {"type": "string", "minLength": 1, "maxLength": 200}
-_KEY = {"type": ["string", "null"], "minLength": 1, "maxLength": 200}
-MESSAGE_REQUEST = {"type": "object", "required": ["name"], "additionalProperties": False, "properties": {
-    "name": _NAME, "business_key": _KEY, "correlation_key": _KEY, "data": {"type": ["object", "null"]}}}
-SIGNAL_REQUEST = {"type": "object", "required": ["name"], "additionalProperties": False, "properties": {
-    "name": _NAME, "data": {"type": ["object", "null"]}}}
-
-
 @bp.post("/messages")
 def send_message():
-    body = payload(MESSAGE_REQUEST)
+    body = payload(correlation.MESSAGE_REQUEST)
     return correlation.send_message(ctx(), principal(), body["name"], body.get("business_key"),
                                     body.get("correlation_key"), body.get("data"))
 
 
 @bp.post("/signals")
 def send_signal():
-    body = payload(SIGNAL_REQUEST)
+    body = payload(correlation.SIGNAL_REQUEST)
     return correlation.send_signal(ctx(), principal(), body["name"], body.get("data"))

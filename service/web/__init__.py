@@ -283,6 +283,7 @@ from . import (  # noqa: E402,F401
     dashboard,
     decisions,
     designer,
+    events,
     extensions,
     inbox,
     instances,

@@ -12,7 +12,7 @@ from flask import Blueprint, Response, current_app, flash, redirect, render_temp
 
 from workflows.engine import EngineError
 
-from .. import instance_views, operations
+from .. import access, instance_views, operations
 from ..errors import ApiError
 from . import ctx, fmt_time, page_number, principal, safe_next, values
 from .i18n import _, js_text, label, tc
@@ -102,7 +102,8 @@ def index():
         items = [_item(row) for row in data.rows]
     return render_template("instances/index.html", items=items, total=data.total, status=view, page=page,
                            page_size=PAGE_SIZE, views=operations.VIEWS, counts=data.counts,
-                           stuck_hours=ctx().settings.stuck_hours, back=request.full_path)
+                           stuck_hours=ctx().settings.stuck_hours, back=request.full_path,
+                           may_send_events=access.may_send_events(principal()))
 
 
 def _item(row: operations.InstanceRow) -> dict:
