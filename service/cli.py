@@ -135,14 +135,11 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         print(f"{version.key} version {version.version}" + ("" if created else " (unchanged)"))
     elif args.command == "run":
-        import threading
-
         from waitress import serve
 
-        from . import insight
         from .scheduler import JobRunner, TimerScheduler
 
-        threading.Thread(target=insight.warm_up, name="insight-warm-up", daemon=True).start()
+        _warm_up(ctx)
 
         if ctx.settings.app_sweeps:  # else `rectiflow sweep` workers fire the timers and run the jobs
             TimerScheduler(ctx, ctx.settings.timer_interval).start()
@@ -151,15 +148,26 @@ def main(argv: list[str] | None = None) -> int:
         print(f"rectiflow serving on http://{args.host}:{args.port}/ (API at /api/v1)")
         serve(app, host=args.host, port=args.port, threads=args.threads)
     elif args.command == "serve-prod":
-        from . import insight, production
+        from . import production
 
-        insight.warm_up()  # before the workers fork: each starts with the dictionary loaded
+        _warm_up(ctx)  # before the workers fork: each starts with the dictionary loaded
         workers = args.workers or production.default_workers()
         print(f"rectiflow serving on http://{args.host}:{args.port}/ with {workers} worker(s) × {args.threads} "
               "thread(s); timers and background jobs are not run here (see README, scaled mode)")
         production.serve(app, host=args.host, port=args.port, workers=workers, threads=args.threads,
                          timeout=args.timeout, access_log=args.access_log)
     return 0
+
+
+def _warm_up(ctx) -> None:
+    """What the first requests would otherwise wait for, loaded before the port opens (a second or
+    two of the start): jieba's dictionary (recording a problem checks it for recurrence) and, in the
+    scaled mode, the Celery client that queues the jobs a request creates."""
+    from . import insight
+
+    insight.warm_up()
+    if ctx.settings.broker_url:
+        from . import celery_app  # noqa: F401 - imported for its import time
 
 
 def _sweep(ctx, interval: float, once: bool) -> None:

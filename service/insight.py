@@ -12,7 +12,7 @@ Nothing here writes a common problem: the office accepts, edits, merges or ignor
 through `rounds.add_common_problem`. What this module does write is the recurrence flag of a
 problem (`Problem.recurring_of_case_id`), when it is recorded or when a 回头看 finds it again.
 
-jieba and scikit-learn are imported and jieba's dictionary loaded on first use (`_tokenizer`), once
+jieba and SciPy are imported and jieba's dictionary loaded on first use (`_tokenizer`), once
 per process, so that starting the application costs nothing.
 """
 from __future__ import annotations
@@ -87,10 +87,10 @@ def _tokenizer() -> Any:
 
 
 def warm_up() -> None:
-    """jieba's dictionary and scikit-learn loaded ahead of the first request that needs them (recording
+    """jieba's dictionary and SciPy loaded ahead of the first request that needs them (recording
     a problem checks it for recurrence): some seconds a service start spends, not an inspector."""
     _tokenizer()
-    import sklearn.feature_extraction.text  # noqa: F401 - imported for its import time
+    import scipy.sparse  # noqa: F401 - imported for its import time
 
 
 def words(text: str) -> list[str]:
@@ -122,26 +122,63 @@ def vectors(texts: Sequence[str]) -> Vectors:
     """TF-IDF of words and of character 2–3-grams, each normalised, weighted and joined."""
     import numpy as np
     from scipy.sparse import hstack
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.preprocessing import normalize
 
-    _tokenizer()
     docs = [t or " " for t in texts]
-    by_word = TfidfVectorizer(analyzer=words, sublinear_tf=True)
-    try:
-        word_matrix = normalize(by_word.fit_transform(docs))
-        terms = list(by_word.get_feature_names_out())
-    except ValueError:  # no text holds a word at all
-        from scipy.sparse import csr_matrix as empty
-
-        word_matrix, terms = empty((len(docs), 0)), []
+    word_matrix, terms = tfidf([words(d) for d in docs])
     # in many texts, n-grams most of them hold ("管理", "不到") tell nothing apart and make every pair a
     # little similar; in a few texts, sharing one is what similarity is
-    by_char = TfidfVectorizer(analyzer="char", ngram_range=(2, 3), sublinear_tf=True,
-                              max_df=CHAR_MAX_DF if len(docs) >= CHAR_MAX_DF_FROM else 1.0)
-    char_matrix = normalize(by_char.fit_transform(docs))
-    matrix = normalize(hstack([word_matrix * np.sqrt(WORD_WEIGHT), char_matrix * np.sqrt(1 - WORD_WEIGHT)]).tocsr())
-    return Vectors(matrix, word_matrix.tocsr(), terms)
+    char_matrix, _ = tfidf([_char_ngrams(d) for d in docs],
+                           max_df=CHAR_MAX_DF if len(docs) >= CHAR_MAX_DF_FROM else 1.0)
+    matrix = _normalized(hstack([word_matrix * np.sqrt(WORD_WEIGHT), char_matrix * np.sqrt(1 - WORD_WEIGHT)]))
+    return Vectors(matrix, word_matrix, terms)
+
+
+def tfidf(analysed: Sequence[Sequence[str]], max_df: float = 1.0) -> tuple[csr_matrix, list[str]]:
+    """Rows of sublinear TF-IDF with smoothed IDF, each of unit length, and their terms in order: the
+    weighting scikit-learn's `TfidfVectorizer(sublinear_tf=True, max_df=…)` gives, without importing
+    scikit-learn, which would add some 110 MB and a second to every process that reads a problem.
+    Terms in more than `max_df` of the texts are left out."""
+    import math
+
+    import numpy as np
+    from scipy.sparse import csr_matrix
+
+    counts = [Counter(terms) for terms in analysed]
+    in_texts = Counter(term for c in counts for term in c)
+    n = len(counts)
+    terms = sorted(term for term, k in in_texts.items() if k <= max_df * n)
+    column = {term: j for j, term in enumerate(terms)}
+    idf = [math.log((1 + n) / (1 + in_texts[term])) + 1 for term in terms]
+    rows, cols, values = [], [], []
+    for i, c in enumerate(counts):
+        for term, k in c.items():
+            j = column.get(term)
+            if j is not None:
+                rows.append(i)
+                cols.append(j)
+                values.append((1 + math.log(k)) * idf[j])
+    matrix = csr_matrix((np.array(values, dtype=np.float64), (rows, cols)), shape=(n, len(terms)))
+    return _normalized(matrix), terms
+
+
+def _normalized(matrix) -> csr_matrix:
+    """Each row scaled to unit length (a row of zeros stays zeros)."""
+    import numpy as np
+    from scipy.sparse import csr_matrix, diags
+
+    matrix = csr_matrix(matrix)
+    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
+    norms[norms == 0] = 1.0
+    return csr_matrix(diags(1.0 / norms) @ matrix)
+
+
+_WHITE_SPACE = re.compile(r"\s\s+")
+
+
+def _char_ngrams(text: str) -> list[str]:
+    """The character 2- and 3-grams of a text, lower-cased, runs of white space read as one."""
+    text = _WHITE_SPACE.sub(" ", text.lower())
+    return [text[i:i + n] for n in (2, 3) for i in range(len(text) - n + 1)]
 
 
 def clusters(texts: Sequence[str], matrix: csr_matrix | None = None) -> list[int]:
@@ -265,13 +302,12 @@ def _describe(v: Vectors, rows: Sequence[int], problems: Sequence[Problem], unit
               earlier: Sequence[tuple[CommonProblem, str]]) -> Suggestion:
     """One group as a suggestion; `v` holds the problems' rows first, then the earlier common problems'."""
     import numpy as np
-    from sklearn.preprocessing import normalize
 
     chosen = [problems[r] for r in rows]
     unit_ids = sorted({pr.unit_id for pr in chosen})
     similar: list[tuple[float, CommonProblem]] = []
     if earlier:
-        centroid = normalize(np.asarray(v.matrix[list(rows)].sum(axis=0)))
+        centroid = _normalized(np.asarray(v.matrix[list(rows)].sum(axis=0))).toarray()
         scores = (v.matrix[len(problems):] @ centroid.T).ravel()
         similar = sorted(((float(sc), earlier[i][0]) for i, sc in enumerate(scores) if sc >= SIMILAR_MIN),
                          key=lambda x: (-x[0], x[1].id))[:SIMILAR_SHOWN]
