@@ -34,6 +34,7 @@ import os
 import re
 import types
 from dataclasses import dataclass
+from functools import cache
 from operator import itemgetter
 from typing import Any, TypeVar, cast
 
@@ -42,7 +43,7 @@ from sqlalchemy.orm import Session, configure_mappers
 from sqlalchemy.orm.attributes import instance_state
 from sqlalchemy.orm.instrumentation import manager_of_class
 
-from . import datacopy, serializer
+from . import serializer
 
 T = TypeVar("T")
 
@@ -198,13 +199,14 @@ def check_events(events: list[Any], start_data: dict, keys: list[str]) -> None:
 def with_values(data: dict, values: dict, keys: list[str]) -> dict:
     """An event's data for another instance of the group: its own values of the differing keys.
 
-    The other values are the first run's own objects, shared by the group's events: a step's
-    handler reads its event's data and never changes it in place, and a deep copy per event and
-    instance was most of what a derived instance cost beside its state."""
+    The values are shared, not copied: the other values with the first run's events, the instance's
+    own with its other events. A step's handler reads its event's data and never changes it in
+    place, and a deep copy per event and instance was most of what a derived instance cost beside
+    its state."""
     out = dict(data)
     for key in keys:
         if key in out:
-            out[key] = datacopy.deepcopy(values[key])
+            out[key] = values[key]
     return out
 
 
@@ -225,14 +227,20 @@ def detached(cls: type[T], values: dict) -> T:
     committed, and `session.add` treats it as the existing row. Instances started together are
     written in bulk and handed out like this; building each through its constructor and a flush
     cost more than the rest of its start."""
+    manager, identity, keys = _mapping(cls)
+    obj = manager.new_instance()
+    obj.__dict__.update(values)
+    instance_state(obj).key = (identity, tuple(values[k] for k in keys), None)
+    return obj
+
+
+@cache
+def _mapping(cls: type) -> tuple[Any, type, tuple[str, ...]]:
+    """The class's instrumentation, the class its identity keys name and its primary key's columns."""
     mapper = cls.__mapper__  # type: ignore[attr-defined]
     if not mapper.configured:
         configure_mappers()
-    obj = manager_of_class(cls).new_instance()
-    obj.__dict__.update(values)
-    instance_state(obj).key = mapper.identity_key_from_primary_key(
-        [values[column.key] for column in mapper.primary_key])
-    return obj
+    return manager_of_class(cls), mapper._identity_class, tuple(column.key for column in mapper.primary_key)
 
 
 def table_of(model: type) -> Table:
