@@ -235,7 +235,7 @@ def detached(cls: type[T], values: dict) -> T:
 
 
 @cache
-def _mapping(cls: type) -> tuple[Any, type, tuple[str, ...]]:
+def _mapping(cls: Any) -> tuple[Any, type, tuple[str, ...]]:
     """The class's instrumentation, the class its identity keys name and its primary key's columns."""
     mapper = cls.__mapper__  # type: ignore[attr-defined]
     if not mapper.configured:
