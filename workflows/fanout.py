@@ -227,7 +227,7 @@ def detached(cls: type[T], values: dict) -> T:
     committed, and `session.add` treats it as the existing row. Instances started together are
     written in bulk and handed out like this; building each through its constructor and a flush
     cost more than the rest of its start."""
-    manager, identity, keys = _mapping(cls)
+    manager, identity, keys = _mapping(cast(Any, cls))
     obj = manager.new_instance()
     obj.__dict__.update(values)
     instance_state(obj).key = (identity, tuple(values[k] for k in keys), None)
@@ -237,7 +237,7 @@ def detached(cls: type[T], values: dict) -> T:
 @cache
 def _mapping(cls: Any) -> tuple[Any, type, tuple[str, ...]]:
     """The class's instrumentation, the class its identity keys name and its primary key's columns."""
-    mapper = cls.__mapper__  # type: ignore[attr-defined]
+    mapper = cls.__mapper__
     if not mapper.configured:
         configure_mappers()
     return manager_of_class(cls), mapper._identity_class, tuple(column.key for column in mapper.primary_key)
