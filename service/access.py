@@ -271,18 +271,23 @@ def task_actionable(p: Principal):
     candidate users, and the holders of its candidate groups' roles (within that role's scope, as
     for a lane), work it instead of its lane's role; else the lane's role does.
     """
+    return or_(*actionable_parts(p))
+
+
+def actionable_parts(p: Principal) -> tuple[ColumnElement[bool], ...]:
+    """`task_actionable` as three disjoint conditions, for the lists that read many open tasks: the
+    tasks of the principal's lanes that the diagram names nobody for, those assigned to them, and
+    those offered to them or their roles. Each alone is read from an index (the lanes' tasks in the
+    inbox's order); joined by OR, PostgreSQL filters every open task of the district instead."""
     offered = exists().where(TaskOffer.task_id == HumanTask.id)
-    conditions: list[ColumnElement[bool]] = [HumanTask.assignee == p.username]
     by_lane = _role_works(p, HumanTask.role)
-    if by_lane:
-        conditions.append(and_(HumanTask.assignee.is_(None), ~offered, or_(*by_lane)))
-    conditions.append(and_(HumanTask.assignee.is_(None), exists().where(
-        TaskOffer.task_id == HumanTask.id, TaskOffer.kind == "user", TaskOffer.name == p.username)))
+    lane = and_(HumanTask.assignee.is_(None), ~offered, or_(*by_lane)) if by_lane else false()
+    offers = [and_(TaskOffer.kind == "user", TaskOffer.name == p.username)]
     by_group = _role_works(p, TaskOffer.name)
     if by_group:
-        conditions.append(and_(HumanTask.assignee.is_(None), exists().where(
-            TaskOffer.task_id == HumanTask.id, TaskOffer.kind == "group", or_(*by_group))))
-    return or_(*conditions)
+        offers.append(and_(TaskOffer.kind == "group", or_(*by_group)))
+    return (lane, HumanTask.assignee == p.username,
+            and_(HumanTask.assignee.is_(None), exists().where(TaskOffer.task_id == HumanTask.id, or_(*offers))))
 
 
 def task_visible(p: Principal, actionable: ColumnElement[bool] | None = None):

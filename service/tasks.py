@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select, union_all
+from sqlalchemy.orm import Session, aliased
 
 from workflows.engine import WorkflowFailure
 from workflows.tables import HumanTask
@@ -31,21 +31,32 @@ def list_open(s: Session, p: Principal, *, process_model=None, bpmn_id=None, ste
               sort: str | None = None, limit=50, offset=0) -> tuple[list[HumanTask], int]:
     if sort not in (None, *SORTS):
         raise BadRequest(f"sort must be one of {', '.join(SORTS)}", code="invalid_query")
-    query = select(HumanTask).where(HumanTask.state == "open", access.task_actionable(p))
+    filters = [HumanTask.state == "open"]
     if process_model:
-        query = query.where(HumanTask.model_key == process_model)
+        filters.append(HumanTask.model_key == process_model)
     if bpmn_id:
-        query = query.where(HumanTask.bpmn_id == bpmn_id)
+        filters.append(HumanTask.bpmn_id == bpmn_id)
     if step:
-        query = query.where(HumanTask.step == step)
+        filters.append(HumanTask.step == step)
     if unit_id is not None:
-        query = query.where(HumanTask.unit_id == unit_id)
-    total = s.scalar(select(func.count()).select_from(query.subquery())) or 0
-    order: list = [HumanTask.due_at.asc().nulls_last(), HumanTask.created_at, HumanTask.id]
-    if sort == "priority":
-        order.insert(0, HumanTask.priority.desc().nulls_last())
-    rows = s.scalars(query.order_by(*order).limit(limit).offset(offset))
+        filters.append(HumanTask.unit_id == unit_id)
+    # the three disjoint parts of who may work a task, each read from its index (`access.actionable_parts`)
+    parts = [select(HumanTask).where(*filters, part) for part in access.actionable_parts(p)]
+    total = sum(s.scalar(select(func.count()).select_from(part.subquery())) or 0 for part in parts)
+    first = union_all(*(select(part.order_by(*_ordered(HumanTask, sort)).limit(offset + limit).subquery())
+                        for part in parts)).subquery()
+    task = aliased(HumanTask, first)
+    rows = s.scalars(select(task).order_by(*_ordered(task, sort)).limit(limit).offset(offset))
     return list(rows), total
+
+
+def _ordered(task, sort: str | None) -> list:
+    """The inbox's order on a (possibly aliased) task entity: by due date, then by creation and id;
+    by priority first when asked."""
+    order: list = [task.due_at.asc().nulls_last(), task.created_at, task.id]
+    if sort == "priority":
+        order.insert(0, task.priority.desc().nulls_last())
+    return order
 
 
 def get_visible(s: Session, p: Principal, task_id: str) -> HumanTask:

@@ -186,7 +186,7 @@ class HumanTask(EngineBase):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     completed_by: Mapped[str | None] = mapped_column(String(200))
     # camunda:assignee (a username): when set, that user alone works the task
-    assignee: Mapped[str | None] = mapped_column(String(200))
+    assignee: Mapped[str | None] = mapped_column(String(200), index=True)
     priority: Mapped[int | None] = mapped_column(Integer)  # camunda:priority, higher first
 
     # Read only when a task is handed to named people; every list of tasks would otherwise pay a
