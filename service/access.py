@@ -7,6 +7,8 @@ charge reads the units of their portfolio, the office and the leading group read
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
 from sqlalchemy.orm import Session
 
@@ -271,23 +273,35 @@ def task_actionable(p: Principal):
     candidate users, and the holders of its candidate groups' roles (within that role's scope, as
     for a lane), work it instead of its lane's role; else the lane's role does.
     """
-    return or_(*actionable_parts(p))
+    parts = actionable_parts(p)
+    return or_(and_(parts.lanes, ~parts.named), parts.assigned, parts.offered)
 
 
-def actionable_parts(p: Principal) -> tuple[ColumnElement[bool], ...]:
-    """`task_actionable` as three disjoint conditions, for the lists that read many open tasks: the
-    tasks of the principal's lanes that the diagram names nobody for, those assigned to them, and
-    those offered to them or their roles. Each alone is read from an index (the lanes' tasks in the
-    inbox's order); joined by OR, PostgreSQL filters every open task of the district instead."""
-    offered = exists().where(TaskOffer.task_id == HumanTask.id)
+@dataclass(frozen=True)
+class ActionableParts:
+    """`task_actionable` in parts each read from an index, for the lists that read many open tasks
+    (joined by OR, PostgreSQL filters every open task of the district instead). The principal works
+    the tasks of `lanes` that are not `named`, and those `assigned` or `offered` to them; these
+    three are disjoint. Tasks named for someone are few: a count of the lanes' own tasks is the
+    lanes' count (read off the index alone) less the named ones among them."""
+
+    lanes: ColumnElement[bool]  # the tasks of the principal's lanes, whomever the diagram names
+    named: ColumnElement[bool]  # the tasks a diagram names an assignee or candidates for
+    assigned: ColumnElement[bool]
+    offered: ColumnElement[bool]
+
+
+def actionable_parts(p: Principal) -> ActionableParts:
     by_lane = _role_works(p, HumanTask.role)
-    lane = and_(HumanTask.assignee.is_(None), ~offered, or_(*by_lane)) if by_lane else false()
     offers = [and_(TaskOffer.kind == "user", TaskOffer.name == p.username)]
     by_group = _role_works(p, TaskOffer.name)
     if by_group:
         offers.append(and_(TaskOffer.kind == "group", or_(*by_group)))
-    return (lane, HumanTask.assignee == p.username,
-            and_(HumanTask.assignee.is_(None), exists().where(TaskOffer.task_id == HumanTask.id, or_(*offers))))
+    return ActionableParts(
+        lanes=or_(*by_lane) if by_lane else false(),
+        named=or_(HumanTask.assignee.is_not(None), exists().where(TaskOffer.task_id == HumanTask.id)),
+        assigned=HumanTask.assignee == p.username,
+        offered=and_(HumanTask.assignee.is_(None), exists().where(TaskOffer.task_id == HumanTask.id, or_(*offers))))
 
 
 def task_visible(p: Principal, actionable: ColumnElement[bool] | None = None):

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func, select, union_all
+from sqlalchemy import and_, exists, func, select, union_all
 from sqlalchemy.orm import Session, aliased
 
 from workflows.engine import WorkflowFailure
-from workflows.tables import HumanTask
+from workflows.tables import HumanTask, TaskOffer
 
 from . import access, audit, drafts, jobs, workflow, workflow_events
 from .auth import Principal
@@ -40,14 +41,36 @@ def list_open(s: Session, p: Principal, *, process_model=None, bpmn_id=None, ste
         filters.append(HumanTask.step == step)
     if unit_id is not None:
         filters.append(HumanTask.unit_id == unit_id)
-    # the three disjoint parts of who may work a task, each read from its index (`access.actionable_parts`)
-    parts = [select(HumanTask).where(*filters, part) for part in access.actionable_parts(p)]
-    total = sum(s.scalar(select(func.count()).select_from(part.subquery())) or 0 for part in parts)
-    first = union_all(*(select(part.order_by(*_ordered(HumanTask, sort)).limit(offset + limit).subquery())
-                        for part in parts)).subquery()
+    parts = access.actionable_parts(p)
+    lanes = and_(parts.lanes, ~parts.named)
+    total = count_open(s, parts, filters)
+    # each part's first rows in the inbox's order, read from its index, then merged
+    first = union_all(*(select(select(HumanTask).where(*filters, part).order_by(*_ordered(HumanTask, sort))
+                               .limit(offset + limit).subquery())
+                        for part in (lanes, parts.assigned, parts.offered))).subquery()
     task = aliased(HumanTask, first)
     rows = s.scalars(select(task).order_by(*_ordered(task, sort)).limit(limit).offset(offset))
     return list(rows), total
+
+
+def count_open(s: Session, parts: access.ActionableParts, filters: list, *group_by) -> Any:
+    """How many open tasks (meeting `filters`) the principal may work, each part read from an index:
+    the lanes' tasks less the named ones among them, plus those assigned and offered to them. With
+    `group_by` expressions: {their values (a tuple): count}, groups of none left out."""
+    named_in_lanes = [and_(parts.lanes, HumanTask.assignee.is_not(None)),
+                      and_(parts.lanes, HumanTask.assignee.is_(None),
+                           exists().where(TaskOffer.task_id == HumanTask.id))]
+    signed: list[tuple[Any, int]] = [(parts.lanes, 1), *((c, -1) for c in named_in_lanes), (parts.assigned, 1),
+                                     (parts.offered, 1)]
+    if not group_by:
+        return sum(sign * (s.scalar(select(func.count()).select_from(HumanTask).where(*filters, c)) or 0)
+                   for c, sign in signed)
+    counts: dict = {}
+    for condition, sign in signed:
+        for row in s.execute(select(*group_by, func.count()).where(*filters, condition).group_by(*group_by)):
+            key, n = tuple(row[:-1]), row[-1]
+            counts[key] = counts.get(key, 0) + sign * n
+    return {k: n for k, n in counts.items() if n}
 
 
 def _ordered(task, sort: str | None) -> list:

@@ -3,6 +3,11 @@ and completes a user task, and in which order the inbox lists it."""
 from __future__ import annotations
 
 import bpmn_snippets as B
+from sqlalchemy import select
+
+from service import inbox
+from service.auth import principal_for
+from service.models import User
 
 OK = {"ok": True}
 
@@ -140,3 +145,18 @@ def test_those_a_task_is_given_to_are_told_of_it(api, ctx, district):
     assert told("discipline1") == {"by_users", "by_groups"}
     assert told("u000_liaison") == {"by_unit_group"}
     assert told("office1") == set()
+
+
+def test_the_inbox_counts_what_it_lists_when_a_diagram_gives_a_lane_task_to_others(api, ctx, district):
+    """The office's lane holds all four tasks, each given to someone else: its list and its filter
+    counts leave them all out; those they are given to count and list them alike."""
+    _start(api, ctx, district.units[0])
+    for username, expected in (("office1", set()), ("leading1", {"by_assignee", "by_groups"}),
+                               ("discipline1", {"by_users", "by_groups"}), ("u000_liaison", {"by_unit_group"})):
+        listed = api.as_(username).get("/tasks?process_model=assigned").get_json()
+        assert {t["bpmn_id"] for t in listed["items"]} == expected and listed["total"] == len(expected), username
+        with ctx.db.read() as s:
+            p = principal_for(s, s.scalar(select(User).where(User.username == username)))
+            counted = inbox.facets(s, p, ctx.now())
+        assert counted.processes.get("assigned", 0) == len(expected), username
+        assert {b for b in counted.tasks if b in {"by_assignee", "by_users", "by_groups", "by_unit_group"}} == expected
