@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from workflows.tables import HumanTask, ProcessInstance, TaskCandidate, TaskOffer
 
@@ -240,8 +240,8 @@ def may_preview_recipients(p: Principal) -> bool:
 
 
 # ---------------------------------------------------------------- tasks and instances
-def _is_candidate(p: Principal):
-    return exists().where(TaskCandidate.task_id == HumanTask.id, TaskCandidate.user_id == p.id)
+def _is_candidate(p: Principal, task=HumanTask):
+    return exists().where(TaskCandidate.task_id == task.id, TaskCandidate.user_id == p.id)
 
 
 def may_be_sent_to_inspect(roles: list[str]) -> bool:
@@ -249,20 +249,21 @@ def may_be_sent_to_inspect(roles: list[str]) -> bool:
     return "inspector" in roles
 
 
-def _role_works(p: Principal, role) -> list[ColumnElement[bool]]:
-    """Conditions under which the principal works a task given to `role` (a column): a district role
-    anywhere, a unit role in its own unit, a leader in the portfolio, an inspector when named."""
+def _role_works(p: Principal, role, task=HumanTask) -> list[ColumnElement[bool]]:
+    """Conditions under which the principal works a task (`task`: HumanTask or an alias) given to
+    `role` (a column): a district role anywhere, a unit role in its own unit, a leader in the
+    portfolio, an inspector when named."""
     conditions: list[ColumnElement[bool]] = []
     district = [r for r in ROLE_ONLY if p.has(r)]
     if district:
         conditions.append(role.in_(district))
     unit_roles = [r for r in UNIT_SCOPED if p.has(r)]
     if unit_roles and p.unit_id is not None:
-        conditions.append(and_(role.in_(unit_roles), HumanTask.unit_id == p.unit_id))
+        conditions.append(and_(role.in_(unit_roles), task.unit_id == p.unit_id))
     if p.has("leader") and p.portfolio:
-        conditions.append(and_(role == "leader", HumanTask.unit_id.in_(p.portfolio)))
+        conditions.append(and_(role == "leader", task.unit_id.in_(p.portfolio)))
     if p.has("inspector"):
-        conditions.append(and_(role == "inspector", _is_candidate(p)))
+        conditions.append(and_(role == "inspector", _is_candidate(p, task)))
     return conditions
 
 
@@ -293,15 +294,20 @@ class ActionableParts:
 
 def actionable_parts(p: Principal) -> ActionableParts:
     by_lane = _role_works(p, HumanTask.role)
+    # the offered tasks found from the offers (few) and not the other way round: the condition
+    # names its own task alias, so that it does not depend on the row of the outer query
+    offered_task = aliased(HumanTask)
     offers = [and_(TaskOffer.kind == "user", TaskOffer.name == p.username)]
-    by_group = _role_works(p, TaskOffer.name)
+    by_group = _role_works(p, TaskOffer.name, offered_task)
     if by_group:
         offers.append(and_(TaskOffer.kind == "group", or_(*by_group)))
+    offered = (select(TaskOffer.task_id).join(offered_task, offered_task.id == TaskOffer.task_id)
+               .where(offered_task.assignee.is_(None), or_(*offers)))
     return ActionableParts(
         lanes=or_(*by_lane) if by_lane else false(),
         named=or_(HumanTask.assignee.is_not(None), exists().where(TaskOffer.task_id == HumanTask.id)),
         assigned=HumanTask.assignee == p.username,
-        offered=and_(HumanTask.assignee.is_(None), exists().where(TaskOffer.task_id == HumanTask.id, or_(*offers))))
+        offered=HumanTask.id.in_(offered))
 
 
 def task_visible(p: Principal, actionable: ColumnElement[bool] | None = None):
