@@ -122,7 +122,9 @@ def markdown(results: dict) -> str:
             rows.append(f"| `GET /tasks` ({who}, {b['open_tasks_listed']:,} open) with {box['task_rows']:,} task "
                         f"rows | p50 {b['p50_ms']:g} ms, p95 {b['p95_ms']:g} ms | — |")
     for f in (results.get("fanout") or {}).get("fanout", []):
-        rows.append(f"| fan-out to {f['units']:,} units, {f['database']} | {f.get('fanout_seconds')} s "
+        seconds = f.get("fanout_seconds")
+        rows.append(f"| fan-out to {f['units']:,} units, {f['database']} | "
+                    f"{f'{seconds:.2f}' if isinstance(seconds, float) else seconds} s "
                     f"({f.get('units_per_second')}/s) | {f.get('raw_spiff_seconds')} s |")
     load = results["machine"].get("load_average")
     rows.append(f"\nMeasured {results['when']} on {results['machine']['cpus']} cores "

@@ -274,8 +274,7 @@ def task_actionable(p: Principal):
     candidate users, and the holders of its candidate groups' roles (within that role's scope, as
     for a lane), work it instead of its lane's role; else the lane's role does.
     """
-    parts = actionable_parts(p)
-    return or_(and_(parts.lanes, ~parts.named), parts.assigned, parts.offered)
+    return or_(*actionable_parts(p).listed())
 
 
 @dataclass(frozen=True)
@@ -290,6 +289,19 @@ class ActionableParts:
     named: ColumnElement[bool]  # the tasks a diagram names an assignee or candidates for
     assigned: ColumnElement[bool]
     offered: ColumnElement[bool]
+
+    def listed(self) -> tuple[ColumnElement[bool], ...]:
+        """The three disjoint parts, each to be read in the inbox's order from its index."""
+        return and_(self.lanes, ~self.named), self.assigned, self.offered
+
+    def counted(self) -> list[tuple[ColumnElement[bool], int]]:
+        """Conditions whose counts, with these signs, add up to the principal's tasks: the lanes'
+        tasks, less those among them with an assignee and those offered to someone, plus the
+        assigned and offered ones."""
+        offered_any = exists().where(TaskOffer.task_id == HumanTask.id)
+        return [(self.lanes, 1), (and_(self.lanes, HumanTask.assignee.is_not(None)), -1),
+                (and_(self.lanes, HumanTask.assignee.is_(None), offered_any), -1),
+                (self.assigned, 1), (self.offered, 1)]
 
 
 def actionable_parts(p: Principal) -> ActionableParts:

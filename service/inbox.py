@@ -104,8 +104,8 @@ def facets(s: Session, p: Principal, now: datetime) -> Facets:
     # 0 overdue, 1 due within a week, 2 later or never; grouped in the order of ix_wf_task_facets,
     # which holds every column read: index-only scans
     due = sql_case((HumanTask.due_at < now, 0), (HumanTask.due_at < now + timedelta(days=7), 1), else_=2)
-    grouped = tasks.count_open(s, access.actionable_parts(p), [HumanTask.state == "open"],
-                               HumanTask.unit_id, HumanTask.model_key, HumanTask.bpmn_id, due)
+    grouped = tasks.grouped_open(s, access.actionable_parts(p), [HumanTask.state == "open"],
+                                 HumanTask.unit_id, HumanTask.model_key, HumanTask.bpmn_id, due)
     processes: dict[str, int] = {}
     task_counts: dict[str, int] = {}
     task_models: dict[str, str] = {}

@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import and_, exists, func, select, union_all
+from sqlalchemy import func, select, union_all
 from sqlalchemy.orm import Session, aliased
 
 from workflows.engine import WorkflowFailure
-from workflows.tables import HumanTask, TaskOffer
+from workflows.tables import HumanTask
 
 from . import access, audit, drafts, jobs, workflow, workflow_events
 from .auth import Principal
@@ -42,35 +41,31 @@ def list_open(s: Session, p: Principal, *, process_model=None, bpmn_id=None, ste
     if unit_id is not None:
         filters.append(HumanTask.unit_id == unit_id)
     parts = access.actionable_parts(p)
-    lanes = and_(parts.lanes, ~parts.named)
     total = count_open(s, parts, filters)
     # each part's first rows in the inbox's order, read from its index, then merged
     first = union_all(*(select(select(HumanTask).where(*filters, part).order_by(*_ordered(HumanTask, sort))
                                .limit(offset + limit).subquery())
-                        for part in (lanes, parts.assigned, parts.offered))).subquery()
+                        for part in parts.listed())).subquery()
     task = aliased(HumanTask, first)
     rows = s.scalars(select(task).order_by(*_ordered(task, sort)).limit(limit).offset(offset))
     return list(rows), total
 
 
-def count_open(s: Session, parts: access.ActionableParts, filters: list, *group_by) -> Any:
-    """How many open tasks (meeting `filters`) the principal may work, each part read from an index:
-    the lanes' tasks less the named ones among them, plus those assigned and offered to them. With
-    `group_by` expressions: {their values (a tuple): count}, groups of none left out."""
-    named_in_lanes = [and_(parts.lanes, HumanTask.assignee.is_not(None)),
-                      and_(parts.lanes, HumanTask.assignee.is_(None),
-                           exists().where(TaskOffer.task_id == HumanTask.id))]
-    signed: list[tuple[Any, int]] = [(parts.lanes, 1), *((c, -1) for c in named_in_lanes), (parts.assigned, 1),
-                                     (parts.offered, 1)]
-    if not group_by:
-        return sum(sign * (s.scalar(select(func.count()).select_from(HumanTask).where(*filters, c)) or 0)
-                   for c, sign in signed)
-    counts: dict = {}
-    for condition, sign in signed:
+def count_open(s: Session, parts: access.ActionableParts, filters: list) -> int:
+    """How many open tasks (meeting `filters`) the principal may work, each part counted off an index
+    (`ActionableParts.counted`)."""
+    return sum(sign * (s.scalar(select(func.count()).select_from(HumanTask).where(*filters, condition)) or 0)
+               for condition, sign in parts.counted())
+
+
+def grouped_open(s: Session, parts: access.ActionableParts, filters: list, *group_by) -> dict[tuple, int]:
+    """`count_open` by the values of the `group_by` expressions (a tuple each); groups of none left out."""
+    counts: dict[tuple, int] = {}
+    for condition, sign in parts.counted():
         for row in s.execute(select(*group_by, func.count()).where(*filters, condition).group_by(*group_by)):
-            key, n = tuple(row[:-1]), row[-1]
-            counts[key] = counts.get(key, 0) + sign * n
-    return {k: n for k, n in counts.items() if n}
+            key = tuple(row[:-1])
+            counts[key] = counts.get(key, 0) + sign * row[-1]
+    return {key: n for key, n in counts.items() if n}
 
 
 def _ordered(task, sort: str | None) -> list:
