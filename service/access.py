@@ -304,11 +304,14 @@ class ActionableParts:
                 (self.assigned, 1), (self.offered, 1)]
 
 
+# The offered tasks are found from the offers (few), not the other way round: their condition names
+# its own task alias, so that it does not depend on the row of the outer query.
+_OFFERED_TASK = aliased(HumanTask, name="offered_task")
+
+
 def actionable_parts(p: Principal) -> ActionableParts:
     by_lane = _role_works(p, HumanTask.role)
-    # the offered tasks found from the offers (few) and not the other way round: the condition
-    # names its own task alias, so that it does not depend on the row of the outer query
-    offered_task = aliased(HumanTask)
+    offered_task = _OFFERED_TASK
     offers = [and_(TaskOffer.kind == "user", TaskOffer.name == p.username)]
     by_group = _role_works(p, TaskOffer.name, offered_task)
     if by_group:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import func, select, union_all
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from workflows.engine import WorkflowFailure
 from workflows.tables import HumanTask
@@ -43,12 +43,11 @@ def list_open(s: Session, p: Principal, *, process_model=None, bpmn_id=None, ste
     parts = access.actionable_parts(p)
     total = count_open(s, parts, filters)
     # each part's first rows in the inbox's order, read from its index, then merged
-    first = union_all(*(select(select(HumanTask).where(*filters, part).order_by(*_ordered(HumanTask, sort))
-                               .limit(offset + limit).subquery())
-                        for part in parts.listed())).subquery()
-    task = aliased(HumanTask, first)
-    rows = s.scalars(select(task).order_by(*_ordered(task, sort)).limit(limit).offset(offset))
-    return list(rows), total
+    merged = union_all(*(select(select(HumanTask).where(*filters, part).order_by(*_ordered(HumanTask, sort))
+                                .limit(offset + limit).subquery())
+                         for part in parts.listed()))
+    page = merged.order_by(*_ordered(merged.selected_columns, sort)).limit(limit).offset(offset)
+    return list(s.scalars(select(HumanTask).from_statement(page))), total
 
 
 def count_open(s: Session, parts: access.ActionableParts, filters: list) -> int:
@@ -69,8 +68,8 @@ def grouped_open(s: Session, parts: access.ActionableParts, filters: list, *grou
 
 
 def _ordered(task, sort: str | None) -> list:
-    """The inbox's order on a (possibly aliased) task entity: by due date, then by creation and id;
-    by priority first when asked."""
+    """The inbox's order on a task's columns (of the table or of a query): by due date, then by
+    creation and id; by priority first when asked."""
     order: list = [task.due_at.asc().nulls_last(), task.created_at, task.id]
     if sort == "priority":
         order.insert(0, task.priority.desc().nulls_last())
