@@ -118,3 +118,12 @@ def test_a_form_that_does_not_fit_or_reaches_nothing_is_shown_again_and_units_ma
     r = unit.post("/instances/events/message", _form("report_received", business_key="hotline:1"),
                   token_from="/inbox")
     assert r.status_code == 403 and _instances(ctx) == before
+
+
+def test_designers_and_the_administrator_reach_the_page_and_the_discipline_commission_does_not(api, district):
+    for username, may in (("designer1", True), ("admin", True), ("discipline1", False)):
+        pages = Pages(api.client.application.test_client())
+        pages.login(username)
+        linked = 'href="/instances/events"' in pages.text("/instances/")
+        assert linked == may, username
+        assert pages.get("/instances/events").status_code == (200 if may else 403), username
