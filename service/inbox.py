@@ -64,6 +64,7 @@ class InboxPage:
     rounds: dict[str | None, str]  # the rows' rounds' names by business key
     returns: dict[str, Returned]   # the rows that were sent back, by task id
     diagrams: set[int]             # the rows' process instances the viewer may open
+    suspended: set[int]            # the rows' process instances an operator suspended: their tasks wait
 
 
 @dataclass
@@ -94,8 +95,11 @@ def inbox_page(s: Session, p: Principal, now: datetime, *, process_model: str | 
     counted = facets(s, p, now)
     units = unit_names(s, {r.unit_id for r in rows} | set(counted.units))
     keys = [r.business_key for r in rows]
+    instance_ids = {r.instance_id for r in rows}
     return InboxPage(list(rows), total, counted, units, cases_by_key(s, keys), round_names(s, keys),
-                     returns_of(s, rows), instance_views.visible_ids(s, p, {r.instance_id for r in rows}))
+                     returns_of(s, rows), instance_views.visible_ids(s, p, instance_ids),
+                     set(s.scalars(select(ProcessInstance.id).where(ProcessInstance.id.in_(instance_ids),
+                                                                   ProcessInstance.status == "suspended"))))
 
 
 def facets(s: Session, p: Principal, now: datetime) -> Facets:

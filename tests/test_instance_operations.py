@@ -115,9 +115,13 @@ def test_suspend_resume_and_cancel_an_instance_with_a_reason(ctx, api, district,
     assert [i["id"] for i in listed["items"]] == [instance_id]
     assert office.post(f"/process-instances/{instance_id}/suspend", json={"reason": "again"}).status_code == 409
 
-    # its task cannot be completed, its timers do not fire
+    # its task cannot be completed, its timers do not fire; the unit's inbox marks it as waiting
     r = unit.post(f"/tasks/{task['id']}/complete", json={"data": {}})
     assert r.status_code == 409 and r.get_json()["code"] == "instance_suspended"
+    pages = Pages(api.client.application.test_client())
+    pages.login(f"{d.codes[d.units[0]].lower()}_liaison")
+    row = re.search(rf'<tr[^>]*>(?:(?!</tr>).)*id="task-{task["id"]}"(?:(?!</tr>).)*</tr>', pages.text("/inbox"), re.S)
+    assert row and "流程已挂起" in row.group(0)
     _move(api, clock, _green_time(case))
     run_due_timers(ctx)
     assert api.as_("office1").get(f"/cases/{case['id']}").get_json()["warning"] == "none"
@@ -125,6 +129,9 @@ def test_suspend_resume_and_cancel_an_instance_with_a_reason(ctx, api, district,
     # resumed: the timer that fell due meanwhile fires
     r = api.as_("office1").post(f"/process-instances/{instance_id}/resume")
     assert r.status_code == 200 and r.get_json()["status"] == "running"
+    pages.login(f"{d.codes[d.units[0]].lower()}_liaison")  # the clock moved past the session's life
+    html = pages.text("/inbox")
+    assert f'id="task-{task["id"]}"' in html and "流程已挂起" not in html
     assert api.as_("office1").get(f"/cases/{case['id']}").get_json()["warning"] == "green"
     assert api.as_("office1").post(f"/process-instances/{instance_id}/resume").get_json()["code"] == \
         "instance_not_suspended"

@@ -68,6 +68,7 @@ def inbox_view(c: Context, s: Session, p: Principal, filters: dict, page: int, s
             "unit": units.get(r.unit_id, ""), "due": due_info(r.due_at, now), "created": fmt_time(r.created_at),
             "warning": case.warning if case is not None else "none", "url": task_url(r),
             "round": data.rounds.get(r.business_key, ""), "returned": r.id in data.returns, "priority": r.priority,
+            "suspended": r.instance_id in data.suspended,
             "instance_url": url_for("instances.view", instance_id=r.instance_id)
             if r.instance_id in data.diagrams else None,
         })
