@@ -61,6 +61,14 @@ def test_an_operator_suspends_resumes_and_cancels_an_instance(live_app, live_ser
     expect(row).to_contain_text("已挂起")
     row.get_by_text(f"处理 #{held.process_instance_id}").click()
     shoot(page, "operators-suspended-phone", full_page=True)
+
+    # the unit's liaison sees its task marked as waiting for the process
+    unit_page = guard.watch(new_context(viewport=PHONE).new_page())
+    sign_in(unit_page, f"{d.codes[held.unit_id].lower()}_liaison")
+    expect(unit_page.locator(".badge-suspended")).to_have_text("流程已挂起")
+    assert violations(unit_page) == []
+    shoot(unit_page, "inbox-suspended-phone", full_page=True)
+    unit_page.context.close()
     row.get_by_role("button", name="恢复运行").click()
     expect(page.locator(".flash")).to_contain_text("已恢复运行")
 
