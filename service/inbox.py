@@ -99,7 +99,8 @@ def inbox_page(s: Session, p: Principal, now: datetime, *, process_model: str | 
     return InboxPage(list(rows), total, counted, units, cases_by_key(s, keys), round_names(s, keys),
                      returns_of(s, rows), instance_views.visible_ids(s, p, instance_ids),
                      set(s.scalars(select(ProcessInstance.id).where(ProcessInstance.id.in_(instance_ids),
-                                                                   ProcessInstance.status == "suspended"))))
+                                                                   ProcessInstance.status == "suspended")))
+                     if instance_ids else set())
 
 
 def facets(s: Session, p: Principal, now: datetime) -> Facets:

@@ -51,17 +51,18 @@ def list_open(s: Session, p: Principal, *, process_model=None, bpmn_id=None, ste
 
 
 def count_open(s: Session, parts: access.ActionableParts, filters: list) -> int:
-    """How many open tasks (meeting `filters`) the principal may work, each part counted off an index
-    (`ActionableParts.counted`)."""
-    return sum(sign * (s.scalar(select(func.count()).select_from(HumanTask).where(*filters, condition)) or 0)
-               for condition, sign in parts.counted())
+    """How many open tasks (meeting `filters`) the principal may work."""
+    return sum(grouped_open(s, parts, filters).values())
 
 
 def grouped_open(s: Session, parts: access.ActionableParts, filters: list, *group_by) -> dict[tuple, int]:
-    """`count_open` by the values of the `group_by` expressions (a tuple each); groups of none left out."""
+    """How many open tasks (meeting `filters`) the principal may work, by the values of the `group_by`
+    expressions (a tuple each; groups of none left out), each part counted off an index
+    (`ActionableParts.counted`)."""
     counts: dict[tuple, int] = {}
     for condition, sign in parts.counted():
-        for row in s.execute(select(*group_by, func.count()).where(*filters, condition).group_by(*group_by)):
+        query = select(*group_by, func.count()).select_from(HumanTask).where(*filters, condition).group_by(*group_by)
+        for row in s.execute(query):
             key = tuple(row[:-1])
             counts[key] = counts.get(key, 0) + sign * row[-1]
     return {key: n for key, n in counts.items() if n}

@@ -348,6 +348,8 @@ class Engine:
         self.script_engine = make_script_engine(self.clock.now, self.naive_zone)
         # per model version: the names its expressions may read (None: its instances are never derived)
         self._names: dict[int, frozenset[str] | None] = {}
+        # per model version: the signals its own throw and end events throw (a version never changes)
+        self._thrown: dict[int, frozenset[str]] = {}
 
     def script_account(self):
         """Scripts run inside share one time and data budget (`scripting.script_account`): one engine
@@ -736,7 +738,7 @@ class Engine:
         versions = session.scalars(select(ProcessInstance.model_version_id).distinct()
                                    .where(ProcessInstance.id.in_(query.with_only_columns(
                                        MessageSubscription.instance_id).scalar_subquery())))
-        internal = [v for v in versions if name in _thrown_signals(self.registry.load(session, v))]
+        internal = [v for v in versions if name in self._thrown_by(session, v)]
         if internal:
             query = query.where(ProcessInstance.model_version_id.not_in(internal))
         return self._deliver_all(session, query, Trigger("signal", name, payload), actor)
@@ -749,10 +751,7 @@ class Engine:
     def event_starts(self, session: Session) -> list[tuple[str, str, str]]:
         """(kind, name, model key) of every message and signal start event of the models' current versions."""
         found = []
-        for key in session.scalars(select(ModelVersion.key).distinct().order_by(ModelVersion.key)):
-            version_id = self.registry.current_id(session, key)
-            if version_id is None:
-                continue
+        for key, version_id in self.registry.current_ids(session).items():
             for ts in _start_events(self.registry.load(session, version_id)):
                 kind = _event_kind(ts.event_definition)
                 if kind is not None:
@@ -770,7 +769,7 @@ class Engine:
             .group_by(MessageSubscription.kind, MessageSubscription.name, ProcessInstance.model_version_id))
         counts: Counter[tuple[str, str]] = Counter()
         for kind, name, version_id, waiting in rows:
-            if kind == "signal" and name in _thrown_signals(self.registry.load(session, version_id)):
+            if kind == "signal" and name in self._thrown_by(session, version_id):
                 continue
             counts[kind, name] += waiting
         return dict(counts)
@@ -831,6 +830,11 @@ class Engine:
                                   code="no_start_event")
         _catch(starts, trigger)
         return workflow, events + self._run(workflow, model)
+
+    def _thrown_by(self, session: Session, version_id: int) -> frozenset[str]:
+        if version_id not in self._thrown:
+            self._thrown[version_id] = _thrown_signals(self.registry.load(session, version_id))
+        return self._thrown[version_id]
 
     def _referenced(self, version_id: int, model: LoadedModel) -> frozenset[str]:
         if version_id not in self._names:

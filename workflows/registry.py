@@ -351,11 +351,12 @@ class ModelRegistry:
             return existing, False
         root, key, name, spec, subprocess_specs = self.validate(xml, session)
         number = (session.scalar(select(func.max(ModelVersion.version)).where(ModelVersion.key == key)) or 0) + 1
+        calls = self._calls(session, root)
         version = ModelVersion(
             key=key, name=name, version=number, sha256=digest, bpmn_xml=xml,
             process_ids=[p.get("id") for p in root.findall("bpmn:process", NS)],
             deployed_by=deployed_by, deployed_at=utcnow(), current_rank=self.next_rank(session, key),
-            task_meta={"calls": self._calls(session, root), "decisions": self._decisions(session, root)},
+            task_meta={"calls": calls, "decisions": self._decisions(session, root, calls)},
         )
         session.add(version)
         session.flush()
@@ -506,14 +507,10 @@ class ModelRegistry:
 
     def _models_using(self, session: Session, decision: str, version_id: int) -> list[ModelVersion]:
         """The current version of each process model whose business-rule tasks run another version of `decision`."""
-        found = []
-        for key in session.scalars(select(ModelVersion.key).distinct()):
-            current_id = self.current_id(session, key)
-            current = session.get(ModelVersion, current_id) if current_id is not None else None
-            pinned = (current.task_meta or {}).get("decisions", {}) if current is not None else {}
-            if current is not None and decision in pinned and pinned[decision] != version_id:
-                found.append(current)
-        return found
+        current = session.scalars(select(ModelVersion).where(ModelVersion.id.in_(self.current_ids(session).values()))
+                                  .order_by(ModelVersion.key))
+        return [v for v in current if (pinned := (v.task_meta or {}).get("decisions", {}))
+                and decision in pinned and pinned[decision] != version_id]
 
     @staticmethod
     def _called_documents(session: Session | None, calls: dict[str, int]) -> list:
@@ -533,6 +530,16 @@ class ModelRegistry:
         diagram is cached): the one made current last, never a retired one."""
         return session.scalar(select(ModelVersion.id).where(ModelVersion.key == key, ModelVersion.retired_at.is_(None))
                               .order_by(*CURRENT_FIRST).limit(1))
+
+    @staticmethod
+    def current_ids(session: Session) -> dict[str, int]:
+        """`current_id` of every model key, in one query, by key in order."""
+        rows = session.execute(select(ModelVersion.key, ModelVersion.id).where(ModelVersion.retired_at.is_(None))
+                               .order_by(ModelVersion.key, *CURRENT_FIRST)).all()
+        current: dict[str, int] = {}
+        for key, version_id in rows:
+            current.setdefault(key, version_id)
+        return current
 
     @staticmethod
     def next_rank(session: Session, key: str) -> int:
