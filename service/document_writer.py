@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import io
+import re
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -17,9 +18,12 @@ from functools import cache
 from docx import Document as new_docx
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.opc.coreprops import CoreProperties
+from docx.opc.oxml import serialize_part_xml
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Pt, RGBColor
+from lxml import etree
 
 BODY_FONT = "仿宋"      # 公文 body: FangSong
 TITLE_FONT = "宋体"     # titles: SimSun (方正小标宋 where installed is not assumed)
@@ -64,38 +68,45 @@ def cn_date(day: date) -> str:
 
 
 def render(draft: Draft) -> bytes:
-    doc = copy.deepcopy(_blank())
-    _line(doc, draft.issuer, size=22, bold=True, color=RED, font=TITLE_FONT, align=WD_ALIGN_PARAGRAPH.CENTER)
-    _rule(_line(doc, draft.number, size=16, align=WD_ALIGN_PARAGRAPH.CENTER))
-    _line(doc, draft.title, size=22, bold=True, font=TITLE_FONT, align=WD_ALIGN_PARAGRAPH.CENTER)
+    body: list = [
+        _line(draft.issuer, size=22, bold=True, color=RED, font=TITLE_FONT, align=WD_ALIGN_PARAGRAPH.CENTER),
+        _line(draft.number, size=16, align=WD_ALIGN_PARAGRAPH.CENTER, rule=True),
+        _line(draft.title, size=22, bold=True, font=TITLE_FONT, align=WD_ALIGN_PARAGRAPH.CENTER),
+    ]
     if draft.addressee:
-        _line(doc, draft.addressee + "：")
+        body.append(_line(draft.addressee + "："))
     for block in draft.blocks:
         if isinstance(block, Heading):
-            _line(doc, block.text, font=HEADING_FONT)
+            body.append(_line(block.text, font=HEADING_FONT))
         elif isinstance(block, Paragraph):
-            _line(doc, block.text, indent=True)
+            body.append(_line(block.text, indent=True))
         else:
-            _table(doc, block)
-    _line(doc, "")
-    _line(doc, draft.signature, align=WD_ALIGN_PARAGRAPH.RIGHT)
-    _line(doc, cn_date(draft.issued_on), align=WD_ALIGN_PARAGRAPH.RIGHT)
-    _properties(doc, draft)
-    out = io.BytesIO()
-    doc.save(out)
-    return _fixed_times(out.getvalue(), draft.issued_on)
+            body.append(_table(block))
+    body += [_line(""), _line(draft.signature, align=WD_ALIGN_PARAGRAPH.RIGHT),
+             _line(cn_date(draft.issued_on), align=WD_ALIGN_PARAGRAPH.RIGHT)]
+    return _package(_document_xml(body), _core_xml(draft), draft.issued_on)
 
 
 @cache
 def _blank():
     """The styled empty document every render starts from: parsing python-docx's template and styling
-    it costs more than copying the result. Its core properties are made here too, so a copy never
-    adds a part to the shared original."""
+    it costs more than copying the result. Its core properties are made here too."""
     doc = new_docx()
     _base_style(doc)
     _prune(doc)
     doc.core_properties.title = ""
     return doc
+
+
+@cache
+def _blank_entries() -> tuple[tuple[str, bytes], ...]:
+    """The blank document's package entries as python-docx writes them, in its order. Only the body
+    (word/document.xml) and the core properties differ from one document to the next: the styles,
+    theme, fonts and relationships are these bytes every time."""
+    out = io.BytesIO()
+    _blank().save(out)
+    with zipfile.ZipFile(out) as package:
+        return tuple((entry.filename, package.read(entry.filename)) for entry in package.infolist())
 
 
 # The styles a document uses, and those Word falls back on (the defaults). python-docx's template
@@ -136,35 +147,52 @@ def _east_asian(rpr, font: str) -> None:
         fonts.set(qn(slot), font)
 
 
-def _line(doc, text: str, *, size: int = 16, bold: bool = False, color: RGBColor | None = None,
-          font: str = BODY_FONT, align=None, indent: bool = False):
-    paragraph = doc.add_paragraph()
+# A document has a few formats and many paragraphs: each format's paragraph is made once with
+# python-docx (`_prototype`), and every paragraph of that format is a copy of it with its text.
+def _line(text: str, *, size: int = 16, bold: bool = False, color: RGBColor | None = None,
+          font: str = BODY_FONT, align=None, indent: bool = False, rule: bool = False):
+    paragraph = copy.deepcopy(_prototype(size, bold, str(color) if color is not None else None, font, align,
+                                         indent, rule))
+    _put_text(paragraph.find(_R), text)
+    return paragraph
+
+
+@cache
+def _prototype(size: int, bold: bool, color: str | None, font: str, align, indent: bool, rule: bool):
+    """A paragraph (w:p) of one format holding one empty run."""
+    paragraph = new_docx().add_paragraph()
     if align is not None:
         paragraph.alignment = align
     if indent:
         paragraph.paragraph_format.first_line_indent = Pt(size * 2)  # two characters, as 公文 do
-    _run(paragraph, text, size, bold, font, str(color) if color is not None else None)
-    return paragraph
-
-
-def _run(paragraph, text: str, size: int, bold: bool, font: str, color: str | None) -> None:
-    """A run of text with its formatting copied from a prepared one: a document has a few formats
-    and many runs, and python-docx sets each property element by element."""
-    run = paragraph.add_run(text)
-    run._r.insert(0, copy.deepcopy(_run_format(size, bold, font, color)))
-
-
-@cache
-def _run_format(size: int, bold: bool, font: str, color: str | None):
-    """The run properties (w:rPr) of one format, made once with python-docx."""
-    run = new_docx().add_paragraph().add_run()
+    run = paragraph.add_run()
     run.font.size = Pt(size)
     run.bold = bold or None
     if color is not None:
         run.font.color.rgb = RGBColor.from_string(color)
-    rpr = run._element.get_or_add_rPr()
-    _east_asian(rpr, font)
-    return rpr
+    _east_asian(run._element.get_or_add_rPr(), font)
+    if rule:
+        _rule(paragraph)
+    return paragraph._p
+
+
+_R, _T, _BR, _TAB = qn("w:r"), qn("w:t"), qn("w:br"), qn("w:tab")
+_PRESERVE = "{http://www.w3.org/XML/1998/namespace}space"
+_BREAKS = re.compile(r"(\n|\t)")
+
+
+def _put_text(run, text: str) -> None:
+    """The run's text, as python-docx's `Run.text` writes it: a line break and a tab are elements."""
+    for piece in _BREAKS.split(text.replace("\r\n", "\n").replace("\r", "\n")):
+        if piece == "\n":
+            etree.SubElement(run, _BR)
+        elif piece == "\t":
+            etree.SubElement(run, _TAB)
+        elif piece:
+            t = etree.SubElement(run, _T)
+            t.text = piece
+            if piece != piece.strip():
+                t.set(_PRESERVE, "preserve")
 
 
 def _rule(paragraph) -> None:
@@ -177,26 +205,49 @@ def _rule(paragraph) -> None:
     paragraph._p.get_or_add_pPr().append(borders)
 
 
-def _table(doc, block: Table) -> None:
-    table = doc.add_table(rows=1 + len(block.rows), cols=len(block.headers))
+def _table(block: Table):
+    table = copy.deepcopy(_table_prototype(len(block.headers)))
+    header, row = table.findall(qn("w:tr"))
+    table.remove(row)
+    _fill(header, block.headers)
+    for values in block.rows:
+        table.append(_fill(copy.deepcopy(row), values))
+    return table
+
+
+def _fill(row, values: tuple[str, ...]):
+    for cell, text in zip(row.iter(qn("w:tc")), values, strict=True):
+        _put_text(cell.find(qn("w:p")).find(_R), text)
+    return row
+
+
+@cache
+def _table_prototype(columns: int):
+    """A grid table (w:tbl) of `columns` columns, centred, as python-docx lays it out on the page:
+    a header row of bold runs and one row of plain runs, all empty."""
+    table = copy.deepcopy(_blank()).add_table(rows=2, cols=columns)
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    # the table's cells in one pass: `row.cells` walks the whole table for every row
-    cells = iter(table._cells)
-    for text in block.headers:
-        _cell(next(cells), text, bold=True)
-    for row in block.rows:
-        for text in row:
-            _cell(next(cells), text)
+    for n, cell in enumerate(table._cells):
+        bold = n < columns
+        cell.paragraphs[0]._p.append(copy.deepcopy(_prototype(12, bold, None, BODY_FONT, None, False, False)
+                                                   .find(_R)))
+    return table._tbl
 
 
-def _cell(cell, text: str, bold: bool = False) -> None:
-    _run(cell.paragraphs[0], text, 12, bold, BODY_FONT, None)
+def _document_xml(blocks: list) -> bytes:
+    document = copy.deepcopy(_blank().element)
+    body = document.find(qn("w:body"))
+    section = body.find(qn("w:sectPr"))
+    for block in blocks:
+        section.addprevious(block)
+    return serialize_part_xml(document)
 
 
-def _properties(doc, draft: Draft) -> None:
+def _core_xml(draft: Draft) -> bytes:
     when = datetime.combine(draft.issued_on, time())
-    props = doc.core_properties
+    element = copy.deepcopy(_blank().core_properties._element)
+    props = CoreProperties(element)
     props.title = f"{draft.title}（{draft.number}）"
     props.subject = draft.subject or draft.title
     props.author = props.last_modified_by = draft.issuer
@@ -205,17 +256,19 @@ def _properties(doc, draft: Draft) -> None:
     props.comments = ""
     props.created = props.modified = props.last_printed = when
     props.revision = 1
+    return serialize_part_xml(element)
 
 
-def _fixed_times(package: bytes, day: date) -> bytes:
-    """The package again, each entry stamped with the document's date instead of the moment it was
-    written, in the same order and with the same compression."""
+def _package(document: bytes, core: bytes, day: date) -> bytes:
+    """The package with this document's body and core properties, each entry stamped with the
+    document's date instead of the moment it was written: the same draft gives the same bytes."""
     stamp = (day.year, day.month, day.day, 0, 0, 0)
+    replaced = {"word/document.xml": document, "docProps/core.xml": core}
     out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(package)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for entry in source.infolist():
-            info = zipfile.ZipInfo(entry.filename, date_time=stamp)
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for name, blob in _blank_entries():
+            info = zipfile.ZipInfo(name, date_time=stamp)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
-            target.writestr(info, source.read(entry.filename))
+            target.writestr(info, replaced.get(name, blob))
     return out.getvalue()
