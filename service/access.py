@@ -8,6 +8,7 @@ charge reads the units of their portfolio, the office and the leading group read
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
 from sqlalchemy.orm import Session, aliased
@@ -267,6 +268,7 @@ def _role_works(p: Principal, role, task=HumanTask) -> list[ColumnElement[bool]]
     return conditions
 
 
+@lru_cache(maxsize=1024)
 def task_actionable(p: Principal):
     """SQL condition on HumanTask for the tasks the principal may complete.
 
@@ -309,7 +311,10 @@ class ActionableParts:
 _OFFERED_TASK = aliased(HumanTask, name="offered_task")
 
 
+@lru_cache(maxsize=1024)
 def actionable_parts(p: Principal) -> ActionableParts:
+    """Built once per principal (a request's principal is the same value every time): the conditions
+    hold the principal's own values, and building them costs more than running the query."""
     by_lane = _role_works(p, HumanTask.role)
     offered_task = _OFFERED_TASK
     offers = [and_(TaskOffer.kind == "user", TaskOffer.name == p.username)]
@@ -325,10 +330,10 @@ def actionable_parts(p: Principal) -> ActionableParts:
         offered=HumanTask.id.in_(offered))
 
 
-def task_visible(p: Principal, actionable: ColumnElement[bool] | None = None):
-    """SQL condition on HumanTask for the tasks the principal may look at (not necessarily do);
-    `actionable`: `task_actionable(p)` when the caller has made it already (it is costly to build)."""
-    conditions: list[ColumnElement[bool]] = [task_actionable(p) if actionable is None else actionable]
+@lru_cache(maxsize=1024)
+def task_visible(p: Principal):
+    """SQL condition on HumanTask for the tasks the principal may look at (not necessarily do)."""
+    conditions: list[ColumnElement[bool]] = [task_actionable(p)]
     if p.has(*DISTRICT_WIDE):
         conditions.append(HumanTask.model_key.not_in(RESTRICTED_MODELS))
     if p.unit_id is not None and p.has(*UNIT_SCOPED):
@@ -343,7 +348,7 @@ def visible_task(session: Session, p: Principal, task_id: str) -> tuple[HumanTas
     one a completion starts with (a second one for the permission would be a round trip per step)."""
     actionable = task_actionable(p)
     row = session.execute(select(HumanTask, actionable.label("actionable"))
-                          .where(HumanTask.id == task_id, task_visible(p, actionable))).first()
+                          .where(HumanTask.id == task_id, task_visible(p))).first()
     return (row[0], bool(row[1])) if row is not None else (None, False)
 
 

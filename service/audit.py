@@ -35,7 +35,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from .db import Database
+from .db import UNSYNCED, Database
 from .errors import ApiError
 from .models import AuditEntry, AuditHead
 
@@ -82,7 +82,8 @@ def seal_pending(s: Session) -> None:
         entry.hash = seal(key, last_hash, entry)
         s.add(entry)
         last_id, last_hash = entry.id, entry.hash
-    s.execute(update(AuditHead).where(AuditHead.id == HEAD).values(last_id=last_id, last_hash=last_hash))
+    s.execute(update(AuditHead).where(AuditHead.id == HEAD).values(last_id=last_id, last_hash=last_hash),
+              execution_options=UNSYNCED)
     s.flush()
 
 
@@ -302,11 +303,11 @@ def _take_head(s: Session) -> tuple[int, str]:
     write lock on SQLite."""
     take = (update(AuditHead).where(AuditHead.id == HEAD).values(last_id=AuditHead.last_id)
             .returning(AuditHead.last_id, AuditHead.last_hash))
-    row = s.execute(take).first()
+    row = s.execute(take, execution_options=UNSYNCED).first()
     if row is None:
         insert = postgresql_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
         s.execute(insert(AuditHead).values(id=HEAD, last_id=0, last_hash="").on_conflict_do_nothing())
-        row = s.execute(take).one()
+        row = s.execute(take, execution_options=UNSYNCED).one()
     return row[0], row[1]
 
 

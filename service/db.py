@@ -46,6 +46,10 @@ def make_engine(url: str) -> SAEngine:
 # dropped it). Testing every checkout, as `pool_pre_ping` does, costs a round trip per session, and a
 # request opens two or three of them.
 IDLE_PING_SECONDS = 10.0
+# For an UPDATE or DELETE by the ORM whose rows the session holds no object of (or none it reads
+# again): the session's objects are not searched for the rows it changed, which costs more than
+# the statement does.
+UNSYNCED = {"synchronize_session": False}
 
 
 def _ping_after_idle(engine: SAEngine, seconds: float) -> None:

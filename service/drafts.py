@@ -17,6 +17,7 @@ from workflows.tables import HumanTask
 from . import access
 from .auth import Principal
 from .context import Context
+from .db import UNSYNCED
 from .errors import Conflict, Forbidden, NotFound, TooLarge, Unprocessable
 from .models import TaskDraft
 
@@ -81,7 +82,7 @@ def discard(s: Session, p: Principal, task_id: str) -> None:
 
 def discard_all(s: Session, task_id: str) -> None:
     """A completed task's drafts, whoever saved them, are of no further use."""
-    s.execute(delete(TaskDraft).where(TaskDraft.task_id == task_id))
+    s.execute(delete(TaskDraft).where(TaskDraft.task_id == task_id), execution_options=UNSYNCED)
 
 
 def prune_stale(ctx: Context) -> int:

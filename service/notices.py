@@ -21,6 +21,7 @@ from workflows.tables import HumanTask
 from . import access
 from .auth import Principal
 from .context import Context
+from .db import UNSYNCED
 from .errors import NotFound
 from .models import BusinessKey, Case, KeyKind, LeaderNotification, Measure, Notice, RectificationItem, Unit, User
 from .organisation import round_names, unit_names
@@ -172,7 +173,7 @@ def on_run(ctx: Context, s: Session, result: RunResult, roster: Roster | None = 
     closed are read: there is nothing left to do about them."""
     if result.closed:
         s.execute(update(Notice).where(Notice.read_at.is_(None), Notice.task_id.in_(result.closed))
-                  .values(read_at=ctx.now()))
+                  .values(read_at=ctx.now()), execution_options=UNSYNCED)
     for task in result.opened:
         key = BusinessKey.parse(task.business_key)
         case = s.get(Case, key.id) if key is not None and key.kind == KeyKind.CASE else (
