@@ -103,7 +103,9 @@ class Principal:
 
 
 def principal_for(session: Session, user: User) -> Principal:
-    portfolio = frozenset(session.scalars(select(Unit.id).where(Unit.leader_id == user.id)))
+    """The portfolio is read only for a leader in charge: no one else's rights depend on it."""
+    portfolio = frozenset(session.scalars(select(Unit.id).where(Unit.leader_id == user.id))) \
+        if "leader" in user.roles else frozenset()
     return Principal(user.id, user.username, user.name, frozenset(user.roles), user.unit_id, portfolio,
                      user.session_epoch or 0, bool(user.must_change_password))
 
@@ -338,8 +340,8 @@ def authenticate(ctx: Context, token: str) -> Principal:
     TOKEN_USE_PRECISION, in a transaction of its own (most requests write nothing)."""
     now = ctx.now()
     with ctx.db.read() as s:
-        row = _live_token(s, token, now)
-        p = principal_for(s, _token_user(s, row))
+        row, user = _live_token(s, token, now)
+        p = principal_for(s, user)
     if row.last_used_at is None or row.last_used_at <= now - TOKEN_USE_PRECISION:
         try:
             ctx.db.transaction(lambda s: note_token_use(s, row.id, now))
@@ -357,18 +359,15 @@ def note_token_use(session: Session, token_id: int, now: datetime) -> None:
     ).values(last_used_at=now))
 
 
-def _live_token(session: Session, token: str, now: datetime) -> ApiToken:
-    row = session.scalar(select(ApiToken).where(ApiToken.token_sha256 == _digest(token)))
-    if row is None or row.expires_at <= now:
+def _live_token(session: Session, token: str, now: datetime) -> tuple[ApiToken, User]:
+    """The token and its account, read together: every API request starts here."""
+    found = session.execute(select(ApiToken, User).join(User, User.id == ApiToken.user_id)
+                            .where(ApiToken.token_sha256 == _digest(token))).first()
+    if found is None or found[0].expires_at <= now:
         raise Unauthorized("the token is unknown or has expired; log in again")
-    return row
-
-
-def _token_user(session: Session, row: ApiToken) -> User:
-    user = session.get(User, row.user_id)
-    if user is None or not user.active:
+    if not found[1].active:
         raise Unauthorized("the account is disabled")
-    return user
+    return found[0], found[1]
 
 
 def end_page_sessions(session: Session, user_id: int) -> int:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from workflows.engine import StepEvent
@@ -15,6 +15,7 @@ from workflows.engine import StepEvent
 from . import access, audit, documents, insight, measures, notices, rounds, targets, workflow
 from .auth import Principal
 from .context import Context
+from .db import UNSYNCED
 from .errors import Forbidden, NotFound, Unprocessable
 from .models import (
     BusinessKey,
@@ -233,14 +234,14 @@ def _applicable(s: Session, case_id: int) -> set[int]:
 
 # ---------------------------------------------------------------- what the case's steps mean
 def on_self_check(ctx: Context, s: Session, p: Principal | None, case_id: int, event: StepEvent) -> None:
+    """The items replace the case's earlier ones in two statements: nothing holds them as objects."""
     case = s.get_one(Case, case_id)
-    for old in s.scalars(select(SelfCheckItem).where(SelfCheckItem.case_id == case_id)):
-        s.delete(old)
-    s.flush()
-    for item in event.data.get("items", []):
-        s.add(SelfCheckItem(case_id=case_id, common_problem_id=item["common_problem_id"],
-                            applicable=item["applicable"], reason=item.get("reason"),
-                            problems_found=item["problems_found"], findings=item["findings"]))
+    s.execute(delete(SelfCheckItem).where(SelfCheckItem.case_id == case_id), execution_options=UNSYNCED)
+    rows = [{"case_id": case_id, "common_problem_id": item["common_problem_id"], "applicable": item["applicable"],
+             "reason": item.get("reason"), "problems_found": item["problems_found"], "findings": item["findings"]}
+            for item in event.data.get("items", [])]
+    if rows:
+        s.execute(insert(SelfCheckItem), rows)
     case.status = CaseStatus.RECTIFYING
 
 

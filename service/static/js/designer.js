@@ -37,6 +37,10 @@
     ? window.RectiflowModeler.createModeler('#rf-canvas', '#rf-properties', options)
     : window.RectiflowModeler.createViewer('#rf-canvas', options);
 
+  // diagram-js gives the canvas its focus back a moment after a menu (replace, change type) closes:
+  // until then a key pressed at once, as a keyboard user may, would reach the page, not the diagram
+  modeler.get('eventBus').on('popupMenu.close', function () { modeler.get('canvas').focus(); });
+
   var statusEl = document.getElementById('rf-status');
   var titleEl = document.getElementById('rf-current');
   var problemsEl = document.getElementById('rf-problems');
