@@ -48,7 +48,7 @@ def list_open(s: Session, p: Principal, *, process_model=None, bpmn_id=None, ste
     page = merged.order_by(*_ordered(merged.selected_columns, sort)).limit(limit).offset(offset)
     rows = list(s.scalars(select(HumanTask).from_statement(page)))
     # a page that is not full is the last one: the total is known without counting (most people's lists)
-    last = len(rows) < limit and (rows or offset == 0)
+    last = len(rows) < limit and (bool(rows) or offset == 0)
     return rows, offset + len(rows) if last else count_open(s, parts, filters)
 
 
