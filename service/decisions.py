@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from workflows.registry import DeployError
+from workflows.registry import DeployError, ModelRegistry
 from workflows.tables import DecisionVersion
 
 from . import access, audit
@@ -25,16 +25,10 @@ def version_json(v: DecisionVersion, current_id: int | None = None) -> dict:
     return out
 
 
-def _current_ids(s: Session) -> dict[str, int]:
-    rows = s.execute(select(DecisionVersion.key, DecisionVersion.id).order_by(DecisionVersion.key,
-                                                                              DecisionVersion.current_rank))
-    return dict(rows.all())  # the highest rank of each key comes last and wins
-
-
 def list_decisions(s: Session, p: Principal) -> list[dict]:
     """Each decision with its current version (the one new instances run) and its latest."""
     p.require(*access.DESIGN_READERS)
-    current = _current_ids(s)
+    current = ModelRegistry.current_decision_ids(s)
     latest = dict(s.execute(select(DecisionVersion.key, func.max(DecisionVersion.version))
                             .group_by(DecisionVersion.key)).all())
     rows = list(s.scalars(select(DecisionVersion).where(DecisionVersion.id.in_(current.values()))
@@ -48,7 +42,7 @@ def list_versions(s: Session, p: Principal, key: str) -> list[dict]:
     rows = s.scalars(select(DecisionVersion).where(DecisionVersion.key == key).order_by(DecisionVersion.version)).all()
     if not rows:
         raise NotFound(f"decision {key!r} does not exist")
-    current_id = _current_ids(s)[key]
+    current_id = ModelRegistry.current_decision_ids(s, {key})[key]
     return [version_json(v, current_id) for v in rows]
 
 

@@ -98,9 +98,15 @@ def inbox_page(s: Session, p: Principal, now: datetime, *, process_model: str | 
     instance_ids = {r.instance_id for r in rows}
     return InboxPage(list(rows), total, counted, units, cases_by_key(s, keys), round_names(s, keys),
                      returns_of(s, rows), instance_views.visible_ids(s, p, instance_ids),
-                     set(s.scalars(select(ProcessInstance.id).where(ProcessInstance.id.in_(instance_ids),
-                                                                   ProcessInstance.status == "suspended")))
-                     if instance_ids else set())
+                     _suspended(s, instance_ids))
+
+
+def _suspended(s: Session, instance_ids: set[int]) -> set[int]:
+    """Those of the instances an operator suspended."""
+    if not instance_ids:
+        return set()
+    return set(s.scalars(select(ProcessInstance.id).where(ProcessInstance.id.in_(instance_ids),
+                                                         ProcessInstance.status == "suspended")))
 
 
 def facets(s: Session, p: Principal, now: datetime) -> Facets:

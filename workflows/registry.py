@@ -427,12 +427,7 @@ class ModelRegistry:
         """The decision version each business-rule task runs, by decision id: the current version of that
         decision, and those the called models' versions pinned when they were deployed."""
         refs = {ref for _, ref in dmn.decision_refs(root) if ref}
-        pinned: dict[str, int] = {}
-        if refs:
-            rows = session.execute(select(DecisionVersion.key, DecisionVersion.id).where(DecisionVersion.key.in_(refs))
-                                   .order_by(DecisionVersion.key, DecisionVersion.current_rank.desc()))
-            for key, version_id in rows:
-                pinned.setdefault(key, version_id)
+        pinned = self.current_decision_ids(session, refs) if refs else {}
         called_ids = set((self._calls(session, root) if calls is None else calls).values())
         if called_ids:
             metas: list[dict] = list(session.scalars(select(ModelVersion.task_meta)
@@ -538,6 +533,18 @@ class ModelRegistry:
                                .order_by(ModelVersion.key, *CURRENT_FIRST)).all()
         current: dict[str, int] = {}
         for key, version_id in rows:
+            current.setdefault(key, version_id)
+        return current
+
+    @staticmethod
+    def current_decision_ids(session: Session, keys: set[str] | None = None) -> dict[str, int]:
+        """The current version of each decision (of those `keys`), by key in order: its highest rank."""
+        query = select(DecisionVersion.key, DecisionVersion.id).order_by(DecisionVersion.key,
+                                                                         DecisionVersion.current_rank.desc())
+        if keys is not None:
+            query = query.where(DecisionVersion.key.in_(keys))
+        current: dict[str, int] = {}
+        for key, version_id in session.execute(query):
             current.setdefault(key, version_id)
         return current
 
