@@ -14,9 +14,6 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import cast
 
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
 from sqlalchemy import exists, func, not_, or_, select
 from sqlalchemy.orm import Session, aliased
 
@@ -325,6 +322,10 @@ def workbook(spec: ListSpec, data: list[dict]) -> bytes:
 
 def ledger(sheets: list[tuple[ListSpec, list[dict]]]) -> bytes:
     """One sheet per list: bold Chinese headers, a frozen header row, set column widths."""
+    from openpyxl import Workbook  # imported here: a process that never exports need not load it
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
     wb = Workbook()
     wb.remove(wb.active)
     for spec, data in sheets:

@@ -34,9 +34,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from openpyxl import Workbook, load_workbook
-from openpyxl.styles import Font
-from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -46,6 +43,8 @@ from .errors import NotFound, TooLarge, Unprocessable
 from .models import ROLES, UNIT_KINDS, Unit, User
 
 if TYPE_CHECKING:
+    from openpyxl.worksheet.worksheet import Worksheet
+
     from .context import Context
 
 MAX_BYTES = 2 * 1024 * 1024
@@ -107,6 +106,8 @@ class ImportInvalid(Unprocessable):
 def template() -> bytes:
     """The workbook to fill in: both sheets with their headers and an example row each, and a sheet
     that lists the accepted unit kinds and role names."""
+    from openpyxl import Workbook  # imported here: a process that never imports need not load it
+
     book = Workbook()
     units = book.active
     assert units is not None
@@ -136,6 +137,8 @@ def template() -> bytes:
 
 
 def _head(sheet: Worksheet, columns) -> None:
+    from openpyxl.styles import Font
+
     sheet.append([header for _, header, _ in columns])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
@@ -161,6 +164,8 @@ def _open(content: bytes):
                     data = part.read(MAX_UNPACKED + 1)
                 if len(data) > MAX_UNPACKED or b"<!DOCTYPE" in data or b"<!ENTITY" in data:
                     raise ValueError("a part with a DTD, or too large")
+        from openpyxl import load_workbook
+
         return load_workbook(io.BytesIO(content), read_only=True, data_only=False)
     except Exception as exc:  # anything that is not a plain workbook: a zip, a DTD, a broken part
         raise Unprocessable.on_field("file", "import_not_xlsx", "not an Excel workbook (.xlsx)",
