@@ -8,7 +8,7 @@ unit moved to another street later keeps the problems it was sent.
 from __future__ import annotations
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from workflows.fanout import write_rows
 
@@ -60,6 +60,8 @@ def received(s: Session, case: Case) -> list[CommonProblem]:
         sent = select(CaseProblem.common_problem_id).where(CaseProblem.case_id == case.id)
         query = select(CommonProblem).where(CommonProblem.round_id == case.round_id,
                                             or_(CommonProblem.id.in_(sent), ~sent.exists()))  # one round trip
+        # their co-responsible departments are read when asked for: no completion asks
+        query = query.options(lazyload(CommonProblem.co_departments))
         known[case.id] = list(s.scalars(query.order_by(CommonProblem.id)))
     return list(known[case.id])
 

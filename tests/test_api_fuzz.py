@@ -130,7 +130,7 @@ def database_url(busy_database_url):
 @pytest.fixture
 def district_app(app, monkeypatch, password_hash):
     # A login for a name no account has is checked against a stand-in hash as costly as an account's
-    # own: in the test district those are light (conftest.LIGHT_HASHER), so the stand-in is too. The
+    # own: in the test district those are light (support.fixtures.LIGHT_HASHER), so the stand-in is too. The
     # same answers, in milliseconds rather than a third of a second for each generated login.
     monkeypatch.setattr(auth, "_DUMMY_HASH", password_hash)
     KNOWN.update(known_names(app.extensions["rectiflow"]))

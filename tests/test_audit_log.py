@@ -6,11 +6,11 @@ import io
 from pathlib import Path
 
 import pytest
-from conftest import AUDIT_KEY
 from support.api import UserApi, liaison, publish_round
 from support.audit import entries, sql
 from support.concurrency import Call
 from support.district import PASSWORD
+from support.fixtures import AUDIT_KEY
 from support.pages import Pages
 
 from service.cli import main

@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import AUDIT_KEY
 from sqlalchemy import insert, inspect, select, text
 from support.audit import entries, sql
+from support.fixtures import AUDIT_KEY
 from support.pages import Pages
 from support.schema import made_before_migrations
 

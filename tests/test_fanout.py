@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import AUDIT_KEY
 from sqlalchemy import select
+from support.fixtures import AUDIT_KEY
 
 from config import Settings
 from service import cases, fanout, notices, rounds

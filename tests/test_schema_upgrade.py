@@ -14,9 +14,9 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from conftest import AUDIT_KEY
 from sqlalchemy import DateTime, create_engine, func, inspect, select, text
 from support.district import PASSWORD
+from support.fixtures import AUDIT_KEY
 from support.schema import made_before_migrations
 
 from config import Settings

@@ -9,10 +9,10 @@ from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from conftest import AUDIT_KEY
 from support.api import UserApi
 from support.concurrency import at_once
 from support.district import PASSWORD
+from support.fixtures import AUDIT_KEY
 from support.pages import Pages, csrf_token
 from support.totp import clock_at_step_start, code, give_factor, wrong
 from test_audit_log import entries

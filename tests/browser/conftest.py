@@ -17,7 +17,6 @@ from pathlib import Path
 
 import pytest
 from support.browser import DESKTOP
-from support.district import user_id
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 # Debian's headless shell, the build Playwright runs headless pages in: the same Blink, without the
@@ -172,6 +171,8 @@ def new_context(browser, guard):
 def sign_in(live_app, live_server):
     """Open a page as someone, their session set directly: the login form and the logout button have
     tests of their own (the keyboard walk, the policy walk), so the other tests skip the round trips."""
+    from support.district import user_id  # it imports the application, which the test processes load
+
     ctx = live_app.extensions["rectiflow"]
     signer = live_app.session_interface.get_signing_serializer(live_app)
     cookie = live_app.config["SESSION_COOKIE_NAME"]
