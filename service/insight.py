@@ -91,7 +91,7 @@ def _tokenizer() -> Any:
         try:  # the file and format jieba keeps its default dictionary's cache in
             freq, total = marshal.loads((Path(tempfile.gettempdir()) / "jieba.cache").read_bytes())
         except (OSError, ValueError, EOFError, TypeError):
-            freq = None
+            freq, total = None, 0
         if isinstance(freq, dict) and isinstance(total, int | float):
             tokenizer.FREQ, tokenizer.total, tokenizer.initialized = freq, total, True
         else:

@@ -8,7 +8,9 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import XSD_PATH
@@ -529,12 +531,9 @@ class ModelRegistry:
     @staticmethod
     def current_ids(session: Session) -> dict[str, int]:
         """`current_id` of every model key, in one query, by key in order."""
-        rows = session.execute(select(ModelVersion.key, ModelVersion.id).where(ModelVersion.retired_at.is_(None))
-                               .order_by(ModelVersion.key, *CURRENT_FIRST)).all()
-        current: dict[str, int] = {}
-        for key, version_id in rows:
-            current.setdefault(key, version_id)
-        return current
+        return _first_of_each_key(session.execute(
+            select(ModelVersion.key, ModelVersion.id).where(ModelVersion.retired_at.is_(None))
+            .order_by(ModelVersion.key, *CURRENT_FIRST)))
 
     @staticmethod
     def current_decision_ids(session: Session, keys: set[str] | None = None) -> dict[str, int]:
@@ -543,10 +542,7 @@ class ModelRegistry:
                                                                          DecisionVersion.current_rank.desc())
         if keys is not None:
             query = query.where(DecisionVersion.key.in_(keys))
-        current: dict[str, int] = {}
-        for key, version_id in session.execute(query):
-            current.setdefault(key, version_id)
-        return current
+        return _first_of_each_key(session.execute(query))
 
     @staticmethod
     def next_rank(session: Session, key: str) -> int:
@@ -557,3 +553,11 @@ class ModelRegistry:
     def latest(self, session: Session, key: str) -> ModelVersion | None:
         return session.scalar(select(ModelVersion).where(ModelVersion.key == key)
                               .order_by(ModelVersion.version.desc()).limit(1))
+
+
+def _first_of_each_key(rows: Iterable[Any]) -> dict[str, int]:
+    """The id on the first row of each key, from (key, id) rows in order of key, then preference."""
+    first: dict[str, int] = {}
+    for key, version_id in rows:
+        first.setdefault(key, version_id)
+    return first
