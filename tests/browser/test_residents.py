@@ -68,6 +68,8 @@ def test_a_resident_reports_with_a_photo_and_reads_the_offices_reply_by_code(liv
     office = phone_page(new_context, guard)
     sign_in(office, "office1")
     office.get_by_role("link", name="1 条群众反映等待巡察办处理。").click()
+    expect(office).to_have_url(re.compile(r"/resident-reports"))
+    office.wait_for_load_state()
     fits(office)
     shoot(office, "resident-reports-office-phone", full_page=True)
     office.get_by_role("link", name=re.compile("路口红绿灯坏了三天")).click()
