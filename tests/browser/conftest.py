@@ -116,6 +116,7 @@ class Guard:
         self.blocked: list[str] = []
         self.page_errors: list[str] = []
         self.csp_violations: list[str] = []
+        self.pages: list = []
 
     def attach(self, context):
         context.expose_function("rfCspViolation", self.csp_violation)
@@ -138,7 +139,30 @@ class Guard:
 
     def watch(self, page):
         page.on("pageerror", lambda exc: self.page_errors.append(str(exc)))
+        self.pages.append(page)
         return page
+
+    def describe(self) -> list[tuple[str, str]]:
+        """What each open page showed: its address and its text, for the report of a failed test."""
+        shown = []
+        for page in self.pages:
+            if not page.is_closed():
+                try:
+                    text = page.locator("body").inner_text(timeout=2000)
+                except Exception as exc:  # the page may be half-way through a navigation
+                    text = f"(no text: {exc})"
+                shown.append((f"page {page.url}", text[:2000]))
+        return shown
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    guard = getattr(item, "funcargs", {}).get("guard")
+    if report.when == "call" and report.failed and isinstance(guard, Guard):
+        for title, text in guard.describe():
+            report.sections.append((title, text))
+    return report
 
 
 @pytest.fixture
