@@ -261,6 +261,8 @@ def init_app(app: Flask) -> None:
     # A token lives as long as the session: a long form must not expire while someone types.
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
     app.config.setdefault("WTF_CSRF_HEADERS", ["X-CSRFToken"])
+    # How often a page showing background work (a publication, a migration) asks for its progress
+    app.config.setdefault("RECTIFLOW_PROGRESS_POLL_SECONDS", 2)
     csrf.init_app(app)
     i18n.init_app(app)  # gettext in templates: _(), ngettext(), pgettext()
     assets.init_app(app)  # static URLs carry their content's hash and are cached for good
