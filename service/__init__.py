@@ -88,6 +88,18 @@ class _Sessions(SecureCookieSessionInterface):
     def get_cookie_secure(self, app: Flask) -> bool:
         return bool(super().get_cookie_secure(app) or request.is_secure or _settings_of(app).secure_cookies)
 
+    def should_set_cookie(self, app: Flask, session) -> bool:
+        """A session that changed is always sent; an unchanged one is sent again, to push its expiry
+        on, only in answer to a page opened by the browser. A request a page makes itself (an htmx
+        fragment, a script's fetch, a style or script file) often runs beside a form's post, and a
+        cookie it brought back as the session was before the post would undo what the post stored
+        there: its flash message, a login, the language."""
+        if session.modified:
+            return True
+        made_by_page = "HX-Request" in request.headers or \
+            request.headers.get("Sec-Fetch-Mode", "navigate") != "navigate"
+        return not made_by_page and super().should_set_cookie(app, session)
+
 
 # The style attributes of the bpmn.io watermark that dmn-js writes as markup (dmn-js-shared's
 # PoweredByUtil, which its licence forbids changing): the link in the editor's corner, its logo and

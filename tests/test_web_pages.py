@@ -58,6 +58,28 @@ def test_login_page_is_chinese_and_login_sets_a_safe_cookie(pages, district):
     assert "巡察办" in pages.text("/inbox")
 
 
+def test_what_a_page_fetches_beside_a_post_does_not_undo_the_posts_session(pages, app, district):
+    """A page's own requests (htmx fragments, scripts' fetches, files) run beside its form posts: one
+    that answered after a post with the session as it was before would wipe the post's flash
+    message. Only a page the browser opens pushes the session's expiry on."""
+    client = pages.client
+    pages.login("auditor1")
+    assert _session_cookies(client.get("/inbox")), "opening a page pushes the session's expiry on"
+    before = client.get_cookie("session").value  # as the page's own requests send it
+    r = pages.post("/audit/verify", token_from="/audit/")
+    assert r.status_code == 302 and client.get_cookie("session").value != before  # the flash is in it
+    late = app.test_client()  # a fragment asked for with the cookie from before the post
+    late.set_cookie("session", before)
+    for headers in ({"HX-Request": "true"}, {"Sec-Fetch-Mode": "cors"}, {"Sec-Fetch-Mode": "no-cors"}):
+        answer = late.get("/inbox", headers=headers)
+        assert answer.status_code == 200 and _session_cookies(answer) == [], headers
+    assert "审计日志完整" in pages.text(r.headers["Location"])  # the post's message is shown
+
+
+def _session_cookies(response) -> list[str]:
+    return [c for c in response.headers.getlist("Set-Cookie") if c.startswith("session=")]
+
+
 def test_pages_need_a_login_and_return_to_where_you_were(pages, district):
     r = pages.get("/done")
     assert r.status_code == 302 and "/login?next=/done" in r.headers["Location"]

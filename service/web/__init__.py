@@ -49,6 +49,7 @@ PUBLIC_ENDPOINTS = {"web.login", "web.set_language"}
 ENROLMENT_ENDPOINTS = {*PUBLIC_ENDPOINTS, "web.totp", "web.totp_start", "web.totp_confirm", "web.logout"}
 # What an account with a temporary password (created, or reset, by an administrator) may still open.
 PASSWORD_CHANGE_ENDPOINTS = {*PUBLIC_ENDPOINTS, "web.password", "web.logout"}
+SEEN_PRECISION_SECONDS = 60
 
 
 def ctx() -> Context:
@@ -92,7 +93,10 @@ def _load_principal():
             if lang:
                 session["lang"] = lang
         else:
-            session["seen"] = now  # the session's last use, for RECTIFLOW_SESSION_IDLE_MINUTES
+            # the session's last use, for RECTIFLOW_SESSION_IDLE_MINUTES, to the minute: most
+            # requests leave the session unchanged, and so send no cookie (_Sessions.should_set_cookie)
+            if now - session.get("seen", 0) >= SEEN_PRECISION_SECONDS:
+                session["seen"] = now
     if idle:
         flash(_("You were logged out after a long time without activity. Please log in again."), "info")
     if g.principal is None and request.endpoint not in PUBLIC_ENDPOINTS:
