@@ -6,6 +6,7 @@ open tasks (ids, drafts, due dates) and timers as they were; a rollback returns 
 cases then run to close-out on the new version."""
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -153,7 +154,10 @@ def test_the_migration_page_reports_runs_and_rolls_back(app, ctx, api, district,
     assert "迁移 4 个实例" in html
     r = designer.post(page, {"to_version": "2"}, token_from=page)
     assert r.status_code == 302 and "job=" in r.headers["Location"]
+    progress = page + "/progress?job=" + re.search(r"job=(\d+)", r.headers["Location"]).group(1)
+    assert "HX-Refresh" not in designer.get(progress).headers, "the page goes on watching while it runs"
     run_jobs(api)
+    assert designer.get(progress).headers.get("HX-Refresh") == "true", "and reads itself again once it is over"
     html = designer.text(r.headers["Location"])
     assert "4 / 4" in html and "回退到版本 1" in html
     back = designer.post(f"/designer/instances/{moved}/rollback-migration", {"key": "unit_rectification"},

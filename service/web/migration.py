@@ -3,7 +3,7 @@ report for a chosen version, the migration of the movable instances with its pro
 rollback of one migrated instance. Designers and administrators act; the office reads the report."""
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, make_response, redirect, render_template, request, url_for
 
 from .. import access, instance_migration
 from ..errors import Conflict, NotFound, Unprocessable
@@ -61,7 +61,12 @@ def migration_progress(key: str):
     """The progress alone, for the page's polling (htmx) to swap in."""
     with ctx().db.read() as s:
         job = _job(instance_migration.progress(s, principal(), key, request.args.get("job", 0, type=int)))
-    return render_template("designer/_migration_progress.html", key=key, job=job)
+    response = make_response(render_template("designer/_migration_progress.html", key=key, job=job))
+    if job is not None and not job["running"]:
+        # it ended while the page watched: the whole page is read again, for the migrated instances
+        # and their move-back buttons, which the progress alone does not hold
+        response.headers["HX-Refresh"] = "true"
+    return response
 
 
 @bp.post("/designer/models/<key>/migration")

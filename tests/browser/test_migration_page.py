@@ -48,7 +48,7 @@ def test_the_designer_migrates_a_rounds_cases_and_moves_one_back(live_app, live_
     page.get_by_role("button", name=f"迁移 {movable} 个实例").click()
     expect(page.get_by_text("迁移已开始")).to_be_visible()
     jobs.run_pending(ctx)  # what the service's background thread does
-    page.reload()
+    # the page watches the progress, and reads itself again once the migration is over
     expect(page.locator("#migration-progress")).to_contain_text(f"已处理 {movable} / {movable} 个实例")
     expect(page.get_by_role("button", name=re.compile("回退到版本 1"))).to_have_count(movable)
     shoot(page, "migration-done", full_page=True)
