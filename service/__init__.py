@@ -6,7 +6,6 @@ import hashlib
 
 from flask import Flask, make_response, request
 from flask.json.provider import DefaultJSONProvider
-from flask.sessions import SecureCookieSessionInterface
 from flask_limiter import RateLimitExceeded
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -33,7 +32,6 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.config.update(SECRET_KEY=settings.require_secret_key(),
                       MAX_CONTENT_LENGTH=(settings.max_upload_mb + 1) * 1024 * 1024)
     app.json = _Utf8Json(app)  # Chinese as itself in JSON, not \uXXXX escapes
-    app.session_interface = _Sessions()
     app.wsgi_app = _TrustedProxies(app)  # type: ignore[method-assign]
     ctx = make_context(settings, clock)
     try:
@@ -78,27 +76,6 @@ class _TrustedProxies:
         if trusted not in self.fixed:
             self.fixed[trusted] = ProxyFix(self.direct, x_for=trusted, x_proto=trusted)
         return self.fixed[trusted](environ, start_response)
-
-
-class _Sessions(SecureCookieSessionInterface):
-    """The signed session cookie (which also holds the CSRF token and the language), sent with
-    Secure when the request came over https, directly or through a trusted proxy, or always with
-    RECTIFLOW_SECURE_COOKIES=1; over plain http (the demo) it could not come back otherwise."""
-
-    def get_cookie_secure(self, app: Flask) -> bool:
-        return bool(super().get_cookie_secure(app) or request.is_secure or _settings_of(app).secure_cookies)
-
-    def should_set_cookie(self, app: Flask, session) -> bool:
-        """A session that changed is always sent; an unchanged one is sent again, to push its expiry
-        on, only in answer to a page opened by the browser. A request a page makes itself (an htmx
-        fragment, a script's fetch, a style or script file) often runs beside a form's post, and a
-        cookie it brought back as the session was before the post would undo what the post stored
-        there: its flash message, a login, the language."""
-        if session.modified:
-            return True
-        made_by_page = "HX-Request" in request.headers or \
-            request.headers.get("Sec-Fetch-Mode", "navigate") != "navigate"
-        return not made_by_page and super().should_set_cookie(app, session)
 
 
 # The style attributes of the bpmn.io watermark that dmn-js writes as markup (dmn-js-shared's

@@ -29,6 +29,7 @@ from flask import (
     session,
     url_for,
 )
+from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -49,6 +50,8 @@ PUBLIC_ENDPOINTS = {"web.login", "web.set_language"}
 ENROLMENT_ENDPOINTS = {*PUBLIC_ENDPOINTS, "web.totp", "web.totp_start", "web.totp_confirm", "web.logout"}
 # What an account with a temporary password (created, or reset, by an administrator) may still open.
 PASSWORD_CHANGE_ENDPOINTS = {*PUBLIC_ENDPOINTS, "web.password", "web.logout"}
+# A session's last use is noted to within this much: most requests then leave the session as it was,
+# and an unchanged session is sent back only to pages the browser opens (_PageSessions).
 SEEN_PRECISION_SECONDS = 60
 
 
@@ -93,24 +96,23 @@ def _load_principal():
             if lang:
                 session["lang"] = lang
         else:
-            # the session's last use, for RECTIFLOW_SESSION_IDLE_MINUTES, to the minute: most
-            # requests leave the session unchanged, and so send no cookie (_Sessions.should_set_cookie)
+            # the session's last use, for RECTIFLOW_SESSION_IDLE_MINUTES
             if now - session.get("seen", 0) >= SEEN_PRECISION_SECONDS:
                 session["seen"] = now
     if idle:
         flash(_("You were logged out after a long time without activity. Please log in again."), "info")
     if g.principal is None and request.endpoint not in PUBLIC_ENDPOINTS:
-        if request.headers.get("HX-Request") or _is_xhr():
+        if _made_by_script():
             return _("Please log in first."), 401
         return redirect(url_for("web.login", next=request.full_path.rstrip("?")))
     if must_change:
-        if request.headers.get("HX-Request") or _is_xhr():
+        if _made_by_script():
             from .problems import error_text
 
             return error_text("password_change_required"), 403, {"Content-Type": "text/plain; charset=utf-8"}
         return redirect(url_for("web.password"))
     if must_enrol:
-        if request.headers.get("HX-Request") or _is_xhr():
+        if _made_by_script():
             from .problems import error_text
 
             return error_text("totp_enrolment_required"), 403, {"Content-Type": "text/plain; charset=utf-8"}
@@ -118,8 +120,29 @@ def _load_principal():
     return None
 
 
-def _is_xhr() -> bool:
-    return request.headers.get("X-Requested-With") == "XMLHttpRequest"
+def _made_by_script() -> bool:
+    """A request a page's script made (htmx, or an XHR that says so), answered with text, not a page."""
+    return bool(request.headers.get("HX-Request")) or request.headers.get("X-Requested-With") == "XMLHttpRequest"
+
+
+class _PageSessions(SecureCookieSessionInterface):
+    """The signed session cookie (which also holds the CSRF token and the language), sent with
+    Secure when the request came over https, directly or through a trusted proxy, or always with
+    RECTIFLOW_SECURE_COOKIES=1; over plain http (the demo) it could not come back otherwise."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(super().get_cookie_secure(app) or request.is_secure or ctx_settings(app).secure_cookies)
+
+    def should_set_cookie(self, app: Flask, session) -> bool:
+        """A session that changed is always sent; an unchanged one is sent again, to push its expiry
+        on, only in answer to a page opened by the browser. A request a page makes itself (an htmx
+        fragment, a script's fetch, a style or script file) often runs beside a form's post, and a
+        cookie it brought back as the session was before the post would undo what the post stored
+        there: its flash message, a login, the language."""
+        if session.modified:
+            return True
+        made_by_page = _made_by_script() or request.headers.get("Sec-Fetch-Mode", "navigate") != "navigate"
+        return not made_by_page and super().should_set_cookie(app, session)
 
 
 def page_number() -> int:
@@ -173,7 +196,7 @@ def due_info(due_at: datetime | None, now: datetime) -> dict:
 def html_error(status: int, detail: str | None = None, title: str | None = None):
     """An error as a page of the application (the API keeps its problem+json)."""
     heading = title or (label("error", status) if status in i18n.LABELS["error"] else _("Something went wrong"))
-    if request.headers.get("HX-Request") or _is_xhr():
+    if _made_by_script():
         return heading + (f": {detail}" if detail else ""), status, {"Content-Type": "text/plain; charset=utf-8"}
     return render_template("error.html", status=status, heading=heading, detail=detail), status
 
@@ -259,6 +282,7 @@ def _unread_notices() -> int | None:
 def init_app(app: Flask) -> None:
     """What every page shares, once the blueprints are registered: the login check, CSRF protection
     (not for the token-authenticated API), translations, session settings and template globals."""
+    app.session_interface = _PageSessions()
     # Flask has defaults for these (SameSite unset, 31 days), so they are set, not defaulted
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
                       PERMANENT_SESSION_LIFETIME=timedelta(hours=ctx_settings(app).token_hours))
