@@ -91,8 +91,7 @@ def test_the_schema_carries_every_constraint(api, task_id):
     assert props["source"]["readOnly"] is True and props["source"]["default"] == "巡察"
 
 
-def test_the_task_page_gives_the_browser_the_same_limits(app, client, ctx, task_id):
-    app.config["RECTIFLOW_I18N_STRICT"] = True
+def test_the_task_page_gives_the_browser_the_same_limits(client, ctx, task_id):
     web = client
     token = session_login(web, ctx, "office1")
     html = web.get(f"/tasks/{task_id}").get_data(as_text=True)

@@ -19,8 +19,7 @@ from service.timers import run_due_timers
 
 
 @pytest.fixture
-def web(app, client):
-    app.config["RECTIFLOW_I18N_STRICT"] = True
+def web(client):
     return client
 
 

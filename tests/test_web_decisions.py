@@ -11,8 +11,7 @@ CASE_ROUTE = (Path(__file__).parent / "fixtures" / "case_route.dmn").read_bytes(
 
 
 @pytest.fixture
-def web(app, client):
-    app.config["RECTIFLOW_I18N_STRICT"] = True
+def web(client):
     return client
 
 

@@ -53,6 +53,8 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "demo_district: the live server serves the demo district (seed-demo)")
 
 
+
+
 @pytest.fixture
 def live_app(request, app_over, tmp_path, sqlite_district_seed):
     """The application on a SQLite file (threads share it), with a small district; for a test marked
@@ -60,13 +62,13 @@ def live_app(request, app_over, tmp_path, sqlite_district_seed):
     showing background work ask for its progress every 0.2 s, not every 2 s: the tests wait less."""
     if request.node.get_closest_marker("demo_district"):
         with app_over(request.getfixturevalue("demo_database_url")) as app:
-            app.config.update(RECTIFLOW_I18N_STRICT=True, RECTIFLOW_PROGRESS_POLL_SECONDS=0.2)
+            app.config["RECTIFLOW_PROGRESS_POLL_SECONDS"] = 0.2
             yield app
         return
     folder = tmp_path / "live"  # beside, not in place of, a test's own database
     folder.mkdir()
     with sqlite_district_seed.template.copy(folder) as url, app_over(url) as app:
-        app.config.update(RECTIFLOW_I18N_STRICT=True, RECTIFLOW_PROGRESS_POLL_SECONDS=0.2)
+        app.config["RECTIFLOW_PROGRESS_POLL_SECONDS"] = 0.2
         app.district = copy.deepcopy(sqlite_district_seed.district)
         yield app
         del app.district

@@ -24,7 +24,6 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def live_app(app_over, sqlite_database_url):
     """The application on an empty install: the schema and the default models, no unit, no account."""
     with app_over(sqlite_database_url) as app:
-        app.config["RECTIFLOW_I18N_STRICT"] = True
         yield app
 
 

@@ -29,7 +29,7 @@ from sqlalchemy.engine import make_url
 from config import Settings
 from service import auth, create_app
 from service.auth import hash_password
-from service.context import make_context
+from service.context import Context, make_context
 from service.db import create_schema
 from service.demo import seed_demo
 from service.limits import limiter_of
@@ -369,6 +369,13 @@ def _share_compiled_sql(engine) -> None:
     engine.dialect, engine._compiled_cache = dialect, cache
 
 
+def _test_context(folder: Path, url: str, clock: Clock) -> Context:
+    """A test's service context over `url`, its engine sharing the process's compiled SQL."""
+    context = make_context(_settings(folder, url), clock)
+    _share_compiled_sql(context.db.engine)
+    return context
+
+
 @pytest.fixture
 def app_over(application, tmp_path, clock):
     """`with app_over(url) as app:` the application over the database at `url`, with a new context
@@ -380,8 +387,7 @@ def app_over(application, tmp_path, clock):
     @contextmanager
     def over(url: str):
         config = dict(application.config)
-        context = make_context(_settings(tmp_path, url), clock)
-        _share_compiled_sql(context.db.engine)
+        context = _test_context(tmp_path, url, clock)
         application.extensions["rectiflow"] = context
         limiter_of(application).reset()
         try:
@@ -410,8 +416,7 @@ def ctx(app):
 def engine_ctx(tmp_path, schema_template, clock):
     """The service context without the Flask app or the default models: engine tests only."""
     with schema_template.copy(tmp_path) as url:
-        context = make_context(_settings(tmp_path, url), clock)
-        _share_compiled_sql(context.db.engine)
+        context = _test_context(tmp_path, url, clock)
         yield context
         context.db.engine.dispose()
 
