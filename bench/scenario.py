@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine, insert, select, text
+from sqlalchemy import create_engine, insert, select, text, update
 from sqlalchemy.engine import make_url
 
 from service import fanout, rounds
 from service.auth import new_token
-from service.models import Case, CaseProblem, CommonProblem, Round, Unit, User
+from service.models import ApiToken, Case, CaseProblem, CommonProblem, Round, Unit, User
 from workflows.tables import HumanTask
 
 POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -78,6 +78,7 @@ def publish(ctx, units: int) -> Published:
         due = ctx.now() + timedelta(days=ctx.settings.deadline_days)
         fanout.open_cases(ctx, s, None, published.round_id, [(u.id, to.per_unit[u.id]) for u in to.units], due)
     ctx.db.transaction(fan_out)
+    ctx.db.refresh_statistics(fanout.FILLED)  # as the publication's job does once it is over
     return published
 
 
@@ -110,7 +111,11 @@ def open_self_checks(ctx) -> list[SelfCheck]:
 
 
 def tokens(ctx, user_ids: list[int]) -> dict[int, str]:
-    """An API token per user, issued as a login would."""
+    """An API token per user, issued as a login would, and already used, as by the requests a user
+    makes before completing a task (the inbox, the task's form): a token's use is written at most
+    once per `auth.TOKEN_USE_PRECISION`, and a completion is not the first request of a session."""
     def issue(s):
-        return {uid: new_token(s, uid, ctx.now(), 12) for uid in user_ids}
+        issued = {uid: new_token(s, uid, ctx.now(), 12) for uid in user_ids}
+        s.execute(update(ApiToken).where(ApiToken.user_id.in_(user_ids)).values(last_used_at=ctx.now()))
+        return issued
     return ctx.db.transaction(issue)

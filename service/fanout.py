@@ -17,11 +17,17 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from workflows.engine import RunResult
 from workflows.fanout import set_ids, write_rows
+from workflows.tables import HistoryEntry, HumanTask, MessageSubscription, ProcessInstance, Timer
 
 from . import cases, notices, targets, workflow
 from .auth import Principal
 from .context import Context
-from .models import BusinessKey, Case, CaseStatus, CommonProblem, KeyKind, WarningLevel
+from .models import BusinessKey, Case, CaseProblem, CaseStatus, CommonProblem, KeyKind, Notice, WarningLevel
+
+# What a fan-out fills in bulk: their planner statistics are refreshed once a publication is out
+# (`Database.refresh_statistics`).
+FILLED = [t.__tablename__ for t in (Case, CaseProblem, ProcessInstance, HumanTask, Timer, MessageSubscription,
+                                HistoryEntry, Notice)]
 
 
 def open_cases(ctx: Context, s: Session, p: Principal | None, round_id: int,

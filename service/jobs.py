@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import event, or_, select
 from sqlalchemy.orm import Session
 
-from . import access, audit, rounds
+from . import access, audit, fanout, rounds
 from .auth import Principal, principal_for
 from .context import Context
 from .db import claim_row, lock_row
@@ -183,17 +183,29 @@ def run_job(ctx: Context, job_id: int, max_chunks: int | None = None) -> bool:
     runner = uuid.uuid4().hex
     if not ctx.db.transaction(lambda s: _claim(ctx, s, job_id, runner)):
         return False
-    chunks = 0
+    chunks, over = 0, False
     try:
         while max_chunks is None or chunks < max_chunks:
             if not ctx.db.transaction(lambda s: _chunk(ctx, s, job_id, runner)):
+                over = True
                 break
             chunks += 1
     except Exception as exc:  # noqa: BLE001 - the job says what went wrong; the service goes on
         log.exception("job %s failed", job_id)
         message = f"{type(exc).__name__}: {exc}"
         ctx.db.transaction(lambda s: _fail(ctx, s, job_id, runner, message))
+    if over:
+        _refresh_statistics(ctx)
     return True
+
+
+def _refresh_statistics(ctx: Context) -> None:
+    """What comes after a job is planned on the rows it wrote in bulk; the job is over whether or
+    not this succeeds (autovacuum comes to it later anyway)."""
+    try:
+        ctx.db.refresh_statistics(fanout.FILLED)
+    except Exception:  # noqa: BLE001
+        log.warning("could not refresh the planner's statistics after a job", exc_info=True)
 
 
 def _claim(ctx: Context, s: Session, job_id: int, runner: str) -> bool:
