@@ -343,13 +343,16 @@ def task_visible(p: Principal):
     return or_(*conditions)
 
 
-def visible_task(session: Session, p: Principal, task_id: str) -> tuple[HumanTask | None, bool]:
-    """The task if the principal may look at it, and whether they may complete it: one query, the
-    one a completion starts with (a second one for the permission would be a round trip per step)."""
+def visible_task(session: Session, p: Principal, task_id: str,
+                 *also: ColumnElement) -> tuple[HumanTask | None, bool, tuple]:
+    """The task if the principal may look at it, whether they may complete it, and the values of the
+    caller's further columns on it (`also`): one query, the one a completion starts with (a second
+    one for the permission, or for what the completion needs to know of the task, would be a round
+    trip per step)."""
     actionable = task_actionable(p)
-    row = session.execute(select(HumanTask, actionable.label("actionable"))
+    row = session.execute(select(HumanTask, actionable.label("actionable"), *also)
                           .where(HumanTask.id == task_id, task_visible(p))).first()
-    return (row[0], bool(row[1])) if row is not None else (None, False)
+    return (row[0], bool(row[1]), tuple(row[2:])) if row is not None else (None, False, (None,) * len(also))
 
 
 def actionable_ids(session: Session, p: Principal, task_ids) -> set[str]:

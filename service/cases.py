@@ -131,8 +131,8 @@ def start_data(ctx: Context, case: Case, listed: list[dict], recheck: bool) -> d
 def check_items(s: Session, case_id: int, data: dict, *, every_problem: bool) -> None:
     """Self-check and rectification items name the common problems sent to the unit, each once; the
     self-check names every one of them."""
-    case = s.get_one(Case, case_id)
-    expected = {c.id for c in targets.received(s, case)}
+    _, sent = targets.case_and_received(s, case_id)
+    expected = {c.id for c in sent}
     given = [item.get("common_problem_id") for item in data.get("items", [])]
     errors = []
     if len(given) != len(set(given)):
@@ -152,7 +152,7 @@ def check_items(s: Session, case_id: int, data: dict, *, every_problem: bool) ->
 def check_self_check(s: Session, case_id: int, data: dict) -> None:
     check_items(s, case_id, data, every_problem=True)
     # a common problem marked as not applying says why: the office reviews that claim like a measure
-    titles = {c.id: c.title for c in targets.received(s, s.get_one(Case, case_id))}
+    titles = {c.id: c.title for c in targets.case_and_received(s, case_id)[1]}
     unexplained = [{"field": f"items.{index}.reason", "code": "not_applicable_reason_required",
                     "common_problem_id": item.get("common_problem_id"),
                     "title": titles.get(item.get("common_problem_id"), str(item.get("common_problem_id"))),
@@ -175,7 +175,7 @@ def check_rectification(s: Session, case_id: int, data: dict) -> None:
     check_items(s, case_id, data, every_problem=False)
     # a common problem the self-check found applicable is rectified by at least one measure
     applicable = _applicable(s, case_id)
-    titles = {c.id: c.title for c in targets.received(s, s.get_one(Case, case_id))}
+    titles = {c.id: c.title for c in targets.case_and_received(s, case_id)[1]}
     errors = [_no_measure(f"items.{index}.measures", item["common_problem_id"], titles)
               for index, item in enumerate(data.get("items", []))
               if item.get("common_problem_id") in applicable and not item.get("measures")

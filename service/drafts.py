@@ -80,6 +80,12 @@ def discard(s: Session, p: Principal, task_id: str) -> None:
     s.execute(delete(TaskDraft).where(TaskDraft.task_id == row.id, TaskDraft.user_id == p.id))
 
 
+def saved():
+    """SQL: whether anyone has saved a draft of the HumanTask, read with the task (drafts are the
+    exception: a completion deletes them only when there are some)."""
+    return exists().where(TaskDraft.task_id == HumanTask.id).correlate(HumanTask).label("drafted")
+
+
 def discard_all(s: Session, task_id: str) -> None:
     """A completed task's drafts, whoever saved them, are of no further use."""
     s.execute(delete(TaskDraft).where(TaskDraft.task_id == task_id), execution_options=UNSYNCED)

@@ -7,7 +7,8 @@ unit moved to another street later keeps the problems it was sent.
 """
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
+from sqlalchemy.exc import NoResultFound
 from sqlalchemy.orm import Session, lazyload
 
 from workflows.fanout import write_rows
@@ -64,6 +65,22 @@ def received(s: Session, case: Case) -> list[CommonProblem]:
         query = query.options(lazyload(CommonProblem.co_departments))
         known[case.id] = list(s.scalars(query.order_by(CommonProblem.id)))
     return list(known[case.id])
+
+
+def case_and_received(s: Session, case_id: int) -> tuple[Case, list[CommonProblem]]:
+    """The case and `received` of it, read together: a step's checks are the first to look at its
+    case, and reading the case on its own first cost a round trip as dear as reading the list."""
+    known = s.info.setdefault(_RECEIVED, {})
+    if case_id in known:
+        return s.get_one(Case, case_id), list(known[case_id])
+    sent = select(CaseProblem.common_problem_id).where(CaseProblem.case_id == Case.id)
+    listed = and_(CommonProblem.round_id == Case.round_id, or_(CommonProblem.id.in_(sent), ~sent.exists()))
+    rows = s.execute(select(Case, CommonProblem).outerjoin(CommonProblem, listed).where(Case.id == case_id)
+                     .options(lazyload(CommonProblem.co_departments)).order_by(CommonProblem.id)).all()
+    if not rows:
+        raise NoResultFound(f"no case {case_id}")
+    known[case_id] = [common for _, common in rows if common is not None]
+    return rows[0][0], list(known[case_id])
 
 
 # what `received` read in this session (a list is fixed once published; `record` forgets them)

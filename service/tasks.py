@@ -145,7 +145,7 @@ def _keep_failure(ctx: Context, task_id: str, failure: WorkflowFailure) -> None:
 
 
 def complete(ctx: Context, s: Session, p: Principal, task_id: str, data: dict) -> list[dict]:
-    row, actionable = access.visible_task(s, p, task_id)
+    row, actionable, (drafted,) = access.visible_task(s, p, task_id, drafts.saved())
     if row is None:
         raise NotFound(f"task {task_id} does not exist")
     if not actionable:
@@ -160,7 +160,8 @@ def complete(ctx: Context, s: Session, p: Principal, task_id: str, data: dict) -
         workflow_events.check_before_complete(s, r, d, offered)
 
     result = workflow.complete(ctx, s, p, task_id, data, check=check)
-    drafts.discard_all(s, task_id)
+    if drafted:
+        drafts.discard_all(s, task_id)
     s.flush()
     audit.record(s, "task_completed", p, f"task:{task_id}", detail={"step": row.step, "task": row.name,
                                                                          "instance": row.instance_id})
