@@ -15,7 +15,6 @@ import argparse
 import http.client
 import json
 import os
-import queue
 import socket
 import subprocess
 import sys
@@ -114,62 +113,30 @@ def percentiles(samples: list[float]) -> dict:
             "p95_ms": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))], 1)}
 
 
-def completions(port: int, work: list[tuple[str, str, dict]], clients: int) -> dict:
-    """Each client takes the next (token, task id, data) and completes it over a kept-alive connection."""
-    todo: queue.SimpleQueue = queue.SimpleQueue()
-    for item in work:
-        todo.put(item)
-    samples: list[float] = []
-    errors: list[str] = []
-    lock = threading.Lock()
-    start = threading.Barrier(clients + 1)
-
-    def client() -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        start.wait()
-        while True:
-            try:
-                token, task_id, data = todo.get_nowait()
-            except queue.Empty:
-                break
-            body = json.dumps({"data": data})
-            began = time.perf_counter()
-            try:
-                conn.request("POST", f"/api/v1/tasks/{task_id}/complete", body=body,
-                             headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
-                response = conn.getresponse()
-                response.read()
-                status = response.status
-            except (OSError, http.client.HTTPException) as exc:
-                status = 0
-                conn.close()
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-                error = f"{type(exc).__name__}"
-            elapsed = (time.perf_counter() - began) * 1000
-            with lock:
-                samples.append(elapsed)
-                if status != 200:
-                    errors.append(str(status) if status else error)
+def complete(conn: http.client.HTTPConnection, port: int, token: str, task_id: str,
+             data: dict) -> tuple[http.client.HTTPConnection, str | None]:
+    """POST one completion; the connection to go on with (a new one after a broken one) and what
+    went wrong (the status, or the exception's name), if anything did."""
+    try:
+        conn.request("POST", f"/api/v1/tasks/{task_id}/complete", body=json.dumps({"data": data}),
+                     headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+        response = conn.getresponse()
+        response.read()
+        return conn, None if response.status == 200 else str(response.status)
+    except (OSError, http.client.HTTPException) as exc:
         conn.close()
-
-    threads = [threading.Thread(target=client) for _ in range(clients)]
-    for t in threads:
-        t.start()
-    start.wait()
-    began = time.perf_counter()
-    for t in threads:
-        t.join()
-    seconds = time.perf_counter() - began
-    return {"clients": clients, "completions": len(samples), "seconds": round(seconds, 2),
-            "per_second": round(len(samples) / seconds, 1), **percentiles(samples), "errors": len(errors),
-            "error_kinds": sorted(set(errors))}
+        return http.client.HTTPConnection("127.0.0.1", port, timeout=60), type(exc).__name__
 
 
-def paced(port: int, work: list[tuple[str, str, dict]], clients: int, rate: float) -> dict:
-    """Open loop: completion i is due at start + i / rate, whatever became of those before it, and
-    `clients` kept-alive connections send them. Each is timed from when it was due, not from when a
-    client was free to send it: time spent queued behind a server that cannot keep up counts, as it
-    does for the people waiting (a closed loop, as `completions`, would hide it)."""
+def completions(port: int, work: list[tuple[str, str, dict]], clients: int, rate: float | None = None) -> dict:
+    """`clients` threads, each over a kept-alive connection, complete the (token, task id, data) of
+    `work` in turn.
+
+    Without a `rate`, a closed loop: each client sends its next completion as soon as its last is
+    answered, and each is timed from its sending. With one, an open loop: completion i is due at
+    start + i / rate, whatever became of those before it, and is timed from when it was due, not from
+    when a client was free to send it: time spent queued behind a server that cannot keep up counts,
+    as it does for the people waiting (a closed loop hides it)."""
     lock = threading.Lock()
     samples: list[float] = []
     errors: list[str] = []
@@ -182,22 +149,15 @@ def paced(port: int, work: list[tuple[str, str, dict]], clients: int, rate: floa
         start.wait()
         while True:
             with lock:
-                index, item = next(following, (None, None))
+                index, item = next(following, (0, None))
             if item is None:
                 break
-            token, task_id, data = item
-            due = began + index / rate
-            time.sleep(max(0.0, due - time.perf_counter()))
-            try:
-                conn.request("POST", f"/api/v1/tasks/{task_id}/complete", body=json.dumps({"data": data}),
-                             headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
-                response = conn.getresponse()
-                response.read()
-                error = None if response.status == 200 else str(response.status)
-            except (OSError, http.client.HTTPException) as exc:
-                conn.close()
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-                error = type(exc).__name__
+            if rate is None:
+                due = time.perf_counter()
+            else:
+                due = began + index / rate
+                time.sleep(max(0.0, due - time.perf_counter()))
+            conn, error = complete(conn, port, *item)
             elapsed = (time.perf_counter() - due) * 1000
             with lock:
                 samples.append(elapsed)
@@ -208,23 +168,25 @@ def paced(port: int, work: list[tuple[str, str, dict]], clients: int, rate: floa
     threads = [threading.Thread(target=client) for _ in range(clients)]
     for t in threads:
         t.start()
-    began = time.perf_counter() + 0.05
+    began = time.perf_counter() + (0.05 if rate else 0.0)  # the first due a moment after all are ready
     start.wait()
     for t in threads:
         t.join()
     seconds = time.perf_counter() - began
-    return {"offered_per_second": rate, "completions": len(samples), "seconds": round(seconds, 2),
+    pace = {"clients": clients} if rate is None else {"offered_per_second": rate}
+    return {**pace, "completions": len(samples), "seconds": round(seconds, 2),
             "per_second": round(len(samples) / seconds, 1), **percentiles(samples), "errors": len(errors),
             "error_kinds": sorted(set(errors))}
 
 
 def within(port: int, work: list[tuple[str, str, dict]], clients: int, rates: list[float], seconds: float,
            p95_ms: float) -> list[dict]:
-    """`paced` at each rate in turn, highest first, for `seconds` each, until one keeps p95 within `p95_ms`."""
+    """`completions` at each rate in turn, highest first, for `seconds` each, until one keeps p95 within
+    `p95_ms`."""
     runs = []
     for rate in rates:
         share, work = work[:int(rate * seconds)], work[int(rate * seconds):]
-        runs.append(paced(port, share, clients, rate))
+        runs.append(completions(port, share, clients, rate))
         if runs[-1]["p95_ms"] <= p95_ms or not work:
             break
     return runs
