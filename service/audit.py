@@ -29,7 +29,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import TYPE_CHECKING, cast
 
 from flask import has_request_context, request
-from sqlalchemy import CursorResult, delete, func, select, true, update
+from sqlalchemy import CursorResult, bindparam, delete, func, insert, select, true, update
 from sqlalchemy import event as sa_event
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -43,6 +43,13 @@ if TYPE_CHECKING:
     from .auth import Principal
 
 HEAD = 1  # the id of the one head row
+COLUMNS = ("id", "at", "actor", "address", "action", "target", "outcome", "detail", "prev_hash", "hash")
+# PostgreSQL: an entry appended and the head moved to it, in one statement (made once: it is the same
+# on every commit that appends, and SQLAlchemy compiles it once)
+# (its parameters are named apart from the two tables' columns, which would otherwise be set from them)
+_APPEND_MOVING_HEAD = insert(AuditEntry).values({c: bindparam(f"entry_{c}") for c in COLUMNS}).add_cte(
+    update(AuditHead).where(AuditHead.id == HEAD)
+    .values(last_id=bindparam("head_id"), last_hash=bindparam("head_hash")).cte("moved_head"))
 OK, REFUSED = "ok", "refused"
 OUTCOMES = (OK, REFUSED)
 PENDING = "audit_pending"  # the session's entries to seal as it commits
@@ -77,14 +84,22 @@ def seal_pending(s: Session) -> None:
     key = s.info["audit_key"]
     last_id, last_hash = _take_head(s)
     at = _now(s)
+    rows = []
     for entry in pending:
         entry.id, entry.at, entry.prev_hash = last_id + 1, at, last_hash
         entry.hash = seal(key, last_hash, entry)
-        s.add(entry)
+        rows.append({column: getattr(entry, column) for column in COLUMNS})
         last_id, last_hash = entry.id, entry.hash
-    s.execute(update(AuditHead).where(AuditHead.id == HEAD).values(last_id=last_id, last_hash=last_hash),
-              execution_options=UNSYNCED)
-    s.flush()
+    if s.get_bind().dialect.name == "postgresql":  # the last entry and the head's move in one round trip
+        *earlier, last = rows
+        if earlier:
+            s.execute(insert(AuditEntry), earlier)
+        s.execute(_APPEND_MOVING_HEAD, {**{f"entry_{c}": v for c, v in last.items()},
+                                        "head_id": last_id, "head_hash": last_hash})
+    else:
+        s.execute(insert(AuditEntry), rows)
+        s.execute(update(AuditHead).where(AuditHead.id == HEAD).values(last_id=last_id, last_hash=last_hash),
+                  execution_options=UNSYNCED)
 
 
 @sa_event.listens_for(Session, "after_soft_rollback")
