@@ -43,19 +43,18 @@ if TYPE_CHECKING:
     from .auth import Principal
 
 HEAD = 1  # the id of the one head row
-COLUMNS = ("id", "at", "actor", "address", "action", "target", "outcome", "detail", "prev_hash", "hash")
-# PostgreSQL: an entry appended and the head moved to it, in one statement (made once: it is the same
-# on every commit that appends, and SQLAlchemy compiles it once)
-# (its parameters are named apart from the two tables' columns, which would otherwise be set from them)
-_APPEND_MOVING_HEAD = insert(AuditEntry).values({c: bindparam(f"entry_{c}") for c in COLUMNS}).add_cte(
-    update(AuditHead).where(AuditHead.id == HEAD)
-    .values(last_id=bindparam("head_id"), last_hash=bindparam("head_hash")).cte("moved_head"))
 OK, REFUSED = "ok", "refused"
 OUTCOMES = (OK, REFUSED)
 PENDING = "audit_pending"  # the session's entries to seal as it commits
 PRUNED = "audit_pruned"  # the sealed entry that names the base of a prune
 # Requests refused with these statuses are recorded by `refusals`: the caller was not let in or not allowed.
 REFUSAL_STATUSES = (401, 403)
+COLUMNS = ("id", "at", "actor", "address", "action", "target", "outcome", "detail", "prev_hash", "hash")
+# PostgreSQL: an entry appended and the head moved to it, in one statement, made once (SQLAlchemy then
+# compiles it once); its parameters are named apart from the tables' columns, which would be set from them
+_APPEND_MOVING_HEAD = insert(AuditEntry).values({c: bindparam(f"entry_{c}") for c in COLUMNS}).add_cte(
+    update(AuditHead).where(AuditHead.id == HEAD)
+    .values(last_id=bindparam("head_id"), last_hash=bindparam("head_hash")).cte("moved_head"))
 
 
 def record(s: Session, action: str, actor: Principal | str | None = None, target: str | None = None, *,

@@ -58,12 +58,8 @@ def received(s: Session, case: Case) -> list[CommonProblem]:
     before lists were targeted)."""
     known = s.info.setdefault(_RECEIVED, {})
     if case.id not in known:  # a completion reads them twice (checking the data, then applying it)
-        sent = select(CaseProblem.common_problem_id).where(CaseProblem.case_id == case.id)
-        query = select(CommonProblem).where(CommonProblem.round_id == case.round_id,
-                                            or_(CommonProblem.id.in_(sent), ~sent.exists()))  # one round trip
-        # their co-responsible departments are read when asked for: no completion asks
-        query = query.options(lazyload(CommonProblem.co_departments))
-        known[case.id] = list(s.scalars(query.order_by(CommonProblem.id)))
+        known[case.id] = list(s.scalars(select(CommonProblem).where(_sent(case.id, case.round_id))
+                                        .options(*_ALONE).order_by(CommonProblem.id)))
     return list(known[case.id])
 
 
@@ -73,14 +69,23 @@ def case_and_received(s: Session, case_id: int) -> tuple[Case, list[CommonProble
     known = s.info.setdefault(_RECEIVED, {})
     if case_id in known:
         return s.get_one(Case, case_id), list(known[case_id])
-    sent = select(CaseProblem.common_problem_id).where(CaseProblem.case_id == Case.id)
-    listed = and_(CommonProblem.round_id == Case.round_id, or_(CommonProblem.id.in_(sent), ~sent.exists()))
-    rows = s.execute(select(Case, CommonProblem).outerjoin(CommonProblem, listed).where(Case.id == case_id)
-                     .options(lazyload(CommonProblem.co_departments)).order_by(CommonProblem.id)).all()
+    rows = s.execute(select(Case, CommonProblem).outerjoin(CommonProblem, _sent(Case.id, Case.round_id))
+                     .where(Case.id == case_id).options(*_ALONE).order_by(CommonProblem.id)).all()
     if not rows:
         raise NoResultFound(f"no case {case_id}")
     known[case_id] = [common for _, common in rows if common is not None]
     return rows[0][0], list(known[case_id])
+
+
+def _sent(case_id, round_id):
+    """SQL: the common problems of the case's round that were sent to it, in one round trip with
+    whatever reads them (all of the round's, for a case published before lists were targeted)."""
+    sent = select(CaseProblem.common_problem_id).where(CaseProblem.case_id == case_id)
+    return and_(CommonProblem.round_id == round_id, or_(CommonProblem.id.in_(sent), ~sent.exists()))
+
+
+# their co-responsible departments are read when asked for: no completion asks
+_ALONE = (lazyload(CommonProblem.co_departments),)
 
 
 # what `received` read in this session (a list is fixed once published; `record` forgets them)
