@@ -6,8 +6,8 @@
 - `GET /tasks` of the office and of a unit's liaison once the database holds 1,000,000 human-task
   rows (30 % of them open), one client: p50 and p95.
 
-Prints, does not assert. Run: `python bench/http_bench.py [--clients 32] [--workers 2] [--units 5000] [--closed-loop 2000]`
-(`bench/run.py` runs it with the other benchmarks).
+Prints, does not assert. Run: `python bench/http_bench.py [--clients 32] [--workers 2] [--threads 4]
+[--units 5000] [--closed-loop 2000]` (`bench/run.py` runs it with the other benchmarks).
 """
 from __future__ import annotations
 
@@ -250,7 +250,7 @@ PACED_SECONDS = 6.0
 
 
 def run(units: int = 5000, clients: int = 32, workers: int = 2, task_rows: int = 1_000_000,
-        repeat: int = 200, server: str = scenario.POSTGRES, closed_loop: int = 2000) -> dict:
+        repeat: int = 200, server: str = scenario.POSTGRES, closed_loop: int = 2000, threads: int = 4) -> dict:
     """The measures on one fresh PostgreSQL database: `closed_loop` completions by `clients` that each
     send the next as soon as theirs is answered (the server's most), then paced ones (`within`) with the
     units left over, then the inbox's (its rows are added after the completions)."""
@@ -269,7 +269,7 @@ def run(units: int = 5000, clients: int = 32, workers: int = 2, task_rows: int =
         setup = time.perf_counter() - began
         work = [(tokens[c.liaison_id], c.task_id, c.data) for c in checks]
         results: dict = {"setup_seconds": round(setup, 1)}
-        with production_server(url, folder, workers) as (port, pid):
+        with production_server(url, folder, workers, threads) as (port, pid):
             warm, rest = work[:clients * 2], work[clients * 2:]
             completions(port, warm, clients)  # every worker's first requests load the model and fill caches
             closed, rest = rest[:closed_loop], rest[closed_loop:]
@@ -293,12 +293,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--closed-loop", type=int, default=2000, help="completions sent as fast as answered")
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4, help="per worker; 1: gunicorn's sync workers")
     parser.add_argument("--task-rows", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=200)
     parser.add_argument("--postgres", default=scenario.POSTGRES)
     args = parser.parse_args(argv)
     print(json.dumps(run(args.units, args.clients, args.workers, args.task_rows, args.repeat, args.postgres,
-                         args.closed_loop),
+                         args.closed_loop, args.threads),
                      indent=2, ensure_ascii=False))
 
 
