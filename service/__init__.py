@@ -17,7 +17,7 @@ from . import limits, schema
 from .context import deploy_default_models, make_context
 from .errors import BadRequest, NotFound, as_problem, problem
 from .validation import MAX_INT, MAX_JSON_DEPTH, bad_text, check_value, json_depth
-from .web import page_error, transfer
+from .web import ctx_settings, page_error, transfer
 
 
 class _Utf8Json(DefaultJSONProvider):
@@ -55,10 +55,6 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     return app
 
 
-def _settings_of(app: Flask) -> Settings:
-    return app.extensions["rectiflow"].settings
-
-
 class _TrustedProxies:
     """werkzeug's ProxyFix for as many proxies as RECTIFLOW_TRUSTED_PROXIES trusts (x_for, x_proto):
     behind nginx, request.remote_addr is the client's address and request.is_secure tells whether
@@ -70,7 +66,7 @@ class _TrustedProxies:
         self.fixed: dict[int, ProxyFix] = {}
 
     def __call__(self, environ, start_response):
-        trusted = _settings_of(self.app).trusted_proxies
+        trusted = ctx_settings(self.app).trusted_proxies
         if not trusted:
             return self.direct(environ, start_response)
         if trusted not in self.fixed:

@@ -53,8 +53,6 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "demo_district: the live server serves the demo district (seed-demo)")
 
 
-
-
 @pytest.fixture
 def live_app(request, app_over, tmp_path, sqlite_district_seed):
     """The application on a SQLite file (threads share it), with a small district; for a test marked
