@@ -3,6 +3,8 @@
 - task completions by many concurrent clients (each a unit's liaison completing its self-check):
   completions per second, p50, p95 and errors, with the clients sending as fast as they are answered
   (the most the server does) and then paced at set rates (the time people wait at that load);
+- `GET /api/v1/health` by the same clients, the floor beside it: what a request that only takes a
+  pooled connection for `SELECT 1` costs the server;
 - `GET /tasks` of the office and of a unit's liaison once the database holds 1,000,000 human-task
   rows (30 % of them open), one client: p50 and p95.
 
@@ -113,13 +115,12 @@ def percentiles(samples: list[float]) -> dict:
             "p95_ms": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))], 1)}
 
 
-def complete(conn: http.client.HTTPConnection, port: int, token: str, task_id: str,
-             data: dict) -> tuple[http.client.HTTPConnection, str | None]:
-    """POST one completion; the connection to go on with (a new one after a broken one) and what
-    went wrong (the status, or the exception's name), if anything did."""
+def exchange(conn: http.client.HTTPConnection, port: int, method: str, path: str, body: str | None = None,
+             headers: dict | None = None) -> tuple[http.client.HTTPConnection, str | None]:
+    """One request; the connection to go on with (a new one after a broken one) and what went wrong
+    (the status, or the exception's name), if anything did."""
     try:
-        conn.request("POST", f"/api/v1/tasks/{task_id}/complete", body=json.dumps({"data": data}),
-                     headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+        conn.request(method, path, body=body, headers=headers or {})
         response = conn.getresponse()
         response.read()
         return conn, None if response.status == 200 else str(response.status)
@@ -128,9 +129,20 @@ def complete(conn: http.client.HTTPConnection, port: int, token: str, task_id: s
         return http.client.HTTPConnection("127.0.0.1", port, timeout=60), type(exc).__name__
 
 
-def completions(port: int, work: list[tuple[str, str, dict]], clients: int, rate: float | None = None) -> dict:
+def complete(conn: http.client.HTTPConnection, port: int, token: str, task_id: str, data: dict):
+    return exchange(conn, port, "POST", f"/api/v1/tasks/{task_id}/complete", json.dumps({"data": data}),
+                    {"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+
+
+def health(conn: http.client.HTTPConnection, port: int):
+    """What a request costs the server when it does nothing but take one pooled connection for a
+    `SELECT 1`."""
+    return exchange(conn, port, "GET", "/api/v1/health")
+
+
+def completions(port: int, work: list[tuple], clients: int, rate: float | None = None, send=complete) -> dict:
     """`clients` threads, each over a kept-alive connection, complete the (token, task id, data) of
-    `work` in turn.
+    `work` in turn (or `send` what else each item of `work` holds).
 
     Without a `rate`, a closed loop: each client sends its next completion as soon as its last is
     answered, and each is timed from its sending. With one, an open loop: completion i is due at
@@ -157,7 +169,7 @@ def completions(port: int, work: list[tuple[str, str, dict]], clients: int, rate
             else:
                 due = began + index / rate
                 time.sleep(max(0.0, due - time.perf_counter()))
-            conn, error = complete(conn, port, *item)
+            conn, error = send(conn, port, *item)
             elapsed = (time.perf_counter() - due) * 1000
             with lock:
                 samples.append(elapsed)
@@ -190,6 +202,16 @@ def within(port: int, work: list[tuple[str, str, dict]], clients: int, rates: li
         if runs[-1]["p95_ms"] <= p95_ms or not work:
             break
     return runs
+
+
+def floor(port: int, pid: int, clients: int, requests: int = 3000) -> dict:
+    """The same server and clients answering `health`, as fast as answered: the most any request can
+    be answered at, and the server's CPU it costs at the least, on this machine at this time."""
+    cpu = cpu_seconds(pid)
+    done = completions(port, [()] * requests, clients, send=health)
+    cpu = cpu_seconds(pid) - cpu
+    return {"requests": done.pop("completions"), **done,
+            "server_cpu_ms_per_request": round(cpu * 1000 / max(1, requests), 2)}
 
 
 def fill_tasks(url: str, rows: int, open_share: float = 0.3) -> float:
@@ -272,6 +294,7 @@ def run(units: int = 5000, clients: int = 32, workers: int = 2, task_rows: int =
         with production_server(url, folder, workers, threads) as (port, pid):
             warm, rest = work[:clients * 2], work[clients * 2:]
             completions(port, warm, clients)  # every worker's first requests load the model and fill caches
+            results["floor"] = floor(port, pid, clients)
             closed, rest = rest[:closed_loop], rest[closed_loop:]
             cpu = cpu_seconds(pid)
             done = completions(port, closed, clients)

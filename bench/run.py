@@ -122,6 +122,11 @@ def markdown(results: dict) -> str:
                     f"{done['errors']} errors ({done['completions']:,} completions; server CPU "
                     f"{done.get('server_cpu_ms_per_completion', '?')} ms each) | {per_core:.0f}/s on one core "
                     f"(p50 {raw_http.get('p50_ms', 0):g} ms) |")
+    floor = h.get("floor")
+    if floor:
+        rows.append(f"| `GET /api/v1/health` over HTTP (a pooled `SELECT 1`, no token), {floor['clients']} clients, "
+                    f"the same server | {floor['per_second']:g}/s, p50 {floor['p50_ms']:g} ms, p95 {floor['p95_ms']:g} ms "
+                    f"(server CPU {floor['server_cpu_ms_per_request']} ms each) | — |")
     for r in h.get("paced") or []:
         rows.append(f"| completions over HTTP sent at {r['offered_per_second']:g}/s by 32 clients (paced), PostgreSQL | "
                     f"{r['per_second']:g}/s answered, p50 {r['p50_ms']:g} ms, p95 {r['p95_ms']:g} ms, "
