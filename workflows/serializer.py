@@ -85,14 +85,18 @@ class TaskTree:
         return workflow.tasks
 
 
+def _workflow_dict(registry, workflow) -> dict:
+    """What SpiffWorkflow's `WorkflowConverter.to_dict` writes of a workflow or a sub-process's, its
+    tasks written by `TaskTree`."""
+    return {"data": registry.convert(registry.clean(workflow.data)), "correlations": workflow.correlations,
+            "last_task": str(workflow.last_task.id) if workflow.last_task is not None else None,
+            "success": workflow.success, "completed": workflow.completed,
+            "tasks": TaskTree.to_dict(registry, workflow), "root": str(workflow.task_tree.id)}
+
+
 class SpeclessWorkflowConverter(BpmnWorkflowConverter):
     def to_dict(self, workflow):
-        return {"data": self.registry.convert(self.registry.clean(workflow.data)),
-                "correlations": workflow.correlations,
-                "last_task": str(workflow.last_task.id) if workflow.last_task is not None else None,
-                "success": workflow.success, "completed": workflow.completed,
-                "tasks": TaskTree.to_dict(self.registry, workflow), "root": str(workflow.task_tree.id),
-                "subprocesses": self.mapping_to_dict(workflow.subprocesses),
+        return {**_workflow_dict(self.registry, workflow), "subprocesses": self.mapping_to_dict(workflow.subprocesses),
                 "bpmn_events": self.registry.convert(workflow.bpmn_events), "format": FORMAT}
 
     def from_dict(self, dct, spec=None, subprocess_specs=None):
@@ -110,12 +114,8 @@ class SubWorkflowTreeConverter(BpmnSubWorkflowConverter):
     """SpiffWorkflow's converter of a sub-process's workflow, its tasks a tree at a time."""
 
     def to_dict(self, workflow):
-        return {"data": self.registry.convert(self.registry.clean(workflow.data)),
-                "correlations": workflow.correlations,
-                "last_task": str(workflow.last_task.id) if workflow.last_task is not None else None,
-                "success": workflow.success, "completed": workflow.completed,
-                "tasks": TaskTree.to_dict(self.registry, workflow), "root": str(workflow.task_tree.id),
-                "parent_task_id": str(workflow.parent_task_id), "spec": workflow.spec.name}
+        return {**_workflow_dict(self.registry, workflow), "parent_task_id": str(workflow.parent_task_id),
+                "spec": workflow.spec.name}
 
     def from_dict(self, dct, task, top_workflow):
         spec = top_workflow.subprocess_specs.get(task.task_spec.spec)
