@@ -66,7 +66,7 @@ def _ping_after_idle(engine: SAEngine, seconds: float) -> None:
             cursor = dbapi_conn.cursor()
             cursor.execute("SELECT 1")
             cursor.close()
-            dbapi_conn.rollback()
+            dbapi_conn.commit()  # not a rollback: psycopg would deallocate what it prepared (Database.read)
         except Exception as exc:  # the pool drops this connection and checks out another
             raise DisconnectionError(str(exc)) from exc
 
@@ -156,12 +156,23 @@ class Database:
 
     @contextmanager
     def read(self):
-        """A session for reading only; nothing it holds is committed."""
+        """A session for reading only: nothing done in it is stored.
+
+        On PostgreSQL its transaction is READ ONLY, so the server refuses any write in it, and is
+        ended by a COMMIT, not a ROLLBACK: psycopg forgets every statement it has prepared on a
+        connection whenever that connection rolls back, and most requests begin with a read (the
+        token's check), so nothing stayed prepared and PostgreSQL planned every statement of every
+        request again (a third of its work for a task's completion)."""
         session = self.sessions()
+        read_only = self.engine.dialect.name == "postgresql"
         try:
+            if read_only:
+                session.connection(execution_options={"postgresql_readonly": True})
             yield session
+            if read_only:
+                session.commit()
         finally:
-            session.close()  # rolls back; loaded objects stay readable, detached
+            session.close()  # loaded objects stay readable, detached
 
     def refresh_statistics(self, tables: Iterable[str]) -> None:
         """Bring PostgreSQL's planner statistics of these tables up to date, after work that filled

@@ -100,9 +100,8 @@ def test_an_instance_that_recovers_is_running_again_and_keeps_its_history(ctx, a
     case = office.get("/cases").get_json()["items"][0]
     instance_id = case["process_instance_id"]
     clock.move_to(datetime.fromisoformat(case["due_at"]) - timedelta(days=20) + timedelta(minutes=1))
-    with ctx.db.read() as s:
-        ctx.engine.record_failure(s, instance_id, "database went away", "timer_green")  # a transient fault
-        s.commit()
+    ctx.db.transaction(  # a transient fault
+        lambda s: ctx.engine.record_failure(s, instance_id, "database went away", "timer_green"))
     api.tokens.clear()
     assert api.as_("office1").get("/process-instances", query_string={"status": "error"}).get_json()["total"] == 1
     with ctx.db.read() as s:
