@@ -56,13 +56,14 @@ class TaskTree:
         return tasks
 
     @staticmethod
-    def from_dict(registry, dcts: dict[str, dict], workflow) -> dict[UUID, Task]:
+    def from_dict(registry, dcts: dict[str, dict], workflow) -> None:
+        """Restore the tasks into `workflow.tasks`, where each new Task enters itself."""
         ids = {key: UUID(key) for key in dcts}
         restore, specs = registry.restore, workflow.spec.task_specs
         events = workflow.top_workflow.event_manager
         for key, dct in dcts.items():
             spec = specs.get(dct["task_spec"])
-            task = Task(workflow, spec, state=dct["state"], id=ids[key])  # Task() enters it in workflow.tasks
+            task = Task(workflow, spec, state=dct["state"], id=ids[key])
             parent = dct["parent"]
             task._parent = None if parent is None else (ids.get(parent) or UUID(parent))
             task._children = [ids.get(child) or UUID(child) for child in dct["children"]]
@@ -82,7 +83,6 @@ class TaskTree:
             else:
                 data = restore(dct["data"])
             task.data = data
-        return workflow.tasks
 
 
 def _workflow_dict(registry, workflow) -> dict:
