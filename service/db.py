@@ -162,7 +162,7 @@ class Database:
         ended by a COMMIT, not a ROLLBACK: psycopg forgets every statement it has prepared on a
         connection whenever that connection rolls back, and most requests begin with a read (the
         token's check), so nothing stayed prepared and PostgreSQL planned every statement of every
-        request again (a third of its work for a task's completion)."""
+        request again (more than half of its work for a task's completion)."""
         session = self.sessions()
         read_only = self.engine.dialect.name == "postgresql"
         try:
