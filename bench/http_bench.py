@@ -70,6 +70,13 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
+def with_server_cpu(pid: int, work) -> tuple[dict, float]:
+    """`work()`'s figures, and the server's CPU milliseconds per request they count ("completions")."""
+    before = cpu_seconds(pid)
+    done = work()
+    return done, (cpu_seconds(pid) - before) * 1000 / max(1, done["completions"])
+
+
 @contextmanager
 def production_server(url: str, folder: Path, workers: int, threads: int = 4) -> Iterator[tuple[int, int]]:
     """`rectiflow serve-prod` on `url` in a process of its own; yields its port once it answers.
@@ -207,11 +214,8 @@ def within(port: int, work: list[tuple[str, str, dict]], clients: int, rates: li
 def floor(port: int, pid: int, clients: int, requests: int = 3000) -> dict:
     """The same server and clients answering `health`, as fast as answered: the most any request can
     be answered at, and the server's CPU it costs at the least, on this machine at this time."""
-    cpu = cpu_seconds(pid)
-    done = completions(port, [()] * requests, clients, send=health)
-    cpu = cpu_seconds(pid) - cpu
-    return {"requests": done.pop("completions"), **done,
-            "server_cpu_ms_per_request": round(cpu * 1000 / max(1, requests), 2)}
+    done, cpu_ms = with_server_cpu(pid, lambda: completions(port, [()] * requests, clients, send=health))
+    return {"requests": done.pop("completions"), **done, "server_cpu_ms_per_request": round(cpu_ms, 2)}
 
 
 def fill_tasks(url: str, rows: int, open_share: float = 0.3) -> float:
@@ -296,11 +300,8 @@ def run(units: int = 5000, clients: int = 32, workers: int = 2, task_rows: int =
             completions(port, warm, clients)  # every worker's first requests load the model and fill caches
             results["floor"] = floor(port, pid, clients)
             closed, rest = rest[:closed_loop], rest[closed_loop:]
-            cpu = cpu_seconds(pid)
-            done = completions(port, closed, clients)
-            cpu = cpu_seconds(pid) - cpu
-            results["completions"] = {"workers": workers, **done,
-                                      "server_cpu_ms_per_completion": round(cpu * 1000 / max(1, done["completions"]), 1)}
+            done, cpu_ms = with_server_cpu(pid, lambda: completions(port, closed, clients))
+            results["completions"] = {"workers": workers, **done, "server_cpu_ms_per_completion": round(cpu_ms, 1)}
             if rest:
                 results["paced"] = within(port, rest, clients, PACED_RATES, PACED_SECONDS, 100)
             if task_rows:

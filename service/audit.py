@@ -49,7 +49,7 @@ PENDING = "audit_pending"  # the session's entries to seal as it commits
 PRUNED = "audit_pruned"  # the sealed entry that names the base of a prune
 # Requests refused with these statuses are recorded by `refusals`: the caller was not let in or not allowed.
 REFUSAL_STATUSES = (401, 403)
-COLUMNS = ("id", "at", "actor", "address", "action", "target", "outcome", "detail", "prev_hash", "hash")
+COLUMNS = tuple(column.key for column in AuditEntry.__table__.columns)
 # PostgreSQL: an entry appended and the head moved to it, in one statement, made once (SQLAlchemy then
 # compiles it once); its parameters are named apart from the tables' columns, which would be set from them
 _APPEND_MOVING_HEAD = insert(AuditEntry).values({c: bindparam(f"entry_{c}") for c in COLUMNS}).add_cte(

@@ -149,10 +149,15 @@ def check_items(s: Session, case_id: int, data: dict, *, every_problem: bool) ->
         raise Unprocessable("the items do not match the common-problem list", errors, code="items_mismatch")
 
 
+def _titles(s: Session, case_id: int) -> dict[int, str]:
+    """The titles of the common problems sent to the case, by id, in list order."""
+    return {c.id: c.title for c in targets.case_and_received(s, case_id)[1]}
+
+
 def check_self_check(s: Session, case_id: int, data: dict) -> None:
     check_items(s, case_id, data, every_problem=True)
     # a common problem marked as not applying says why: the office reviews that claim like a measure
-    titles = {c.id: c.title for c in targets.case_and_received(s, case_id)[1]}
+    titles = _titles(s, case_id)
     unexplained = [{"field": f"items.{index}.reason", "code": "not_applicable_reason_required",
                     "common_problem_id": item.get("common_problem_id"),
                     "title": titles.get(item.get("common_problem_id"), str(item.get("common_problem_id"))),
@@ -175,7 +180,7 @@ def check_rectification(s: Session, case_id: int, data: dict) -> None:
     check_items(s, case_id, data, every_problem=False)
     # a common problem the self-check found applicable is rectified by at least one measure
     applicable = _applicable(s, case_id)
-    titles = {c.id: c.title for c in targets.case_and_received(s, case_id)[1]}
+    titles = _titles(s, case_id)
     errors = [_no_measure(f"items.{index}.measures", item["common_problem_id"], titles)
               for index, item in enumerate(data.get("items", []))
               if item.get("common_problem_id") in applicable and not item.get("measures")
@@ -192,8 +197,7 @@ def check_filing(s: Session, case_id: int, data: dict) -> None:
     errors = []
     recorded = {i.common_problem_id: i for i in s.scalars(
         select(RectificationItem).where(RectificationItem.case_id == case_id))}
-    case = s.get_one(Case, case_id)
-    titles = {c.id: c.title for c in targets.received(s, case)}
+    case, titles = s.get_one(Case, case_id), _titles(s, case_id)
     applicable = _applicable(s, case_id)
     for index, common_problem_id in enumerate(titles):
         item = recorded.get(common_problem_id)

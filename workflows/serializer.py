@@ -48,7 +48,7 @@ class TaskTree:
                 data, delta = {}, {"updates": {k: v for k, v in after.items() if k not in before or v != before[k]},
                                    "deletions": [k for k in before if k not in after]}
             tasks[names[uid]] = {
-                "id": names[uid], "parent": names.get(task._parent) if parent is not None else None,
+                "id": names[uid], "parent": names[task._parent] if parent is not None else None,
                 "children": [names.get(child) or str(child) for child in task._children],
                 "last_state_change": task.last_state_change, "state": task.state, "task_spec": task.task_spec.name,
                 "triggered": task.triggered, "internal_data": convert(task.internal_data), "data": data,
